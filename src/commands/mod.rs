@@ -1,0 +1,8 @@
+//! One module per subcommand: each turns parsed arguments into an exit status.
+
+pub mod demo;
+pub mod lint;
+pub mod parse;
+pub mod record;
+pub mod report;
+pub mod watch;

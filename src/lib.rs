@@ -1,0 +1,17 @@
+//! pfblame: which pf rule is to blame for this state?
+//!
+//! Data flows one way: [`source`] (pfctl or recordings) → [`parse`] (text to
+//! [`model`]) → [`analyze`] (states joined to the rules that created them) →
+//! [`tui`] (the `watch` screen) or [`report`] (text, JSON, markdown).
+#![forbid(unsafe_code)]
+
+pub mod analyze;
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod model;
+pub mod parse;
+pub mod report;
+pub mod sanitize;
+pub mod source;
+pub mod tui;

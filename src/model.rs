@@ -1,0 +1,570 @@
+//! Owned, typed values produced by the parsers and read by everything else.
+//!
+//! No nom types and no borrowed input live here: values cross threads (the
+//! collector sends them to the UI) and outlive the text they came from.
+//! Field names follow the JSON contract in `shared/design.md`; the JSON view
+//! is produced by `serde` directly from these types, so renaming a field is a
+//! contract change.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+
+/// Direction of a state or of a rule (`in` / `out`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        })
+    }
+}
+
+/// An address as pfctl printed it. Almost always an IP address; with `-r`
+/// pfctl prints host names, and `?` when it could not format one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HostAddr {
+    Ip(IpAddr),
+    /// A host name (`-r`) or `?`: kept as text, never matched as an address.
+    Name(Box<str>),
+}
+
+impl HostAddr {
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            HostAddr::Ip(ip) => Some(*ip),
+            HostAddr::Name(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for HostAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostAddr::Ip(ip) => write!(f, "{ip}"),
+            HostAddr::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+impl Serialize for HostAddr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A port as printed: a number, or a service name (OpenBSD `-P`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(untagged)]
+pub enum Port {
+    Num(u16),
+    Name(Box<str>),
+}
+
+impl Port {
+    pub fn number(&self) -> Option<u16> {
+        match self {
+            Port::Num(n) => Some(*n),
+            Port::Name(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Port::Num(n) => write!(f, "{n}"),
+            Port::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+/// One end of a state key: `addr`, `addr:port` (IPv4) or `addr[port]` (IPv6),
+/// optionally prefixed by an OpenBSD rdomain `(N) `.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Endpoint {
+    pub addr: HostAddr,
+    pub port: Option<Port>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rdomain: Option<u32>,
+}
+
+impl Endpoint {
+    pub fn new(addr: HostAddr, port: Option<Port>) -> Self {
+        Endpoint {
+            addr,
+            port,
+            rdomain: None,
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    /// Formats the endpoint the way pfctl prints it (`a.b.c.d:p`, `v6[p]`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(rd) = self.rdomain {
+            write!(f, "({rd}) ")?;
+        }
+        write!(f, "{}", self.addr)?;
+        match (&self.port, &self.addr) {
+            (None, _) => Ok(()),
+            (Some(p), HostAddr::Ip(IpAddr::V6(_))) => write!(f, "[{p}]"),
+            (Some(p), _) => write!(f, ":{p}"),
+        }
+    }
+}
+
+/// How a state routes its packets: OpenBSD's `{addr}` on the state line, or
+/// FreeBSD's `route-to:` / `reply-to:` / `dup-to:` / `gateway:` on the id line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouteKind {
+    RouteTo,
+    ReplyTo,
+    DupTo,
+    /// FreeBSD/pfSense `gateway:`; `0.0.0.0` / `::` means the routing table.
+    Gateway,
+}
+
+impl fmt::Display for RouteKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RouteKind::RouteTo => "route-to",
+            RouteKind::ReplyTo => "reply-to",
+            RouteKind::DupTo => "dup-to",
+            RouteKind::Gateway => "gateway",
+        })
+    }
+}
+
+/// Routing information printed for a state.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct StateRoute {
+    pub kind: RouteKind,
+    pub addr: Option<HostAddr>,
+    pub iface: Option<Box<str>>,
+}
+
+/// One TCP peer's sequence window (`[seqlo + window](+diff) wscale N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct SeqWindow {
+    pub seqlo: u32,
+    pub window: u32,
+    pub seqdiff: Option<u32>,
+    pub wscale: Option<u8>,
+}
+
+/// One pf state entry, from 1 to 5 lines of `pfctl -ss` / `-vss` / `-vvss`.
+///
+/// `src` and `dst` are "who opened the connection, and to whom", as the arrow
+/// shows (for `a <- b`, `src` is `b`). `src_nat` / `dst_nat` are the
+/// parenthesised other key of the same side, when it differs.
+///
+/// Text fields that repeat across millions of states (interface, protocol,
+/// peer states) are `Arc<str>` so a parser can share one allocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct State {
+    /// 1-based line of the state's first (main) line.
+    pub line: usize,
+    pub iface: Arc<str>,
+    /// Protocol name (`tcp`, `ipv6-icmp`) or decimal number text.
+    pub proto: Arc<str>,
+    pub direction: Direction,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub src_nat: Option<Endpoint>,
+    pub dst_nat: Option<Endpoint>,
+    /// Old (pre-2008) three-address states: the gateway address in the middle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<Endpoint>,
+    pub src_state: Arc<str>,
+    pub dst_state: Arc<str>,
+    /// Seconds since creation (`-v`).
+    pub age: Option<u64>,
+    /// Seconds until expiry (`-v`).
+    pub expires: Option<u64>,
+    /// Packets (src→dst, dst→src) (`-v`).
+    pub packets: Option<(u64, u64)>,
+    /// Bytes (src→dst, dst→src) (`-v`).
+    pub bytes: Option<(u64, u64)>,
+    pub anchor: Option<u32>,
+    /// Number of the creating rule; `None` for the default rule (or without `-v`).
+    pub rule: Option<u32>,
+    /// Remaining age-line items (`sloppy`, `source-track`, `log (all)`, …), as printed.
+    pub flags: Vec<Box<str>>,
+    #[serde(serialize_with = "ser_hex16")]
+    pub id: Option<u64>,
+    #[serde(serialize_with = "ser_hex8")]
+    pub creator_id: Option<u32>,
+    pub route: Option<StateRoute>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtable: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origif: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<(SeqWindow, SeqWindow)>,
+    /// Which verbosity lines were present: lets consumers tell "no rule item"
+    /// (default rule) from "no `-v` line at all".
+    pub verbose: bool,
+}
+
+fn ser_hex16<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(&format_args!("{v:016x}")),
+        None => s.serialize_none(),
+    }
+}
+
+fn ser_hex8<S: Serializer>(v: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(&format_args!("{v:08x}")),
+        None => s.serialize_none(),
+    }
+}
+
+impl State {
+    /// Every address of the state: both ends and both translated ends.
+    pub fn addrs(&self) -> impl Iterator<Item = &Endpoint> {
+        [
+            Some(&self.src),
+            Some(&self.dst),
+            self.src_nat.as_ref(),
+            self.dst_nat.as_ref(),
+            self.gateway.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// The `(anchor, rule)` pair that identifies the creating rule.
+    pub fn rule_key(&self) -> RuleKey {
+        RuleKey {
+            anchor: self.anchor,
+            number: self.rule,
+        }
+    }
+}
+
+/// Identifies a rule the way a state names it: `anchor M, rule N`.
+/// `anchor` is `None` for the main ruleset, `number` is `None` for the default rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct RuleKey {
+    pub anchor: Option<u32>,
+    pub number: Option<u32>,
+}
+
+impl fmt::Display for RuleKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.anchor, self.number) {
+            (_, None) => f.write_str("default"),
+            (None, Some(n)) => write!(f, "@{n}"),
+            (Some(a), Some(n)) => write!(f, "@{a}:{n}"),
+        }
+    }
+}
+
+/// What a rule does.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Pass,
+    Block,
+    Match,
+    /// An anchor call (`anchor "name" …`, also `nat-anchor` and friends).
+    Anchor,
+    Scrub,
+    /// Legacy / FreeBSD translation rules and their `no` forms, as printed
+    /// (`nat`, `no rdr`, `binat`, …).
+    #[serde(untagged)]
+    Other(Box<str>),
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Action::Pass => "pass",
+            Action::Block => "block",
+            Action::Match => "match",
+            Action::Anchor => "anchor",
+            Action::Scrub => "scrub",
+            Action::Other(s) => s,
+        })
+    }
+}
+
+/// The state keyword of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatePolicy {
+    /// `keep state`, printed or implied (OpenBSD omits it for pass rules).
+    Keep,
+    /// `no state`.
+    No,
+    Modulate,
+    Synproxy,
+}
+
+/// Address family keyword of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Inet,
+    Inet6,
+}
+
+/// One address element of a rule's `from`/`to` (or a list element).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum AddrSpec {
+    Any,
+    /// An address or prefix (`2001:db8::10`, `192.168.1.0/24`).
+    Net {
+        net: ipnet::IpNet,
+        negated: bool,
+    },
+    /// `a - b`.
+    Range {
+        from: IpAddr,
+        to: IpAddr,
+        negated: bool,
+    },
+    /// `<name>` or `<name:N>` (`-vv`).
+    Table {
+        name: Box<str>,
+        negated: bool,
+    },
+    /// `(em0)`, `(em0:network)`, `(em0:0)`, `(em0:network:1)`; optionally `/len`.
+    Dynamic {
+        iface: Box<str>,
+        modifier: Option<Box<str>>,
+        prefix: Option<u8>,
+        negated: bool,
+    },
+    /// `self`, `no-route`, `urpf-failed`, `route "label"`, host names, `?`…
+    Other {
+        text: Box<str>,
+        negated: bool,
+    },
+}
+
+/// Port comparison operators of pf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum PortOp {
+    #[serde(rename = "=")]
+    Eq,
+    #[serde(rename = "!=")]
+    Ne,
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+    /// `a:b`, inclusive range.
+    Range,
+    /// `a >< b`, strictly between.
+    Inside,
+    /// `a <> b`, strictly outside.
+    Outside,
+}
+
+/// `port OP X` or `port X OP Y`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct PortSpec {
+    pub op: PortOp,
+    pub a: Port,
+    pub b: Option<Port>,
+}
+
+/// One side of a rule: `from …` or `to …`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct HostSpec {
+    /// Empty means `any` (also the case for `all`).
+    pub addrs: Vec<AddrSpec>,
+    /// Empty means any port. Several entries come from `port { a b }` lists.
+    pub ports: Vec<PortSpec>,
+    /// `os "…"` (source side only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<Box<str>>,
+}
+
+/// `on em0` / `on ! em0`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct IfaceSpec {
+    pub name: Box<str>,
+    pub negated: bool,
+}
+
+/// `route-to` / `reply-to` / `dup-to` of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct RuleRoute {
+    pub kind: RouteKind,
+    /// The pool as printed (`(gif0 2001:db8::1)`, `gif0`, `2001:db8::1@gif0`,
+    /// `{ (em0 a), (em1 b) }`), pool options included.
+    pub target: Box<str>,
+    /// Interfaces named by the pool, when they could be read.
+    pub ifaces: Vec<Box<str>>,
+    /// Addresses named by the pool, when they could be read.
+    pub addrs: Vec<IpAddr>,
+}
+
+/// Counter lines printed after a rule with `-v`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct Counters {
+    pub evaluations: u64,
+    pub packets: u64,
+    pub bytes: u64,
+    /// Current states.
+    pub states: u64,
+    /// States ever created (absent in old OpenBSD and macOS output).
+    pub state_creations: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inserted_uid: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inserted_pid: Option<u64>,
+    /// FreeBSD `-vv` `Last Active Time` text (`N/A` or a ctime date).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_active: Option<Box<str>>,
+    /// FreeBSD 15 `Source Nodes` line: (source nodes, limit, nat/rdr, route).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_nodes: Option<[u64; 4]>,
+}
+
+/// One rule of `pfctl -sr` / `-vsr` / `-vvsr`, with `-a '*'` recursion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rule {
+    /// 1-based line of the rule line.
+    pub line: usize,
+    /// `@N`, when printed (`-vv`).
+    pub number: Option<u32>,
+    /// pfSense's `@N(id)` ridentifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ridentifier: Option<u64>,
+    /// Path of the ruleset holding this rule: `""` for main, `relayd`, `foo/bar`.
+    pub anchor_path: String,
+    pub action: Action,
+    /// For anchor calls: the anchor's name as printed (`relayd/*`), `None` for unnamed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor_name: Option<Box<str>>,
+    pub direction: Option<Direction>,
+    pub log: bool,
+    pub quick: bool,
+    pub iface: Option<IfaceSpec>,
+    pub family: Option<Family>,
+    /// Protocols (`proto tcp`, `proto { tcp udp }`); empty means any.
+    pub protos: Vec<Box<str>>,
+    pub from: HostSpec,
+    pub to: HostSpec,
+    /// `None` for block, match, anchors and scrub: they create no state.
+    pub state: Option<StatePolicy>,
+    /// State options inside `( … )` after the state keyword, as printed.
+    pub state_opts: Vec<Box<str>>,
+    pub route: Option<RuleRoute>,
+    pub labels: Vec<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tagged: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtable: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat_to: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rdr_to: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub af_to: Option<Box<str>>,
+    /// OpenBSD `# expired` once-rules.
+    pub expired: bool,
+    /// FreeBSD prints scrub rules first, numbered separately from filter rules.
+    pub scrub: bool,
+    /// The rule as printed, without `@N` and without leading indentation.
+    pub text: String,
+    pub counters: Option<Counters>,
+    /// Tokens of the rule text the parser did not recognise, in order.
+    pub unknown: Vec<Box<str>>,
+}
+
+impl Rule {
+    /// True for rules that can create states (pass rules that keep state).
+    pub fn keeps_state(&self) -> bool {
+        matches!(
+            self.state,
+            Some(StatePolicy::Keep | StatePolicy::Modulate | StatePolicy::Synproxy)
+        )
+    }
+}
+
+/// Severity of a diagnostic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// A line the parser could not (fully) understand. Never dropped silently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column (in characters) where understanding stopped.
+    pub column: usize,
+    pub severity: Severity,
+    /// What was expected, or what was skipped and why.
+    pub message: String,
+    /// The offending line (control characters are kept; renderers neutralise them).
+    pub text: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(f, "{}:{}: {sev}: {}", self.line, self.column, self.message)
+    }
+}
+
+/// Selected figures of `pfctl -si` / `-vsi`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Info {
+    pub enabled: Option<bool>,
+    pub current_states: Option<u64>,
+    pub state_inserts: Option<u64>,
+    pub state_removals: Option<u64>,
+    pub state_searches: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostid: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<Box<str>>,
+}
+
+/// Everything one parse of pfctl output produced.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Parsed {
+    pub states: Vec<State>,
+    pub rules: Vec<Rule>,
+    pub diagnostics: Vec<Diagnostic>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub info: Option<Info>,
+}
+
+impl Parsed {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+}

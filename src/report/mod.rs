@@ -1,0 +1,1 @@
+//! One-shot output of an [`crate::analyze::Analysis`]: text, JSON, markdown.

@@ -1,0 +1,108 @@
+//! Where pfctl output comes from: live pfctl (argv, never a shell, with a
+//! timeout), a recorded directory or file, or a replay of numbered polls.
+//! Every command reads its input through [`Source`], so offline mode is just
+//! another source.
+
+use std::io::{self, BufRead};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::exit::Exit;
+
+/// Receives one poll's output, in this order: rules, then states (once for
+/// `auto`, once per rule for `per-rule`), then info if any.
+///
+/// States are streamed: a table of a million states is never held as text.
+pub trait PollSink {
+    /// The rules listing (`pfctl -a '*' -vvsr`). Small, so it comes whole.
+    fn rules(&mut self, text: &str);
+    /// A state listing. `rule` is `Some(n)` for a per-rule run (`-R n`).
+    fn states(&mut self, rule: Option<u32>, input: &mut dyn BufRead) -> io::Result<()>;
+    /// `pfctl -vsi`, when the source has it.
+    fn info(&mut self, _text: &str) {}
+}
+
+/// One pfctl run (or one recorded file read) of a poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// The argv that was run, or `["read", path]` for a recording.
+    pub argv: Vec<String>,
+    /// Exit status; `None` when killed (timeout) or not a process.
+    pub status: Option<i32>,
+    /// Standard error, as text (ALTQ noise and warnings land here).
+    pub stderr: String,
+    pub duration: Duration,
+    /// Bytes of standard output read.
+    pub bytes: u64,
+}
+
+/// What a poll produced besides the data handed to the [`PollSink`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollMeta {
+    /// When the poll was taken: the clock for live polls, `meta.toml` or the
+    /// file's modification time for recordings.
+    pub taken_at: DateTime<Utc>,
+    pub runs: Vec<Run>,
+    /// Things the user should know (fallback from per-rule to auto, stderr noise…).
+    pub warnings: Vec<String>,
+    /// For replays: which poll of how many (1-based).
+    pub position: Option<(usize, usize)>,
+}
+
+/// A source of pfctl output.
+pub trait Source: Send {
+    /// One line for the header: `pfctl (live, auto)`, `recorded: fixtures/…`.
+    fn describe(&self) -> String;
+    /// True for live pfctl (kills are possible, time comes from the clock).
+    fn is_live(&self) -> bool;
+    /// Fetches one poll and hands its output to `sink`.
+    fn poll(&mut self, sink: &mut dyn PollSink) -> Result<PollMeta, SourceError>;
+}
+
+/// Why a poll failed. Each kind maps to one exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("pfctl not found: could not run `{program}` ({detail})")]
+    NotFound { program: String, detail: String },
+    #[error(
+        "permission denied running `{command}`: {detail}; run pfblame as root or with doas (--pfctl 'doas pfctl')"
+    )]
+    PermissionDenied { command: String, detail: String },
+    #[error("`{command}` did not finish within {secs:.1} s and was killed")]
+    Timeout { command: String, secs: f64 },
+    #[error("`{command}` failed with exit status {status}: {stderr}")]
+    Failed {
+        command: String,
+        status: i32,
+        stderr: String,
+    },
+    #[error("`{command}` was killed by a signal: {stderr}")]
+    Killed { command: String, stderr: String },
+    #[error("{path}: no such file or directory")]
+    MissingInput { path: String },
+    #[error("{path}: {detail}")]
+    BadRecording { path: String, detail: String },
+    #[error("reading {what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl SourceError {
+    /// The exit status this failure produces (see `shared/design.md`).
+    pub fn exit(&self) -> Exit {
+        match self {
+            SourceError::NotFound { .. } => Exit::Unavailable,
+            SourceError::PermissionDenied { .. } => Exit::NoPerm,
+            SourceError::Timeout { .. }
+            | SourceError::Failed { .. }
+            | SourceError::Killed { .. } => Exit::Unavailable,
+            SourceError::MissingInput { .. } => Exit::NoInput,
+            SourceError::BadRecording { .. } => Exit::DataErr,
+            SourceError::Io { .. } => Exit::Internal,
+        }
+    }
+}
