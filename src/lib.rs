@@ -11,6 +11,7 @@ pub mod commands;
 pub mod exit;
 pub mod model;
 pub mod parse;
+pub mod print;
 pub mod report;
 pub mod sanitize;
 pub mod source;

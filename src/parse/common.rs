@@ -1,1 +1,2 @@
-//! TODO(skeleton)
+//! Leaf parsers shared by the state and rule parsers (addresses, ports,
+//! numbers, durations).

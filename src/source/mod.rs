@@ -106,3 +106,13 @@ impl SourceError {
         }
     }
 }
+
+/// Opens the source the options ask for: `--from PATH` (a recorded directory,
+/// a directory of numbered polls, or a single file) or live `--pfctl CMD`.
+///
+/// SKELETON: to be written (with the live and recorded sources).
+pub fn open(args: &crate::cli::SourceArgs) -> Result<Box<dyn Source>, SourceError> {
+    Err(SourceError::MissingInput {
+        path: format!("{:?} (source not implemented yet)", args.from),
+    })
+}

@@ -1,0 +1,1 @@
+//! Rules as pfctl prints them. SKELETON.

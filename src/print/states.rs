@@ -1,0 +1,1 @@
+//! States as pfctl prints them. SKELETON.
