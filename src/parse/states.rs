@@ -10,6 +10,9 @@
 //! * `src`/`dst` follow the arrow (`a -> b`: `a` opened the connection to
 //!   `b`; `a <- b`: `b` opened it to `a`); a `( … )` host goes to the
 //!   `src_nat`/`dst_nat` of the same side.
+//! * `src_state`/`dst_state` and `seq` are the initiator's then the
+//!   responder's: pfctl prints inbound states responder first, so the
+//!   parser swaps them back (`PROXY:SRC`/`PROXY:DST` stay as printed).
 //! * OpenBSD `{addr}` braces become `route: {kind: route-to, addr}`.
 //! * af-to states (one family outside the parentheses, the other inside) are
 //!   inbound even though pfctl prints `->` for them.
@@ -171,6 +174,7 @@ impl StatesParser {
                 iface: None,
             });
         let (direction, src, dst, gateway) = orient(m.arrow, m.left, m.right, m.third);
+        let (src_state, dst_state) = peer_order(direction, m.pair);
         State {
             line: line_no,
             iface: self.ifaces.get(m.iface),
@@ -181,8 +185,8 @@ impl StatesParser {
             src_nat: src.nat,
             dst_nat: dst.nat,
             gateway,
-            src_state: self.peer_states.get(m.pair.0),
-            dst_state: self.peer_states.get(m.pair.1),
+            src_state: self.peer_states.get(src_state),
+            dst_state: self.peer_states.get(dst_state),
             age: None,
             expires: None,
             packets: None,
@@ -198,6 +202,21 @@ impl StatesParser {
             seq: None,
             verbose: false,
         }
+    }
+}
+
+/// pfctl prints the peers of inbound states responder first (`src = &s->dst`
+/// in `print_state()`), whatever the arrow: puts the initiator first again.
+/// `PROXY:SRC` / `PROXY:DST` name the whole state and keep their order.
+fn peer_order<T>(direction: Direction, pair: (T, T)) -> (T, T)
+where
+    T: AsRef<str>,
+{
+    let proxy = pair.0.as_ref() == "PROXY";
+    if direction == Direction::In && !proxy {
+        (pair.1, pair.0)
+    } else {
+        pair
     }
 }
 
@@ -473,7 +492,13 @@ fn continuation(
     diags: &mut Vec<Diagnostic>,
 ) {
     let result: Result<(), nom::Err<Expected<'_>>> = if body.starts_with('[') {
-        seq_line(body).map(|(_, seq)| state.seq = Some(seq))
+        seq_line(body).map(|(_, (a, b))| {
+            // Printed in the same order as the peer states.
+            state.seq = Some(match state.direction {
+                Direction::In => (b, a),
+                Direction::Out => (a, b),
+            });
+        })
     } else if body.starts_with("age ") {
         state.verbose = true;
         age_line(state, line_no, line, body, diags);
@@ -895,6 +920,22 @@ mod tests {
         assert_eq!(s.dst, ep("192.168.1.20:8080"));
         assert_eq!(s.dst_nat, Some(ep("203.0.113.5:80")));
         assert_eq!(s.src_nat, None);
+    }
+
+    #[test]
+    fn inbound_peers_are_printed_responder_first() {
+        let s = one(
+            "all tcp 10.1.1.1:22 <- 10.1.1.50:60000       CLOSED:SYN_SENT\n   [1 + 2]  [3 + 4] \n",
+        );
+        // The client (src) sent the SYN.
+        assert_eq!(s.src, ep("10.1.1.50:60000"));
+        assert_eq!((&*s.src_state, &*s.dst_state), ("SYN_SENT", "CLOSED"));
+        let (a, b) = s.seq.expect("seq");
+        assert_eq!((a.seqlo, b.seqlo), (3, 1));
+        let s = one("all tcp 10.1.1.1:22 <- 10.1.1.50:60000       PROXY:DST");
+        assert_eq!((&*s.src_state, &*s.dst_state), ("PROXY", "DST"));
+        let s = one("all tcp 10.1.1.50:60000 -> 10.1.1.1:22       SYN_SENT:CLOSED");
+        assert_eq!((&*s.src_state, &*s.dst_state), ("SYN_SENT", "CLOSED"));
     }
 
     #[test]
