@@ -73,19 +73,36 @@ pub fn is_blank(c: char) -> bool {
     c == ' ' || c == '\t'
 }
 
+/// Number of leading blank bytes (blanks are ASCII, so this is a char boundary).
+fn blank_len(input: &str) -> usize {
+    input
+        .bytes()
+        .position(|b| b != b' ' && b != b'\t')
+        .unwrap_or(input.len())
+}
+
 /// Skips optional blanks.
 pub fn blank0(input: &str) -> &str {
-    input.trim_start_matches(is_blank)
+    &input[blank_len(input)..]
 }
 
 /// One or more blanks.
 pub fn blank1(input: &str) -> PResult<'_, &str> {
-    expect(input, "a space", take_while1(is_blank)(input))
+    match blank_len(input) {
+        0 => fail(input, "a space"),
+        n => Ok((&input[n..], &input[..n])),
+    }
 }
 
 /// A non-blank token (interface names, protocol names, flags).
 pub fn word(input: &str) -> PResult<'_, &str> {
-    expect(input, "a word", take_till1(is_blank)(input))
+    // Byte search: the delimiters are ASCII, so the split is a char boundary.
+    match input.bytes().position(|b| b == b' ' || b == b'\t') {
+        Some(0) => fail(input, "a word"),
+        Some(n) => Ok((&input[n..], &input[..n])),
+        None if input.is_empty() => fail(input, "a word"),
+        None => Ok(("", input)),
+    }
 }
 
 /// Exactly `kw` (a keyword or punctuation).
@@ -103,28 +120,29 @@ pub fn end_of_line<'a>(input: &'a str, what: &'static str) -> PResult<'a, ()> {
     }
 }
 
-fn digits(input: &str) -> PResult<'_, &str> {
-    expect(
-        input,
-        "a number",
-        take_while1(|c: char| c.is_ascii_digit())(input),
-    )
-}
-
 /// Decimal digits as a `u64`; more than 64 bits is an error, not a wrap.
+/// One pass over the bytes: this runs several times per state line.
 pub fn dec_u64(input: &str) -> PResult<'_, u64> {
-    let (rest, ds) = digits(input)?;
+    let bytes = input.as_bytes();
     let mut value: u64 = 0;
-    for b in ds.bytes() {
-        match value
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        value = match value
             .checked_mul(10)
             .and_then(|v| v.checked_add(u64::from(b - b'0')))
         {
-            Some(v) => value = v,
+            Some(v) => v,
             None => return fail(input, "a number below 2^64"),
-        }
+        };
+        i += 1;
     }
-    Ok((rest, value))
+    if i == 0 {
+        return fail(input, "a number");
+    }
+    Ok((&input[i..], value))
 }
 
 /// Decimal `u32` (rule and anchor numbers, rdomains, rtables).
@@ -145,23 +163,30 @@ pub fn dec_u8(input: &str) -> PResult<'_, u8> {
     }
 }
 
-/// Hexadecimal number of at most `max_digits` digits (`%016llx` ids,
-/// `%08x` creator ids). Leading zeros are optional.
+/// Hexadecimal number of at most `max_digits` significant digits
+/// (`%016llx` ids, `%08x` creator ids). Leading zeros are optional.
 pub fn hex_u64(input: &str, max_digits: usize) -> PResult<'_, u64> {
-    let (rest, hs) = expect(
-        input,
-        "a hexadecimal number",
-        take_while1(|c: char| c.is_ascii_hexdigit())(input),
-    )?;
-    let significant = hs.trim_start_matches('0');
-    if significant.len() > max_digits.min(16) {
-        return fail(input, "a shorter hexadecimal number");
+    let max_digits = max_digits.min(16);
+    let mut value: u64 = 0;
+    let mut significant = 0;
+    let mut len = 0;
+    for b in input.bytes() {
+        let Some(d) = char::from(b).to_digit(16) else {
+            break;
+        };
+        if value != 0 || d != 0 {
+            significant += 1;
+            if significant > max_digits {
+                return fail(input, "a shorter hexadecimal number");
+            }
+        }
+        value = value << 4 | u64::from(d);
+        len += 1;
     }
-    match u64::from_str_radix(hs, 16) {
-        Ok(v) => Ok((rest, v)),
-        // Cannot happen after the length check, but input never panics.
-        Err(_) => fail(input, "a hexadecimal number"),
+    if len == 0 {
+        return fail(input, "a hexadecimal number");
     }
+    Ok((&input[len..], value))
 }
 
 /// `%016llx`: a 64-bit state id.
@@ -221,17 +246,39 @@ pub fn rdomain(input: &str) -> PResult<'_, u32> {
     Ok((rest, n))
 }
 
-/// An IPv4 address in dotted-quad form.
+/// An IPv4 address in dotted-quad form (`inet_ntop`: no leading zeros).
+/// Hand-written: two of these on every state line.
 pub fn ipv4(input: &str) -> PResult<'_, Ipv4Addr> {
-    let (rest, text) = expect(
-        input,
-        "an IPv4 address",
-        take_while1(|c: char| c.is_ascii_digit() || c == '.')(input),
-    )?;
-    match text.parse() {
-        Ok(a) => Ok((rest, a)),
-        Err(_) => fail(input, "an IPv4 address"),
+    let bytes = input.as_bytes();
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if bytes.get(i) != Some(&b'.') {
+                return fail(input, "an IPv4 address");
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut v: u32 = 0;
+        while let Some(&b) = bytes.get(i) {
+            if !b.is_ascii_digit() || i - start == 3 {
+                break;
+            }
+            v = v * 10 + u32::from(b - b'0');
+            i += 1;
+        }
+        let leading_zero = i - start > 1 && bytes[start] == b'0';
+        match u8::try_from(v) {
+            Ok(v) if i > start && !leading_zero => *octet = v,
+            _ => return fail(input, "an IPv4 address"),
+        }
     }
+    // `1.2.3.4.5` and `1.2.3.4567` are not addresses followed by something.
+    if matches!(bytes.get(i), Some(b) if b.is_ascii_digit() || *b == b'.') {
+        return fail(input, "an IPv4 address");
+    }
+    Ok((&input[i..], Ipv4Addr::from(octets)))
 }
 
 /// An IPv6 address in any valid text form (`2001:db8:0:0::1`, `::ffff:1.2.3.4`).
@@ -335,6 +382,16 @@ pub fn endpoint(input: &str) -> PResult<'_, Endpoint> {
     } else {
         (input, None)
     };
+    if let Some((rest, addr, port)) = ipv4_endpoint(input) {
+        return Ok((
+            rest,
+            Endpoint {
+                addr,
+                port,
+                rdomain,
+            },
+        ));
+    }
     let (rest, token) = expect(input, "a host", take_till1(is_host_end)(input))?;
     let (addr_text, port_text) = split_host_port(token);
     let (_, addr) = host_addr(addr_text)?;
@@ -354,6 +411,23 @@ pub fn endpoint(input: &str) -> PResult<'_, Endpoint> {
             rdomain,
         },
     ))
+}
+
+/// Fast path of [`endpoint`] for the common `a.b.c.d[:port]`; `None` sends
+/// everything else (names, service names, errors) down the general path.
+fn ipv4_endpoint(input: &str) -> Option<(&str, HostAddr, Option<Port>)> {
+    let (rest, a) = ipv4(input).ok()?;
+    let (rest, port) = match rest.strip_prefix(':') {
+        Some(p) => {
+            let (r, n) = dec_u64(p).ok()?;
+            (r, Some(Port::Num(u16::try_from(n).ok()?)))
+        }
+        None => (rest, None),
+    };
+    match rest.chars().next() {
+        Some(c) if !is_host_end(c) => None,
+        _ => Some((rest, HostAddr::Ip(IpAddr::V4(a)), port)),
+    }
 }
 
 /// Splits `addr[port]`, `addr:port` (one colon only: IPv6 has several) and
@@ -395,6 +469,10 @@ mod tests {
         assert_eq!(ok(ipv4("192.168.1.10:80")), Ipv4Addr::new(192, 168, 1, 10));
         assert_eq!(err_what(ipv4("192.168.1.300")), "an IPv4 address");
         assert_eq!(err_what(ipv4("abc")), "an IPv4 address");
+        assert_eq!(err_what(ipv4("010.0.0.1")), "an IPv4 address");
+        assert_eq!(err_what(ipv4("1.2.3")), "an IPv4 address");
+        assert_eq!(err_what(ipv4("1.2.3.4567")), "an IPv4 address");
+        assert_eq!(ipv4("0.0.0.0 x"), Ok((" x", Ipv4Addr::UNSPECIFIED)));
     }
 
     #[test]
@@ -469,6 +547,16 @@ mod tests {
         assert_eq!(err_what(endpoint("10.0.0.999:1")), "an IPv4 address");
         assert_eq!(err_what(endpoint("a$b:1")), "a host address");
         assert_eq!(err_what(endpoint("")), "a host");
+    }
+
+    #[test]
+    fn words_and_blanks() {
+        assert_eq!(word("em0.100 tcp"), Ok((" tcp", "em0.100")));
+        assert_eq!(word("ALL"), Ok(("", "ALL")));
+        assert_eq!(err_what(word(" x")), "a word");
+        assert_eq!(blank1(" \t x"), Ok(("x", " \t ")));
+        assert_eq!(err_what(blank1("x")), "a space");
+        assert_eq!(blank0("x"), "x");
     }
 
     #[test]

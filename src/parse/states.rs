@@ -50,17 +50,27 @@ struct Interner {
     recent: Vec<Arc<str>>,
     /// Everything else (many interfaces), up to [`MAX_INTERNED`].
     rest: HashSet<Arc<str>>,
+    /// Index in `recent` of the last value found there.
+    last: usize,
 }
 
 impl Interner {
     const LINEAR: usize = 16;
 
     fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.recent.iter().find(|a| ***a == *s) {
+        // Consecutive states mostly repeat the previous value.
+        if let Some(a) = self.recent.get(self.last)
+            && **a == *s
+        {
             return Arc::clone(a);
+        }
+        if let Some(i) = self.recent.iter().position(|a| **a == *s) {
+            self.last = i;
+            return Arc::clone(&self.recent[i]);
         }
         if self.recent.len() < Self::LINEAR {
             let a: Arc<str> = Arc::from(s);
+            self.last = self.recent.len();
             self.recent.push(Arc::clone(&a));
             return a;
         }
@@ -157,11 +167,13 @@ impl StatesParser {
         }
     }
 
+    #[inline(always)]
     fn parse_main<'a>(&mut self, line_no: usize, line: &'a str) -> Result<State, Expected<'a>> {
         let (_, m) = main_line(line).map_err(into_expected)?;
         Ok(self.build(line_no, m))
     }
 
+    #[inline(always)]
     fn build(&mut self, line_no: usize, mut m: MainLine<'_>) -> State {
         let route = m
             .left
@@ -222,6 +234,7 @@ where
 
 /// Turns the arrow and the printed sides into direction, source,
 /// destination and (three-address form) gateway.
+#[inline(always)]
 fn orient(
     arrow: Arrow,
     left: Side,
@@ -307,6 +320,7 @@ struct Head<'a> {
     third: Option<Side>,
 }
 
+#[inline(always)]
 fn head(line: &str) -> PResult<'_, Head<'_>> {
     let (rest, first) = expect(line, "an interface name", word(line))?;
     let (second_at, _) = blank1(rest)?;
@@ -350,6 +364,7 @@ fn head(line: &str) -> PResult<'_, Head<'_>> {
     ))
 }
 
+#[inline(always)]
 fn main_line(line: &str) -> PResult<'_, MainLine<'_>> {
     let (rest, h) = head(line)?;
     let (rest, _) = if rest.is_empty() {
@@ -390,6 +405,7 @@ fn arrow(input: &str) -> PResult<'_, Arrow> {
 }
 
 /// `host [(host)] [{addr}]`.
+#[inline(always)]
 fn side(input: &str) -> PResult<'_, Side> {
     let (mut rest, host) = endpoint(input)?;
     let mut side = Side {
@@ -443,7 +459,7 @@ fn state_pair(input: &str) -> PResult<'_, (&str, &str)> {
     if let Some(r) = text.strip_prefix("<BAD STATE LEVELS") {
         return bad_state_levels(r);
     }
-    let Some(colon) = text.find(':') else {
+    let Some(colon) = text.bytes().position(|b| b == b':') else {
         return fail(input, PAIR_EXPECTED);
     };
     let (a, b) = (&text[..colon], &text[colon + 1..]);
@@ -477,7 +493,11 @@ fn peer_state(s: &str) -> PResult<'_, ()> {
     if s.is_empty() {
         return fail(s, PAIR_EXPECTED);
     }
-    match s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '?')) {
+    // Byte search: the accepted characters are ASCII, so `i` is a char boundary.
+    match s
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'?'))
+    {
         None => Ok(("", ())),
         Some(i) => fail(&s[i..], PAIR_EXPECTED),
     }
@@ -567,30 +587,67 @@ fn age_line(
     body: &str,
     diags: &mut Vec<Diagnostic>,
 ) {
-    for item in body.split(',') {
+    let mut rest = body;
+    loop {
+        // Byte search: items are short, a memchr call per item costs more.
+        let (item, next) = match rest.bytes().position(|b| b == b',') {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
         let item = blank0(item).trim_end_matches(is_blank);
         if let Err(e) = age_item(state, item) {
             diags.push(error_at(line_no, line, &into_expected(e)));
+        }
+        match next {
+            Some(n) => rest = n,
+            None => break,
         }
     }
 }
 
 fn age_item<'a>(state: &mut State, item: &'a str) -> PResult<'a, ()> {
-    if let Some(r) = item.strip_prefix("age ") {
-        state.age = Some(whole_item(r, duration)?);
-    } else if let Some(r) = item.strip_prefix("expires in ") {
-        state.expires = Some(whole_item(r, duration)?);
-    } else if let Some(r) = item.strip_suffix(" pkts") {
-        state.packets = Some(counts(r)?);
-    } else if let Some(r) = item.strip_suffix(" bytes") {
-        state.bytes = Some(counts(r)?);
-    } else if let Some(r) = item.strip_prefix("anchor ") {
-        state.anchor = Some(whole_item(r, dec_u32)?);
-    } else if let Some(r) = item.strip_prefix("rule ") {
-        state.rule = Some(whole_item(r, dec_u32)?);
-    } else if item.is_empty() {
-        return fail(item, "an item between commas");
-    } else {
+    // Dispatch on the first byte before comparing keywords (hot path).
+    let known = match item.as_bytes().first() {
+        None => return fail(item, "an item between commas"),
+        Some(b'a') => {
+            if let Some(r) = item.strip_prefix("age ") {
+                state.age = Some(whole_item(r, duration)?);
+                true
+            } else if let Some(r) = item.strip_prefix("anchor ") {
+                state.anchor = Some(whole_item(r, dec_u32)?);
+                true
+            } else {
+                false
+            }
+        }
+        Some(b'e') => match item.strip_prefix("expires in ") {
+            Some(r) => {
+                state.expires = Some(whole_item(r, duration)?);
+                true
+            }
+            None => false,
+        },
+        Some(b'r') => match item.strip_prefix("rule ") {
+            Some(r) => {
+                state.rule = Some(whole_item(r, dec_u32)?);
+                true
+            }
+            None => false,
+        },
+        Some(b'0'..=b'9') => {
+            if let Some(r) = item.strip_suffix(" pkts") {
+                state.packets = Some(counts(r)?);
+                true
+            } else if let Some(r) = item.strip_suffix(" bytes") {
+                state.bytes = Some(counts(r)?);
+                true
+            } else {
+                false
+            }
+        }
+        Some(_) => false,
+    };
+    if !known {
         // Flag words grow with every release: keep unknown items verbatim.
         state.flags.push(item.into());
     }
