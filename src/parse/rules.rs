@@ -418,6 +418,8 @@ pub fn looks_like_rule(line: &str) -> bool {
             | "nat-anchor"
             | "rdr-anchor"
             | "binat-anchor"
+            | "scrub-anchor"
+            | "dummynet-anchor"
             | "nat"
             | "rdr"
             | "binat"

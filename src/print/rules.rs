@@ -6,7 +6,7 @@
 use std::fmt::{self, Write};
 
 use crate::model::{
-    Action, AddrSpec, Counters, Family, HostSpec, Port, PortOp, PortSpec, Rule, StatePolicy,
+    Action, AddrSpec, Counters, Family, HostSpec, PortOp, PortSpec, Rule, StatePolicy,
 };
 use crate::print::{Flavor, Verbosity};
 

@@ -210,7 +210,8 @@ impl<'a> LineParser<'a> {
             "block" => Action::Block,
             "match" => Action::Match,
             "scrub" => Action::Scrub,
-            "anchor" | "nat-anchor" | "rdr-anchor" | "binat-anchor" => Action::Anchor,
+            "anchor" | "nat-anchor" | "rdr-anchor" | "binat-anchor" | "scrub-anchor"
+            | "dummynet-anchor" => Action::Anchor,
             "nat" | "rdr" | "binat" => Action::Other(first.text.into()),
             "no" => match self.peek() {
                 Some(w @ ("nat" | "rdr" | "binat" | "scrub")) => {
@@ -232,7 +233,8 @@ impl<'a> LineParser<'a> {
             }
         };
         let mut rule = empty_rule(action);
-        rule.scrub = rule.action == Action::Scrub;
+        // macOS prints `scrub-anchor` among its scrub rules, numbered with them.
+        rule.scrub = rule.action == Action::Scrub || first.text == "scrub-anchor";
         Ok(rule)
     }
 
