@@ -131,6 +131,7 @@ impl Router {
             return;
         }
         if let Some(&(title, mode)) = TITLES.iter().find(|(t, _)| *t == trimmed) {
+            self.rules.interrupt();
             self.switch(mode);
             if mode == Mode::Skip {
                 self.warn(
@@ -142,6 +143,8 @@ impl Router {
             return;
         }
         if let Some(what) = pfctl_message(trimmed) {
+            // Merged stderr can land anywhere, even between a rule and its
+            // counters, so it does not interrupt the rule.
             self.warn(line_no, line, format!("{what} skipped"));
             return;
         }
@@ -175,11 +178,14 @@ impl Router {
         } else if looks_like_state(line) {
             self.state_line(line_no, line);
         } else if line.starts_with("Status: ") {
+            self.rules.interrupt();
             self.switch(Mode::Info);
             self.info
                 .get_or_insert_with(InfoParser::new)
                 .push(line_no, line);
         } else {
+            self.rules.interrupt();
+            self.last = Last::None;
             self.diags.push(Diagnostic {
                 line: line_no,
                 column: 1,
@@ -192,6 +198,7 @@ impl Router {
 
     fn state_line(&mut self, line_no: usize, line: &str) {
         self.last = Last::State;
+        self.rules.interrupt();
         if let Some(s) = self.states.push(line_no, line, &mut self.diags) {
             self.parsed.states.push(s);
         }

@@ -42,6 +42,8 @@ struct Frame {
     /// `anchor "foo/*"`: the block holds synthesised child headers.
     wildcard: bool,
     line: usize,
+    /// The line that opened the block, for the "never closed" diagnostic.
+    text: String,
     unnamed: u32,
 }
 
@@ -86,6 +88,13 @@ impl RulesParser {
         }
     }
 
+    /// Tells the parser that a line it did not see came in between (a state,
+    /// a message, garbage): counter lines after it belong to no rule.
+    pub fn interrupt(&mut self) {
+        self.last = None;
+        self.synth = None;
+    }
+
     /// Ends the input and returns the rules in listing order.
     pub fn finish(self, diags: &mut Vec<Diagnostic>) -> Vec<Rule> {
         for f in self.frames.iter().rev() {
@@ -97,7 +106,7 @@ impl RulesParser {
                     "anchor block `{}` is never closed (missing `}}`)",
                     display_path(&f.path)
                 ),
-                text: String::new(),
+                text: f.text.clone(),
             });
         }
         self.rules
@@ -172,7 +181,7 @@ impl RulesParser {
                     text: text.to_owned(),
                     parent,
                 });
-                self.open(path, false, ctx.line_no);
+                self.open(path, false, ctx);
                 return;
             }
         }
@@ -200,17 +209,18 @@ impl RulesParser {
                     "`{` after a rule that is not an anchor".into(),
                 );
             }
-            self.open(path, wildcard, ctx.line_no);
+            self.open(path, wildcard, ctx);
         }
         self.rules.push(rule);
         self.last = Some(self.rules.len() - 1);
     }
 
-    fn open(&mut self, path: String, wildcard: bool, line: usize) {
+    fn open(&mut self, path: String, wildcard: bool, ctx: &LineCtx<'_, '_>) {
         self.frames.push(Frame {
             path,
             wildcard,
-            line,
+            line: ctx.line_no,
+            text: ctx.line.to_owned(),
             unnamed: 0,
         });
     }

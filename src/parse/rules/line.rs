@@ -318,7 +318,14 @@ impl<'a> LineParser<'a> {
             }
             "label" => {
                 if let Some(v) = self.value(&tok) {
-                    rule.labels.push(unquote(v.text).unwrap_or(v.text).into());
+                    let label = unquote(v.text).unwrap_or_else(|| {
+                        self.issues.push(Issue::warning(
+                            v.col,
+                            "label is not a complete quoted string, kept as printed",
+                        ));
+                        v.text
+                    });
+                    rule.labels.push(label.into());
                 }
             }
             "ridentifier" => {
