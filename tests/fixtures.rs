@@ -2,6 +2,7 @@
 //! recorded scenarios, which have their own tests) goes through `parse_any`,
 //! and the JSON it would print is snapshotted. New fixtures are picked up
 //! automatically (and need their snapshot reviewed).
+#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 

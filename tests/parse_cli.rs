@@ -1,4 +1,5 @@
 //! `pfblame parse`: exit statuses, stdin, and the JSON contract field names.
+#![allow(clippy::unwrap_used)]
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -1,5 +1,6 @@
 //! Rules parser over the rules fixtures (one YAML snapshot each) and targeted
 //! checks of the facts the analysis depends on.
+#![allow(clippy::unwrap_used)]
 
 use std::net::IpAddr;
 

@@ -1,6 +1,7 @@
 //! Property tests: the rules and mixed-input parsers never panic, and a
 //! generated rule printed the way OpenBSD or FreeBSD prints it parses back to
 //! the same structured fields at `-sr`, `-vsr` and `-vvsr`.
+#![allow(clippy::unwrap_used)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -166,13 +167,13 @@ fn arb_net() -> impl Strategy<Value = IpNet> {
 fn arb_addr() -> impl Strategy<Value = AddrSpec> {
     let neg = any::<bool>();
     prop_oneof![
-        (arb_net(), neg.clone()).prop_map(|(net, negated)| AddrSpec::Net { net, negated }),
-        (any::<u32>(), any::<u32>(), neg.clone()).prop_map(|(a, b, negated)| AddrSpec::Range {
+        (arb_net(), neg).prop_map(|(net, negated)| AddrSpec::Net { net, negated }),
+        (any::<u32>(), any::<u32>(), neg).prop_map(|(a, b, negated)| AddrSpec::Range {
             from: IpAddr::V4(Ipv4Addr::from(a)),
             to: IpAddr::V4(Ipv4Addr::from(b)),
             negated
         }),
-        (select(&["bruteforce", "web_hosts", "t"][..]), neg.clone()).prop_map(|(n, negated)| {
+        (select(&["bruteforce", "web_hosts", "t"][..]), neg).prop_map(|(n, negated)| {
             AddrSpec::Table {
                 name: n.into(),
                 negated,
@@ -184,7 +185,7 @@ fn arb_addr() -> impl Strategy<Value = AddrSpec> {
                 &["network", "broadcast", "peer", "0", "network:0"][..]
             )),
             proptest::option::of(0u8..=32),
-            neg.clone()
+            neg
         )
             .prop_map(|(i, m, p, negated)| AddrSpec::Dynamic {
                 iface: i.into(),

@@ -115,6 +115,7 @@ pub fn parse_info(text: &str) -> (Info, Vec<Diagnostic>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -172,18 +172,20 @@ impl RulesParser {
             Some(t) if t.is_empty() || t.ends_with(char::is_whitespace) => (t.trim_end(), true),
             _ => (rest, false),
         };
-        if opens && !prefix.present && self.frames.last().is_some_and(|f| f.wildcard) {
-            if let Some(child) = synthesised_child(text) {
-                let parent = self.current_path().to_owned();
-                let path = join_path(&parent, child);
-                self.synth = Some(Synth {
-                    line: ctx.line_no,
-                    text: text.to_owned(),
-                    parent,
-                });
-                self.open(path, false, ctx);
-                return;
-            }
+        if opens
+            && !prefix.present
+            && self.frames.last().is_some_and(|f| f.wildcard)
+            && let Some(child) = synthesised_child(text)
+        {
+            let parent = self.current_path().to_owned();
+            let path = join_path(&parent, child);
+            self.synth = Some(Synth {
+                line: ctx.line_no,
+                text: text.to_owned(),
+                parent,
+            });
+            self.open(path, false, ctx);
+            return;
         }
         let (mut rule, issues) = match parse_rule_text(text, prefix.present) {
             Ok(v) => v,
@@ -450,10 +452,12 @@ pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<Diagnostic>) {
         p.push(i + 1, line, &mut diags);
     }
     let rules = p.finish(&mut diags);
+    diags.sort_by_key(|d| (d.line, d.column));
     (rules, diags)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::model::StatePolicy;

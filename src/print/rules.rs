@@ -323,6 +323,7 @@ pub fn rule_to_string(r: &Rule, flavor: Flavor, verbosity: Verbosity) -> String 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::parse::rules::parse_rules;

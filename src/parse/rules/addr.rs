@@ -173,6 +173,7 @@ fn push_iface_or_addr(w: &str, ifaces: &mut Vec<Box<str>>, addrs: &mut Vec<IpAdd
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

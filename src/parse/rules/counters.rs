@@ -176,6 +176,7 @@ fn words_with_cols(s: &str, base: usize) -> Vec<(&str, usize)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

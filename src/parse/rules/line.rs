@@ -581,11 +581,8 @@ impl<'a> LineParser<'a> {
     /// FreeBSD 15 / OpenBSD 2026 `state limiter id 1` or `source limiter x (no-match)`.
     fn limiter(&mut self) {
         self.pos += 1; // `limiter`
-        if self.eat("id") {
-            self.bump();
-        } else {
-            self.bump();
-        }
+        self.eat("id");
+        self.bump(); // the limiter's id or name
         if self.peek().is_some_and(|t| t.starts_with('(')) {
             self.pos += 1;
         }
@@ -712,6 +709,7 @@ fn split_group(group: &str) -> Vec<Box<str>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::model::{AddrSpec, Port};

@@ -62,6 +62,7 @@ pub fn tokenize(text: &str) -> Vec<Tok<'_>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
