@@ -562,6 +562,42 @@ anchor \"web\" all {
     }
 
     #[test]
+    fn debug_lines_warn_and_counters_still_attach() {
+        let text = "@0 pass all flags S/SA\n  [ Skip steps: i=end d=end f=end p=end sa=end sp=end da=end dp=end ]\n  [ queue: qname= qid=0 pqname= pqid=0 ]\n  [ Evaluations: 7         Packets: 8         Bytes: 9           States: 1     ]\n";
+        let (rules, diags) = parse_rules(text);
+        assert_eq!(
+            rules[0]
+                .counters
+                .as_ref()
+                .map(|c| (c.evaluations, c.states)),
+            Some((7, 1))
+        );
+        let got: Vec<(usize, Severity)> = diags.iter().map(|d| (d.line, d.severity)).collect();
+        assert_eq!(got, [(2, Severity::Warning), (3, Severity::Warning)]);
+        assert!(diags[0].message.contains("skip steps"));
+    }
+
+    #[test]
+    fn counters_after_a_wildcard_child_make_it_a_rule() {
+        let text = "anchor \"relayd/*\" all {\nanchor \"web\" all {\n  [ Evaluations: 3 Packets: 0 Bytes: 0 States: 0 ]\npass all\n}\n}\n";
+        let (rules, diags) = parse_rules(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let got: Vec<(&str, &str)> = rules
+            .iter()
+            .map(|r| (r.anchor_path.as_str(), r.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("", "anchor \"relayd/*\" all"),
+                ("relayd", "anchor \"web\" all"),
+                ("relayd/web", "pass all"),
+            ]
+        );
+        assert_eq!(rules[1].counters.as_ref().map(|c| c.evaluations), Some(3));
+    }
+
+    #[test]
     fn detection() {
         assert!(looks_like_rule("@3 pass in all"));
         assert!(looks_like_rule("  block return all"));
