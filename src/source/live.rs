@@ -323,8 +323,11 @@ fn plan_per_rule(rules_text: &str) -> Plan {
 
 fn plan_for(rules: &[Rule]) -> Plan {
     let states = |r: &Rule| r.counters.as_ref().map(|c| c.states);
+    // Anchor lines may be synthesised by pfctl (children of `foo/*`): no
+    // number, no counters. Only rules that can own states must have both.
     if rules
         .iter()
+        .filter(|r| r.action != Action::Anchor)
         .any(|r| states(r).is_none() || r.number.is_none())
     {
         return Plan::Auto(
