@@ -365,7 +365,8 @@ fn rejects_r(stderr: &str) -> bool {
 fn rejected_warning(stderr: &str, action: &str) -> String {
     format!(
         "this pfctl does not accept `-s states -R n` (only OpenBSD's does; it said: {}); {action}",
-        quote_stderr(stderr)
+        // The first line says it; the usage text after it is noise here.
+        quote_stderr(stderr.trim().lines().next().unwrap_or(""))
     )
 }
 
