@@ -1,6 +1,8 @@
 //! Killing states: refused without --allow-kill or on a recording, and
 //! exactly the planned commands are issued once confirmed.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is a failure
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 //! The evaluation model and findings on the mission's ruleset (rules built
 //! by hand; the fixture-driven variants are in lint_fixtures.rs).
 
+#![allow(clippy::unwrap_used)] // tests: a panic is a failure
+
 mod lint_support;
 
 use lint_support::*;

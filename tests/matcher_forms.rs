@@ -1,5 +1,7 @@
 //! The rule matcher on every address, port and interface form.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is a failure
+
 mod lint_support;
 
 use lint_support::*;

@@ -186,8 +186,8 @@ pub fn findings(sample_rules: &[Rule], server_states: &[State], servers: &Server
             f.states += 1;
             f.confirmed |= routing == StateRouting::DefaultTable;
             f.message = format!(
-                "{} keeps state for {} ({} states); {} match those states and skip {} rule {}{}",
-                rule_name(key),
+                "{} for {} ({} states); {} match those states and skip {} rule {}{}",
+                keeps_state(key),
                 made.flow_text(),
                 f.states,
                 hop.label(),
@@ -211,10 +211,13 @@ pub fn findings(sample_rules: &[Rule], server_states: &[State], servers: &Server
     out
 }
 
-fn rule_name(key: RuleKey) -> String {
+/// `rule @2 keeps state`, or for states without a `rule` item (pf's
+/// default rule, which keeps state only for translated packets on FreeBSD)
+/// `the default rule created states`.
+fn keeps_state(key: RuleKey) -> String {
     match key.number {
-        Some(_) => format!("rule {key}"),
-        None => "the default rule".into(),
+        Some(_) => format!("rule {key} keeps state"),
+        None => "the default rule created states".into(),
     }
 }
 
@@ -261,8 +264,8 @@ fn add_server_state(
         });
     f.states += 1;
     f.message = format!(
-        "{} keeps state for {} ({} states); no route-to/reply-to rule would decide the packets those states catch",
-        rule_name(key),
+        "{} for {} ({} states); no route-to/reply-to rule would decide the packets those states catch",
+        keeps_state(key),
         made.flow_text(),
         f.states
     );

@@ -1,7 +1,7 @@
 //! Builds `Rule` values by hand for the matcher and lint tests (the rules
 //! parser lands separately). The rule text is composed from the fields in
 //! OpenBSD's `print_rule` order, so text-derived criteria (`flags`) agree.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::wrong_self_convention, clippy::unwrap_used)] // builder names follow pf keywords
 
 use std::net::IpAddr;
 
