@@ -293,3 +293,56 @@ fn if_bound_state_still_catches_replies_on_its_own_interface() {
     assert_eq!(report.findings.len(), 1);
     assert_eq!(report.findings[0].kind, FindingKind::Bypass);
 }
+
+#[test]
+fn wildcard_and_unnamed_anchors_are_entered() {
+    // `anchor "relayd/*"` evaluates relayd/a then relayd/b; an unnamed
+    // inline anchor's rules follow it in the listing.
+    let mut rules = mission(None, true);
+    let block = rules.remove(0);
+    let lan_syn = |n: u32, path: &str| {
+        rule(n)
+            .inside(path)
+            .dir_out()
+            .on(LAN)
+            .inet6()
+            .proto("tcp")
+            .to(net("2001:db8::/64"))
+            .keep_state()
+    };
+    let mut unnamed = rule(6).dir_out().build();
+    unnamed.action = pfblame::model::Action::Anchor;
+    unnamed.anchor_name = None;
+    unnamed.state = None;
+    let mut out = vec![
+        block,
+        rule(5).anchor("relayd/*").build(),
+        lan_syn(0, "relayd/a").build(),
+        lan_syn(0, "relayd/b").quick().build(),
+        unnamed,
+        lan_syn(0, "_1").build(),
+    ];
+    out.extend(rules);
+    let rs = Ruleset::new(&out);
+    let d = rs.evaluate(&conn().hops()[1].packet);
+    // relayd/b's quick rule stops everything after relayd/a matched.
+    assert_eq!(
+        d.decider.key(),
+        RuleKey {
+            anchor: Some(5),
+            number: Some(0)
+        }
+    );
+    assert_eq!(d.decider.rule().unwrap().anchor_path, "relayd/b");
+}
+
+#[test]
+fn stateless_rewrite_of_a_stateful_rule() {
+    use pfblame::lint::flow::stateless_text;
+    assert_eq!(
+        stateless_text(
+            "pass out quick on em1 proto tcp to any port = 443 flags S/SA keep state (max 100, if-bound) label \"x\""
+        ),
+        "pass out quick on em1 proto tcp to any port = 443 label \"x\" no state"
+    );
+}
