@@ -108,6 +108,10 @@ fn kill_args(s: &State) -> Result<Vec<String>, String> {
 
 /// `tcp 2001:db8::10[443] <- 2001:db8:ffff::1[50000]`: the protocol and
 /// hosts as pfctl prints them (no NAT parentheses), the form `-k key` reads.
+///
+/// The kernel looks such a key up for both directions (OpenBSD
+/// `DIOCKILLSTATES`), so it also removes the connection's state on the
+/// other side of the firewall, if any; `-k id` removes exactly one state.
 pub fn state_key(s: &State) -> Result<String, String> {
     let src = key_host(&s.src)?;
     let dst = key_host(&s.dst)?;
