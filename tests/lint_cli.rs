@@ -96,7 +96,6 @@ fn allowed_rules_are_not_findings() {
 }
 
 #[test]
-#[ignore = "needs crate::parse::rules::parse_rules (lands on main later)"]
 fn fixture_with_a_bypass_exits_1_and_names_the_rules() {
     pfblame()
         .args(["lint", "-s", SERVER, "--from", &fixture("mission-stateful-2.txt")])

@@ -50,7 +50,6 @@ fn key((anchor, n): (Option<u32>, u32)) -> RuleKey {
 }
 
 #[test]
-#[ignore = "needs crate::parse::rules::parse_rules (lands on main later)"]
 fn every_fixture_gives_the_expected_findings() {
     for (file, expected) in CASES {
         let path = format!("{}/fixtures/lint/{file}", env!("CARGO_MANIFEST_DIR"));
