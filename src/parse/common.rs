@@ -6,10 +6,11 @@
 //! caller can turn it into a [`crate::model::Diagnostic`] with a column
 //! ([`column_of`]) and an "expected …" message.
 
+use std::io::{self, BufRead};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use nom::IResult;
-use nom::bytes::complete::{tag, take_till1, take_while1};
+use nom::bytes::complete::{take_till1, take_while1};
 use nom::error::{ErrorKind, ParseError};
 
 use crate::model::{Endpoint, HostAddr, Port};
@@ -107,7 +108,12 @@ pub fn word(input: &str) -> PResult<'_, &str> {
 
 /// Exactly `kw` (a keyword or punctuation).
 pub fn keyword<'a>(input: &'a str, kw: &'static str, what: &'static str) -> PResult<'a, &'a str> {
-    expect(input, what, tag(kw)(input))
+    // A plain prefix test (what nom's `tag` does, without its machinery: this
+    // runs a dozen times per state).
+    match input.strip_prefix(kw) {
+        Some(rest) => Ok((rest, &input[..kw.len()])),
+        None => fail(input, what),
+    }
 }
 
 /// Succeeds only at the end of the input (trailing blanks allowed).
@@ -171,8 +177,11 @@ pub fn hex_u64(input: &str, max_digits: usize) -> PResult<'_, u64> {
     let mut significant = 0;
     let mut len = 0;
     for b in input.bytes() {
-        let Some(d) = char::from(b).to_digit(16) else {
-            break;
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => break,
         };
         if value != 0 || d != 0 {
             significant += 1;
@@ -283,15 +292,90 @@ pub fn ipv4(input: &str) -> PResult<'_, Ipv4Addr> {
 
 /// An IPv6 address in any valid text form (`2001:db8:0:0::1`, `::ffff:1.2.3.4`).
 pub fn ipv6(input: &str) -> PResult<'_, Ipv6Addr> {
-    let (rest, text) = expect(
-        input,
-        "an IPv6 address",
-        take_while1(|c: char| c.is_ascii_hexdigit() || c == ':' || c == '.')(input),
-    )?;
+    let len = input
+        .bytes()
+        .position(|b| !(b.is_ascii_hexdigit() || b == b':' || b == b'.'))
+        .unwrap_or(input.len());
+    if len == 0 {
+        return fail(input, "an IPv6 address");
+    }
+    let (text, rest) = input.split_at(len);
+    // Hand-written fast path for the hex-only forms pfctl prints; anything
+    // it does not accept (embedded IPv4, errors) is decided by std.
+    if let Some(a) = ipv6_hex(text.as_bytes()) {
+        return Ok((rest, a));
+    }
     match text.parse() {
         Ok(a) => Ok((rest, a)),
         Err(_) => fail(input, "an IPv6 address"),
     }
+}
+
+/// Hex groups separated by `:` with at most one `::` standing for one or
+/// more zero groups. `None` for anything else (the caller falls back to
+/// std's parser, so `Some` must only be returned where std agrees).
+fn ipv6_hex(b: &[u8]) -> Option<Ipv6Addr> {
+    let mut head = [0u16; 8];
+    let mut tail = [0u16; 8];
+    let (mut nh, mut nt) = (0, 0);
+    let mut gap = false;
+    let mut i = 0;
+    if b.starts_with(b"::") {
+        gap = true;
+        i = 2;
+        if i == b.len() {
+            return Some(Ipv6Addr::UNSPECIFIED);
+        }
+    }
+    loop {
+        let start = i;
+        let mut v: u32 = 0;
+        while let Some(d) = b.get(i).and_then(|&c| char::from(c).to_digit(16)) {
+            v = v * 16 + d;
+            i += 1;
+            if i - start > 4 {
+                return None;
+            }
+        }
+        if i == start {
+            return None;
+        }
+        let group = u16::try_from(v).ok()?;
+        if gap {
+            *tail.get_mut(nt)? = group;
+            nt += 1;
+        } else {
+            *head.get_mut(nh)? = group;
+            nh += 1;
+        }
+        match b.get(i) {
+            None => break,
+            Some(b':') => {
+                i += 1;
+                if b.get(i) == Some(&b':') {
+                    if gap {
+                        return None;
+                    }
+                    gap = true;
+                    i += 1;
+                    if i == b.len() {
+                        break;
+                    }
+                } else if i == b.len() {
+                    return None;
+                }
+            }
+            Some(_) => return None,
+        }
+    }
+    let total = nh + nt;
+    if (gap && total > 7) || (!gap && total != 8) {
+        return None;
+    }
+    let mut groups = [0u16; 8];
+    groups[..nh].copy_from_slice(&head[..nh]);
+    groups[8 - nt..].copy_from_slice(&tail[..nt]);
+    Some(Ipv6Addr::from(groups))
 }
 
 fn is_name_char(c: char) -> bool {
@@ -392,6 +476,16 @@ pub fn endpoint(input: &str) -> PResult<'_, Endpoint> {
             },
         ));
     }
+    if let Some((rest, addr, port)) = ipv6_endpoint(input) {
+        return Ok((
+            rest,
+            Endpoint {
+                addr,
+                port,
+                rdomain,
+            },
+        ));
+    }
     let (rest, token) = expect(input, "a host", take_till1(is_host_end)(input))?;
     let (addr_text, port_text) = split_host_port(token);
     let (_, addr) = host_addr(addr_text)?;
@@ -430,6 +524,79 @@ fn ipv4_endpoint(input: &str) -> Option<(&str, HostAddr, Option<Port>)> {
     }
 }
 
+/// Fast path of [`endpoint`] for `v6addr[port]` and port-less IPv6
+/// addresses; `None` sends everything else down the general path (which
+/// then reports errors). A valid IPv6 address has at least two colons, so
+/// the general path would never have split it as `addr:port` either.
+fn ipv6_endpoint(input: &str) -> Option<(&str, HostAddr, Option<Port>)> {
+    let (rest, a) = ipv6(input).ok()?;
+    let (rest, port) = match rest.strip_prefix('[') {
+        Some(p) => {
+            let (r, n) = dec_u64(p).ok()?;
+            let r = r.strip_prefix(']')?;
+            (r, Some(Port::Num(u16::try_from(n).ok()?)))
+        }
+        None => (rest, None),
+    };
+    match rest.chars().next() {
+        Some(c) if !is_host_end(c) => None,
+        _ => Some((rest, HostAddr::Ip(IpAddr::V6(a)), port)),
+    }
+}
+
+/// The lines of `text`, exactly as `text.split('\n')` gives them (a final
+/// empty piece included), found with a vectorised byte search.
+pub fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text.as_bytes())
+        .map(Some)
+        .chain(std::iter::once(None))
+        .map(move |nl| {
+            let end = nl.unwrap_or(text.len());
+            // `\n` is ASCII, so both ends are char boundaries.
+            let line = text.get(start..end).unwrap_or("");
+            start = end + 1;
+            line
+        })
+}
+
+/// Calls `f` with every line of `r` (without its `\n`), like repeated
+/// `read_until(b'\n')`, but searching the reader's buffer directly instead
+/// of copying every line: only a line that straddles two buffer fills is
+/// copied.
+pub fn for_each_line<R: BufRead>(mut r: R, mut f: impl FnMut(&[u8])) -> io::Result<()> {
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let buf = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', buf) {
+            let piece = buf.get(start..nl).unwrap_or_default();
+            if carry.is_empty() {
+                f(piece);
+            } else {
+                carry.extend_from_slice(piece);
+                f(&carry);
+                carry.clear();
+            }
+            start = nl + 1;
+        }
+        carry.extend_from_slice(buf.get(start..).unwrap_or_default());
+        let used = buf.len();
+        r.consume(used);
+    }
+    if !carry.is_empty() {
+        f(&carry);
+    }
+    Ok(())
+}
+
 /// Splits `addr[port]`, `addr:port` (one colon only: IPv6 has several) and
 /// bare addresses. An empty port text is returned as `Some("")`, so the port
 /// parser reports it.
@@ -447,8 +614,103 @@ fn split_host_port(token: &str) -> (&str, Option<&str>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
+
     use super::*;
+
+    #[test]
+    fn split_lines_is_split_on_newline() {
+        for t in ["", "\n", "a", "a\n", "a\nb", "\n\nx\r\n", "é\nü\n\n"] {
+            let ours: Vec<&str> = split_lines(t).collect();
+            let std: Vec<&str> = t.split('\n').collect();
+            assert_eq!(ours, std, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn for_each_line_joins_lines_across_buffer_fills() {
+        let text = "first line\nsecond, longer line\n\nlast without newline";
+        for cap in [1, 2, 3, 7, 64] {
+            let r = io::BufReader::with_capacity(cap, text.as_bytes());
+            let mut lines = Vec::new();
+            for_each_line(r, |l| lines.push(String::from_utf8_lossy(l).into_owned())).unwrap();
+            assert_eq!(
+                lines,
+                text.split('\n').collect::<Vec<_>>(),
+                "capacity {cap}"
+            );
+        }
+        let mut n = 0;
+        for_each_line("a\n".as_bytes(), |_| n += 1).unwrap();
+        assert_eq!(n, 1, "a final newline ends the last line, it starts none");
+    }
+
+    #[test]
+    fn ipv6_endpoints_take_the_fast_path_or_fall_back() {
+        let (rest, e) = endpoint("2001:db8::1[443] ->").unwrap();
+        assert_eq!((rest, e.port), (" ->", Some(Port::Num(443))));
+        let (rest, e) = endpoint("2001:db8::1)").unwrap();
+        assert_eq!((rest, e.port), (")", None));
+        // A service name and an out-of-range port go down the general path.
+        assert_eq!(
+            endpoint("2001:db8::1[https]").unwrap().1.port,
+            Some(Port::Name("https".into()))
+        );
+        assert!(endpoint("2001:db8::1[65536]").is_err());
+        assert!(endpoint("2001:db8::1[80]x").is_err());
+    }
+
+    #[test]
+    fn ipv6_fast_path_agrees_with_std() {
+        let cases = [
+            "::",
+            "::1",
+            "1::",
+            "2001:db8::10",
+            "2001:db8:0:0:0:0:0:1",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::8",
+            "1::2::3",
+            ":1",
+            "1:",
+            "1:::2",
+            "12345::",
+            "fffff::1",
+            "1:2:3:4:5:6:7:8:9",
+            "1:2:3:4:5:6:7",
+            "::ffff:1.2.3.4",
+            "2001:DB8::A",
+            "0:0:0:0:0:0:0:0",
+            "a:b",
+            "",
+            ":",
+            ":::",
+        ];
+        for c in cases {
+            let std: Option<Ipv6Addr> = c.parse().ok();
+            let fast = ipv6_hex(c.as_bytes());
+            assert!(
+                fast.is_none() || fast == std,
+                "{c}: fast {fast:?} std {std:?}"
+            );
+            let ours = ipv6(c).ok().filter(|(r, _)| r.is_empty()).map(|(_, a)| a);
+            assert_eq!(ours, std, "{c}");
+        }
+        // Every compressed form std prints parses back through the fast path.
+        let mut x: u128 = 0x2001_0db8_0000_0000_0000_0000_0000_0001;
+        for _ in 0..2000 {
+            x = x
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+                .rotate_left(17);
+            for a in [x, x & !0xffff_ffff_0000, x & 0xffff] {
+                let a = Ipv6Addr::from(a);
+                assert_eq!(ipv6_hex(a.to_string().as_bytes()), Some(a), "{a}");
+            }
+        }
+    }
 
     fn ok<T>(r: PResult<'_, T>) -> T {
         match r {

@@ -106,7 +106,7 @@ fn counter(line: &str) -> Option<(String, u64)> {
 /// Parses `pfctl -si` output (counter names contain spaces: numbers are read from the right).
 pub fn parse_info(text: &str) -> (Info, Vec<Diagnostic>) {
     let mut p = InfoParser::new();
-    for (i, line) in text.split('\n').enumerate() {
+    for (i, line) in crate::parse::common::split_lines(text).enumerate() {
         p.push(i + 1, line);
     }
     let mut diags = Vec::new();

@@ -19,7 +19,7 @@ use states::{StatesParser, looks_like_state};
 /// its section titles), detecting what each part is.
 pub fn parse_any(text: &str) -> Parsed {
     let mut router = Router::new();
-    for (i, line) in text.split('\n').enumerate() {
+    for (i, line) in common::split_lines(text).enumerate() {
         router.push(i + 1, line);
     }
     router.finish()
@@ -28,23 +28,15 @@ pub fn parse_any(text: &str) -> Parsed {
 /// Like [`parse_any`], streaming from a reader: state listings with millions
 /// of entries are parsed line by line, never held as text. Invalid UTF-8 is
 /// replaced (with a warning) rather than failing the whole input.
-pub fn read_any<R: BufRead>(mut r: R) -> io::Result<Parsed> {
+pub fn read_any<R: BufRead>(r: R) -> io::Result<Parsed> {
     let mut router = Router::new();
-    let mut buf = Vec::new();
     let mut line_no = 0;
-    loop {
-        buf.clear();
-        if r.read_until(b'\n', &mut buf)? == 0 {
-            break;
-        }
+    common::for_each_line(r, |buf| {
         line_no += 1;
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
-        }
-        match std::str::from_utf8(&buf) {
+        match std::str::from_utf8(buf) {
             Ok(line) => router.push(line_no, line),
             Err(e) => {
-                let line = String::from_utf8_lossy(&buf).into_owned();
+                let line = String::from_utf8_lossy(buf).into_owned();
                 let column = String::from_utf8_lossy(&buf[..e.valid_up_to()])
                     .chars()
                     .count()
@@ -59,7 +51,7 @@ pub fn read_any<R: BufRead>(mut r: R) -> io::Result<Parsed> {
                 router.push(line_no, &line);
             }
         }
-    }
+    })?;
     Ok(router.finish())
 }
 
@@ -130,7 +122,12 @@ impl Router {
         if trimmed.is_empty() {
             return;
         }
-        if let Some(&(title, mode)) = TITLES.iter().find(|(t, _)| *t == trimmed) {
+        // Every title ends with `:`; skip the scan for the millions of other lines.
+        let title = match trimmed.ends_with(':') {
+            true => TITLES.iter().find(|(t, _)| *t == trimmed),
+            false => None,
+        };
+        if let Some(&(title, mode)) = title {
             self.rules.interrupt();
             self.switch(mode);
             if mode == Mode::Skip {
@@ -199,16 +196,13 @@ impl Router {
     fn state_line(&mut self, line_no: usize, line: &str) {
         self.last = Last::State;
         self.rules.interrupt();
-        if let Some(s) = self.states.push(line_no, line, &mut self.diags) {
-            self.parsed.states.push(s);
-        }
+        self.states
+            .push_into(line_no, line, &mut self.diags, &mut self.parsed.states);
     }
 
     /// Ends the current section and enters `mode`.
     fn switch(&mut self, mode: Mode) {
-        if let Some(s) = self.states.finish(&mut self.diags) {
-            self.parsed.states.push(s);
-        }
+        self.states.close();
         if self.mode == Mode::Info && mode != Mode::Info {
             self.finish_info();
         }
@@ -255,25 +249,42 @@ fn pfctl_message(line: &str) -> Option<&'static str> {
         "pf disabled",
         "rules cleared",
     ];
+    // Every message starts with one of these bytes: states, rules and their
+    // continuation lines are rejected here without further work (hot path).
+    if !matches!(
+        line.as_bytes().first(),
+        Some(b'0'..=b'9' | b'k' | b'p' | b'r' | b'A' | b'N')
+    ) {
+        return None;
+    }
     if EXACT.contains(&line) {
         return Some("pfctl message");
     }
     if line.starts_with("pfctl: ") {
         return Some("pfctl error message");
     }
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let counted = |verb: &[&str]| {
-        words.len() == verb.len() + 1
-            && words[0].bytes().all(|b| b.is_ascii_digit())
-            && words[1..] == *verb
-    };
-    if counted(&["states", "cleared"])
-        || (words.len() == 3 && words[0] == "killed" && words[2] == "states")
+    if words_are(line, &["states", "cleared"], true)
+        || (line.starts_with("killed ") && words_are(&line["killed ".len()..], &["states"], true))
         || (line.starts_with("Anchor '") && line.ends_with("' not found."))
     {
         return Some("pfctl message");
     }
     None
+}
+
+/// True when `text` is a decimal count (if `counted`) followed by exactly
+/// the words `tail`, separated by whitespace. No allocation: this runs on
+/// every line of mixed input.
+fn words_are(text: &str, tail: &[&str], counted: bool) -> bool {
+    let mut words = text.split_whitespace();
+    if counted
+        && !words
+            .next()
+            .is_some_and(|w| w.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
+    }
+    tail.iter().all(|t| words.next() == Some(*t)) && words.next().is_none()
 }
 
 #[cfg(test)]
@@ -321,5 +332,16 @@ mod tests {
             Some("pfctl error message")
         );
         assert_eq!(pfctl_message("pass all"), None);
+        assert_eq!(pfctl_message("killed 3 states"), Some("pfctl message"));
+        assert_eq!(pfctl_message("killed x states"), None);
+        assert_eq!(pfctl_message("12 states cleared now"), None);
+        assert_eq!(
+            pfctl_message("Anchor 'x' not found."),
+            Some("pfctl message")
+        );
+        assert_eq!(
+            pfctl_message("ALTQ related functions disabled"),
+            Some("pfctl message")
+        );
     }
 }

@@ -448,7 +448,7 @@ pub fn looks_like_rule(line: &str) -> bool {
 pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut p = RulesParser::new();
-    for (i, line) in text.split('\n').enumerate() {
+    for (i, line) in crate::parse::common::split_lines(text).enumerate() {
         p.push(i + 1, line, &mut diags);
     }
     let rules = p.finish(&mut diags);

@@ -33,7 +33,8 @@ use crate::model::{
 };
 use crate::parse::common::{
     Expected, PResult, blank0, blank1, column_of, counter_pair, dec_u8, dec_u32, dec_u64, duration,
-    end_of_line, endpoint, expect, fail, hex_creator, hex_id, host_addr, is_blank, keyword, word,
+    end_of_line, endpoint, expect, fail, for_each_line, hex_creator, hex_id, host_addr, is_blank,
+    keyword, split_lines, word,
 };
 
 /// Longest line text copied into a diagnostic (bytes); longer lines are cut.
@@ -90,6 +91,9 @@ impl Interner {
 #[derive(Debug, Default)]
 pub struct StatesParser {
     pending: Option<State>,
+    /// [`Self::push_into`] mode: the last state of the caller's vector is
+    /// still receiving continuation lines (it is never moved out and back).
+    open: bool,
     /// Line number of a main line that could not be parsed: its continuation
     /// lines are reported as skipped, not as orphans.
     skipping: Option<usize>,
@@ -141,30 +145,48 @@ impl StatesParser {
     }
 
     fn push_continuation(&mut self, line_no: usize, line: &str, diags: &mut Vec<Diagnostic>) {
-        let body = blank0(line);
-        if body.is_empty() {
+        continuation_of(self.pending.as_mut(), self.skipping, line_no, line, diags);
+    }
+
+    /// Like [`Self::push`], but appends each state to `out` as soon as its
+    /// main line is read and applies continuation lines to it in place: a
+    /// `State` is large, and moving it through `push`'s return value costs
+    /// a few copies per state. Call [`Self::close`] at the end. Do not mix
+    /// with [`Self::push`] on one parser.
+    pub fn push_into(
+        &mut self,
+        line_no: usize,
+        line: &str,
+        diags: &mut Vec<Diagnostic>,
+        out: &mut Vec<State>,
+    ) {
+        let Some(&first) = line.as_bytes().first() else {
+            return;
+        };
+        if first == b' ' || first == b'\t' {
+            let target = if self.open { out.last_mut() } else { None };
+            continuation_of(target, self.skipping, line_no, line, diags);
             return;
         }
-        if let Some(state) = self.pending.as_mut() {
-            continuation(state, line_no, line, body, diags);
-        } else if let Some(main) = self.skipping {
-            diags.push(diagnostic(
-                line_no,
-                line,
-                body,
-                Severity::Warning,
-                format!("skipped: continuation of the unparsed state on line {main}"),
-            ));
-        } else {
-            diags.push(diagnostic(
-                line_no,
-                line,
-                body,
-                Severity::Error,
-                "expected a state line (interface, protocol, hosts) before this continuation line"
-                    .to_owned(),
-            ));
+        match self.parse_main(line_no, line) {
+            Ok(state) => {
+                out.push(state);
+                self.open = true;
+                self.skipping = None;
+            }
+            Err(e) => {
+                diags.push(error_at(line_no, line, &e));
+                self.open = false;
+                self.skipping = Some(line_no);
+            }
         }
+    }
+
+    /// Ends the input of [`Self::push_into`]: continuation lines after this
+    /// belong to no state.
+    pub fn close(&mut self) {
+        self.open = false;
+        self.skipping = None;
     }
 
     #[inline(always)]
@@ -214,6 +236,41 @@ impl StatesParser {
             seq: None,
             verbose: false,
         }
+    }
+}
+
+/// Applies a continuation line to `target` (the state it belongs to), or
+/// reports it: skipped after an unparsed main line, an orphan otherwise.
+fn continuation_of(
+    target: Option<&mut State>,
+    skipping: Option<usize>,
+    line_no: usize,
+    line: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let body = blank0(line);
+    if body.is_empty() {
+        return;
+    }
+    if let Some(state) = target {
+        continuation(state, line_no, line, body, diags);
+    } else if let Some(main) = skipping {
+        diags.push(diagnostic(
+            line_no,
+            line,
+            body,
+            Severity::Warning,
+            format!("skipped: continuation of the unparsed state on line {main}"),
+        ));
+    } else {
+        diags.push(diagnostic(
+            line_no,
+            line,
+            body,
+            Severity::Error,
+            "expected a state line (interface, protocol, hosts) before this continuation line"
+                .to_owned(),
+        ));
     }
 }
 
@@ -807,25 +864,21 @@ pub fn read_states<R: BufRead>(
     mut on_state: impl FnMut(State),
     diags: &mut Vec<Diagnostic>,
 ) -> io::Result<()> {
+    /// States handed out together: the last one of a batch may still get
+    /// continuation lines, so it stays behind.
+    const BATCH: usize = 64;
     let mut parser = StatesParser::new();
-    let mut buf = Vec::with_capacity(512);
+    let mut batch: Vec<State> = Vec::with_capacity(BATCH + 1);
     let mut line_no = 0;
-    loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
-            break;
-        }
+    for_each_line(&mut input, |mut buf| {
         line_no += 1;
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
+        if let Some(b) = buf.strip_suffix(b"\r") {
+            buf = b;
         }
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-        let done = match std::str::from_utf8(&buf) {
-            Ok(line) => parser.push(line_no, line, diags),
+        match std::str::from_utf8(buf) {
+            Ok(line) => parser.push_into(line_no, line, diags, &mut batch),
             Err(e) => {
-                let line = String::from_utf8_lossy(&buf);
+                let line = String::from_utf8_lossy(buf);
                 let valid = &line[..e.valid_up_to()];
                 diags.push(Diagnostic {
                     line: line_no,
@@ -834,16 +887,16 @@ pub fn read_states<R: BufRead>(
                     message: "expected UTF-8 text: invalid bytes replaced by U+FFFD".to_owned(),
                     text: clip(&line),
                 });
-                parser.push(line_no, &line, diags)
+                parser.push_into(line_no, &line, diags, &mut batch);
             }
-        };
-        if let Some(state) = done {
-            on_state(state);
         }
-    }
-    if let Some(state) = parser.finish(diags) {
-        on_state(state);
-    }
+        if batch.len() > BATCH {
+            let done = batch.len() - 1;
+            batch.drain(..done).for_each(&mut on_state);
+        }
+    })?;
+    parser.close();
+    batch.into_iter().for_each(on_state);
     Ok(())
 }
 
@@ -854,15 +907,11 @@ pub fn parse_states(text: &str) -> (Vec<State>, Vec<Diagnostic>) {
     let mut states = Vec::with_capacity(text.len() / 256);
     let mut diags = Vec::new();
     let body = text.strip_suffix('\n').unwrap_or(text);
-    for (i, line) in body.split('\n').enumerate() {
+    for (i, line) in split_lines(body).enumerate() {
         let line = line.strip_suffix('\r').unwrap_or(line);
-        if let Some(state) = parser.push(i + 1, line, &mut diags) {
-            states.push(state);
-        }
+        parser.push_into(i + 1, line, &mut diags, &mut states);
     }
-    if let Some(state) = parser.finish(&mut diags) {
-        states.push(state);
-    }
+    parser.close();
     (states, diags)
 }
 
