@@ -13,6 +13,8 @@ use crate::cli::{ParseArgs, ParseFormat};
 use crate::exit::{Exit, Failure};
 use crate::model::{Parsed, Rule, Severity, State};
 use crate::parse::read_any;
+// Labels, anchor and interface names are pfctl text: never print them raw.
+use crate::sanitize::neutralize;
 
 /// How many error diagnostics are repeated on stderr before the summary.
 const STDERR_ERRORS: usize = 10;
@@ -50,10 +52,10 @@ fn read_input(path: &Path, name: &str) -> anyhow::Result<Parsed> {
 /// The readable listing: rules, states, info, then diagnostics.
 pub fn write_text(out: &mut impl Write, p: &Parsed, name: &str) -> io::Result<()> {
     for r in &p.rules {
-        writeln!(out, "{}", rule_line(r))?;
+        writeln!(out, "{}", neutralize(&rule_line(r)))?;
     }
     for s in &p.states {
-        writeln!(out, "{}", state_line(s))?;
+        writeln!(out, "{}", neutralize(&state_line(s)))?;
     }
     if let Some(info) = &p.info {
         let status = match info.enabled {
@@ -67,7 +69,7 @@ pub fn write_text(out: &mut impl Write, p: &Parsed, name: &str) -> io::Result<()
         writeln!(out, "info: pf {status}, {states} states")?;
     }
     for d in &p.diagnostics {
-        writeln!(out, "{name}:{d}")?;
+        writeln!(out, "{}", neutralize(&format!("{name}:{d}")))?;
     }
     Ok(())
 }
@@ -114,7 +116,7 @@ fn summarise(p: &Parsed, name: &str) {
         .filter(|d| d.severity == Severity::Error)
         .collect();
     for d in errors.iter().take(STDERR_ERRORS) {
-        let _ = writeln!(err, "{name}:{d}");
+        let _ = writeln!(err, "{}", neutralize(&format!("{name}:{d}")));
     }
     let warnings = p.diagnostics.len() - errors.len();
     let _ = writeln!(

@@ -102,7 +102,8 @@ pub fn word(input: &str) -> PResult<'_, &str> {
         Some(0) => fail(input, "a word"),
         Some(n) => Ok((&input[n..], &input[..n])),
         None if input.is_empty() => fail(input, "a word"),
-        None => Ok(("", input)),
+        // The empty rest points at the end of the line, for error columns.
+        None => Ok((&input[input.len()..], input)),
     }
 }
 
@@ -595,6 +596,31 @@ pub fn for_each_line<R: BufRead>(mut r: R, mut f: impl FnMut(&[u8])) -> io::Resu
         f(&carry);
     }
     Ok(())
+}
+
+/// Longest line text copied into a diagnostic (bytes); longer lines are cut,
+/// so a 10 MB line cannot be copied into every diagnostic it causes.
+pub const MAX_DIAG_TEXT: usize = 4096;
+
+/// The line as a diagnostic keeps it: at most [`MAX_DIAG_TEXT`] bytes, cut
+/// on a character boundary and marked with `…`.
+pub fn clip(line: &str) -> String {
+    if line.len() <= MAX_DIAG_TEXT {
+        return line.to_owned();
+    }
+    let mut end = MAX_DIAG_TEXT;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &line[..end])
+}
+
+/// The 1-based column of the first NUL character, if the line has one.
+/// pfctl prints C strings: a NUL means the input is not pfctl text (a
+/// binary file, a damaged capture).
+pub fn nul_column(line: &str) -> Option<usize> {
+    let i = memchr::memchr(0, line.as_bytes())?;
+    Some(line.get(..i).map_or(1, |p| p.chars().count() + 1))
 }
 
 /// Splits `addr[port]`, `addr:port` (one colon only: IPv6 has several) and

@@ -46,7 +46,7 @@ pub fn read_any<R: BufRead>(r: R) -> io::Result<Parsed> {
                     column,
                     severity: Severity::Warning,
                     message: "invalid UTF-8 replaced by U+FFFD".into(),
-                    text: line.clone(),
+                    text: common::clip(&line),
                 });
                 router.push(line_no, &line);
             }
@@ -172,7 +172,13 @@ impl Router {
         } else if looks_like_rule(line) {
             self.last = Last::Rule;
             self.rules.push(line_no, line, &mut self.diags);
-        } else if looks_like_state(line) {
+        } else if looks_like_state(line)
+            || (self.last == Last::State && !line.starts_with("Status: "))
+            || line.contains(" -> ")
+            || line.contains(" <- ")
+        {
+            // After a state, a damaged line is most likely a damaged state:
+            // its parser says where it broke, and skips its continuations.
             self.state_line(line_no, line);
         } else if line.starts_with("Status: ") {
             self.rules.interrupt();
@@ -183,12 +189,16 @@ impl Router {
         } else {
             self.rules.interrupt();
             self.last = Last::None;
+            let (column, message) = match common::nul_column(line) {
+                Some(c) => (c, "NUL byte: this is not pfctl text; line skipped"),
+                None => (1, "not a rule, state, info or section line"),
+            };
             self.diags.push(Diagnostic {
                 line: line_no,
-                column: 1,
+                column,
                 severity: Severity::Error,
-                message: "not a rule, state, info or section line".into(),
-                text: line.to_owned(),
+                message: message.into(),
+                text: common::clip(line),
             });
         }
     }
@@ -224,7 +234,7 @@ impl Router {
             column: 1,
             severity: Severity::Warning,
             message,
-            text: line.to_owned(),
+            text: common::clip(line),
         });
     }
 

@@ -12,6 +12,7 @@ mod tokens;
 use std::collections::HashMap;
 
 use crate::model::{Action, Counters, Diagnostic, Rule, Severity};
+use crate::parse::common::{clip, nul_column};
 
 pub use counters::is_counter_line;
 use counters::{CounterLine, read_counter_line};
@@ -67,6 +68,17 @@ impl RulesParser {
             return;
         }
         let body = body.trim_end();
+        if let Some(column) = nul_column(line) {
+            self.interrupt();
+            diags.push(Diagnostic {
+                line: line_no,
+                column,
+                severity: Severity::Error,
+                message: "NUL byte: this is not pfctl text; line skipped".into(),
+                text: clip(line),
+            });
+            return;
+        }
         let col0 = line.chars().count() - line.trim_start().chars().count();
         let mut ctx = LineCtx {
             line_no,
@@ -265,7 +277,8 @@ impl RulesParser {
         if let Some(first) = self.seen.get(&key) {
             ctx.push(
                 col0 + 1,
-                Severity::Warning,
+                // Two rules with one number: states cannot be attributed.
+                Severity::Error,
                 format!("rule number @{n} repeats in this ruleset (first on line {first})"),
             );
         } else {
@@ -311,6 +324,9 @@ fn is_limiter_definition(body: &str) -> bool {
 }
 
 /// Where a line is reported.
+/// Diagnostics listed one by one per line (see [`LineCtx::issues`]).
+const MAX_ISSUES_PER_LINE: usize = 20;
+
 struct LineCtx<'l, 'd> {
     line_no: usize,
     line: &'l str,
@@ -324,19 +340,42 @@ impl LineCtx<'_, '_> {
             column,
             severity,
             message,
-            text: self.line.to_owned(),
+            text: clip(self.line),
         });
     }
 
     /// Reports issues whose columns are relative to text starting at `col0`.
+    /// At most [`MAX_ISSUES_PER_LINE`] are reported one by one: a line of a
+    /// million unknown tokens gets a summary, not a million diagnostics.
     fn issues(&mut self, col0: usize, issues: Vec<Issue>) {
-        for i in issues {
+        let total = issues.len();
+        let mut rest_error = false;
+        let mut first_rest_col = None;
+        for (n, i) in issues.into_iter().enumerate() {
             let sev = if i.error {
                 Severity::Error
             } else {
                 Severity::Warning
             };
-            self.push(col0 + i.col, sev, i.message);
+            if n < MAX_ISSUES_PER_LINE {
+                self.push(col0 + i.col, sev, i.message);
+            } else {
+                rest_error |= i.error;
+                first_rest_col.get_or_insert(col0 + i.col);
+            }
+        }
+        if let Some(col) = first_rest_col {
+            let sev = if rest_error {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            let more = total - MAX_ISSUES_PER_LINE;
+            self.push(
+                col,
+                sev,
+                format!("{more} more problems on this line not listed"),
+            );
         }
     }
 }
@@ -535,7 +574,8 @@ anchor \"web\" all {
                 (2, 1, Severity::Error),
                 (3, 1, Severity::Error),
                 (4, 1, Severity::Error),
-                (5, 1, Severity::Warning),
+                // A repeated `@0`: states could not be attributed.
+                (5, 1, Severity::Error),
                 (6, 1, Severity::Error),
             ]
         );

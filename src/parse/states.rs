@@ -32,13 +32,10 @@ use crate::model::{
     Diagnostic, Direction, Endpoint, HostAddr, RouteKind, SeqWindow, Severity, State, StateRoute,
 };
 use crate::parse::common::{
-    Expected, PResult, blank0, blank1, column_of, counter_pair, dec_u8, dec_u32, dec_u64, duration,
-    end_of_line, endpoint, expect, fail, for_each_line, hex_creator, hex_id, host_addr, is_blank,
-    keyword, split_lines, word,
+    Expected, PResult, blank0, blank1, clip, column_of, counter_pair, dec_u8, dec_u32, dec_u64,
+    duration, end_of_line, endpoint, expect, fail, for_each_line, hex_creator, hex_id, host_addr,
+    is_blank, keyword, nul_column, split_lines, word,
 };
-
-/// Longest line text copied into a diagnostic (bytes); longer lines are cut.
-const MAX_DIAG_TEXT: usize = 4096;
 
 /// Interned strings kept per field; beyond this, strings are not cached.
 const MAX_INTERNED: usize = 4096;
@@ -119,6 +116,13 @@ impl StatesParser {
         let Some(first) = line.chars().next() else {
             return None; // blank lines carry nothing (`pfctl -sa` prints them)
         };
+        if let Some(col) = nul_column(line) {
+            let continued = is_blank(first);
+            // A rejected main line completes the pending state.
+            let done = if continued { None } else { self.pending.take() };
+            self.reject(line_no, line, col, continued, diags);
+            return done;
+        }
         if is_blank(first) {
             self.push_continuation(line_no, line, diags);
             return None;
@@ -163,6 +167,11 @@ impl StatesParser {
         let Some(&first) = line.as_bytes().first() else {
             return;
         };
+        if let Some(col) = nul_column(line) {
+            let continued = first == b' ' || first == b'\t';
+            self.reject(line_no, line, col, continued, diags);
+            return;
+        }
         if first == b' ' || first == b'\t' {
             let target = if self.open { out.last_mut() } else { None };
             continuation_of(target, self.skipping, line_no, line, diags);
@@ -179,6 +188,30 @@ impl StatesParser {
                 self.open = false;
                 self.skipping = Some(line_no);
             }
+        }
+    }
+
+    /// Reports a line with a NUL byte and skips it. A main line also ends
+    /// the pending state: the continuation lines after it are skipped, never
+    /// applied to the state before.
+    fn reject(
+        &mut self,
+        line_no: usize,
+        line: &str,
+        column: usize,
+        continued: bool,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        diags.push(Diagnostic {
+            line: line_no,
+            column,
+            severity: Severity::Error,
+            message: "NUL byte: this is not pfctl text; line skipped".to_owned(),
+            text: clip(line),
+        });
+        if !continued {
+            self.open = false;
+            self.skipping = Some(line_no);
         }
     }
 
@@ -699,7 +732,8 @@ fn age_item<'a>(state: &mut State, item: &'a str) -> PResult<'a, ()> {
                 state.bytes = Some(counts(r)?);
                 true
             } else {
-                false
+                // No flag starts with a digit: this is a damaged or cut line.
+                return fail(item, "`N:N pkts` or `N:N bytes`");
             }
         }
         Some(_) => false,
@@ -807,17 +841,6 @@ fn origif_line(r: &str) -> PResult<'_, &str> {
     let (rest, name) = expect(blank0(r), "an interface name", word(blank0(r)))?;
     end_of_line(rest, "the end of the line")?;
     Ok(("", name))
-}
-
-fn clip(line: &str) -> String {
-    if line.len() <= MAX_DIAG_TEXT {
-        return line.to_owned();
-    }
-    let mut end = MAX_DIAG_TEXT;
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &line[..end])
 }
 
 fn diagnostic(

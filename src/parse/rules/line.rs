@@ -188,7 +188,8 @@ impl<'a> LineParser<'a> {
         let v = self.bump();
         if v.is_none() {
             let col = self.end_col();
-            self.issues.push(Issue::warning(
+            // The line ends where a value must follow: it was cut.
+            self.issues.push(Issue::error(
                 col,
                 format!("`{}` needs a value, the line ends", key.text),
             ));
