@@ -236,7 +236,8 @@ fn malformed_input_reports_lines_and_columns_and_goes_on() {
         [
             (4, 1, Severity::Error),
             (6, 18, Severity::Error),
-            (8, 1, Severity::Warning),
+            // `@1` repeats: an error, the states of @1 cannot be attributed.
+            (8, 1, Severity::Error),
             (8, 57, Severity::Warning),
             (8, 68, Severity::Warning),
             (9, 1, Severity::Error),
