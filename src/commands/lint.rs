@@ -26,6 +26,20 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     let text = rules_text(&args.source)?;
     let (rules, diags) = crate::parse::rules::parse_rules(&text);
     report_diagnostics(&diags);
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == crate::model::Severity::Error)
+        .count();
+    if rules.is_empty() && errors > 0 {
+        // Nothing to lint, and not because the ruleset is empty.
+        return Err(Failure::new(
+            Exit::DataErr,
+            format!(
+                "the rules listing could not be parsed ({errors} errors): is --pfctl really pfctl?"
+            ),
+        )
+        .into());
+    }
     let (report, exit) = lint_rules(&rules, &servers, &allow);
     let out = match args.format {
         Format::Text => render::text(&report),
@@ -51,10 +65,18 @@ pub fn lint_rules(rules: &[Rule], servers: &Servers, allow: &[RuleKey]) -> (Lint
     (report, exit)
 }
 
+/// Diagnostics repeated on stderr; the rest are counted (garbage output
+/// would otherwise print one line per line of garbage).
+const STDERR_DIAGNOSTICS: usize = 10;
+
 fn report_diagnostics(diags: &[Diagnostic]) {
     let mut err = io::stderr().lock();
-    for d in diags {
+    for d in diags.iter().take(STDERR_DIAGNOSTICS) {
         let _ = writeln!(err, "pfblame: rules {d}");
+    }
+    if diags.len() > STDERR_DIAGNOSTICS {
+        let more = diags.len() - STDERR_DIAGNOSTICS;
+        let _ = writeln!(err, "pfblame: rules: {more} more diagnostics not shown");
     }
 }
 
