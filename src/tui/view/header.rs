@@ -1,0 +1,178 @@
+//! The two header lines and the banner below them.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::analyze::Verdict;
+use crate::tui::app::App;
+use crate::tui::view::format::{clean, clock, elapsed, human, interval};
+
+const SEP: &str = " │ ";
+
+/// Line 1: what is watched and how; line 2: what the last poll found.
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let lines = vec![session_line(app), findings_line(app)];
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn session_line(app: &App) -> Line<'static> {
+    let t = app.theme;
+    let s = &app.settings;
+    let mut spans = vec![
+        Span::styled("pfblame", t.title()),
+        Span::raw(SEP),
+        Span::styled("server ", t.label()),
+        Span::raw(clean(&s.servers).into_owned()),
+        Span::raw(SEP),
+        Span::raw(clean(&s.source).into_owned()),
+        Span::styled(format!(" ({})", s.strategy), t.label()),
+        Span::raw(SEP),
+        Span::styled("every ", t.label()),
+        Span::raw(interval(s.interval)),
+        Span::raw(SEP),
+    ];
+    spans.extend(poll_spans(app));
+    Line::from(spans)
+}
+
+/// `poll 12:00:04Z · 4 ms · 14K read · 3/6`, or the state of the first poll.
+fn poll_spans(app: &App) -> Vec<Span<'static>> {
+    let t = app.theme;
+    let Some(snap) = &app.snapshot else {
+        let what = if app.polling {
+            "first poll…"
+        } else {
+            "no data yet"
+        };
+        return vec![Span::styled(what, t.label())];
+    };
+    let mut spans = vec![
+        Span::styled("poll ", t.label()),
+        Span::raw(clock(snap.analysis.taken_at)),
+        Span::styled(" took ", t.label()),
+        Span::raw(elapsed(snap.elapsed)),
+    ];
+    if let Some(meta) = &snap.meta {
+        let bytes: u64 = meta.runs.iter().map(|r| r.bytes).sum();
+        spans.push(Span::styled(
+            format!(
+                ", {} run{}, {} read",
+                meta.runs.len(),
+                plural(meta.runs.len()),
+                human(bytes)
+            ),
+            t.label(),
+        ));
+        if let Some((i, n)) = meta.position {
+            spans.push(Span::raw(format!(" · {i}/{n}")));
+        }
+    }
+    if app.polling {
+        spans.push(Span::styled(" ⟳", t.key()));
+    }
+    spans
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn findings_line(app: &App) -> Line<'static> {
+    let t = app.theme;
+    let Some(snap) = &app.snapshot else {
+        return Line::from(Span::styled("waiting for pfctl output", t.label()));
+    };
+    let a = &snap.analysis;
+    let spurious = a
+        .rows
+        .iter()
+        .filter(|r| r.verdict == Some(Verdict::Spurious))
+        .count();
+    let mut spans = vec![
+        Span::styled("states ", t.label()),
+        Span::raw(a.total_states.to_string()),
+        Span::styled(" total, ", t.label()),
+        Span::raw(a.server_states.to_string()),
+        Span::styled(" server", t.label()),
+    ];
+    if snap.new_count > 0 {
+        spans.push(Span::styled(
+            format!(", {} new", snap.new_count),
+            t.new_state(),
+        ));
+    }
+    spans.push(Span::raw(SEP));
+    spans.push(Span::styled("ruleset gen ", t.label()));
+    spans.push(Span::raw(a.generation.number.to_string()));
+    if let Some(changed) = a.generation.changed_at {
+        spans.push(Span::styled(
+            format!(" (changed {})", clock(Some(changed))),
+            t.warning(),
+        ));
+    }
+    spans.push(Span::raw(SEP));
+    if spurious > 0 {
+        spans.push(Span::styled(
+            format!("! {spurious} spurious rule{}", plural(spurious)),
+            t.spurious(),
+        ));
+    } else {
+        spans.push(Span::styled("no spurious rule", t.allowed()));
+    }
+    let warnings = warnings(app);
+    if !warnings.is_empty() {
+        spans.push(Span::raw(SEP));
+        spans.push(Span::styled(warnings, t.warning()));
+    }
+    Line::from(spans)
+}
+
+/// The analysis's and the poll's warnings, plus a count of parse problems.
+fn warnings(app: &App) -> String {
+    let Some(snap) = &app.snapshot else {
+        return String::new();
+    };
+    let mut all: Vec<String> = snap
+        .analysis
+        .warnings
+        .iter()
+        .map(|w| clean(w).into_owned())
+        .collect();
+    if let Some(meta) = &snap.meta {
+        all.extend(meta.warnings.iter().map(|w| clean(w).into_owned()));
+    }
+    let diags = snap.analysis.diagnostics.len();
+    if diags > 0 {
+        all.push(format!("{diags} line{} not understood", plural(diags)));
+    }
+    all.join("; ")
+}
+
+/// The banner: pfctl failed (the data shown is older), or paused.
+pub fn render_banner(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let shown = app.snapshot.as_ref().map(|s| clock(s.analysis.taken_at));
+    let (text, style) = if let Some(err) = &app.error {
+        let data = match &shown {
+            Some(at) => format!("showing the poll of {at}"),
+            None => "no data yet".to_string(),
+        };
+        (
+            format!(
+                " ✗ poll failed: {} — {data}; retrying every {} (R: now) ",
+                clean(err),
+                interval(app.settings.interval)
+            ),
+            t.error_banner(),
+        )
+    } else {
+        let at = shown.unwrap_or_else(|| "--:--:--".into());
+        (
+            format!(" PAUSED — data frozen at {at}; keys still work (p: resume, R: one poll) "),
+            t.paused_banner(),
+        )
+    };
+    frame.render_widget(Paragraph::new(Line::from(Span::styled(text, style))), area);
+}
