@@ -287,6 +287,7 @@ pub fn action_for_mouse(m: MouseEvent) -> Option<Action> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

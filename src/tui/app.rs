@@ -729,10 +729,12 @@ fn sort_rows(visible: &mut [usize], rows: &[RuleRow], by: SortColumn, reverse: b
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::tui::fake;
     use crate::tui::snapshot::NewStateTracker;
+    use std::sync::Arc;
 
     fn settings() -> Settings {
         Settings {
@@ -884,7 +886,7 @@ mod tests {
         let mut app = app();
         assert_eq!(cmd(&mut app, Command::TogglePause), Some(Control::Pause));
         let mut later = fake::snapshot();
-        later.analysis.server_states = 99;
+        Arc::make_mut(&mut later.analysis).server_states = 99;
         app.update(Action::Polled(Box::new(later)));
         assert_eq!(app.snapshot.as_ref().unwrap().analysis.server_states, 6);
         // Keys still work while paused.
@@ -904,10 +906,10 @@ mod tests {
             Some(Control::RefreshNow)
         );
         let mut later = fake::snapshot();
-        later.analysis.server_states = 7;
+        Arc::make_mut(&mut later.analysis).server_states = 7;
         app.update(Action::Polled(Box::new(later.clone())));
         assert_eq!(app.snapshot.as_ref().unwrap().analysis.server_states, 7);
-        later.analysis.server_states = 8;
+        Arc::make_mut(&mut later.analysis).server_states = 8;
         app.update(Action::Polled(Box::new(later)));
         assert_eq!(app.snapshot.as_ref().unwrap().analysis.server_states, 7);
     }
@@ -956,7 +958,7 @@ mod tests {
         a.states.push((fake::server_state(5, 7, 1, 7), 5));
         let mut tracker = NewStateTracker::default();
         tracker.mark(fake::analysis().states.iter().map(|(s, _)| s));
-        let snap = Snapshot::build(a, None, Duration::ZERO, &mut tracker);
+        let snap = Snapshot::build(Arc::new(a), None, Duration::ZERO, &mut tracker);
         assert_eq!(snap.new_count, 1);
         app.update(Action::Polled(Box::new(snap)));
         assert_eq!(selected_key(&app).as_deref(), Some("@5"));
@@ -1008,7 +1010,7 @@ mod tests {
         let mut app = App::new(settings(), Theme::new(false));
         app.set_screen(Rect::new(0, 0, 80, 24));
         let snap = Snapshot::build(
-            fake::big_analysis(1000),
+            Arc::new(fake::big_analysis(1000)),
             None,
             Duration::ZERO,
             &mut NewStateTracker::default(),

@@ -136,6 +136,7 @@ pub fn collect(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::sync::mpsc;
@@ -151,12 +152,13 @@ mod tests {
     impl Poller for Counting {
         fn poll(&mut self) -> Result<Snapshot, String> {
             self.polls += 1;
-            if self.fail_every_other && self.polls % 2 == 0 {
+            if self.fail_every_other && self.polls.is_multiple_of(2) {
                 return Err(format!("poll {} failed", self.polls));
             }
             let mut s = fake::snapshot();
-            s.analysis.total_states = u64::from(self.polls);
-            s.analysis.server_states = u64::from(self.keep_all);
+            let a = std::sync::Arc::make_mut(&mut s.analysis);
+            a.total_states = u64::from(self.polls);
+            a.server_states = u64::from(self.keep_all);
             Ok(s)
         }
         fn keep_all_states(&mut self, keep: bool) {

@@ -282,7 +282,7 @@ pub fn meta(position: Option<(usize, usize)>) -> PollMeta {
 /// The hand-made analysis as a snapshot (nothing marked new).
 pub fn snapshot() -> Snapshot {
     Snapshot::build(
-        analysis(),
+        Arc::new(analysis()),
         Some(meta(None)),
         Duration::from_millis(4),
         &mut NewStateTracker::default(),

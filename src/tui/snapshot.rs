@@ -45,7 +45,8 @@ impl StateIdent {
 /// A poll with its indexes.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    pub analysis: Analysis,
+    /// Shared with the collector, which keeps it for the next poll's deltas.
+    pub analysis: Arc<Analysis>,
     pub meta: Option<PollMeta>,
     /// Wall time of the poll: pfctl, parsing and analysis together.
     pub elapsed: Duration,
@@ -62,7 +63,7 @@ impl Snapshot {
     /// Indexes `analysis`. `tracker` remembers the states of the previous
     /// poll; pass a fresh one when nothing should be marked new.
     pub fn build(
-        analysis: Analysis,
+        analysis: Arc<Analysis>,
         meta: Option<PollMeta>,
         elapsed: Duration,
         tracker: &mut NewStateTracker,

@@ -77,7 +77,7 @@ pub fn clock(t: Option<DateTime<Utc>>) -> String {
 pub fn rate(r: Option<f64>) -> String {
     match r {
         None => String::new(),
-        Some(r) if r == 0.0 => "0".to_string(),
+        Some(0.0) => "0".to_string(),
         Some(r) if r < 10.0 => format!("{r:.1}"),
         Some(r) => format!("{r:.0}"),
     }

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::analyze::Verdict;
 use crate::tui::app::App;
@@ -11,10 +11,22 @@ use crate::tui::view::format::{clean, clock, elapsed, human, interval};
 
 const SEP: &str = " │ ";
 
-/// Line 1: what is watched and how; line 2: what the last poll found.
+/// What is watched and how, the last poll, and what it found: two lines
+/// when the session and the poll fit on one, else three.
+pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let mut session = session_line(app);
+    let poll = Line::from(poll_spans(app));
+    if session.width() + SEP.chars().count() + poll.width() <= usize::from(width) {
+        session.spans.push(Span::raw(SEP));
+        session.spans.extend(poll.spans);
+        vec![session, findings_line(app)]
+    } else {
+        vec![session, poll, findings_line(app)]
+    }
+}
+
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let lines = vec![session_line(app), findings_line(app)];
-    frame.render_widget(Paragraph::new(lines), area);
+    frame.render_widget(Paragraph::new(lines(app, area.width)), area);
 }
 
 fn session_line(app: &App) -> Line<'static> {
@@ -31,13 +43,15 @@ fn session_line(app: &App) -> Line<'static> {
         Span::raw(SEP),
         Span::styled("every ", t.label()),
         Span::raw(interval(s.interval)),
-        Span::raw(SEP),
     ];
-    spans.extend(poll_spans(app));
+    if app.polling {
+        spans.push(Span::styled(" ⟳", t.key()));
+    }
     Line::from(spans)
 }
 
-/// `poll 12:00:04Z · 4 ms · 14K read · 3/6`, or the state of the first poll.
+/// `poll 12:00:04Z, 4 ms, 14K read · replay 3/6` (runs counted when more
+/// than one), or the state of the first poll.
 fn poll_spans(app: &App) -> Vec<Span<'static>> {
     let t = app.theme;
     let Some(snap) = &app.snapshot else {
@@ -51,26 +65,24 @@ fn poll_spans(app: &App) -> Vec<Span<'static>> {
     let mut spans = vec![
         Span::styled("poll ", t.label()),
         Span::raw(clock(snap.analysis.taken_at)),
-        Span::styled(" took ", t.label()),
+        Span::styled(", ", t.label()),
         Span::raw(elapsed(snap.elapsed)),
     ];
     if let Some(meta) = &snap.meta {
         let bytes: u64 = meta.runs.iter().map(|r| r.bytes).sum();
+        let runs = meta.runs.len();
+        let runs = if runs > 1 {
+            format!("{runs} runs, ")
+        } else {
+            String::new()
+        };
         spans.push(Span::styled(
-            format!(
-                ", {} run{}, {} read",
-                meta.runs.len(),
-                plural(meta.runs.len()),
-                human(bytes)
-            ),
+            format!(", {runs}{} read", human(bytes)),
             t.label(),
         ));
         if let Some((i, n)) = meta.position {
-            spans.push(Span::raw(format!(" · {i}/{n}")));
+            spans.push(Span::raw(format!(" · replay {i}/{n}")));
         }
-    }
-    if app.polling {
-        spans.push(Span::styled(" ⟳", t.key()));
     }
     spans
 }
@@ -150,29 +162,46 @@ fn warnings(app: &App) -> String {
     all.join("; ")
 }
 
-/// The banner: pfctl failed (the data shown is older), or paused.
-pub fn render_banner(frame: &mut Frame, app: &App, area: Rect) {
+/// The banner's text and style: pfctl failed (the data shown is older), or
+/// paused. `None` when there is nothing to say.
+fn banner(app: &App) -> Option<(String, ratatui::style::Style)> {
+    if app.error.is_none() && !app.paused {
+        return None;
+    }
     let t = app.theme;
     let shown = app.snapshot.as_ref().map(|s| clock(s.analysis.taken_at));
-    let (text, style) = if let Some(err) = &app.error {
+    if let Some(err) = &app.error {
         let data = match &shown {
-            Some(at) => format!("showing the poll of {at}"),
+            Some(at) => format!("showing {at}"),
             None => "no data yet".to_string(),
         };
-        (
-            format!(
-                " ✗ poll failed: {} — {data}; retrying every {} (R: now) ",
-                clean(err),
-                interval(app.settings.interval)
-            ),
-            t.error_banner(),
-        )
+        let text = format!(
+            " ✗ poll failed, {data}, retrying every {} (R: now): {} ",
+            interval(app.settings.interval),
+            clean(err),
+        );
+        Some((text, t.error_banner()))
     } else {
         let at = shown.unwrap_or_else(|| "--:--:--".into());
-        (
-            format!(" PAUSED — data frozen at {at}; keys still work (p: resume, R: one poll) "),
-            t.paused_banner(),
-        )
+        let text =
+            format!(" PAUSED — data frozen at {at}; keys still work (p: resume, R: one poll) ");
+        Some((text, t.paused_banner()))
+    }
+}
+
+/// Rows the banner needs at `width`: 0, 1, or 2 for a long error.
+pub fn banner_height(app: &App, width: u16) -> u16 {
+    match banner(app) {
+        None => 0,
+        Some((text, _)) if text.chars().count() > usize::from(width) => 2,
+        Some(_) => 1,
+    }
+}
+
+pub fn render_banner(frame: &mut Frame, app: &App, area: Rect) {
+    let Some((text, style)) = banner(app) else {
+        return;
     };
-    frame.render_widget(Paragraph::new(Line::from(Span::styled(text, style))), area);
+    let p = Paragraph::new(Line::from(Span::styled(text, style))).wrap(Wrap { trim: false });
+    frame.render_widget(p, area);
 }

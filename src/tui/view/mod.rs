@@ -60,9 +60,10 @@ pub fn layout(area: Rect, app: &App) -> Areas {
             ..Areas::default()
         };
     }
-    let banner_height = u16::from(app.error.is_some() || app.paused);
+    let banner_height = header::banner_height(app, area.width);
+    let header_height = header::lines(app, area.width).len() as u16;
     let [header, banner, body, footer] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(header_height),
         Constraint::Length(banner_height),
         Constraint::Fill(1),
         Constraint::Length(1),
@@ -87,21 +88,24 @@ pub fn layout(area: Rect, app: &App) -> Areas {
 /// pane is as tall as its rows need (a few, usually), up to 45 %.
 fn split_body(body: Rect, app: &App) -> (Rect, Option<Rect>, Option<Rect>) {
     let wanted = if app.snapshot.is_some() {
-        (app.rules.len() as u16).saturating_add(3).max(6)
+        (app.rules.len() as u16).saturating_add(3).max(5)
     } else {
         body.height
     };
-    let rules_h = wanted.min(body.height * 45 / 100).max(6);
+    let rules_h = wanted.min(body.height * 45 / 100).max(5);
     if !app.details_open {
         let [r, s] =
             Layout::vertical([Constraint::Length(rules_h), Constraint::Fill(1)]).areas(body);
         return (r, Some(s), None);
     }
     if body.height >= 26 {
-        let rules_h = rules_h.min(body.height * 35 / 100).max(6);
+        let rules_h = rules_h.min(body.height * 35 / 100).max(5);
+        let states_h = (app.states.len() as u16)
+            .saturating_add(3)
+            .clamp(5, body.height * 35 / 100);
         let [r, s, d] = Layout::vertical([
             Constraint::Length(rules_h),
-            Constraint::Percentage(40),
+            Constraint::Length(states_h),
             Constraint::Fill(1),
         ])
         .areas(body);

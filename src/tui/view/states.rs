@@ -54,22 +54,28 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     }
     let cols = Columns::for_width(area.width.saturating_sub(2));
     let height = app.areas.states_body.height as usize;
-    let rows: Vec<Row> = app
+    let visible: Vec<(&State, bool)> = app
         .states
         .iter()
         .skip(app.state_offset)
         .take(height)
-        .filter_map(|i| {
-            snap.state(*i)
-                .map(|s| row(s, snap.is_new(*i), cols, app.theme))
-        })
+        .filter_map(|i| snap.state(*i).map(|s| (s, snap.is_new(*i))))
+        .collect();
+    // Source and destination share the free width in proportion to what the
+    // visible rows need, so neither is cut while the other has room.
+    let need = |f: fn(&State) -> String| visible.iter().map(|(s, _)| f(s).len()).max().unwrap_or(0);
+    let src_w = need(|s| endpoint(&s.src, s.src_nat.as_ref())).max(6) as u16;
+    let dst_w = need(|s| endpoint(&s.dst, s.dst_nat.as_ref())).max(11) as u16;
+    let rows: Vec<Row> = visible
+        .iter()
+        .map(|(s, new)| row(s, *new, cols, app.theme))
         .collect();
     let selected_style = if app.focus == Focus::States {
         app.theme.selected()
     } else {
         app.theme.selected_unfocused()
     };
-    let table = Table::new(rows, widths(cols))
+    let table = Table::new(rows, widths(cols, src_w, dst_w))
         .header(header(cols).style(app.theme.table_header()))
         .block(block)
         .row_highlight_style(selected_style)
@@ -121,13 +127,13 @@ fn header(cols: Columns) -> Row<'static> {
     Row::new(cells)
 }
 
-fn widths(cols: Columns) -> Vec<Constraint> {
+fn widths(cols: Columns, src: u16, dst: u16) -> Vec<Constraint> {
     let mut w = vec![
         Constraint::Length(1),
         Constraint::Length(3),
         Constraint::Length(5),
-        Constraint::Fill(1),
-        Constraint::Fill(1),
+        Constraint::Fill(src),
+        Constraint::Fill(dst),
         Constraint::Length(if cols.narrow_state { 11 } else { 23 }),
         Constraint::Length(8),
     ];
