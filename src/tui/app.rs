@@ -152,6 +152,12 @@ pub struct App {
     pub states: Vec<u32>,
     pub state_cursor: usize,
     pub state_offset: usize,
+    /// How many of `states` are new since the previous poll.
+    pub states_new: usize,
+    /// The row `states` was built for, and whether data or filter changed
+    /// since (only then is the list rebuilt: a sort keeps it).
+    states_source: Option<usize>,
+    states_stale: bool,
     pub details_scroll: u16,
     selected_rule: Option<RuleKey>,
     selected_state: Option<StateIdent>,
@@ -192,6 +198,9 @@ impl App {
             states: Vec::new(),
             state_cursor: 0,
             state_offset: 0,
+            states_new: 0,
+            states_source: None,
+            states_stale: true,
             details_scroll: 0,
             selected_rule: None,
             selected_state: None,
@@ -492,6 +501,7 @@ impl App {
         self.error = None;
         self.states_pending = false;
         self.snapshot = Some(snapshot);
+        self.states_stale = true;
         self.compute_net_matches();
         self.refresh_rules();
     }
@@ -505,6 +515,7 @@ impl App {
         let filter = Filter::parse(&self.filter_text);
         if filter != self.filter {
             self.filter = filter;
+            self.states_stale = true;
             self.compute_net_matches();
             self.refresh_rules();
         }
@@ -565,7 +576,9 @@ impl App {
         if key.is_some() {
             self.selected_rule = key;
         }
-        self.refresh_states(same_rule);
+        if self.states_stale || self.rules.get(self.rule_cursor).copied() != self.states_source {
+            self.refresh_states(same_rule);
+        }
     }
 
     fn row_visible(&self, index: usize, row: &RuleRow) -> bool {
@@ -583,6 +596,9 @@ impl App {
     /// cursor goes back to the selected state (by id or 5-tuple).
     fn refresh_states(&mut self, keep: bool) {
         self.states.clear();
+        self.states_new = 0;
+        self.states_stale = false;
+        self.states_source = self.rules.get(self.rule_cursor).copied();
         let (Some(snap), Some(&row)) = (&self.snapshot, self.rules.get(self.rule_cursor)) else {
             self.state_cursor = 0;
             return;
@@ -602,11 +618,12 @@ impl App {
             self.selected_state.as_ref().and_then(|want| {
                 self.states
                     .iter()
-                    .position(|i| snap.state(*i).is_some_and(|s| StateIdent::of(s) == *want))
+                    .position(|i| snap.state(*i).is_some_and(|s| want.is(s)))
             })
         } else {
             None
         };
+        self.states_new = self.states.iter().filter(|i| snap.is_new(**i)).count();
         self.state_cursor = match found {
             Some(at) => at,
             None if keep => self.state_cursor.min(self.states.len().saturating_sub(1)),

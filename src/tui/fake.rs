@@ -296,7 +296,7 @@ pub fn big_analysis(n: usize) -> Analysis {
     a.states = (0..n)
         .map(|i| {
             let rule = if i % 10 == 0 { 6 } else { 5 };
-            let mut s = server_state(rule, (i % 60_000) as u16, (i / 60_000) as u16 + 1, i as u64);
+            let mut s = server_state(rule, (i % 15_000) as u16, (i / 15_000) as u16 + 1, i as u64);
             s.line = i + 1;
             (s, rule as usize)
         })

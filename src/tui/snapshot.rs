@@ -40,6 +40,26 @@ impl StateIdent {
             },
         }
     }
+
+    /// True when `state` is the state this identifies (no allocation, so a
+    /// search through a million states stays cheap).
+    pub fn is(&self, state: &State) -> bool {
+        match self {
+            StateIdent::Id { id, creator } => state.id == Some(*id) && state.creator_id == *creator,
+            StateIdent::Tuple {
+                proto,
+                direction,
+                src,
+                dst,
+            } => {
+                state.id.is_none()
+                    && state.direction == *direction
+                    && state.src == *src
+                    && state.dst == *dst
+                    && state.proto == *proto
+            }
+        }
+    }
 }
 
 /// A poll with its indexes.

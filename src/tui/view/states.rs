@@ -99,11 +99,8 @@ fn title(app: &App) -> Line<'static> {
     if let Filter::Net(net) = &app.filter {
         text.push_str(&format!(" touching {net}"));
     }
-    if let Some(snap) = &app.snapshot {
-        let new = app.states.iter().filter(|i| snap.is_new(**i)).count();
-        if new > 0 {
-            text.push_str(&format!(" · {new} new ({NEW_SYMBOL})"));
-        }
+    if app.states_new > 0 {
+        text.push_str(&format!(" · {} new ({NEW_SYMBOL})", app.states_new));
     }
     if app.states_pending {
         text.push_str(" · loading…");
