@@ -47,6 +47,11 @@ pub trait Poller: Send {
     fn poll(&mut self) -> Result<Snapshot, String>;
     /// Keep every state, not just the server states, from the next poll on.
     fn keep_all_states(&mut self, keep: bool);
+    /// True when polling again would only repeat the last poll (a replay
+    /// that reached its end): the collector then waits for commands only.
+    fn exhausted(&self) -> bool {
+        false
+    }
 }
 
 /// Starts the thread that reads terminal events. It ends when the UI stops
@@ -70,16 +75,26 @@ pub fn spawn_input(tx: Sender<Event>) -> std::io::Result<JoinHandle<()>> {
         })
 }
 
+/// When the collector polls first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstPoll {
+    /// At once (nothing has been polled yet).
+    Now,
+    /// After one interval (the caller already made the first poll).
+    AfterInterval,
+}
+
 /// Starts the collector thread.
 pub fn spawn_collector(
     poller: Box<dyn Poller>,
     interval: Duration,
+    first: FirstPoll,
     events: Sender<Event>,
     control: Receiver<Control>,
 ) -> std::io::Result<JoinHandle<()>> {
     thread::Builder::new()
         .name("pfblame-collector".into())
-        .spawn(move || collect(poller, interval, &events, &control))
+        .spawn(move || collect(poller, interval, first, &events, &control))
 }
 
 /// The collector loop: poll, send, wait. Runs until told to quit or the UI
@@ -87,11 +102,12 @@ pub fn spawn_collector(
 pub fn collect(
     mut poller: Box<dyn Poller>,
     mut interval: Duration,
+    first: FirstPoll,
     events: &Sender<Event>,
     control: &Receiver<Control>,
 ) {
     let mut paused = false;
-    let mut poll_now = true;
+    let mut poll_now = first == FirstPoll::Now;
     loop {
         if poll_now {
             if events.send(Event::PollStarted).is_err() {
@@ -105,8 +121,9 @@ pub fn collect(
                 return;
             }
         }
-        // While paused, wait for a command only; otherwise until the next poll.
-        let msg = if paused {
+        // While paused (or at the end of a replay), wait for a command only;
+        // otherwise until the next poll.
+        let msg = if paused || poller.exhausted() {
             control.recv().map_err(|_| RecvTimeoutError::Disconnected)
         } else {
             control.recv_timeout(interval)
@@ -122,7 +139,7 @@ pub fn collect(
                 paused = false;
                 true
             }
-            Ok(Control::RefreshNow) => true,
+            Ok(Control::RefreshNow) => !poller.exhausted(),
             Ok(Control::SetInterval(d)) => {
                 interval = d;
                 false
@@ -145,6 +162,7 @@ mod tests {
 
     struct Counting {
         polls: u32,
+        limit: u32,
         fail_every_other: bool,
         keep_all: bool,
     }
@@ -164,11 +182,15 @@ mod tests {
         fn keep_all_states(&mut self, keep: bool) {
             self.keep_all = keep;
         }
+        fn exhausted(&self) -> bool {
+            self.polls >= self.limit
+        }
     }
 
     fn poller(fail: bool) -> Box<dyn Poller> {
         Box::new(Counting {
             polls: 0,
+            limit: u32::MAX,
             fail_every_other: fail,
             keep_all: false,
         })
@@ -187,7 +209,14 @@ mod tests {
     fn polls_at_the_interval_and_reports_failures() {
         let (tx, rx) = mpsc::channel();
         let (ctl, ctl_rx) = mpsc::channel();
-        let h = spawn_collector(poller(true), Duration::from_millis(10), tx, ctl_rx).unwrap();
+        let h = spawn_collector(
+            poller(true),
+            Duration::from_millis(10),
+            FirstPoll::Now,
+            tx,
+            ctl_rx,
+        )
+        .unwrap();
         assert!(matches!(next_poll(&rx), Event::Polled(s) if s.analysis.total_states == 1));
         assert!(matches!(next_poll(&rx), Event::PollFailed(m) if m == "poll 2 failed"));
         assert!(matches!(next_poll(&rx), Event::Polled(s) if s.analysis.total_states == 3));
@@ -200,7 +229,14 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         let (ctl, ctl_rx) = mpsc::channel();
         // A long interval: only control messages cause polls.
-        let h = spawn_collector(poller(false), Duration::from_secs(600), tx, ctl_rx).unwrap();
+        let h = spawn_collector(
+            poller(false),
+            Duration::from_secs(600),
+            FirstPoll::Now,
+            tx,
+            ctl_rx,
+        )
+        .unwrap();
         assert!(matches!(next_poll(&rx), Event::Polled(_)));
         ctl.send(Control::Pause).unwrap();
         ctl.send(Control::RefreshNow).unwrap();
@@ -216,10 +252,53 @@ mod tests {
     }
 
     #[test]
+    fn waits_an_interval_when_the_first_poll_was_made_already() {
+        let (tx, rx) = mpsc::channel();
+        let (ctl, ctl_rx) = mpsc::channel();
+        let first = FirstPoll::AfterInterval;
+        let h =
+            spawn_collector(poller(false), Duration::from_secs(600), first, tx, ctl_rx).unwrap();
+        assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
+        ctl.send(Control::RefreshNow).unwrap();
+        assert!(matches!(next_poll(&rx), Event::Polled(s) if s.analysis.total_states == 1));
+        ctl.send(Control::Quit).unwrap();
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn an_exhausted_replay_is_not_polled_again() {
+        let (tx, rx) = mpsc::channel();
+        let (ctl, ctl_rx) = mpsc::channel();
+        let two = Box::new(Counting {
+            polls: 0,
+            limit: 2,
+            fail_every_other: false,
+            keep_all: false,
+        });
+        let h = spawn_collector(two, Duration::from_millis(5), FirstPoll::Now, tx, ctl_rx).unwrap();
+        assert!(matches!(next_poll(&rx), Event::Polled(_)));
+        assert!(matches!(next_poll(&rx), Event::Polled(_)));
+        ctl.send(Control::RefreshNow).unwrap();
+        assert!(
+            rx.recv_timeout(Duration::from_millis(100)).is_err(),
+            "no third poll"
+        );
+        ctl.send(Control::Quit).unwrap();
+        h.join().unwrap();
+    }
+
+    #[test]
     fn stops_when_the_ui_goes_away() {
         let (tx, rx) = mpsc::channel();
         let (_ctl, ctl_rx) = mpsc::channel();
-        let h = spawn_collector(poller(false), Duration::from_millis(1), tx, ctl_rx).unwrap();
+        let h = spawn_collector(
+            poller(false),
+            Duration::from_millis(1),
+            FirstPoll::Now,
+            tx,
+            ctl_rx,
+        )
+        .unwrap();
         drop(rx);
         h.join().unwrap();
     }

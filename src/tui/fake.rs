@@ -260,6 +260,7 @@ pub fn analysis() -> Analysis {
         },
         diagnostics: vec![],
         warnings: vec![],
+        ..Analysis::default()
     }
 }
 

@@ -99,7 +99,11 @@ fn handle(app: &mut App, ev: Event, control: &Sender<Control>) -> Option<Ended> 
 /// Runs the watch screen on the real terminal until the user quits: starts
 /// the collector and input threads, sets the terminal up (ratatui's init
 /// installs a panic hook that restores it) and puts it back afterwards.
-pub fn run_terminal(mut app: App, poller: Box<dyn Poller>) -> anyhow::Result<()> {
+pub fn run_terminal(
+    mut app: App,
+    poller: Box<dyn Poller>,
+    first: event::FirstPoll,
+) -> anyhow::Result<()> {
     if app.theme.color {
         // `--color always` must beat NO_COLOR, which crossterm honours itself.
         crossterm::style::force_color_output(true);
@@ -109,7 +113,7 @@ pub fn run_terminal(mut app: App, poller: Box<dyn Poller>) -> anyhow::Result<()>
     install_mouse_panic_hook();
     let mut terminal = ratatui::try_init()?;
     let _ = crossterm::execute!(io::stdout(), EnableMouseCapture);
-    let started = event::spawn_collector(poller, app.settings.interval, tx.clone(), ctl_rx)
+    let started = event::spawn_collector(poller, app.settings.interval, first, tx.clone(), ctl_rx)
         .and_then(|_| event::spawn_input(tx));
     let result = match started {
         Ok(_) => run(&mut terminal, &mut app, &rx, &ctl_tx).map_err(anyhow::Error::from),

@@ -27,7 +27,8 @@ pub fn human(n: u64) -> String {
         v /= 1024.0;
         unit += 1;
     }
-    if v < 10.0 {
+    // Below 9.95 one decimal still rounds to a single digit (9.9, not 10.0).
+    if v < 9.95 {
         format!("{v:.1}{}", UNITS[unit])
     } else {
         format!("{v:.0}{}", UNITS[unit])
@@ -170,6 +171,7 @@ mod tests {
         assert_eq!(human(999), "999");
         assert_eq!(human(1536), "1.5K");
         assert_eq!(human(35_210), "34K");
+        assert_eq!(human(10_233), "10K");
         assert_eq!(human(5 * 1024 * 1024), "5.0M");
         assert_eq!(hms(67), "00:01:07");
         assert_eq!(hms(90_061), "1d01:01:01");

@@ -39,7 +39,7 @@ fn session_line(app: &App) -> Line<'static> {
         Span::raw(clean(&s.servers).into_owned()),
         Span::raw(SEP),
         Span::raw(clean(&s.source).into_owned()),
-        Span::styled(format!(" ({})", s.strategy), t.label()),
+        Span::styled(format!(" · {}", s.strategy), t.label()),
         Span::raw(SEP),
         Span::styled("every ", t.label()),
         Span::raw(interval(s.interval)),
@@ -80,8 +80,12 @@ fn poll_spans(app: &App) -> Vec<Span<'static>> {
             format!(", {runs}{} read", human(bytes)),
             t.label(),
         ));
-        if let Some((i, n)) = meta.position {
-            spans.push(Span::raw(format!(" · replay {i}/{n}")));
+        match meta.position {
+            Some((i, n)) if i >= n && n > 1 => {
+                spans.push(Span::raw(format!(" · replay {i}/{n}, ended")));
+            }
+            Some((i, n)) if n > 1 => spans.push(Span::raw(format!(" · replay {i}/{n}"))),
+            _ => {}
         }
     }
     spans
