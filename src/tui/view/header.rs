@@ -71,15 +71,12 @@ fn poll_spans(app: &App) -> Vec<Span<'static>> {
     if let Some(meta) = &snap.meta {
         let bytes: u64 = meta.runs.iter().map(|r| r.bytes).sum();
         let runs = meta.runs.len();
-        let runs = if runs > 1 {
-            format!("{runs} runs, ")
-        } else {
-            String::new()
-        };
-        spans.push(Span::styled(
-            format!(", {runs}{} read", human(bytes)),
-            t.label(),
-        ));
+        if runs > 1 {
+            spans.push(Span::styled(format!(", {runs} runs"), t.label()));
+        }
+        if bytes > 0 {
+            spans.push(Span::styled(format!(", {} read", human(bytes)), t.label()));
+        }
         match meta.position {
             Some((i, n)) if i >= n && n > 1 => {
                 spans.push(Span::raw(format!(" · replay {i}/{n}, ended")));

@@ -8,26 +8,100 @@ use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState
 
 use crate::model::State;
 use crate::tui::app::{App, Filter, Focus};
-use crate::tui::theme::{NEW_SYMBOL, SELECTED_SYMBOL, Theme};
+use crate::tui::theme::{NEW_SYMBOL, SELECTED_SYMBOL};
 use crate::tui::view::format::{clean, endpoint, hms, pair, state_pair};
 use crate::tui::view::rules::pane;
 
-/// Which optional columns fit.
-#[derive(Debug, Clone, Copy)]
-struct Columns {
-    expires: bool,
-    counters: bool,
-    narrow_state: bool,
+/// One column of the states table: its title and the visible rows' text.
+struct Column {
+    title: &'static str,
+    cells: Vec<String>,
+    /// Source and destination shrink (in proportion to their need) when the
+    /// screen is too narrow; the other columns keep their width.
+    elastic: bool,
 }
 
-impl Columns {
-    fn for_width(w: u16) -> Self {
-        Columns {
-            expires: w >= 130,
-            counters: w >= 110,
-            narrow_state: w < 110,
+impl Column {
+    fn new(title: &'static str, cells: Vec<String>) -> Self {
+        Column {
+            title,
+            cells,
+            elastic: false,
         }
     }
+
+    fn need(&self) -> u16 {
+        let widest = self
+            .cells
+            .iter()
+            .map(|c| c.chars().count())
+            .max()
+            .unwrap_or(0);
+        widest.max(self.title.chars().count()) as u16
+    }
+}
+
+/// The columns for the visible states, fitted to `width`: optional columns
+/// (expiry, packets, bytes) only when they fit, the state pair abbreviated
+/// when narrow.
+fn columns(visible: &[(&State, bool)], width: u16) -> Vec<Column> {
+    let cells = |f: &dyn Fn(&State) -> String| visible.iter().map(|(s, _)| f(s)).collect();
+    let marks = visible
+        .iter()
+        .map(|(_, new)| if *new { NEW_SYMBOL } else { " " }.to_string())
+        .collect();
+    let mut cols = vec![
+        Column::new("", marks),
+        Column::new("If", cells(&|s| clean(&s.iface).into_owned())),
+        Column::new("Dir", cells(&|s| s.direction.to_string())),
+        Column::new("Proto", cells(&|s| clean(&s.proto).into_owned())),
+        Column {
+            elastic: true,
+            ..Column::new("Source", cells(&|s| endpoint(&s.src, s.src_nat.as_ref())))
+        },
+        Column {
+            elastic: true,
+            ..Column::new(
+                "Destination",
+                cells(&|s| endpoint(&s.dst, s.dst_nat.as_ref())),
+            )
+        },
+        Column::new("State", cells(&|s| state_pair(s, false))),
+        Column::new("Age", cells(&|s| s.age.map(hms).unwrap_or_default())),
+    ];
+    let used = |cols: &[Column]| -> u16 {
+        cols.iter().map(Column::need).sum::<u16>() + cols.len() as u16 - 1
+    };
+    if used(&cols) > width {
+        cols[6] = Column::new("State", cells(&|s| state_pair(s, true)));
+    }
+    for (title, f) in [
+        (
+            "Expires",
+            &(|s: &State| s.expires.map(hms).unwrap_or_default()) as &dyn Fn(&State) -> String,
+        ),
+        ("Packets", &|s: &State| pair(s.packets)),
+        ("Bytes", &|s: &State| pair(s.bytes)),
+    ] {
+        let col = Column::new(title, cells(f));
+        // The column and the one space before it.
+        if used(&cols) + col.need() < width {
+            cols.push(col);
+        }
+    }
+    cols
+}
+
+fn constraints(cols: &[Column]) -> Vec<Constraint> {
+    cols.iter()
+        .map(|c| {
+            if c.elastic {
+                Constraint::Fill(c.need())
+            } else {
+                Constraint::Length(c.need())
+            }
+        })
+        .collect()
 }
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
@@ -52,7 +126,6 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
-    let cols = Columns::for_width(area.width.saturating_sub(2));
     let height = app.areas.states_body.height as usize;
     let visible: Vec<(&State, bool)> = app
         .states
@@ -61,22 +134,32 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .take(height)
         .filter_map(|i| snap.state(*i).map(|s| (s, snap.is_new(*i))))
         .collect();
-    // Source and destination share the free width in proportion to what the
-    // visible rows need, so neither is cut while the other has room.
-    let need = |f: fn(&State) -> String| visible.iter().map(|(s, _)| f(s).len()).max().unwrap_or(0);
-    let src_w = need(|s| endpoint(&s.src, s.src_nat.as_ref())).max(6) as u16;
-    let dst_w = need(|s| endpoint(&s.dst, s.dst_nat.as_ref())).max(11) as u16;
+    // Inside the borders, less the selection symbol's columns.
+    let width = area
+        .width
+        .saturating_sub(2 + SELECTED_SYMBOL.chars().count() as u16);
+    let cols = columns(&visible, width);
     let rows: Vec<Row> = visible
         .iter()
-        .map(|(s, new)| row(s, *new, cols, app.theme))
+        .enumerate()
+        .map(|(i, (_, new))| {
+            let cells = cols.iter().map(|c| Cell::from(c.cells[i].clone()));
+            let row = Row::new(cells);
+            if *new {
+                row.style(app.theme.new_state())
+            } else {
+                row
+            }
+        })
         .collect();
+    let header = Row::new(cols.iter().map(|c| c.title)).style(app.theme.table_header());
     let selected_style = if app.focus == Focus::States {
         app.theme.selected()
     } else {
         app.theme.selected_unfocused()
     };
-    let table = Table::new(rows, widths(cols, src_w, dst_w))
-        .header(header(cols).style(app.theme.table_header()))
+    let table = Table::new(rows, constraints(&cols))
+        .header(header)
         .block(block)
         .row_highlight_style(selected_style)
         .highlight_symbol(SELECTED_SYMBOL)
@@ -111,55 +194,4 @@ fn title(app: &App) -> Line<'static> {
         " · A: all states "
     });
     Line::from(text)
-}
-
-fn header(cols: Columns) -> Row<'static> {
-    let mut cells = vec!["", "Dir", "Proto", "Source", "Destination", "State", "Age"];
-    if cols.expires {
-        cells.push("Expires");
-    }
-    if cols.counters {
-        cells.extend(["Packets", "Bytes"]);
-    }
-    Row::new(cells)
-}
-
-fn widths(cols: Columns, src: u16, dst: u16) -> Vec<Constraint> {
-    let mut w = vec![
-        Constraint::Length(1),
-        Constraint::Length(3),
-        Constraint::Length(5),
-        Constraint::Fill(src),
-        Constraint::Fill(dst),
-        Constraint::Length(if cols.narrow_state { 11 } else { 23 }),
-        Constraint::Length(8),
-    ];
-    if cols.expires {
-        w.push(Constraint::Length(8));
-    }
-    if cols.counters {
-        w.extend([Constraint::Length(9), Constraint::Length(11)]);
-    }
-    w
-}
-
-fn row(s: &State, new: bool, cols: Columns, t: Theme) -> Row<'static> {
-    let mut cells = vec![
-        Cell::from(if new { NEW_SYMBOL } else { " " }),
-        Cell::from(s.direction.to_string()),
-        Cell::from(clean(&s.proto).into_owned()),
-        Cell::from(endpoint(&s.src, s.src_nat.as_ref())),
-        Cell::from(endpoint(&s.dst, s.dst_nat.as_ref())),
-        Cell::from(state_pair(s, cols.narrow_state)),
-        Cell::from(s.age.map(hms).unwrap_or_default()),
-    ];
-    if cols.expires {
-        cells.push(Cell::from(s.expires.map(hms).unwrap_or_default()));
-    }
-    if cols.counters {
-        cells.push(Cell::from(pair(s.packets)));
-        cells.push(Cell::from(pair(s.bytes)));
-    }
-    let row = Row::new(cells);
-    if new { row.style(t.new_state()) } else { row }
 }
