@@ -35,15 +35,9 @@ pub fn human(n: u64) -> String {
     }
 }
 
-/// Seconds as pfctl prints ages: `hh:mm:ss`, with days in front past 24 h.
+/// Seconds as pfctl prints ages and expiries: `hh:mm:ss`, hours unbounded.
 pub fn hms(secs: u64) -> String {
-    let (d, rest) = (secs / 86_400, secs % 86_400);
-    let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
-    if d > 0 {
-        format!("{d}d{h:02}:{m:02}:{s:02}")
-    } else {
-        format!("{h:02}:{m:02}:{s:02}")
-    }
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// A duration for the header: `850 ms`, `2.4 s`.
@@ -174,7 +168,7 @@ mod tests {
         assert_eq!(human(10_233), "10K");
         assert_eq!(human(5 * 1024 * 1024), "5.0M");
         assert_eq!(hms(67), "00:01:07");
-        assert_eq!(hms(90_061), "1d01:01:01");
+        assert_eq!(hms(90_061), "25:01:01");
         assert_eq!(interval(Duration::from_millis(500)), "0.5s");
         assert_eq!(interval(Duration::from_secs(2)), "2s");
         assert_eq!(rate(Some(0.25)), "0.2");
