@@ -134,6 +134,11 @@ pub struct RuleRow {
     pub creations_rate: Option<f64>,
     /// The server addresses its server states involve (sorted, distinct).
     pub server_addrs: Vec<IpAddr>,
+    /// The ruleset generation the rule belongs to. Older than
+    /// [`Analysis::generation`] for rows carried over a reload: states seen
+    /// before the reload keep the rule that created them, even if the new
+    /// listing has another rule with that number.
+    pub generation: u32,
 }
 
 /// Ruleset generations: a change of the rules listing between polls.
@@ -251,27 +256,42 @@ impl Fnv {
 /// first. Pure: the same inputs give the same analysis.
 pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analysis {
     let index = RuleIndex::build(&sample.rules);
-    let mut rows = Rows::new(&sample.rules, &index);
+    let generation = next_generation(prev, sample);
+    let mut rows = Rows::new(&sample.rules, &index, generation.number);
     for (key, n) in &sample.states_per_rule {
         let r = rows.row_for(*key);
         rows.rows[r].all_states += n;
     }
-
-    let generation = next_generation(prev, sample);
     let since_change = match (generation.changed_at, sample.taken_at) {
         (Some(changed), Some(now)) => Some((now - changed).num_seconds().max(0)),
         _ => None,
     };
+
+    // States already seen under an older ruleset keep the rule they had.
+    let before: HashMap<Ident<'_>, &RuleRow> = prev
+        .map(|p| {
+            p.states
+                .iter()
+                .filter_map(|(s, r)| Some((ident(s), p.rows.get(*r)?)))
+                .filter(|(_, row)| row.generation != generation.number)
+                .collect()
+        })
+        .unwrap_or_default();
 
     let mut states = Vec::with_capacity(sample.states.len());
     let mut older_than_ruleset = Vec::with_capacity(sample.states.len());
     let mut addrs: HashMap<usize, BTreeSet<IpAddr>> = HashMap::new();
     let mut server_states = 0;
     for s in &sample.states {
-        let row = rows.row_for(s.rule_key());
-        let older = match (since_change, s.age) {
-            (Some(since), Some(age)) => i64::try_from(age).map_or(true, |age| age > since),
-            _ => false,
+        let (row, older) = match before.get(&ident(s)) {
+            Some(old) => (rows.carry(old, s.rule_key()), true),
+            None => {
+                let older = match (since_change, s.age) {
+                    (Some(since), Some(age)) => i64::try_from(age).map_or(true, |age| age > since),
+                    _ => false,
+                };
+                (rows.row_for(s.rule_key()), older)
+            }
         };
         if let Some(ep) = cfg.servers.server_endpoint(s) {
             server_states += 1;
@@ -304,7 +324,7 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
     }
     let (mut new_server_states, mut gone_server_states) = (None, None);
     if let Some(prev) = prev {
-        let (new, gone) = apply_deltas(prev, &states, cfg, &mut rows, interval);
+        let (new, gone) = apply_deltas(prev, &states, cfg, &mut rows, interval, &before);
         new_server_states = Some(new);
         gone_server_states = Some(gone);
         if prev.generation.fingerprint == generation.fingerprint {
@@ -312,8 +332,19 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         }
     }
 
-    for row in &mut rows.rows {
-        judge(row, cfg, sample.rules.is_empty());
+    let current: HashMap<RuleKey, &str> = rows
+        .rows
+        .iter()
+        .filter(|r| r.generation == generation.number)
+        .filter_map(|r| Some((r.key, r.rule.as_ref()?.text.as_str())))
+        .collect();
+    let allowed: Vec<bool> = rows
+        .rows
+        .iter()
+        .map(|r| is_allowed(r, cfg, generation.number, &current))
+        .collect();
+    for (row, allowed) in rows.rows.iter_mut().zip(allowed) {
+        judge(row, allowed, sample.rules.is_empty(), generation.number);
     }
 
     warnings.extend(listing_warnings(sample, &rows.rows, &states));
@@ -350,12 +381,14 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
 struct Rows<'a> {
     rules: &'a [Rule],
     index: &'a RuleIndex,
+    generation: u32,
     rows: Vec<RuleRow>,
     by_key: HashMap<RuleKey, usize>,
+    carried: HashMap<(u32, RuleKey), usize>,
 }
 
 impl<'a> Rows<'a> {
-    fn new(rules: &'a [Rule], index: &'a RuleIndex) -> Self {
+    fn new(rules: &'a [Rule], index: &'a RuleIndex, generation: u32) -> Self {
         let rows = rules
             .iter()
             .enumerate()
@@ -373,15 +406,41 @@ impl<'a> Rows<'a> {
                 let mut row = empty_row(key, rule.anchor_path.clone(), resolution);
                 row.rule = Some(rule.clone());
                 row.index = Some(i);
+                row.generation = generation;
                 row
             })
             .collect();
         Rows {
             rules,
             index,
+            generation,
             rows,
             by_key: HashMap::new(),
+            carried: HashMap::new(),
         }
+    }
+
+    /// The row for a state that an older ruleset's rule `old` created (one
+    /// copy of that rule's row per rule). The state was counted under `key`
+    /// in the current listing: the count moves to the old rule.
+    fn carry(&mut self, old: &RuleRow, key: RuleKey) -> usize {
+        let row = self.carried_row(old);
+        let counted = self.row_for(key);
+        self.rows[counted].all_states = self.rows[counted].all_states.saturating_sub(1);
+        self.rows[row].all_states += 1;
+        row
+    }
+
+    fn carried_row(&mut self, old: &RuleRow) -> usize {
+        if let Some(&r) = self.carried.get(&(old.generation, old.key)) {
+            return r;
+        }
+        let mut row = empty_row(old.key, old.anchor_path.clone(), old.resolution.clone());
+        row.rule = old.rule.clone();
+        row.generation = old.generation;
+        let r = self.push(row);
+        self.carried.insert((old.generation, old.key), r);
+        r
     }
 
     /// The row that owns states printing `key`, adding one if needed.
@@ -413,7 +472,10 @@ impl<'a> Rows<'a> {
         row
     }
 
-    fn push(&mut self, row: RuleRow) -> usize {
+    fn push(&mut self, mut row: RuleRow) -> usize {
+        if row.generation == 0 {
+            row.generation = self.generation;
+        }
         self.rows.push(row);
         self.rows.len() - 1
     }
@@ -460,6 +522,7 @@ fn empty_row(key: RuleKey, anchor_path: String, resolution: Resolution) -> RuleR
         older_states: 0,
         creations_rate: None,
         server_addrs: Vec::new(),
+        generation: 0,
     }
 }
 
@@ -505,6 +568,7 @@ fn apply_deltas(
     cfg: &Config,
     rows: &mut Rows<'_>,
     interval: Option<f64>,
+    carried: &HashMap<Ident<'_>, &RuleRow>,
 ) -> (u64, u64) {
     let before: Vec<&State> = prev
         .states
@@ -531,7 +595,10 @@ fn apply_deltas(
     }
     for s in before {
         if !now_ids.contains(&ident(s)) {
-            let row = rows.row_for(s.rule_key());
+            let row = match carried.get(&ident(s)) {
+                Some(old) => rows.carried_row(old),
+                None => rows.row_for(s.rule_key()),
+            };
             *gone_per_row.entry(row).or_default() += 1;
             gone += 1;
         }
@@ -575,8 +642,29 @@ fn apply_creation_rates(prev: &Analysis, rows: &mut [RuleRow], rules: &[Rule], d
     }
 }
 
+/// `--allow` names rules by their numbers in the current listing. A rule of
+/// an older ruleset is allowed only if the current listing has the same rule
+/// under the same number (a reload that kept it in place).
+fn is_allowed(
+    row: &RuleRow,
+    cfg: &Config,
+    generation: u32,
+    current: &HashMap<RuleKey, &str>,
+) -> bool {
+    if !cfg.allow.contains(&row.key) {
+        return false;
+    }
+    if row.generation == generation {
+        return true;
+    }
+    match (&row.rule, current.get(&row.key)) {
+        (Some(old), Some(now)) => old.text == *now,
+        _ => false,
+    }
+}
+
 /// Sets the verdict and reason of a row that owns server states.
-fn judge(row: &mut RuleRow, cfg: &Config, no_listing: bool) {
+fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
     if row.server_states == 0 {
         return;
     }
@@ -586,7 +674,7 @@ fn judge(row: &mut RuleRow, cfg: &Config, no_listing: bool) {
         plural(n),
         addrs_text(&row.server_addrs)
     );
-    let mut reason = if cfg.allow.contains(&row.key) {
+    let mut reason = if allowed {
         row.verdict = Some(Verdict::Allowed);
         format!(
             "allowed with --allow {}: {what} are expected",
@@ -596,7 +684,13 @@ fn judge(row: &mut RuleRow, cfg: &Config, no_listing: bool) {
         row.verdict = Some(Verdict::Spurious);
         format!("{}: {what}; {SKIP}", cause(row, no_listing))
     };
-    if row.older_states > 0 {
+    if row.generation != generation {
+        reason = format!(
+            "rule of the ruleset before the reload (generation {}), seen with these states \
+             before it: {reason}",
+            row.generation
+        );
+    } else if row.older_states > 0 {
         reason.push_str(&format!(
             "; {} of them {} older than the last ruleset change and may have been created by \
              the previous ruleset's rule {}",

@@ -437,9 +437,34 @@ fn ruleset_change_is_a_new_generation_and_marks_older_states() {
         "{:?}",
         third.warnings
     );
-    let r = third.blamed()[0];
-    assert_eq!(r.older_states, 1);
-    assert!(r.reason.contains("previous ruleset"), "{}", r.reason);
+    // The state seen before the reload keeps the rule that created it,
+    // though the new listing has another rule numbered 3.
+    let old_row = &third.rows[third.states[0].1];
+    assert_eq!(old_row.generation, 1);
+    assert_eq!(old_row.key.number, Some(3));
+    assert_eq!(old_row.index, None);
+    assert!(
+        old_row
+            .rule
+            .as_ref()
+            .is_some_and(|r| r.text.contains("port = 443"))
+    );
+    assert!(
+        old_row.reason.contains("before the reload (generation 1)"),
+        "{}",
+        old_row.reason
+    );
+    let new_row = &third.rows[third.states[1].1];
+    assert_eq!(new_row.generation, 2);
+    assert_eq!(new_row.key.number, Some(3));
+    assert!(
+        new_row
+            .rule
+            .as_ref()
+            .is_some_and(|r| r.text.contains("port = 22"))
+    );
+    assert_eq!((old_row.server_states, new_row.server_states), (1, 1));
+    assert_eq!(new_row.older_states, 0);
 
     // Later samples keep the generation and its time; only states older
     // than the change stay marked.
@@ -451,12 +476,61 @@ fn ruleset_change_is_a_new_generation_and_marks_older_states() {
     assert_eq!(fourth.generation.number, 2);
     assert_eq!(fourth.generation.changed_at, at(6));
     assert_eq!(fourth.older_than_ruleset, [true, false]);
+    assert_eq!(fourth.rows[fourth.states[0].1].generation, 1);
     assert!(
         !fourth
             .warnings
             .iter()
             .any(|w| w.contains("ruleset changed"))
     );
+}
+
+#[test]
+fn a_state_first_seen_after_a_reload_may_belong_to_the_previous_ruleset() {
+    // Created between the last poll of the old ruleset and the reload: the
+    // number may be the old one. It is attributed to the current rule, with
+    // a warning in its reason.
+    let c = cfg(&[SERVER], &[], &[]);
+    let first = analyze(None, &sample(ruleset(), vec![], &c, 0), &c);
+    let mut changed = ruleset();
+    changed[4].text =
+        "pass out on em1 inet6 proto tcp from any to <www:2> port = 443 flags S/SA".into();
+    let s = aged(state("2001:db8:dddd::1", 50001, SERVER, 443, Some(3)), 2);
+    let second = analyze(Some(&first), &sample(changed, vec![s], &c, 4), &c);
+    assert_eq!(second.generation.number, 2);
+    assert_eq!(second.older_than_ruleset, [true]);
+    let r = second.blamed()[0];
+    assert_eq!(r.generation, 2);
+    assert_eq!(r.older_states, 1);
+    assert!(
+        r.reason
+            .contains("may have been created by the previous ruleset"),
+        "{}",
+        r.reason
+    );
+}
+
+#[test]
+fn allow_applies_to_a_carried_rule_only_if_it_kept_its_number() {
+    let c = cfg(&[SERVER], &[], &["4"]);
+    let ssh = with_id(state("2001:db8:aaaa:2::5", 50003, SERVER, 22, Some(4)), 7);
+    let first = analyze(None, &sample(ruleset(), vec![ssh.clone()], &c, 0), &c);
+    assert!(!first.has_spurious());
+    // Reload with a changed rule elsewhere: rule 4 is the same.
+    let mut same4 = ruleset();
+    same4[6].text.push_str(" label \"he\"");
+    let second = analyze(Some(&first), &sample(same4, vec![ssh.clone()], &c, 2), &c);
+    assert_eq!(second.generation.number, 2);
+    assert!(!second.has_spurious());
+    // Reload that moved another rule to number 4: the old ssh rule is no
+    // longer what `--allow 4` names.
+    let mut moved = ruleset();
+    moved.swap(4, 5);
+    moved[4].number = Some(3);
+    moved[5].number = Some(4);
+    let third = analyze(Some(&second), &sample(moved, vec![ssh], &c, 4), &c);
+    assert_eq!(third.generation.number, 3);
+    assert!(third.has_spurious());
 }
 
 #[test]
