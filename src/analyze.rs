@@ -24,7 +24,9 @@ use chrono::{DateTime, Utc};
 use ipnet::IpNet;
 use serde::Serialize;
 
-use crate::model::{Action, Diagnostic, Direction, Endpoint, Rule, RuleKey, State, StatePolicy};
+use crate::model::{
+    Action, Diagnostic, Direction, Endpoint, Family, Rule, RuleKey, State, StatePolicy,
+};
 use crate::source::PollMeta;
 
 /// The server addresses and ports the user asked about.
@@ -139,6 +141,10 @@ pub struct RuleRow {
     /// before the reload keep the rule that created them, even if the new
     /// listing has another rule with that number.
     pub generation: u32,
+    /// Server states that cannot have been created by this rule as listed
+    /// (direction, protocol or address family differ): the ruleset changed
+    /// since they were created, and the number now names another rule.
+    pub mismatched_states: u64,
 }
 
 /// Ruleset generations: a change of the rules listing between polls.
@@ -298,6 +304,9 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
             let r = &mut rows.rows[row];
             r.server_states += 1;
             r.older_states += u64::from(older);
+            if r.rule.as_ref().is_some_and(|rule| !fits(rule, s)) {
+                r.mismatched_states += 1;
+            }
             if let Some(ip) = ep.addr.ip() {
                 addrs.entry(row).or_default().insert(ip);
             }
@@ -523,7 +532,25 @@ fn empty_row(key: RuleKey, anchor_path: String, resolution: Resolution) -> RuleR
         creations_rate: None,
         server_addrs: Vec::new(),
         generation: 0,
+        mismatched_states: 0,
     }
+}
+
+/// Could `rule` have created `state`? A rule with a direction, protocols or
+/// an address family only creates states of that kind. (Addresses and ports
+/// are not compared: tables, interface addresses and NAT make that unsure.)
+fn fits(rule: &Rule, state: &State) -> bool {
+    if rule.direction.is_some_and(|d| d != state.direction) {
+        return false;
+    }
+    if !rule.protos.is_empty() && !rule.protos.iter().any(|p| **p == *state.proto) {
+        return false;
+    }
+    let v6 = state.src.addr.ip().map(|ip| ip.is_ipv6());
+    !matches!(
+        (rule.family, v6, &rule.af_to),
+        (Some(Family::Inet), Some(true), None) | (Some(Family::Inet6), Some(false), None)
+    )
 }
 
 /// Carries the generation over, or starts a new one when the ruleset's
@@ -684,6 +711,15 @@ fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
         row.verdict = Some(Verdict::Spurious);
         format!("{}: {what}; {SKIP}", cause(row, no_listing))
     };
+    if row.mismatched_states > 0 {
+        let k = row.mismatched_states;
+        reason.push_str(&format!(
+            "; {k} of them {} not fit this rule (direction, protocol or address family): the \
+             ruleset changed since they were created and rule {} then was another rule",
+            if k == 1 { "does" } else { "do" },
+            row.key
+        ));
+    }
     if row.generation != generation {
         reason = format!(
             "rule of the ruleset before the reload (generation {}), seen with these states \

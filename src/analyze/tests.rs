@@ -589,3 +589,35 @@ fn allow_text_round_trips() {
         assert_eq!(allow_text(key), k);
     }
 }
+
+#[test]
+fn states_that_cannot_come_from_the_listed_rule_are_flagged() {
+    // After a reload (read without the earlier poll) rule 3 is an inbound
+    // rule: an outbound state naming it was created by the old rule 3.
+    let c = cfg(&[SERVER], &[], &[]);
+    let mut rules = ruleset();
+    rules[4].direction = Some(Direction::In);
+    rules[4].protos = vec!["tcp".into()];
+    let out = state("2001:db8:dddd::1", 50001, SERVER, 443, Some(3));
+    let mut inbound = state("2001:db8:dddd::2", 50002, SERVER, 443, Some(3));
+    inbound.direction = Direction::In;
+    let mut udp = inbound.clone();
+    udp.proto = Arc::from("udp");
+    let a = analyze(
+        None,
+        &sample(rules.clone(), vec![out, inbound.clone(), udp], &c, 0),
+        &c,
+    );
+    let r = a.blamed()[0];
+    assert_eq!(r.server_states, 3);
+    assert_eq!(r.mismatched_states, 2);
+    assert!(
+        r.reason.contains("2 of them do not fit this rule"),
+        "{}",
+        r.reason
+    );
+
+    rules[4].family = Some(Family::Inet);
+    let a = analyze(None, &sample(rules, vec![inbound], &c, 0), &c);
+    assert_eq!(a.blamed()[0].mismatched_states, 1);
+}
