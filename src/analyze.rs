@@ -358,13 +358,7 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
 
     warnings.extend(listing_warnings(sample, &rows.rows, &states));
     if generation.changed_at.is_some() && generation.changed_at == sample.taken_at {
-        let older: u64 = rows.rows.iter().map(|r| r.older_states).sum();
-        warnings.push(format!(
-            "the ruleset changed since the previous sample (generation {}): {older} server \
-             state{} older than the change may name rules of the previous ruleset",
-            generation.number,
-            plural(older)
-        ));
+        warnings.push(reload_warning(&rows.rows, generation.number));
     }
 
     Analysis {
@@ -701,17 +695,26 @@ fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
         plural(n),
         addrs_text(&row.server_addrs)
     );
+    let all_mismatched = row.mismatched_states == n;
     let mut reason = if allowed {
         row.verdict = Some(Verdict::Allowed);
         format!(
-            "allowed with --allow {}: {what} are expected",
-            allow_text(row.key)
+            "allowed with --allow {}: {what} {} expected",
+            allow_text(row.key),
+            if n == 1 { "is" } else { "are" }
+        )
+    } else if all_mismatched {
+        row.verdict = Some(Verdict::Spurious);
+        format!(
+            "rule {} as listed now cannot have created them (direction, protocol or address \
+             family differ): the ruleset changed since they were created: {what}; {SKIP}",
+            row.key
         )
     } else {
         row.verdict = Some(Verdict::Spurious);
         format!("{}: {what}; {SKIP}", cause(row, no_listing))
     };
-    if row.mismatched_states > 0 {
+    if row.mismatched_states > 0 && !all_mismatched {
         let k = row.mismatched_states;
         reason.push_str(&format!(
             "; {k} of them {} not fit this rule (direction, protocol or address family): the \
@@ -726,7 +729,7 @@ fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
              before it: {reason}",
             row.generation
         );
-    } else if row.older_states > 0 {
+    } else if row.older_states > 0 && row.mismatched_states == 0 {
         reason.push_str(&format!(
             "; {} of them {} older than the last ruleset change and may have been created by \
              the previous ruleset's rule {}",
@@ -801,6 +804,38 @@ fn addrs_text(addrs: &[IpAddr]) -> String {
 
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// Says what a ruleset change means for the server states of this sample.
+fn reload_warning(rows: &[RuleRow], generation: u32) -> String {
+    let carried: u64 = rows
+        .iter()
+        .filter(|r| r.generation != generation)
+        .map(|r| r.server_states)
+        .sum();
+    let unsure: u64 = rows
+        .iter()
+        .filter(|r| r.generation == generation)
+        .map(|r| r.older_states)
+        .sum();
+    let mut w = format!(
+        "the ruleset changed since the previous sample (now generation {generation}): rule \
+         numbers may have moved"
+    );
+    if carried > 0 {
+        w.push_str(&format!(
+            "; {carried} server state{} seen before the change keep the rule that created them",
+            plural(carried)
+        ));
+    }
+    if unsure > 0 {
+        w.push_str(&format!(
+            "; {unsure} server state{} first seen after it may be older than the change and \
+             name a rule of the previous ruleset",
+            plural(unsure)
+        ));
+    }
+    w
 }
 
 /// Warnings about what the input lacks for a full answer.

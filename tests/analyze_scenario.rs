@@ -202,7 +202,12 @@ fn reload_is_a_new_generation_and_old_states_keep_their_rule() {
             .text
             .starts_with("pass in on em0")
     );
-    assert!(new.reason.contains("do not fit this rule") || new.reason.contains("does not fit"));
+    assert!(
+        new.reason
+            .contains("as listed now cannot have created them"),
+        "{}",
+        new.reason
+    );
 
     // Fifty seconds later the old states have expired: nothing spurious.
     assert_eq!(a[2].generation.number, 2);
@@ -239,8 +244,15 @@ fn without_servers_the_busiest_rules() {
     let a = analyses(&scenario("dual-prefix/0001"), &config(&[], &[], &[]));
     assert_eq!(a[0].server_states, 0);
     assert!(a[0].states.is_empty());
-    let top = a[0].busiest(3);
-    assert_eq!(top[0].key.to_string(), "@14");
-    assert_eq!(top[0].all_states, 5);
+    let top: Vec<(String, u64)> = a[0]
+        .busiest(3)
+        .iter()
+        .map(|r| (r.key.to_string(), r.all_states))
+        .collect();
+    // Ties keep listing order.
+    assert_eq!(
+        top,
+        [("@1".into(), 5), ("@14".into(), 5), ("@19".into(), 2)]
+    );
     assert_eq!(exit_status(&a[0]), Exit::Ok);
 }

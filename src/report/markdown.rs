@@ -91,7 +91,7 @@ fn table(a: &Analysis, rows: &[(usize, &RuleRow)], out: &mut dyn Write) -> io::R
     writeln!(out, "|{}", "---|".repeat(head.len()))?;
     for (_, row) in rows {
         let mut cells = vec![
-            code(&rule_label(row)),
+            code(&rule_label(row, a.generation.number)),
             if row.anchor_path.is_empty() {
                 String::new()
             } else {
@@ -130,7 +130,7 @@ fn details(
     writeln!(
         out,
         "**{}** {}: {}",
-        code(&rule_label(row)),
+        code(&rule_label(row, a.generation.number)),
         verdict_text(row.verdict),
         inline(&row.reason)
     )?;

@@ -76,9 +76,14 @@ pub(crate) fn examples(a: &Analysis, row: usize, n: usize) -> Vec<&State> {
     states
 }
 
-/// `@14`, `@3:0` (anchor 3, rule 0), `default`.
-pub(crate) fn rule_label(row: &RuleRow) -> String {
-    row.key.to_string()
+/// `@14`, `@3:0` (anchor 3, rule 0), `default`; `@14 (gen 1)` for a rule
+/// of an older ruleset than the analysis's (`generation`).
+pub(crate) fn rule_label(row: &RuleRow, generation: u32) -> String {
+    if row.generation == generation {
+        row.key.to_string()
+    } else {
+        format!("{} (gen {})", row.key, row.generation)
+    }
 }
 
 /// The rule text as printed by pfctl, or what stands in for it.

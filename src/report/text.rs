@@ -132,7 +132,7 @@ fn table(
         h
     }];
     for (_, row) in rows {
-        let mut c = vec![rule_label(row), anchor_cell(row)];
+        let mut c = vec![rule_label(row, a.generation.number), anchor_cell(row)];
         c.push(
             if by_server {
                 row.server_states
@@ -219,19 +219,23 @@ fn details(
     writeln!(
         out,
         "{} {}: {}",
-        paint.apply(BOLD, &rule_label(row)),
+        paint.apply(BOLD, &rule_label(row, a.generation.number)),
         paint.apply(colour, verdict),
         neutralize(&row.reason)
     )?;
     if row.verdict != Some(Verdict::Spurious) {
         return Ok(());
     }
-    for s in examples(a, index, opts.examples) {
-        writeln!(out, "  e.g. {}", state_line(s))?;
+    let shown = examples(a, index, opts.examples);
+    if !shown.is_empty() {
+        writeln!(out, "  states (newest first):")?;
     }
-    let more = row.server_states.saturating_sub(opts.examples as u64);
+    for s in &shown {
+        writeln!(out, "    {}", state_line(s))?;
+    }
+    let more = row.server_states.saturating_sub(shown.len() as u64);
     if more > 0 {
-        writeln!(out, "       … and {more} more")?;
+        writeln!(out, "    … and {more} more")?;
     }
     writeln!(out, "  fix: {}", fix_hint(row, a.generation.number))
 }
@@ -241,7 +245,7 @@ fn summary(a: &Analysis, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
         .blamed()
         .iter()
         .filter(|r| r.verdict == Some(Verdict::Spurious))
-        .map(|r| rule_label(r))
+        .map(|r| rule_label(r, a.generation.number))
         .collect();
     if spurious.is_empty() {
         writeln!(
