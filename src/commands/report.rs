@@ -8,13 +8,14 @@
 //! had errors: then 65 (the report is still printed). Source failures keep
 //! their own statuses (66, 69, 77); bad options exit 2.
 
+use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::time::Duration;
 
 use crate::analyze::{Analysis, Config, SampleBuilder, analyze};
 use crate::cli::{Format, ReportArgs};
 use crate::exit::{Exit, Failure};
-use crate::model::Severity;
+use crate::model::{RuleKey, Severity};
 use crate::report::{self, Options};
 use crate::sanitize::neutralize;
 use crate::source::{Source, SourceError};
@@ -74,7 +75,8 @@ fn interval(secs: f64) -> Result<Duration, Failure> {
 }
 
 /// Polls `samples` times (sleeping `interval` between live polls) and
-/// returns the analysis of the last sample, with deltas from the one before.
+/// returns the analysis of the last sample, with new/gone states and rates
+/// over the whole run (`interval` is then the run's length).
 /// A recording with fewer polls than asked ends early, with a note.
 pub fn collect(
     source: &mut dyn Source,
@@ -84,6 +86,7 @@ pub fn collect(
 ) -> Result<(Analysis, Vec<String>), SourceError> {
     let mut notes = Vec::new();
     let mut prev: Option<Analysis> = None;
+    let mut run = RunTotals::default();
     for i in 0..samples {
         if i > 0 && source.is_live() {
             std::thread::sleep(interval);
@@ -92,7 +95,9 @@ pub fn collect(
         let meta = source.poll(&mut builder)?;
         let position = meta.position;
         let sample = builder.finish(Some(meta));
-        prev = Some(analyze(prev.as_ref(), &sample, cfg));
+        let a = analyze(prev.as_ref(), &sample, cfg);
+        run.add(&a);
+        prev = Some(a);
         let last = i + 1 == samples;
         if !source.is_live() && !last {
             let end = match position {
@@ -110,12 +115,66 @@ pub fn collect(
         }
     }
     match prev {
-        Some(a) => Ok((a, notes)),
+        Some(mut a) => {
+            run.apply(&mut a);
+            Ok((a, notes))
+        }
         // samples ≥ 1 is checked by the caller; keep this total anyway.
         None => Err(SourceError::BadRecording {
             path: source.describe(),
             detail: "no sample was taken".into(),
         }),
+    }
+}
+
+/// New and gone server states over the whole run, so that a report of
+/// several samples gives rates over all of them, not just the last interval.
+#[derive(Debug, Default)]
+struct RunTotals {
+    first: Option<chrono::DateTime<chrono::Utc>>,
+    per_rule: HashMap<(u32, RuleKey), (u64, u64)>,
+    new: u64,
+    gone: u64,
+}
+
+impl RunTotals {
+    fn add(&mut self, a: &Analysis) {
+        if a.samples == 1 {
+            self.first = a.taken_at;
+            return;
+        }
+        for r in &a.rows {
+            let e = self.per_rule.entry((r.generation, r.key)).or_default();
+            e.0 += r.new_states.unwrap_or(0);
+            e.1 += r.gone_states.unwrap_or(0);
+        }
+        self.new += a.new_server_states.unwrap_or(0);
+        self.gone += a.gone_server_states.unwrap_or(0);
+    }
+
+    /// Replaces the last interval's deltas with the run's.
+    fn apply(&self, a: &mut Analysis) {
+        if a.samples < 2 {
+            return;
+        }
+        let span = match (self.first, a.taken_at) {
+            (Some(first), Some(last)) => Some((last - first).num_milliseconds() as f64 / 1000.0),
+            _ => None,
+        };
+        let span = span.filter(|s| *s > 0.0);
+        for r in &mut a.rows {
+            let (new, gone) = self
+                .per_rule
+                .get(&(r.generation, r.key))
+                .copied()
+                .unwrap_or_default();
+            r.new_states = Some(new);
+            r.gone_states = Some(gone);
+            r.rate = span.map(|s| new as f64 / s);
+        }
+        a.new_server_states = Some(self.new);
+        a.gone_server_states = Some(self.gone);
+        a.interval = span;
     }
 }
 

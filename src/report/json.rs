@@ -33,7 +33,8 @@ pub struct Report<'a> {
     pub spurious: bool,
     pub generation: GenerationDto,
     pub samples: u32,
-    /// Seconds between the last two samples.
+    /// Seconds that `new_*`, `gone_*` and `rate` cover: the whole run for
+    /// `report --samples N`.
     pub interval: Option<f64>,
     pub new_server_states: Option<u64>,
     pub gone_server_states: Option<u64>,

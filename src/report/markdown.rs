@@ -28,7 +28,10 @@ pub fn write(a: &Analysis, opts: &Options, out: &mut dyn Write) -> io::Result<()
         write!(out, ", {} for the servers", a.server_states)?;
     }
     if let (Some(new), Some(gone)) = (a.new_server_states, a.gone_server_states) {
-        write!(out, " ({new} new, {gone} gone since the previous sample)")?;
+        match a.interval {
+            Some(dt) => write!(out, " ({new} new, {gone} gone in {dt:.1} s)")?,
+            None => write!(out, " ({new} new, {gone} gone)")?,
+        }
     }
     writeln!(out)?;
     if a.generation.number > 1 {
