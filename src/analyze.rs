@@ -147,6 +147,22 @@ pub struct RuleRow {
     pub mismatched_states: u64,
 }
 
+impl Default for RuleRow {
+    /// An empty row of the default rule's key; lets callers write
+    /// `RuleRow { key, ..RuleRow::default() }` and keep compiling when fields
+    /// are added. `generation` 0 means "not known" and reads as current.
+    fn default() -> Self {
+        empty_row(
+            RuleKey {
+                anchor: None,
+                number: None,
+            },
+            String::new(),
+            Resolution::Found,
+        )
+    }
+}
+
 /// Ruleset generations: a change of the rules listing between polls.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Generation {

@@ -178,3 +178,33 @@ mod tests {
         assert!(s.diagnostics[MAX_DIAGNOSTICS].message.starts_with("7 more"));
     }
 }
+
+#[cfg(test)]
+mod scale {
+    use super::*;
+    use crate::analyze::tests::state;
+
+    #[test]
+    fn a_large_table_keeps_only_the_server_states() {
+        // Memory stays proportional to the server states, not to the table.
+        let cfg = Config {
+            servers: Servers::parse(&["2001:db8::10".into()], &[]).expect("valid"),
+            ..Config::default()
+        };
+        let mut b = SampleBuilder::new(&cfg);
+        for i in 0..200_000u32 {
+            let port = 1024 + (i % 60_000) as u16;
+            let dst = if i % 50_000 == 0 {
+                "2001:db8::10"
+            } else {
+                "2001:db8::99"
+            };
+            b.add_state(state("2001:db8:1::5", port, dst, 443, Some(i % 7)));
+        }
+        let s = b.finish(None);
+        assert_eq!(s.total_states, 200_000);
+        assert_eq!(s.states.len(), 4);
+        assert_eq!(s.states_per_rule.len(), 7);
+        assert_eq!(s.states_per_rule.values().sum::<u64>(), 200_000);
+    }
+}

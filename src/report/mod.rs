@@ -79,7 +79,7 @@ pub(crate) fn examples(a: &Analysis, row: usize, n: usize) -> Vec<&State> {
 /// `@14`, `@3:0` (anchor 3, rule 0), `default`; `@14 (gen 1)` for a rule
 /// of an older ruleset than the analysis's (`generation`).
 pub(crate) fn rule_label(row: &RuleRow, generation: u32) -> String {
-    if row.generation == generation {
+    if row.generation == generation || row.generation == 0 {
         row.key.to_string()
     } else {
         format!("{} (gen {})", row.key, row.generation)
@@ -145,7 +145,7 @@ pub(crate) fn hms(secs: u64) -> String {
 /// generation is `generation`.
 pub(crate) fn fix_hint(row: &RuleRow, generation: u32) -> String {
     let allow = format!("--allow {}", allow_text(row.key));
-    let stale = row.generation != generation
+    let stale = (row.generation != generation && row.generation != 0)
         || (row.mismatched_states > 0 && row.mismatched_states == row.server_states);
     let keeps_state = row.rule.as_ref().is_some_and(|r| r.keeps_state());
     match &row.resolution {
