@@ -195,3 +195,56 @@ fn print_diagnostics(a: &Analysis, format: Format, err: &mut dyn Write) -> io::R
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{RuleRow, Verdict};
+    use crate::model::Diagnostic;
+
+    fn diag(severity: Severity) -> Diagnostic {
+        Diagnostic {
+            line: 1,
+            column: 1,
+            severity,
+            message: "states listing: expected an arrow".into(),
+            text: "garbage".into(),
+        }
+    }
+
+    #[test]
+    fn exit_status_follows_the_verdicts() {
+        let mut a = Analysis::default();
+        assert_eq!(exit_status(&a), Exit::Ok);
+        a.rows.push(RuleRow {
+            server_states: 1,
+            verdict: Some(Verdict::Allowed),
+            ..RuleRow::default()
+        });
+        assert_eq!(exit_status(&a), Exit::Ok);
+        a.rows[0].verdict = Some(Verdict::Spurious);
+        assert_eq!(exit_status(&a), Exit::Found);
+        // Unreadable lines do not change the verdict when something was read.
+        a.diagnostics.push(diag(Severity::Error));
+        assert_eq!(exit_status(&a), Exit::Found);
+    }
+
+    #[test]
+    fn nothing_readable_is_a_data_error() {
+        let mut a = Analysis::default();
+        a.diagnostics.push(diag(Severity::Warning));
+        assert_eq!(exit_status(&a), Exit::Ok);
+        a.diagnostics.push(diag(Severity::Error));
+        assert_eq!(exit_status(&a), Exit::DataErr);
+    }
+
+    #[test]
+    fn bad_interval_is_a_usage_error() {
+        assert!(interval(2.0).is_ok());
+        assert_eq!(interval(-1.0).map_err(|f| f.exit).err(), Some(Exit::Usage));
+        assert_eq!(
+            interval(f64::NAN).map_err(|f| f.exit).err(),
+            Some(Exit::Usage)
+        );
+    }
+}
