@@ -372,10 +372,13 @@ pub enum PortOp {
     #[serde(rename = ">=")]
     Ge,
     /// `a:b`, inclusive range.
+    #[serde(rename = ":")]
     Range,
     /// `a >< b`, strictly between.
+    #[serde(rename = "><")]
     Inside,
     /// `a <> b`, strictly outside.
+    #[serde(rename = "<>")]
     Outside,
 }
 

@@ -3,12 +3,38 @@
 //! Every command reads its input through [`Source`], so offline mode is just
 //! another source.
 
+use std::collections::BTreeMap;
 use std::io::{self, BufRead};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::cli::Strategy;
 use crate::exit::Exit;
+
+mod live;
+mod process;
+mod recorded;
+
+pub use live::{LiveOptions, LiveSource, Pfctl};
+pub use process::display_argv;
+pub use recorded::{
+    INFO_FILE, META_FILE, RULES_FILE, ReplaySource, STATES_FILE, load_dir, per_rule_file,
+};
+
+/// The warning given when the rules listing is empty.
+pub const NO_RULES_WARNING: &str = "pf may be disabled: pfctl printed no rules";
+
+/// One recorded poll held in memory (the embedded demo, tests, and
+/// [`load_dir`]). `per_rule` maps a rule number to its `-R n` listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordedPoll {
+    pub taken_at: Option<DateTime<Utc>>,
+    pub rules: String,
+    pub states: String,
+    pub info: Option<String>,
+    pub per_rule: BTreeMap<u32, String>,
+}
 
 /// Receives one poll's output, in this order: rules, then states (once for
 /// `auto`, once per rule for `per-rule`), then info if any.
@@ -65,6 +91,12 @@ pub trait Source: Send {
 pub enum SourceError {
     #[error("pfctl not found: could not run `{program}` ({detail})")]
     NotFound { program: String, detail: String },
+    /// The program exists but could not be started (not executable, bad format…).
+    #[error("could not run `{program}`: {detail}")]
+    Unrunnable { program: String, detail: String },
+    /// An option of the source is unusable (`--pfctl ''`, `--timeout 0`).
+    #[error("invalid {option}: {detail}")]
+    InvalidOption { option: String, detail: String },
     #[error(
         "permission denied running `{command}`: {detail}; run pfblame as root or with doas (--pfctl 'doas pfctl')"
     )]
@@ -95,7 +127,8 @@ impl SourceError {
     /// The exit status this failure produces (see `shared/design.md`).
     pub fn exit(&self) -> Exit {
         match self {
-            SourceError::NotFound { .. } => Exit::Unavailable,
+            SourceError::NotFound { .. } | SourceError::Unrunnable { .. } => Exit::Unavailable,
+            SourceError::InvalidOption { .. } => Exit::Usage,
             SourceError::PermissionDenied { .. } => Exit::NoPerm,
             SourceError::Timeout { .. }
             | SourceError::Failed { .. }
@@ -109,10 +142,19 @@ impl SourceError {
 
 /// Opens the source the options ask for: `--from PATH` (a recorded directory,
 /// a directory of numbered polls, or a single file) or live `--pfctl CMD`.
-///
-/// SKELETON: to be written (with the live and recorded sources).
 pub fn open(args: &crate::cli::SourceArgs) -> Result<Box<dyn Source>, SourceError> {
-    Err(SourceError::MissingInput {
-        path: format!("{:?} (source not implemented yet)", args.from),
-    })
+    match &args.from {
+        Some(path) => Ok(Box::new(
+            ReplaySource::open(path)?.with_strategy(args.strategy),
+        )),
+        None => Ok(Box::new(LiveSource::from_args(args)?)),
+    }
+}
+
+/// `auto` / `per-rule`, as the option is spelled.
+pub fn strategy_name(strategy: Strategy) -> &'static str {
+    match strategy {
+        Strategy::Auto => "auto",
+        Strategy::PerRule => "per-rule",
+    }
 }

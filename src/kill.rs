@@ -1,0 +1,311 @@
+//! Removing spurious states. After the ruleset is fixed, old states keep
+//! bypassing `route-to` until they expire; killing them ends that at once.
+//!
+//! Rules for callers, enforced by the types:
+//! 1. only with `--allow-kill`, never on a recorded source (`--from`):
+//!    [`KillGuard::new`] refuses otherwise;
+//! 2. only after the user saw the exact commands ([`confirm_text`]) and
+//!    said yes: [`KillGuard::confirm`] turns the guard into the
+//!    [`Confirmed`] token that [`execute`] requires;
+//! 3. pfctl is run without a shell, one command per state (`-k id` when the
+//!    state printed its id, else `-k key`), each with a timeout.
+
+use std::io::Read;
+use std::net::IpAddr;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::exit::Exit;
+use crate::matcher;
+use crate::model::{Direction, Endpoint, HostAddr, Port, State};
+
+/// Why killing was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KillRefused {
+    #[error("removing states needs --allow-kill")]
+    NotAllowed,
+    #[error("cannot remove states of a recording (--from): there is no live pfctl")]
+    Recorded,
+    #[error("removing states was not confirmed")]
+    NotConfirmed,
+}
+
+/// Permission to kill, checked once from the command line.
+#[derive(Debug)]
+pub struct KillGuard {
+    _private: (),
+}
+
+/// A guard whose commands the user confirmed. Only [`KillGuard::confirm`]
+/// makes one.
+#[derive(Debug)]
+pub struct Confirmed {
+    _private: (),
+}
+
+impl KillGuard {
+    /// `allow_kill` is `--allow-kill`; `source_is_live` is
+    /// [`crate::source::Source::is_live`].
+    pub fn new(allow_kill: bool, source_is_live: bool) -> Result<KillGuard, KillRefused> {
+        if !allow_kill {
+            return Err(KillRefused::NotAllowed);
+        }
+        if !source_is_live {
+            return Err(KillRefused::Recorded);
+        }
+        Ok(KillGuard { _private: () })
+    }
+
+    /// The user's answer to [`confirm_text`] (`--yes` counts as yes).
+    pub fn confirm(self, answered_yes: bool) -> Result<Confirmed, KillRefused> {
+        if answered_yes {
+            Ok(Confirmed { _private: () })
+        } else {
+            Err(KillRefused::NotConfirmed)
+        }
+    }
+}
+
+/// Per-state pfctl arguments (without the pfctl command itself), one
+/// vector per state, duplicates removed. States that cannot be named are
+/// left out; see [`plan_with_skips`] for why.
+pub fn plan(states: &[State]) -> Vec<Vec<String>> {
+    plan_with_skips(states).0
+}
+
+/// [`plan`], plus one line per state that could not be named (no id, and a
+/// key pfctl cannot take: host names, rdomains, unknown service names).
+pub fn plan_with_skips(states: &[State]) -> (Vec<Vec<String>>, Vec<String>) {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    let mut skipped = Vec::new();
+    for s in states {
+        let argv = match kill_args(s) {
+            Ok(a) => a,
+            Err(why) => {
+                skipped.push(format!("state at line {}: {why}", s.line));
+                continue;
+            }
+        };
+        if !out.contains(&argv) {
+            out.push(argv);
+        }
+    }
+    (out, skipped)
+}
+
+fn kill_args(s: &State) -> Result<Vec<String>, String> {
+    // pfctl refuses id 0 ("cannot kill id 0").
+    if let Some(id) = s.id.filter(|&id| id != 0) {
+        let id = match s.creator_id {
+            Some(c) => format!("{id:016x}/{c:08x}"),
+            None => format!("{id:016x}"),
+        };
+        return Ok(vec!["-k".into(), "id".into(), "-k".into(), id]);
+    }
+    Ok(vec!["-k".into(), "key".into(), "-k".into(), state_key(s)?])
+}
+
+/// `tcp 2001:db8::10[443] <- 2001:db8:ffff::1[50000]`: the protocol and
+/// hosts as pfctl prints them (no NAT parentheses), the form `-k key` reads.
+///
+/// The kernel looks such a key up for both directions (OpenBSD
+/// `DIOCKILLSTATES`), so it also removes the connection's state on the
+/// other side of the firewall, if any; `-k id` removes exactly one state.
+pub fn state_key(s: &State) -> Result<String, String> {
+    let src = key_host(&s.src)?;
+    let dst = key_host(&s.dst)?;
+    if s.proto.contains(char::is_whitespace) || s.proto.is_empty() {
+        return Err(format!("protocol `{}` cannot be given to pfctl", s.proto));
+    }
+    Ok(match s.direction {
+        Direction::Out => format!("{} {src} -> {dst}", s.proto),
+        Direction::In => format!("{} {dst} <- {src}", s.proto),
+    })
+}
+
+fn key_host(e: &Endpoint) -> Result<String, String> {
+    if e.rdomain.is_some() {
+        return Err("rdomain states need -k id (no id printed: use pfctl -vvss)".into());
+    }
+    let ip: IpAddr = match &e.addr {
+        HostAddr::Ip(ip) => *ip,
+        HostAddr::Name(n) => {
+            return Err(format!("host name `{n}` instead of an address (pfctl -r?)"));
+        }
+    };
+    let port = match &e.port {
+        None => None,
+        Some(Port::Num(n)) => Some(*n),
+        Some(Port::Name(n)) => {
+            Some(matcher::service_port(n).ok_or_else(|| format!("unknown service name `{n}`"))?)
+        }
+    };
+    Ok(match (ip, port) {
+        (ip, None) => ip.to_string(),
+        (IpAddr::V6(a), Some(p)) => format!("{a}[{p}]"),
+        (IpAddr::V4(a), Some(p)) => format!("{a}:{p}"),
+    })
+}
+
+fn display(argv: &[String]) -> String {
+    shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| format!("{argv:?}"))
+}
+
+/// What the user must see before saying yes: the exact commands.
+pub fn confirm_text(pfctl_argv_prefix: &[String], plan: &[Vec<String>]) -> String {
+    let mut s = format!(
+        "pfblame will remove {} state{} by running:\n",
+        plan.len(),
+        if plan.len() == 1 { "" } else { "s" }
+    );
+    for argv in plan {
+        let full: Vec<String> = pfctl_argv_prefix.iter().chain(argv).cloned().collect();
+        s.push_str("  ");
+        s.push_str(&crate::sanitize::neutralize(&display(&full)));
+        s.push('\n');
+    }
+    s
+}
+
+/// The result of the commands that ran.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KillOutcome {
+    /// Commands that ran and exited 0.
+    pub succeeded: usize,
+    /// Commands that failed: the command and why.
+    pub failed: Vec<(String, String)>,
+    /// States pfctl said it killed (`killed N states` on stderr).
+    pub killed: u64,
+}
+
+/// Why the commands could not be run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum KillError {
+    #[error("no pfctl command given")]
+    EmptyCommand,
+    #[error("could not run `{program}`: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl KillError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            KillError::EmptyCommand => Exit::Usage,
+            KillError::Spawn { source, .. } => match source.kind() {
+                std::io::ErrorKind::PermissionDenied => Exit::NoPerm,
+                _ => Exit::Unavailable,
+            },
+        }
+    }
+}
+
+/// Runs `prefix + argv` for every planned command, without a shell, each
+/// killed after `timeout`. Stops at the first command that cannot be
+/// started (pfctl missing); a command that fails is recorded and the next
+/// one still runs.
+pub fn execute(
+    _confirmed: &Confirmed,
+    pfctl_argv_prefix: &[String],
+    plan: &[Vec<String>],
+    timeout: Duration,
+) -> Result<KillOutcome, KillError> {
+    let (program, base) = pfctl_argv_prefix
+        .split_first()
+        .ok_or(KillError::EmptyCommand)?;
+    let mut outcome = KillOutcome::default();
+    for argv in plan {
+        let shown = display(
+            &pfctl_argv_prefix
+                .iter()
+                .chain(argv)
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        match run_one(program, base, argv, timeout)? {
+            Ran::Ok(stderr) => {
+                outcome.succeeded += 1;
+                outcome.killed += killed_count(&stderr);
+            }
+            Ran::Failed(why) => outcome.failed.push((shown, why)),
+        }
+    }
+    Ok(outcome)
+}
+
+enum Ran {
+    Ok(String),
+    Failed(String),
+}
+
+fn run_one(
+    program: &str,
+    base: &[String],
+    argv: &[String],
+    timeout: Duration,
+) -> Result<Ran, KillError> {
+    let mut child = Command::new(program)
+        .args(base)
+        .args(argv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| KillError::Spawn {
+            program: program.to_string(),
+            source,
+        })?;
+    // Read stderr on a thread so a chatty child cannot block on a full pipe.
+    let reader = child.stderr.take().map(|mut e| {
+        thread::spawn(move || {
+            let mut s = String::new();
+            let _ = e.read_to_string(&mut s);
+            s
+        })
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break Some(st),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Ok(Ran::Failed(format!("waiting for it: {e}"))),
+        }
+    };
+    let stderr = reader.and_then(|h| h.join().ok()).unwrap_or_default();
+    Ok(match status {
+        None => Ran::Failed(format!(
+            "did not finish within {:.1} s and was killed",
+            timeout.as_secs_f64()
+        )),
+        Some(st) if st.success() => Ran::Ok(stderr),
+        Some(st) => Ran::Failed(format!("{st}: {}", stderr.trim())),
+    })
+}
+
+/// Sums `killed N states` lines (pfctl prints them on stderr).
+fn killed_count(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("killed "))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn killed_lines_are_summed() {
+        assert_eq!(killed_count("killed 2 states\nkilled 1 states\nnoise\n"), 3);
+    }
+}

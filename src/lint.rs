@@ -1,0 +1,134 @@
+//! Why does a state break routing? Explains the route-to bypass: which
+//! stateful rule's states make packets skip which `route-to` / `reply-to`
+//! rule, and what to change.
+//!
+//! How pf matches packets to states (OpenBSD `pf_find_state`; FreeBSD is
+//! the same): a packet is looked up by a key whose address order depends on
+//! its direction (inbound `src,dst`; outbound `dst,src`), and states float
+//! across interfaces unless `if-bound`. So a state created by a packet
+//! going one way catches the packets of the same connection that go the
+//! *other* way through the *other* direction: a state made by the request
+//! leaving on the LAN (`out on em1`) catches the replies arriving on the LAN
+//! (`in on em1`), which then skip the ruleset — and the `route-to` rule that
+//! would have decided them. A forwarded connection has up to two states, one
+//! per side, and each side's hops are independent of the other's.
+//!
+//! - [`evaluate`]: which rule decides a packet (last match, `quick`,
+//!   `match`, anchors, default rule).
+//! - [`flow`]: the hops of a connection, and the findings they lead to.
+//! - [`predict`]: `pfblame lint` — paths derived from the ruleset alone.
+//! - [`states`]: the same verdicts for real server states (report, TUI).
+//! - [`render`]: text, JSON and markdown output of `lint`.
+
+pub mod evaluate;
+pub mod flow;
+pub mod predict;
+pub mod render;
+pub mod states;
+
+use serde::Serialize;
+
+use crate::model::{Rule, RuleKey};
+
+pub use evaluate::{Decider, Decision, Ruleset};
+pub use predict::{LintReport, predict};
+pub use states::findings;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingSeverity {
+    /// Server states that do not break routing (yet), or that might.
+    Warning,
+    /// Replies skip a `route-to`/`reply-to` rule, or never match the rule
+    /// written for them.
+    Error,
+}
+
+/// What a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// States of a rule without routing catch packets that a
+    /// `route-to`/`reply-to` rule would otherwise decide.
+    Bypass,
+    /// A stateful rule (so `flags S/SA`) is written for reply packets, which
+    /// never have SYN alone: they are decided by another rule.
+    MissedReplies,
+    /// A stateful rule creates states for the server; they catch no packet
+    /// a routing rule would decide.
+    ServerStates,
+}
+
+/// A rule named by a finding: the key states print, and the rule text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct FindingRule {
+    /// `anchor M` of the states (null for the main ruleset).
+    pub anchor: Option<u32>,
+    /// `rule N` (`@N`); null for the default rule.
+    pub number: Option<u32>,
+    pub anchor_path: String,
+    pub text: String,
+}
+
+impl FindingRule {
+    pub fn key(&self) -> RuleKey {
+        RuleKey {
+            anchor: self.anchor,
+            number: self.number,
+        }
+    }
+
+    pub(crate) fn from_decider(d: &Decider<'_>) -> Self {
+        let key = d.key();
+        FindingRule {
+            anchor: key.anchor,
+            number: key.number,
+            anchor_path: d.rule().map(|r| r.anchor_path.clone()).unwrap_or_default(),
+            text: d.text(),
+        }
+    }
+
+    pub(crate) fn from_rule(key: RuleKey, rule: Option<&Rule>) -> Self {
+        FindingRule {
+            anchor: key.anchor,
+            number: key.number,
+            anchor_path: rule.map(|r| r.anchor_path.clone()).unwrap_or_default(),
+            text: rule.map_or_else(
+                || match key.number {
+                    None => "(default rule: pass, no state)".into(),
+                    Some(_) => "(not in the current rules listing)".into(),
+                },
+                |r| r.text.clone(),
+            ),
+        }
+    }
+}
+
+/// One explained problem: which rule's states make which packets skip
+/// which rule, and what to change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: FindingSeverity,
+    pub kind: FindingKind,
+    /// The rule that creates the states (for `missed-replies`: the rule the
+    /// replies miss).
+    pub stateful_rule: FindingRule,
+    /// The rule whose routing is skipped (for `missed-replies`: the rule
+    /// that decides the replies instead). Null for `server-states`.
+    pub bypassed_rule: Option<FindingRule>,
+    /// Where: `state made by tcp to 2001:db8::10 port 443 out on em1 → catches replies in on em1`.
+    pub path: String,
+    /// Server states seen (0 when predicted from the rules alone).
+    pub states: u64,
+    /// True when the states' own routing info (FreeBSD `gateway: ::`)
+    /// confirms that they carry no route.
+    pub confirmed: bool,
+    pub message: String,
+    pub fix: String,
+}
+
+/// True when any finding should make `lint` / `report` exit 1.
+pub fn has_problems(findings: &[Finding]) -> bool {
+    !findings.is_empty()
+}

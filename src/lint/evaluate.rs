@@ -1,0 +1,431 @@
+//! Which rule decides a packet, under pf's rules: the last matching rule
+//! wins, `quick` stops at the rule, `match` rules do not decide, anchors are
+//! evaluated where they stand (when the anchor rule's own criteria match),
+//! and with no matching rule pf's default rule passes the packet.
+//!
+//! Rules whose match cannot be known from the listing (tables, tags, …) do
+//! not decide; they are kept as [`Uncertain`] when they could change the
+//! outcome, so callers can say "may" instead of guessing.
+
+use std::collections::BTreeMap;
+
+use crate::matcher::{self, Match, Packet};
+use crate::model::{Action, Rule, RuleKey, RuleRoute};
+
+/// A rule of a listing, with the key its states would print.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleRef<'a> {
+    pub rule: &'a Rule,
+    pub key: RuleKey,
+}
+
+/// What decided a packet.
+#[derive(Debug, Clone, Copy)]
+pub enum Decider<'a> {
+    Rule(RuleRef<'a>),
+    /// pf's default rule: passes, creates no state (its `keep_state` is 0
+    /// in both OpenBSD and FreeBSD kernels). FreeBSD still creates a state
+    /// for it when a nat/rdr rule translated the packet; such states print
+    /// no `rule` item.
+    Default,
+}
+
+impl<'a> Decider<'a> {
+    pub fn key(&self) -> RuleKey {
+        match self {
+            Decider::Rule(r) => r.key,
+            Decider::Default => RuleKey {
+                anchor: None,
+                number: None,
+            },
+        }
+    }
+
+    pub fn rule(&self) -> Option<&'a Rule> {
+        match self {
+            Decider::Rule(r) => Some(r.rule),
+            Decider::Default => None,
+        }
+    }
+
+    /// The rule as printed, or `(default rule)`.
+    pub fn text(&self) -> String {
+        match self {
+            Decider::Rule(r) => r.rule.text.clone(),
+            Decider::Default => "(default rule: pass, no state)".into(),
+        }
+    }
+
+    /// `@3`, `@1:0`, or `the default rule`.
+    pub fn name(&self) -> String {
+        match self {
+            Decider::Rule(r) => format!("rule {}", r.key),
+            Decider::Default => "the default rule".into(),
+        }
+    }
+
+    pub fn same(&self, other: &Decider<'_>) -> bool {
+        match (self, other) {
+            (Decider::Rule(a), Decider::Rule(b)) => std::ptr::eq(a.rule, b.rule),
+            (Decider::Default, Decider::Default) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A rule that might have matched (the listing cannot tell) and would then
+/// have changed the outcome.
+#[derive(Debug, Clone)]
+pub struct Uncertain<'a> {
+    pub rule: RuleRef<'a>,
+    pub reason: String,
+}
+
+/// The outcome of evaluating one packet against a ruleset.
+#[derive(Debug, Clone)]
+pub struct Decision<'a> {
+    pub decider: Decider<'a>,
+    /// `match` rules that matched on the way (they can set `route-to` on
+    /// OpenBSD and FreeBSD 14+).
+    pub matched: Vec<RuleRef<'a>>,
+    pub uncertain: Vec<Uncertain<'a>>,
+    /// Things the model does not cover for this packet (anchors not listed…).
+    pub notes: Vec<String>,
+}
+
+impl<'a> Decision<'a> {
+    pub fn passes(&self) -> bool {
+        self.decider.rule().is_none_or(|r| r.action == Action::Pass)
+    }
+
+    /// Does the decision create a state for the packet?
+    pub fn keeps_state(&self) -> bool {
+        self.passes() && self.decider.rule().is_some_and(Rule::keeps_state)
+    }
+
+    /// The routing applied: the deciding rule's, else the last `match` rule's.
+    pub fn route(&self) -> Option<&'a RuleRoute> {
+        if !self.passes() {
+            return None;
+        }
+        self.decider
+            .rule()
+            .and_then(|r| r.route.as_ref())
+            .or_else(|| {
+                self.matched
+                    .iter()
+                    .rev()
+                    .find_map(|m| m.rule.route.as_ref())
+            })
+    }
+}
+
+/// A rules listing indexed by ruleset (anchor path).
+#[derive(Debug)]
+pub struct Ruleset<'a> {
+    rules: &'a [Rule],
+    /// Ruleset path → indices into `rules`, in listing order.
+    paths: BTreeMap<&'a str, Vec<usize>>,
+}
+
+/// Tells how evaluation goes on after a ruleset (or a rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Stop,
+}
+
+#[derive(Debug)]
+struct Walk<'a> {
+    decider: Decider<'a>,
+    /// Definite pass/block matches so far (for `anchor … quick`).
+    definite: usize,
+    matched: Vec<RuleRef<'a>>,
+    uncertain: Vec<Uncertain<'a>>,
+    notes: Vec<String>,
+}
+
+/// Options of an evaluation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EvalOptions {
+    /// Treat every rule's `flags` as `flags any`: tells which rule a packet
+    /// was *written* for, when only a `flags S/SA` keeps it from matching.
+    pub ignore_flags: bool,
+}
+
+impl<'a> Ruleset<'a> {
+    pub fn new(rules: &'a [Rule]) -> Self {
+        let mut paths: BTreeMap<&'a str, Vec<usize>> = BTreeMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            paths.entry(r.anchor_path.as_str()).or_default().push(i);
+        }
+        Ruleset { rules, paths }
+    }
+
+    pub fn rules(&self) -> &'a [Rule] {
+        self.rules
+    }
+
+    /// Every interface a rule names (`on X`, route targets), groups excluded.
+    pub fn interfaces(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |name: &str| {
+            if !matcher::is_group_name(name) && !out.iter().any(|o| o == name) {
+                out.push(name.to_string());
+            }
+        };
+        for r in self.rules {
+            if let Some(i) = &r.iface {
+                add(&i.name);
+            }
+            if let Some(rt) = &r.route {
+                rt.ifaces.iter().for_each(|i| add(i));
+            }
+        }
+        out
+    }
+
+    /// The key a state would print for the rule at `idx`: the enclosing
+    /// anchor rule's number, then the rule's own.
+    pub fn key_of(&self, idx: usize) -> RuleKey {
+        let rule = &self.rules[idx];
+        RuleKey {
+            anchor: self
+                .enclosing_anchor(idx)
+                .and_then(|a| self.rules[a].number),
+            number: rule.number,
+        }
+    }
+
+    /// The anchor rule whose ruleset holds the rule at `idx`.
+    fn enclosing_anchor(&self, idx: usize) -> Option<usize> {
+        let path = self.rules[idx].anchor_path.as_str();
+        if path.is_empty() {
+            return None;
+        }
+        (0..self.rules.len())
+            .filter(|&a| self.rules[a].action == Action::Anchor)
+            .find(|&a| self.anchor_targets(a).contains(&path))
+    }
+
+    /// Resolves a rule key (as a state prints it) to the rule, when exactly
+    /// one rule of the listing has it.
+    pub fn find(&self, key: RuleKey) -> Option<RuleRef<'a>> {
+        let number = key.number?;
+        let mut found = (0..self.rules.len())
+            .filter(|&i| self.rules[i].number == Some(number) && !self.rules[i].scrub)
+            .filter(|&i| self.key_of(i) == key);
+        let first = found.next()?;
+        if found.next().is_some() {
+            return None;
+        }
+        Some(RuleRef {
+            rule: &self.rules[first],
+            key,
+        })
+    }
+
+    /// The rulesets an anchor rule evaluates, in order.
+    fn anchor_targets(&self, idx: usize) -> Vec<&'a str> {
+        let rule = &self.rules[idx];
+        let parent = rule.anchor_path.as_str();
+        let Some(name) = rule.anchor_name.as_deref() else {
+            // Unnamed inline anchor: its rules follow it in the listing.
+            return self
+                .rules
+                .get(idx + 1)
+                .map(|next| next.anchor_path.as_str())
+                .filter(|p| *p != parent && is_child(parent, p))
+                .into_iter()
+                .collect();
+        };
+        let name = name.trim_matches('"');
+        let (base, wildcard) = match name.strip_suffix('*') {
+            Some(b) => (b.trim_end_matches('/'), true),
+            None => (name, false),
+        };
+        let full = resolve(parent, base);
+        if wildcard {
+            let mut kids: Vec<(&'a str, usize)> = self
+                .paths
+                .iter()
+                .filter(|(p, _)| is_direct_child(&full, p))
+                .map(|(p, idxs)| (*p, idxs.first().copied().unwrap_or(usize::MAX)))
+                .collect();
+            kids.sort_by_key(|(_, first)| *first);
+            return kids.into_iter().map(|(p, _)| p).collect();
+        }
+        let lookup = |p: &str| self.paths.get_key_value(p).map(|(k, _)| *k);
+        lookup(&full).or_else(|| lookup(base)).into_iter().collect()
+    }
+
+    /// Evaluates `pkt` from the main ruleset.
+    pub fn evaluate(&self, pkt: &Packet) -> Decision<'a> {
+        self.evaluate_with(pkt, EvalOptions::default())
+    }
+
+    pub fn evaluate_with(&self, pkt: &Packet, opts: EvalOptions) -> Decision<'a> {
+        let mut walk = Walk {
+            decider: Decider::Default,
+            definite: 0,
+            matched: Vec::new(),
+            uncertain: Vec::new(),
+            notes: Vec::new(),
+        };
+        self.walk("", pkt, opts, None, &mut walk, 0);
+        Decision {
+            decider: walk.decider,
+            matched: walk.matched,
+            uncertain: walk.uncertain,
+            notes: walk.notes,
+        }
+    }
+
+    /// Walks one ruleset. `doubt` is set inside anchors whose own criteria
+    /// could not be decided: matches there are only possible.
+    fn walk(
+        &self,
+        path: &str,
+        pkt: &Packet,
+        opts: EvalOptions,
+        doubt: Option<&str>,
+        w: &mut Walk<'a>,
+        depth: usize,
+    ) -> Flow {
+        // pf limits anchor nesting too; this guards against a listing that
+        // (wrongly) names its own ancestor.
+        if depth > 64 {
+            w.notes.push(format!("anchor nesting too deep at `{path}`"));
+            return Flow::Continue;
+        }
+        let Some(idxs) = self.paths.get(path) else {
+            return Flow::Continue;
+        };
+        for &idx in idxs {
+            let rule = &self.rules[idx];
+            if rule.expired || rule.scrub {
+                continue;
+            }
+            let r = RuleRef {
+                rule,
+                key: self.key_of(idx),
+            };
+            let m = rule_match(rule, pkt, opts);
+            let m = match (m, doubt) {
+                (Match::Yes, Some(why)) => Match::Unknown(why.to_string()),
+                (m, _) => m,
+            };
+            let flow = match rule.action {
+                Action::Anchor => self.enter_anchor(idx, r, m, pkt, opts, w, depth),
+                Action::Pass | Action::Block => decide(r, m, w),
+                Action::Match => {
+                    note_match(r, m, w);
+                    Flow::Continue
+                }
+                Action::Scrub | Action::Other(_) => Flow::Continue,
+            };
+            if flow == Flow::Stop {
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn enter_anchor(
+        &self,
+        idx: usize,
+        r: RuleRef<'a>,
+        m: Match,
+        pkt: &Packet,
+        opts: EvalOptions,
+        w: &mut Walk<'a>,
+        depth: usize,
+    ) -> Flow {
+        let doubt = match &m {
+            Match::No => return Flow::Continue,
+            Match::Yes => None,
+            Match::Unknown(why) => Some(format!("anchor rule {}: {why}", r.key)),
+        };
+        let targets = self.anchor_targets(idx);
+        if targets.is_empty() {
+            w.notes.push(format!(
+                "anchor rule {} ({}) is entered but its rules are not in the listing (use pfctl -a '*' -vvsr)",
+                r.key, r.rule.text
+            ));
+            return Flow::Continue;
+        }
+        let before = w.definite;
+        for t in targets {
+            if self.walk(t, pkt, opts, doubt.as_deref(), w, depth + 1) == Flow::Stop {
+                return Flow::Stop;
+            }
+        }
+        // `anchor … quick`: stop once the anchor's rules matched the packet.
+        if r.rule.quick && w.definite > before {
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+}
+
+/// Matches a rule, optionally blind to its `flags`.
+fn rule_match(rule: &Rule, pkt: &Packet, opts: EvalOptions) -> Match {
+    matcher::matches_with(rule, pkt, !opts.ignore_flags)
+}
+
+fn decide<'a>(r: RuleRef<'a>, m: Match, w: &mut Walk<'a>) -> Flow {
+    match m {
+        Match::No => Flow::Continue,
+        Match::Yes => {
+            w.decider = Decider::Rule(r);
+            w.definite += 1;
+            // Earlier doubtful rules that are not quick would be overridden
+            // by this one anyway: only doubtful quick rules still matter.
+            w.uncertain.retain(|u| u.rule.rule.quick);
+            if r.rule.quick {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        }
+        Match::Unknown(reason) => {
+            w.uncertain.push(Uncertain { rule: r, reason });
+            Flow::Continue
+        }
+    }
+}
+
+fn note_match<'a>(r: RuleRef<'a>, m: Match, w: &mut Walk<'a>) {
+    match m {
+        Match::Yes => w.matched.push(r),
+        // A doubtful `match` only matters when it could set routing.
+        Match::Unknown(reason) if r.rule.route.is_some() => {
+            w.uncertain.push(Uncertain { rule: r, reason })
+        }
+        _ => {}
+    }
+}
+
+fn resolve(parent: &str, name: &str) -> String {
+    if let Some(abs) = name.strip_prefix('/') {
+        abs.to_string()
+    } else if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+fn is_child(parent: &str, path: &str) -> bool {
+    parent.is_empty() || path.starts_with(&format!("{parent}/"))
+}
+
+fn is_direct_child(parent: &str, path: &str) -> bool {
+    let rest = if parent.is_empty() {
+        Some(path)
+    } else {
+        path.strip_prefix(parent).and_then(|r| r.strip_prefix('/'))
+    };
+    rest.is_some_and(|r| !r.is_empty() && !r.contains('/'))
+}

@@ -1,0 +1,435 @@
+//! The hops of one connection through the firewall, which rule decides each
+//! hop, and the findings that follow: a stateful hop whose state catches a
+//! hop that a routing rule would have decided is a bypass.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::evaluate::{Decider, Decision, EvalOptions, Ruleset};
+use super::{Finding, FindingKind, FindingRule, FindingSeverity};
+use crate::matcher::{Packet, flags_text, tcp_flags};
+use crate::model::{Direction, Family, RouteKind, RuleRoute};
+
+/// Which way a packet goes in its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Leg {
+    /// Client to server (the connection's first packet is a request).
+    Request,
+    /// Server to client.
+    Reply,
+}
+
+/// One crossing of pf: a packet, in or out, on one interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub leg: Leg,
+    pub packet: Packet,
+}
+
+impl Hop {
+    /// `replies in on em1`.
+    pub fn label(&self) -> String {
+        let what = match self.leg {
+            Leg::Request => "requests",
+            Leg::Reply => "replies",
+        };
+        format!("{what} {} on {}", self.packet.direction, self.packet.iface)
+    }
+
+    /// The state-key orientation of the hop: two packets of a connection
+    /// find the same (floating) state exactly when these are equal, because
+    /// pf orders key addresses by direction (inbound src,dst; outbound
+    /// dst,src).
+    pub fn key_side(&self) -> bool {
+        matches!(
+            (self.packet.direction, self.leg),
+            (Direction::In, Leg::Request) | (Direction::Out, Leg::Reply)
+        )
+    }
+
+    /// `tcp to 2001:db8::10 port 443 out on em1` (requests) or
+    /// `tcp from 2001:db8::10 port 443 in on em1` (replies).
+    pub fn flow_text(&self) -> String {
+        let p = &self.packet;
+        let (word, addr, port) = match self.leg {
+            Leg::Request => ("to", p.dst, p.dst_port),
+            Leg::Reply => ("from", p.src, p.src_port),
+        };
+        let mut s = format!("{} {word}", p.proto);
+        match addr {
+            Some(a) => s.push_str(&format!(" {a}")),
+            None => s.push_str(" any"),
+        }
+        if let Some(port) = port {
+            s.push_str(&format!(" port {port}"));
+        }
+        s.push_str(&format!(" {} on {}", p.direction, p.iface));
+        s
+    }
+}
+
+/// The four hops of a connection from a client behind `client_if` to a
+/// server behind `server_if`: request in and out, reply in and (intended)
+/// out. The client's address and port are not known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub proto: String,
+    pub server: IpAddr,
+    pub port: Option<u16>,
+    pub client_if: String,
+    pub server_if: String,
+}
+
+impl Connection {
+    pub fn hops(&self) -> Vec<Hop> {
+        let tcp = self.proto == "tcp";
+        let family = if self.server.is_ipv4() {
+            Family::Inet
+        } else {
+            Family::Inet6
+        };
+        let syn = tcp.then_some(tcp_flags::SYN);
+        let syn_ack = tcp.then_some(tcp_flags::SYN | tcp_flags::ACK);
+        let req = |iface: &str, direction| Hop {
+            leg: Leg::Request,
+            packet: Packet {
+                family,
+                proto: self.proto.clone(),
+                src: None,
+                src_port: None,
+                dst: Some(self.server),
+                dst_port: self.port,
+                iface: iface.to_string(),
+                direction,
+                tcp_flags: syn,
+            },
+        };
+        let rep = |iface: &str, direction| Hop {
+            leg: Leg::Reply,
+            packet: Packet {
+                family,
+                proto: self.proto.clone(),
+                src: Some(self.server),
+                src_port: self.port,
+                dst: None,
+                dst_port: None,
+                iface: iface.to_string(),
+                direction,
+                tcp_flags: syn_ack,
+            },
+        };
+        vec![
+            req(&self.client_if, Direction::In),
+            req(&self.server_if, Direction::Out),
+            rep(&self.server_if, Direction::In),
+            rep(&self.client_if, Direction::Out),
+        ]
+    }
+}
+
+/// What the evaluation said about one hop (for output).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HopReport {
+    pub hop: String,
+    /// The packet as evaluated (`tcp *:* -> 2001:db8::10[443] in on gif0 flags S`).
+    pub packet: String,
+    pub decided_by: FindingRule,
+    /// `pass` or `block`.
+    pub action: String,
+    pub keeps_state: bool,
+    /// `route-to gif0`, when the decision routes the packet.
+    pub route: Option<String>,
+    /// Rules that might match instead (the listing cannot tell), with why.
+    pub uncertain: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+fn hop_report(hop: &Hop, d: &Decision<'_>) -> HopReport {
+    HopReport {
+        hop: hop.label(),
+        packet: hop.packet.to_string(),
+        decided_by: FindingRule::from_decider(&d.decider),
+        action: if d.passes() { "pass" } else { "block" }.into(),
+        keeps_state: d.keeps_state(),
+        route: d.route().map(route_text),
+        uncertain: d
+            .uncertain
+            .iter()
+            .map(|u| format!("rule {} may match: {}", u.rule.key, u.reason))
+            .collect(),
+        notes: d.notes.clone(),
+    }
+}
+
+pub fn route_text(r: &RuleRoute) -> String {
+    format!("{} {}", r.kind, r.target)
+}
+
+/// Does a state made at `made` route the packets of `caught`? route-to and
+/// dup-to act on packets going the state's way, reply-to on the others.
+fn state_routes(route: Option<&RuleRoute>, made: &Hop, caught: &Hop) -> bool {
+    let same_way = made.packet.direction == caught.packet.direction;
+    match route.map(|r| r.kind) {
+        Some(RouteKind::RouteTo | RouteKind::DupTo) => same_way,
+        Some(RouteKind::ReplyTo) => !same_way,
+        Some(RouteKind::Gateway) | None => false,
+    }
+}
+
+fn if_bound(d: &Decision<'_>) -> bool {
+    d.decider
+        .rule()
+        .is_some_and(|r| r.state_opts.iter().any(|o| &**o == "if-bound"))
+}
+
+/// Evaluates every hop and explains what the states do.
+pub fn analyze(rs: &Ruleset<'_>, hops: &[Hop]) -> (Vec<HopReport>, Vec<Finding>) {
+    let decisions: Vec<Decision<'_>> = hops.iter().map(|h| rs.evaluate(&h.packet)).collect();
+    let reports = hops
+        .iter()
+        .zip(&decisions)
+        .map(|(h, d)| hop_report(h, d))
+        .collect();
+    let mut findings = Vec::new();
+    for (i, hop) in hops.iter().enumerate() {
+        missed_replies(rs, hop, &decisions[i], &mut findings);
+        state_findings(hops, &decisions, i, &mut findings);
+    }
+    (reports, findings)
+}
+
+/// Findings for the state the decision at hop `i` creates, if any.
+fn state_findings(hops: &[Hop], decisions: &[Decision<'_>], i: usize, out: &mut Vec<Finding>) {
+    let (made, d) = (&hops[i], &decisions[i]);
+    if !d.keeps_state() {
+        return;
+    }
+    let own_route = d.route();
+    let caught: Vec<usize> = (0..hops.len())
+        .filter(|&j| j != i && hops[j].key_side() == made.key_side())
+        .filter(|&j| !if_bound(d) || hops[j].packet.iface == made.packet.iface)
+        .collect();
+    let mut bypassed = false;
+    for &j in &caught {
+        let other = &decisions[j];
+        let Some(wanted) = other.route() else {
+            continue;
+        };
+        if state_routes(own_route, made, &hops[j])
+            && own_route.map(|r| &r.target) == Some(&wanted.target)
+        {
+            continue;
+        }
+        bypassed = true;
+        out.push(bypass_finding(made, d, &hops[j], other, wanted));
+    }
+    // A state made by a routing rule is how routing with state is meant to
+    // work; other server states are worth a warning.
+    if !bypassed && own_route.is_none() {
+        out.push(server_states_finding(
+            made,
+            d,
+            caught.iter().map(|&j| &hops[j]),
+        ));
+    }
+}
+
+fn bypass_finding(
+    made: &Hop,
+    d: &Decision<'_>,
+    caught: &Hop,
+    other: &Decision<'_>,
+    wanted: &RuleRoute,
+) -> Finding {
+    let message = format!(
+        "{} keeps state for {}; {} match that state and skip {} rule {}",
+        d.decider.name(),
+        made.flow_text(),
+        caught.label(),
+        wanted.kind,
+        other.decider.key(),
+    );
+    Finding {
+        severity: FindingSeverity::Error,
+        kind: FindingKind::Bypass,
+        stateful_rule: FindingRule::from_decider(&d.decider),
+        bypassed_rule: Some(FindingRule::from_decider(&other.decider)),
+        path: format!(
+            "state made by {} → catches {}",
+            made.flow_text(),
+            caught.label()
+        ),
+        states: 0,
+        confirmed: false,
+        message,
+        fix: no_state_fix(&d.decider, made),
+    }
+}
+
+fn server_states_finding<'h>(
+    made: &Hop,
+    d: &Decision<'_>,
+    caught: impl Iterator<Item = &'h Hop>,
+) -> Finding {
+    let caught: Vec<String> = caught.map(Hop::label).collect();
+    let catches = if caught.is_empty() {
+        "only later packets of the same hop".to_string()
+    } else {
+        caught.join(", ")
+    };
+    Finding {
+        severity: FindingSeverity::Warning,
+        kind: FindingKind::ServerStates,
+        stateful_rule: FindingRule::from_decider(&d.decider),
+        bypassed_rule: None,
+        path: format!("state made by {} → catches {catches}", made.flow_text()),
+        states: 0,
+        confirmed: false,
+        message: format!(
+            "{} keeps state for {}; {catches} match that state and skip the ruleset (no route-to/reply-to rule is skipped there today)",
+            d.decider.name(),
+            made.flow_text(),
+        ),
+        fix: format!(
+            "{}; or accept these states with --allow {}",
+            no_state_fix(&d.decider, made),
+            allow_arg(&d.decider)
+        ),
+    }
+}
+
+fn allow_arg(d: &Decider<'_>) -> String {
+    let k = d.key();
+    match (k.anchor, k.number) {
+        (Some(a), Some(n)) => format!("{a}:{n}"),
+        (None, Some(n)) => n.to_string(),
+        (_, None) => "(default rule)".into(),
+    }
+}
+
+/// A stateful rule written for the hop's packets that they miss because of
+/// its `flags S/SA` (replies are SYN+ACK or ACK): say who decides instead.
+fn missed_replies(rs: &Ruleset<'_>, hop: &Hop, real: &Decision<'_>, out: &mut Vec<Finding>) {
+    let Some(flags) = hop.packet.tcp_flags else {
+        return;
+    };
+    let intended = rs.evaluate_with(&hop.packet, EvalOptions { ignore_flags: true });
+    let Decider::Rule(meant) = intended.decider else {
+        return;
+    };
+    if real.decider.same(&intended.decider) || !meant.rule.keeps_state() {
+        return;
+    }
+    let lost_route = meant.rule.route.is_some() && real.route().is_none();
+    let blocked = !real.passes();
+    let severity = if lost_route || blocked {
+        FindingSeverity::Error
+    } else {
+        FindingSeverity::Warning
+    };
+    let effect = if blocked {
+        "so they are blocked".to_string()
+    } else if lost_route {
+        "so they are not routed and take the default route".to_string()
+    } else {
+        "which passes them".to_string()
+    };
+    let message = format!(
+        "rule {} keeps state, so it only matches packets with flags S/SA; {} ({}) never match it and are decided by {} instead, {effect}",
+        meant.key,
+        hop.label(),
+        flags_text(flags),
+        real.decider.name(),
+    );
+    out.push(Finding {
+        severity,
+        kind: FindingKind::MissedReplies,
+        stateful_rule: FindingRule::from_decider(&intended.decider),
+        bypassed_rule: Some(FindingRule::from_decider(&real.decider)),
+        path: format!("{} (flags {})", hop.flow_text(), flags_text(flags)),
+        states: 0,
+        confirmed: false,
+        message,
+        fix: format!(
+            "add `no state` to rule {} (a rule without state matches every packet of the connection){}",
+            meant.key,
+            if meant.rule.route.is_some() {
+                "; or route the replies with `reply-to` on a stateful inbound rule"
+            } else {
+                ""
+            }
+        ),
+    });
+}
+
+/// The usual fix: the rule should not keep state; if it must for other
+/// hosts, a quick `no state` rule for the server goes before it.
+pub(crate) fn no_state_fix(d: &Decider<'_>, made: &Hop) -> String {
+    let Some(rule) = d.rule() else {
+        return format!("pass these packets explicitly: `{}`", quick_rule_for(made));
+    };
+    format!(
+        "add `no state` to rule {} (`{}`); if it must keep state for other hosts, put `{}` before it",
+        d.key(),
+        stateless_text(&rule.text),
+        quick_rule_for(made)
+    )
+}
+
+/// A rule's text with its state keywords replaced by `no state`.
+pub fn stateless_text(text: &str) -> String {
+    let words = crate::matcher::words(text);
+    let mut out: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        let next = words.get(i + 1).copied();
+        if w == "flags" {
+            i += 2;
+            continue;
+        }
+        if matches!(w, "keep" | "modulate" | "synproxy") && next == Some("state") {
+            i += 2;
+            // State options `( … )` follow the keyword.
+            if words.get(i).is_some_and(|t| t.starts_with('(')) {
+                while i < words.len() && !words[i].ends_with(')') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            continue;
+        }
+        out.push(w);
+        i += 1;
+    }
+    let mut s = out.join(" ");
+    s.push_str(" no state");
+    s
+}
+
+/// `pass out quick on em1 inet6 proto tcp to 2001:db8::10 port 443 no state`.
+pub fn quick_rule_for(hop: &Hop) -> String {
+    let p = &hop.packet;
+    let af = match p.family {
+        Family::Inet => "inet",
+        Family::Inet6 => "inet6",
+    };
+    let (side, addr, port) = match hop.leg {
+        Leg::Request => ("to", p.dst, p.dst_port),
+        Leg::Reply => ("from", p.src, p.src_port),
+    };
+    let mut s = format!(
+        "pass {} quick on {} {af} proto {} {side} {}",
+        p.direction,
+        p.iface,
+        p.proto,
+        addr.map_or_else(|| "any".to_string(), |a| a.to_string())
+    );
+    if let Some(port) = port {
+        s.push_str(&format!(" port {port}"));
+    }
+    s.push_str(" no state");
+    s
+}

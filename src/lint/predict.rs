@@ -1,0 +1,282 @@
+//! `pfblame lint`: predict, from a rules listing alone, which rules would
+//! create states for the server's traffic and which routing they defeat.
+//!
+//! Paths come from the ruleset: every `route-to` / `reply-to` pass rule that
+//! can match the server's traffic names the two interfaces of a connection
+//! (the client side and the server's LAN side); each connection is then
+//! walked hop by hop ([`super::flow`]).
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::evaluate::Ruleset;
+use super::flow::{self, Connection, HopReport};
+use super::{Finding, FindingRule};
+use crate::analyze::Servers;
+use crate::matcher::{self, Match, Packet};
+use crate::model::{Action, Direction, Family, PortOp, PortSpec, RouteKind, Rule};
+
+/// One connection walked by lint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathReport {
+    /// `tcp to 2001:db8::10 port 443: in on gif0, out on em1; replies in on em1, out on gif0`.
+    pub description: String,
+    /// The routing rule the path was derived from.
+    pub routing_rule: FindingRule,
+    pub hops: Vec<HopReport>,
+}
+
+/// Everything `lint` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LintReport {
+    pub servers: Servers,
+    pub paths: Vec<PathReport>,
+    pub findings: Vec<Finding>,
+    /// Why some routing rules could not be turned into a path, and other
+    /// limits of the prediction.
+    pub notes: Vec<String>,
+}
+
+/// Predicts the findings for `servers` from `rules` alone (no states).
+pub fn predict(rules: &[Rule], servers: &Servers) -> LintReport {
+    let rs = Ruleset::new(rules);
+    let mut report = LintReport {
+        servers: servers.clone(),
+        paths: Vec::new(),
+        findings: Vec::new(),
+        notes: Vec::new(),
+    };
+    let mut seen: Vec<Connection> = Vec::new();
+    for server in servers.nets.iter().map(|n| n.addr()) {
+        for idx in routing_rules(rules) {
+            let rule = &rules[idx];
+            for conn in connections(&rs, rule, server, &servers.ports, &mut report.notes) {
+                if seen.contains(&conn) {
+                    continue;
+                }
+                let hops = conn.hops();
+                let (hop_reports, findings) = flow::analyze(&rs, &hops);
+                for f in findings {
+                    if !report.findings.contains(&f) {
+                        report.findings.push(f);
+                    }
+                }
+                report.paths.push(PathReport {
+                    description: describe(&conn),
+                    routing_rule: FindingRule::from_rule(rs.key_of(idx), Some(rule)),
+                    hops: hop_reports,
+                });
+                seen.push(conn);
+            }
+        }
+    }
+    if report.paths.is_empty() {
+        report.notes.push(
+            "no route-to/reply-to pass rule matches the server's traffic: no routing to bypass"
+                .into(),
+        );
+    }
+    report
+}
+
+fn describe(c: &Connection) -> String {
+    let port = c.port.map(|p| format!(" port {p}")).unwrap_or_default();
+    format!(
+        "{} to {}{port}: requests in on {}, out on {}; replies in on {}, out on {}",
+        c.proto, c.server, c.client_if, c.server_if, c.server_if, c.client_if
+    )
+}
+
+/// Indices of pass rules with `route-to` or `reply-to`.
+fn routing_rules(rules: &[Rule]) -> Vec<usize> {
+    rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.action == Action::Pass && !r.expired)
+        .filter(|(_, r)| {
+            r.route
+                .as_ref()
+                .is_some_and(|rt| matches!(rt.kind, RouteKind::RouteTo | RouteKind::ReplyTo))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn family_of(a: IpAddr) -> Family {
+    if a.is_ipv4() {
+        Family::Inet
+    } else {
+        Family::Inet6
+    }
+}
+
+/// The server-side port(s) to consider: the user's, else the one the rule
+/// names (`port = 443`), else unknown.
+fn ports_for(rule: &Rule, side_is_from: bool, user: &[u16]) -> Vec<Option<u16>> {
+    if !user.is_empty() {
+        return user.iter().copied().map(Some).collect();
+    }
+    let spec = if side_is_from { &rule.from } else { &rule.to };
+    let eq: Vec<Option<u16>> = spec
+        .ports
+        .iter()
+        .filter(|p| p.op == PortOp::Eq)
+        .filter_map(port_number)
+        .map(Some)
+        .collect();
+    if eq.is_empty() { vec![None] } else { eq }
+}
+
+fn port_number(p: &PortSpec) -> Option<u16> {
+    match &p.a {
+        crate::model::Port::Num(n) => Some(*n),
+        crate::model::Port::Name(n) => matcher::service_port(n),
+    }
+}
+
+/// A plain interface name of a rule (`on em1`), not negated, not a group.
+fn rule_iface(rule: &Rule) -> Option<String> {
+    rule.iface
+        .as_ref()
+        .filter(|i| !i.negated && !matcher::is_group_name(&i.name))
+        .map(|i| i.name.to_string())
+}
+
+/// The interface a route-to pool sends to (`gif0`, `(gif0 2001:db8::1)`).
+fn route_iface(rule: &Rule) -> Option<String> {
+    let rt = rule.route.as_ref()?;
+    if let Some(i) = rt.ifaces.first() {
+        return Some(i.to_string());
+    }
+    // The parser could not list the interfaces: read the first word.
+    let word: String = rt
+        .target
+        .trim_start_matches(['(', '{', ' '])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .collect();
+    let word = word.rsplit('@').next().unwrap_or(&word).to_string();
+    (!word.is_empty() && word.parse::<IpAddr>().is_err() && !matcher::is_group_name(&word))
+        .then_some(word)
+}
+
+/// Connections a routing rule is about, for one server address.
+fn connections(
+    rs: &Ruleset<'_>,
+    rule: &Rule,
+    server: IpAddr,
+    user_ports: &[u16],
+    notes: &mut Vec<String>,
+) -> Vec<Connection> {
+    let Some(route) = &rule.route else {
+        return Vec::new();
+    };
+    let proto = match rule.protos.as_slice() {
+        [one] => one.to_string(),
+        _ => "tcp".to_string(),
+    };
+    let reply_to = route.kind == RouteKind::ReplyTo;
+    let mut out = Vec::new();
+    for port in ports_for(rule, !reply_to, user_ports) {
+        let Some(iface) = rule_iface(rule) else {
+            notes.push(format!(
+                "`{}`: no plain `on <interface>`, so its path is not known",
+                rule.text
+            ));
+            continue;
+        };
+        // route-to decides the server's replies; reply-to the requests to it.
+        let probe = Packet {
+            family: family_of(server),
+            proto: proto.clone(),
+            src: (!reply_to).then_some(server),
+            src_port: if reply_to { None } else { port },
+            dst: reply_to.then_some(server),
+            dst_port: if reply_to { port } else { None },
+            iface: iface.clone(),
+            direction: rule.direction.unwrap_or(Direction::In),
+            tcp_flags: None,
+        };
+        if matcher::matches_with(rule, &probe, false) == Match::No {
+            continue;
+        }
+        let conn = if reply_to {
+            // `pass in on A reply-to …`: A is the client side.
+            server_side(rs, server, &proto, port, &iface).map(|server_if| Connection {
+                proto: proto.clone(),
+                server,
+                port,
+                client_if: iface.clone(),
+                server_if,
+            })
+        } else if probe.direction == Direction::In {
+            // `pass in on B from server route-to A`: replies come in on B.
+            route_iface(rule).map(|client_if| Connection {
+                proto: proto.clone(),
+                server,
+                port,
+                client_if,
+                server_if: iface.clone(),
+            })
+        } else {
+            // `pass out on X from server route-to A`: the LAN side comes
+            // from the other rules.
+            route_iface(rule).and_then(|client_if| {
+                server_side(rs, server, &proto, port, &client_if).map(|server_if| Connection {
+                    proto: proto.clone(),
+                    server,
+                    port,
+                    client_if,
+                    server_if,
+                })
+            })
+        };
+        match conn {
+            Some(c) => out.push(c),
+            None => notes.push(format!(
+                "`{}`: could not tell the interfaces of its path (no rule names the server's LAN interface)",
+                rule.text
+            )),
+        }
+    }
+    out
+}
+
+/// The server's LAN interface: the first interface, other than the client
+/// side, of a rule that passes traffic to the server out of it or from the
+/// server into it.
+fn server_side(
+    rs: &Ruleset<'_>,
+    server: IpAddr,
+    proto: &str,
+    port: Option<u16>,
+    client_if: &str,
+) -> Option<String> {
+    rs.rules()
+        .iter()
+        .filter(|r| matches!(r.action, Action::Pass))
+        .filter_map(|r| {
+            let iface = rule_iface(r)?;
+            if iface == client_if {
+                return None;
+            }
+            let dir = r.direction?;
+            let to_server = dir == Direction::Out;
+            let probe = Packet {
+                family: family_of(server),
+                proto: proto.to_string(),
+                src: (!to_server).then_some(server),
+                src_port: if to_server { None } else { port },
+                dst: to_server.then_some(server),
+                dst_port: if to_server { port } else { None },
+                iface: iface.clone(),
+                direction: dir,
+                tcp_flags: None,
+            };
+            matcher::matches_with(r, &probe, false)
+                .is_yes()
+                .then_some(iface)
+        })
+        .next()
+}

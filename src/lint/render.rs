@@ -1,0 +1,142 @@
+//! Output of `pfblame lint`: text, JSON and markdown. Also
+//! [`finding_lines`], for the report and the TUI details pane.
+
+use std::fmt::Write as _;
+
+use super::predict::LintReport;
+use super::{Finding, FindingSeverity};
+use crate::sanitize;
+
+/// Two or three lines for one finding: `error: message`, `  fix: …`,
+/// `  path: …`. Control characters of rule text are neutralised.
+pub fn finding_lines(f: &Finding) -> Vec<String> {
+    let sev = match f.severity {
+        FindingSeverity::Error => "error",
+        FindingSeverity::Warning => "warning",
+    };
+    vec![
+        format!("{sev}: {}", clean(&f.message)),
+        format!("  path: {}", clean(&f.path)),
+        format!("  fix: {}", clean(&f.fix)),
+    ]
+}
+
+fn clean(s: &str) -> String {
+    sanitize::neutralize(s).into_owned()
+}
+
+/// Human-readable lint report.
+pub fn text(r: &LintReport) -> String {
+    let mut out = String::new();
+    for p in &r.paths {
+        let _ = writeln!(out, "path: {}", clean(&p.description));
+        let _ = writeln!(
+            out,
+            "  routing rule {}: {}",
+            p.routing_rule.key(),
+            clean(&p.routing_rule.text)
+        );
+        for h in &p.hops {
+            let _ = writeln!(
+                out,
+                "  {:<22} {} by {}{}{}",
+                h.hop,
+                h.action,
+                decider_name(&h.decided_by),
+                if h.keeps_state {
+                    ", keeps state"
+                } else {
+                    ", no state"
+                },
+                h.route
+                    .as_ref()
+                    .map(|r| format!(", {}", clean(r)))
+                    .unwrap_or_default()
+            );
+            for u in h.uncertain.iter().chain(&h.notes) {
+                let _ = writeln!(out, "    note: {}", clean(u));
+            }
+        }
+        out.push('\n');
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "note: {}", clean(n));
+    }
+    if r.findings.is_empty() {
+        out.push_str("no stateful rule creates states for the server on these paths\n");
+    }
+    for f in &r.findings {
+        for l in finding_lines(f) {
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn decider_name(r: &super::FindingRule) -> String {
+    match r.number {
+        None => "default rule".into(),
+        Some(_) => format!("{}", r.key()),
+    }
+}
+
+/// The lint report as one JSON object (`servers`, `paths`, `findings`, `notes`).
+pub fn json(r: &LintReport) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(r)
+}
+
+/// Markdown: a table of findings, then the paths.
+pub fn markdown(r: &LintReport) -> String {
+    let mut out = String::from("# pfblame lint\n\n");
+    if r.findings.is_empty() {
+        out.push_str("No stateful rule creates states for the server on these paths.\n\n");
+    } else {
+        out.push_str("| severity | rule | skips | message | fix |\n|---|---|---|---|---|\n");
+        for f in &r.findings {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} |",
+                match f.severity {
+                    FindingSeverity::Error => "error",
+                    FindingSeverity::Warning => "warning",
+                },
+                f.stateful_rule.key(),
+                f.bypassed_rule
+                    .as_ref()
+                    .map(|b| format!("`{}`", b.key()))
+                    .unwrap_or_else(|| "—".into()),
+                md_cell(&f.message),
+                md_cell(&f.fix)
+            );
+        }
+        out.push('\n');
+    }
+    for p in &r.paths {
+        let _ = writeln!(out, "## {}\n", md_cell(&p.description));
+        out.push_str("| hop | action | decided by | state | route |\n|---|---|---|---|---|\n");
+        for h in &p.hops {
+            let _ = writeln!(
+                out,
+                "| {} | {} | `{}` | {} | {} |",
+                h.hop,
+                h.action,
+                decider_name(&h.decided_by),
+                if h.keeps_state { "keeps" } else { "no" },
+                h.route
+                    .as_deref()
+                    .map(md_cell)
+                    .unwrap_or_else(|| "—".into())
+            );
+        }
+        out.push('\n');
+    }
+    for n in &r.notes {
+        let _ = writeln!(out, "- note: {}", md_cell(n));
+    }
+    out
+}
+
+fn md_cell(s: &str) -> String {
+    clean(s).replace('|', "\\|")
+}

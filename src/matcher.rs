@@ -1,0 +1,554 @@
+//! Does a parsed rule match a packet? Three answers: yes, no, or "cannot
+//! tell from the listing" (tables, dynamic interface addresses, tags, user
+//! ids, OS fingerprints, host names…), with the reason.
+//!
+//! The matcher follows pf's filter semantics: every criterion of the rule
+//! must hold. It does not decide anything about state or routing: that is
+//! [`crate::lint`]'s job, which walks a ruleset with this matcher.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::model::{
+    AddrSpec, Direction, Family, HostSpec, IfaceSpec, Port, PortOp, PortSpec, Rule,
+};
+
+/// The answer of a match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Match {
+    Yes,
+    No,
+    /// The listing does not say: the reason names what is unknown.
+    Unknown(String),
+}
+
+impl Match {
+    fn from_bool(b: bool) -> Match {
+        if b { Match::Yes } else { Match::No }
+    }
+
+    /// Both must hold: `No` wins over `Unknown`, which wins over `Yes`.
+    pub fn and(self, other: impl FnOnce() -> Match) -> Match {
+        match self {
+            Match::No => Match::No,
+            Match::Yes => other(),
+            Match::Unknown(r) => match other() {
+                Match::No => Match::No,
+                _ => Match::Unknown(r),
+            },
+        }
+    }
+
+    /// Either may hold: `Yes` wins over `Unknown`, which wins over `No`.
+    pub fn or(self, other: impl FnOnce() -> Match) -> Match {
+        match self {
+            Match::Yes => Match::Yes,
+            Match::No => other(),
+            Match::Unknown(r) => match other() {
+                Match::Yes => Match::Yes,
+                _ => Match::Unknown(r),
+            },
+        }
+    }
+
+    pub fn is_yes(&self) -> bool {
+        matches!(self, Match::Yes)
+    }
+
+    pub fn is_no(&self) -> bool {
+        matches!(self, Match::No)
+    }
+}
+
+impl fmt::Display for Match {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Match::Yes => f.write_str("yes"),
+            Match::No => f.write_str("no"),
+            Match::Unknown(r) => write!(f, "unknown ({r})"),
+        }
+    }
+}
+
+/// TCP flag bits, in pf's letter order `FSRPAUEW`.
+pub mod tcp_flags {
+    pub const FIN: u8 = 0x01;
+    pub const SYN: u8 = 0x02;
+    pub const RST: u8 = 0x04;
+    pub const PUSH: u8 = 0x08;
+    pub const ACK: u8 = 0x10;
+    pub const URG: u8 = 0x20;
+    pub const ECE: u8 = 0x40;
+    pub const CWR: u8 = 0x80;
+}
+
+/// A packet as a rule sees it.
+///
+/// Addresses and ports are `Option`s because lint reasons about connections
+/// whose far end is not known (`None` = "some client"): a rule that needs the
+/// exact value then answers [`Match::Unknown`], never a guess.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    pub family: Family,
+    /// Protocol name as pfctl prints it (`tcp`, `udp`, `ipv6-icmp`) or a number.
+    pub proto: String,
+    pub src: Option<IpAddr>,
+    pub src_port: Option<u16>,
+    pub dst: Option<IpAddr>,
+    pub dst_port: Option<u16>,
+    /// The interface the packet crosses (`em0`, `gif0`).
+    pub iface: String,
+    pub direction: Direction,
+    /// TCP flags (see [`tcp_flags`]); `None` when unknown or not TCP.
+    pub tcp_flags: Option<u8>,
+}
+
+impl fmt::Display for Packet {
+    /// `tcp 2001:db8::10[443] -> * in on em1`, in pfctl's host notation.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} -> {} {} on {}",
+            self.proto,
+            HostDisplay(self.src, self.src_port),
+            HostDisplay(self.dst, self.dst_port),
+            self.direction,
+            self.iface
+        )?;
+        if let Some(fl) = self.tcp_flags {
+            write!(f, " flags {}", flags_text(fl))?;
+        }
+        Ok(())
+    }
+}
+
+struct HostDisplay(Option<IpAddr>, Option<u16>);
+
+impl fmt::Display for HostDisplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.0, self.1) {
+            (None, None) => f.write_str("*"),
+            (None, Some(p)) => write!(f, "*:{p}"),
+            (Some(a), None) => write!(f, "{a}"),
+            (Some(a @ IpAddr::V6(_)), Some(p)) => write!(f, "{a}[{p}]"),
+            (Some(a), Some(p)) => write!(f, "{a}:{p}"),
+        }
+    }
+}
+
+/// Flag letters of `bits`, pf style (`S`, `SA`).
+pub fn flags_text(bits: u8) -> String {
+    const LETTERS: &[u8; 8] = b"FSRPAUEW";
+    LETTERS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, c)| char::from(*c))
+        .collect()
+}
+
+/// Parses flag letters (`S`, `SA`, `FSRPAUEW`); `None` on any other letter.
+pub fn parse_flag_letters(text: &str) -> Option<u8> {
+    let mut bits = 0u8;
+    for c in text.chars() {
+        let i = "FSRPAUEW".find(c)?;
+        bits |= 1 << i;
+    }
+    Some(bits)
+}
+
+/// The `flags` criterion of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagsSpec {
+    /// No `flags` printed, or `flags any`.
+    Any,
+    /// `flags X/Y`: `(packet & Y) == X`.
+    Mask { set: u8, mask: u8 },
+}
+
+impl FlagsSpec {
+    pub fn matches(self, bits: u8) -> bool {
+        match self {
+            FlagsSpec::Any => true,
+            FlagsSpec::Mask { set, mask } => bits & mask == set,
+        }
+    }
+}
+
+/// Splits rule text into words, keeping quoted strings (`label "a b"`) whole
+/// so keywords inside labels are not mistaken for criteria.
+pub fn words(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut in_quote = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => {
+                in_quote = !in_quote;
+                start.get_or_insert(i);
+            }
+            c if c.is_whitespace() && !in_quote => {
+                if let Some(s) = start.take() {
+                    out.push(&text[s..i]);
+                }
+            }
+            _ => {
+                start.get_or_insert(i);
+            }
+        }
+    }
+    if let Some(s) = start {
+        out.push(&text[s..]);
+    }
+    out
+}
+
+/// The `flags` of a rule, read from its text (the model has no field for it).
+/// `Err` carries the unreadable text.
+pub fn rule_flags(rule: &Rule) -> Result<FlagsSpec, String> {
+    let w = words(&rule.text);
+    let Some(pos) = w.iter().position(|t| *t == "flags") else {
+        return Ok(FlagsSpec::Any);
+    };
+    let Some(arg) = w.get(pos + 1) else {
+        return Err("flags".into());
+    };
+    if *arg == "any" {
+        return Ok(FlagsSpec::Any);
+    }
+    let (set, mask) = arg.split_once('/').unwrap_or((arg, ""));
+    // `flags S` alone means "S set, any others": mask = all bits.
+    let mask = if mask.is_empty() { "FSRPAUEW" } else { mask };
+    match (parse_flag_letters(set), parse_flag_letters(mask)) {
+        (Some(set), Some(mask)) => Ok(FlagsSpec::Mask { set, mask }),
+        _ => Err(format!("flags {arg}")),
+    }
+}
+
+/// Rule criteria the listing cannot be checked against, with their names.
+/// The model keeps them only in the text (or `unknown`), so they are read
+/// from the words of the rule.
+fn opaque_criteria(rule: &Rule) -> Option<String> {
+    const OPAQUE: &[(&str, &str)] = &[
+        ("received-on", "received-on interface"),
+        ("!received-on", "received-on interface"),
+        ("user", "socket user"),
+        ("group", "socket group"),
+        ("probability", "probability"),
+        ("tos", "TOS field"),
+        ("prio", "priority"),
+        ("max-pkt-rate", "packet rate"),
+        ("max-pkt-size", "packet size"),
+        ("rdomain", "routing domain"),
+        ("fragment", "fragments"),
+    ];
+    let w = words(&rule.text);
+    for (i, word) in w.iter().enumerate() {
+        // `set ( prio 3 )` sets a priority, it does not match on one.
+        let in_set = w[..i].iter().rev().take(6).any(|t| t.starts_with("set"));
+        if let Some((_, what)) = OPAQUE.iter().find(|(k, _)| k == word)
+            && !in_set
+        {
+            return Some(format!("{what} (`{word}`) is not known for a packet"));
+        }
+    }
+    if rule.tagged.is_some() {
+        return Some("`tagged` depends on earlier rules' tags".into());
+    }
+    if rule.from.os.is_some() {
+        return Some("OS fingerprint (`os`) is not known for a packet".into());
+    }
+    None
+}
+
+/// Protocol numbers of the names pfctl prints (from /etc/protocols).
+pub fn proto_number(name: &str) -> Option<u8> {
+    if let Ok(n) = name.parse::<u8>() {
+        return Some(n);
+    }
+    Some(match name {
+        "icmp" => 1,
+        "igmp" => 2,
+        "ipencap" | "ipip" => 4,
+        "tcp" => 6,
+        "udp" => 17,
+        "ipv6" => 41,
+        "gre" => 47,
+        "esp" => 50,
+        "ah" => 51,
+        "ipv6-icmp" | "icmp6" => 58,
+        "ospf" => 89,
+        "pim" => 103,
+        "carp" | "vrrp" => 112,
+        "sctp" => 132,
+        "pfsync" => 240,
+        _ => return None,
+    })
+}
+
+/// Port numbers of common service names (the subset of /etc/services that
+/// pfctl prints in rules and states with names).
+pub fn service_port(name: &str) -> Option<u16> {
+    if let Ok(n) = name.parse::<u16>() {
+        return Some(n);
+    }
+    Some(match name {
+        "ftp-data" => 20,
+        "ftp" => 21,
+        "ssh" => 22,
+        "telnet" => 23,
+        "smtp" => 25,
+        "domain" => 53,
+        "bootps" => 67,
+        "bootpc" => 68,
+        "tftp" => 69,
+        "http" | "www" => 80,
+        "kerberos" => 88,
+        "pop3" => 110,
+        "sunrpc" => 111,
+        "auth" => 113,
+        "ntp" => 123,
+        "netbios-ns" => 137,
+        "netbios-dgm" => 138,
+        "netbios-ssn" => 139,
+        "imap" => 143,
+        "snmp" => 161,
+        "snmptrap" => 162,
+        "bgp" => 179,
+        "ldap" => 389,
+        "https" => 443,
+        "microsoft-ds" => 445,
+        "isakmp" => 500,
+        "syslog" => 514,
+        "submission" => 587,
+        "ldaps" => 636,
+        "domain-s" => 853,
+        "imaps" => 993,
+        "pop3s" => 995,
+        "openvpn" => 1194,
+        "ipsec-nat-t" => 4500,
+        "ms-sql-s" => 1433,
+        "mysql" => 3306,
+        "postgresql" => 5432,
+        "http-alt" => 8080,
+        _ => return None,
+    })
+}
+
+fn port_value(p: &Port) -> Result<u16, String> {
+    match p {
+        Port::Num(n) => Ok(*n),
+        Port::Name(name) => {
+            service_port(name).ok_or_else(|| format!("unknown service name `{name}`"))
+        }
+    }
+}
+
+/// Does one `port …` criterion hold for `port`?
+pub fn match_port(spec: &PortSpec, port: Option<u16>) -> Match {
+    let Some(p) = port else {
+        return Match::Unknown("port not known".into());
+    };
+    let a = match port_value(&spec.a) {
+        Ok(a) => a,
+        Err(e) => return Match::Unknown(e),
+    };
+    let b = match spec.b.as_ref().map(port_value).transpose() {
+        Ok(b) => b,
+        Err(e) => return Match::Unknown(e),
+    };
+    let two = |f: fn(u16, u16, u16) -> bool| match b {
+        Some(b) => Match::from_bool(f(p, a, b)),
+        None => Match::Unknown("port range without an upper bound".into()),
+    };
+    match spec.op {
+        PortOp::Eq => Match::from_bool(p == a),
+        PortOp::Ne => Match::from_bool(p != a),
+        PortOp::Lt => Match::from_bool(p < a),
+        PortOp::Le => Match::from_bool(p <= a),
+        PortOp::Gt => Match::from_bool(p > a),
+        PortOp::Ge => Match::from_bool(p >= a),
+        PortOp::Range => two(|p, a, b| a <= p && p <= b),
+        PortOp::Inside => two(|p, a, b| a < p && p < b),
+        PortOp::Outside => two(|p, a, b| p < a || p > b),
+    }
+}
+
+/// Does one address element hold for `addr` (`None` = not known)?
+pub fn match_addr(spec: &AddrSpec, addr: Option<IpAddr>) -> Match {
+    let negate = |m: Match, negated: bool| match (m, negated) {
+        (Match::Yes, true) => Match::No,
+        (Match::No, true) => Match::Yes,
+        (m, _) => m,
+    };
+    let known = |f: &dyn Fn(IpAddr) -> bool| match addr {
+        Some(a) => Match::from_bool(f(a)),
+        None => Match::Unknown("address not known".into()),
+    };
+    match spec {
+        AddrSpec::Any => Match::Yes,
+        AddrSpec::Net { net, negated } => negate(known(&|a| net.contains(&a)), *negated),
+        AddrSpec::Range { from, to, negated } => negate(
+            known(&|a| same_family(a, *from) && *from <= a && a <= *to),
+            *negated,
+        ),
+        AddrSpec::Table { name, .. } => Match::Unknown(format!("table <{name}>")),
+        AddrSpec::Dynamic { iface, .. } => {
+            Match::Unknown(format!("address of interface ({iface})"))
+        }
+        AddrSpec::Other { text, .. } => Match::Unknown(format!("address `{text}`")),
+    }
+}
+
+fn same_family(a: IpAddr, b: IpAddr) -> bool {
+    a.is_ipv4() == b.is_ipv4()
+}
+
+/// Does a `from`/`to` side hold? Address and port lists follow pf: pfctl
+/// expands `{ a, !b }` into one rule per element, so the side holds when any
+/// element holds (which is why `{ a, !b }` matches nearly everything).
+pub fn match_host(spec: &HostSpec, addr: Option<IpAddr>, port: Option<u16>) -> Match {
+    let addrs = if spec.addrs.is_empty() {
+        Match::Yes
+    } else {
+        any_of(spec.addrs.iter().map(|a| match_addr(a, addr)))
+    };
+    addrs.and(|| {
+        if spec.ports.is_empty() {
+            Match::Yes
+        } else {
+            any_of(spec.ports.iter().map(|p| match_port(p, port)))
+        }
+    })
+}
+
+fn any_of(items: impl Iterator<Item = Match>) -> Match {
+    items.fold(Match::No, |acc, m| acc.or(|| m))
+}
+
+/// Interface names end in a unit number (`em0`, `vlan100`); group names
+/// (`egress`, `lan`) do not, as pf requires.
+pub fn is_group_name(name: &str) -> bool {
+    !name.ends_with(|c: char| c.is_ascii_digit())
+}
+
+/// Does `on [!] iface` hold for the packet's interface?
+pub fn match_iface(spec: &IfaceSpec, iface: &str) -> Match {
+    let m = if &*spec.name == iface {
+        Match::Yes
+    } else if is_group_name(&spec.name) {
+        Match::Unknown(format!("interface group `{}`", spec.name))
+    } else {
+        Match::No
+    };
+    match (m, spec.negated) {
+        (Match::Yes, true) => Match::No,
+        (Match::No, true) => Match::Yes,
+        (m, _) => m,
+    }
+}
+
+fn match_proto(rule: &Rule, pkt: &Packet) -> Match {
+    if rule.protos.is_empty() {
+        return Match::Yes;
+    }
+    let want = proto_number(&pkt.proto);
+    any_of(rule.protos.iter().map(|p| match (proto_number(p), want) {
+        (Some(a), Some(b)) => Match::from_bool(a == b),
+        _ if **p == *pkt.proto => Match::Yes,
+        _ => Match::Unknown(format!("protocol `{p}`")),
+    }))
+}
+
+fn match_family(rule: &Rule, pkt: &Packet) -> Match {
+    Match::from_bool(rule.family.is_none_or(|f| f == pkt.family))
+}
+
+fn match_flags(rule: &Rule, pkt: &Packet) -> Match {
+    if proto_number(&pkt.proto) != Some(6) {
+        return Match::Yes;
+    }
+    match (rule_flags(rule), pkt.tcp_flags) {
+        (Ok(FlagsSpec::Any), _) => Match::Yes,
+        (Ok(spec), Some(bits)) => Match::from_bool(spec.matches(bits)),
+        (Ok(_), None) => Match::Unknown("TCP flags of the packet not known".into()),
+        (Err(text), _) => Match::Unknown(format!("unreadable `{text}`")),
+    }
+}
+
+fn match_icmp_type(rule: &Rule, pkt: &Packet) -> Match {
+    let has_type = words(&rule.text)
+        .iter()
+        .any(|w| *w == "icmp-type" || *w == "icmp6-type");
+    let is_icmp = matches!(proto_number(&pkt.proto), Some(1 | 58));
+    if has_type && is_icmp {
+        Match::Unknown("ICMP type of the packet not known".into())
+    } else {
+        Match::Yes
+    }
+}
+
+/// Does `rule` match `pkt`? Checks every criterion pf checks before the
+/// action: direction, interface, family, protocol, addresses and ports,
+/// TCP flags, ICMP type, and the criteria that cannot be known from a
+/// listing (which make the answer [`Match::Unknown`] unless another
+/// criterion already says no).
+pub fn matches(rule: &Rule, pkt: &Packet) -> Match {
+    matches_with(rule, pkt, true)
+}
+
+/// [`matches`], optionally blind to the rule's `flags` (to tell which rule
+/// a packet was written for when only `flags S/SA` keeps it from matching).
+pub fn matches_with(rule: &Rule, pkt: &Packet, check_flags: bool) -> Match {
+    Match::from_bool(rule.direction.is_none_or(|d| d == pkt.direction))
+        .and(|| {
+            rule.iface
+                .as_ref()
+                .map_or(Match::Yes, |i| match_iface(i, &pkt.iface))
+        })
+        .and(|| match_family(rule, pkt))
+        .and(|| match_proto(rule, pkt))
+        .and(|| match_host(&rule.from, pkt.src, pkt.src_port))
+        .and(|| match_host(&rule.to, pkt.dst, pkt.dst_port))
+        .and(|| {
+            if check_flags {
+                match_flags(rule, pkt)
+            } else {
+                Match::Yes
+            }
+        })
+        .and(|| match_icmp_type(rule, pkt))
+        .and(|| opaque_criteria(rule).map_or(Match::Yes, Match::Unknown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_keep_quoted_labels_whole() {
+        assert_eq!(
+            words(r#"pass in label "user x" quick"#),
+            ["pass", "in", "label", "\"user x\"", "quick"]
+        );
+    }
+
+    #[test]
+    fn flag_letters_round_trip() {
+        assert_eq!(
+            parse_flag_letters("SA"),
+            Some(tcp_flags::SYN | tcp_flags::ACK)
+        );
+        assert_eq!(flags_text(tcp_flags::SYN | tcp_flags::ACK), "SA");
+        assert_eq!(parse_flag_letters("SX"), None);
+    }
+
+    #[test]
+    fn match_combinators_order_no_over_unknown_over_yes() {
+        let u = || Match::Unknown("x".into());
+        assert_eq!(Match::Yes.and(u), u());
+        assert_eq!(u().and(|| Match::No), Match::No);
+        assert_eq!(u().or(|| Match::Yes), Match::Yes);
+        assert_eq!(Match::No.or(u), u());
+    }
+}

@@ -1,0 +1,574 @@
+//! Live pfctl: the `auto` and `per-rule` strategies.
+//!
+//! `auto` runs `pfctl -a '*' -vvsr` and `pfctl -vvss` per poll: the `-vv`
+//! states name the rule (and anchor) that created them, so one run answers
+//! for every rule at once.
+//!
+//! `per-rule` is what the classic shell loop does, without its waste: it
+//! lists the rules, then runs `pfctl -vvss -R n` only for rules of the main
+//! ruleset whose `States:` counter is above zero, a few at a time. Two
+//! limits of `-R` shape it:
+//!
+//! - `-R n` compares the rule number only, ignoring anchors, so `-R 3` also
+//!   returns states of rule 3 of every anchor. When rules inside anchors own
+//!   states (their counters, or the anchor rule's, say so), per-rule cannot
+//!   tell them apart, and the poll fetches every state with one `-vvss`
+//!   instead (with a warning). This keeps the answer right at the cost of
+//!   the saving.
+//! - States of pf's default rule carry no rule number, and states of rules
+//!   from an earlier ruleset only show up when the current rule with that
+//!   number has states: `-R` misses them. The first poll warns about this.
+//!
+//! `-R` exists on OpenBSD only; FreeBSD's pfctl rejects it, which switches
+//! the source to `auto` for this and every later poll.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::process::{Spawned, display_argv, quote_stderr};
+use super::{NO_RULES_WARNING, PollMeta, PollSink, Run, Source, SourceError, strategy_name};
+use crate::cli::{SourceArgs, Strategy};
+use crate::model::{Action, Rule};
+
+/// Arguments of the rules run: every ruleset, with counters and `@N`.
+pub const RULES_ARGS: [&str; 3] = ["-a", "*", "-vvsr"];
+/// Arguments of the states run.
+pub const STATES_ARGS: [&str; 1] = ["-vvss"];
+/// Arguments of the info run.
+pub const INFO_ARGS: [&str; 1] = ["-vsi"];
+/// Per-rule runs started ahead of the one being read.
+pub const PER_RULE_CONCURRENCY: usize = 4;
+
+/// Lines FreeBSD prints on stderr for every `-v` run without ALTQ: noise.
+const ALTQ_NOISE: [&str; 2] = [
+    "No ALTQ support in kernel",
+    "ALTQ related functions disabled",
+];
+
+/// The pfctl command: words split like a shell would, run without one.
+#[derive(Debug, Clone)]
+pub struct Pfctl {
+    words: Vec<String>,
+    text: String,
+    timeout: Duration,
+    /// `ssh host pfctl`: ssh hands its arguments to a remote shell, so the
+    /// arguments pfblame adds (`*`) must be quoted for that shell.
+    remote_shell: bool,
+}
+
+impl Pfctl {
+    /// Splits `command` into words (shell rules, no expansion) and checks the timeout.
+    pub fn new(command: &str, timeout_secs: f64) -> Result<Self, SourceError> {
+        let words = shlex::split(command).ok_or_else(|| SourceError::InvalidOption {
+            option: "--pfctl".into(),
+            detail: format!("cannot split `{command}` into words (unbalanced quote?)"),
+        })?;
+        if words.is_empty() {
+            return Err(SourceError::InvalidOption {
+                option: "--pfctl".into(),
+                detail: "the command is empty".into(),
+            });
+        }
+        let timeout = Duration::try_from_secs_f64(timeout_secs)
+            .ok()
+            .filter(|t| !t.is_zero())
+            .ok_or_else(|| SourceError::InvalidOption {
+                option: "--timeout".into(),
+                detail: format!("{timeout_secs} is not a positive number of seconds"),
+            })?;
+        let remote_shell = std::path::Path::new(&words[0])
+            .file_name()
+            .is_some_and(|n| n == "ssh");
+        Ok(Pfctl {
+            words,
+            text: command.to_string(),
+            timeout,
+            remote_shell,
+        })
+    }
+
+    pub fn from_args(args: &SourceArgs) -> Result<Self, SourceError> {
+        Self::new(&args.pfctl, args.timeout)
+    }
+
+    /// The command as the user gave it.
+    pub fn command(&self) -> &str {
+        &self.text
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The full argv for pfctl with `args` appended.
+    pub fn argv(&self, args: &[&str]) -> Vec<String> {
+        let mut argv = self.words.clone();
+        argv.extend(args.iter().map(|a| {
+            if self.remote_shell {
+                shlex::try_quote(a).map_or_else(|_| a.to_string(), |q| q.into_owned())
+            } else {
+                a.to_string()
+            }
+        }));
+        argv
+    }
+
+    /// Starts one run; read it with [`Spawned::consume`].
+    pub(crate) fn start(&self, args: &[&str]) -> Result<Spawned, SourceError> {
+        Spawned::start(&self.argv(args), self.timeout)
+    }
+
+    /// Runs pfctl with `args` and returns its whole output (for small
+    /// outputs: rules, info, kill commands). Fails like a poll does.
+    pub fn run(&self, args: &[&str]) -> Result<(String, Run), SourceError> {
+        let (out, run) = self.start(args)?.read_all()?;
+        Ok((String::from_utf8_lossy(&out).into_owned(), run))
+    }
+}
+
+/// What a live source fetches besides rules and states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveOptions {
+    pub strategy: Strategy,
+    /// Also run `pfctl -vsi` and hand it to [`PollSink::info`].
+    pub info: bool,
+    /// With `auto`: after `-vvss`, also run `-vvss -R n` for every main-ruleset
+    /// rule with states (what `record --per-rule` keeps).
+    pub also_per_rule: bool,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            strategy: Strategy::Auto,
+            info: false,
+            also_per_rule: false,
+        }
+    }
+}
+
+/// Live pfctl output, polled on demand.
+#[derive(Debug)]
+pub struct LiveSource {
+    pfctl: Pfctl,
+    options: LiveOptions,
+    polls: u64,
+}
+
+impl LiveSource {
+    pub fn new(pfctl: Pfctl, options: LiveOptions) -> Self {
+        LiveSource {
+            pfctl,
+            options,
+            polls: 0,
+        }
+    }
+
+    /// `--pfctl`, `--timeout` and `--strategy` from the command line.
+    pub fn from_args(args: &SourceArgs) -> Result<Self, SourceError> {
+        Ok(Self::new(
+            Pfctl::from_args(args)?,
+            LiveOptions {
+                strategy: args.strategy,
+                ..LiveOptions::default()
+            },
+        ))
+    }
+
+    /// The strategy in force (per-rule falls back to auto on FreeBSD).
+    pub fn strategy(&self) -> Strategy {
+        self.options.strategy
+    }
+
+    pub fn pfctl(&self) -> &Pfctl {
+        &self.pfctl
+    }
+
+    fn fetch_rules(&self, meta: &mut PollMeta) -> Result<String, SourceError> {
+        let (out, run) = self.pfctl.start(&RULES_ARGS)?.read_all()?;
+        let text = match String::from_utf8(out) {
+            Ok(text) => text,
+            Err(e) => {
+                meta.warnings.push(format!(
+                    "the output of `{}` is not text: is --pfctl really pfctl?",
+                    display_argv(&run.argv)
+                ));
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            }
+        };
+        if text.contains('\0') && !meta.warnings.iter().any(|w| w.contains("not text")) {
+            meta.warnings.push(format!(
+                "the output of `{}` is not text: is --pfctl really pfctl?",
+                display_argv(&run.argv)
+            ));
+        }
+        if text.trim().is_empty() {
+            meta.warnings.push(NO_RULES_WARNING.into());
+        }
+        note_run(meta, run);
+        Ok(text)
+    }
+
+    fn fetch_states(
+        &self,
+        sink: &mut dyn PollSink,
+        meta: &mut PollMeta,
+    ) -> Result<(), SourceError> {
+        let run = self
+            .pfctl
+            .start(&STATES_ARGS)?
+            .consume(|r| sink.states(None, r))?;
+        note_run(meta, run);
+        Ok(())
+    }
+
+    fn fetch_info(&self, sink: &mut dyn PollSink, meta: &mut PollMeta) -> Result<(), SourceError> {
+        let (text, run) = self.pfctl.run(&INFO_ARGS)?;
+        note_run(meta, run);
+        sink.info(&text);
+        Ok(())
+    }
+
+    /// The per-rule part of a poll, with its fallbacks.
+    fn poll_per_rule(
+        &mut self,
+        rules_text: &str,
+        sink: &mut dyn PollSink,
+        meta: &mut PollMeta,
+    ) -> Result<(), SourceError> {
+        let numbers = match plan_per_rule(rules_text) {
+            Plan::Rules(numbers) => numbers,
+            Plan::Auto(reason) => {
+                meta.warnings.push(reason);
+                return self.fetch_states(sink, meta);
+            }
+        };
+        if self.polls == 1 {
+            meta.warnings.push(
+                "per-rule: `pfctl -R` cannot list states of pf's default rule, nor states \
+                 of an earlier ruleset whose rule number now has no states; \
+                 use --strategy auto to see every state"
+                    .into(),
+            );
+        }
+        match self.run_per_rule(&numbers, sink, meta)? {
+            PerRule::Done => Ok(()),
+            PerRule::Rejected(stderr) => {
+                meta.warnings
+                    .push(rejected_warning(&stderr, "falling back to --strategy auto"));
+                self.options.strategy = Strategy::Auto;
+                self.fetch_states(sink, meta)
+            }
+        }
+    }
+
+    /// Runs `-vvss -R n` for each number, up to [`PER_RULE_CONCURRENCY`] at
+    /// once, handing the outputs to the sink in order.
+    fn run_per_rule(
+        &self,
+        numbers: &[u32],
+        sink: &mut dyn PollSink,
+        meta: &mut PollMeta,
+    ) -> Result<PerRule, SourceError> {
+        let mut queue: VecDeque<u32> = numbers.iter().copied().collect();
+        let mut running: VecDeque<(u32, Spawned)> = VecDeque::new();
+        let mut done = 0usize;
+        loop {
+            while running.len() < PER_RULE_CONCURRENCY {
+                let Some(n) = queue.pop_front() else { break };
+                let arg = n.to_string();
+                running.push_back((n, self.pfctl.start(&["-vvss", "-R", &arg])?));
+            }
+            let Some((n, spawned)) = running.pop_front() else {
+                return Ok(PerRule::Done);
+            };
+            match spawned.consume(|r| sink.states(Some(n), r)) {
+                Ok(run) => {
+                    done += 1;
+                    note_run(meta, run);
+                }
+                // Only a first refusal can fall back: after a success the
+                // sink holds per-rule states that an auto run would repeat.
+                Err(SourceError::Failed { stderr, .. }) if done == 0 && rejects_r(&stderr) => {
+                    return Ok(PerRule::Rejected(stderr));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+enum PerRule {
+    Done,
+    /// pfctl does not know `-R n` (FreeBSD); its stderr.
+    Rejected(String),
+}
+
+/// What the per-rule strategy will do this poll.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// Run `-R n` for these main-ruleset rules.
+    Rules(Vec<u32>),
+    /// Fetch every state at once, for this reason (a warning).
+    Auto(String),
+}
+
+/// Decides the per-rule runs from the rules listing.
+fn plan_per_rule(rules_text: &str) -> Plan {
+    let (rules, _diagnostics) = crate::parse::rules::parse_rules(rules_text);
+    plan_for(&rules)
+}
+
+fn plan_for(rules: &[Rule]) -> Plan {
+    let states = |r: &Rule| r.counters.as_ref().map(|c| c.states);
+    // Anchor lines may be synthesised by pfctl (children of `foo/*`): no
+    // number, no counters. Only rules that can own states must have both.
+    if rules
+        .iter()
+        .filter(|r| r.action != Action::Anchor)
+        .any(|r| states(r).is_none() || r.number.is_none())
+    {
+        return Plan::Auto(
+            "per-rule: the rules listing lacks `@N` numbers or `States:` counters; \
+             fetched every state with one `pfctl -vvss`"
+                .into(),
+        );
+    }
+    let anchored = rules.iter().any(|r| {
+        (!r.anchor_path.is_empty() || r.action == Action::Anchor) && states(r).unwrap_or(0) > 0
+    });
+    if anchored {
+        return Plan::Auto(
+            "per-rule: rules inside anchors own states, and `pfctl -R n` matches rule \
+             numbers without their anchor; fetched every state with one `pfctl -vvss` instead"
+                .into(),
+        );
+    }
+    let numbers: BTreeSet<u32> = rules
+        .iter()
+        .filter(|r| r.anchor_path.is_empty() && r.action != Action::Anchor)
+        .filter(|r| states(r).unwrap_or(0) > 0)
+        .filter_map(|r| r.number)
+        .collect();
+    Plan::Rules(numbers.into_iter().collect())
+}
+
+/// FreeBSD: `pfctl: unknown command line argument: 5 ...` and usage, exit 1.
+fn rejects_r(stderr: &str) -> bool {
+    stderr.contains("unknown command line argument")
+        || stderr.contains("illegal option")
+        || stderr.contains("invalid option")
+}
+
+fn rejected_warning(stderr: &str, action: &str) -> String {
+    format!(
+        "this pfctl does not accept `-s states -R n` (only OpenBSD's does; it said: {}); {action}",
+        // The first line says it; the usage text after it is noise here.
+        quote_stderr(stderr.trim().lines().next().unwrap_or(""))
+    )
+}
+
+/// Keeps a finished run, turning unexpected stderr into a warning.
+fn note_run(meta: &mut PollMeta, run: Run) {
+    let noise: Vec<&str> = run
+        .stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !ALTQ_NOISE.contains(l))
+        .collect();
+    if !noise.is_empty() {
+        meta.warnings.push(format!(
+            "`{}` printed on stderr: {}",
+            display_argv(&run.argv),
+            quote_stderr(&noise.join("\n"))
+        ));
+    }
+    meta.runs.push(run);
+}
+
+impl Source for LiveSource {
+    fn describe(&self) -> String {
+        format!(
+            "{} (live, {})",
+            self.pfctl.command(),
+            strategy_name(self.options.strategy)
+        )
+    }
+
+    fn is_live(&self) -> bool {
+        true
+    }
+
+    fn poll(&mut self, sink: &mut dyn PollSink) -> Result<PollMeta, SourceError> {
+        self.polls += 1;
+        let mut meta = PollMeta {
+            taken_at: Utc::now(),
+            runs: Vec::new(),
+            warnings: Vec::new(),
+            position: None,
+        };
+        let rules = self.fetch_rules(&mut meta)?;
+        sink.rules(&rules);
+        match self.options.strategy {
+            Strategy::Auto => {
+                self.fetch_states(sink, &mut meta)?;
+                if self.options.also_per_rule {
+                    self.also_per_rule(&rules, sink, &mut meta)?;
+                }
+            }
+            Strategy::PerRule => self.poll_per_rule(&rules, sink, &mut meta)?,
+        }
+        if self.options.info {
+            self.fetch_info(sink, &mut meta)?;
+        }
+        Ok(meta)
+    }
+}
+
+impl LiveSource {
+    /// `record --per-rule`: the `-R n` listings next to the full one. Anchors
+    /// do not matter here (the recording keeps raw pfctl output); a pfctl
+    /// without `-R` only costs the per-rule files.
+    fn also_per_rule(
+        &mut self,
+        rules_text: &str,
+        sink: &mut dyn PollSink,
+        meta: &mut PollMeta,
+    ) -> Result<(), SourceError> {
+        let (rules, _) = crate::parse::rules::parse_rules(rules_text);
+        let numbers: BTreeSet<u32> = rules
+            .iter()
+            .filter(|r| r.anchor_path.is_empty() && r.action != Action::Anchor)
+            .filter(|r| r.counters.as_ref().is_some_and(|c| c.states > 0))
+            .filter_map(|r| r.number)
+            .collect();
+        let numbers: Vec<u32> = numbers.into_iter().collect();
+        if let PerRule::Rejected(stderr) = self.run_per_rule(&numbers, sink, meta)? {
+            meta.warnings
+                .push(rejected_warning(&stderr, "recorded no per-rule listings"));
+            self.options.also_per_rule = false;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Counters, HostSpec};
+
+    fn rule(number: u32, anchor_path: &str, action: Action, states: u64) -> Rule {
+        Rule {
+            line: 1,
+            number: Some(number),
+            ridentifier: None,
+            anchor_path: anchor_path.into(),
+            action,
+            anchor_name: None,
+            direction: None,
+            log: false,
+            quick: false,
+            iface: None,
+            family: None,
+            protos: Vec::new(),
+            from: HostSpec::default(),
+            to: HostSpec::default(),
+            state: None,
+            state_opts: Vec::new(),
+            route: None,
+            labels: Vec::new(),
+            tag: None,
+            tagged: None,
+            rtable: None,
+            nat_to: None,
+            rdr_to: None,
+            af_to: None,
+            expired: false,
+            scrub: false,
+            text: String::new(),
+            counters: Some(Counters {
+                states,
+                ..Counters::default()
+            }),
+            unknown: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn plan_runs_main_rules_with_states_only() {
+        let rules = [
+            rule(0, "", Action::Block, 0),
+            rule(1, "", Action::Pass, 3),
+            rule(2, "", Action::Pass, 0),
+            rule(3, "", Action::Pass, 7),
+        ];
+        assert_eq!(plan_for(&rules), Plan::Rules(vec![1, 3]));
+    }
+
+    #[test]
+    fn plan_falls_back_when_anchors_own_states() {
+        let rules = [
+            rule(1, "", Action::Pass, 3),
+            rule(2, "", Action::Anchor, 0),
+            rule(0, "relayd/www", Action::Pass, 2),
+        ];
+        assert!(matches!(plan_for(&rules), Plan::Auto(w) if w.contains("anchors")));
+    }
+
+    #[test]
+    fn plan_falls_back_without_counters() {
+        let mut r = rule(1, "", Action::Pass, 3);
+        r.counters = None;
+        assert!(matches!(plan_for(&[r]), Plan::Auto(w) if w.contains("counters")));
+    }
+
+    #[test]
+    fn ssh_gets_its_arguments_quoted_for_the_remote_shell() {
+        let p = Pfctl::new("ssh fw doas pfctl", 10.0).expect("valid");
+        assert_eq!(
+            p.argv(&RULES_ARGS),
+            ["ssh", "fw", "doas", "pfctl", "-a", "'*'", "-vvsr"]
+        );
+        let local = Pfctl::new("doas pfctl", 10.0).expect("valid");
+        assert_eq!(
+            local.argv(&RULES_ARGS),
+            ["doas", "pfctl", "-a", "*", "-vvsr"]
+        );
+    }
+
+    #[test]
+    fn command_is_split_like_a_shell_without_expansion() {
+        let p = Pfctl::new("'/opt/my tools/pfctl' -q", 1.0).expect("valid");
+        assert_eq!(p.argv(&[]), ["/opt/my tools/pfctl", "-q"]);
+        assert!(matches!(
+            Pfctl::new("pfctl 'oops", 1.0),
+            Err(SourceError::InvalidOption { .. })
+        ));
+        assert!(matches!(
+            Pfctl::new("  ", 1.0),
+            Err(SourceError::InvalidOption { .. })
+        ));
+        assert!(matches!(
+            Pfctl::new("pfctl", 0.0),
+            Err(SourceError::InvalidOption { .. })
+        ));
+        assert!(matches!(
+            Pfctl::new("pfctl", -1.0),
+            Err(SourceError::InvalidOption { .. })
+        ));
+        assert!(matches!(
+            Pfctl::new("pfctl", f64::NAN),
+            Err(SourceError::InvalidOption { .. })
+        ));
+    }
+
+    #[test]
+    fn freebsd_refusal_is_recognised() {
+        assert!(rejects_r(
+            "pfctl: unknown command line argument: 5 ...\nusage: pfctl [-AdeghMmNnOPqRrvz]"
+        ));
+        assert!(!rejects_r("pfctl: /dev/pf: Permission denied"));
+    }
+}

@@ -1,0 +1,236 @@
+//! `pfblame record` through the real binary, against the fake pfctl, and
+//! the recording read back with `--from`.
+
+mod source_support;
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use pfblame::cli::Strategy;
+use pfblame::source;
+use predicates::prelude::*;
+use source_support::{Fake, Tally, fake_pfctl, from_args, openbsd_main_expected};
+
+/// `pfblame record` with the fake as pfctl (its environment set on the child).
+fn record(fake: &Fake, dir: &Path, extra: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("pfblame").expect("binary");
+    cmd.arg("record")
+        .arg("--pfctl")
+        .arg(fake_pfctl())
+        .args(extra)
+        .arg(dir)
+        .envs(fake.env());
+    cmd
+}
+
+fn read_back(dir: &Path, strategy: Strategy) -> Tally {
+    let mut src = source::open(&from_args(dir, strategy)).expect("recording opens");
+    let mut tally = Tally::default();
+    src.poll(&mut tally).expect("recording plays");
+    tally
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("readable")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_recording_reads_back_like_the_live_output() {
+    let fake = Fake::new("openbsd-main");
+    let out = tempfile::tempdir().expect("tempdir");
+    let dir = out.path().join("rec");
+    record(&fake, &dir, &[])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("recorded 1 poll"));
+    assert_eq!(
+        names(&dir),
+        ["info.txt", "meta.toml", "rules.txt", "states.txt"]
+    );
+    // Exactly what pfctl printed.
+    let fixture = source_support::recording("openbsd-main");
+    for file in ["rules.txt", "states.txt", "info.txt"] {
+        assert_eq!(
+            fs::read_to_string(dir.join(file)).expect("recorded"),
+            fs::read_to_string(fixture.join(file)).expect("fixture"),
+            "{file}"
+        );
+    }
+    let back = read_back(&dir, Strategy::Auto);
+    assert_eq!(back.per_key, openbsd_main_expected());
+    assert_eq!(back.per_key, read_back(&fixture, Strategy::Auto).per_key);
+
+    let meta: toml::Table = fs::read_to_string(dir.join("meta.toml"))
+        .expect("meta")
+        .parse()
+        .expect("meta.toml is TOML");
+    assert!(meta.get("taken_at").and_then(|v| v.as_str()).is_some());
+    let runs = meta.get("runs").and_then(|r| r.as_array()).expect("runs");
+    assert_eq!(runs.len(), 3);
+    let files: Vec<&str> = runs
+        .iter()
+        .filter_map(|r| r.get("file").and_then(|f| f.as_str()))
+        .collect();
+    assert_eq!(files, ["rules.txt", "states.txt", "info.txt"]);
+    assert!(
+        runs.iter()
+            .all(|r| r.get("exit_status").and_then(|s| s.as_integer()) == Some(0))
+    );
+}
+
+#[test]
+fn per_rule_recordings_read_back_with_either_strategy() {
+    let fake = Fake::new("openbsd-main");
+    let out = tempfile::tempdir().expect("tempdir");
+    record(&fake, out.path(), &["--per-rule"])
+        .assert()
+        .success();
+    for n in [1, 2, 4, 6] {
+        assert!(
+            out.path().join(format!("states-R{n}.txt")).is_file(),
+            "R{n}"
+        );
+    }
+    assert!(!out.path().join("states-R0.txt").exists());
+    let auto = read_back(out.path(), Strategy::Auto);
+    let per_rule = read_back(out.path(), Strategy::PerRule);
+    assert_eq!(per_rule.calls, [Some(1), Some(2), Some(4), Some(6)]);
+    assert_eq!(per_rule.foreign, 0);
+    assert_eq!(auto.per_key, openbsd_main_expected());
+    assert_eq!(auto.per_key, per_rule.per_key);
+}
+
+#[test]
+fn numbered_recordings_replay_poll_by_poll() {
+    let fake = Fake::new("openbsd-polls");
+    let out = tempfile::tempdir().expect("tempdir");
+    record(&fake, out.path(), &["--count", "2", "--interval", "0"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("recorded 2 polls"));
+    assert_eq!(names(out.path()), ["0001", "0002"]);
+    let mut src = source::open(&from_args(out.path(), Strategy::Auto)).expect("opens");
+    let mut rule2 = Vec::new();
+    for _ in 0..2 {
+        let mut t = Tally::default();
+        src.poll(&mut t).expect("poll");
+        rule2.push(t.per_key.get(&(None, Some(2))).copied());
+    }
+    assert_eq!(rule2, [Some(3), Some(5)]);
+}
+
+#[test]
+fn record_without_pfctl_exits_69_and_names_it() {
+    let out = tempfile::tempdir().expect("tempdir");
+    Command::cargo_bin("pfblame")
+        .expect("binary")
+        .args(["record", "--pfctl", "/nonexistent/sbin/pfctl"])
+        .arg(out.path())
+        .assert()
+        .code(69)
+        .stderr(predicate::str::contains("/nonexistent/sbin/pfctl"));
+    assert!(names(out.path()).is_empty(), "{:?}", names(out.path()));
+}
+
+#[test]
+fn record_without_permission_exits_77_and_says_how() {
+    let fake = Fake::new("openbsd-main").mode("denied");
+    let out = tempfile::tempdir().expect("tempdir");
+    record(&fake, out.path(), &[])
+        .assert()
+        .code(77)
+        .stderr(predicate::str::contains("Permission denied"))
+        .stderr(predicate::str::contains("doas"));
+    assert!(names(out.path()).is_empty(), "{:?}", names(out.path()));
+}
+
+#[test]
+fn record_of_a_hung_pfctl_times_out_quickly_and_leaves_nothing() {
+    let fake = Fake::new("openbsd-main").mode("hang");
+    let out = tempfile::tempdir().expect("tempdir");
+    let started = Instant::now();
+    record(&fake, out.path(), &["--timeout", "0.5"])
+        .assert()
+        .code(69)
+        .stderr(predicate::str::contains("did not finish within 0.5 s"));
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert!(names(out.path()).is_empty(), "{:?}", names(out.path()));
+}
+
+#[test]
+fn a_pfctl_dying_mid_states_removes_the_partial_poll() {
+    let fake = Fake::new("openbsd-main").mode("die");
+    let out = tempfile::tempdir().expect("tempdir");
+    record(&fake, out.path(), &["--count", "2", "--interval", "0"])
+        .assert()
+        .code(69)
+        .stderr(predicate::str::contains("signal"));
+    assert!(names(out.path()).is_empty(), "{:?}", names(out.path()));
+}
+
+#[test]
+fn record_on_freebsd_warns_and_keeps_the_full_listing() {
+    let fake = Fake::new("openbsd-main").mode("freebsd,altq");
+    let out = tempfile::tempdir().expect("tempdir");
+    record(&fake, out.path(), &["--per-rule"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning"))
+        .stderr(predicate::str::contains("-R"));
+    assert_eq!(
+        names(out.path()),
+        ["info.txt", "meta.toml", "rules.txt", "states.txt"]
+    );
+    assert_eq!(
+        read_back(out.path(), Strategy::Auto).per_key,
+        openbsd_main_expected()
+    );
+}
+
+#[test]
+fn record_refuses_to_overwrite_or_follow_links() {
+    let fake = Fake::new("openbsd-main");
+    let out = tempfile::tempdir().expect("tempdir");
+    fs::write(out.path().join("rules.txt"), "earlier").expect("write");
+    record(&fake, out.path(), &[])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already holds a recording"));
+    assert_eq!(
+        fs::read_to_string(out.path().join("rules.txt")).expect("kept"),
+        "earlier"
+    );
+    assert!(fake.invocations().is_empty(), "pfctl must not run");
+
+    let file = out.path().join("plain-file");
+    fs::write(&file, "x").expect("write");
+    record(&fake, &file, &[])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a directory"));
+}
+
+#[test]
+fn record_rejects_from_and_zero_count() {
+    let out = tempfile::tempdir().expect("tempdir");
+    Command::cargo_bin("pfblame")
+        .expect("binary")
+        .args(["record", "--from", "x"])
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--from"));
+    Command::cargo_bin("pfblame")
+        .expect("binary")
+        .args(["record", "--count", "0"])
+        .arg(out.path())
+        .assert()
+        .code(2);
+}

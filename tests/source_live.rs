@@ -1,0 +1,324 @@
+//! Live pfctl through the real process path (`source::open` + `poll`),
+//! against the fake pfctl (`tests/fake-pfctl`).
+
+mod source_support;
+
+use std::time::{Duration, Instant};
+
+use pfblame::cli::Strategy;
+use pfblame::exit::Exit;
+use pfblame::source::{self, NO_RULES_WARNING, SourceError};
+use source_support::{Fake, Tally, openbsd_main_expected};
+
+fn poll(
+    fake: &Fake,
+    strategy: Strategy,
+) -> (Result<pfblame::source::PollMeta, SourceError>, Tally) {
+    let mut src = source::open(&fake.args(strategy, 10.0)).expect("opens");
+    let mut tally = Tally::default();
+    let meta = src.poll(&mut tally);
+    (meta, tally)
+}
+
+fn words(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
+#[test]
+fn auto_runs_pfctl_twice_per_poll() {
+    let fake = Fake::new("openbsd-main");
+    let mut src = source::open(&fake.args(Strategy::Auto, 10.0)).expect("opens");
+    assert!(src.is_live());
+    for _ in 0..2 {
+        let mut tally = Tally::default();
+        let meta = src.poll(&mut tally).expect("poll succeeds");
+        assert_eq!(meta.runs.len(), 2);
+        assert!(meta.warnings.is_empty(), "{:?}", meta.warnings);
+        assert_eq!(tally.calls, [None]);
+    }
+    let expected = [words(&["-a", "*", "-vvsr"]), words(&["-vvss"])];
+    let log = fake.invocations();
+    assert_eq!(log.len(), 4, "{log:?}");
+    assert_eq!(log[..2], expected);
+    assert_eq!(log[2..], expected);
+}
+
+#[test]
+fn auto_attributes_every_state_of_the_recording() {
+    let (meta, tally) = poll(&Fake::new("openbsd-main"), Strategy::Auto);
+    let meta = meta.expect("poll succeeds");
+    assert_eq!(tally.per_key, openbsd_main_expected());
+    assert_eq!(tally.rules, 7);
+    assert!(tally.diagnostics.is_empty(), "{:?}", tally.diagnostics);
+    assert!(meta.runs.iter().all(|r| r.status == Some(0)));
+    assert_eq!(meta.runs[1].bytes, tally.bytes);
+}
+
+#[test]
+fn per_rule_runs_once_plus_once_per_rule_with_states() {
+    let fake = Fake::new("openbsd-main");
+    let (meta, tally) = poll(&fake, Strategy::PerRule);
+    let meta = meta.expect("poll succeeds");
+    // Rules 1, 2, 4 and 6 have states; 0, 3 and 5 do not.
+    let log = fake.invocations();
+    assert_eq!(log.len(), 5, "{log:?}");
+    assert_eq!(log[0], words(&["-a", "*", "-vvsr"]));
+    let mut per_rule: Vec<Vec<String>> = log[1..].to_vec();
+    per_rule.sort();
+    assert_eq!(
+        per_rule,
+        [
+            words(&["-vvss", "-R", "1"]),
+            words(&["-vvss", "-R", "2"]),
+            words(&["-vvss", "-R", "4"]),
+            words(&["-vvss", "-R", "6"]),
+        ]
+    );
+    assert_eq!(tally.calls, [Some(1), Some(2), Some(4), Some(6)]);
+    assert_eq!(tally.foreign, 0);
+    assert_eq!(meta.runs.len(), 5);
+    // The first per-rule poll says what -R cannot see.
+    assert!(meta.warnings.iter().any(|w| w.contains("default rule")));
+}
+
+#[test]
+fn both_strategies_give_the_same_attribution() {
+    let (auto_meta, auto) = poll(&Fake::new("openbsd-main"), Strategy::Auto);
+    let (rule_meta, per_rule) = poll(&Fake::new("openbsd-main"), Strategy::PerRule);
+    auto_meta.expect("auto succeeds");
+    rule_meta.expect("per-rule succeeds");
+    assert_eq!(auto.total(), 7);
+    assert_eq!(auto.per_key, per_rule.per_key);
+}
+
+#[test]
+fn per_rule_fetches_everything_at_once_when_anchors_own_states() {
+    let fake = Fake::new("openbsd-anchors");
+    let (meta, per_rule) = poll(&fake, Strategy::PerRule);
+    let meta = meta.expect("poll succeeds");
+    assert_eq!(fake.invocations().len(), 2, "{:?}", fake.invocations());
+    assert!(
+        meta.warnings.iter().any(|w| w.contains("anchors")),
+        "{:?}",
+        meta.warnings
+    );
+    assert_eq!(per_rule.calls, [None]);
+    let (_, auto) = poll(&Fake::new("openbsd-anchors"), Strategy::Auto);
+    assert_eq!(per_rule.per_key, auto.per_key);
+    assert_eq!(auto.per_key.get(&(Some(3), Some(0))), Some(&2));
+    assert_eq!(auto.per_key.get(&(None, None)), Some(&1));
+}
+
+#[test]
+fn freebsd_rejects_r_and_the_source_falls_back_to_auto_for_good() {
+    let fake = Fake::new("openbsd-main").mode("freebsd");
+    let mut src = source::open(&fake.args(Strategy::PerRule, 10.0)).expect("opens");
+    let mut first = Tally::default();
+    let meta = src.poll(&mut first).expect("poll falls back");
+    assert!(
+        meta.warnings
+            .iter()
+            .any(|w| w.contains("-R") && w.contains("falling back to --strategy auto")),
+        "{:?}",
+        meta.warnings
+    );
+    assert!(
+        meta.warnings
+            .iter()
+            .any(|w| w.contains("unknown command line argument"))
+    );
+    // The sink saw one full listing, never a per-rule one.
+    assert_eq!(first.calls, [None]);
+    assert_eq!(first.per_key, openbsd_main_expected());
+    assert!(src.describe().contains("auto"), "{}", src.describe());
+
+    let before = fake.invocations().len();
+    let mut second = Tally::default();
+    let meta = src.poll(&mut second).expect("second poll");
+    let log = fake.invocations();
+    assert_eq!(log.len() - before, 2, "{log:?}");
+    assert!(
+        log[before..]
+            .iter()
+            .all(|argv| !argv.contains(&"-R".to_string()))
+    );
+    assert!(meta.warnings.is_empty(), "{:?}", meta.warnings);
+    assert_eq!(second.per_key, openbsd_main_expected());
+}
+
+#[test]
+fn live_polls_follow_numbered_recordings() {
+    let fake = Fake::new("openbsd-polls");
+    let mut src = source::open(&fake.args(Strategy::Auto, 10.0)).expect("opens");
+    let rule2 = |t: &Tally| t.per_key.get(&(None, Some(2))).copied();
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        let mut t = Tally::default();
+        src.poll(&mut t).expect("poll");
+        counts.push(rule2(&t));
+    }
+    assert_eq!(counts, [Some(3), Some(5), Some(5)]);
+}
+
+#[test]
+fn missing_pfctl_is_unavailable_and_names_what_was_looked_for() {
+    let mut args = Fake::new("openbsd-main").args(Strategy::Auto, 10.0);
+    args.pfctl = "/nonexistent/bin/pfctl".into();
+    let mut src = source::open(&args).expect("opening does not run pfctl");
+    let err = src.poll(&mut Tally::default()).expect_err("poll fails");
+    assert!(matches!(err, SourceError::NotFound { .. }), "{err:?}");
+    assert_eq!(err.exit(), Exit::Unavailable);
+    assert!(err.to_string().contains("/nonexistent/bin/pfctl"), "{err}");
+}
+
+#[test]
+fn permission_denied_asks_for_root_or_doas() {
+    let fake = Fake::new("openbsd-main").mode("denied");
+    let (meta, tally) = poll(&fake, Strategy::Auto);
+    let err = meta.expect_err("poll fails");
+    assert!(
+        matches!(err, SourceError::PermissionDenied { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.exit(), Exit::NoPerm);
+    let msg = err.to_string();
+    assert!(msg.contains("/dev/pf: Permission denied"), "{msg}");
+    assert!(msg.contains("root") && msg.contains("doas"), "{msg}");
+    assert!(tally.rules_text.is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_pfctl_that_cannot_be_executed_is_permission_denied() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("pfctl");
+    std::fs::write(&path, "#!/bin/sh\n").expect("write");
+    let mut args = Fake::new("openbsd-main").args(Strategy::Auto, 10.0);
+    args.pfctl = path.display().to_string();
+    let err = source::open(&args)
+        .expect("opens")
+        .poll(&mut Tally::default())
+        .expect_err("poll fails");
+    assert_eq!(err.exit(), Exit::NoPerm, "{err}");
+}
+
+#[test]
+fn a_hung_pfctl_is_killed_at_the_timeout() {
+    let fake = Fake::new("openbsd-main").mode("hang");
+    let mut src = source::open(&fake.args(Strategy::Auto, 0.5)).expect("opens");
+    let started = Instant::now();
+    let err = src.poll(&mut Tally::default()).expect_err("poll times out");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err, SourceError::Timeout { .. }), "{err:?}");
+    assert_eq!(err.exit(), Exit::Unavailable);
+    let msg = err.to_string();
+    assert!(msg.contains("0.5 s") && msg.contains("killed"), "{msg}");
+}
+
+#[test]
+fn a_slow_pfctl_within_the_timeout_is_fine_and_beyond_it_is_not() {
+    let fake = Fake::new("openbsd-main").mode("slow").delay(0.2);
+    let (meta, tally) = poll(&fake, Strategy::Auto);
+    meta.expect("slow but in time");
+    assert_eq!(tally.per_key, openbsd_main_expected());
+
+    let fake = Fake::new("openbsd-main").mode("slow").delay(3.0);
+    let mut src = source::open(&fake.args(Strategy::Auto, 0.5)).expect("opens");
+    let started = Instant::now();
+    let err = src.poll(&mut Tally::default()).expect_err("too slow");
+    assert!(matches!(err, SourceError::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[test]
+fn a_pfctl_killed_mid_listing_fails_the_poll_after_streaming() {
+    let fake = Fake::new("openbsd-main").mode("die");
+    let (meta, tally) = poll(&fake, Strategy::Auto);
+    let err = meta.expect_err("poll fails");
+    assert!(matches!(err, SourceError::Killed { .. }), "{err:?}");
+    assert_eq!(err.exit(), Exit::Unavailable);
+    assert!(err.to_string().contains("signal"), "{err}");
+    // Half of the listing had reached the sink: the caller must discard it.
+    assert!(tally.bytes > 0);
+    assert_eq!(tally.calls, [None]);
+}
+
+#[test]
+fn a_failing_pfctl_has_its_stderr_quoted() {
+    // Without FAKE_PFCTL_DIR the fake complains and exits 2.
+    let fake = Fake::new("does-not-exist");
+    let (meta, _) = poll(&fake, Strategy::Auto);
+    let err = meta.expect_err("poll fails");
+    match &err {
+        SourceError::Failed { status, stderr, .. } => {
+            assert_eq!(*status, 2);
+            assert!(stderr.contains("FAKE_PFCTL_DIR"), "{stderr}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(err.to_string().contains("exit status 2"), "{err}");
+}
+
+#[test]
+fn binary_junk_is_flagged_not_fatal() {
+    let fake = Fake::new("openbsd-main").mode("garbage");
+    let (meta, tally) = poll(&fake, Strategy::Auto);
+    let meta = meta.expect("junk is still output");
+    assert!(
+        meta.warnings.iter().any(|w| w.contains("not text")),
+        "{:?}",
+        meta.warnings
+    );
+    assert_eq!(tally.total(), 0);
+    assert!(
+        !tally.diagnostics.is_empty(),
+        "junk must become diagnostics"
+    );
+}
+
+#[test]
+fn altq_noise_on_stderr_is_kept_but_not_warned_about() {
+    let fake = Fake::new("openbsd-main").mode("altq");
+    let (meta, tally) = poll(&fake, Strategy::Auto);
+    let meta = meta.expect("poll succeeds");
+    assert!(meta.warnings.is_empty(), "{:?}", meta.warnings);
+    assert!(
+        meta.runs
+            .iter()
+            .all(|r| r.stderr.contains("No ALTQ support in kernel"))
+    );
+    assert_eq!(tally.per_key, openbsd_main_expected());
+}
+
+#[test]
+fn an_empty_ruleset_warns_that_pf_may_be_disabled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("rules.txt"), "").expect("write");
+    std::fs::write(dir.path().join("states.txt"), "").expect("write");
+    let mut fake = Fake::new("openbsd-main");
+    fake.recording = dir.path().to_path_buf();
+    let (meta, _) = poll(&fake, Strategy::Auto);
+    let meta = meta.expect("poll succeeds");
+    assert!(
+        meta.warnings.iter().any(|w| w == NO_RULES_WARNING),
+        "{:?}",
+        meta.warnings
+    );
+}
+
+#[test]
+fn bad_source_options_are_usage_errors() {
+    let mut args = Fake::new("openbsd-main").args(Strategy::Auto, 10.0);
+    args.pfctl = "doas 'pfctl".into();
+    let err = source::open(&args).err().expect("unbalanced quote");
+    assert_eq!(err.exit(), Exit::Usage);
+    args.pfctl = "pfctl".into();
+    args.timeout = 0.0;
+    let err = source::open(&args).err().expect("zero timeout");
+    assert_eq!(err.exit(), Exit::Usage);
+    assert!(err.to_string().contains("--timeout"), "{err}");
+}
