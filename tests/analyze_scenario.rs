@@ -256,3 +256,31 @@ fn without_servers_the_busiest_rules() {
     );
     assert_eq!(exit_status(&a[0]), Exit::Ok);
 }
+
+#[test]
+fn every_poll_of_the_scenarios_reads_cleanly() {
+    for name in ["dual-prefix", "reload"] {
+        let a = analyses(&scenario(name), &config(&[], &[], &[]));
+        assert!(a.len() >= 3, "{name}");
+        for (i, x) in a.iter().enumerate() {
+            assert!(
+                x.diagnostics.is_empty(),
+                "{name} poll {}: {:#?}",
+                i + 1,
+                x.diagnostics
+            );
+            assert!(x.warnings.is_empty() || i > 0, "{name}: {:?}", x.warnings);
+            assert!(x.total_states > 20, "{name} poll {}", i + 1);
+            // Every state names a rule the listing has, except right after the reload.
+            let missing: u64 = x
+                .rows
+                .iter()
+                .filter(|r| r.resolution == Resolution::Missing)
+                .map(|r| r.all_states)
+                .sum();
+            if name == "dual-prefix" {
+                assert_eq!(missing, 0, "{name} poll {}", i + 1);
+            }
+        }
+    }
+}
