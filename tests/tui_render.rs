@@ -232,3 +232,30 @@ fn new_states_are_marked() {
     assert!(buf[(3, y)].modifier.contains(Modifier::BOLD));
     assert!(svg::to_text(&buf).contains("1 new (+)"));
 }
+
+#[test]
+fn rules_of_an_earlier_ruleset_and_older_states_are_marked() {
+    let mut a = App::new(settings(), Theme::new(false));
+    let mut analysis = fake::analysis();
+    analysis.generation.number = 2;
+    analysis.rows[6].generation = 1;
+    analysis.older_than_ruleset[1] = true;
+    let snap = pfblame::tui::snapshot::Snapshot::build(
+        std::sync::Arc::new(analysis),
+        None,
+        Duration::ZERO,
+        &mut Default::default(),
+    );
+    a.update(Action::Polled(Box::new(snap)));
+    let t = text(&mut a, 120, 32);
+    assert!(t.contains("@6 g1"), "{t}");
+    let older = t
+        .lines()
+        .find(|l| l.contains("2001:db8:0:1::2[50002]"))
+        .unwrap();
+    assert!(older.starts_with("│  ~"), "{older}");
+    cmd(&mut a, Command::Down);
+    cmd(&mut a, Command::ToggleDetails);
+    let t = text(&mut a, 120, 32);
+    assert!(t.contains("this rule is from generation 1 (now 2)"), "{t}");
+}

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::analyze::{Analysis, Generation, Resolution, RuleRow, Servers, Verdict};
+use crate::analyze::{
+    Analysis, Config, Generation, Resolution, RuleRow, Sample, Servers, Verdict, analyze,
+};
 use crate::model::{
     Action, Counters, Direction, Endpoint, HostAddr, HostSpec, Port, RouteKind, Rule, RuleKey,
     RuleRoute, State, StatePolicy, StateRoute,
@@ -131,6 +133,19 @@ pub fn server_state(rule: u32, client: u16, prefix: u16, id: u64) -> State {
     }
 }
 
+/// A row as the real analysis makes it for `rule` (so every field the
+/// analysis adds is filled), with the figures of the story set on top.
+fn template(rule: Option<Rule>) -> RuleRow {
+    let sample = Sample {
+        rules: rule.into_iter().collect(),
+        ..Sample::default()
+    };
+    let mut rows = analyze(None, &sample, &Config::default()).rows;
+    rows.truncate(1);
+    rows.pop()
+        .unwrap_or_else(|| panic!("the analysis made no row"))
+}
+
 fn row(
     rule: Rule,
     server_states: u64,
@@ -138,22 +153,15 @@ fn row(
     verdict: Option<Verdict>,
     reason: &str,
 ) -> RuleRow {
-    RuleRow {
-        key: RuleKey {
-            anchor: None,
-            number: rule.number,
-        },
-        anchor_path: rule.anchor_path.clone(),
-        rule: Some(rule),
-        resolution: Resolution::Found,
-        server_states,
-        all_states,
-        new_states: Some(server_states.min(2)),
-        gone_states: Some(0),
-        rate: Some(server_states as f64 / 4.0),
-        verdict,
-        reason: reason.to_string(),
-    }
+    let mut row = template(Some(rule));
+    row.server_states = server_states;
+    row.all_states = all_states;
+    row.new_states = Some(server_states.min(2));
+    row.gone_states = Some(0);
+    row.rate = Some(server_states as f64 / 4.0);
+    row.verdict = verdict;
+    row.reason = reason.to_string();
+    row
 }
 
 /// The rules of the story, in listing order.
@@ -198,8 +206,6 @@ pub fn rules() -> Vec<Rule> {
 
 /// The hand-made analysis: `@5` owns five server states and is spurious,
 /// `@6` owns one and is allowed, the default rule owns states of others.
-// The struct update keeps this compiling when the analysis gains fields.
-#[allow(clippy::needless_update)]
 pub fn analysis() -> Analysis {
     let rules = rules();
     let reason5 = "keeps state (no `no state`): 5 states for 2001:db8::10; replies match them and skip @3's route-to";
@@ -217,22 +223,20 @@ pub fn analysis() -> Analysis {
             _ => row(r, 0, 0, None, ""),
         })
         .collect();
-    rows.push(RuleRow {
-        key: RuleKey {
-            anchor: None,
-            number: None,
-        },
-        anchor_path: String::new(),
-        rule: None,
-        resolution: Resolution::DefaultRule,
-        server_states: 0,
-        all_states: 3,
-        new_states: Some(0),
-        gone_states: Some(0),
-        rate: Some(0.0),
-        verdict: None,
-        reason: String::new(),
-    });
+    let mut default_row = rows[0].clone();
+    default_row.key = RuleKey {
+        anchor: None,
+        number: None,
+    };
+    default_row.rule = None;
+    default_row.index = None;
+    default_row.resolution = Resolution::DefaultRule;
+    default_row.server_states = 0;
+    default_row.all_states = 3;
+    default_row.rate = Some(0.0);
+    default_row.verdict = None;
+    default_row.reason = String::new();
+    rows.push(default_row);
     let mut states: Vec<(State, usize)> = (1..=5)
         .map(|c| (server_state(5, c, 1, u64::from(c)), 5))
         .collect();
@@ -262,6 +266,7 @@ pub fn analysis() -> Analysis {
         },
         diagnostics: vec![],
         warnings: vec![],
+        older_than_ruleset: vec![false; 6],
         ..Analysis::default()
     }
 }
@@ -315,5 +320,6 @@ pub fn big_analysis(n: usize) -> Analysis {
     }
     a.server_states = n as u64;
     a.total_states = n as u64 + 43;
+    a.older_than_ruleset = vec![false; n];
     a
 }

@@ -10,6 +10,7 @@ pub mod app;
 pub mod event;
 #[doc(hidden)]
 pub mod fake;
+pub mod pipeline;
 pub mod screens;
 pub mod snapshot;
 pub mod svg;

@@ -109,6 +109,16 @@ impl Snapshot {
     pub fn is_new(&self, index: u32) -> bool {
         self.is_new.get(index as usize).copied().unwrap_or(false)
     }
+
+    /// The state is older than the last ruleset change: its rule number may
+    /// name a rule of the previous ruleset.
+    pub fn is_older(&self, index: u32) -> bool {
+        self.analysis
+            .older_than_ruleset
+            .get(index as usize)
+            .copied()
+            .unwrap_or(false)
+    }
 }
 
 /// Groups state indexes by row. A row index out of range (which `analyze`

@@ -12,6 +12,9 @@ pub const SELECTED_SYMBOL: &str = "▶ ";
 pub const SPURIOUS_SYMBOL: &str = "!";
 /// Marks a state that is new since the previous poll.
 pub const NEW_SYMBOL: &str = "+";
+/// Marks a state older than the last ruleset change (its rule number may
+/// belong to the previous ruleset).
+pub const OLDER_SYMBOL: &str = "~";
 
 /// The styles, with or without colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,8 +16,15 @@ use crate::tui::view::rules::pane;
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let block = pane(app, Line::from(" Details · Enter: close "), Focus::Details);
     let mut lines = Vec::new();
+    let generation = app
+        .snapshot
+        .as_ref()
+        .map_or(0, |s| s.analysis.generation.number);
     match app.current_row() {
-        Some(row) => rule_lines(row, app.theme, &mut lines),
+        Some(row) => {
+            rule_lines(row, app.theme, &mut lines);
+            change_lines(row, generation, app.theme, &mut lines);
+        }
         None => lines.push(Line::from("no rule selected")),
     }
     if let Some(state) = app.current_state() {
@@ -92,6 +99,23 @@ fn rule_lines(row: &RuleRow, t: Theme, out: &mut Vec<Line<'static>>) {
         out.push(Line::from(vec![
             label(t, "note: "),
             Span::raw(resolution_text(row)),
+        ]));
+    }
+}
+
+/// Whether the row's rule is from an earlier ruleset (the analysis's reason
+/// already says which of its states are older or do not fit).
+fn change_lines(row: &RuleRow, current: u32, t: Theme, out: &mut Vec<Line<'static>>) {
+    if row.generation < current && row.rule.is_some() {
+        out.push(Line::from(vec![
+            label(t, "ruleset: "),
+            Span::styled(
+                format!(
+                    "this rule is from generation {} (now {current}); states made before the reload keep it",
+                    row.generation
+                ),
+                t.warning(),
+            ),
         ]));
     }
 }

@@ -37,7 +37,12 @@ pub fn human(n: u64) -> String {
 
 /// Seconds as pfctl prints ages and expiries: `hh:mm:ss`, hours unbounded.
 pub fn hms(secs: u64) -> String {
-    format!("{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 /// A duration for the header: `850 ms`, `2.4 s`.
@@ -78,12 +83,18 @@ pub fn rate(r: Option<f64>) -> String {
     }
 }
 
-/// The rule column: `@5`, `@1:2`, `default`, `@9?` when the rule is missing.
-pub fn rule_label(row: &RuleRow) -> String {
-    match row.resolution {
+/// The rule column: `@5`, `@1:2`, `default`, `@9?` when the rule is
+/// missing, `@19 g1` for a rule of an earlier ruleset generation (`current`).
+pub fn rule_label(row: &RuleRow, current: u32) -> String {
+    let label = match row.resolution {
         Resolution::Missing => format!("{}?", row.key),
         Resolution::Ambiguous { .. } => format!("{}*", row.key),
         _ => row.key.to_string(),
+    };
+    if row.generation < current && row.rule.is_some() {
+        format!("{label} g{}", row.generation)
+    } else {
+        label
     }
 }
 
@@ -139,16 +150,48 @@ pub fn endpoint(e: &Endpoint, nat: Option<&Endpoint>) -> String {
     }
 }
 
+/// Short names of TCP (and UDP/other) peer states, for narrow screens.
+fn short_state(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "ESTABLISHED" => "EST",
+        "SYN_SENT" => "SYN_S",
+        "SYN_RCVD" => "SYN_R",
+        "FIN_WAIT_1" => "FIN_W1",
+        "FIN_WAIT_2" => "FIN_W2",
+        "TIME_WAIT" => "TIME_W",
+        "CLOSE_WAIT" => "CLOSE_W",
+        "LAST_ACK" => "LAST_A",
+        "MULTIPLE" => "MULT",
+        "NO_TRAFFIC" => "NO_TR",
+        _ => return None,
+    })
+}
+
 /// The state pair: `ESTABLISHED:ESTABLISHED`, or `EST:EST` when narrow.
 pub fn state_pair(s: &State, narrow: bool) -> String {
-    let short = |x: &str| {
-        if narrow && x == "ESTABLISHED" {
-            "EST".to_string()
-        } else {
-            clean(x).into_owned()
-        }
+    let name = |x: &str| match short_state(x) {
+        Some(short) if narrow => short.to_string(),
+        _ => clean(x).into_owned(),
     };
-    format!("{}:{}", short(&s.src_state), short(&s.dst_state))
+    format!("{}:{}", name(&s.src_state), name(&s.dst_state))
+}
+
+/// Fits `text` in `width` columns by cutting its middle (`2001:db8…1[443]`),
+/// so both the start of an address and its end (and port) stay visible.
+pub fn fit_middle(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let keep = width - 1;
+    let head = keep / 2;
+    let tail = keep - head;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
 }
 
 /// A pair of counters `a:b` in human units.
@@ -159,6 +202,13 @@ pub fn pair(p: Option<(u64, u64)>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn middle_cut_keeps_both_ends() {
+        assert_eq!(fit_middle("2001:db8:bbbb:1::10[443]", 12), "2001:…0[443]");
+        assert_eq!(fit_middle("short", 12), "short");
+        assert_eq!(fit_middle("abc", 0), "");
+    }
 
     #[test]
     fn numbers() {

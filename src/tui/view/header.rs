@@ -14,15 +14,44 @@ const SEP: &str = " │ ";
 /// What is watched and how, the last poll, and what it found: two lines
 /// when the session and the poll fit on one, else three.
 pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
-    let mut session = session_line(app);
+    let width = usize::from(width);
+    let sep = SEP.chars().count();
+    // Session, interval and poll on one line when they fit; else the
+    // interval goes with whichever line has room.
+    let session = session_line(app);
+    let every = Line::from(interval_spans(app));
     let poll = Line::from(poll_spans(app));
-    if session.width() + SEP.chars().count() + poll.width() <= usize::from(width) {
-        session.spans.push(Span::raw(SEP));
-        session.spans.extend(poll.spans);
-        vec![session, findings_line(app)]
+    let join = |mut a: Line<'static>, b: Line<'static>| {
+        a.spans.push(Span::raw(SEP));
+        a.spans.extend(b.spans);
+        a
+    };
+    let mut out = if session.width() + every.width() + poll.width() + 2 * sep <= width {
+        vec![join(join(session, every), poll)]
+    } else if session.width() + every.width() + sep <= width {
+        vec![join(session, every), poll]
     } else {
-        vec![session, poll, findings_line(app)]
+        vec![session, join(every, poll)]
+    };
+    let mut findings = findings_line(app);
+    let warnings = warnings(app);
+    if !warnings.is_empty() {
+        let warn = Span::styled(format!("⚠ {warnings}"), app.theme.warning());
+        // Warnings matter: they get a line of their own rather than be cut.
+        if findings.width() + sep + warn.width() <= width {
+            findings.spans.push(Span::raw(SEP));
+            findings.spans.push(warn);
+            out.push(findings);
+        } else {
+            out.push(findings);
+            for line in wrap_words(&format!("⚠ {warnings}"), width, 2) {
+                out.push(Line::from(Span::styled(line, app.theme.warning())));
+            }
+        }
+    } else {
+        out.push(findings);
     }
+    out
 }
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
@@ -39,15 +68,24 @@ fn session_line(app: &App) -> Line<'static> {
         Span::raw(clean(&s.servers).into_owned()),
         Span::raw(SEP),
         Span::raw(clean(&s.source).into_owned()),
-        Span::styled(format!(" · {}", s.strategy), t.label()),
-        Span::raw(SEP),
+    ];
+    if !s.strategy.is_empty() {
+        spans.push(Span::styled(format!(" · {}", s.strategy), t.label()));
+    }
+    Line::from(spans)
+}
+
+/// `every 2s` (and a mark while a poll runs).
+fn interval_spans(app: &App) -> Vec<Span<'static>> {
+    let t = app.theme;
+    let mut spans = vec![
         Span::styled("every ", t.label()),
-        Span::raw(interval(s.interval)),
+        Span::raw(interval(app.settings.interval)),
     ];
     if app.polling {
         spans.push(Span::styled(" ⟳", t.key()));
     }
-    Line::from(spans)
+    spans
 }
 
 /// `poll 12:00:04Z, 4 ms, 14K read · replay 3/6` (runs counted when more
@@ -134,11 +172,6 @@ fn findings_line(app: &App) -> Line<'static> {
     } else {
         spans.push(Span::styled("no spurious rule", t.allowed()));
     }
-    let warnings = warnings(app);
-    if !warnings.is_empty() {
-        spans.push(Span::raw(SEP));
-        spans.push(Span::styled(warnings, t.warning()));
-    }
     Line::from(spans)
 }
 
@@ -205,4 +238,42 @@ pub fn render_banner(frame: &mut Frame, app: &App, area: Rect) {
     };
     let p = Paragraph::new(Line::from(Span::styled(text, style))).wrap(Wrap { trim: false });
     frame.render_widget(p, area);
+}
+
+/// Splits `text` into at most `max_lines` lines of `width` columns at
+/// spaces; the last line ends with `…` when text is left over.
+fn wrap_words(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let extra = usize::from(!current.is_empty()) + word.chars().count();
+        if !current.is_empty() && current.chars().count() + extra > width {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    lines.push(current);
+    if lines.len() > max_lines {
+        lines.truncate(max_lines);
+        if let Some(last) = lines.last_mut() {
+            let keep: String = last.chars().take(width.saturating_sub(1)).collect();
+            *last = format!("{keep}…");
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_words;
+
+    #[test]
+    fn wraps_at_spaces_and_marks_the_cut() {
+        assert_eq!(wrap_words("aa bb cc", 5, 2), ["aa bb", "cc"]);
+        assert_eq!(wrap_words("aa bb cc dd ee", 5, 2), ["aa bb", "cc d…"]);
+        assert_eq!(wrap_words("short", 80, 2), ["short"]);
+    }
 }

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
 use crate::tui::action::KEYMAP;
 use crate::tui::app::App;
-use crate::tui::theme::{NEW_SYMBOL, SELECTED_SYMBOL, SPURIOUS_SYMBOL};
+use crate::tui::theme::{NEW_SYMBOL, OLDER_SYMBOL, SELECTED_SYMBOL, SPURIOUS_SYMBOL};
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.theme;
@@ -28,7 +28,11 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             "spurious rule: its states let replies skip route-to",
         ),
         (NEW_SYMBOL, "state new since the previous poll"),
-        ("@5?", "rule number not in the current ruleset (reloaded?)"),
+        (OLDER_SYMBOL, "state older than the last ruleset change"),
+        (
+            "@5? @19 g1",
+            "rule missing now / rule of an earlier ruleset generation",
+        ),
     ] {
         lines.push(Line::from(vec![
             Span::styled(format!(" {mark:<13}"), t.key()),

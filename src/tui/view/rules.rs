@@ -63,7 +63,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let visible = app.rules.iter().skip(app.rule_offset).take(height);
     let table_rows: Vec<Row> = visible
         .filter_map(|i| rows.get(*i))
-        .map(|r| row(r, app.theme))
+        .map(|r| row(r, app.theme, snap.analysis.generation.number))
         .collect();
     let header = Row::new(
         [
@@ -80,7 +80,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     .style(app.theme.table_header());
     let widths = [
         Constraint::Length(1),
-        Constraint::Length(7),
+        Constraint::Length(8),
         Constraint::Fill(1),
         Constraint::Length(7),
         Constraint::Length(7),
@@ -160,7 +160,7 @@ fn num(n: u64) -> Cell<'static> {
     Cell::from(Line::from(n.to_string()).alignment(Alignment::Right))
 }
 
-fn row(r: &RuleRow, t: Theme) -> Row<'static> {
+fn row(r: &RuleRow, t: Theme, generation: u32) -> Row<'static> {
     let (mark, verdict, style) = match r.verdict {
         Some(Verdict::Spurious) => (SPURIOUS_SYMBOL, "SPURIOUS", t.spurious()),
         Some(Verdict::Allowed) => (" ", "allowed", t.allowed()),
@@ -169,7 +169,7 @@ fn row(r: &RuleRow, t: Theme) -> Row<'static> {
     };
     Row::new([
         Cell::from(Span::raw(mark)),
-        Cell::from(rule_label(r)),
+        Cell::from(rule_label(r, generation)),
         Cell::from(rule_short(r)),
         num(r.server_states),
         num(r.all_states),

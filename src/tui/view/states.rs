@@ -8,9 +8,29 @@ use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState
 
 use crate::model::State;
 use crate::tui::app::{App, Filter, Focus};
-use crate::tui::theme::{NEW_SYMBOL, SELECTED_SYMBOL};
-use crate::tui::view::format::{clean, endpoint, hms, pair, state_pair};
+use crate::tui::theme::{NEW_SYMBOL, OLDER_SYMBOL, SELECTED_SYMBOL};
+use crate::tui::view::format::{clean, endpoint, fit_middle, hms, pair, state_pair};
 use crate::tui::view::rules::pane;
+
+/// What the first column says about a state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    None,
+    /// New since the previous poll.
+    New,
+    /// Older than the last ruleset change.
+    Older,
+}
+
+fn mark(snap: &crate::tui::snapshot::Snapshot, i: u32) -> Mark {
+    if snap.is_new(i) {
+        Mark::New
+    } else if snap.is_older(i) {
+        Mark::Older
+    } else {
+        Mark::None
+    }
+}
 
 /// One column of the states table: its title and the visible rows' text.
 struct Column {
@@ -19,6 +39,8 @@ struct Column {
     /// Source and destination shrink (in proportion to their need) when the
     /// screen is too narrow; the other columns keep their width.
     elastic: bool,
+    /// The width given when it is less than the need (elastic columns).
+    fitted: Option<u16>,
 }
 
 impl Column {
@@ -27,6 +49,7 @@ impl Column {
             title,
             cells,
             elastic: false,
+            fitted: None,
         }
     }
 
@@ -44,11 +67,16 @@ impl Column {
 /// The columns for the visible states, fitted to `width`: optional columns
 /// (expiry, packets, bytes) only when they fit, the state pair abbreviated
 /// when narrow.
-fn columns(visible: &[(&State, bool)], width: u16) -> Vec<Column> {
+fn columns(visible: &[(&State, Mark)], width: u16) -> Vec<Column> {
     let cells = |f: &dyn Fn(&State) -> String| visible.iter().map(|(s, _)| f(s)).collect();
     let marks = visible
         .iter()
-        .map(|(_, new)| if *new { NEW_SYMBOL } else { " " }.to_string())
+        .map(|(_, m)| match m {
+            Mark::New => NEW_SYMBOL,
+            Mark::Older => OLDER_SYMBOL,
+            Mark::None => " ",
+        })
+        .map(str::to_string)
         .collect();
     let mut cols = vec![
         Column::new("", marks),
@@ -92,15 +120,34 @@ fn columns(visible: &[(&State, bool)], width: u16) -> Vec<Column> {
     cols
 }
 
+/// Source and destination share what the other columns leave, in
+/// proportion to their need; cut in the middle when they must shrink.
+fn fit_elastic(cols: &mut [Column], width: u16) {
+    let fixed: u16 = cols.iter().filter(|c| !c.elastic).map(Column::need).sum();
+    let free = width.saturating_sub(fixed + cols.len() as u16 - 1);
+    let need: u16 = cols.iter().filter(|c| c.elastic).map(Column::need).sum();
+    if need <= free || need == 0 {
+        return;
+    }
+    let mut left = free;
+    let elastic: Vec<usize> = (0..cols.len()).filter(|i| cols[*i].elastic).collect();
+    for (k, i) in elastic.iter().enumerate() {
+        let share = if k + 1 == elastic.len() {
+            left
+        } else {
+            (u32::from(free) * u32::from(cols[*i].need()) / u32::from(need)) as u16
+        };
+        left = left.saturating_sub(share);
+        cols[*i].fitted = Some(share);
+        for cell in &mut cols[*i].cells {
+            *cell = fit_middle(cell, usize::from(share));
+        }
+    }
+}
+
 fn constraints(cols: &[Column]) -> Vec<Constraint> {
     cols.iter()
-        .map(|c| {
-            if c.elastic {
-                Constraint::Fill(c.need())
-            } else {
-                Constraint::Length(c.need())
-            }
-        })
+        .map(|c| Constraint::Length(c.fitted.unwrap_or_else(|| c.need())))
         .collect()
 }
 
@@ -127,28 +174,29 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let height = app.areas.states_body.height as usize;
-    let visible: Vec<(&State, bool)> = app
+    let visible: Vec<(&State, Mark)> = app
         .states
         .iter()
         .skip(app.state_offset)
         .take(height)
-        .filter_map(|i| snap.state(*i).map(|s| (s, snap.is_new(*i))))
+        .filter_map(|i| snap.state(*i).map(|s| (s, mark(snap, *i))))
         .collect();
     // Inside the borders, less the selection symbol's columns.
     let width = area
         .width
         .saturating_sub(2 + SELECTED_SYMBOL.chars().count() as u16);
-    let cols = columns(&visible, width);
+    let mut cols = columns(&visible, width);
+    fit_elastic(&mut cols, width);
     let rows: Vec<Row> = visible
         .iter()
         .enumerate()
-        .map(|(i, (_, new))| {
+        .map(|(i, (_, m))| {
             let cells = cols.iter().map(|c| Cell::from(c.cells[i].clone()));
             let row = Row::new(cells);
-            if *new {
-                row.style(app.theme.new_state())
-            } else {
-                row
+            match m {
+                Mark::New => row.style(app.theme.new_state()),
+                Mark::Older => row.style(app.theme.dim()),
+                Mark::None => row,
             }
         })
         .collect();
