@@ -19,7 +19,10 @@ if [[ ${#args[@]} -eq 0 ]]; then args=(demo -i 1); fi
 command -v tmux >/dev/null || { echo "tui-e2e: tmux is not installed" >&2; exit 2; }
 [[ -x $bin ]] || { echo "tui-e2e: no binary at $bin (cargo build first)" >&2; exit 2; }
 
-sock="pfblame-e2e-$$"
+# One private tmux server per session started (a server being killed can
+# still answer a new client for a moment, so none is reused).
+runs=0
+sock="pfblame-e2e-$$-0"
 t() { tmux -L "$sock" "$@"; }
 cleanup() { t kill-server 2>/dev/null || true; }
 trap cleanup EXIT
@@ -59,6 +62,8 @@ keys() { t send-keys -t e2e "$@"; }
 start() {
     local env_prefix=$1
     cleanup
+    runs=$((runs + 1))
+    sock="pfblame-e2e-$$-$runs"
     local quoted
     quoted=$(printf '%q ' "$bin" "${args[@]}")
     t new-session -d -s e2e -x 120 -y 32 \

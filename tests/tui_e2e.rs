@@ -50,7 +50,7 @@ fn recorded_scenario_in_tmux() {
             "/fixtures/scenarios/dual-prefix"
         ),
         "-s",
-        "2001:db8::10",
+        pfblame::commands::demo::DEMO_SERVER,
         "-p",
         "443",
         "-i",
