@@ -193,9 +193,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .map(|(i, (_, m))| {
             let cells = cols.iter().map(|c| Cell::from(c.cells[i].clone()));
             let row = Row::new(cells);
+            // With all states shown, the server states stand out.
+            let other = app.show_all_states && !snap.analysis.servers.matches(visible[i].0);
             match m {
                 Mark::New => row.style(app.theme.new_state()),
                 Mark::Older => row.style(app.theme.dim()),
+                Mark::None if other => row.style(app.theme.dim()),
                 Mark::None => row,
             }
         })
