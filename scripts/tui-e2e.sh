@@ -7,6 +7,10 @@
 # BINARY defaults to target/debug/pfblame; the arguments default to `demo`
 # (the bundled scenario, which needs nothing else). A private tmux server
 # (-L) is used, so the user's own tmux sessions are never touched.
+#
+# With E2E_PFCTL_MODE_FILE set (a file a fake pfctl reads its failure mode
+# from, see tests/tui_e2e.rs), the live run is also made to fail: the banner
+# must show over the last good data, and go once pfctl works again.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -79,6 +83,16 @@ wait_for "SPURIOUS"
 screen | grep -qE '^┃▶ ! @' || fail "the selected row is not the spurious rule (▶ ! @N)"
 wait_for "States of @"
 wait_for "q/^C quit"
+
+# 1b. Live pfctl failing, then working again (only with a fake pfctl).
+if [[ -n ${E2E_PFCTL_MODE_FILE:-} ]]; then
+    echo denied >"$E2E_PFCTL_MODE_FILE"
+    wait_for "✗ poll failed"
+    wait_for "run pfblame as root or with doas"
+    screen | grep -qF "SPURIOUS" || fail "the last good data is gone under the banner"
+    : >"$E2E_PFCTL_MODE_FILE"
+    wait_gone "✗ poll failed"
+fi
 
 # 2. Help overlay, closed by Esc (which does not quit).
 keys '?'

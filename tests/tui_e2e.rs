@@ -13,6 +13,10 @@ fn tmux_available() -> bool {
 }
 
 fn run_script(args: &[&str]) {
+    run_script_with(args, &[]);
+}
+
+fn run_script_with(args: &[&str], env: &[(&str, &str)]) {
     if !tmux_available() {
         eprintln!(
             "SKIPPED tui_e2e: tmux is not installed; install tmux to run the end-to-end TUI test"
@@ -25,6 +29,7 @@ fn run_script(args: &[&str]) {
         .arg(env!("CARGO_BIN_EXE_pfblame"))
         .arg("--")
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("bash runs");
     let text = format!(
@@ -56,4 +61,48 @@ fn recorded_scenario_in_tmux() {
         "-i",
         "1",
     ]);
+}
+
+/// Live mode against the fake pfctl (`tests/fake-pfctl`, python3), through
+/// a wrapper that takes its failure mode from a file the script writes:
+/// permission denied mid-session shows the banner over the last good data.
+#[test]
+fn live_fake_pfctl_failing_then_recovering_in_tmux() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mode = dir.path().join("mode");
+    std::fs::write(&mode, "").expect("mode file");
+    let wrapper = dir.path().join("pfctl");
+    let fake = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake-pfctl");
+    let script = format!(
+        "#!/bin/sh\nFAKE_PFCTL_MODE=$(cat '{}') exec python3 '{fake}' \"$@\"\n",
+        mode.display()
+    );
+    std::fs::write(&wrapper, script).expect("wrapper");
+    let mut perms = std::fs::metadata(&wrapper).expect("wrapper").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&wrapper, perms).expect("chmod");
+    let counter = dir.path().join("counter");
+    let recording = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/scenarios/dual-prefix"
+    );
+    run_script_with(
+        &[
+            "--pfctl",
+            wrapper.to_str().expect("utf-8 path"),
+            "-s",
+            pfblame::commands::demo::DEMO_SERVER,
+            "-p",
+            "443",
+            "-i",
+            "0.5",
+            "--timeout",
+            "5",
+        ],
+        &[
+            ("FAKE_PFCTL_DIR", recording),
+            ("FAKE_PFCTL_COUNTER", counter.to_str().expect("utf-8 path")),
+            ("E2E_PFCTL_MODE_FILE", mode.to_str().expect("utf-8 path")),
+        ],
+    );
 }

@@ -81,10 +81,16 @@ pub fn prepare(
     config.keep_all_states |= no_server;
     let mut pipeline = Pipeline::new(source, config);
     let first = pipeline.poll_once()?;
+    let source = pipeline.describe();
+    // Live sources name their strategy already (`pfctl (live, auto)`).
+    let strategy = strategy
+        .map(strategy_name)
+        .filter(|name| !source.contains(name.as_str()))
+        .unwrap_or_default();
     let settings = Settings {
         servers,
-        source: pipeline.describe(),
-        strategy: strategy.map(strategy_name).unwrap_or_default(),
+        source,
+        strategy,
         interval,
     };
     let mut app = App::new(settings, Theme::new(color));
