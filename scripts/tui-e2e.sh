@@ -28,7 +28,11 @@ command -v tmux >/dev/null || { echo "tui-e2e: tmux is not installed" >&2; exit 
 runs=0
 sock="pfblame-e2e-$$-0"
 t() { tmux -L "$sock" "$@"; }
-cleanup() { t kill-server 2>/dev/null || true; }
+cleanup() {
+    t kill-server 2>/dev/null || true
+    # tmux leaves the socket file behind; remove ours.
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"
+}
 trap cleanup EXIT
 
 fail() {
