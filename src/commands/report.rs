@@ -413,6 +413,73 @@ mod tests {
         assert_eq!(exit_status(&a), Exit::DataErr);
     }
 
+    fn bypass_of(number: u32) -> crate::lint::Finding {
+        let rule = |n: u32| crate::lint::FindingRule {
+            anchor: None,
+            number: Some(n),
+            anchor_path: String::new(),
+            text: String::new(),
+        };
+        crate::lint::Finding {
+            severity: FindingSeverity::Error,
+            kind: crate::lint::FindingKind::Bypass,
+            stateful_rule: rule(number),
+            bypassed_rule: Some(rule(17)),
+            path: String::new(),
+            states: 1,
+            confirmed: false,
+            message: String::new(),
+            fix: String::new(),
+        }
+    }
+
+    #[test]
+    fn error_findings_of_rules_not_allowed_exit_1() {
+        let key = RuleKey {
+            anchor: None,
+            number: Some(14),
+        };
+        let mut a = Analysis::default();
+        a.rows.push(RuleRow {
+            key,
+            server_states: 1,
+            verdict: Some(Verdict::Allowed),
+            ..RuleRow::default()
+        });
+        a.findings.push(bypass_of(14));
+        // Allowed: shown, but expected.
+        assert_eq!(exit_status(&a), Exit::Ok);
+        a.rows[0].verdict = None;
+        assert_eq!(exit_status(&a), Exit::Found);
+        // A finding about another rule is not this row's.
+        a.findings[0] = bypass_of(15);
+        assert_eq!(exit_status(&a), Exit::Ok);
+    }
+
+    #[test]
+    fn answers_are_read_from_one_line() {
+        let answer = |text: &str| read_answer(&mut text.as_bytes()).map_err(|e| e.to_string());
+        assert_eq!(answer("y\n"), Ok(Answer::Yes));
+        assert_eq!(answer(" YES \n"), Ok(Answer::Yes));
+        assert_eq!(answer("yes"), Ok(Answer::Yes));
+        assert_eq!(answer("n\n"), Ok(Answer::No));
+        assert_eq!(answer("\n"), Ok(Answer::No));
+        assert_eq!(answer("yep\ny\n"), Ok(Answer::No));
+        assert_eq!(answer(""), Ok(Answer::None));
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        assert!(
+            refusal(KillRefused::NotAllowed)
+                .message
+                .contains("--allow-kill")
+        );
+        assert!(refusal(KillRefused::Recorded).message.contains("--from"));
+        assert!(refusal(KillRefused::NotConfirmed).message.contains("--yes"));
+        assert_eq!(refusal(KillRefused::Recorded).exit, Exit::Usage);
+    }
+
     #[test]
     fn bad_interval_is_a_usage_error() {
         assert!(interval(2.0).is_ok());
