@@ -200,6 +200,10 @@ pub struct Analysis {
     pub gone_server_states: Option<u64>,
     /// How many samples led to this analysis (1 for the first).
     pub samples: u32,
+    /// Why the server states matter: which rule's states make packets skip
+    /// which `route-to` / `reply-to` rule ([`crate::lint::findings`] over
+    /// the server states of rules of the current ruleset), most severe first.
+    pub findings: Vec<crate::lint::Finding>,
 }
 
 impl Analysis {
@@ -232,6 +236,27 @@ impl Analysis {
         self.rows
             .iter()
             .any(|r| r.verdict == Some(Verdict::Spurious))
+    }
+
+    /// The findings about row `row` (an index into `rows`): those whose
+    /// stateful rule is that row's rule. Rows of an older ruleset (carried
+    /// over a reload) have none: findings are about the current listing.
+    pub fn findings_for(&self, row: usize) -> impl Iterator<Item = &crate::lint::Finding> {
+        let key = self
+            .rows
+            .get(row)
+            .filter(|r| r.generation == self.generation.number || r.generation == 0)
+            .map(|r| r.key);
+        self.findings
+            .iter()
+            .filter(move |f| Some(f.stateful_rule.key()) == key)
+    }
+
+    /// True when any finding is an error (replies skip a routing rule).
+    pub fn has_errors(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.severity == crate::lint::FindingSeverity::Error)
     }
 }
 
@@ -372,6 +397,7 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         judge(row, allowed, sample.rules.is_empty(), generation.number);
     }
 
+    let findings = server_findings(sample, &rows.rows, &states, cfg, generation.number);
     warnings.extend(listing_warnings(sample, &rows.rows, &states));
     if generation.changed_at.is_some() && generation.changed_at == sample.taken_at {
         warnings.push(reload_warning(&rows.rows, generation.number));
@@ -392,7 +418,37 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         new_server_states,
         gone_server_states,
         samples: prev.map_or(1, |p| p.samples.saturating_add(1)),
+        findings,
     }
+}
+
+/// Findings for the server states whose rule belongs to the current
+/// listing. States carried over a reload name rules of an older ruleset,
+/// and states that do not fit their rule as listed now were made by the
+/// rule that had the number before a reload: blaming the current rule for
+/// them would be wrong. Only server states go in, so the cost follows the
+/// server's states, not the whole table.
+fn server_findings(
+    sample: &Sample,
+    rows: &[RuleRow],
+    states: &[(State, usize)],
+    cfg: &Config,
+    generation: u32,
+) -> Vec<crate::lint::Finding> {
+    if cfg.servers.is_empty() || sample.rules.is_empty() {
+        return Vec::new();
+    }
+    let current: Vec<State> = states
+        .iter()
+        .filter(|(s, r)| {
+            rows.get(*r).is_some_and(|row| {
+                row.generation == generation && row.rule.as_ref().is_none_or(|rule| fits(rule, s))
+            })
+        })
+        .filter(|(s, _)| cfg.servers.matches(s))
+        .map(|(s, _)| s.clone())
+        .collect();
+    crate::lint::findings(&sample.rules, &current, &cfg.servers)
 }
 
 /// The rows of an analysis under construction: one per listed rule (same

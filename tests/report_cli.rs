@@ -71,9 +71,47 @@ fn mission_markdown_names_only_the_stray_rule_and_exits_1() {
 
 #[test]
 fn allowing_the_rule_exits_0() {
+    // The bypass is still shown: --allow says the states are expected, not
+    // that routing works.
     run(&with(&["--allow", "14"]))
         .code(0)
-        .stdout(predicate::str::contains("allowed"));
+        .stdout(predicate::str::contains("allowed"))
+        .stdout(predicate::str::contains("skip route-to rule @17"));
+}
+
+#[test]
+fn every_format_names_the_route_to_rule_bypassed() {
+    run(&with(&[]))
+        .code(1)
+        .stdout(predicate::str::contains(
+            "  error: rule @14 keeps state for tcp to 2001:db8:bbbb:1::10 port 443 out on em1 \
+             (4 states); replies in on em1 match those states and skip route-to rule @17\n    \
+             skips @17: pass in quick on em1 inet6 proto tcp from 2001:db8:bbbb:1::10 port = 443 \
+             to any no state route-to 2001:db8:cccc::1@gif0\n",
+        ))
+        .stdout(predicate::str::contains(
+            "spurious: 1 rule created states for the servers: @14 (bypasses @17)",
+        ));
+    run(&with(&["--format", "markdown"]))
+        .code(1)
+        .stdout(predicate::str::contains(
+            "- **error:** rule @14 keeps state",
+        ))
+        .stdout(predicate::str::contains(
+            "  - skips `@17`: `pass in quick on em1",
+        ));
+    let out = run(&with(&["--format", "json"]))
+        .code(1)
+        .get_output()
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["severity"], "error");
+    assert_eq!(findings[0]["kind"], "bypass");
+    assert_eq!(findings[0]["stateful_rule"]["number"], 14);
+    assert_eq!(findings[0]["bypassed_rule"]["number"], 17);
+    assert_eq!(findings[0]["states"], 4);
 }
 
 #[test]

@@ -141,3 +141,46 @@ fn control_characters_from_pfctl_are_neutralised() {
     assert!(!out.contains('\x1b'));
     assert!(out.contains("\\u001b[2J"));
 }
+
+/// Index of the row of main-ruleset rule `@number` of ruleset `generation`.
+fn row_of(a: &Analysis, number: u32, generation: u32) -> usize {
+    a.rows
+        .iter()
+        .position(|r| r.key.number == Some(number) && r.generation == generation)
+        .unwrap()
+}
+
+#[test]
+fn findings_belong_to_the_row_of_the_rule_that_made_the_states() {
+    use pfblame::lint::{FindingKind, FindingSeverity};
+    let a = analyses(&scenario("dual-prefix/0001"), &config(&[WWW_HE], &[], &[]))
+        .pop()
+        .unwrap();
+    let stray: Vec<_> = a.findings_for(row_of(&a, 14, 1)).collect();
+    assert_eq!(stray.len(), 1);
+    assert_eq!(stray[0].kind, FindingKind::Bypass);
+    assert_eq!(stray[0].bypassed_rule.as_ref().unwrap().number, Some(17));
+    let ssh: Vec<_> = a.findings_for(row_of(&a, 19, 1)).collect();
+    assert_eq!(ssh.len(), 1);
+    assert_eq!(ssh[0].severity, FindingSeverity::Warning);
+    assert_eq!(ssh[0].kind, FindingKind::ServerStates);
+    // The route-to rule itself made no state.
+    assert_eq!(a.findings_for(row_of(&a, 17, 1)).count(), 0);
+    assert_eq!(a.findings_for(usize::MAX).count(), 0);
+}
+
+#[test]
+fn states_from_before_a_reload_are_not_blamed_on_the_new_rules() {
+    // After the reload, @14 is another rule: the old @14's states (carried,
+    // or not fitting the new rule) get no finding that blames the new one.
+    let a = analyses(&scenario("reload"), &config(&[WWW_HE], &[], &[]));
+    let after = &a[1];
+    assert_eq!(after.findings_for(row_of(after, 14, 1)).count(), 0);
+    assert_eq!(after.findings_for(row_of(after, 14, 2)).count(), 0);
+    assert!(
+        after
+            .findings
+            .iter()
+            .all(|f| f.stateful_rule.number != Some(14))
+    );
+}

@@ -8,8 +8,9 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::{Options, examples, fix_hint, rows_to_show};
+use super::{Options, examples, row_fix, rows_to_show};
 use crate::analyze::{Analysis, Resolution, RuleRow, Verdict, net_text};
+use crate::lint::Finding;
 use crate::model::{Diagnostic, Direction, Endpoint, State};
 
 /// Bumped when a field changes meaning or disappears (additions keep it).
@@ -40,6 +41,11 @@ pub struct Report<'a> {
     pub gone_server_states: Option<u64>,
     pub warnings: &'a [String],
     pub diagnostics: &'a [Diagnostic],
+    /// Why the server states matter, most severe first: which rule's states
+    /// make packets skip which `route-to` / `reply-to` rule (`bypass`,
+    /// error), or states that skip no routing rule (`server-states`,
+    /// warning). The fields of `pfblame lint --format json`'s findings.
+    pub findings: &'a [Finding],
 }
 
 #[derive(Debug, Serialize)]
@@ -128,6 +134,7 @@ pub fn build<'a>(a: &'a Analysis, opts: &Options) -> Report<'a> {
         gone_server_states: a.gone_server_states,
         warnings: &a.warnings,
         diagnostics: &a.diagnostics,
+        findings: &a.findings,
     }
 }
 
@@ -142,7 +149,7 @@ fn rule_dto<'a>(a: &'a Analysis, index: usize, row: &'a RuleRow, opts: &Options)
         all_states: row.all_states,
         verdict: row.verdict,
         reason: &row.reason,
-        fix: spurious.then(|| fix_hint(row, a.generation.number)),
+        fix: spurious.then(|| row_fix(a, index, row)),
         resolution: &row.resolution,
         generation: row.generation,
         line: row.rule.as_ref().map(|r| r.line),

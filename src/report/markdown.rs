@@ -4,7 +4,9 @@
 use std::io::{self, Write};
 
 use super::text::verdict_text;
-use super::{Options, examples, fix_hint, rows_to_show, rule_label, rule_text, state_line};
+use super::{
+    Options, examples, row_fix, rows_to_show, rule_label, rule_text, severity_text, state_line,
+};
 use crate::analyze::{Analysis, RuleRow, Verdict, net_text};
 use crate::sanitize::neutralize;
 
@@ -137,6 +139,7 @@ fn details(
         verdict_text(row.verdict),
         inline(&row.reason)
     )?;
+    findings(a, index, out)?;
     if row.verdict != Some(Verdict::Spurious) {
         return Ok(());
     }
@@ -150,7 +153,33 @@ fn details(
         writeln!(out, "```")?;
     }
     writeln!(out)?;
-    writeln!(out, "Fix: {}", inline(&fix_hint(row, a.generation.number)))
+    writeln!(out, "Fix: {}", inline(&row_fix(a, index, row)))
+}
+
+/// The findings about a row as a list under its reason.
+fn findings(a: &Analysis, index: usize, out: &mut dyn Write) -> io::Result<()> {
+    let mut any = false;
+    for f in a.findings_for(index) {
+        if !any {
+            writeln!(out)?;
+            any = true;
+        }
+        writeln!(
+            out,
+            "- **{}:** {}",
+            severity_text(f.severity),
+            inline(&f.message)
+        )?;
+        if let Some(b) = &f.bypassed_rule {
+            writeln!(
+                out,
+                "  - skips {}: {}",
+                code(&b.key().to_string()),
+                code(&b.text)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// A code span that cannot be broken by the text (backticks, `|` in tables).

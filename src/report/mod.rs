@@ -12,6 +12,7 @@ use std::io::{self, Write};
 
 use crate::analyze::{Analysis, Resolution, RuleRow, allow_text};
 use crate::cli::Format;
+use crate::lint::{Finding, FindingSeverity};
 use crate::model::{Endpoint, State};
 use crate::sanitize::neutralize;
 
@@ -141,12 +142,71 @@ pub(crate) fn hms(secs: u64) -> String {
     )
 }
 
+/// True when the row's states cannot have been made by its rule as listed
+/// now: a rule of an older ruleset, or states that do not fit the rule.
+fn is_stale(row: &RuleRow, generation: u32) -> bool {
+    (row.generation != generation && row.generation != 0)
+        || (row.mismatched_states > 0 && row.mismatched_states == row.server_states)
+}
+
+/// `error` / `warning`.
+pub(crate) fn severity_text(s: FindingSeverity) -> &'static str {
+    match s {
+        FindingSeverity::Error => "error",
+        FindingSeverity::Warning => "warning",
+    }
+}
+
+/// The fix line of row `index`: when its states make replies skip a
+/// routing rule, the finding's fix (add `no state`, then remove the
+/// states: `--allow` would hide a routing bug); otherwise [`fix_hint`].
+pub(crate) fn row_fix(a: &Analysis, index: usize, row: &RuleRow) -> String {
+    let generation = a.generation.number;
+    let mut fixes: Vec<&str> = Vec::new();
+    for f in a
+        .findings_for(index)
+        .filter(|f| f.severity == FindingSeverity::Error)
+    {
+        if !fixes.contains(&f.fix.as_str()) {
+            fixes.push(&f.fix);
+        }
+    }
+    if fixes.is_empty() || is_stale(row, generation) {
+        fix_hint(row, generation)
+    } else {
+        neutralize(&fixes.join("; ")).into_owned()
+    }
+}
+
+/// The routing rules a row's states make packets skip (`@17`), in order.
+pub(crate) fn skipped_rules(a: &Analysis, index: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for b in a
+        .findings_for(index)
+        .filter_map(|f| f.bypassed_rule.as_ref())
+    {
+        let label = b.key().to_string();
+        if !out.contains(&label) {
+            out.push(label);
+        }
+    }
+    out
+}
+
+/// The line under a finding's headline: the skipped rule as listed (the
+/// message names it by number only). The message itself says when the
+/// states' own routing confirms the verdict.
+pub(crate) fn skipped_line(f: &Finding) -> Option<String> {
+    f.bypassed_rule
+        .as_ref()
+        .map(|b| format!("skips {}: {}", b.key(), neutralize(&b.text)))
+}
+
 /// A one-line suggestion for a spurious row of an analysis whose ruleset
 /// generation is `generation`.
 pub(crate) fn fix_hint(row: &RuleRow, generation: u32) -> String {
     let allow = format!("--allow {}", allow_text(row.key));
-    let stale = (row.generation != generation && row.generation != 0)
-        || (row.mismatched_states > 0 && row.mismatched_states == row.server_states);
+    let stale = is_stale(row, generation);
     let keeps_state = row.rule.as_ref().is_some_and(|r| r.keeps_state());
     match &row.resolution {
         Resolution::Found if keeps_state && !stale => format!(

@@ -16,8 +16,12 @@
 
 use std::io::{self, Write};
 
-use super::{Options, examples, fix_hint, rows_to_show, rule_label, rule_text, state_line};
+use super::{
+    Options, examples, row_fix, rows_to_show, rule_label, rule_text, severity_text, skipped_line,
+    skipped_rules, state_line,
+};
 use crate::analyze::{Analysis, RuleRow, Verdict, net_text};
+use crate::lint::FindingSeverity;
 use crate::sanitize::neutralize;
 
 const RED: &str = "\x1b[1;31m";
@@ -222,6 +226,7 @@ fn details(
         paint.apply(colour, verdict),
         neutralize(&row.reason)
     )?;
+    findings(a, index, paint, out)?;
     if row.verdict != Some(Verdict::Spurious) {
         return Ok(());
     }
@@ -236,15 +241,41 @@ fn details(
     if more > 0 {
         writeln!(out, "    … and {more} more")?;
     }
-    writeln!(out, "  fix: {}", fix_hint(row, a.generation.number))
+    writeln!(out, "  fix: {}", row_fix(a, index, row))
+}
+
+/// The findings about a row, right under its reason: severity and message,
+/// then the rule the replies skip.
+fn findings(a: &Analysis, index: usize, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
+    for f in a.findings_for(index) {
+        let colour = match f.severity {
+            FindingSeverity::Error => RED,
+            FindingSeverity::Warning => YELLOW,
+        };
+        writeln!(
+            out,
+            "  {} {}",
+            paint.apply(colour, &format!("{}:", severity_text(f.severity))),
+            neutralize(&f.message)
+        )?;
+        if let Some(line) = skipped_line(f) {
+            writeln!(out, "    {line}")?;
+        }
+    }
+    Ok(())
 }
 
 fn summary(a: &Analysis, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
-    let spurious: Vec<String> = a
-        .blamed()
-        .iter()
-        .filter(|r| r.verdict == Some(Verdict::Spurious))
-        .map(|r| rule_label(r, a.generation.number))
+    let spurious: Vec<String> = rows_to_show(a, &Options::default())
+        .into_iter()
+        .filter(|(_, r)| r.verdict == Some(Verdict::Spurious))
+        .map(|(i, r)| {
+            let label = rule_label(r, a.generation.number);
+            match skipped_rules(a, i).as_slice() {
+                [] => label,
+                skipped => format!("{label} (bypasses {})", skipped.join(", ")),
+            }
+        })
         .collect();
     if spurious.is_empty() {
         writeln!(
