@@ -58,6 +58,10 @@ pub enum FindingKind {
     /// A stateful rule creates states for the server; they catch no packet
     /// a routing rule would decide.
     ServerStates,
+    /// A bypass that happens if a condition the listing cannot check holds
+    /// (a table holds the server, an interface is in a group…): see
+    /// `condition` and `check`.
+    PossibleBypass,
 }
 
 /// A rule named by a finding: the key states print, and the rule text.
@@ -126,6 +130,14 @@ pub struct Finding {
     pub confirmed: bool,
     pub message: String,
     pub fix: String,
+    /// For `possible-bypass`: what must hold for it to happen
+    /// (`table <www> contains 2001:db8::10`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// For `possible-bypass`: how to check the condition on the router
+    /// (`pfctl -t www -T show`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
 }
 
 /// True when any finding should make `lint` / `report` exit 1.

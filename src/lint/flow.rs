@@ -265,6 +265,8 @@ fn bypass_finding(
         confirmed: false,
         message,
         fix: no_state_fix(&d.decider, made),
+        condition: None,
+        check: None,
     }
 }
 
@@ -297,6 +299,8 @@ fn server_states_finding<'h>(
             no_state_fix(&d.decider, made),
             allow_arg(&d.decider)
         ),
+        condition: None,
+        check: None,
     }
 }
 
@@ -315,7 +319,10 @@ fn missed_replies(rs: &Ruleset<'_>, hop: &Hop, real: &Decision<'_>, out: &mut Ve
     let Some(flags) = hop.packet.tcp_flags else {
         return;
     };
-    let intended = rs.evaluate_with(&hop.packet, EvalOptions { ignore_flags: true });
+    let intended = rs.evaluate_with(&hop.packet, EvalOptions {
+            ignore_flags: true,
+            ..EvalOptions::default()
+        });
     let Decider::Rule(meant) = intended.decider else {
         return;
     };
@@ -361,6 +368,8 @@ fn missed_replies(rs: &Ruleset<'_>, hop: &Hop, real: &Decision<'_>, out: &mut Ve
                 ""
             }
         ),
+        condition: None,
+        check: None,
     });
 }
 
