@@ -16,12 +16,15 @@
 //! - [`evaluate`]: which rule decides a packet (last match, `quick`,
 //!   `match`, anchors, default rule).
 //! - [`flow`]: the hops of a connection, and the findings they lead to.
+//! - [`possible`]: rules the listing cannot decide (tables, groups…): what
+//!   happens if they match, and the possible bypasses that follow.
 //! - [`predict`]: `pfblame lint` — paths derived from the ruleset alone.
 //! - [`states`]: the same verdicts for real server states (report, TUI).
 //! - [`render`]: text, JSON and markdown output of `lint`.
 
 pub mod evaluate;
 pub mod flow;
+pub mod possible;
 pub mod predict;
 pub mod render;
 pub mod states;

@@ -472,7 +472,11 @@ pub fn match_addr_in(spec: &AddrSpec, addr: Option<IpAddr>, scope: &Scope<'_>) -
                 }
                 (_, Some(a)) => Match::Unknown(format!(
                     "if table <{name}> {} {a}",
-                    if *negated { "does not contain" } else { "contains" }
+                    if *negated {
+                        "does not contain"
+                    } else {
+                        "contains"
+                    }
                 )),
                 (_, None) => Match::Unknown(format!("table <{name}>")),
             }

@@ -390,14 +390,20 @@ impl<'a> Ruleset<'a> {
         w: &mut Walk<'a>,
         depth: usize,
     ) -> Flow {
-        let assumed_inside = opts
-            .assume
-            .is_some_and(|a| self.anchors_around(a).iter().any(|x| std::ptr::eq(*x, r.rule)));
+        let assumed_inside = opts.assume.is_some_and(|a| {
+            self.anchors_around(a)
+                .iter()
+                .any(|x| std::ptr::eq(*x, r.rule))
+        });
         let doubt = match &m {
             // Assuming a rule inside matches means this anchor matched.
             _ if assumed_inside => None,
             Match::No => return Flow::Continue,
             Match::Yes => None,
+            // Keep condition-shaped reasons (`if …`) checkable.
+            Match::Unknown(why) if why.starts_with("if ") => {
+                Some(format!("{why} (anchor rule {})", r.key))
+            }
             Match::Unknown(why) => Some(format!("anchor rule {}: {why}", r.key)),
         };
         let targets = self.anchor_targets(idx);
