@@ -20,6 +20,8 @@
 //!   happens if they match, and the possible bypasses that follow.
 //! - [`predict`]: `pfblame lint` — paths derived from the ruleset alone.
 //! - [`states`]: the same verdicts for real server states (report, TUI).
+//! - [`tables`]: table contents from recordings (`tables/NAME.txt`) or
+//!   `pfctl -t NAME -T show`.
 //! - [`render`]: text, JSON and markdown output of `lint`.
 
 pub mod evaluate;
@@ -28,13 +30,14 @@ pub mod possible;
 pub mod predict;
 pub mod render;
 pub mod states;
+pub mod tables;
 
 use serde::Serialize;
 
 use crate::model::{Rule, RuleKey};
 
 pub use evaluate::{Decider, Decision, Ruleset};
-pub use predict::{LintReport, predict};
+pub use predict::{LintReport, predict, predict_with};
 pub use states::findings;
 
 /// How bad a finding is.

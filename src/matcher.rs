@@ -379,6 +379,12 @@ impl Tables {
         self.known.is_empty()
     }
 
+    /// Is table `name` of exactly the ruleset `anchor` known (no fallback)?
+    pub fn has(&self, anchor: &str, name: &str) -> bool {
+        self.known
+            .contains_key(&(anchor.to_string(), name.to_string()))
+    }
+
     /// Is `addr` in the table? pf takes the longest matching prefix, and
     /// a negated entry (`!192.0.2.0/24`) means "not in the table".
     pub fn contains(entries: &[TableEntry], addr: IpAddr) -> bool {
