@@ -278,8 +278,14 @@ mod tests {
         let (entries, diags) = parse_show(text);
         assert_eq!(entries.len(), 3);
         assert!(entries[1].negated);
-        assert_eq!(entries[1].net, "192.0.2.0/25".parse::<IpNet>().unwrap());
-        assert_eq!(entries[2].net, "192.0.2.10/32".parse::<IpNet>().unwrap());
+        assert_eq!(
+            entries[1].net,
+            "192.0.2.0/25".parse::<IpNet>().expect("prefix")
+        );
+        assert_eq!(
+            entries[2].net,
+            "192.0.2.10/32".parse::<IpNet>().expect("prefix")
+        );
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].line, 5);
         assert_eq!(diags[0].column, 4);
@@ -288,7 +294,7 @@ mod tests {
     #[test]
     fn longest_prefix_decides_and_negation_excludes() {
         let (entries, _) = parse_show("   192.0.2.0/24\n  !192.0.2.0/28\n   192.0.2.1\n");
-        let has = |a: &str| Tables::contains(&entries, a.parse().unwrap());
+        let has = |a: &str| Tables::contains(&entries, a.parse().expect("address"));
         assert!(has("192.0.2.100"));
         assert!(!has("192.0.2.5"), "the negated /28 is longer");
         assert!(has("192.0.2.1"), "the /32 is longer still");
