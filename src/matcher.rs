@@ -673,4 +673,51 @@ mod tests {
         assert_eq!(u().or(|| Match::Yes), Match::Yes);
         assert_eq!(Match::No.or(u), u());
     }
+
+    #[test]
+    fn known_tables_answer_yes_or_no_and_fall_back_to_the_main_ruleset() {
+        let addr: IpAddr = "2001:db8::10".parse().expect("address");
+        let table = |negated| AddrSpec::Table {
+            name: "www".into(),
+            negated,
+        };
+        let mut tables = Tables::new();
+        tables.insert(
+            "",
+            "www",
+            vec![TableEntry {
+                net: "2001:db8::/64".parse().expect("prefix"),
+                negated: false,
+            }],
+        );
+        let main = Scope {
+            tables: Some(&tables),
+            anchor: "",
+        };
+        assert_eq!(match_addr_in(&table(false), Some(addr), &main), Match::Yes);
+        assert_eq!(match_addr_in(&table(true), Some(addr), &main), Match::No);
+        // An anchor without its own <www> sees the main ruleset's.
+        let anchored = Scope {
+            tables: Some(&tables),
+            anchor: "relayd",
+        };
+        assert_eq!(
+            match_addr_in(&table(false), Some(addr), &anchored),
+            Match::Yes
+        );
+        tables.insert("relayd", "www", Vec::new());
+        let anchored = Scope {
+            tables: Some(&tables),
+            anchor: "relayd",
+        };
+        assert_eq!(
+            match_addr_in(&table(false), Some(addr), &anchored),
+            Match::No
+        );
+        // Unknown table: a condition the admin can check.
+        assert_eq!(
+            match_addr(&table(true), Some(addr)),
+            Match::Unknown("if table <www> does not contain 2001:db8::10".into())
+        );
+    }
 }
