@@ -430,6 +430,8 @@ mod tests {
             confirmed: false,
             message: String::new(),
             fix: String::new(),
+            condition: None,
+            check: None,
         }
     }
 
