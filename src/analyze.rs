@@ -1,20 +1,32 @@
 //! Pure analysis: which rules created the states of the server addresses,
 //! and why that matters.
 //!
-//! Input is a [`Sample`] (one parsed poll); output an [`Analysis`] that the
-//! TUI and the reports read. Nothing here runs pfctl or parses text, and time
-//! comes from the sample, never from the clock.
+//! Input is a [`Sample`] (one parsed poll, built by [`SampleBuilder`]);
+//! output an [`Analysis`] that the TUI and the reports read, made by
+//! [`analyze`]. Nothing here runs pfctl or parses text, and time comes from
+//! the sample, never from the clock.
 //!
-//! SKELETON: the types below are the interface shared with `tui` and
-//! `report`. Fields may be added; renaming one is an interface change.
+//! The types below are the interface shared with `tui` and `report`.
+//! Fields may be added; renaming one is an interface change.
 
-use std::collections::BTreeMap;
+mod resolve;
+mod sample;
+mod servers;
+
+pub use resolve::{Lookup, RuleIndex};
+pub use sample::{MAX_DIAGNOSTICS, SampleBuilder};
+pub use servers::{net_text, parse_allow, port_number};
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use ipnet::IpNet;
 use serde::Serialize;
 
-use crate::model::{Diagnostic, Rule, RuleKey, State};
+use crate::model::{
+    Action, Diagnostic, Direction, Endpoint, Family, Rule, RuleKey, State, StatePolicy,
+};
 use crate::source::PollMeta;
 
 /// The server addresses and ports the user asked about.
@@ -34,6 +46,18 @@ pub struct Config {
     /// Keep every state in the sample (the TUI's "all states" toggle), not
     /// just the server states.
     pub keep_all_states: bool,
+}
+
+impl Config {
+    /// Reads `--server`, `--port` and `--allow`. The error is one line for
+    /// the user (exit status 2, usage).
+    pub fn from_args(args: &crate::cli::ServerArgs) -> Result<Config, String> {
+        Ok(Config {
+            servers: Servers::parse(&args.servers, &args.ports)?,
+            allow: parse_allow(&args.allow)?,
+            keep_all_states: false,
+        })
+    }
 }
 
 /// One poll, parsed.
@@ -99,6 +123,44 @@ pub struct RuleRow {
     pub verdict: Option<Verdict>,
     /// Why: "keeps state (no `no state`): 5 states for 2001:db8::10; …".
     pub reason: String,
+    /// Index of the rule in [`Sample::rules`]; `None` for rows of keys the
+    /// listing lacks (default rule, missing or ambiguous numbers).
+    pub index: Option<usize>,
+    /// For [`Resolution::Ambiguous`] rows: the rows of the rules that could be meant.
+    pub candidates: Vec<usize>,
+    /// Server states older than the last ruleset change: they may have been
+    /// created by the previous ruleset's rule with this number.
+    pub older_states: u64,
+    /// States of any address this rule created per second since the previous
+    /// poll, from its `State Creations` counter (same ruleset only).
+    pub creations_rate: Option<f64>,
+    /// The server addresses its server states involve (sorted, distinct).
+    pub server_addrs: Vec<IpAddr>,
+    /// The ruleset generation the rule belongs to. Older than
+    /// [`Analysis::generation`] for rows carried over a reload: states seen
+    /// before the reload keep the rule that created them, even if the new
+    /// listing has another rule with that number.
+    pub generation: u32,
+    /// Server states that cannot have been created by this rule as listed
+    /// (direction, protocol or address family differ): the ruleset changed
+    /// since they were created, and the number now names another rule.
+    pub mismatched_states: u64,
+}
+
+impl Default for RuleRow {
+    /// An empty row of the default rule's key; lets callers write
+    /// `RuleRow { key, ..RuleRow::default() }` and keep compiling when fields
+    /// are added. `generation` 0 means "not known" and reads as current.
+    fn default() -> Self {
+        empty_row(
+            RuleKey {
+                anchor: None,
+                number: None,
+            },
+            String::new(),
+            Resolution::Found,
+        )
+    }
 }
 
 /// Ruleset generations: a change of the rules listing between polls.
@@ -128,6 +190,20 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// Things to tell the user (ruleset changed, per-rule fallback…).
     pub warnings: Vec<String>,
+    /// Parallel to `states`: true when the state is older than the last
+    /// ruleset change, so its rule number may refer to the previous ruleset.
+    pub older_than_ruleset: Vec<bool>,
+    /// Seconds since the previous sample (`None` for the first one).
+    pub interval: Option<f64>,
+    /// Server states that appeared / disappeared since the previous sample.
+    pub new_server_states: Option<u64>,
+    pub gone_server_states: Option<u64>,
+    /// How many samples led to this analysis (1 for the first).
+    pub samples: u32,
+    /// Why the server states matter: which rule's states make packets skip
+    /// which `route-to` / `reply-to` rule ([`crate::lint::findings`] over
+    /// the server states of rules of the current ruleset), most severe first.
+    pub findings: Vec<crate::lint::Finding>,
 }
 
 impl Analysis {
@@ -138,10 +214,737 @@ impl Analysis {
         rows
     }
 
+    /// Rows that own at least one state of any address, most first (the
+    /// report without `--server`).
+    pub fn busiest(&self, n: usize) -> Vec<&RuleRow> {
+        let mut rows: Vec<&RuleRow> = self.rows.iter().filter(|r| r.all_states > 0).collect();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.all_states));
+        rows.truncate(n);
+        rows
+    }
+
+    /// The kept states that belong to row `row`.
+    pub fn states_of(&self, row: usize) -> impl Iterator<Item = &State> {
+        self.states
+            .iter()
+            .filter(move |(_, r)| *r == row)
+            .map(|(s, _)| s)
+    }
+
     /// True when any row is spurious.
     pub fn has_spurious(&self) -> bool {
         self.rows
             .iter()
             .any(|r| r.verdict == Some(Verdict::Spurious))
     }
+
+    /// The findings about row `row` (an index into `rows`): those whose
+    /// stateful rule is that row's rule. Rows of an older ruleset (carried
+    /// over a reload) have none: findings are about the current listing.
+    pub fn findings_for(&self, row: usize) -> impl Iterator<Item = &crate::lint::Finding> {
+        let key = self
+            .rows
+            .get(row)
+            .filter(|r| r.generation == self.generation.number || r.generation == 0)
+            .map(|r| r.key);
+        self.findings
+            .iter()
+            .filter(move |f| Some(f.stateful_rule.key()) == key)
+    }
+
+    /// True when any finding is an error (replies skip a routing rule).
+    pub fn has_errors(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.severity == crate::lint::FindingSeverity::Error)
+    }
 }
+
+/// Identifies a ruleset: FNV-1a over each rule's anchor path, number, kind
+/// and text, not its counters. It changes exactly when the ruleset is
+/// reloaded with different rules, and is the same on every platform and
+/// Rust version (so it can be recorded and compared).
+pub fn fingerprint(rules: &[Rule]) -> u64 {
+    let mut h = Fnv::default();
+    for r in rules {
+        h.write(r.anchor_path.as_bytes());
+        h.write(&[0]);
+        match r.number {
+            Some(n) => h.write(&n.to_le_bytes()),
+            None => h.write(b"-"),
+        }
+        h.write(&[u8::from(r.scrub)]);
+        h.write(r.text.as_bytes());
+        h.write(&[0xff]);
+    }
+    h.0
+}
+
+/// 64-bit FNV-1a.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// Analyses one sample. `prev` is the analysis of the previous sample of the
+/// same source (for deltas, rates and ruleset generations), `None` for the
+/// first. Pure: the same inputs give the same analysis.
+pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analysis {
+    let index = RuleIndex::build(&sample.rules);
+    let generation = next_generation(prev, sample);
+    let mut rows = Rows::new(&sample.rules, &index, generation.number);
+    for (key, n) in &sample.states_per_rule {
+        let r = rows.row_for(*key);
+        rows.rows[r].all_states += n;
+    }
+    let since_change = match (generation.changed_at, sample.taken_at) {
+        (Some(changed), Some(now)) => Some((now - changed).num_seconds().max(0)),
+        _ => None,
+    };
+
+    // States already seen under an older ruleset keep the rule they had.
+    let before: HashMap<Ident<'_>, &RuleRow> = prev
+        .map(|p| {
+            p.states
+                .iter()
+                .filter_map(|(s, r)| Some((ident(s), p.rows.get(*r)?)))
+                .filter(|(_, row)| row.generation != generation.number)
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut states = Vec::with_capacity(sample.states.len());
+    let mut older_than_ruleset = Vec::with_capacity(sample.states.len());
+    let mut addrs: HashMap<usize, BTreeSet<IpAddr>> = HashMap::new();
+    let mut server_states = 0;
+    for s in &sample.states {
+        let (row, older) = match before.get(&ident(s)) {
+            Some(old) => (rows.carry(old, s.rule_key()), true),
+            None => {
+                let older = match (since_change, s.age) {
+                    (Some(since), Some(age)) => i64::try_from(age).map_or(true, |age| age > since),
+                    _ => false,
+                };
+                (rows.row_for(s.rule_key()), older)
+            }
+        };
+        if let Some(ep) = cfg.servers.server_endpoint(s) {
+            server_states += 1;
+            let r = &mut rows.rows[row];
+            r.server_states += 1;
+            r.older_states += u64::from(older);
+            if r.rule.as_ref().is_some_and(|rule| !fits(rule, s)) {
+                r.mismatched_states += 1;
+            }
+            if let Some(ip) = ep.addr.ip() {
+                addrs.entry(row).or_default().insert(ip);
+            }
+        }
+        states.push((s.clone(), row));
+        older_than_ruleset.push(older);
+    }
+    for (row, set) in addrs {
+        rows.rows[row].server_addrs = set.into_iter().collect();
+    }
+
+    let mut warnings: Vec<String> = sample
+        .meta
+        .as_ref()
+        .map(|m| m.warnings.clone())
+        .unwrap_or_default();
+
+    let interval = match (prev.and_then(|p| p.taken_at), sample.taken_at) {
+        (Some(before), Some(now)) => Some((now - before).num_milliseconds() as f64 / 1000.0),
+        _ => None,
+    };
+    if interval.is_some_and(|dt| dt <= 0.0) {
+        warnings.push("samples are not in time order: no rates".to_string());
+    }
+    let (mut new_server_states, mut gone_server_states) = (None, None);
+    if let Some(prev) = prev {
+        let (new, gone) = apply_deltas(prev, &states, cfg, &mut rows, interval, &before);
+        new_server_states = Some(new);
+        gone_server_states = Some(gone);
+        if prev.generation.fingerprint == generation.fingerprint {
+            apply_creation_rates(prev, &mut rows.rows, &sample.rules, interval);
+        }
+    }
+
+    let current: HashMap<RuleKey, &str> = rows
+        .rows
+        .iter()
+        .filter(|r| r.generation == generation.number)
+        .filter_map(|r| Some((r.key, r.rule.as_ref()?.text.as_str())))
+        .collect();
+    let allowed: Vec<bool> = rows
+        .rows
+        .iter()
+        .map(|r| is_allowed(r, cfg, generation.number, &current))
+        .collect();
+    for (row, allowed) in rows.rows.iter_mut().zip(allowed) {
+        judge(row, allowed, sample.rules.is_empty(), generation.number);
+    }
+
+    let findings = server_findings(sample, &rows.rows, &states, cfg, generation.number);
+    warnings.extend(listing_warnings(sample, &rows.rows, &states));
+    if generation.changed_at.is_some() && generation.changed_at == sample.taken_at {
+        warnings.push(reload_warning(&rows.rows, generation.number));
+    }
+
+    Analysis {
+        taken_at: sample.taken_at,
+        servers: cfg.servers.clone(),
+        total_states: sample.total_states,
+        server_states,
+        rows: rows.rows,
+        states,
+        generation,
+        diagnostics: sample.diagnostics.clone(),
+        warnings,
+        older_than_ruleset,
+        interval,
+        new_server_states,
+        gone_server_states,
+        samples: prev.map_or(1, |p| p.samples.saturating_add(1)),
+        findings,
+    }
+}
+
+/// Findings for the server states whose rule belongs to the current
+/// listing. States carried over a reload name rules of an older ruleset,
+/// and states that do not fit their rule as listed now were made by the
+/// rule that had the number before a reload: blaming the current rule for
+/// them would be wrong. Only server states go in, so the cost follows the
+/// server's states, not the whole table.
+fn server_findings(
+    sample: &Sample,
+    rows: &[RuleRow],
+    states: &[(State, usize)],
+    cfg: &Config,
+    generation: u32,
+) -> Vec<crate::lint::Finding> {
+    if cfg.servers.is_empty() || sample.rules.is_empty() {
+        return Vec::new();
+    }
+    let current: Vec<State> = states
+        .iter()
+        .filter(|(s, r)| {
+            rows.get(*r).is_some_and(|row| {
+                row.generation == generation && row.rule.as_ref().is_none_or(|rule| fits(rule, s))
+            })
+        })
+        .filter(|(s, _)| cfg.servers.matches(s))
+        .map(|(s, _)| s.clone())
+        .collect();
+    crate::lint::findings(&sample.rules, &current, &cfg.servers)
+}
+
+/// The rows of an analysis under construction: one per listed rule (same
+/// index as the rule), then one per key that the listing cannot answer.
+struct Rows<'a> {
+    rules: &'a [Rule],
+    index: &'a RuleIndex,
+    generation: u32,
+    rows: Vec<RuleRow>,
+    by_key: HashMap<RuleKey, usize>,
+    carried: HashMap<(u32, RuleKey), usize>,
+}
+
+impl<'a> Rows<'a> {
+    fn new(rules: &'a [Rule], index: &'a RuleIndex, generation: u32) -> Self {
+        let rows = rules
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| {
+                let key = index.key_of(i).unwrap_or(RuleKey {
+                    anchor: None,
+                    number: rule.number.filter(|_| rule.anchor_path.is_empty()),
+                });
+                let resolution = match index.key_of(i).map(|k| index.lookup(k)) {
+                    Some(Lookup::Ambiguous(c)) => Resolution::Ambiguous {
+                        candidates: c.len(),
+                    },
+                    _ => Resolution::Found,
+                };
+                let mut row = empty_row(key, rule.anchor_path.clone(), resolution);
+                row.rule = Some(rule.clone());
+                row.index = Some(i);
+                row.generation = generation;
+                row
+            })
+            .collect();
+        Rows {
+            rules,
+            index,
+            generation,
+            rows,
+            by_key: HashMap::new(),
+            carried: HashMap::new(),
+        }
+    }
+
+    /// The row for a state that an older ruleset's rule `old` created (one
+    /// copy of that rule's row per rule). The state was counted under `key`
+    /// in the current listing: the count moves to the old rule.
+    fn carry(&mut self, old: &RuleRow, key: RuleKey) -> usize {
+        let row = self.carried_row(old);
+        let counted = self.row_for(key);
+        self.rows[counted].all_states = self.rows[counted].all_states.saturating_sub(1);
+        self.rows[row].all_states += 1;
+        row
+    }
+
+    fn carried_row(&mut self, old: &RuleRow) -> usize {
+        if let Some(&r) = self.carried.get(&(old.generation, old.key)) {
+            return r;
+        }
+        let mut row = empty_row(old.key, old.anchor_path.clone(), old.resolution.clone());
+        row.rule = old.rule.clone();
+        row.generation = old.generation;
+        let r = self.push(row);
+        self.carried.insert((old.generation, old.key), r);
+        r
+    }
+
+    /// The row that owns states printing `key`, adding one if needed.
+    fn row_for(&mut self, key: RuleKey) -> usize {
+        if let Some(&r) = self.by_key.get(&key) {
+            return r;
+        }
+        let row = match self.index.lookup(key) {
+            Lookup::Found(i) => i,
+            Lookup::Default => self.push(empty_row(key, String::new(), Resolution::DefaultRule)),
+            Lookup::Missing => {
+                let path = self.anchor_path_of(key, &[]);
+                self.push(empty_row(key, path, Resolution::Missing))
+            }
+            Lookup::Ambiguous(candidates) => {
+                let path = self.anchor_path_of(key, &candidates);
+                let mut row = empty_row(
+                    key,
+                    path,
+                    Resolution::Ambiguous {
+                        candidates: candidates.len(),
+                    },
+                );
+                row.candidates = candidates;
+                self.push(row)
+            }
+        };
+        self.by_key.insert(key, row);
+        row
+    }
+
+    fn push(&mut self, mut row: RuleRow) -> usize {
+        if row.generation == 0 {
+            row.generation = self.generation;
+        }
+        self.rows.push(row);
+        self.rows.len() - 1
+    }
+
+    /// The anchor a key names, for rows without a rule: the candidates' common
+    /// ruleset, else the name printed by the (single) anchor-call rule.
+    fn anchor_path_of(&self, key: RuleKey, candidates: &[usize]) -> String {
+        let paths: BTreeSet<&str> = candidates
+            .iter()
+            .map(|&i| self.rules[i].anchor_path.as_str())
+            .collect();
+        if paths.len() == 1 {
+            return paths.into_iter().next().unwrap_or_default().to_string();
+        }
+        let Some(m) = key.anchor else {
+            return String::new();
+        };
+        match self.index.anchor_calls(m) {
+            [call] => self.rules[*call]
+                .anchor_name
+                .as_deref()
+                .map(|n| n.trim_start_matches('/').to_string())
+                .unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+}
+
+fn empty_row(key: RuleKey, anchor_path: String, resolution: Resolution) -> RuleRow {
+    RuleRow {
+        key,
+        anchor_path,
+        rule: None,
+        resolution,
+        server_states: 0,
+        all_states: 0,
+        new_states: None,
+        gone_states: None,
+        rate: None,
+        verdict: None,
+        reason: String::new(),
+        index: None,
+        candidates: Vec::new(),
+        older_states: 0,
+        creations_rate: None,
+        server_addrs: Vec::new(),
+        generation: 0,
+        mismatched_states: 0,
+    }
+}
+
+/// Could `rule` have created `state`? A rule with a direction, protocols or
+/// an address family only creates states of that kind. (Addresses and ports
+/// are not compared: tables, interface addresses and NAT make that unsure.)
+fn fits(rule: &Rule, state: &State) -> bool {
+    if rule.direction.is_some_and(|d| d != state.direction) {
+        return false;
+    }
+    if !rule.protos.is_empty() && !rule.protos.iter().any(|p| **p == *state.proto) {
+        return false;
+    }
+    let v6 = state.src.addr.ip().map(|ip| ip.is_ipv6());
+    !matches!(
+        (rule.family, v6, &rule.af_to),
+        (Some(Family::Inet), Some(true), None) | (Some(Family::Inet6), Some(false), None)
+    )
+}
+
+/// Carries the generation over, or starts a new one when the ruleset's
+/// fingerprint differs from the previous sample's.
+fn next_generation(prev: Option<&Analysis>, sample: &Sample) -> Generation {
+    let fp = fingerprint(&sample.rules);
+    match prev {
+        None => Generation {
+            number: 1,
+            fingerprint: fp,
+            changed_at: None,
+        },
+        Some(p) if p.generation.fingerprint == fp => p.generation.clone(),
+        Some(p) => Generation {
+            number: p.generation.number.saturating_add(1),
+            fingerprint: fp,
+            changed_at: sample.taken_at,
+        },
+    }
+}
+
+/// Who a state is across polls: its id when printed (`-vv`), else its
+/// interface, protocol, direction and both ends.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum Ident<'a> {
+    Id(u64, Option<u32>),
+    Tuple(&'a str, &'a str, Direction, &'a Endpoint, &'a Endpoint),
+}
+
+fn ident(s: &State) -> Ident<'_> {
+    match s.id {
+        Some(id) => Ident::Id(id, s.creator_id),
+        None => Ident::Tuple(&s.iface, &s.proto, s.direction, &s.src, &s.dst),
+    }
+}
+
+/// New and gone server states per row, and new states per second.
+/// Returns the totals (new, gone).
+fn apply_deltas(
+    prev: &Analysis,
+    states: &[(State, usize)],
+    cfg: &Config,
+    rows: &mut Rows<'_>,
+    interval: Option<f64>,
+    carried: &HashMap<Ident<'_>, &RuleRow>,
+) -> (u64, u64) {
+    let before: Vec<&State> = prev
+        .states
+        .iter()
+        .map(|(s, _)| s)
+        .filter(|s| cfg.servers.matches(s))
+        .collect();
+    let now: Vec<(&State, usize)> = states
+        .iter()
+        .filter(|(s, _)| cfg.servers.matches(s))
+        .map(|(s, r)| (s, *r))
+        .collect();
+    let before_ids: HashSet<Ident<'_>> = before.iter().map(|s| ident(s)).collect();
+    let now_ids: HashSet<Ident<'_>> = now.iter().map(|(s, _)| ident(s)).collect();
+
+    let (mut new, mut gone) = (0, 0);
+    let mut new_per_row: HashMap<usize, u64> = HashMap::new();
+    let mut gone_per_row: HashMap<usize, u64> = HashMap::new();
+    for (s, row) in &now {
+        if !before_ids.contains(&ident(s)) {
+            *new_per_row.entry(*row).or_default() += 1;
+            new += 1;
+        }
+    }
+    for s in before {
+        if !now_ids.contains(&ident(s)) {
+            let row = match carried.get(&ident(s)) {
+                Some(old) => rows.carried_row(old),
+                None => rows.row_for(s.rule_key()),
+            };
+            *gone_per_row.entry(row).or_default() += 1;
+            gone += 1;
+        }
+    }
+    let dt = interval.filter(|dt| *dt > 0.0);
+    for (i, row) in rows.rows.iter_mut().enumerate() {
+        let n = new_per_row.get(&i).copied().unwrap_or(0);
+        row.new_states = Some(n);
+        row.gone_states = Some(gone_per_row.get(&i).copied().unwrap_or(0));
+        row.rate = dt.map(|dt| n as f64 / dt);
+    }
+    (new, gone)
+}
+
+/// States created per second by each listed rule, from its `State Creations`
+/// counter. Only meaningful within one ruleset generation (same listing).
+fn apply_creation_rates(prev: &Analysis, rows: &mut [RuleRow], rules: &[Rule], dt: Option<f64>) {
+    let Some(dt) = dt.filter(|dt| *dt > 0.0) else {
+        return;
+    };
+    let before: HashMap<usize, u64> = prev
+        .rows
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.index?,
+                r.rule.as_ref()?.counters.as_ref()?.state_creations?,
+            ))
+        })
+        .collect();
+    for row in rows.iter_mut() {
+        let Some(i) = row.index else { continue };
+        let now = rules
+            .get(i)
+            .and_then(|r| r.counters.as_ref())
+            .and_then(|c| c.state_creations);
+        if let (Some(now), Some(then)) = (now, before.get(&i)) {
+            // A counter that went down was reset: no rate rather than a wrong one.
+            row.creations_rate = now.checked_sub(*then).map(|d| d as f64 / dt);
+        }
+    }
+}
+
+/// `--allow` names rules by their numbers in the current listing. A rule of
+/// an older ruleset is allowed only if the current listing has the same rule
+/// under the same number (a reload that kept it in place).
+fn is_allowed(
+    row: &RuleRow,
+    cfg: &Config,
+    generation: u32,
+    current: &HashMap<RuleKey, &str>,
+) -> bool {
+    if !cfg.allow.contains(&row.key) {
+        return false;
+    }
+    if row.generation == generation {
+        return true;
+    }
+    match (&row.rule, current.get(&row.key)) {
+        (Some(old), Some(now)) => old.text == *now,
+        _ => false,
+    }
+}
+
+/// Sets the verdict and reason of a row that owns server states.
+fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
+    if row.server_states == 0 {
+        return;
+    }
+    let n = row.server_states;
+    let what = format!(
+        "{n} state{} for {}",
+        plural(n),
+        addrs_text(&row.server_addrs)
+    );
+    let all_mismatched = row.mismatched_states == n;
+    let mut reason = if allowed {
+        row.verdict = Some(Verdict::Allowed);
+        format!(
+            "allowed with --allow {}: {what} {} expected",
+            allow_text(row.key),
+            if n == 1 { "is" } else { "are" }
+        )
+    } else if all_mismatched {
+        row.verdict = Some(Verdict::Spurious);
+        format!(
+            "rule {} as listed now cannot have created them (direction, protocol or address \
+             family differ): the ruleset changed since they were created: {what}; {SKIP}",
+            row.key
+        )
+    } else {
+        row.verdict = Some(Verdict::Spurious);
+        format!("{}: {what}; {SKIP}", cause(row, no_listing))
+    };
+    if row.mismatched_states > 0 && !all_mismatched {
+        let k = row.mismatched_states;
+        reason.push_str(&format!(
+            "; {k} of them {} not fit this rule (direction, protocol or address family): the \
+             ruleset changed since they were created and rule {} then was another rule",
+            if k == 1 { "does" } else { "do" },
+            row.key
+        ));
+    }
+    if row.generation != generation {
+        reason = format!(
+            "rule of the ruleset before the reload (generation {}), seen with these states \
+             before it: {reason}",
+            row.generation
+        );
+    } else if row.older_states > 0 && row.mismatched_states == 0 {
+        reason.push_str(&format!(
+            "; {} of them {} older than the last ruleset change and may have been created by \
+             the previous ruleset's rule {}",
+            row.older_states,
+            if row.older_states == 1 { "is" } else { "are" },
+            row.key
+        ));
+    }
+    row.reason = reason;
+}
+
+const SKIP: &str =
+    "packets that match them skip the ruleset, route-to and `no state` rules included";
+
+/// What a rule did to own states.
+fn cause(row: &RuleRow, no_listing: bool) -> String {
+    match (&row.resolution, &row.rule) {
+        (Resolution::DefaultRule, _) => {
+            "created by pf's default rule (no rule of the ruleset decided the packet)".to_string()
+        }
+        (Resolution::Missing, _) if no_listing => {
+            format!("rule {} (no rules listing to look it up in)", row.key)
+        }
+        (Resolution::Missing, _) => format!(
+            "rule {} is not in the current listing (ruleset changed since this state was created?)",
+            row.key
+        ),
+        (Resolution::Ambiguous { candidates }, _) => format!(
+            "rule {} names {candidates} rules of the listing (wildcard or nested anchors): \
+             cannot tell which one created them",
+            row.key
+        ),
+        (Resolution::Found, Some(rule)) => match (&rule.action, rule.state) {
+            (Action::Pass, Some(StatePolicy::Modulate)) => "keeps state (modulate state)".into(),
+            (Action::Pass, Some(StatePolicy::Synproxy)) => "keeps state (synproxy state)".into(),
+            (Action::Pass, Some(StatePolicy::Keep)) => "keeps state (no `no state`)".into(),
+            (Action::Pass, Some(StatePolicy::No)) => {
+                "is `no state` in the current listing, yet states name it (ruleset changed since \
+                 they were created?)"
+                    .into()
+            }
+            (action, _) => format!(
+                "is a `{action}` rule in the current listing, which creates no state (ruleset \
+                 changed since they were created?)"
+            ),
+        },
+        (Resolution::Found, None) => format!("rule {}", row.key),
+    }
+}
+
+/// `--allow` spelling of a key: `12`, `3:0`, `default`.
+pub fn allow_text(key: RuleKey) -> String {
+    match (key.anchor, key.number) {
+        (_, None) => "default".to_string(),
+        (None, Some(n)) => n.to_string(),
+        (Some(a), Some(n)) => format!("{a}:{n}"),
+    }
+}
+
+fn addrs_text(addrs: &[IpAddr]) -> String {
+    const SHOWN: usize = 3;
+    let mut text: Vec<String> = addrs.iter().take(SHOWN).map(IpAddr::to_string).collect();
+    if addrs.len() > SHOWN {
+        text.push(format!("{} more", addrs.len() - SHOWN));
+    }
+    if text.is_empty() {
+        "the servers".to_string()
+    } else {
+        text.join(", ")
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Says what a ruleset change means for the server states of this sample.
+fn reload_warning(rows: &[RuleRow], generation: u32) -> String {
+    let carried: u64 = rows
+        .iter()
+        .filter(|r| r.generation != generation)
+        .map(|r| r.server_states)
+        .sum();
+    let unsure: u64 = rows
+        .iter()
+        .filter(|r| r.generation == generation)
+        .map(|r| r.older_states)
+        .sum();
+    let mut w = format!(
+        "the ruleset changed since the previous sample (now generation {generation}): rule \
+         numbers may have moved"
+    );
+    if carried > 0 {
+        w.push_str(&format!(
+            "; {carried} server state{} seen before the change keep the rule that created them",
+            plural(carried)
+        ));
+    }
+    if unsure > 0 {
+        w.push_str(&format!(
+            "; {unsure} server state{} first seen after it may be older than the change and \
+             name a rule of the previous ruleset",
+            plural(unsure)
+        ));
+    }
+    w
+}
+
+/// Warnings about what the input lacks for a full answer.
+fn listing_warnings(sample: &Sample, rows: &[RuleRow], states: &[(State, usize)]) -> Vec<String> {
+    let mut w = Vec::new();
+    if sample.rules.is_empty() && sample.total_states > 0 {
+        w.push(
+            "no rules listing: rule texts are unknown (record `pfctl -a '*' -vvsr` as rules.txt)"
+                .to_string(),
+        );
+    } else if !sample.rules.is_empty() && sample.rules.iter().all(|r| r.number.is_none()) {
+        w.push(
+            "the rules listing has no rule numbers (@N): states cannot be matched to rules \
+             (list the rules with `pfctl -a '*' -vvsr`)"
+                .to_string(),
+        );
+    }
+    if states.iter().any(|(s, _)| !s.verbose) {
+        w.push(
+            "some states were listed without -v: they name no rule (list them with `pfctl -vvss`)"
+                .to_string(),
+        );
+    }
+    let missing: u64 = rows
+        .iter()
+        .filter(|r| r.resolution == Resolution::Missing)
+        .map(|r| r.server_states)
+        .sum();
+    if missing > 0 && !sample.rules.is_empty() {
+        w.push(format!(
+            "{missing} server state{} name rules that are not in the current listing \
+             (ruleset changed since they were created?)",
+            plural(missing)
+        ));
+    }
+    w
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -16,22 +16,28 @@
 //! - [`evaluate`]: which rule decides a packet (last match, `quick`,
 //!   `match`, anchors, default rule).
 //! - [`flow`]: the hops of a connection, and the findings they lead to.
+//! - [`possible`]: rules the listing cannot decide (tables, groups…): what
+//!   happens if they match, and the possible bypasses that follow.
 //! - [`predict`]: `pfblame lint` — paths derived from the ruleset alone.
 //! - [`states`]: the same verdicts for real server states (report, TUI).
+//! - [`tables`]: table contents from recordings (`tables/NAME.txt`) or
+//!   `pfctl -t NAME -T show`.
 //! - [`render`]: text, JSON and markdown output of `lint`.
 
 pub mod evaluate;
 pub mod flow;
+pub mod possible;
 pub mod predict;
 pub mod render;
 pub mod states;
+pub mod tables;
 
 use serde::Serialize;
 
 use crate::model::{Rule, RuleKey};
 
 pub use evaluate::{Decider, Decision, Ruleset};
-pub use predict::{LintReport, predict};
+pub use predict::{LintReport, predict, predict_with};
 pub use states::findings;
 
 /// How bad a finding is.
@@ -58,6 +64,10 @@ pub enum FindingKind {
     /// A stateful rule creates states for the server; they catch no packet
     /// a routing rule would decide.
     ServerStates,
+    /// A bypass that happens if a condition the listing cannot check holds
+    /// (a table holds the server, an interface is in a group…): see
+    /// `condition` and `check`.
+    PossibleBypass,
 }
 
 /// A rule named by a finding: the key states print, and the rule text.
@@ -126,6 +136,14 @@ pub struct Finding {
     pub confirmed: bool,
     pub message: String,
     pub fix: String,
+    /// For `possible-bypass`: what must hold for it to happen
+    /// (`table <www> contains 2001:db8::10`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// For `possible-bypass`: how to check the condition on the router
+    /// (`pfctl -t www -T show`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
 }
 
 /// True when any finding should make `lint` / `report` exit 1.

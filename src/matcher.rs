@@ -6,8 +6,11 @@
 //! must hold. It does not decide anything about state or routing: that is
 //! [`crate::lint`]'s job, which walks a ruleset with this matcher.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
+
+use ipnet::IpNet;
 
 use crate::model::{
     AddrSpec, Direction, Family, HostSpec, IfaceSpec, Port, PortOp, PortSpec, Rule,
@@ -335,6 +338,64 @@ pub fn service_port(name: &str) -> Option<u16> {
     })
 }
 
+/// One entry of a pf table: an address or prefix, possibly negated (`!`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableEntry {
+    pub net: IpNet,
+    pub negated: bool,
+}
+
+/// Known contents of pf tables (from `pfctl -t NAME -T show` or a
+/// recording's `tables/NAME.txt`), by ruleset (anchor path, `""` for the
+/// main ruleset) and name. Tables not listed here stay unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tables {
+    known: BTreeMap<(String, String), Vec<TableEntry>>,
+}
+
+impl Tables {
+    pub fn new() -> Self {
+        Tables::default()
+    }
+
+    /// Records the contents of table `name` of the ruleset `anchor`.
+    pub fn insert(&mut self, anchor: &str, name: &str, entries: Vec<TableEntry>) {
+        self.known
+            .insert((anchor.to_string(), name.to_string()), entries);
+    }
+
+    /// The contents a rule of ruleset `anchor` sees for `<name>`: the
+    /// anchor's own table, else the main ruleset's (pf falls back to the
+    /// root table when the anchor defines none).
+    pub fn get(&self, anchor: &str, name: &str) -> Option<&[TableEntry]> {
+        let key = |a: &str| (a.to_string(), name.to_string());
+        self.known
+            .get(&key(anchor))
+            .or_else(|| self.known.get(&key("")))
+            .map(Vec::as_slice)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.known.is_empty()
+    }
+
+    /// Is table `name` of exactly the ruleset `anchor` known (no fallback)?
+    pub fn has(&self, anchor: &str, name: &str) -> bool {
+        self.known
+            .contains_key(&(anchor.to_string(), name.to_string()))
+    }
+
+    /// Is `addr` in the table? pf takes the longest matching prefix, and
+    /// a negated entry (`!192.0.2.0/24`) means "not in the table".
+    pub fn contains(entries: &[TableEntry], addr: IpAddr) -> bool {
+        entries
+            .iter()
+            .filter(|e| e.net.contains(&addr))
+            .max_by_key(|e| e.net.prefix_len())
+            .is_some_and(|e| !e.negated)
+    }
+}
+
 fn port_value(p: &Port) -> Result<u16, String> {
     match p {
         Port::Num(n) => Ok(*n),
@@ -376,6 +437,24 @@ pub fn match_port(spec: &PortSpec, port: Option<u16>) -> Match {
 
 /// Does one address element hold for `addr` (`None` = not known)?
 pub fn match_addr(spec: &AddrSpec, addr: Option<IpAddr>) -> Match {
+    match_addr_in(spec, addr, &Scope::default())
+}
+
+/// What a rule's addresses are checked against besides the packet: the
+/// known table contents, and the ruleset (anchor path) the rule is in,
+/// which picks the table.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'t> {
+    pub tables: Option<&'t Tables>,
+    pub anchor: &'t str,
+}
+
+/// [`match_addr`] with known table contents.
+///
+/// Reasons of [`Match::Unknown`] that name a checkable condition start
+/// with `if ` (`if table <www> contains 2001:db8::10`), so callers can
+/// say "rule @14 may match if …".
+pub fn match_addr_in(spec: &AddrSpec, addr: Option<IpAddr>, scope: &Scope<'_>) -> Match {
     let negate = |m: Match, negated: bool| match (m, negated) {
         (Match::Yes, true) => Match::No,
         (Match::No, true) => Match::Yes,
@@ -392,10 +471,29 @@ pub fn match_addr(spec: &AddrSpec, addr: Option<IpAddr>) -> Match {
             known(&|a| same_family(a, *from) && *from <= a && a <= *to),
             *negated,
         ),
-        AddrSpec::Table { name, .. } => Match::Unknown(format!("table <{name}>")),
-        AddrSpec::Dynamic { iface, .. } => {
-            Match::Unknown(format!("address of interface ({iface})"))
+        AddrSpec::Table { name, negated } => {
+            match (scope.tables.and_then(|t| t.get(scope.anchor, name)), addr) {
+                (Some(entries), Some(a)) => {
+                    negate(Match::from_bool(Tables::contains(entries, a)), *negated)
+                }
+                (_, Some(a)) => Match::Unknown(format!(
+                    "if table <{name}> {} {a}",
+                    if *negated {
+                        "does not contain"
+                    } else {
+                        "contains"
+                    }
+                )),
+                (_, None) => Match::Unknown(format!("table <{name}>")),
+            }
         }
+        AddrSpec::Dynamic { iface, negated, .. } => match addr {
+            Some(a) => Match::Unknown(format!(
+                "if {a} {} an address of interface ({iface})",
+                if *negated { "is not" } else { "is" }
+            )),
+            None => Match::Unknown(format!("address of interface ({iface})")),
+        },
         AddrSpec::Other { text, .. } => Match::Unknown(format!("address `{text}`")),
     }
 }
@@ -408,10 +506,20 @@ fn same_family(a: IpAddr, b: IpAddr) -> bool {
 /// expands `{ a, !b }` into one rule per element, so the side holds when any
 /// element holds (which is why `{ a, !b }` matches nearly everything).
 pub fn match_host(spec: &HostSpec, addr: Option<IpAddr>, port: Option<u16>) -> Match {
+    match_host_in(spec, addr, port, &Scope::default())
+}
+
+/// [`match_host`] with known table contents.
+pub fn match_host_in(
+    spec: &HostSpec,
+    addr: Option<IpAddr>,
+    port: Option<u16>,
+    scope: &Scope<'_>,
+) -> Match {
     let addrs = if spec.addrs.is_empty() {
         Match::Yes
     } else {
-        any_of(spec.addrs.iter().map(|a| match_addr(a, addr)))
+        any_of(spec.addrs.iter().map(|a| match_addr_in(a, addr, scope)))
     };
     addrs.and(|| {
         if spec.ports.is_empty() {
@@ -437,7 +545,11 @@ pub fn match_iface(spec: &IfaceSpec, iface: &str) -> Match {
     let m = if &*spec.name == iface {
         Match::Yes
     } else if is_group_name(&spec.name) {
-        Match::Unknown(format!("interface group `{}`", spec.name))
+        Match::Unknown(format!(
+            "if {iface} {} in interface group `{}`",
+            if spec.negated { "is not" } else { "is" },
+            spec.name
+        ))
     } else {
         Match::No
     };
@@ -500,6 +612,16 @@ pub fn matches(rule: &Rule, pkt: &Packet) -> Match {
 /// [`matches`], optionally blind to the rule's `flags` (to tell which rule
 /// a packet was written for when only `flags S/SA` keeps it from matching).
 pub fn matches_with(rule: &Rule, pkt: &Packet, check_flags: bool) -> Match {
+    matches_in(rule, pkt, check_flags, None)
+}
+
+/// [`matches_with`], with known table contents: a rule naming a table
+/// listed in `tables` answers yes or no for the table's addresses.
+pub fn matches_in(rule: &Rule, pkt: &Packet, check_flags: bool, tables: Option<&Tables>) -> Match {
+    let scope = Scope {
+        tables,
+        anchor: &rule.anchor_path,
+    };
     Match::from_bool(rule.direction.is_none_or(|d| d == pkt.direction))
         .and(|| {
             rule.iface
@@ -508,8 +630,8 @@ pub fn matches_with(rule: &Rule, pkt: &Packet, check_flags: bool) -> Match {
         })
         .and(|| match_family(rule, pkt))
         .and(|| match_proto(rule, pkt))
-        .and(|| match_host(&rule.from, pkt.src, pkt.src_port))
-        .and(|| match_host(&rule.to, pkt.dst, pkt.dst_port))
+        .and(|| match_host_in(&rule.from, pkt.src, pkt.src_port, &scope))
+        .and(|| match_host_in(&rule.to, pkt.dst, pkt.dst_port, &scope))
         .and(|| {
             if check_flags {
                 match_flags(rule, pkt)
@@ -550,5 +672,52 @@ mod tests {
         assert_eq!(u().and(|| Match::No), Match::No);
         assert_eq!(u().or(|| Match::Yes), Match::Yes);
         assert_eq!(Match::No.or(u), u());
+    }
+
+    #[test]
+    fn known_tables_answer_yes_or_no_and_fall_back_to_the_main_ruleset() {
+        let addr: IpAddr = "2001:db8::10".parse().expect("address");
+        let table = |negated| AddrSpec::Table {
+            name: "www".into(),
+            negated,
+        };
+        let mut tables = Tables::new();
+        tables.insert(
+            "",
+            "www",
+            vec![TableEntry {
+                net: "2001:db8::/64".parse().expect("prefix"),
+                negated: false,
+            }],
+        );
+        let main = Scope {
+            tables: Some(&tables),
+            anchor: "",
+        };
+        assert_eq!(match_addr_in(&table(false), Some(addr), &main), Match::Yes);
+        assert_eq!(match_addr_in(&table(true), Some(addr), &main), Match::No);
+        // An anchor without its own <www> sees the main ruleset's.
+        let anchored = Scope {
+            tables: Some(&tables),
+            anchor: "relayd",
+        };
+        assert_eq!(
+            match_addr_in(&table(false), Some(addr), &anchored),
+            Match::Yes
+        );
+        tables.insert("relayd", "www", Vec::new());
+        let anchored = Scope {
+            tables: Some(&tables),
+            anchor: "relayd",
+        };
+        assert_eq!(
+            match_addr_in(&table(false), Some(addr), &anchored),
+            Match::No
+        );
+        // Unknown table: a condition the admin can check.
+        assert_eq!(
+            match_addr(&table(true), Some(addr)),
+            Match::Unknown("if table <www> does not contain 2001:db8::10".into())
+        );
     }
 }

@@ -4,7 +4,10 @@
 //! a recorded directory's `rules.txt`, or the last poll of a recorded
 //! sequence), derives the server's paths from its `route-to`/`reply-to`
 //! rules, and says which stateful rules would create states that make
-//! packets skip them. Exit 1 when it finds something, 0 when clean.
+//! packets skip them. Tables the rules name are read when possible
+//! (recording: `tables/NAME.txt`; live: `pfctl -t NAME -T show`); rules
+//! naming tables that stay unknown give possible findings. Exit 1 when it
+//! finds something (possible findings included), 0 when clean.
 
 use std::fs;
 use std::io::{self, BufRead, Write};
@@ -15,7 +18,9 @@ use ipnet::IpNet;
 use crate::analyze::Servers;
 use crate::cli::{Format, LintArgs, ServerArgs, SourceArgs};
 use crate::exit::{Exit, Failure};
+use crate::lint::tables::{self, Loaded};
 use crate::lint::{self, LintReport, render};
+use crate::matcher::Tables;
 use crate::model::{Diagnostic, Rule, RuleKey};
 use crate::source::{PollSink, SourceError};
 
@@ -23,7 +28,7 @@ use crate::source::{PollSink, SourceError};
 pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     let servers = servers(&args.servers)?;
     let allow = allow_keys(&args.servers.allow)?;
-    let text = rules_text(&args.source)?;
+    let (text, table_dirs) = rules_text(&args.source)?;
     let (rules, diags) = crate::parse::rules::parse_rules(&text);
     report_diagnostics(&diags);
     let errors = diags
@@ -40,7 +45,12 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
         )
         .into());
     }
-    let (report, exit) = lint_rules(&rules, &servers, &allow);
+    let loaded = load_tables(&args.source, &table_dirs, &rules);
+    for (what, d) in &loaded.diagnostics {
+        eprintln!("pfblame: {what} {d}");
+    }
+    let (mut report, exit) = lint_rules_with(&rules, &servers, &allow, &loaded.tables);
+    report.notes.extend(loaded.notes);
     let out = match args.format {
         Format::Text => render::text(&report),
         Format::Json => render::json(&report)? + "\n",
@@ -53,7 +63,18 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
 /// The whole lint on parsed rules: findings minus the allowed rules, and
 /// the exit status (1 when something is left).
 pub fn lint_rules(rules: &[Rule], servers: &Servers, allow: &[RuleKey]) -> (LintReport, Exit) {
-    let mut report = lint::predict(rules, servers);
+    lint_rules_with(rules, servers, allow, &Tables::new())
+}
+
+/// [`lint_rules`] with known table contents. Possible findings (a table
+/// not known may hold the server) count: they also exit 1.
+pub fn lint_rules_with(
+    rules: &[Rule],
+    servers: &Servers,
+    allow: &[RuleKey],
+    tables: &Tables,
+) -> (LintReport, Exit) {
+    let mut report = lint::predict_with(rules, servers, tables);
     report
         .findings
         .retain(|f| !allow.contains(&f.stateful_rule.key()));
@@ -63,6 +84,27 @@ pub fn lint_rules(rules: &[Rule], servers: &Servers, allow: &[RuleKey]) -> (Lint
         Exit::Ok
     };
     (report, exit)
+}
+
+/// The contents of the tables the rules name: from the recording's
+/// `tables/` directories, or from live `pfctl -t NAME -T show`.
+fn load_tables(args: &SourceArgs, table_dirs: &[PathBuf], rules: &[Rule]) -> Loaded {
+    let refs = tables::referenced(rules);
+    if refs.is_empty() {
+        return Loaded::default();
+    }
+    if args.from.is_some() {
+        return tables::load_recorded(table_dirs, &refs);
+    }
+    match crate::source::Pfctl::from_args(args) {
+        Ok(pfctl) => tables::load_live(&pfctl, &refs),
+        // The rules were just read with the same options: cannot happen,
+        // but say so rather than panic.
+        Err(e) => Loaded {
+            notes: vec![format!("tables not read: {e}")],
+            ..Loaded::default()
+        },
+    }
 }
 
 /// Diagnostics repeated on stderr; the rest are counted (garbage output
@@ -125,12 +167,33 @@ pub fn allow_keys(items: &[String]) -> Result<Vec<RuleKey>, Failure> {
 }
 
 /// The rules listing: `--from` read here (file, `DIR/rules.txt`, or the
-/// last numbered poll's `rules.txt`), else one live poll.
-fn rules_text(args: &SourceArgs) -> anyhow::Result<String> {
+/// last numbered poll's `rules.txt`), else one live poll. Also the
+/// directories whose `tables/` may hold table contents: the poll's, then
+/// the recording's.
+fn rules_text(args: &SourceArgs) -> anyhow::Result<(String, Vec<PathBuf>)> {
     match &args.from {
-        Some(path) => Ok(read_recorded_rules(path)?),
-        None => live_rules(args),
+        Some(path) => {
+            let text = read_recorded_rules(path)?;
+            Ok((text, table_dirs(path)))
+        }
+        None => Ok((live_rules(args)?, Vec::new())),
     }
+}
+
+/// Where a recording keeps its `tables/`: next to the rules listing read,
+/// then at the top of the recording. A single file has none.
+pub fn table_dirs(path: &Path) -> Vec<PathBuf> {
+    if !path.is_dir() {
+        return Vec::new();
+    }
+    let mut dirs = Vec::new();
+    if let Some(poll) = recorded_rules_file(path).and_then(|f| f.parent().map(Path::to_path_buf))
+        && poll != path
+    {
+        dirs.push(poll);
+    }
+    dirs.push(path.to_path_buf());
+    dirs
 }
 
 /// Finds and reads the rules listing of a recording.

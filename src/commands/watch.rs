@@ -1,8 +1,109 @@
-//! `pfblame watch`.
+//! `pfblame watch` (the default command): the interactive TUI.
 
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use clap::ValueEnum;
+
+use crate::analyze::Config;
+use crate::cli::{ColorChoice, Strategy, WatchArgs};
 use crate::exit::{Exit, Failure};
+use crate::source::Source;
+use crate::tui::app::{App, Settings, SortColumn};
+use crate::tui::event::FirstPoll;
+use crate::tui::pipeline::Pipeline;
+use crate::tui::theme::Theme;
 
-/// Runs the command. (Skeleton: not implemented yet.)
-pub fn run(_args: &crate::cli::WatchArgs) -> anyhow::Result<Exit> {
-    Err(Failure::new(Exit::Internal, "`watch` is not implemented yet").into())
+/// Runs the command.
+pub fn run(args: &WatchArgs) -> anyhow::Result<Exit> {
+    let config = Config::from_args(&args.servers).map_err(|m| Failure::new(Exit::Usage, m))?;
+    let interval = interval(args.source.interval)?;
+    let source = crate::source::open(&args.source)?;
+    // A recording is read one way unless per-rule files are asked for.
+    let shown = args.source.from.is_none() || args.source.strategy == Strategy::PerRule;
+    let strategy = shown.then_some(args.source.strategy);
+    start(source, config, strategy, interval, args.color.color)
+}
+
+/// Checks `--interval`: a positive, finite number of seconds.
+pub fn interval(secs: f64) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            Failure::new(
+                Exit::Usage,
+                format!("--interval must be a positive number of seconds, not {secs}"),
+            )
+            .into()
+        })
+}
+
+/// The TUI on any source: polls once (so a missing pfctl or a permission
+/// problem ends the command with its exit status before the screen is
+/// taken over), then hands the terminal to the watch screen. Later failures
+/// are shown in a banner over the last good data.
+pub fn start(
+    source: Box<dyn Source>,
+    config: Config,
+    strategy: Option<Strategy>,
+    interval: Duration,
+    color: ColorChoice,
+) -> anyhow::Result<Exit> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Failure::new(
+            Exit::Usage,
+            "watch needs a terminal; for pipes and scripts use `pfblame report`",
+        )
+        .into());
+    }
+    let (app, pipeline) = prepare(source, config, strategy, interval, color.enabled(true))?;
+    crate::tui::run_terminal(app, Box::new(pipeline), FirstPoll::AfterInterval)?;
+    Ok(Exit::Ok)
+}
+
+/// Makes the first poll and the app showing it. Without `-s` there are no
+/// server states: the screen then starts on every rule and every state,
+/// busiest first, which is what one wants to look at on an unknown router.
+pub fn prepare(
+    source: Box<dyn Source>,
+    mut config: Config,
+    strategy: Option<Strategy>,
+    interval: Duration,
+    color: bool,
+) -> anyhow::Result<(App, Pipeline)> {
+    let no_server = config.servers.nets.is_empty();
+    let servers = if no_server {
+        "none given (-s ADDR)".to_string()
+    } else {
+        config.servers.describe()
+    };
+    config.keep_all_states |= no_server;
+    let mut pipeline = Pipeline::new(source, config);
+    let first = pipeline.poll_once()?;
+    let source = pipeline.describe();
+    // Live sources name their strategy already (`pfctl (live, auto)`).
+    let strategy = strategy
+        .map(strategy_name)
+        .filter(|name| !source.contains(name.as_str()))
+        .unwrap_or_default();
+    let settings = Settings {
+        servers,
+        source,
+        strategy,
+        interval,
+    };
+    let mut app = App::new(settings, Theme::new(color));
+    if no_server {
+        app.show_all_rules = true;
+        app.show_all_states = true;
+        app.sort = SortColumn::AllStates;
+    }
+    app.update(crate::tui::action::Action::Polled(Box::new(first)));
+    Ok((app, pipeline))
+}
+
+fn strategy_name(s: Strategy) -> String {
+    s.to_possible_value()
+        .map_or_else(|| format!("{s:?}"), |v| v.get_name().to_string())
 }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::matcher::{self, Match, Packet};
+use crate::matcher::{self, Match, Packet, Tables};
 use crate::model::{Action, Rule, RuleKey, RuleRoute};
 
 /// A rule of a listing, with the key its states would print.
@@ -124,6 +124,8 @@ impl<'a> Decision<'a> {
 #[derive(Debug)]
 pub struct Ruleset<'a> {
     rules: &'a [Rule],
+    /// Known table contents; tables not in it match as unknown.
+    tables: Option<&'a Tables>,
     /// Ruleset path → indices into `rules`, in listing order.
     paths: BTreeMap<&'a str, Vec<usize>>,
 }
@@ -147,10 +149,14 @@ struct Walk<'a> {
 
 /// Options of an evaluation.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct EvalOptions {
+pub struct EvalOptions<'r> {
     /// Treat every rule's `flags` as `flags any`: tells which rule a packet
     /// was *written* for, when only a `flags S/SA` keeps it from matching.
     pub ignore_flags: bool,
+    /// Assume this rule matches (one whose match the listing cannot tell,
+    /// see [`Decision::uncertain`]), together with the anchors around it:
+    /// gives the decision "if it matches". Compared by address.
+    pub assume: Option<&'r Rule>,
 }
 
 impl<'a> Ruleset<'a> {
@@ -159,7 +165,45 @@ impl<'a> Ruleset<'a> {
         for (i, r) in rules.iter().enumerate() {
             paths.entry(r.anchor_path.as_str()).or_default().push(i);
         }
-        Ruleset { rules, paths }
+        Ruleset {
+            rules,
+            tables: None,
+            paths,
+        }
+    }
+
+    /// A ruleset whose table references are checked against `tables`.
+    pub fn with_tables(rules: &'a [Rule], tables: &'a Tables) -> Self {
+        Ruleset {
+            tables: Some(tables),
+            ..Ruleset::new(rules)
+        }
+    }
+
+    /// The known table contents, if any.
+    pub fn tables(&self) -> Option<&'a Tables> {
+        self.tables
+    }
+
+    /// Does `rule` match `pkt`, with the known tables? (Its own criteria
+    /// only; anchors around it are not checked.)
+    pub fn rule_matches(&self, rule: &Rule, pkt: &Packet, check_flags: bool) -> Match {
+        matcher::matches_in(rule, pkt, check_flags, self.tables)
+    }
+
+    /// The anchor rules around `rule`, innermost first (what must match
+    /// for pf to reach it).
+    pub fn anchors_around(&self, rule: &Rule) -> Vec<&'a Rule> {
+        let mut out = Vec::new();
+        let mut idx = self.rules.iter().position(|r| std::ptr::eq(r, rule));
+        while let Some(a) = idx.and_then(|i| self.enclosing_anchor(i)) {
+            if out.len() > 64 {
+                break;
+            }
+            out.push(&self.rules[a]);
+            idx = Some(a);
+        }
+        out
     }
 
     pub fn rules(&self) -> &'a [Rule] {
@@ -264,7 +308,7 @@ impl<'a> Ruleset<'a> {
         self.evaluate_with(pkt, EvalOptions::default())
     }
 
-    pub fn evaluate_with(&self, pkt: &Packet, opts: EvalOptions) -> Decision<'a> {
+    pub fn evaluate_with(&self, pkt: &Packet, opts: EvalOptions<'_>) -> Decision<'a> {
         let mut walk = Walk {
             decider: Decider::Default,
             definite: 0,
@@ -287,7 +331,7 @@ impl<'a> Ruleset<'a> {
         &self,
         path: &str,
         pkt: &Packet,
-        opts: EvalOptions,
+        opts: EvalOptions<'_>,
         doubt: Option<&str>,
         w: &mut Walk<'a>,
         depth: usize,
@@ -310,10 +354,14 @@ impl<'a> Ruleset<'a> {
                 rule,
                 key: self.key_of(idx),
             };
-            let m = rule_match(rule, pkt, opts);
-            let m = match (m, doubt) {
-                (Match::Yes, Some(why)) => Match::Unknown(why.to_string()),
-                (m, _) => m,
+            let m = if opts.assume.is_some_and(|a| std::ptr::eq(a, rule)) {
+                // "If it matches": the anchors around it matched too.
+                Match::Yes
+            } else {
+                match (self.rule_matches(rule, pkt, !opts.ignore_flags), doubt) {
+                    (Match::Yes, Some(why)) => Match::Unknown(why.to_string()),
+                    (m, _) => m,
+                }
             };
             let flow = match rule.action {
                 Action::Anchor => self.enter_anchor(idx, r, m, pkt, opts, w, depth),
@@ -338,13 +386,24 @@ impl<'a> Ruleset<'a> {
         r: RuleRef<'a>,
         m: Match,
         pkt: &Packet,
-        opts: EvalOptions,
+        opts: EvalOptions<'_>,
         w: &mut Walk<'a>,
         depth: usize,
     ) -> Flow {
+        let assumed_inside = opts.assume.is_some_and(|a| {
+            self.anchors_around(a)
+                .iter()
+                .any(|x| std::ptr::eq(*x, r.rule))
+        });
         let doubt = match &m {
+            // Assuming a rule inside matches means this anchor matched.
+            _ if assumed_inside => None,
             Match::No => return Flow::Continue,
             Match::Yes => None,
+            // Keep condition-shaped reasons (`if …`) checkable.
+            Match::Unknown(why) if why.starts_with("if ") => {
+                Some(format!("{why} (anchor rule {})", r.key))
+            }
             Match::Unknown(why) => Some(format!("anchor rule {}: {why}", r.key)),
         };
         let targets = self.anchor_targets(idx);
@@ -367,11 +426,6 @@ impl<'a> Ruleset<'a> {
         }
         Flow::Continue
     }
-}
-
-/// Matches a rule, optionally blind to its `flags`.
-fn rule_match(rule: &Rule, pkt: &Packet, opts: EvalOptions) -> Match {
-    matcher::matches_with(rule, pkt, !opts.ignore_flags)
 }
 
 fn decide<'a>(r: RuleRef<'a>, m: Match, w: &mut Walk<'a>) -> Flow {

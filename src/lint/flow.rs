@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::evaluate::{Decider, Decision, EvalOptions, Ruleset};
+use super::possible::{self, Alternative};
 use super::{Finding, FindingKind, FindingRule, FindingSeverity};
 use crate::matcher::{Packet, flags_text, tcp_flags};
 use crate::model::{Direction, Family, RouteKind, RuleRoute};
@@ -146,7 +147,7 @@ pub struct HopReport {
     pub notes: Vec<String>,
 }
 
-fn hop_report(hop: &Hop, d: &Decision<'_>) -> HopReport {
+fn hop_report(hop: &Hop, d: &Decision<'_>, alts: &[Alternative<'_>]) -> HopReport {
     HopReport {
         hop: hop.label(),
         packet: hop.packet.to_string(),
@@ -157,9 +158,24 @@ fn hop_report(hop: &Hop, d: &Decision<'_>) -> HopReport {
         uncertain: d
             .uncertain
             .iter()
-            .map(|u| format!("rule {} may match: {}", u.rule.key, u.reason))
+            .map(|u| {
+                alts.iter()
+                    .find(|a| a.condition.rule == u.rule.key)
+                    .map(possible::note)
+                    .unwrap_or_else(|| uncertain_note(u.rule.key, &u.reason))
+            })
             .collect(),
         notes: d.notes.clone(),
+    }
+}
+
+/// `rule @9 may match if …` / `rule @9 may match (…)`, for an uncertain
+/// rule that would not change the decision.
+fn uncertain_note(key: crate::model::RuleKey, reason: &str) -> String {
+    if reason.starts_with("if ") {
+        format!("rule {key} may match {reason} (same outcome)")
+    } else {
+        format!("rule {key} may match ({reason}; same outcome)")
     }
 }
 
@@ -184,20 +200,55 @@ fn if_bound(d: &Decision<'_>) -> bool {
         .is_some_and(|r| r.state_opts.iter().any(|o| &**o == "if-bound"))
 }
 
-/// Evaluates every hop and explains what the states do.
+/// Evaluates every hop and explains what the states do: definite findings
+/// from the decisions the listing gives, then possible ones from the rules
+/// it cannot decide ([`possible`]).
 pub fn analyze(rs: &Ruleset<'_>, hops: &[Hop]) -> (Vec<HopReport>, Vec<Finding>) {
     let decisions: Vec<Decision<'_>> = hops.iter().map(|h| rs.evaluate(&h.packet)).collect();
+    let alts: Vec<Vec<Alternative<'_>>> = hops
+        .iter()
+        .zip(&decisions)
+        .map(|(h, d)| possible::alternatives(rs, h, d))
+        .collect();
     let reports = hops
         .iter()
         .zip(&decisions)
-        .map(|(h, d)| hop_report(h, d))
+        .zip(&alts)
+        .map(|((h, d), a)| hop_report(h, d, a))
         .collect();
     let mut findings = Vec::new();
     for (i, hop) in hops.iter().enumerate() {
         missed_replies(rs, hop, &decisions[i], &mut findings);
         state_findings(hops, &decisions, i, &mut findings);
     }
+    possible::possible_bypasses(hops, &decisions, &alts, &mut findings);
     (reports, findings)
+}
+
+/// The hops whose packets a state made at hop `i` by decision `d` catches:
+/// the same key orientation (see [`Hop::key_side`]), on any interface
+/// unless the state is `if-bound`.
+pub(crate) fn caught_hops(hops: &[Hop], i: usize, d: &Decision<'_>) -> Vec<usize> {
+    let made = &hops[i];
+    (0..hops.len())
+        .filter(|&j| j != i && hops[j].key_side() == made.key_side())
+        .filter(|&j| !if_bound(d) || hops[j].packet.iface == made.packet.iface)
+        .collect()
+}
+
+/// The routing that a state made at `made` (by `d`) makes the packets of
+/// `caught` skip: `other`'s route, unless the state itself routes them
+/// the same way.
+pub(crate) fn skipped_route<'r>(
+    made: &Hop,
+    d: &Decision<'_>,
+    caught: &Hop,
+    other: &Decision<'r>,
+) -> Option<&'r RuleRoute> {
+    let wanted = other.route()?;
+    let own = d.route();
+    let same = state_routes(own, made, caught) && own.map(|r| &r.target) == Some(&wanted.target);
+    (!same).then_some(wanted)
 }
 
 /// Findings for the state the decision at hop `i` creates, if any.
@@ -207,21 +258,13 @@ fn state_findings(hops: &[Hop], decisions: &[Decision<'_>], i: usize, out: &mut 
         return;
     }
     let own_route = d.route();
-    let caught: Vec<usize> = (0..hops.len())
-        .filter(|&j| j != i && hops[j].key_side() == made.key_side())
-        .filter(|&j| !if_bound(d) || hops[j].packet.iface == made.packet.iface)
-        .collect();
+    let caught = caught_hops(hops, i, d);
     let mut bypassed = false;
     for &j in &caught {
         let other = &decisions[j];
-        let Some(wanted) = other.route() else {
+        let Some(wanted) = skipped_route(made, d, &hops[j], other) else {
             continue;
         };
-        if state_routes(own_route, made, &hops[j])
-            && own_route.map(|r| &r.target) == Some(&wanted.target)
-        {
-            continue;
-        }
         bypassed = true;
         out.push(bypass_finding(made, d, &hops[j], other, wanted));
     }
@@ -265,6 +308,8 @@ fn bypass_finding(
         confirmed: false,
         message,
         fix: no_state_fix(&d.decider, made),
+        condition: None,
+        check: None,
     }
 }
 
@@ -297,6 +342,8 @@ fn server_states_finding<'h>(
             no_state_fix(&d.decider, made),
             allow_arg(&d.decider)
         ),
+        condition: None,
+        check: None,
     }
 }
 
@@ -315,7 +362,13 @@ fn missed_replies(rs: &Ruleset<'_>, hop: &Hop, real: &Decision<'_>, out: &mut Ve
     let Some(flags) = hop.packet.tcp_flags else {
         return;
     };
-    let intended = rs.evaluate_with(&hop.packet, EvalOptions { ignore_flags: true });
+    let intended = rs.evaluate_with(
+        &hop.packet,
+        EvalOptions {
+            ignore_flags: true,
+            ..EvalOptions::default()
+        },
+    );
     let Decider::Rule(meant) = intended.decider else {
         return;
     };
@@ -361,6 +414,8 @@ fn missed_replies(rs: &Ruleset<'_>, hop: &Hop, real: &Decision<'_>, out: &mut Ve
                 ""
             }
         ),
+        condition: None,
+        check: None,
     });
 }
 

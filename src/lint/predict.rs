@@ -14,7 +14,7 @@ use super::evaluate::Ruleset;
 use super::flow::{self, Connection, HopReport};
 use super::{Finding, FindingRule};
 use crate::analyze::Servers;
-use crate::matcher::{self, Match, Packet};
+use crate::matcher::{self, Match, Packet, Tables};
 use crate::model::{Action, Direction, Family, PortOp, PortSpec, RouteKind, Rule};
 
 /// One connection walked by lint.
@@ -39,8 +39,15 @@ pub struct LintReport {
 }
 
 /// Predicts the findings for `servers` from `rules` alone (no states).
+/// Rules naming tables answer "may match" ([`super::possible`]).
 pub fn predict(rules: &[Rule], servers: &Servers) -> LintReport {
-    let rs = Ruleset::new(rules);
+    predict_with(rules, servers, &Tables::new())
+}
+
+/// [`predict`] with known table contents: rules naming a table in
+/// `tables` match or not for the table's addresses.
+pub fn predict_with(rules: &[Rule], servers: &Servers, tables: &Tables) -> LintReport {
+    let rs = Ruleset::with_tables(rules, tables);
     let mut report = LintReport {
         servers: servers.clone(),
         paths: Vec::new(),
@@ -198,7 +205,7 @@ fn connections(
             direction: rule.direction.unwrap_or(Direction::In),
             tcp_flags: None,
         };
-        if matcher::matches_with(rule, &probe, false) == Match::No {
+        if rs.rule_matches(rule, &probe, false) == Match::No {
             continue;
         }
         let conn = if reply_to {
@@ -274,9 +281,7 @@ fn server_side(
                 direction: dir,
                 tcp_flags: None,
             };
-            matcher::matches_with(r, &probe, false)
-                .is_yes()
-                .then_some(iface)
+            rs.rule_matches(r, &probe, false).is_yes().then_some(iface)
         })
         .next()
 }

@@ -4,21 +4,36 @@
 use std::fmt::Write as _;
 
 use super::predict::LintReport;
-use super::{Finding, FindingSeverity};
+use super::{Finding, FindingKind, FindingSeverity};
 use crate::sanitize;
 
-/// Two or three lines for one finding: `error: message`, `  fix: …`,
-/// `  path: …`. Control characters of rule text are neutralised.
+/// The lines of one finding: `error: message`, `  path: …`, `  fix: …`;
+/// a possible bypass says so first and adds `  if: …` and `  check: …`.
+/// Control characters of rule text are neutralised.
 pub fn finding_lines(f: &Finding) -> Vec<String> {
-    let sev = match f.severity {
+    let sev = severity_text(f.severity);
+    let what = if f.kind == FindingKind::PossibleBypass {
+        "possible bypass: "
+    } else {
+        ""
+    };
+    let mut lines = vec![format!("{sev}: {what}{}", clean(&f.message))];
+    if let Some(c) = &f.condition {
+        lines.push(format!("  if: {}", clean(c)));
+    }
+    if let Some(c) = &f.check {
+        lines.push(format!("  check: {}", clean(c)));
+    }
+    lines.push(format!("  path: {}", clean(&f.path)));
+    lines.push(format!("  fix: {}", clean(&f.fix)));
+    lines
+}
+
+fn severity_text(s: FindingSeverity) -> &'static str {
+    match s {
         FindingSeverity::Error => "error",
         FindingSeverity::Warning => "warning",
-    };
-    vec![
-        format!("{sev}: {}", clean(&f.message)),
-        format!("  path: {}", clean(&f.path)),
-        format!("  fix: {}", clean(&f.fix)),
-    ]
+    }
 }
 
 fn clean(s: &str) -> String {
@@ -94,13 +109,17 @@ pub fn markdown(r: &LintReport) -> String {
     } else {
         out.push_str("| severity | rule | skips | message | fix |\n|---|---|---|---|---|\n");
         for f in &r.findings {
+            let possible = f.kind == FindingKind::PossibleBypass;
+            let check = f
+                .check
+                .as_deref()
+                .map(|c| format!(" Check: `{}`.", md_code(c)))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {} | {} | {} |",
-                match f.severity {
-                    FindingSeverity::Error => "error",
-                    FindingSeverity::Warning => "warning",
-                },
+                "| {}{} | `{}` | {} | {} | {}{check} |",
+                severity_text(f.severity),
+                if possible { " (possible)" } else { "" },
                 f.stateful_rule.key(),
                 f.bypassed_rule
                     .as_ref()
@@ -137,6 +156,26 @@ pub fn markdown(r: &LintReport) -> String {
     out
 }
 
+/// Text inside a code span of a table cell: no backticks, no pipes.
+fn md_code(s: &str) -> String {
+    md_cell(s).replace('`', "'")
+}
+
+/// A table cell: pipes escaped, and `<` outside code spans written as
+/// `&lt;` so `table <www>` is not taken for an HTML tag.
 fn md_cell(s: &str) -> String {
-    clean(s).replace('|', "\\|")
+    let mut out = String::new();
+    let mut in_code = false;
+    for c in clean(s).chars() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '<' if !in_code => out.push_str("&lt;"),
+            '|' => out.push_str("\\|"),
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -182,6 +182,8 @@ pub fn findings(sample_rules: &[Rule], server_states: &[State], servers: &Server
                 confirmed: routing == StateRouting::DefaultTable,
                 message: String::new(),
                 fix: fix_text(key, creator_rule),
+                condition: None,
+                check: None,
             });
             f.states += 1;
             f.confirmed |= routing == StateRouting::DefaultTable;
@@ -261,6 +263,8 @@ fn add_server_state(
             confirmed: false,
             message: String::new(),
             fix: fix_text(key, rule),
+            condition: None,
+            check: None,
         });
     f.states += 1;
     f.message = format!(

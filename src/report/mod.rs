@@ -1,1 +1,241 @@
 //! One-shot output of an [`crate::analyze::Analysis`]: text, JSON, markdown.
+//!
+//! Renderers only read the analysis; everything from pfctl (rule text,
+//! anchor names, interface names) goes through [`crate::sanitize::neutralize`]
+//! before it reaches a terminal or a document.
+
+pub mod json;
+pub mod markdown;
+pub mod text;
+
+use std::io::{self, Write};
+
+use crate::analyze::{Analysis, Resolution, RuleRow, allow_text};
+use crate::cli::Format;
+use crate::lint::{Finding, FindingSeverity};
+use crate::model::{Endpoint, State};
+use crate::sanitize::neutralize;
+
+/// How to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// ANSI colour (text only); decided by the caller from `--color` and the terminal.
+    pub color: bool,
+    /// Example states shown per blamed rule.
+    pub examples: usize,
+    /// Rules listed without `--server` (the busiest ones).
+    pub top: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            color: false,
+            examples: 3,
+            top: 10,
+        }
+    }
+}
+
+/// Writes the report in `format`.
+pub fn write(
+    analysis: &Analysis,
+    format: Format,
+    opts: &Options,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Text => text::write(analysis, opts, out),
+        Format::Json => json::write(analysis, opts, out),
+        Format::Markdown => markdown::write(analysis, opts, out),
+    }
+}
+
+/// The rows to show: the blamed ones with `--server`, else the busiest.
+pub(crate) fn rows_to_show<'a>(a: &'a Analysis, opts: &Options) -> Vec<(usize, &'a RuleRow)> {
+    let chosen: Vec<&RuleRow> = if a.servers.is_empty() {
+        a.busiest(opts.top)
+    } else {
+        a.blamed()
+    };
+    chosen
+        .into_iter()
+        .filter_map(|r| Some((row_index(a, r)?, r)))
+        .collect()
+}
+
+fn row_index(a: &Analysis, row: &RuleRow) -> Option<usize> {
+    a.rows.iter().position(|r| std::ptr::eq(r, row))
+}
+
+/// Up to `n` server states of row `row`, newest first (the ones a user can
+/// still catch in the act).
+pub(crate) fn examples(a: &Analysis, row: usize, n: usize) -> Vec<&State> {
+    let mut states: Vec<&State> = a.states_of(row).filter(|s| a.servers.matches(s)).collect();
+    states.sort_by_key(|s| (s.age.unwrap_or(u64::MAX), s.line));
+    states.truncate(n);
+    states
+}
+
+/// `@14`, `@3:0` (anchor 3, rule 0), `default`; `@14 (gen 1)` for a rule
+/// of an older ruleset than the analysis's (`generation`).
+pub(crate) fn rule_label(row: &RuleRow, generation: u32) -> String {
+    if row.generation == generation || row.generation == 0 {
+        row.key.to_string()
+    } else {
+        format!("{} (gen {})", row.key, row.generation)
+    }
+}
+
+/// The rule text as printed by pfctl, or what stands in for it.
+pub(crate) fn rule_text(row: &RuleRow) -> String {
+    match (&row.rule, &row.resolution) {
+        (Some(rule), _) => neutralize(&rule.text).into_owned(),
+        (None, Resolution::DefaultRule) => "(pf's default rule)".to_string(),
+        (None, Resolution::Missing) => "(not in the current listing)".to_string(),
+        (None, Resolution::Ambiguous { candidates }) => {
+            format!("(one of {candidates} rules: wildcard or nested anchor)")
+        }
+        (None, Resolution::Found) => "(unknown)".to_string(),
+    }
+}
+
+/// One state on one line: `tcp A -> B SYN_SENT:SYN_SENT, out, age 00:00:41`,
+/// with A the side that opened the connection.
+pub(crate) fn state_line(s: &State) -> String {
+    let mut t = format!(
+        "{} {} {}{} -> {}{}  {}:{}",
+        neutralize(&s.iface),
+        neutralize(&s.proto),
+        endpoint(&s.src),
+        nat(s.src_nat.as_ref()),
+        endpoint(&s.dst),
+        nat(s.dst_nat.as_ref()),
+        neutralize(&s.src_state),
+        neutralize(&s.dst_state),
+    );
+    t.push_str(&format!(", {}", s.direction));
+    if let Some(age) = s.age {
+        t.push_str(&format!(", age {}", hms(age)));
+    }
+    if let Some(id) = s.id {
+        t.push_str(&format!(", id {id:016x}"));
+    }
+    t
+}
+
+fn endpoint(e: &Endpoint) -> String {
+    neutralize(&e.to_string()).into_owned()
+}
+
+fn nat(e: Option<&Endpoint>) -> String {
+    e.map(|e| format!(" ({})", endpoint(e))).unwrap_or_default()
+}
+
+/// `hh:mm:ss` as pfctl prints ages (hours unbounded).
+pub(crate) fn hms(secs: u64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// True when the row's states cannot have been made by its rule as listed
+/// now: a rule of an older ruleset, or states that do not fit the rule.
+fn is_stale(row: &RuleRow, generation: u32) -> bool {
+    (row.generation != generation && row.generation != 0)
+        || (row.mismatched_states > 0 && row.mismatched_states == row.server_states)
+}
+
+/// `error` / `warning`.
+pub(crate) fn severity_text(s: FindingSeverity) -> &'static str {
+    match s {
+        FindingSeverity::Error => "error",
+        FindingSeverity::Warning => "warning",
+    }
+}
+
+/// The fix line of row `index`: when its states make replies skip a
+/// routing rule, the finding's fix (add `no state`, then remove the
+/// states: `--allow` would hide a routing bug); otherwise [`fix_hint`].
+pub(crate) fn row_fix(a: &Analysis, index: usize, row: &RuleRow) -> String {
+    let generation = a.generation.number;
+    let mut fixes: Vec<&str> = Vec::new();
+    for f in a
+        .findings_for(index)
+        .filter(|f| f.severity == FindingSeverity::Error)
+    {
+        if !fixes.contains(&f.fix.as_str()) {
+            fixes.push(&f.fix);
+        }
+    }
+    if fixes.is_empty() || is_stale(row, generation) {
+        fix_hint(row, generation)
+    } else {
+        neutralize(&fixes.join("; ")).into_owned()
+    }
+}
+
+/// The routing rules a row's states make packets skip (`@17`), in order.
+pub(crate) fn skipped_rules(a: &Analysis, index: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for b in a
+        .findings_for(index)
+        .filter_map(|f| f.bypassed_rule.as_ref())
+    {
+        let label = b.key().to_string();
+        if !out.contains(&label) {
+            out.push(label);
+        }
+    }
+    out
+}
+
+/// The line under a finding's headline: the skipped rule as listed (the
+/// message names it by number only). The message itself says when the
+/// states' own routing confirms the verdict.
+pub(crate) fn skipped_line(f: &Finding) -> Option<String> {
+    f.bypassed_rule
+        .as_ref()
+        .map(|b| format!("skips {}: {}", b.key(), neutralize(&b.text)))
+}
+
+/// A one-line suggestion for a spurious row of an analysis whose ruleset
+/// generation is `generation`.
+pub(crate) fn fix_hint(row: &RuleRow, generation: u32) -> String {
+    let allow = format!("--allow {}", allow_text(row.key));
+    let stale = is_stale(row, generation);
+    let keeps_state = row.rule.as_ref().is_some_and(|r| r.keeps_state());
+    match &row.resolution {
+        Resolution::Found if keeps_state && !stale => format!(
+            "add `no state` to {} (or keep the server's traffic away from it, e.g. put the \
+             route-to rules before it); if these states are expected: {allow}",
+            row.key
+        ),
+        Resolution::DefaultRule => format!(
+            "add an explicit rule for this traffic (`no state` where replies must be routed); \
+             if expected: {allow}"
+        ),
+        Resolution::Ambiguous { .. } => format!(
+            "look at the anchors' rules with this number and add `no state` to the one meant; \
+             if expected: {allow}"
+        ),
+        _ => format!(
+            "these states predate the current ruleset: they expire on their own (or kill them \
+             with pfctl -k); if expected: {allow}"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hms_has_unbounded_hours() {
+        assert_eq!(hms(0), "00:00:00");
+        assert_eq!(hms(94449), "26:14:09");
+    }
+}

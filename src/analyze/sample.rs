@@ -1,0 +1,210 @@
+//! Building a [`Sample`] from one poll, as a [`PollSink`]: the rules listing
+//! is parsed whole (it is small), the states are streamed and only the server
+//! states are kept, while every state is counted per rule. A million-state
+//! table therefore costs one state at a time plus the kept ones.
+
+use std::io::{self, BufRead};
+
+use super::{Config, Sample, Servers};
+use crate::model::{Diagnostic, State};
+use crate::source::{PollMeta, PollSink};
+
+/// At most this many diagnostics are kept per sample; the rest are counted
+/// in one closing diagnostic, so a garbage input cannot exhaust memory.
+pub const MAX_DIAGNOSTICS: usize = 500;
+
+/// Collects one poll into a [`Sample`]. Feed it to [`crate::source::Source::poll`],
+/// then call [`SampleBuilder::finish`] with the returned [`PollMeta`].
+#[derive(Debug)]
+pub struct SampleBuilder {
+    servers: Servers,
+    keep_all: bool,
+    sample: Sample,
+    dropped_diagnostics: usize,
+}
+
+impl SampleBuilder {
+    pub fn new(cfg: &Config) -> Self {
+        SampleBuilder {
+            servers: cfg.servers.clone(),
+            keep_all: cfg.keep_all_states,
+            sample: Sample::default(),
+            dropped_diagnostics: 0,
+        }
+    }
+
+    /// Counts one parsed state and keeps it if it is a server state (or if
+    /// every state is kept).
+    pub fn add_state(&mut self, state: State) {
+        self.sample.total_states += 1;
+        *self
+            .sample
+            .states_per_rule
+            .entry(state.rule_key())
+            .or_insert(0) += 1;
+        if self.keep_all || self.servers.matches(&state) {
+            self.sample.states.push(state);
+        }
+    }
+
+    /// Ends the poll. The time comes from the poll (`taken_at`), never from the clock.
+    pub fn finish(mut self, meta: Option<PollMeta>) -> Sample {
+        if self.dropped_diagnostics > 0 {
+            self.sample.diagnostics.push(Diagnostic {
+                line: 0,
+                column: 0,
+                severity: crate::model::Severity::Warning,
+                message: format!(
+                    "{} more diagnostics not shown (only the first {MAX_DIAGNOSTICS} are kept)",
+                    self.dropped_diagnostics
+                ),
+                text: String::new(),
+            });
+        }
+        if let Some(meta) = &meta {
+            self.sample.taken_at = Some(meta.taken_at);
+        }
+        self.sample.meta = meta;
+        self.sample
+    }
+
+    /// Adds diagnostics from one input, prefixing their message with the
+    /// input's name (line numbers count within that input).
+    fn add_diagnostics(&mut self, what: &str, diags: Vec<Diagnostic>) {
+        for mut d in diags {
+            if self.sample.diagnostics.len() >= MAX_DIAGNOSTICS {
+                self.dropped_diagnostics += 1;
+                continue;
+            }
+            d.message = format!("{what}: {}", d.message);
+            self.sample.diagnostics.push(d);
+        }
+    }
+}
+
+impl PollSink for SampleBuilder {
+    fn rules(&mut self, text: &str) {
+        let (rules, diags) = crate::parse::rules::parse_rules(text);
+        self.sample.rules = rules;
+        self.add_diagnostics("rules listing", diags);
+    }
+
+    fn states(&mut self, rule: Option<u32>, input: &mut dyn BufRead) -> io::Result<()> {
+        let mut diags = Vec::new();
+        let result = crate::parse::states::read_states(
+            input,
+            |mut state| {
+                // `pfctl -ss -R n` lists only rule n's states: without `-v`
+                // the state itself does not say so.
+                if let (Some(n), false) = (rule, state.verbose) {
+                    state.rule = Some(n);
+                }
+                self.add_state(state);
+            },
+            &mut diags,
+        );
+        let what = match rule {
+            Some(n) => format!("states listing (-R {n})"),
+            None => "states listing".to_string(),
+        };
+        self.add_diagnostics(&what, diags);
+        result
+    }
+
+    fn info(&mut self, text: &str) {
+        let (_info, diags) = crate::parse::info::parse_info(text);
+        self.add_diagnostics("info", diags);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::tests::state;
+    use crate::model::RuleKey;
+
+    #[test]
+    fn keeps_only_server_states_but_counts_all() {
+        let cfg = Config {
+            servers: Servers::parse(&["2001:db8::10".into()], &[443]).expect("valid"),
+            ..Config::default()
+        };
+        let mut b = SampleBuilder::new(&cfg);
+        b.add_state(state("2001:db8:1::5", 5000, "2001:db8::10", 443, Some(3)));
+        b.add_state(state("2001:db8:1::5", 5001, "2001:db8::10", 22, Some(4)));
+        b.add_state(state("192.0.2.1", 5002, "198.51.100.1", 443, Some(3)));
+        b.add_state(state("192.0.2.1", 5003, "198.51.100.1", 53, None));
+        let s = b.finish(None);
+        assert_eq!(s.total_states, 4);
+        assert_eq!(s.states.len(), 1);
+        assert_eq!(
+            s.states[0].dst.port.as_ref().and_then(|p| p.number()),
+            Some(443)
+        );
+        let k = |n| RuleKey {
+            anchor: None,
+            number: n,
+        };
+        assert_eq!(s.states_per_rule.get(&k(Some(3))), Some(&2));
+        assert_eq!(s.states_per_rule.get(&k(Some(4))), Some(&1));
+        assert_eq!(s.states_per_rule.get(&k(None)), Some(&1));
+    }
+
+    #[test]
+    fn keep_all_keeps_everything() {
+        let cfg = Config {
+            keep_all_states: true,
+            ..Config::default()
+        };
+        let mut b = SampleBuilder::new(&cfg);
+        b.add_state(state("192.0.2.1", 5002, "198.51.100.1", 443, Some(3)));
+        assert_eq!(b.finish(None).states.len(), 1);
+    }
+
+    #[test]
+    fn diagnostics_are_capped_and_counted() {
+        let mut b = SampleBuilder::new(&Config::default());
+        let d = Diagnostic {
+            line: 1,
+            column: 1,
+            severity: crate::model::Severity::Error,
+            message: "bad".into(),
+            text: "x".into(),
+        };
+        b.add_diagnostics("states listing", vec![d; MAX_DIAGNOSTICS + 7]);
+        let s = b.finish(None);
+        assert_eq!(s.diagnostics.len(), MAX_DIAGNOSTICS + 1);
+        assert_eq!(s.diagnostics[0].message, "states listing: bad");
+        assert!(s.diagnostics[MAX_DIAGNOSTICS].message.starts_with("7 more"));
+    }
+}
+
+#[cfg(test)]
+mod scale {
+    use super::*;
+    use crate::analyze::tests::state;
+
+    #[test]
+    fn a_large_table_keeps_only_the_server_states() {
+        // Memory stays proportional to the server states, not to the table.
+        let cfg = Config {
+            servers: Servers::parse(&["2001:db8::10".into()], &[]).expect("valid"),
+            ..Config::default()
+        };
+        let mut b = SampleBuilder::new(&cfg);
+        for i in 0..200_000u32 {
+            let port = 1024 + (i % 60_000) as u16;
+            let dst = if i % 50_000 == 0 {
+                "2001:db8::10"
+            } else {
+                "2001:db8::99"
+            };
+            b.add_state(state("2001:db8:1::5", port, dst, 443, Some(i % 7)));
+        }
+        let s = b.finish(None);
+        assert_eq!(s.total_states, 200_000);
+        assert_eq!(s.states.len(), 4);
+        assert_eq!(s.states_per_rule.len(), 7);
+        assert_eq!(s.states_per_rule.values().sum::<u64>(), 200_000);
+    }
+}

@@ -1,0 +1,374 @@
+//! What the user (or the collector) can ask of the [`App`](super::app::App),
+//! and the key table that maps keys to commands. The same table feeds the
+//! footer and the help overlay, so hints never drift from the bindings.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+
+use crate::tui::snapshot::Snapshot;
+
+/// A command bound to a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Command {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    FocusNext,
+    FocusPrev,
+    ToggleDetails,
+    StartFilter,
+    CycleSort,
+    ReverseSort,
+    ToggleAllRules,
+    ToggleAllStates,
+    TogglePause,
+    ShorterInterval,
+    LongerInterval,
+    RefreshNow,
+    ToggleHelp,
+    /// Esc: closes the help, the filter or the details; quits otherwise.
+    Back,
+    Quit,
+}
+
+/// Everything that changes the app.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Command(Command),
+    /// A character typed into the filter.
+    FilterChar(char),
+    FilterBackspace,
+    /// Enter in the filter: keep the filter, stop editing.
+    FilterAccept,
+    /// Esc in the filter: clear it and stop editing.
+    FilterCancel,
+    /// Mouse wheel over the screen cell (column, row).
+    ScrollUp(u16, u16),
+    ScrollDown(u16, u16),
+    /// Left click on the screen cell (column, row).
+    Click(u16, u16),
+    /// The collector started a poll.
+    PollStarted,
+    /// A poll finished.
+    Polled(Box<Snapshot>),
+    /// A poll failed: the message for the banner.
+    PollFailed(String),
+}
+
+/// One line of the key table.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub keys: &'static [Key],
+    /// How the keys are written in the footer and the help.
+    pub label: &'static str,
+    pub command: Command,
+    pub help: &'static str,
+    /// Short text for the footer; `None` keeps the binding out of it.
+    pub footer: Option<&'static str>,
+}
+
+/// A key as the table names it: a code and whether Ctrl is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+const fn k(code: KeyCode) -> Key {
+    Key { code, ctrl: false }
+}
+
+const fn c(ch: char) -> Key {
+    k(KeyCode::Char(ch))
+}
+
+/// The key table, in help order. Neighbours with the same help text share
+/// one help line (`↑/k ↓/j`).
+pub const KEYMAP: &[Binding] = &[
+    Binding {
+        keys: &[k(KeyCode::Up), c('k')],
+        label: "↑/k",
+        command: Command::Up,
+        help: "previous / next row (details: scroll)",
+        footer: None,
+    },
+    Binding {
+        keys: &[k(KeyCode::Down), c('j')],
+        label: "↓/j",
+        command: Command::Down,
+        help: "previous / next row (details: scroll)",
+        footer: Some("move"),
+    },
+    Binding {
+        keys: &[k(KeyCode::PageUp)],
+        label: "PgUp",
+        command: Command::PageUp,
+        help: "one page up / down",
+        footer: None,
+    },
+    Binding {
+        keys: &[k(KeyCode::PageDown)],
+        label: "PgDn",
+        command: Command::PageDown,
+        help: "one page up / down",
+        footer: None,
+    },
+    Binding {
+        keys: &[k(KeyCode::Home), c('g')],
+        label: "Home/g",
+        command: Command::Home,
+        help: "first / last row",
+        footer: None,
+    },
+    Binding {
+        keys: &[k(KeyCode::End), c('G')],
+        label: "End/G",
+        command: Command::End,
+        help: "first / last row",
+        footer: None,
+    },
+    Binding {
+        keys: &[k(KeyCode::Tab)],
+        label: "Tab",
+        command: Command::FocusNext,
+        help: "next / previous pane (rules, states, details)",
+        footer: Some("pane"),
+    },
+    Binding {
+        keys: &[k(KeyCode::BackTab)],
+        label: "S-Tab",
+        command: Command::FocusPrev,
+        help: "next / previous pane (rules, states, details)",
+        footer: None,
+    },
+    Binding {
+        keys: &[k(KeyCode::Enter)],
+        label: "Enter",
+        command: Command::ToggleDetails,
+        help: "show or hide the details pane",
+        footer: Some("details"),
+    },
+    Binding {
+        keys: &[c('/')],
+        label: "/",
+        command: Command::StartFilter,
+        help: "filter as you type: rule text, or an address/prefix",
+        footer: Some("filter"),
+    },
+    Binding {
+        keys: &[c('s')],
+        label: "s",
+        command: Command::CycleSort,
+        help: "sort by the next column",
+        footer: Some("sort"),
+    },
+    Binding {
+        keys: &[c('r')],
+        label: "r",
+        command: Command::ReverseSort,
+        help: "reverse the sort",
+        footer: None,
+    },
+    Binding {
+        keys: &[c('a')],
+        label: "a",
+        command: Command::ToggleAllRules,
+        help: "all rules / only rules with server states",
+        footer: Some("all rules"),
+    },
+    Binding {
+        keys: &[c('A')],
+        label: "A",
+        command: Command::ToggleAllStates,
+        help: "states pane: all states / server states only",
+        footer: None,
+    },
+    Binding {
+        keys: &[c('p'), c(' ')],
+        label: "p/Space",
+        command: Command::TogglePause,
+        help: "pause / resume (data freezes, keys keep working)",
+        footer: Some("pause"),
+    },
+    Binding {
+        keys: &[c('+'), c('=')],
+        label: "+",
+        command: Command::LongerInterval,
+        help: "longer / shorter poll interval",
+        footer: None,
+    },
+    Binding {
+        keys: &[c('-')],
+        label: "-",
+        command: Command::ShorterInterval,
+        help: "longer / shorter poll interval",
+        footer: None,
+    },
+    Binding {
+        keys: &[c('R')],
+        label: "R",
+        command: Command::RefreshNow,
+        help: "poll now",
+        footer: None,
+    },
+    Binding {
+        keys: &[c('?'), k(KeyCode::F(1))],
+        label: "?",
+        command: Command::ToggleHelp,
+        help: "this help",
+        footer: Some("help"),
+    },
+    Binding {
+        keys: &[k(KeyCode::Esc)],
+        label: "Esc",
+        command: Command::Back,
+        help: "close help / clear filter / close details; else quit",
+        footer: None,
+    },
+    Binding {
+        keys: &[
+            c('q'),
+            Key {
+                code: KeyCode::Char('c'),
+                ctrl: true,
+            },
+        ],
+        label: "q/^C",
+        command: Command::Quit,
+        help: "quit",
+        footer: Some("quit"),
+    },
+];
+
+/// The action for a key press, given whether the filter is being edited.
+/// Key releases and repeats of other kinds are ignored.
+pub fn action_for_key(key: KeyEvent, editing_filter: bool) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        return Some(Action::Command(Command::Quit));
+    }
+    if editing_filter {
+        return filter_key(key, ctrl);
+    }
+    KEYMAP
+        .iter()
+        .find(|b| b.keys.iter().any(|k| k.code == key.code && k.ctrl == ctrl))
+        .map(|b| Action::Command(b.command))
+}
+
+fn filter_key(key: KeyEvent, ctrl: bool) -> Option<Action> {
+    match key.code {
+        KeyCode::Esc => Some(Action::FilterCancel),
+        KeyCode::Enter | KeyCode::Tab => Some(Action::FilterAccept),
+        KeyCode::Backspace => Some(Action::FilterBackspace),
+        // Moving through the list while typing is handy: the filter stays open.
+        KeyCode::Up => Some(Action::Command(Command::Up)),
+        KeyCode::Down => Some(Action::Command(Command::Down)),
+        KeyCode::Char(ch) if !ctrl => Some(Action::FilterChar(ch)),
+        _ => None,
+    }
+}
+
+/// The action for a mouse event.
+pub fn action_for_mouse(m: MouseEvent) -> Option<Action> {
+    match m.kind {
+        MouseEventKind::ScrollUp => Some(Action::ScrollUp(m.column, m.row)),
+        MouseEventKind::ScrollDown => Some(Action::ScrollDown(m.column, m.row)),
+        MouseEventKind::Down(crossterm::event::MouseButton::Left) => {
+            Some(Action::Click(m.column, m.row))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn every_command_has_a_key() {
+        use Command::*;
+        for cmd in [
+            Up,
+            Down,
+            PageUp,
+            PageDown,
+            Home,
+            End,
+            FocusNext,
+            FocusPrev,
+            ToggleDetails,
+            StartFilter,
+            CycleSort,
+            ReverseSort,
+            ToggleAllRules,
+            ToggleAllStates,
+            TogglePause,
+            ShorterInterval,
+            LongerInterval,
+            RefreshNow,
+            ToggleHelp,
+            Back,
+            Quit,
+        ] {
+            assert!(KEYMAP.iter().any(|b| b.command == cmd), "{cmd:?} unbound");
+        }
+    }
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        let all: Vec<Key> = KEYMAP.iter().flat_map(|b| b.keys.iter().copied()).collect();
+        for (i, a) in all.iter().enumerate() {
+            assert!(!all[i + 1..].contains(a), "{a:?} bound twice");
+        }
+    }
+
+    #[test]
+    fn keys_map_to_commands() {
+        let cmd = |code| action_for_key(press(code), false).map(|a| format!("{a:?}"));
+        assert_eq!(cmd(KeyCode::Char('j')).as_deref(), Some("Command(Down)"));
+        assert_eq!(
+            cmd(KeyCode::Char(' ')).as_deref(),
+            Some("Command(TogglePause)")
+        );
+        assert_eq!(
+            cmd(KeyCode::Char('R')).as_deref(),
+            Some("Command(RefreshNow)")
+        );
+        assert_eq!(cmd(KeyCode::Char('x')), None);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert!(matches!(
+            action_for_key(ctrl_c, true),
+            Some(Action::Command(Command::Quit))
+        ));
+    }
+
+    #[test]
+    fn the_filter_takes_letters() {
+        assert!(matches!(
+            action_for_key(press(KeyCode::Char('q')), true),
+            Some(Action::FilterChar('q'))
+        ));
+        assert!(matches!(
+            action_for_key(press(KeyCode::Esc), true),
+            Some(Action::FilterCancel)
+        ));
+    }
+
+    #[test]
+    fn releases_are_ignored() {
+        let mut key = press(KeyCode::Char('q'));
+        key.kind = KeyEventKind::Release;
+        assert!(action_for_key(key, false).is_none());
+    }
+}

@@ -1,0 +1,305 @@
+//! The two threads behind the screen, and the one channel they feed.
+//!
+//! - The input thread blocks on crossterm's `event::read` and forwards
+//!   every terminal event.
+//! - The collector thread polls (pfctl, parse, analyse, index) and sends a
+//!   [`Snapshot`] or an error; between polls it waits on its control channel
+//!   with `recv_timeout(interval)`, so pause, "poll now", a new interval and
+//!   quit take effect at once.
+//!
+//! The UI thread only receives, so a slow pfctl never blocks a key press.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use crate::tui::snapshot::Snapshot;
+
+/// Everything the UI loop receives.
+#[derive(Debug)]
+pub enum Event {
+    /// A terminal event (key, mouse, resize).
+    Input(crossterm::event::Event),
+    /// The collector started a poll.
+    PollStarted,
+    Polled(Box<Snapshot>),
+    /// A poll failed; the message is for the banner.
+    PollFailed(String),
+    /// The input thread could not read the terminal any more.
+    InputClosed(String),
+}
+
+/// What the UI tells the collector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Control {
+    Pause,
+    Resume,
+    RefreshNow,
+    SetInterval(Duration),
+    /// Keep every state in the analysis (the states pane's "all states").
+    KeepAllStates(bool),
+    Quit,
+}
+
+/// One poll, start to finish. Implemented by the real pipeline (source →
+/// parse → analyse) and by test doubles.
+pub trait Poller: Send {
+    fn poll(&mut self) -> Result<Snapshot, String>;
+    /// Keep every state, not just the server states, from the next poll on.
+    fn keep_all_states(&mut self, keep: bool);
+    /// True when polling again would only repeat the last poll (a replay
+    /// that reached its end): the collector then waits for commands only.
+    fn exhausted(&self) -> bool {
+        false
+    }
+}
+
+/// Starts the thread that reads terminal events. It ends when the UI stops
+/// listening (the next event fails to send) or the terminal fails.
+pub fn spawn_input(tx: Sender<Event>) -> std::io::Result<JoinHandle<()>> {
+    thread::Builder::new()
+        .name("pfblame-input".into())
+        .spawn(move || {
+            loop {
+                let ev = match crossterm::event::read() {
+                    Ok(ev) => Event::Input(ev),
+                    Err(e) => {
+                        let _ = tx.send(Event::InputClosed(e.to_string()));
+                        return;
+                    }
+                };
+                if tx.send(ev).is_err() {
+                    return;
+                }
+            }
+        })
+}
+
+/// When the collector polls first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstPoll {
+    /// At once (nothing has been polled yet).
+    Now,
+    /// After one interval (the caller already made the first poll).
+    AfterInterval,
+}
+
+/// Starts the collector thread.
+pub fn spawn_collector(
+    poller: Box<dyn Poller>,
+    interval: Duration,
+    first: FirstPoll,
+    events: Sender<Event>,
+    control: Receiver<Control>,
+) -> std::io::Result<JoinHandle<()>> {
+    thread::Builder::new()
+        .name("pfblame-collector".into())
+        .spawn(move || collect(poller, interval, first, &events, &control))
+}
+
+/// The collector loop: poll, send, wait. Runs until told to quit or the UI
+/// goes away.
+pub fn collect(
+    mut poller: Box<dyn Poller>,
+    mut interval: Duration,
+    first: FirstPoll,
+    events: &Sender<Event>,
+    control: &Receiver<Control>,
+) {
+    let mut paused = false;
+    let mut poll_now = first == FirstPoll::Now;
+    loop {
+        if poll_now {
+            if events.send(Event::PollStarted).is_err() {
+                return;
+            }
+            let ev = match poller.poll() {
+                Ok(snapshot) => Event::Polled(Box::new(snapshot)),
+                Err(message) => Event::PollFailed(message),
+            };
+            if events.send(ev).is_err() {
+                return;
+            }
+        }
+        // While paused (or at the end of a replay), wait for a command only;
+        // otherwise until the next poll.
+        let msg = if paused || poller.exhausted() {
+            control.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            control.recv_timeout(interval)
+        };
+        poll_now = match msg {
+            Err(RecvTimeoutError::Timeout) => true,
+            Err(RecvTimeoutError::Disconnected) | Ok(Control::Quit) => return,
+            Ok(Control::Pause) => {
+                paused = true;
+                false
+            }
+            Ok(Control::Resume) => {
+                paused = false;
+                true
+            }
+            Ok(Control::RefreshNow) => !poller.exhausted(),
+            Ok(Control::SetInterval(d)) => {
+                interval = d;
+                false
+            }
+            Ok(Control::KeepAllStates(keep)) => {
+                poller.keep_all_states(keep);
+                true
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    use crate::tui::fake;
+
+    struct Counting {
+        polls: u32,
+        limit: u32,
+        fail_every_other: bool,
+        keep_all: bool,
+    }
+
+    impl Poller for Counting {
+        fn poll(&mut self) -> Result<Snapshot, String> {
+            self.polls += 1;
+            if self.fail_every_other && self.polls.is_multiple_of(2) {
+                return Err(format!("poll {} failed", self.polls));
+            }
+            let mut s = fake::snapshot();
+            let a = std::sync::Arc::make_mut(&mut s.analysis);
+            a.total_states = u64::from(self.polls);
+            a.server_states = u64::from(self.keep_all);
+            Ok(s)
+        }
+        fn keep_all_states(&mut self, keep: bool) {
+            self.keep_all = keep;
+        }
+        fn exhausted(&self) -> bool {
+            self.polls >= self.limit
+        }
+    }
+
+    fn poller(fail: bool) -> Box<dyn Poller> {
+        Box::new(Counting {
+            polls: 0,
+            limit: u32::MAX,
+            fail_every_other: fail,
+            keep_all: false,
+        })
+    }
+
+    fn next_poll(rx: &Receiver<Event>) -> Event {
+        loop {
+            match rx.recv_timeout(Duration::from_secs(5)).expect("an event") {
+                Event::PollStarted => continue,
+                ev => return ev,
+            }
+        }
+    }
+
+    #[test]
+    fn polls_at_the_interval_and_reports_failures() {
+        let (tx, rx) = mpsc::channel();
+        let (ctl, ctl_rx) = mpsc::channel();
+        let h = spawn_collector(
+            poller(true),
+            Duration::from_millis(10),
+            FirstPoll::Now,
+            tx,
+            ctl_rx,
+        )
+        .unwrap();
+        assert!(matches!(next_poll(&rx), Event::Polled(s) if s.analysis.total_states == 1));
+        assert!(matches!(next_poll(&rx), Event::PollFailed(m) if m == "poll 2 failed"));
+        assert!(matches!(next_poll(&rx), Event::Polled(s) if s.analysis.total_states == 3));
+        ctl.send(Control::Quit).unwrap();
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn pause_stops_polling_and_refresh_polls_once() {
+        let (tx, rx) = mpsc::channel();
+        let (ctl, ctl_rx) = mpsc::channel();
+        // A long interval: only control messages cause polls.
+        let h = spawn_collector(
+            poller(false),
+            Duration::from_secs(600),
+            FirstPoll::Now,
+            tx,
+            ctl_rx,
+        )
+        .unwrap();
+        assert!(matches!(next_poll(&rx), Event::Polled(_)));
+        ctl.send(Control::Pause).unwrap();
+        ctl.send(Control::RefreshNow).unwrap();
+        assert!(matches!(next_poll(&rx), Event::Polled(s) if s.analysis.total_states == 2));
+        assert!(
+            rx.recv_timeout(Duration::from_millis(100)).is_err(),
+            "paused"
+        );
+        ctl.send(Control::KeepAllStates(true)).unwrap();
+        assert!(matches!(next_poll(&rx), Event::Polled(s) if s.analysis.server_states == 1));
+        ctl.send(Control::Quit).unwrap();
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn waits_an_interval_when_the_first_poll_was_made_already() {
+        let (tx, rx) = mpsc::channel();
+        let (ctl, ctl_rx) = mpsc::channel();
+        let first = FirstPoll::AfterInterval;
+        let h =
+            spawn_collector(poller(false), Duration::from_secs(600), first, tx, ctl_rx).unwrap();
+        assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
+        ctl.send(Control::RefreshNow).unwrap();
+        assert!(matches!(next_poll(&rx), Event::Polled(s) if s.analysis.total_states == 1));
+        ctl.send(Control::Quit).unwrap();
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn an_exhausted_replay_is_not_polled_again() {
+        let (tx, rx) = mpsc::channel();
+        let (ctl, ctl_rx) = mpsc::channel();
+        let two = Box::new(Counting {
+            polls: 0,
+            limit: 2,
+            fail_every_other: false,
+            keep_all: false,
+        });
+        let h = spawn_collector(two, Duration::from_millis(5), FirstPoll::Now, tx, ctl_rx).unwrap();
+        assert!(matches!(next_poll(&rx), Event::Polled(_)));
+        assert!(matches!(next_poll(&rx), Event::Polled(_)));
+        ctl.send(Control::RefreshNow).unwrap();
+        assert!(
+            rx.recv_timeout(Duration::from_millis(100)).is_err(),
+            "no third poll"
+        );
+        ctl.send(Control::Quit).unwrap();
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn stops_when_the_ui_goes_away() {
+        let (tx, rx) = mpsc::channel();
+        let (_ctl, ctl_rx) = mpsc::channel();
+        let h = spawn_collector(
+            poller(false),
+            Duration::from_millis(1),
+            FirstPoll::Now,
+            tx,
+            ctl_rx,
+        )
+        .unwrap();
+        drop(rx);
+        h.join().unwrap();
+    }
+}

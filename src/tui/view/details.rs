@@ -1,0 +1,207 @@
+//! The details pane: the selected rule in full (text, counters, verdict and
+//! its reason) and the selected state's `-vv` fields.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::analyze::{Resolution, RuleRow, Verdict};
+use crate::model::State;
+use crate::tui::app::{App, Focus};
+use crate::tui::theme::Theme;
+use crate::tui::view::format::{clean, endpoint, hms, human, pair};
+use crate::tui::view::rules::pane;
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let block = pane(app, Line::from(" Details · Enter: close "), Focus::Details);
+    let mut lines = Vec::new();
+    let generation = app
+        .snapshot
+        .as_ref()
+        .map_or(0, |s| s.analysis.generation.number);
+    match app.current_row() {
+        Some(row) => {
+            rule_lines(row, app.theme, &mut lines);
+            change_lines(row, generation, app.theme, &mut lines);
+        }
+        None => lines.push(Line::from("no rule selected")),
+    }
+    if let Some(state) = app.current_state() {
+        lines.push(Line::from(""));
+        state_lines(state, app.theme, &mut lines);
+    }
+    let p = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .scroll((app.details_scroll, 0));
+    frame.render_widget(p, area);
+}
+
+fn label(t: Theme, text: &'static str) -> Span<'static> {
+    Span::styled(text, t.label())
+}
+
+fn rule_lines(row: &RuleRow, t: Theme, out: &mut Vec<Line<'static>>) {
+    let anchor = if row.anchor_path.is_empty() {
+        "main ruleset".to_string()
+    } else {
+        format!("anchor {}", clean(&row.anchor_path))
+    };
+    out.push(Line::from(vec![
+        Span::styled(format!("Rule {}", row.key), t.title()),
+        Span::raw(format!(" ({anchor})")),
+    ]));
+    match &row.rule {
+        Some(rule) => {
+            out.push(Line::from(clean(&rule.text).into_owned()));
+            if let Some(c) = &rule.counters {
+                let created = c
+                    .state_creations
+                    .map(|n| format!(", {n} created"))
+                    .unwrap_or_default();
+                out.push(Line::from(vec![
+                    label(t, "counters: "),
+                    Span::raw(format!(
+                        "{} evaluations, {} packets, {} bytes, {} states{created}",
+                        c.evaluations,
+                        c.packets,
+                        human(c.bytes),
+                        c.states
+                    )),
+                ]));
+            }
+        }
+        None => out.push(Line::from(resolution_text(row))),
+    }
+    out.push(Line::from(vec![
+        label(t, "states: "),
+        Span::raw(format!(
+            "{} server, {} in all",
+            row.server_states, row.all_states
+        )),
+        Span::raw(match (row.new_states, row.gone_states) {
+            (Some(n), Some(g)) => format!(", {n} new and {g} gone since the previous poll"),
+            _ => String::new(),
+        }),
+    ]));
+    let (verdict, style) = match row.verdict {
+        Some(Verdict::Spurious) => ("SPURIOUS", t.spurious()),
+        Some(Verdict::Allowed) => ("allowed", t.allowed()),
+        None => ("no verdict", t.dim()),
+    };
+    let mut verdict_line = vec![label(t, "verdict: "), Span::styled(verdict, style)];
+    if !row.reason.is_empty() {
+        verdict_line.push(Span::raw(format!(" — {}", clean(&row.reason))));
+    }
+    out.push(Line::from(verdict_line));
+    if !matches!(row.resolution, Resolution::Found) && row.rule.is_some() {
+        out.push(Line::from(vec![
+            label(t, "note: "),
+            Span::raw(resolution_text(row)),
+        ]));
+    }
+}
+
+/// Whether the row's rule is from an earlier ruleset (the analysis's reason
+/// already says which of its states are older or do not fit).
+fn change_lines(row: &RuleRow, current: u32, t: Theme, out: &mut Vec<Line<'static>>) {
+    if row.generation < current && row.rule.is_some() {
+        out.push(Line::from(vec![
+            label(t, "ruleset: "),
+            Span::styled(
+                format!(
+                    "this rule is from generation {} (now {current}); states made before the reload keep it",
+                    row.generation
+                ),
+                t.warning(),
+            ),
+        ]));
+    }
+}
+
+fn resolution_text(row: &RuleRow) -> String {
+    match row.resolution {
+        Resolution::Found => String::new(),
+        Resolution::DefaultRule => {
+            "pf's default rule: these states carry no rule number".to_string()
+        }
+        Resolution::Missing => format!(
+            "no rule {} in the current ruleset: it was probably reloaded after these states were created",
+            row.key
+        ),
+        Resolution::Ambiguous { candidates } => {
+            format!("{candidates} rules could be meant (nested or wildcard anchors)")
+        }
+    }
+}
+
+fn state_lines(s: &State, t: Theme, out: &mut Vec<Line<'static>>) {
+    out.push(Line::from(vec![
+        Span::styled("State ", t.title()),
+        Span::raw(format!(
+            "{} {} {} {} → {}  {}:{}",
+            clean(&s.iface),
+            clean(&s.proto),
+            s.direction,
+            endpoint(&s.src, s.src_nat.as_ref()),
+            endpoint(&s.dst, s.dst_nat.as_ref()),
+            clean(&s.src_state),
+            clean(&s.dst_state),
+        )),
+    ]));
+    let mut times = vec![];
+    if let Some(a) = s.age {
+        times.push(format!("age {}", hms(a)));
+    }
+    if let Some(e) = s.expires {
+        times.push(format!("expires in {}", hms(e)));
+    }
+    if s.packets.is_some() {
+        times.push(format!("packets {}", pair(s.packets)));
+    }
+    if s.bytes.is_some() {
+        times.push(format!("bytes {}", pair(s.bytes)));
+    }
+    if !times.is_empty() {
+        out.push(Line::from(times.join(", ")));
+    }
+    let mut ids = vec![Span::raw(match s.id {
+        Some(id) => format!("id {id:016x}"),
+        None => "id (not printed: needs -vv)".to_string(),
+    })];
+    if let Some(c) = s.creator_id {
+        ids.push(Span::raw(format!(", creator {c:08x}")));
+    }
+    out.push(Line::from(ids));
+    let route = match &s.route {
+        Some(r) => {
+            let addr = r.addr.as_ref().map(|a| clean(&a.to_string()).into_owned());
+            let iface = r.iface.as_ref().map(|i| format!("@{}", clean(i)));
+            format!(
+                "{} {}{}",
+                r.kind,
+                addr.unwrap_or_default(),
+                iface.unwrap_or_default()
+            )
+        }
+        None => "none printed (replies follow the routing table)".to_string(),
+    };
+    out.push(Line::from(vec![label(t, "route: "), Span::raw(route)]));
+    let mut extra = Vec::new();
+    if !s.flags.is_empty() {
+        let flags: Vec<String> = s.flags.iter().map(|f| clean(f).into_owned()).collect();
+        extra.push(format!("flags: {}", flags.join(", ")));
+    }
+    if let Some(rt) = s.rtable {
+        extra.push(format!("rtable {rt}"));
+    }
+    if let Some(o) = &s.origif {
+        extra.push(format!("origif {}", clean(o)));
+    }
+    if let Some(g) = &s.gateway {
+        extra.push(format!("gateway {}", clean(&g.to_string())));
+    }
+    extra.push(format!("line {} of the states listing", s.line));
+    out.push(Line::from(extra.join(", ")));
+}

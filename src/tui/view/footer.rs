@@ -1,0 +1,77 @@
+//! The footer: key hints from the key table, or the filter being typed.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::action::{Binding, Command, KEYMAP};
+use crate::tui::app::{App, Filter};
+use crate::tui::view::format::clean;
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let mut spans = Vec::new();
+    if app.editing_filter || !app.filter_text.is_empty() {
+        spans.push(Span::styled("/", t.key()));
+        spans.push(Span::styled(
+            clean(&app.filter_text).into_owned(),
+            t.filter(),
+        ));
+        if app.editing_filter {
+            spans.push(Span::styled("█", t.filter()));
+        }
+        let kind = match &app.filter {
+            Filter::None => "type rule text or an address/prefix".to_string(),
+            Filter::Text(_) => "rule text".to_string(),
+            Filter::Net(net) => format!("address {net}"),
+        };
+        spans.push(Span::styled(format!(" ({kind})"), t.label()));
+        let keys = if app.editing_filter {
+            [("Enter", "keep"), ("Esc", "clear")]
+        } else {
+            [("/", "edit"), ("Esc", "clear")]
+        };
+        for (k, what) in keys {
+            spans.push(Span::raw("  "));
+            spans.push(Span::styled(k, t.key()));
+            spans.push(Span::raw(format!(" {what}")));
+        }
+        if app.editing_filter {
+            frame.render_widget(Paragraph::new(Line::from(spans)), area);
+            return;
+        }
+        spans.push(Span::raw("  │ "));
+    }
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let room = usize::from(area.width).saturating_sub(used);
+    for b in hints_that_fit(room) {
+        spans.push(Span::styled(b.label, t.key()));
+        spans.push(Span::raw(format!(" {}  ", b.footer.unwrap_or_default())));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The footer hints that fit in `room` columns, in key-table order. Help and
+/// quit are chosen first, so a narrow screen still says how to leave.
+fn hints_that_fit(room: usize) -> Vec<&'static Binding> {
+    let with_hint: Vec<&Binding> = KEYMAP.iter().filter(|b| b.footer.is_some()).collect();
+    let width =
+        |b: &Binding| b.label.chars().count() + 1 + b.footer.map_or(0, |f| f.chars().count()) + 2;
+    let mut order: Vec<usize> = (0..with_hint.len()).collect();
+    order.sort_by_key(|i| !matches!(with_hint[*i].command, Command::ToggleHelp | Command::Quit));
+    let mut chosen = vec![false; with_hint.len()];
+    let mut left = room;
+    for i in order {
+        let w = width(with_hint[i]);
+        if w <= left {
+            chosen[i] = true;
+            left -= w;
+        }
+    }
+    with_hint
+        .into_iter()
+        .zip(chosen)
+        .filter_map(|(b, keep)| keep.then_some(b))
+        .collect()
+}

@@ -1,0 +1,242 @@
+//! Text helpers shared by the views: numbers, durations, rule and state
+//! forms. Everything that came from pfctl goes through [`clean`].
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::analyze::{Resolution, RuleRow};
+use crate::model::{Endpoint, State};
+use crate::sanitize::neutralize;
+
+/// Text from pfctl, safe for the terminal.
+pub fn clean(text: &str) -> Cow<'_, str> {
+    neutralize(text)
+}
+
+/// `1234` → `1.2K`, `5_000_000` → `4.8M` (powers of 1024, like pfctl's peers).
+pub fn human(n: u64) -> String {
+    const UNITS: [&str; 5] = ["K", "M", "G", "T", "P"];
+    if n < 1024 {
+        return n.to_string();
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    // Below 9.95 one decimal still rounds to a single digit (9.9, not 10.0).
+    if v < 9.95 {
+        format!("{v:.1}{}", UNITS[unit])
+    } else {
+        format!("{v:.0}{}", UNITS[unit])
+    }
+}
+
+/// Seconds as pfctl prints ages and expiries: `hh:mm:ss`, hours unbounded.
+pub fn hms(secs: u64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// A duration for the header: `850 ms`, `2.4 s`.
+pub fn elapsed(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", ms / 1000.0)
+    }
+}
+
+/// An interval: `2s`, `0.5s`.
+pub fn interval(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if (s - s.round()).abs() < 1e-9 {
+        format!("{s:.0}s")
+    } else {
+        format!("{s:.1}s")
+    }
+}
+
+/// A poll time: `12:00:04Z` (UTC, from the sample, never the clock).
+pub fn clock(t: Option<DateTime<Utc>>) -> String {
+    t.map_or_else(
+        || "--:--:--".to_string(),
+        |t| t.format("%H:%M:%SZ").to_string(),
+    )
+}
+
+/// A rate of new states per second: blank when unknown.
+pub fn rate(r: Option<f64>) -> String {
+    match r {
+        None => String::new(),
+        Some(0.0) => "0".to_string(),
+        Some(r) if r < 10.0 => format!("{r:.1}"),
+        Some(r) => format!("{r:.0}"),
+    }
+}
+
+/// The rule column: `@5`, `@1:2`, `default`, `@9?` when the rule is
+/// missing, `@19 g1` for a rule of an earlier ruleset generation (`current`).
+pub fn rule_label(row: &RuleRow, current: u32) -> String {
+    let label = match row.resolution {
+        Resolution::Missing => format!("{}?", row.key),
+        Resolution::Ambiguous { .. } => format!("{}*", row.key),
+        _ => row.key.to_string(),
+    };
+    if row.generation < current && row.rule.is_some() {
+        format!("{label} g{}", row.generation)
+    } else {
+        label
+    }
+}
+
+/// Drops what nearly every pass rule prints and says nothing in a one-line
+/// form: `flags S/SA`, and a bare `keep state` (kept when options follow).
+fn strip_noise(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let pair = (words[i], words.get(i + 1).copied(), words.get(i + 2));
+        match pair {
+            ("flags", Some("S/SA"), _) => i += 2,
+            ("keep", Some("state"), next) if next.is_none_or(|n| !n.starts_with('(')) => i += 2,
+            _ => {
+                out.push(words[i]);
+                i += 1;
+            }
+        }
+    }
+    out.join(" ")
+}
+
+/// A short one-line form of the row's rule: the anchor in brackets, the rule
+/// text without default noise; or what the row stands for when no rule does.
+pub fn rule_short(row: &RuleRow) -> String {
+    let mut text = match (&row.rule, &row.resolution) {
+        (Some(rule), _) => strip_noise(&clean(&rule.text)),
+        (None, Resolution::DefaultRule) => "(pf's default rule: no rule matched)".to_string(),
+        (None, Resolution::Missing) => {
+            format!(
+                "(no rule {} in the current ruleset: changed since?)",
+                row.key
+            )
+        }
+        (None, Resolution::Ambiguous { candidates }) => {
+            format!("({candidates} rules could be meant)")
+        }
+        (None, Resolution::Found) => String::new(),
+    };
+    if !row.anchor_path.is_empty() {
+        text = format!("[{}] {text}", clean(&row.anchor_path));
+    }
+    text
+}
+
+/// An endpoint with its translation, the way pfctl pairs them: `a (b)`.
+pub fn endpoint(e: &Endpoint, nat: Option<&Endpoint>) -> String {
+    let main = clean(&e.to_string()).into_owned();
+    match nat {
+        Some(n) => format!("{main} ({})", clean(&n.to_string())),
+        None => main,
+    }
+}
+
+/// Short names of TCP (and UDP/other) peer states, for narrow screens.
+fn short_state(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "ESTABLISHED" => "EST",
+        "SYN_SENT" => "SYN_S",
+        "SYN_RCVD" => "SYN_R",
+        "FIN_WAIT_1" => "FIN_W1",
+        "FIN_WAIT_2" => "FIN_W2",
+        "TIME_WAIT" => "TIME_W",
+        "CLOSE_WAIT" => "CLOSE_W",
+        "LAST_ACK" => "LAST_A",
+        "MULTIPLE" => "MULT",
+        "NO_TRAFFIC" => "NO_TR",
+        _ => return None,
+    })
+}
+
+/// The state pair: `ESTABLISHED:ESTABLISHED`, or `EST:EST` when narrow.
+pub fn state_pair(s: &State, narrow: bool) -> String {
+    let name = |x: &str| match short_state(x) {
+        Some(short) if narrow => short.to_string(),
+        _ => clean(x).into_owned(),
+    };
+    format!("{}:{}", name(&s.src_state), name(&s.dst_state))
+}
+
+/// Fits `text` in `width` columns by cutting its middle (`2001:db8…1[443]`),
+/// so both the start of an address and its end (and port) stay visible.
+pub fn fit_middle(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let keep = width - 1;
+    let head = keep / 2;
+    let tail = keep - head;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
+}
+
+/// A pair of counters `a:b` in human units.
+pub fn pair(p: Option<(u64, u64)>) -> String {
+    p.map_or_else(String::new, |(a, b)| format!("{}:{}", human(a), human(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn middle_cut_keeps_both_ends() {
+        assert_eq!(fit_middle("2001:db8:bbbb:1::10[443]", 12), "2001:…0[443]");
+        assert_eq!(fit_middle("short", 12), "short");
+        assert_eq!(fit_middle("abc", 0), "");
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(human(999), "999");
+        assert_eq!(human(1536), "1.5K");
+        assert_eq!(human(35_210), "34K");
+        assert_eq!(human(10_233), "10K");
+        assert_eq!(human(5 * 1024 * 1024), "5.0M");
+        assert_eq!(hms(67), "00:01:07");
+        assert_eq!(hms(90_061), "25:01:01");
+        assert_eq!(interval(Duration::from_millis(500)), "0.5s");
+        assert_eq!(interval(Duration::from_secs(2)), "2s");
+        assert_eq!(rate(Some(0.25)), "0.2");
+        assert_eq!(rate(None), "");
+    }
+
+    #[test]
+    fn short_rule_drops_noise_and_shows_anchor() {
+        let mut row = crate::tui::fake::analysis().rows[5].clone();
+        assert_eq!(
+            rule_short(&row),
+            "pass in on em0 inet6 proto tcp from any to any port = 443"
+        );
+        assert_eq!(
+            strip_noise("pass in proto tcp flags S/SA keep state (max 10)"),
+            "pass in proto tcp keep state (max 10)"
+        );
+        row.anchor_path = "relayd\x1b[2J".into();
+        assert!(rule_short(&row).starts_with("[relayd\\x1b[2J] pass"));
+    }
+}

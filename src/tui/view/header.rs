@@ -1,0 +1,279 @@
+//! The two header lines and the banner below them.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::analyze::Verdict;
+use crate::tui::app::App;
+use crate::tui::view::format::{clean, clock, elapsed, human, interval};
+
+const SEP: &str = " │ ";
+
+/// What is watched and how, the last poll, and what it found: two lines
+/// when the session and the poll fit on one, else three.
+pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width);
+    let sep = SEP.chars().count();
+    // Session, interval and poll on one line when they fit; else the
+    // interval goes with whichever line has room.
+    let session = session_line(app);
+    let every = Line::from(interval_spans(app));
+    let poll = Line::from(poll_spans(app));
+    let join = |mut a: Line<'static>, b: Line<'static>| {
+        a.spans.push(Span::raw(SEP));
+        a.spans.extend(b.spans);
+        a
+    };
+    let mut out = if session.width() + every.width() + poll.width() + 2 * sep <= width {
+        vec![join(join(session, every), poll)]
+    } else if session.width() + every.width() + sep <= width {
+        vec![join(session, every), poll]
+    } else {
+        vec![session, join(every, poll)]
+    };
+    let mut findings = findings_line(app);
+    let warnings = warnings(app);
+    if !warnings.is_empty() {
+        let warn = Span::styled(format!("⚠ {warnings}"), app.theme.warning());
+        // Warnings matter: they get a line of their own rather than be cut.
+        if findings.width() + sep + warn.width() <= width {
+            findings.spans.push(Span::raw(SEP));
+            findings.spans.push(warn);
+            out.push(findings);
+        } else {
+            out.push(findings);
+            for line in wrap_words(&format!("⚠ {warnings}"), width, 2) {
+                out.push(Line::from(Span::styled(line, app.theme.warning())));
+            }
+        }
+    } else {
+        out.push(findings);
+    }
+    out
+}
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    frame.render_widget(Paragraph::new(lines(app, area.width)), area);
+}
+
+fn session_line(app: &App) -> Line<'static> {
+    let t = app.theme;
+    let s = &app.settings;
+    let mut spans = vec![
+        Span::styled("pfblame", t.title()),
+        Span::raw(SEP),
+        Span::styled("server ", t.label()),
+        Span::raw(clean(&s.servers).into_owned()),
+        Span::raw(SEP),
+        Span::raw(clean(&s.source).into_owned()),
+    ];
+    if !s.strategy.is_empty() {
+        spans.push(Span::styled(format!(" · {}", s.strategy), t.label()));
+    }
+    Line::from(spans)
+}
+
+/// `every 2s` (and a mark while a poll runs).
+fn interval_spans(app: &App) -> Vec<Span<'static>> {
+    let t = app.theme;
+    let mut spans = vec![
+        Span::styled("every ", t.label()),
+        Span::raw(interval(app.settings.interval)),
+    ];
+    if app.polling {
+        spans.push(Span::styled(" ⟳", t.key()));
+    }
+    spans
+}
+
+/// `poll 12:00:04Z, 4 ms, 14K read · replay 3/6` (runs counted when more
+/// than one), or the state of the first poll.
+fn poll_spans(app: &App) -> Vec<Span<'static>> {
+    let t = app.theme;
+    let Some(snap) = &app.snapshot else {
+        let what = if app.polling {
+            "first poll…"
+        } else {
+            "no data yet"
+        };
+        return vec![Span::styled(what, t.label())];
+    };
+    let mut spans = vec![
+        Span::styled("poll ", t.label()),
+        Span::raw(clock(snap.analysis.taken_at)),
+        Span::styled(", ", t.label()),
+        Span::raw(elapsed(snap.elapsed)),
+    ];
+    if let Some(meta) = &snap.meta {
+        let bytes: u64 = meta.runs.iter().map(|r| r.bytes).sum();
+        let runs = meta.runs.len();
+        if runs > 1 {
+            spans.push(Span::styled(format!(", {runs} runs"), t.label()));
+        }
+        if bytes > 0 {
+            spans.push(Span::styled(format!(", {} read", human(bytes)), t.label()));
+        }
+        match meta.position {
+            Some((i, n)) if i >= n && n > 1 => {
+                spans.push(Span::raw(format!(" · replay {i}/{n}, ended")));
+            }
+            Some((i, n)) if n > 1 => spans.push(Span::raw(format!(" · replay {i}/{n}"))),
+            _ => {}
+        }
+    }
+    spans
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn findings_line(app: &App) -> Line<'static> {
+    let t = app.theme;
+    let Some(snap) = &app.snapshot else {
+        return Line::from(Span::styled("waiting for pfctl output", t.label()));
+    };
+    let a = &snap.analysis;
+    let spurious = a
+        .rows
+        .iter()
+        .filter(|r| r.verdict == Some(Verdict::Spurious))
+        .count();
+    let mut spans = vec![
+        Span::styled("states ", t.label()),
+        Span::raw(a.total_states.to_string()),
+        Span::styled(" total, ", t.label()),
+        Span::raw(a.server_states.to_string()),
+        Span::styled(" server", t.label()),
+    ];
+    if snap.new_count > 0 {
+        spans.push(Span::styled(
+            format!(", {} new", snap.new_count),
+            t.new_state(),
+        ));
+    }
+    spans.push(Span::raw(SEP));
+    spans.push(Span::styled("ruleset gen ", t.label()));
+    spans.push(Span::raw(a.generation.number.to_string()));
+    if let Some(changed) = a.generation.changed_at {
+        spans.push(Span::styled(
+            format!(" (changed {})", clock(Some(changed))),
+            t.warning(),
+        ));
+    }
+    spans.push(Span::raw(SEP));
+    if spurious > 0 {
+        spans.push(Span::styled(
+            format!("! {spurious} spurious rule{}", plural(spurious)),
+            t.spurious(),
+        ));
+    } else {
+        spans.push(Span::styled("no spurious rule", t.allowed()));
+    }
+    Line::from(spans)
+}
+
+/// The analysis's and the poll's warnings, plus a count of parse problems.
+fn warnings(app: &App) -> String {
+    let Some(snap) = &app.snapshot else {
+        return String::new();
+    };
+    let mut all: Vec<String> = snap
+        .analysis
+        .warnings
+        .iter()
+        .map(|w| clean(w).into_owned())
+        .collect();
+    if let Some(meta) = &snap.meta {
+        all.extend(meta.warnings.iter().map(|w| clean(w).into_owned()));
+    }
+    let diags = snap.analysis.diagnostics.len();
+    if diags > 0 {
+        all.push(format!("{diags} line{} not understood", plural(diags)));
+    }
+    all.join("; ")
+}
+
+/// The banner's text and style: pfctl failed (the data shown is older), or
+/// paused. `None` when there is nothing to say.
+fn banner(app: &App) -> Option<(String, ratatui::style::Style)> {
+    if app.error.is_none() && !app.paused {
+        return None;
+    }
+    let t = app.theme;
+    let shown = app.snapshot.as_ref().map(|s| clock(s.analysis.taken_at));
+    if let Some(err) = &app.error {
+        let data = match &shown {
+            Some(at) => format!("showing {at}"),
+            None => "no data yet".to_string(),
+        };
+        let text = format!(
+            " ✗ poll failed, {data}, retrying every {} (R: now): {} ",
+            interval(app.settings.interval),
+            clean(err),
+        );
+        Some((text, t.error_banner()))
+    } else {
+        let at = shown.unwrap_or_else(|| "--:--:--".into());
+        let text =
+            format!(" PAUSED — data frozen at {at}; keys still work (p: resume, R: one poll) ");
+        Some((text, t.paused_banner()))
+    }
+}
+
+/// Rows the banner needs at `width`: 0, 1, or 2 for a long error.
+pub fn banner_height(app: &App, width: u16) -> u16 {
+    match banner(app) {
+        None => 0,
+        Some((text, _)) if text.chars().count() > usize::from(width) => 2,
+        Some(_) => 1,
+    }
+}
+
+pub fn render_banner(frame: &mut Frame, app: &App, area: Rect) {
+    let Some((text, style)) = banner(app) else {
+        return;
+    };
+    let p = Paragraph::new(Line::from(Span::styled(text, style))).wrap(Wrap { trim: false });
+    frame.render_widget(p, area);
+}
+
+/// Splits `text` into at most `max_lines` lines of `width` columns at
+/// spaces; the last line ends with `…` when text is left over.
+fn wrap_words(text: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let extra = usize::from(!current.is_empty()) + word.chars().count();
+        if !current.is_empty() && current.chars().count() + extra > width {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    lines.push(current);
+    if lines.len() > max_lines {
+        lines.truncate(max_lines);
+        if let Some(last) = lines.last_mut() {
+            let keep: String = last.chars().take(width.saturating_sub(1)).collect();
+            *last = format!("{keep}…");
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_words;
+
+    #[test]
+    fn wraps_at_spaces_and_marks_the_cut() {
+        assert_eq!(wrap_words("aa bb cc", 5, 2), ["aa bb", "cc"]);
+        assert_eq!(wrap_words("aa bb cc dd ee", 5, 2), ["aa bb", "cc d…"]);
+        assert_eq!(wrap_words("short", 80, 2), ["short"]);
+    }
+}

@@ -1,0 +1,248 @@
+//! The states pane: the states the selected rule created (server states,
+//! or all of them with `A`). States new since the previous poll are marked.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+
+use crate::model::State;
+use crate::tui::app::{App, Filter, Focus};
+use crate::tui::theme::{NEW_SYMBOL, OLDER_SYMBOL, SELECTED_SYMBOL};
+use crate::tui::view::format::{clean, endpoint, fit_middle, hms, pair, state_pair};
+use crate::tui::view::rules::pane;
+
+/// What the first column says about a state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    None,
+    /// New since the previous poll.
+    New,
+    /// Older than the last ruleset change.
+    Older,
+}
+
+fn mark(snap: &crate::tui::snapshot::Snapshot, i: u32) -> Mark {
+    if snap.is_new(i) {
+        Mark::New
+    } else if snap.is_older(i) {
+        Mark::Older
+    } else {
+        Mark::None
+    }
+}
+
+/// One column of the states table: its title and the visible rows' text.
+struct Column {
+    title: &'static str,
+    cells: Vec<String>,
+    /// Source and destination shrink (in proportion to their need) when the
+    /// screen is too narrow; the other columns keep their width.
+    elastic: bool,
+    /// The width given when it is less than the need (elastic columns).
+    fitted: Option<u16>,
+}
+
+impl Column {
+    fn new(title: &'static str, cells: Vec<String>) -> Self {
+        Column {
+            title,
+            cells,
+            elastic: false,
+            fitted: None,
+        }
+    }
+
+    fn need(&self) -> u16 {
+        let widest = self
+            .cells
+            .iter()
+            .map(|c| c.chars().count())
+            .max()
+            .unwrap_or(0);
+        widest.max(self.title.chars().count()) as u16
+    }
+}
+
+/// The columns for the visible states, fitted to `width`: optional columns
+/// (expiry, packets, bytes) only when they fit, the state pair abbreviated
+/// when narrow.
+fn columns(visible: &[(&State, Mark)], width: u16) -> Vec<Column> {
+    let cells = |f: &dyn Fn(&State) -> String| visible.iter().map(|(s, _)| f(s)).collect();
+    let marks = visible
+        .iter()
+        .map(|(_, m)| match m {
+            Mark::New => NEW_SYMBOL,
+            Mark::Older => OLDER_SYMBOL,
+            Mark::None => " ",
+        })
+        .map(str::to_string)
+        .collect();
+    let mut cols = vec![
+        Column::new("", marks),
+        Column::new("If", cells(&|s| clean(&s.iface).into_owned())),
+        Column::new("Dir", cells(&|s| s.direction.to_string())),
+        Column::new("Proto", cells(&|s| clean(&s.proto).into_owned())),
+        Column {
+            elastic: true,
+            ..Column::new("Source", cells(&|s| endpoint(&s.src, s.src_nat.as_ref())))
+        },
+        Column {
+            elastic: true,
+            ..Column::new(
+                "Destination",
+                cells(&|s| endpoint(&s.dst, s.dst_nat.as_ref())),
+            )
+        },
+        Column::new("State", cells(&|s| state_pair(s, false))),
+        Column::new("Age", cells(&|s| s.age.map(hms).unwrap_or_default())),
+    ];
+    let used = |cols: &[Column]| -> u16 {
+        cols.iter().map(Column::need).sum::<u16>() + cols.len() as u16 - 1
+    };
+    if used(&cols) > width {
+        cols[6] = Column::new("State", cells(&|s| state_pair(s, true)));
+    }
+    for (title, f) in [
+        (
+            "Expires",
+            &(|s: &State| s.expires.map(hms).unwrap_or_default()) as &dyn Fn(&State) -> String,
+        ),
+        ("Packets", &|s: &State| pair(s.packets)),
+        ("Bytes", &|s: &State| pair(s.bytes)),
+    ] {
+        let col = Column::new(title, cells(f));
+        // The column and the one space before it.
+        if used(&cols) + col.need() < width {
+            cols.push(col);
+        }
+    }
+    cols
+}
+
+/// Source and destination share what the other columns leave, in
+/// proportion to their need; cut in the middle when they must shrink.
+fn fit_elastic(cols: &mut [Column], width: u16) {
+    let fixed: u16 = cols.iter().filter(|c| !c.elastic).map(Column::need).sum();
+    let free = width.saturating_sub(fixed + cols.len() as u16 - 1);
+    let need: u16 = cols.iter().filter(|c| c.elastic).map(Column::need).sum();
+    if need <= free || need == 0 {
+        return;
+    }
+    let mut left = free;
+    let elastic: Vec<usize> = (0..cols.len()).filter(|i| cols[*i].elastic).collect();
+    for (k, i) in elastic.iter().enumerate() {
+        let share = if k + 1 == elastic.len() {
+            left
+        } else {
+            (u32::from(free) * u32::from(cols[*i].need()) / u32::from(need)) as u16
+        };
+        left = left.saturating_sub(share);
+        cols[*i].fitted = Some(share);
+        for cell in &mut cols[*i].cells {
+            *cell = fit_middle(cell, usize::from(share));
+        }
+    }
+}
+
+fn constraints(cols: &[Column]) -> Vec<Constraint> {
+    cols.iter()
+        .map(|c| Constraint::Length(c.fitted.unwrap_or_else(|| c.need())))
+        .collect()
+}
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let block = pane(app, title(app), Focus::States);
+    let Some(snap) = &app.snapshot else {
+        frame.render_widget(block, area);
+        return;
+    };
+    if app.states.is_empty() {
+        let text = if app.current_row().is_none() {
+            "select a rule to see its states"
+        } else if app.states_pending {
+            "loading…"
+        } else {
+            "no states to show for this rule"
+        };
+        frame.render_widget(
+            Paragraph::new(text)
+                .alignment(Alignment::Center)
+                .block(block),
+            area,
+        );
+        return;
+    }
+    let height = app.areas.states_body.height as usize;
+    let visible: Vec<(&State, Mark)> = app
+        .states
+        .iter()
+        .skip(app.state_offset)
+        .take(height)
+        .filter_map(|i| snap.state(*i).map(|s| (s, mark(snap, *i))))
+        .collect();
+    // Inside the borders, less the selection symbol's columns.
+    let width = area
+        .width
+        .saturating_sub(2 + SELECTED_SYMBOL.chars().count() as u16);
+    let mut cols = columns(&visible, width);
+    fit_elastic(&mut cols, width);
+    let rows: Vec<Row> = visible
+        .iter()
+        .enumerate()
+        .map(|(i, (_, m))| {
+            let cells = cols.iter().map(|c| Cell::from(c.cells[i].clone()));
+            let row = Row::new(cells);
+            // With all states shown, the server states stand out.
+            let other = app.show_all_states && !snap.analysis.servers.matches(visible[i].0);
+            match m {
+                Mark::New => row.style(app.theme.new_state()),
+                Mark::Older => row.style(app.theme.dim()),
+                Mark::None if other => row.style(app.theme.dim()),
+                Mark::None => row,
+            }
+        })
+        .collect();
+    let header = Row::new(cols.iter().map(|c| c.title)).style(app.theme.table_header());
+    let selected_style = if app.focus == Focus::States {
+        app.theme.selected()
+    } else {
+        app.theme.selected_unfocused()
+    };
+    let table = Table::new(rows, constraints(&cols))
+        .header(header)
+        .block(block)
+        .row_highlight_style(selected_style)
+        .highlight_symbol(SELECTED_SYMBOL)
+        .highlight_spacing(HighlightSpacing::Always);
+    let mut state = TableState::default()
+        .with_selected(Some(app.state_cursor.saturating_sub(app.state_offset)));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn title(app: &App) -> Line<'static> {
+    let Some(row) = app.current_row() else {
+        return Line::from(" States ");
+    };
+    let which = if app.show_all_states {
+        "all states"
+    } else {
+        "server states"
+    };
+    let mut text = format!(" States of {} · {} {which}", row.key, app.states.len());
+    if let Filter::Net(net) = &app.filter {
+        text.push_str(&format!(" touching {net}"));
+    }
+    if app.states_new > 0 {
+        text.push_str(&format!(" · {} new ({NEW_SYMBOL})", app.states_new));
+    }
+    if app.states_pending {
+        text.push_str(" · loading…");
+    }
+    text.push_str(if app.show_all_states {
+        " · A: server only "
+    } else {
+        " · A: all states "
+    });
+    Line::from(text)
+}
