@@ -1,0 +1,156 @@
+//! Analysis and TUI figures at scale: `cargo bench --bench analysis`.
+//!
+//! * `sample_from_text`: a 100k-state `-vvss` listing streamed through the
+//!   `SampleBuilder` (parse + keep server states + count per rule).
+//! * `analyze`: `analyze()` on a 1M-state sample (server states kept, as
+//!   `report` and the default `watch` do), against the previous poll.
+//! * `tui_key_and_draw`: one key press (`Down`) applied to an `App` showing
+//!   a 1M-state analysis, then a full redraw on ratatui's `TestBackend`
+//!   (120×40). Target: well under 50 ms. `tui_key_and_draw_all_states` does
+//!   the same with every state kept (the `A` toggle), at `ALL_STATES` states
+//!   (each kept `State` costs ~0.6 KB, so 1M would need ~0.7 GB here; set
+//!   PFBLAME_BENCH_ALL_STATES=1000000 to measure that).
+
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use divan::Bencher;
+use divan::counter::ItemsCount;
+use pfblame::analyze::{Analysis, Config, Sample, SampleBuilder, Servers, analyze};
+use pfblame::print::Flavor;
+use pfblame::source::PollSink;
+use pfblame::tui::action::{Action, Command};
+use pfblame::tui::app::{App, Settings};
+use pfblame::tui::snapshot::{NewStateTracker, Snapshot};
+use pfblame::tui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+#[path = "../examples/gen_table.rs"]
+#[allow(dead_code)]
+mod gen_table;
+
+const TEXT_STATES: u64 = 100_000;
+const BIG: u64 = 1_000_000;
+const ALL_STATES_DEFAULT: u64 = 200_000;
+
+fn main() {
+    divan::main();
+}
+
+fn config(keep_all: bool) -> Config {
+    Config {
+        servers: Servers::parse(&["2001:db8::10".into()], &[]).expect("valid server"),
+        allow: Vec::new(),
+        keep_all_states: keep_all,
+    }
+}
+
+fn all_states() -> u64 {
+    std::env::var("PFBLAME_BENCH_ALL_STATES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(ALL_STATES_DEFAULT)
+}
+
+/// A sample of `n` generated states, fed to the builder as values (no text:
+/// the setup of the 1M benches should not take the parser's time).
+fn sample(n: u64, seed: u64, keep_all: bool) -> Sample {
+    let opts = gen_table::Options::new(n, Flavor::OpenBsd, seed);
+    let mut rules = Vec::new();
+    let mut generator = gen_table::StateGen::new(opts.clone());
+    let mut builder = SampleBuilder::new(&config(keep_all));
+    for i in 0..n {
+        builder.add_state(generator.state(i));
+    }
+    // The rules listing with counters as generated for this table.
+    let tally = gen_table::StateGen::new(opts.clone())
+        .write_all(&mut std::io::sink())
+        .expect("sink");
+    gen_table::write_rules(&mut rules, &opts, &tally).expect("memory");
+    builder.rules(&String::from_utf8_lossy(&rules));
+    builder.finish(None)
+}
+
+static TEXT: LazyLock<(String, String)> = LazyLock::new(|| {
+    let (rules, states, _) =
+        gen_table::generate(&gen_table::Options::new(TEXT_STATES, Flavor::OpenBsd, 3));
+    (rules, states)
+});
+
+#[divan::bench(sample_count = 10)]
+fn sample_from_text(bencher: Bencher) {
+    let (rules, states) = &*TEXT;
+    bencher.counter(ItemsCount::new(TEXT_STATES)).bench(|| {
+        let mut b = SampleBuilder::new(&config(false));
+        b.rules(rules);
+        let r = b.states(None, &mut states.as_bytes());
+        assert!(r.is_ok());
+        b.finish(None)
+    });
+}
+
+/// Two consecutive polls of a 1M-state table (different seeds: states come
+/// and go), analysed against each other.
+static POLLS: LazyLock<(Analysis, Sample)> = LazyLock::new(|| {
+    let first = sample(BIG, 1, false);
+    let prev = analyze(None, &first, &config(false));
+    (prev, sample(BIG, 2, false))
+});
+
+#[divan::bench(sample_count = 10)]
+fn analyze_1m(bencher: Bencher) {
+    let (prev, next) = &*POLLS;
+    bencher
+        .counter(ItemsCount::new(BIG))
+        .bench(|| analyze(Some(prev), next, &config(false)));
+}
+
+fn app_over(n: u64, keep_all: bool) -> (App, Terminal<TestBackend>) {
+    let s = sample(n, 1, keep_all);
+    let analysis = Arc::new(analyze(None, &s, &config(keep_all)));
+    let snapshot = Snapshot::build(
+        analysis,
+        None,
+        Duration::from_millis(900),
+        &mut NewStateTracker::default(),
+    );
+    let settings = Settings {
+        servers: "2001:db8::10".into(),
+        source: "bench".into(),
+        strategy: "auto".into(),
+        interval: Duration::from_secs(2),
+    };
+    let mut app = App::new(settings, Theme::new(false));
+    if keep_all {
+        app.update(Action::Command(Command::ToggleAllStates));
+    }
+    app.update(Action::Polled(Box::new(snapshot)));
+    // The states pane, where the long list is.
+    app.update(Action::Command(Command::FocusNext));
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
+    pfblame::tui::draw(&mut term, &mut app).expect("draws");
+    (app, term)
+}
+
+fn key_and_draw(bencher: Bencher, n: u64, keep_all: bool) {
+    let (mut app, mut term) = app_over(n, keep_all);
+    let mut down = true;
+    bencher.bench_local(|| {
+        // Alternate so the cursor never gets stuck at an end.
+        let cmd = if down { Command::Down } else { Command::Up };
+        down = !down;
+        app.update(Action::Command(cmd));
+        pfblame::tui::draw(&mut term, &mut app).expect("draws");
+    });
+}
+
+#[divan::bench(sample_count = 50)]
+fn tui_key_and_draw(bencher: Bencher) {
+    key_and_draw(bencher, BIG, false);
+}
+
+#[divan::bench(sample_count = 50)]
+fn tui_key_and_draw_all_states(bencher: Bencher) {
+    key_and_draw(bencher, all_states(), true);
+}
