@@ -134,15 +134,21 @@ pub fn dec_u64(input: &str) -> PResult<'_, u64> {
     let mut value: u64 = 0;
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
-        if !b.is_ascii_digit() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
             break;
         }
-        value = match value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(b - b'0')))
-        {
-            Some(v) => v,
-            None => return fail(input, "a number below 2^64"),
+        // 19 digits cannot overflow: only longer numbers pay for checks.
+        value = if i < 19 {
+            value * 10 + u64::from(d)
+        } else {
+            match value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(d)))
+            {
+                Some(v) => v,
+                None => return fail(input, "a number below 2^64"),
+            }
         };
         i += 1;
     }
