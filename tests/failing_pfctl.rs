@@ -1,6 +1,6 @@
 //! Failing-pfctl catalogue, through the real binary and the fake pfctl
 //! (`tests/fake-pfctl`): for every command that runs pfctl (`record`,
-//! `lint`; `report` once it lands), each way pfctl can fail gives the right
+//! `lint`, `report`), each way pfctl can fail gives the right
 //! exit status and one line a user understands.
 //!
 //! | failure | exit | the message says |
@@ -10,7 +10,7 @@
 //! | `/dev/pf` permission denied | 77 | pfctl's message, root or doas |
 //! | hangs | 69 | killed after `--timeout` seconds |
 //! | killed mid-output | 69 | killed by a signal |
-//! | garbage on stdout | record 0 (with a warning), lint 65 | "is --pfctl really pfctl?" |
+//! | garbage on stdout | record 0 (with a warning), lint and report 65 | "is --pfctl really pfctl?" / "NUL byte: this is not pfctl text" |
 //! | slow, within the timeout | 0 | nothing |
 //! | ALTQ noise on stderr | 0 | nothing (no error, no warning) |
 //!
@@ -27,8 +27,7 @@ use assert_cmd::Command;
 use source_support::{Fake, fake_pfctl};
 
 /// The commands that run pfctl, each with the arguments it needs.
-/// `report` joins this list when it lands on main.
-const COMMANDS: &[&str] = &["record", "lint"];
+const COMMANDS: &[&str] = &["record", "lint", "report"];
 
 struct Run {
     code: i32,
@@ -46,7 +45,7 @@ fn run(command: &str, pfctl: &str, fake: Option<&Fake>, extra: &[&str]) -> Run {
         "record" => {
             cmd.arg(out_dir.path().join("rec"));
         }
-        "lint" => {
+        "lint" | "report" => {
             cmd.args(["-s", "192.0.2.10"]);
         }
         other => panic!("unknown command {other}"),
@@ -199,6 +198,17 @@ fn garbage_output_is_reported_not_trusted() {
     // A bounded number of diagnostic lines, not one per line of garbage.
     assert!(r.stderr.lines().count() <= 12, "{}", r.stderr);
     assert!(r.stdout.is_empty(), "no report from garbage: {}", r.stdout);
+
+    let fake = Fake::new("openbsd-main").mode("garbage");
+    let r = run("report", &fake_path(), Some(&fake), &[]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("NUL byte: this is not pfctl text"),
+        "{}",
+        r.stderr
+    );
+    // Control characters of the garbage never reach the terminal raw.
+    assert!(!r.stderr.contains('\u{1b}'), "raw ESC on stderr");
 }
 
 #[test]
