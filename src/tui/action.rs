@@ -167,14 +167,14 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[c('s')],
         label: "s",
         command: Command::CycleSort,
-        help: "sort by the next column",
+        help: "sort by the next column / reverse (or click a header)",
         footer: Some("sort"),
     },
     Binding {
         keys: &[c('r')],
         label: "r",
         command: Command::ReverseSort,
-        help: "reverse the sort",
+        help: "sort by the next column / reverse (or click a header)",
         footer: None,
     },
     Binding {
@@ -223,7 +223,7 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[c('K')],
         label: "K",
         command: Command::Kill,
-        help: "kill the selected rule's spurious states (--allow-kill, live; asks)",
+        help: "kill the selected rule's spurious states (asks first)",
         footer: Some("kill"),
     },
     Binding {

@@ -627,10 +627,11 @@ impl App {
     /// The sortable column of the rules table's header row at `p`, if any.
     fn header_column_at(&self, p: Position) -> Option<SortColumn> {
         let body = self.areas.rules_body;
-        if self.snapshot.is_none() || self.rules.is_empty() || p.y + 1 != body.y {
+        let snap = self.snapshot.as_ref()?;
+        if self.rules.is_empty() || p.y + 1 != body.y {
             return None;
         }
-        view::rules::columns(body.width)
+        view::rules::columns(body.width, !snap.analysis.findings.is_empty())
             .into_iter()
             .find(|c| p.x >= body.x + c.x && p.x < body.x + c.x + c.width)
             .and_then(|c| c.sort)
@@ -1317,7 +1318,7 @@ mod tests {
         let mut app = app();
         cmd(&mut app, Command::ToggleAllRules);
         let body = app.areas.rules_body;
-        let all = view::rules::columns(body.width)
+        let all = view::rules::columns(body.width, false)
             .into_iter()
             .find(|c| c.name == "All")
             .unwrap();
@@ -1326,7 +1327,7 @@ mod tests {
         assert!(!app.reverse);
         app.update(Action::Click(body.x + all.x + 1, body.y - 1));
         assert!(app.reverse, "a second click reverses");
-        let text = view::rules::columns(body.width)
+        let text = view::rules::columns(body.width, false)
             .into_iter()
             .find(|c| c.name == "Rule text")
             .unwrap();

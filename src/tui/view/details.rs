@@ -17,12 +17,16 @@ use crate::tui::view::format::{clean, endpoint, hms, human, pair, wrap_lines};
 use crate::tui::view::rules::pane;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let more = if app.details_max_scroll > 0 {
-        let at = app.details_scroll;
-        let max = app.details_max_scroll;
+    let (at, max) = (app.details_scroll, app.details_max_scroll);
+    let more = if max == 0 {
+        String::new()
+    } else if app.focus == Focus::Details {
         format!(" · ↑↓ scroll {at}/{max}")
     } else {
-        String::new()
+        // Say how to get there: ↑↓ move the rules until the pane has focus.
+        let left = max - at;
+        let s = if left == 1 { "" } else { "s" };
+        format!(" · {left} more line{s} below: Tab, then ↓")
     };
     let title = Line::from(format!(" Details · Enter: close{more} "));
     let block = pane(app, title, Focus::Details);
@@ -44,6 +48,8 @@ pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
             rule_lines(row, t, &mut lines);
             change_lines(row, generation, t, &mut lines);
             finding_lines(&snap.analysis, index, t, &mut lines);
+            lines.push(Line::from(""));
+            count_lines(row, t, &mut lines);
         }
         _ => lines.push(Line::from("no rule selected")),
     }
@@ -95,37 +101,23 @@ fn label(t: Theme, text: &'static str) -> Span<'static> {
     Span::styled(text, t.label())
 }
 
-fn rule_lines(row: &RuleRow, t: Theme, out: &mut Vec<Line<'static>>) {
-    let anchor = if row.anchor_path.is_empty() {
-        "main ruleset".to_string()
-    } else {
-        format!("anchor {}", clean(&row.anchor_path))
-    };
-    out.push(Line::from(vec![
-        Span::styled(format!("Rule {}", row.key), t.title()),
-        Span::raw(format!(" ({anchor})")),
-    ]));
-    match &row.rule {
-        Some(rule) => {
-            out.push(Line::from(clean(&rule.text).into_owned()));
-            if let Some(c) = &rule.counters {
-                let created = c
-                    .state_creations
-                    .map(|n| format!(", {n} created"))
-                    .unwrap_or_default();
-                out.push(Line::from(vec![
-                    label(t, "counters: "),
-                    Span::raw(format!(
-                        "{} evaluations, {} packets, {} bytes, {} states{created}",
-                        c.evaluations,
-                        c.packets,
-                        human(c.bytes),
-                        c.states
-                    )),
-                ]));
-            }
-        }
-        None => out.push(Line::from(resolution_text(row))),
+/// The rule's pf counters and its states in this poll.
+fn count_lines(row: &RuleRow, t: Theme, out: &mut Vec<Line<'static>>) {
+    if let Some(c) = row.rule.as_ref().and_then(|r| r.counters.as_ref()) {
+        let created = c
+            .state_creations
+            .map(|n| format!(", {n} created"))
+            .unwrap_or_default();
+        out.push(Line::from(vec![
+            label(t, "counters: "),
+            Span::raw(format!(
+                "{} evaluations, {} packets, {} bytes, {} states{created}",
+                c.evaluations,
+                c.packets,
+                human(c.bytes),
+                c.states
+            )),
+        ]));
     }
     out.push(Line::from(vec![
         label(t, "states: "),
@@ -138,6 +130,23 @@ fn rule_lines(row: &RuleRow, t: Theme, out: &mut Vec<Line<'static>>) {
             _ => String::new(),
         }),
     ]));
+}
+
+/// The rule, its text and the verdict: what matters first.
+fn rule_lines(row: &RuleRow, t: Theme, out: &mut Vec<Line<'static>>) {
+    let anchor = if row.anchor_path.is_empty() {
+        "main ruleset".to_string()
+    } else {
+        format!("anchor {}", clean(&row.anchor_path))
+    };
+    out.push(Line::from(vec![
+        Span::styled(format!("Rule {}", row.key), t.title()),
+        Span::raw(format!(" ({anchor})")),
+    ]));
+    match &row.rule {
+        Some(rule) => out.push(Line::from(clean(&rule.text).into_owned())),
+        None => out.push(Line::from(resolution_text(row))),
+    }
     let (verdict, style) = match row.verdict {
         Some(Verdict::Spurious) => ("SPURIOUS", t.spurious()),
         Some(Verdict::Allowed) => ("allowed", t.allowed()),

@@ -35,6 +35,17 @@ pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
         vec![session, join(every, poll)]
     };
     let mut findings = findings_line(app);
+    let bypass = Line::from(bypass_spans(app));
+    if findings.width() + sep + bypass.width() <= width {
+        if bypass.width() > 0 {
+            findings.spans.push(Span::raw(SEP));
+            findings.spans.extend(bypass.spans);
+        }
+    } else {
+        // The bypass is the finding: a line of its own rather than be cut.
+        out.push(findings);
+        findings = bypass;
+    }
     let warnings = warnings(app);
     if !warnings.is_empty() {
         let warn = Span::styled(format!("⚠ {warnings}"), app.theme.warning());
@@ -173,15 +184,18 @@ fn findings_line(app: &App) -> Line<'static> {
     } else {
         spans.push(Span::styled("no spurious rule", t.allowed()));
     }
-    spans.extend(bypass_spans(a, t));
     Line::from(spans)
 }
 
 /// `✗ 1 route-to bypass (@14 → @17)`: the error findings (replies that
 /// skip a routing rule), naming the rules when there is one; and how many
 /// bypasses are only possible.
-fn bypass_spans(a: &crate::analyze::Analysis, t: crate::tui::theme::Theme) -> Vec<Span<'static>> {
+fn bypass_spans(app: &App) -> Vec<Span<'static>> {
     use crate::lint::{FindingKind, FindingSeverity};
+    let Some(snap) = &app.snapshot else {
+        return Vec::new();
+    };
+    let (a, t) = (&snap.analysis, app.theme);
     let errors: Vec<_> = a
         .findings
         .iter()
@@ -199,20 +213,20 @@ fn bypass_spans(a: &crate::analyze::Analysis, t: crate::tui::theme::Theme) -> Ve
             .as_ref()
             .map(|b| format!(" ({} → {})", only.stateful_rule.key(), b.key()))
             .unwrap_or_default();
-        spans.push(Span::raw(SEP));
         spans.push(Span::styled(
             format!("{BYPASS_SYMBOL} 1 route-to bypass{skipped}"),
             t.spurious(),
         ));
     } else if !errors.is_empty() {
-        spans.push(Span::raw(SEP));
         spans.push(Span::styled(
             format!("{BYPASS_SYMBOL} {} route-to bypasses", errors.len()),
             t.spurious(),
         ));
     }
     if possible > 0 {
-        spans.push(Span::raw(SEP));
+        if !spans.is_empty() {
+            spans.push(Span::raw(SEP));
+        }
         spans.push(Span::styled(
             format!("{POSSIBLE_SYMBOL} {possible} possible"),
             t.warning(),

@@ -63,8 +63,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let height = app.areas.rules_body.height as usize;
-    let cols = columns(app.areas.rules_body.width);
     let a = &snap.analysis;
+    let cols = columns(app.areas.rules_body.width, !a.findings.is_empty());
     let table_rows: Vec<Row> = app
         .rules
         .iter()
@@ -120,8 +120,9 @@ pub struct Column {
 /// the room more (the details pane still shows the count).
 const ALL_COLUMN_MIN_WIDTH: u16 = 100;
 
-/// The columns for a table body `width` columns wide.
-pub fn columns(width: u16) -> Vec<Column> {
+/// The columns for a table body `width` columns wide; the Finding column
+/// only when the analysis has findings (the rule text needs the room).
+pub fn columns(width: u16, findings: bool) -> Vec<Column> {
     use ColumnKind as K;
     let mut spec = vec![
         (K::Mark, "", None, Constraint::Length(1)),
@@ -165,6 +166,9 @@ pub fn columns(width: u16) -> Vec<Column> {
     ];
     if width < ALL_COLUMN_MIN_WIDTH {
         spec.retain(|c| c.0 != K::All);
+    }
+    if !findings {
+        spec.retain(|c| c.0 != K::Finding);
     }
     // As `Table` lays out: the selection symbol's column, then the
     // columns from the left, one space apart.
