@@ -20,7 +20,6 @@ use pfblame::kill::KillRefused;
 use pfblame::tui::app::App;
 use pfblame::tui::event::{self, Control, Event, FirstPoll};
 use pfblame::tui::kill::KillAccess;
-use pfblame::tui::pipeline::Pipeline;
 use pfblame::tui::{run, svg};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
