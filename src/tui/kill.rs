@@ -42,12 +42,8 @@ impl KillAccess {
 /// Why `K` does nothing, in a few words for the banner.
 pub fn refusal_text(why: KillRefused) -> &'static str {
     match why {
-        KillRefused::NotAllowed => {
-            "K: removing states needs --allow-kill (start pfblame with it to use K)"
-        }
-        KillRefused::Recorded => {
-            "K: kill is not possible on recorded data (--from, demo): there is no live pfctl"
-        }
+        KillRefused::NotAllowed => "K: kill needs --allow-kill (start pfblame with it)",
+        KillRefused::Recorded => "K: kill is not possible on recorded data (--from, demo)",
         KillRefused::NotConfirmed => "K: nothing was removed",
     }
 }
