@@ -66,8 +66,20 @@ impl Hop {
         if let Some(port) = port {
             s.push_str(&format!(" port {port}"));
         }
-        s.push_str(&format!(" {} on {}", p.direction, p.iface));
+        s.push(' ');
+        s.push_str(&where_text(p));
         s
+    }
+}
+
+/// `out on em1`: the direction and interface of a packet. A floating state
+/// of a rule without `on` prints its interface as `all`, which is no
+/// interface name (and `on all` no pf syntax): `out on any interface`.
+pub fn where_text(p: &Packet) -> String {
+    if p.iface == "all" {
+        format!("{} on any interface", p.direction)
+    } else {
+        format!("{} on {}", p.direction, p.iface)
     }
 }
 
