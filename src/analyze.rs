@@ -438,7 +438,7 @@ fn server_findings(
     if cfg.servers.is_empty() || sample.rules.is_empty() {
         return Vec::new();
     }
-    let current: Vec<State> = states
+    let current: Vec<&State> = states
         .iter()
         .filter(|(s, r)| {
             rows.get(*r).is_some_and(|row| {
@@ -446,9 +446,9 @@ fn server_findings(
             })
         })
         .filter(|(s, _)| cfg.servers.matches(s))
-        .map(|(s, _)| s.clone())
+        .map(|(s, _)| s)
         .collect();
-    crate::lint::findings(&sample.rules, &current, &cfg.servers)
+    crate::lint::findings_of(&sample.rules, &current, &cfg.servers).0
 }
 
 /// The rows of an analysis under construction: one per listed rule (same

@@ -156,6 +156,17 @@ pub fn findings_with_stats(
     server_states: &[State],
     servers: &Servers,
 ) -> (Vec<Finding>, FindingsStats) {
+    let refs: Vec<&State> = server_states.iter().collect();
+    findings_of(sample_rules, &refs, servers)
+}
+
+/// [`findings_with_stats`] over borrowed states, so that a caller holding
+/// states elsewhere (the analysis) need not copy them.
+pub fn findings_of(
+    sample_rules: &[Rule],
+    server_states: &[&State],
+    servers: &Servers,
+) -> (Vec<Finding>, FindingsStats) {
     let rs = Ruleset::new(sample_rules);
     let classes = ClientClasses::new(&rs);
     let mut flows: HashMap<FlowKey, (usize, u64)> = HashMap::new();
@@ -173,7 +184,7 @@ pub fn findings_with_stats(
     let ifaces = rs.interfaces();
     let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
     for (first, count) in flows.into_values() {
-        let s = &server_states[first];
+        let s = server_states[first];
         let verdict = flow_verdict(&rs, &ifaces, s, servers, &mut stats.evaluations);
         add_verdict(&mut groups, verdict, count);
     }
