@@ -8,6 +8,9 @@
 # (the bundled scenario, which needs nothing else). A private tmux server
 # (-L) is used, so the user's own tmux sessions are never touched.
 #
+# With E2E_KILL_LOG set (the fake pfctl's FAKE_PFCTL_KILL_LOG, for a run with
+# --allow-kill), the K key is tested: n removes nothing, y runs the commands.
+#
 # With E2E_PFCTL_MODE_FILE set (a file a fake pfctl reads its failure mode
 # from, see tests/tui_e2e.rs), the live run is also made to fail: the banner
 # must show over the last good data, and go once pfctl works again.
@@ -98,10 +101,36 @@ if [[ -n ${E2E_PFCTL_MODE_FILE:-} ]]; then
     wait_gone "✗ poll failed"
 fi
 
+# 1c. K: with --allow-kill on live pfctl (E2E_KILL_LOG, the fake's kill log),
+# the confirmation lists the commands, n removes nothing, y runs exactly
+# those; otherwise K says why it cannot.
+if [[ -n ${E2E_KILL_LOG:-} ]]; then
+    keys K
+    wait_for "pfblame will remove"
+    shown=$(screen | grep -cF -- "-k id -k " || true)
+    [[ $shown -gt 0 ]] || fail "no kill command in the confirmation"
+    keys n
+    wait_for "nothing was removed"
+    [[ ! -s $E2E_KILL_LOG ]] || fail "n ran pfctl -k"
+    keys K
+    wait_for "pfblame will remove"
+    keys y
+    wait_for "commands succeeded; pfctl reported"
+    killed=$(wc -l <"$E2E_KILL_LOG")
+    [[ $killed -eq $shown ]] || fail "$shown commands shown, $killed run"
+    keys j
+    wait_gone "commands succeeded"
+else
+    keys K
+    wait_for "K: "
+    screen | grep -qE "needs --allow-kill|not possible on recorded data" || fail "K does not say why"
+    screen | grep -qF "pfblame will remove" && fail "a confirmation without --allow-kill"
+fi
+
 # 2. Help overlay, closed by Esc (which does not quit).
 keys '?'
 wait_for "pfblame keys"
-wait_for "spurious rule: its states let replies skip route-to"
+wait_for "spurious rule; its states make replies skip route-to"
 keys Escape
 wait_gone "pfblame keys"
 wait_for "Rules with server states"
@@ -119,6 +148,12 @@ wait_gone "Esc clear"
 keys Enter
 wait_for "Details · Enter: close"
 wait_for "verdict: SPURIOUS"
+wait_for "skip route-to rule @"
+wait_for "fix: "
+wait_for "more lines below: Tab, then ↓"
+# The rest (the selected state) is reached by scrolling the focused pane.
+keys Tab Tab G
+wait_for "↑↓ scroll"
 wait_for "route:"
 keys Enter
 wait_gone "Details · Enter: close"

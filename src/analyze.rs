@@ -438,7 +438,7 @@ fn server_findings(
     if cfg.servers.is_empty() || sample.rules.is_empty() {
         return Vec::new();
     }
-    let current: Vec<State> = states
+    let current: Vec<&State> = states
         .iter()
         .filter(|(s, r)| {
             rows.get(*r).is_some_and(|row| {
@@ -446,9 +446,9 @@ fn server_findings(
             })
         })
         .filter(|(s, _)| cfg.servers.matches(s))
-        .map(|(s, _)| s.clone())
+        .map(|(s, _)| s)
         .collect();
-    crate::lint::findings(&sample.rules, &current, &cfg.servers)
+    crate::lint::findings_of(&sample.rules, &current, &cfg.servers).0
 }
 
 /// The rows of an analysis under construction: one per listed rule (same
@@ -779,12 +779,13 @@ fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
         row.verdict = Some(Verdict::Spurious);
         format!(
             "rule {} as listed now cannot have created them (direction, protocol or address \
-             family differ): the ruleset changed since they were created: {what}; {SKIP}",
-            row.key
+             family differ): the ruleset changed since they were created: {what}; {}",
+            row.key,
+            skip_text(n)
         )
     } else {
         row.verdict = Some(Verdict::Spurious);
-        format!("{}: {what}; {SKIP}", cause(row, no_listing))
+        format!("{}: {what}; {}", cause(row, no_listing), skip_text(n))
     };
     if row.mismatched_states > 0 && !all_mismatched {
         let k = row.mismatched_states;
@@ -813,8 +814,14 @@ fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
     row.reason = reason;
 }
 
-const SKIP: &str =
-    "packets that match them skip the ruleset, route-to and `no state` rules included";
+/// What states do to the packets that match them, for `n` states.
+fn skip_text(n: u64) -> &'static str {
+    if n == 1 {
+        "packets that match it skip the ruleset, route-to and `no state` rules included"
+    } else {
+        "packets that match them skip the ruleset, route-to and `no state` rules included"
+    }
+}
 
 /// What a rule did to own states.
 fn cause(row: &RuleRow, no_listing: bool) -> String {

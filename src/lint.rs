@@ -38,7 +38,7 @@ use crate::model::{Rule, RuleKey};
 
 pub use evaluate::{Decider, Decision, Ruleset};
 pub use predict::{LintReport, predict, predict_with};
-pub use states::findings;
+pub use states::{FindingsStats, findings, findings_of, findings_with_stats};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -209,7 +209,10 @@ pub fn words(text: &str) -> Vec<&str> {
 /// The `flags` of a rule, read from its text (the model has no field for it).
 /// `Err` carries the unreadable text.
 pub fn rule_flags(rule: &Rule) -> Result<FlagsSpec, String> {
-    let w = words(&rule.text);
+    flags_of(&words(&rule.text))
+}
+
+fn flags_of(w: &[&str]) -> Result<FlagsSpec, String> {
     let Some(pos) = w.iter().position(|t| *t == "flags") else {
         return Ok(FlagsSpec::Any);
     };
@@ -231,7 +234,7 @@ pub fn rule_flags(rule: &Rule) -> Result<FlagsSpec, String> {
 /// Rule criteria the listing cannot be checked against, with their names.
 /// The model keeps them only in the text (or `unknown`), so they are read
 /// from the words of the rule.
-fn opaque_criteria(rule: &Rule) -> Option<String> {
+fn opaque_criteria(rule: &Rule, w: &[&str]) -> Option<String> {
     const OPAQUE: &[(&str, &str)] = &[
         ("received-on", "received-on interface"),
         ("!received-on", "received-on interface"),
@@ -245,7 +248,6 @@ fn opaque_criteria(rule: &Rule) -> Option<String> {
         ("rdomain", "routing domain"),
         ("fragment", "fragments"),
     ];
-    let w = words(&rule.text);
     for (i, word) in w.iter().enumerate() {
         // `set ( prio 3 )` sets a priority, it does not match on one.
         let in_set = w[..i].iter().rev().take(6).any(|t| t.starts_with("set"));
@@ -576,11 +578,11 @@ fn match_family(rule: &Rule, pkt: &Packet) -> Match {
     Match::from_bool(rule.family.is_none_or(|f| f == pkt.family))
 }
 
-fn match_flags(rule: &Rule, pkt: &Packet) -> Match {
+fn match_flags(facts: &RuleFacts, pkt: &Packet) -> Match {
     if proto_number(&pkt.proto) != Some(6) {
         return Match::Yes;
     }
-    match (rule_flags(rule), pkt.tcp_flags) {
+    match (&facts.flags, pkt.tcp_flags) {
         (Ok(FlagsSpec::Any), _) => Match::Yes,
         (Ok(spec), Some(bits)) => Match::from_bool(spec.matches(bits)),
         (Ok(_), None) => Match::Unknown("TCP flags of the packet not known".into()),
@@ -588,12 +590,35 @@ fn match_flags(rule: &Rule, pkt: &Packet) -> Match {
     }
 }
 
-fn match_icmp_type(rule: &Rule, pkt: &Packet) -> Match {
-    let has_type = words(&rule.text)
-        .iter()
-        .any(|w| *w == "icmp-type" || *w == "icmp6-type");
+/// The criteria of a rule that the model keeps only in its text (`flags`,
+/// `icmp-type`, `user`, `tos`…), read once. Matching a packet then needs no
+/// text: lint evaluates the same rules for many packets (every server state
+/// of a poll), and re-reading the words each time dominated its cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleFacts {
+    /// The `flags` criterion; `Err` carries unreadable text.
+    pub flags: Result<FlagsSpec, String>,
+    /// `icmp-type` / `icmp6-type` is present.
+    pub icmp_type: bool,
+    /// Why the rule cannot be matched from a listing (see [`matches`]).
+    pub opaque: Option<String>,
+}
+
+impl RuleFacts {
+    /// Reads the text-derived criteria of `rule`.
+    pub fn of(rule: &Rule) -> RuleFacts {
+        let w = words(&rule.text);
+        RuleFacts {
+            flags: flags_of(&w),
+            icmp_type: w.iter().any(|t| *t == "icmp-type" || *t == "icmp6-type"),
+            opaque: opaque_criteria(rule, &w),
+        }
+    }
+}
+
+fn match_icmp_type(facts: &RuleFacts, pkt: &Packet) -> Match {
     let is_icmp = matches!(proto_number(&pkt.proto), Some(1 | 58));
-    if has_type && is_icmp {
+    if facts.icmp_type && is_icmp {
         Match::Unknown("ICMP type of the packet not known".into())
     } else {
         Match::Yes
@@ -618,6 +643,18 @@ pub fn matches_with(rule: &Rule, pkt: &Packet, check_flags: bool) -> Match {
 /// [`matches_with`], with known table contents: a rule naming a table
 /// listed in `tables` answers yes or no for the table's addresses.
 pub fn matches_in(rule: &Rule, pkt: &Packet, check_flags: bool, tables: Option<&Tables>) -> Match {
+    matches_compiled(rule, &RuleFacts::of(rule), pkt, check_flags, tables)
+}
+
+/// [`matches_in`] with the rule's text already read (`facts` must be
+/// [`RuleFacts::of`] this rule): what a ruleset evaluating many packets calls.
+pub fn matches_compiled(
+    rule: &Rule,
+    facts: &RuleFacts,
+    pkt: &Packet,
+    check_flags: bool,
+    tables: Option<&Tables>,
+) -> Match {
     let scope = Scope {
         tables,
         anchor: &rule.anchor_path,
@@ -634,13 +671,13 @@ pub fn matches_in(rule: &Rule, pkt: &Packet, check_flags: bool, tables: Option<&
         .and(|| match_host_in(&rule.to, pkt.dst, pkt.dst_port, &scope))
         .and(|| {
             if check_flags {
-                match_flags(rule, pkt)
+                match_flags(facts, pkt)
             } else {
                 Match::Yes
             }
         })
-        .and(|| match_icmp_type(rule, pkt))
-        .and(|| opaque_criteria(rule).map_or(Match::Yes, Match::Unknown))
+        .and(|| match_icmp_type(facts, pkt))
+        .and(|| facts.opaque.clone().map_or(Match::Yes, Match::Unknown))
 }
 
 #[cfg(test)]

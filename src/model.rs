@@ -499,6 +499,42 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// A rule with `action` and nothing else set: where the rules parser
+    /// starts, and the base of test values (`Rule { quick: true, ..Rule::new(a) }`).
+    pub fn new(action: Action) -> Rule {
+        Rule {
+            line: 0,
+            number: None,
+            ridentifier: None,
+            anchor_path: String::new(),
+            action,
+            anchor_name: None,
+            direction: None,
+            log: false,
+            quick: false,
+            iface: None,
+            family: None,
+            protos: Vec::new(),
+            from: HostSpec::default(),
+            to: HostSpec::default(),
+            state: None,
+            state_opts: Vec::new(),
+            route: None,
+            labels: Vec::new(),
+            tag: None,
+            tagged: None,
+            rtable: None,
+            nat_to: None,
+            rdr_to: None,
+            af_to: None,
+            expired: false,
+            scrub: false,
+            text: String::new(),
+            counters: None,
+            unknown: Vec::new(),
+        }
+    }
+
     /// True for rules that can create states (pass rules that keep state).
     pub fn keeps_state(&self) -> bool {
         matches!(

@@ -346,3 +346,23 @@ fn stateless_rewrite_of_a_stateful_rule() {
         "pass out quick on em1 proto tcp to any port = 443 label \"x\" no state"
     );
 }
+
+#[test]
+fn stateless_text_writes_tables_as_pf_conf_does() {
+    use pfblame::lint::flow::stateless_text;
+    assert_eq!(
+        stateless_text(
+            "pass out quick on em1 inet6 proto tcp from any to <www:2> port = 443 flags S/SA"
+        ),
+        "pass out quick on em1 inet6 proto tcp from any to <www> port = 443 no state"
+    );
+    assert_eq!(
+        stateless_text("pass in proto tcp from { !<bad:*>, <ok:12> } to any keep state"),
+        "pass in proto tcp from { !<bad>, <ok> } to any no state"
+    );
+    // Not a count: left alone.
+    assert_eq!(
+        stateless_text("pass in from <a:b> to any"),
+        "pass in from <a:b> to any no state"
+    );
+}

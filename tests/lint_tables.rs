@@ -99,7 +99,10 @@ fn markdown_keeps_the_table_name_visible() {
         out.contains("| warning (possible) | `@14` | `@17` | rule @14 keeps state for tcp to 2001:db8:bbbb:1::10 port 443 out on em1 if table &lt;www> contains"),
         "{out}"
     );
-    assert!(out.contains("Check: `pfctl -t www -T show`."), "{out}");
+    assert!(
+        out.contains("before it (check first: `pfctl -t www -T show`) |"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -129,7 +132,7 @@ fn table_without_the_server_is_clean() {
         "{out}"
     );
     assert!(
-        out.contains("  requests out on em1    pass by @16, no state\n"),
+        out.contains("  requests out on em1    passed by @16, no state\n"),
         "{out}"
     );
 }

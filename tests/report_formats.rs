@@ -160,10 +160,23 @@ fn findings_belong_to_the_row_of_the_rule_that_made_the_states() {
     assert_eq!(stray.len(), 1);
     assert_eq!(stray[0].kind, FindingKind::Bypass);
     assert_eq!(stray[0].bypassed_rule.as_ref().unwrap().number, Some(17));
+    // @19 made one state in and one out: one warning for each way, so that
+    // each message describes the states it counts.
     let ssh: Vec<_> = a.findings_for(row_of(&a, 19, 1)).collect();
-    assert_eq!(ssh.len(), 1);
-    assert_eq!(ssh[0].severity, FindingSeverity::Warning);
-    assert_eq!(ssh[0].kind, FindingKind::ServerStates);
+    assert_eq!(ssh.len(), 2);
+    assert!(ssh.iter().all(|f| f.severity == FindingSeverity::Warning
+        && f.kind == FindingKind::ServerStates
+        && f.states == 1));
+    assert!(
+        ssh[0].path.ends_with(" in on any interface"),
+        "{}",
+        ssh[0].path
+    );
+    assert!(
+        ssh[1].path.ends_with(" out on any interface"),
+        "{}",
+        ssh[1].path
+    );
     // The route-to rule itself made no state.
     assert_eq!(a.findings_for(row_of(&a, 17, 1)).count(), 0);
     assert_eq!(a.findings_for(usize::MAX).count(), 0);

@@ -66,6 +66,8 @@ fn recorded_scenario_in_tmux() {
 /// Live mode against the fake pfctl (`tests/fake-pfctl`, python3), through
 /// a wrapper that takes its failure mode from a file the script writes:
 /// permission denied mid-session shows the banner over the last good data.
+/// With `--allow-kill`, `K` then `y` runs the commands the confirmation
+/// showed (counted in the fake's kill log).
 #[test]
 fn live_fake_pfctl_failing_then_recovering_in_tmux() {
     let dir = tempfile::tempdir().expect("a temp dir");
@@ -82,6 +84,7 @@ fn live_fake_pfctl_failing_then_recovering_in_tmux() {
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
     std::fs::set_permissions(&wrapper, perms).expect("chmod");
     let counter = dir.path().join("counter");
+    let kill_log = dir.path().join("kills");
     let recording = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/scenarios/dual-prefix"
@@ -98,11 +101,17 @@ fn live_fake_pfctl_failing_then_recovering_in_tmux() {
             "0.5",
             "--timeout",
             "5",
+            "--allow-kill",
         ],
         &[
             ("FAKE_PFCTL_DIR", recording),
             ("FAKE_PFCTL_COUNTER", counter.to_str().expect("utf-8 path")),
             ("E2E_PFCTL_MODE_FILE", mode.to_str().expect("utf-8 path")),
+            (
+                "FAKE_PFCTL_KILL_LOG",
+                kill_log.to_str().expect("utf-8 path"),
+            ),
+            ("E2E_KILL_LOG", kill_log.to_str().expect("utf-8 path")),
         ],
     );
 }

@@ -51,4 +51,20 @@ fn the_main_screenshot_shows_the_stray_rule_selected() {
         .find(|s| s.name == "details")
         .expect("a details screen");
     assert!(details.text().contains("verdict: SPURIOUS"));
+    // The finding: which route-to rule the states make replies skip.
+    assert!(
+        details.text().contains("skip route-to rule @17"),
+        "{}",
+        details.text()
+    );
+    assert!(selected.contains("✗ bypass @17"), "{text}");
+    let kill = screens
+        .iter()
+        .find(|s| s.name == "kill")
+        .expect("a kill screen");
+    assert!(
+        kill.text().contains("doas pfctl -k id -k "),
+        "{}",
+        kill.text()
+    );
 }

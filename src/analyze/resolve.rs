@@ -195,7 +195,7 @@ fn is_ancestor(a: &str, b: &str) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::{HostSpec, StatePolicy};
+    use crate::model::StatePolicy;
 
     /// A rule as the rules parser would produce it, for tests.
     pub(crate) fn rule(path: &str, number: Option<u32>, text: &str) -> Rule {
@@ -215,35 +215,14 @@ pub(crate) mod tests {
             .then(|| text.split('"').nth(1).map(Box::from))
             .flatten();
         Rule {
-            line: 0,
             number,
-            ridentifier: None,
             anchor_path: path.to_string(),
-            action,
             anchor_name,
-            direction: None,
-            log: false,
             quick: text.contains("quick"),
-            iface: None,
-            family: None,
-            protos: Vec::new(),
-            from: HostSpec::default(),
-            to: HostSpec::default(),
             state,
-            state_opts: Vec::new(),
-            route: None,
-            labels: Vec::new(),
-            tag: None,
-            tagged: None,
-            rtable: None,
-            nat_to: None,
-            rdr_to: None,
-            af_to: None,
-            expired: false,
             scrub: text.starts_with("scrub"),
             text: text.to_string(),
-            counters: None,
-            unknown: Vec::new(),
+            ..Rule::new(action)
         }
     }
 

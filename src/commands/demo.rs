@@ -13,6 +13,7 @@ use crate::cli::DemoArgs;
 use crate::exit::Exit;
 use crate::source::{RecordedPoll, ReplaySource, Source};
 use crate::tui::app::{App, Settings};
+use crate::tui::kill::KillAccess;
 use crate::tui::screens::{self, Screen};
 use crate::tui::theme::Theme;
 
@@ -95,7 +96,9 @@ pub fn config() -> Config {
 pub fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     let interval = crate::commands::watch::interval(args.interval)?;
     // The strategy says how live pfctl is asked; a replay has none to show.
-    crate::commands::watch::start(source(), config(), None, interval, args.color.color)
+    // A replay has no live pfctl: `K` says so.
+    let kill = KillAccess::new(false, false, None);
+    crate::commands::watch::start(source(), config(), None, interval, args.color.color, kill)
 }
 
 /// The screenshots of `screenshots/`: the demo with every poll played.

@@ -8,9 +8,10 @@ use clap::ValueEnum;
 use crate::analyze::Config;
 use crate::cli::{ColorChoice, Strategy, WatchArgs};
 use crate::exit::{Exit, Failure};
-use crate::source::Source;
+use crate::source::{Pfctl, Source};
 use crate::tui::app::{App, Settings, SortColumn};
 use crate::tui::event::FirstPoll;
+use crate::tui::kill::KillAccess;
 use crate::tui::pipeline::Pipeline;
 use crate::tui::theme::Theme;
 
@@ -22,7 +23,19 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<Exit> {
     // A recording is read one way unless per-rule files are asked for.
     let shown = args.source.from.is_none() || args.source.strategy == Strategy::PerRule;
     let strategy = shown.then_some(args.source.strategy);
-    start(source, config, strategy, interval, args.color.color)
+    let kill = kill_access(args, source.as_ref())?;
+    start(source, config, strategy, interval, args.color.color, kill)
+}
+
+/// What `K` may do: with `--allow-kill` on a live source, run the same
+/// pfctl command (argv and timeout) as the polls.
+pub fn kill_access(args: &WatchArgs, source: &dyn Source) -> anyhow::Result<KillAccess> {
+    let pfctl = if source.is_live() && args.allow_kill {
+        Some(Pfctl::from_args(&args.source)?)
+    } else {
+        None
+    };
+    Ok(KillAccess::new(args.allow_kill, source.is_live(), pfctl))
 }
 
 /// Checks `--interval`: a positive, finite number of seconds.
@@ -49,6 +62,7 @@ pub fn start(
     strategy: Option<Strategy>,
     interval: Duration,
     color: ColorChoice,
+    kill: KillAccess,
 ) -> anyhow::Result<Exit> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Failure::new(
@@ -57,7 +71,8 @@ pub fn start(
         )
         .into());
     }
-    let (app, pipeline) = prepare(source, config, strategy, interval, color.enabled(true))?;
+    let (mut app, pipeline) = prepare(source, config, strategy, interval, color.enabled(true))?;
+    app.kill = kill;
     crate::tui::run_terminal(app, Box::new(pipeline), FirstPoll::AfterInterval)?;
     Ok(Exit::Ok)
 }

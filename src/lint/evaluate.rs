@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::matcher::{self, Match, Packet, Tables};
+use crate::matcher::{self, Match, Packet, RuleFacts, Tables};
 use crate::model::{Action, Rule, RuleKey, RuleRoute};
 
 /// A rule of a listing, with the key its states would print.
@@ -121,6 +121,11 @@ impl<'a> Decision<'a> {
 }
 
 /// A rules listing indexed by ruleset (anchor path).
+///
+/// Everything a packet's evaluation would otherwise recompute per rule is
+/// computed once here: the text-derived criteria ([`RuleFacts`]), each
+/// rule's enclosing anchor and state key. Lint evaluates one listing for
+/// every distinct flow of a poll, so this is paid once per poll.
 #[derive(Debug)]
 pub struct Ruleset<'a> {
     rules: &'a [Rule],
@@ -128,6 +133,14 @@ pub struct Ruleset<'a> {
     tables: Option<&'a Tables>,
     /// Ruleset path → indices into `rules`, in listing order.
     paths: BTreeMap<&'a str, Vec<usize>>,
+    /// Per rule (same index): its text-derived criteria.
+    facts: Vec<RuleFacts>,
+    /// Per rule: the anchor rule whose ruleset holds it.
+    enclosing: Vec<Option<usize>>,
+    /// Per rule: the key its states print.
+    keys: Vec<RuleKey>,
+    /// Rule key → the non-scrub rules with it (see [`Ruleset::find`]).
+    by_key: BTreeMap<RuleKey, Vec<usize>>,
 }
 
 /// Tells how evaluation goes on after a ruleset (or a rule).
@@ -165,11 +178,55 @@ impl<'a> Ruleset<'a> {
         for (i, r) in rules.iter().enumerate() {
             paths.entry(r.anchor_path.as_str()).or_default().push(i);
         }
-        Ruleset {
+        let mut rs = Ruleset {
             rules,
             tables: None,
             paths,
+            facts: rules.iter().map(RuleFacts::of).collect(),
+            enclosing: Vec::new(),
+            keys: Vec::new(),
+            by_key: BTreeMap::new(),
+        };
+        rs.enclosing = rs.enclosing_anchors();
+        rs.keys = (0..rules.len()).map(|i| rs.compute_key(i)).collect();
+        for (i, r) in rules.iter().enumerate() {
+            if r.number.is_some() && !r.scrub {
+                rs.by_key.entry(rs.keys[i]).or_default().push(i);
+            }
         }
+        rs
+    }
+
+    /// For every rule, the anchor rule whose ruleset holds it: the first
+    /// anchor rule in the listing that evaluates the rule's ruleset.
+    fn enclosing_anchors(&self) -> Vec<Option<usize>> {
+        let mut owner: BTreeMap<&'a str, usize> = BTreeMap::new();
+        for (a, r) in self.rules.iter().enumerate() {
+            if r.action == Action::Anchor {
+                for t in self.anchor_targets(a) {
+                    owner.entry(t).or_insert(a);
+                }
+            }
+        }
+        self.rules
+            .iter()
+            .map(|r| match r.anchor_path.as_str() {
+                "" => None,
+                path => owner.get(path).copied(),
+            })
+            .collect()
+    }
+
+    /// The index of `rule` in the listing, when it is one of its rules
+    /// (compared by address).
+    fn index_of(&self, rule: &Rule) -> Option<usize> {
+        let size = std::mem::size_of::<Rule>();
+        let offset = (rule as *const Rule as usize).checked_sub(self.rules.as_ptr() as usize)?;
+        let idx = offset / size.max(1);
+        self.rules
+            .get(idx)
+            .filter(|r| std::ptr::eq(*r, rule))
+            .map(|_| idx)
     }
 
     /// A ruleset whose table references are checked against `tables`.
@@ -188,7 +245,21 @@ impl<'a> Ruleset<'a> {
     /// Does `rule` match `pkt`, with the known tables? (Its own criteria
     /// only; anchors around it are not checked.)
     pub fn rule_matches(&self, rule: &Rule, pkt: &Packet, check_flags: bool) -> Match {
-        matcher::matches_in(rule, pkt, check_flags, self.tables)
+        match self.index_of(rule) {
+            Some(idx) => self.rule_matches_at(idx, pkt, check_flags),
+            None => matcher::matches_in(rule, pkt, check_flags, self.tables),
+        }
+    }
+
+    /// [`Self::rule_matches`] for the rule at `idx`, with its facts read once.
+    fn rule_matches_at(&self, idx: usize, pkt: &Packet, check_flags: bool) -> Match {
+        matcher::matches_compiled(
+            &self.rules[idx],
+            &self.facts[idx],
+            pkt,
+            check_flags,
+            self.tables,
+        )
     }
 
     /// The anchor rules around `rule`, innermost first (what must match
@@ -232,6 +303,13 @@ impl<'a> Ruleset<'a> {
     /// The key a state would print for the rule at `idx`: the enclosing
     /// anchor rule's number, then the rule's own.
     pub fn key_of(&self, idx: usize) -> RuleKey {
+        self.keys
+            .get(idx)
+            .copied()
+            .unwrap_or_else(|| self.compute_key(idx))
+    }
+
+    fn compute_key(&self, idx: usize) -> RuleKey {
         let rule = &self.rules[idx];
         RuleKey {
             anchor: self
@@ -243,30 +321,19 @@ impl<'a> Ruleset<'a> {
 
     /// The anchor rule whose ruleset holds the rule at `idx`.
     fn enclosing_anchor(&self, idx: usize) -> Option<usize> {
-        let path = self.rules[idx].anchor_path.as_str();
-        if path.is_empty() {
-            return None;
-        }
-        (0..self.rules.len())
-            .filter(|&a| self.rules[a].action == Action::Anchor)
-            .find(|&a| self.anchor_targets(a).contains(&path))
+        self.enclosing.get(idx).copied().flatten()
     }
 
     /// Resolves a rule key (as a state prints it) to the rule, when exactly
     /// one rule of the listing has it.
     pub fn find(&self, key: RuleKey) -> Option<RuleRef<'a>> {
-        let number = key.number?;
-        let mut found = (0..self.rules.len())
-            .filter(|&i| self.rules[i].number == Some(number) && !self.rules[i].scrub)
-            .filter(|&i| self.key_of(i) == key);
-        let first = found.next()?;
-        if found.next().is_some() {
-            return None;
+        match self.by_key.get(&key)?.as_slice() {
+            &[only] => Some(RuleRef {
+                rule: &self.rules[only],
+                key,
+            }),
+            _ => None,
         }
-        Some(RuleRef {
-            rule: &self.rules[first],
-            key,
-        })
     }
 
     /// The rulesets an anchor rule evaluates, in order.
@@ -358,7 +425,7 @@ impl<'a> Ruleset<'a> {
                 // "If it matches": the anchors around it matched too.
                 Match::Yes
             } else {
-                match (self.rule_matches(rule, pkt, !opts.ignore_flags), doubt) {
+                match (self.rule_matches_at(idx, pkt, !opts.ignore_flags), doubt) {
                     (Match::Yes, Some(why)) => Match::Unknown(why.to_string()),
                     (m, _) => m,
                 }

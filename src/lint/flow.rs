@@ -66,8 +66,20 @@ impl Hop {
         if let Some(port) = port {
             s.push_str(&format!(" port {port}"));
         }
-        s.push_str(&format!(" {} on {}", p.direction, p.iface));
+        s.push(' ');
+        s.push_str(&where_text(p));
         s
+    }
+}
+
+/// `out on em1`: the direction and interface of a packet. A floating state
+/// of a rule without `on` prints its interface as `all`, which is no
+/// interface name (and `on all` no pf syntax): `out on any interface`.
+pub fn where_text(p: &Packet) -> String {
+    if p.iface == "all" {
+        format!("{} on any interface", p.direction)
+    } else {
+        format!("{} on {}", p.direction, p.iface)
     }
 }
 
@@ -433,7 +445,9 @@ pub(crate) fn no_state_fix(d: &Decider<'_>, made: &Hop) -> String {
     )
 }
 
-/// A rule's text with its state keywords replaced by `no state`.
+/// A rule's text with its state keywords replaced by `no state`, written
+/// as pf.conf takes it (tables without the address count `pfctl -vv`
+/// prints: `<www:2>` → `<www>`), so the admin can paste it.
 pub fn stateless_text(text: &str) -> String {
     let words = crate::matcher::words(text);
     let mut out: Vec<&str> = Vec::new();
@@ -459,9 +473,34 @@ pub fn stateless_text(text: &str) -> String {
         out.push(w);
         i += 1;
     }
-    let mut s = out.join(" ");
+    let mut s = out
+        .iter()
+        .map(|w| without_table_count(w))
+        .collect::<Vec<_>>()
+        .join(" ");
     s.push_str(" no state");
     s
+}
+
+/// `<www:2>` → `<www>`, `!<www:*>,` → `!<www>,`; other words unchanged.
+fn without_table_count(word: &str) -> String {
+    let Some(open) = word.find('<') else {
+        return word.to_string();
+    };
+    let Some(close) = word[open..].find('>').map(|c| open + c) else {
+        return word.to_string();
+    };
+    let inner = &word[open + 1..close];
+    match inner.rsplit_once(':') {
+        Some((name, count))
+            if !name.is_empty()
+                && (count == "*"
+                    || (!count.is_empty() && count.bytes().all(|b| b.is_ascii_digit()))) =>
+        {
+            format!("{}<{name}>{}", &word[..open], &word[close + 1..])
+        }
+        _ => word.to_string(),
+    }
 }
 
 /// `pass out quick on em1 inet6 proto tcp to 2001:db8::10 port 443 no state`.

@@ -56,7 +56,11 @@ pub fn text(r: &LintReport) -> String {
                 out,
                 "  {:<22} {} by {}{}{}",
                 h.hop,
-                h.action,
+                match h.action.as_str() {
+                    "pass" => "passed",
+                    "block" => "blocked",
+                    other => other,
+                },
                 decider_name(&h.decided_by),
                 if h.keeps_state {
                     ", keeps state"
@@ -113,7 +117,7 @@ pub fn markdown(r: &LintReport) -> String {
             let check = f
                 .check
                 .as_deref()
-                .map(|c| format!(" Check: `{}`.", md_code(c)))
+                .map(|c| format!(" (check first: `{}`)", md_code(c)))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,

@@ -3,19 +3,31 @@
 //! direction), which rule would have decided them, and whether that rule
 //! routes. The state's own routing info confirms the verdict when printed
 //! (OpenBSD `{addr}`, FreeBSD `route-to:` / `gateway:`).
+//!
+//! A poll can hold tens of thousands of server states, and `watch`
+//! re-analyses every poll, so states are first grouped into *flows*: states
+//! whose verdict cannot differ (same creating rule, direction, interface,
+//! protocol, routing info, server endpoint, and a client that every rule
+//! sees alike, see [`ClientClasses`]). Each flow is evaluated once, so the
+//! cost follows the distinct flows, not the states.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
+
+use ipnet::IpNet;
 
 use super::evaluate::{Decider, Ruleset};
-use super::flow::{Hop, Leg, route_text, stateless_text};
+use super::flow::{Hop, Leg, route_text, stateless_text, where_text};
 use super::{Finding, FindingKind, FindingRule, FindingSeverity};
-use crate::analyze::Servers;
-use crate::matcher::{Packet, tcp_flags};
-use crate::model::{Direction, Family, HostAddr, RouteKind, Rule, RuleKey, State};
+use crate::analyze::{Servers, allow_text};
+use crate::matcher::{Packet, TableEntry, match_port, tcp_flags};
+use crate::model::{
+    AddrSpec, Direction, Family, HostAddr, PortSpec, RouteKind, Rule, RuleKey, State,
+};
 
 /// What a state's printed routing says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum StateRouting {
     /// Nothing printed (OpenBSD without `{}`, `-v` listings…).
     NotShown,
@@ -51,7 +63,7 @@ fn in_servers(ip: Option<IpAddr>, servers: &Servers) -> bool {
 /// The packet a state catches that the ruleset would otherwise have decided
 /// differently: the same connection going the other way, through the other
 /// direction (same key, see [`crate::lint`]).
-fn caught_packet(s: &State, iface: &str, servers: &Servers) -> Option<Hop> {
+fn caught_packet(s: &State, iface: &str) -> Option<Hop> {
     let src = s.src.addr.ip()?;
     let dst = s.dst.addr.ip()?;
     let family = if dst.is_ipv4() {
@@ -63,12 +75,9 @@ fn caught_packet(s: &State, iface: &str, servers: &Servers) -> Option<Hop> {
         Direction::In => Direction::Out,
         Direction::Out => Direction::In,
     };
-    // Replies come from the side the connection was opened to.
-    let leg = if in_servers(Some(dst), servers) {
-        Leg::Reply
-    } else {
-        Leg::Request
-    };
+    // They go back to whoever opened the connection (a client, or the
+    // server itself): replies either way.
+    let leg = Leg::Reply;
     let tcp = &*s.proto == "tcp";
     Some(Hop {
         leg,
@@ -118,8 +127,15 @@ fn made_packet(s: &State, rule: Option<&Rule>, servers: &Servers) -> Hop {
     }
 }
 
-/// Groups states by (creating rule, bypassed rule, caught hop).
-type GroupKey = (RuleKey, Option<RuleKey>, String);
+/// What one [`findings_with_stats`] run did: how many states went in,
+/// how many distinct flows they formed, and how many packets were
+/// evaluated against the ruleset (at most one per flow and interface).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FindingsStats {
+    pub states: usize,
+    pub flows: usize,
+    pub evaluations: usize,
+}
 
 /// Findings for real server states: which creating rules' states make
 /// packets skip which `route-to` / `reply-to` rules.
@@ -127,90 +143,425 @@ type GroupKey = (RuleKey, Option<RuleKey>, String);
 /// `sample_rules` is the rules listing of the same poll; `server_states`
 /// are the states of the server addresses (ports already filtered).
 /// States whose creating rule never decides a routed packet give one
-/// `server-states` warning per rule. Pure: no pfctl, no clock.
+/// `server-states` warning per rule and way the states were made. Pure: no
+/// pfctl, no clock.
 pub fn findings(sample_rules: &[Rule], server_states: &[State], servers: &Servers) -> Vec<Finding> {
+    findings_with_stats(sample_rules, server_states, servers).0
+}
+
+/// [`findings`], with counts of the work done (tests and benchmarks check
+/// that evaluations follow the distinct flows, not the states).
+pub fn findings_with_stats(
+    sample_rules: &[Rule],
+    server_states: &[State],
+    servers: &Servers,
+) -> (Vec<Finding>, FindingsStats) {
+    let refs: Vec<&State> = server_states.iter().collect();
+    findings_of(sample_rules, &refs, servers)
+}
+
+/// [`findings_with_stats`] over borrowed states, so that a caller holding
+/// states elsewhere (the analysis) need not copy them.
+pub fn findings_of(
+    sample_rules: &[Rule],
+    server_states: &[&State],
+    servers: &Servers,
+) -> (Vec<Finding>, FindingsStats) {
     let rs = Ruleset::new(sample_rules);
-    let ifaces = rs.interfaces();
-    let mut groups: BTreeMap<GroupKey, Finding> = BTreeMap::new();
-    for s in server_states {
-        let key = s.rule_key();
-        let creator = rs.find(key);
-        let creator_rule = creator.map(|c| c.rule);
-        let routing = state_routing(s);
-        let made = made_packet(s, creator_rule, servers);
-        // Floating states catch packets on every interface; if-bound ones
-        // only on their own.
-        let candidates: Vec<String> = if &*s.iface == "all" {
-            ifaces.clone()
-        } else {
-            vec![s.iface.to_string()]
-        };
-        let mut bypasses = Vec::new();
-        if routing != StateRouting::Routed {
-            for iface in &candidates {
-                let Some(hop) = caught_packet(s, iface, servers) else {
-                    continue;
-                };
-                let d = rs.evaluate(&hop.packet);
-                if let (Some(route), Decider::Rule(r)) = (d.route(), d.decider) {
-                    bypasses.push((hop, r.key, route_text(route), r.rule.text.clone()));
-                }
-            }
-        }
-        if bypasses.is_empty() {
-            add_server_state(&mut groups, key, creator_rule, &made, routing);
-            continue;
-        }
-        for (hop, bkey, route, btext) in bypasses {
-            let g = (key, Some(bkey), hop.label());
-            let f = groups.entry(g).or_insert_with(|| Finding {
-                severity: FindingSeverity::Error,
-                kind: FindingKind::Bypass,
-                stateful_rule: FindingRule::from_rule(key, creator_rule),
-                bypassed_rule: Some(FindingRule {
-                    anchor: bkey.anchor,
-                    number: bkey.number,
-                    anchor_path: String::new(),
-                    text: btext,
-                }),
-                path: format!(
-                    "state made by {} → catches {}",
-                    made.flow_text(),
-                    hop.label()
-                ),
-                states: 0,
-                confirmed: routing == StateRouting::DefaultTable,
-                message: String::new(),
-                fix: fix_text(key, creator_rule),
-                condition: None,
-                check: None,
-            });
-            f.states += 1;
-            f.confirmed |= routing == StateRouting::DefaultTable;
-            f.message = format!(
-                "{} for {} ({} states); {} match those states and skip {} rule {}{}",
-                keeps_state(key),
-                made.flow_text(),
-                f.states,
-                hop.label(),
-                route.split(' ').next().unwrap_or("route-to"),
-                bkey,
-                if f.confirmed {
-                    " (confirmed: the states route by the default table)"
-                } else {
-                    ""
-                }
-            );
-        }
+    let classes = ClientClasses::new(&rs);
+    let mut flows: HashMap<FlowKey, (usize, u64)> = HashMap::new();
+    for (i, s) in server_states.iter().enumerate() {
+        flows
+            .entry(FlowKey::of(s, servers, &classes))
+            .or_insert((i, 0))
+            .1 += 1;
     }
-    let mut out: Vec<Finding> = groups.into_values().collect();
+    let mut stats = FindingsStats {
+        states: server_states.len(),
+        flows: flows.len(),
+        evaluations: 0,
+    };
+    let ifaces = rs.interfaces();
+    let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
+    for (first, count) in flows.into_values() {
+        let s = server_states[first];
+        let verdict = flow_verdict(&rs, &ifaces, s, servers, &mut stats.evaluations);
+        add_verdict(&mut groups, verdict, count);
+    }
+    let mut out: Vec<Finding> = groups.into_values().map(Group::finish).collect();
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then(b.states.cmp(&a.states))
             .then(a.stateful_rule.key().cmp(&b.stateful_rule.key()))
     });
-    out
+    (out, stats)
+}
+
+/// Everything a state's verdict and message depend on. Two states with
+/// equal keys give the same packets to the ruleset, up to the far end's
+/// address and the opener's (ephemeral) port, which only matter through the
+/// rules' address and port criteria (their class).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct FlowKey {
+    rule: RuleKey,
+    direction: Direction,
+    iface: Arc<str>,
+    proto: Arc<str>,
+    routing: StateRouting,
+    /// Is the state's destination a server (a client connected to it), or
+    /// its source (the server opened the connection)?
+    server_is_dst: bool,
+    server: Option<IpAddr>,
+    /// The port connected to (the service).
+    service_port: Option<u16>,
+    /// The class of the other end's address and of the opener's port.
+    others: Vec<u64>,
+}
+
+impl FlowKey {
+    fn of(s: &State, servers: &Servers, classes: &ClientClasses) -> FlowKey {
+        let server_is_dst = in_servers(s.dst.addr.ip(), servers);
+        let (server, other) = if server_is_dst {
+            (s.dst.addr.ip(), s.src.addr.ip())
+        } else {
+            (s.src.addr.ip(), s.dst.addr.ip())
+        };
+        FlowKey {
+            rule: s.rule_key(),
+            direction: s.direction,
+            iface: s.iface.clone(),
+            proto: s.proto.clone(),
+            routing: state_routing(s),
+            server_is_dst,
+            server,
+            service_port: port_num(&s.dst),
+            others: classes.class(other, port_num(&s.src)),
+        }
+    }
+}
+
+/// The address and port criteria of a ruleset, so that a client address
+/// and port can be reduced to what the rules can tell about them: which
+/// prefixes, ranges and known tables hold the address, which port criteria
+/// hold for the port. Two clients of the same class match every rule alike
+/// (criteria whose answer is unknown — unknown tables, interface addresses
+/// — are unknown for every client, and only their reason text differs).
+#[derive(Debug, Default)]
+struct ClientClasses<'a> {
+    nets: Vec<IpNet>,
+    ranges: Vec<(IpAddr, IpAddr)>,
+    tables: Vec<&'a [TableEntry]>,
+    ports: Vec<&'a PortSpec>,
+}
+
+impl<'a> ClientClasses<'a> {
+    fn new(rs: &Ruleset<'a>) -> Self {
+        let mut c = ClientClasses::default();
+        for rule in rs.rules() {
+            for side in [&rule.from, &rule.to] {
+                for addr in &side.addrs {
+                    c.add_addr(rs, rule, addr);
+                }
+                for port in &side.ports {
+                    if !c.ports.contains(&port) {
+                        c.ports.push(port);
+                    }
+                }
+            }
+        }
+        c
+    }
+
+    fn add_addr(&mut self, rs: &Ruleset<'a>, rule: &'a Rule, addr: &'a AddrSpec) {
+        match addr {
+            AddrSpec::Net { net, .. } => {
+                if !self.nets.contains(net) {
+                    self.nets.push(*net);
+                }
+            }
+            AddrSpec::Range { from, to, .. } => {
+                if !self.ranges.contains(&(*from, *to)) {
+                    self.ranges.push((*from, *to));
+                }
+            }
+            AddrSpec::Table { name, .. } => {
+                if let Some(entries) = rs.tables().and_then(|t| t.get(&rule.anchor_path, name))
+                    && !self.tables.iter().any(|e| std::ptr::eq(*e, entries))
+                {
+                    self.tables.push(entries);
+                }
+            }
+            // Unknown for every address: no class needed.
+            AddrSpec::Any | AddrSpec::Dynamic { .. } | AddrSpec::Other { .. } => {}
+        }
+    }
+
+    /// The class of a client: one bit per criterion (address known, IPv4,
+    /// port known, then each prefix, range, table and port criterion).
+    fn class(&self, addr: Option<IpAddr>, port: Option<u16>) -> Vec<u64> {
+        let mut bits = Bits::default();
+        bits.push(addr.is_some());
+        bits.push(addr.is_some_and(|a| a.is_ipv4()));
+        bits.push(port.is_some());
+        if let Some(a) = addr {
+            for n in &self.nets {
+                bits.push(n.contains(&a));
+            }
+            for (from, to) in &self.ranges {
+                bits.push(from.is_ipv4() == a.is_ipv4() && *from <= a && a <= *to);
+            }
+            for t in &self.tables {
+                bits.push(crate::matcher::Tables::contains(t, a));
+            }
+        }
+        if port.is_some() {
+            for p in &self.ports {
+                bits.push(match_port(p, port).is_yes());
+            }
+        }
+        bits.words
+    }
+}
+
+#[derive(Debug, Default)]
+struct Bits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bits {
+    fn push(&mut self, bit: bool) {
+        if self.len.is_multiple_of(64) {
+            self.words.push(0);
+        }
+        if bit && let Some(w) = self.words.last_mut() {
+            *w |= 1 << (self.len % 64);
+        }
+        self.len += 1;
+    }
+}
+
+/// What one flow's states do.
+struct Verdict {
+    key: RuleKey,
+    creator: FindingRule,
+    /// `tcp to 2001:db8::10 port 443 out on em1`: how the states were made.
+    made: String,
+    fix: String,
+    routing: StateRouting,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    /// The states catch packets that these routing rules would decide.
+    Bypasses(Vec<Bypass>),
+    /// Stateful, but no routing rule would decide what the states catch.
+    ServerStates,
+    /// The states route themselves (or were made by a routing rule).
+    Routed,
+}
+
+struct Bypass {
+    /// `replies in on em1`.
+    caught: String,
+    rule: FindingRule,
+    /// `route-to`, `reply-to`.
+    route: String,
+}
+
+/// Evaluates the packets one state (standing for its flow) catches.
+fn flow_verdict(
+    rs: &Ruleset<'_>,
+    ifaces: &[String],
+    s: &State,
+    servers: &Servers,
+    evaluations: &mut usize,
+) -> Verdict {
+    let key = s.rule_key();
+    let creator_rule = rs.find(key).map(|c| c.rule);
+    let routing = state_routing(s);
+    let made = made_packet(s, creator_rule, servers);
+    let made_text = match made.leg {
+        Leg::Request => made.flow_text(),
+        Leg::Reply => opened_by_server_text(&made.packet),
+    };
+    let mut bypasses = Vec::new();
+    if routing != StateRouting::Routed {
+        // Floating states catch packets on every interface; if-bound ones
+        // only on their own.
+        let own = [s.iface.to_string()];
+        let candidates = if &*s.iface == "all" { ifaces } else { &own[..] };
+        for iface in candidates {
+            let Some(hop) = caught_packet(s, iface) else {
+                continue;
+            };
+            *evaluations += 1;
+            let d = rs.evaluate(&hop.packet);
+            if let (Some(route), Decider::Rule(r)) = (d.route(), d.decider) {
+                bypasses.push(Bypass {
+                    caught: hop.label(),
+                    rule: FindingRule {
+                        anchor: r.key.anchor,
+                        number: r.key.number,
+                        anchor_path: String::new(),
+                        text: r.rule.text.clone(),
+                    },
+                    route: route_text(route)
+                        .split(' ')
+                        .next()
+                        .unwrap_or("route-to")
+                        .to_string(),
+                });
+            }
+        }
+    }
+    // States made by a routing rule (or carrying a route) are how stateful
+    // routing is meant to work.
+    let routed = routing == StateRouting::Routed || creator_rule.is_some_and(|r| r.route.is_some());
+    let outcome = match (bypasses.is_empty(), routed) {
+        (false, _) => Outcome::Bypasses(bypasses),
+        (true, true) => Outcome::Routed,
+        (true, false) => Outcome::ServerStates,
+    };
+    let fix = match outcome {
+        Outcome::Bypasses(_) => bypass_fix(key, creator_rule),
+        _ => warning_fix(key, creator_rule),
+    };
+    Verdict {
+        key,
+        creator: FindingRule::from_rule(key, creator_rule),
+        made: made_text,
+        fix,
+        routing,
+        outcome,
+    }
+}
+
+/// `udp from 2001:db8::10 to port 53 out on em0`: a connection the server
+/// opened, named by the port it connected to (its own port is ephemeral,
+/// and differs from state to state).
+fn opened_by_server_text(p: &Packet) -> String {
+    let mut s = format!("{} from ", p.proto);
+    match p.src {
+        Some(a) => s.push_str(&a.to_string()),
+        None => s.push_str("any"),
+    }
+    if let Some(port) = p.dst_port {
+        s.push_str(&format!(" to port {port}"));
+    }
+    s.push(' ');
+    s.push_str(&where_text(p));
+    s
+}
+
+/// Findings are grouped by (creating rule, bypassed rule, caught hop, how
+/// the states were made): every finding's message and path describe the
+/// same states.
+type GroupKey = (RuleKey, Option<RuleKey>, String, String);
+
+/// A finding being counted; its message is written once, at the end.
+struct Group {
+    finding: Finding,
+    made: String,
+    caught: String,
+    route: String,
+}
+
+fn add_verdict(groups: &mut BTreeMap<GroupKey, Group>, v: Verdict, count: u64) {
+    let confirmed = v.routing == StateRouting::DefaultTable;
+    let mut add = |bypass: Option<Bypass>| {
+        let (bkey, caught, route) = match &bypass {
+            Some(b) => (Some(b.rule.key()), b.caught.clone(), b.route.clone()),
+            None => (None, String::new(), String::new()),
+        };
+        let g = groups
+            .entry((v.key, bkey, caught.clone(), v.made.clone()))
+            .or_insert_with(|| {
+                let (severity, kind, path) = match &bypass {
+                    Some(_) => (
+                        FindingSeverity::Error,
+                        FindingKind::Bypass,
+                        format!("state made by {} → catches {caught}", v.made),
+                    ),
+                    None => (
+                        FindingSeverity::Warning,
+                        FindingKind::ServerStates,
+                        format!("state made by {}", v.made),
+                    ),
+                };
+                Group {
+                    finding: Finding {
+                        severity,
+                        kind,
+                        stateful_rule: v.creator.clone(),
+                        bypassed_rule: bypass.map(|b| b.rule),
+                        path,
+                        states: 0,
+                        confirmed: false,
+                        message: String::new(),
+                        fix: v.fix.clone(),
+                        condition: None,
+                        check: None,
+                    },
+                    made: v.made.clone(),
+                    caught,
+                    route,
+                }
+            });
+        g.finding.states += count;
+        if g.finding.kind == FindingKind::Bypass {
+            g.finding.confirmed |= confirmed;
+        }
+    };
+    match v.outcome {
+        Outcome::Bypasses(bs) => bs.into_iter().for_each(|b| add(Some(b))),
+        Outcome::ServerStates => add(None),
+        Outcome::Routed => {}
+    }
+}
+
+impl Group {
+    fn finish(mut self) -> Finding {
+        let f = &mut self.finding;
+        let key = f.stateful_rule.key();
+        let n = f.states;
+        let those = if n == 1 { "that state" } else { "those states" };
+        f.message = match &f.bypassed_rule {
+            Some(b) => format!(
+                "{} for {} ({}); {} match {those} and skip {} rule {}{}",
+                keeps_state(key),
+                self.made,
+                count_states(n),
+                self.caught,
+                self.route,
+                b.key(),
+                if f.confirmed {
+                    " (confirmed: the states route by the default table)"
+                } else {
+                    ""
+                }
+            ),
+            None => format!(
+                "{} for {} ({}); no route-to/reply-to rule would decide the packets {those} \
+                 catch{}, so no routing is skipped",
+                keeps_state(key),
+                self.made,
+                count_states(n),
+                if n == 1 { "es" } else { "" },
+            ),
+        };
+        self.finding
+    }
+}
+
+/// `1 state`, `4 states`.
+pub fn count_states(n: u64) -> String {
+    if n == 1 {
+        "1 state".to_string()
+    } else {
+        format!("{n} states")
+    }
 }
 
 /// `rule @2 keeps state`, or for states without a `rule` item (pf's
@@ -223,8 +574,9 @@ fn keeps_state(key: RuleKey) -> String {
     }
 }
 
-fn fix_text(key: RuleKey, rule: Option<&Rule>) -> String {
-    let change = match rule {
+/// What to change in the ruleset so the rule makes no such states.
+fn change_text(key: RuleKey, rule: Option<&Rule>) -> String {
+    match rule {
         Some(r) => format!(
             "add `no state` to rule {key} (`{}`)",
             stateless_text(&r.text)
@@ -233,44 +585,31 @@ fn fix_text(key: RuleKey, rule: Option<&Rule>) -> String {
             "pass this traffic with an explicit `no state` rule".to_string()
         }
         None => format!("rule {key} is not in the current listing (ruleset changed?)"),
-    };
+    }
+}
+
+/// The fix of a bypass: change the rule, then remove the states it made,
+/// which go on catching the packets until they expire.
+fn bypass_fix(key: RuleKey, rule: Option<&Rule>) -> String {
     format!(
-        "{change}; then remove the existing states, which keep bypassing until they expire (pfblame report --kill --allow-kill)"
+        "{}; then remove the existing states, which keep bypassing until they expire (pfblame report --kill --allow-kill)",
+        change_text(key, rule)
     )
 }
 
-fn add_server_state(
-    groups: &mut BTreeMap<GroupKey, Finding>,
-    key: RuleKey,
-    rule: Option<&Rule>,
-    made: &Hop,
-    routing: StateRouting,
-) {
-    // States made by a routing rule (or carrying a route) are how stateful
-    // routing is meant to work.
-    if routing == StateRouting::Routed || rule.is_some_and(|r| r.route.is_some()) {
-        return;
+/// The fix of states that skip no routing: nothing is broken, so either
+/// accept them, or make the rule stateless if the server's packets must
+/// always be decided by the ruleset (before adding route-to rules for it).
+fn warning_fix(key: RuleKey, rule: Option<&Rule>) -> String {
+    let change = change_text(key, rule);
+    if rule.is_none() && key.number.is_some() {
+        // The rule is gone: nothing to change, the states expire.
+        return format!("{change}; these states expire on their own");
     }
-    let f = groups
-        .entry((key, None, String::new()))
-        .or_insert_with(|| Finding {
-            severity: FindingSeverity::Warning,
-            kind: FindingKind::ServerStates,
-            stateful_rule: FindingRule::from_rule(key, rule),
-            bypassed_rule: None,
-            path: format!("state made by {}", made.flow_text()),
-            states: 0,
-            confirmed: false,
-            message: String::new(),
-            fix: fix_text(key, rule),
-            condition: None,
-            check: None,
-        });
-    f.states += 1;
-    f.message = format!(
-        "{} for {} ({} states); no route-to/reply-to rule would decide the packets those states catch",
-        keeps_state(key),
-        made.flow_text(),
-        f.states
-    );
+    format!(
+        "nothing is bypassed now; if these states are expected, accept them with --allow {}; \
+         if the server's packets must always be decided by the ruleset (e.g. by a route-to \
+         rule added later), {change}",
+        allow_text(key)
+    )
 }

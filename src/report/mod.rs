@@ -210,8 +210,8 @@ pub(crate) fn fix_hint(row: &RuleRow, generation: u32) -> String {
     let keeps_state = row.rule.as_ref().is_some_and(|r| r.keeps_state());
     match &row.resolution {
         Resolution::Found if keeps_state && !stale => format!(
-            "add `no state` to {} (or keep the server's traffic away from it, e.g. put the \
-             route-to rules before it); if these states are expected: {allow}",
+            "if these states are expected: {allow}; if not, add `no state` to rule {} (or keep \
+             the server's traffic away from it, e.g. put the route-to rules before it)",
             row.key
         ),
         Resolution::DefaultRule => format!(

@@ -457,42 +457,18 @@ impl LiveSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Counters, HostSpec};
+    use crate::model::Counters;
 
     fn rule(number: u32, anchor_path: &str, action: Action, states: u64) -> Rule {
         Rule {
             line: 1,
             number: Some(number),
-            ridentifier: None,
             anchor_path: anchor_path.into(),
-            action,
-            anchor_name: None,
-            direction: None,
-            log: false,
-            quick: false,
-            iface: None,
-            family: None,
-            protos: Vec::new(),
-            from: HostSpec::default(),
-            to: HostSpec::default(),
-            state: None,
-            state_opts: Vec::new(),
-            route: None,
-            labels: Vec::new(),
-            tag: None,
-            tagged: None,
-            rtable: None,
-            nat_to: None,
-            rdr_to: None,
-            af_to: None,
-            expired: false,
-            scrub: false,
-            text: String::new(),
             counters: Some(Counters {
                 states,
                 ..Counters::default()
             }),
-            unknown: Vec::new(),
+            ..Rule::new(action)
         }
     }
 

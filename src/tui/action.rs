@@ -27,6 +27,8 @@ pub enum Command {
     ShorterInterval,
     LongerInterval,
     RefreshNow,
+    /// Remove the selected rule's spurious server states (asks first).
+    Kill,
     ToggleHelp,
     /// Esc: closes the help, the filter or the details; quits otherwise.
     Back,
@@ -55,6 +57,10 @@ pub enum Action {
     Polled(Box<Snapshot>),
     /// A poll failed: the message for the banner.
     PollFailed(String),
+    /// The answer to the kill confirmation: `y` (true), `n`/Esc (false).
+    ConfirmKill(bool),
+    /// The kill commands ran: the message for the banner.
+    Killed(Result<String, String>),
 }
 
 /// One line of the key table.
@@ -161,14 +167,14 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[c('s')],
         label: "s",
         command: Command::CycleSort,
-        help: "sort by the next column",
+        help: "sort by the next column / reverse (or click a header)",
         footer: Some("sort"),
     },
     Binding {
         keys: &[c('r')],
         label: "r",
         command: Command::ReverseSort,
-        help: "reverse the sort",
+        help: "sort by the next column / reverse (or click a header)",
         footer: None,
     },
     Binding {
@@ -212,6 +218,13 @@ pub const KEYMAP: &[Binding] = &[
         command: Command::RefreshNow,
         help: "poll now",
         footer: None,
+    },
+    Binding {
+        keys: &[c('K')],
+        label: "K",
+        command: Command::Kill,
+        help: "kill the selected rule's spurious states (asks first)",
+        footer: Some("kill"),
     },
     Binding {
         keys: &[c('?'), k(KeyCode::F(1))],
@@ -259,6 +272,23 @@ pub fn action_for_key(key: KeyEvent, editing_filter: bool) -> Option<Action> {
         .iter()
         .find(|b| b.keys.iter().any(|k| k.code == key.code && k.ctrl == ctrl))
         .map(|b| Action::Command(b.command))
+}
+
+/// The action for a key while the kill confirmation is shown: only yes,
+/// no, and quit (Ctrl-C) mean anything; every other key is ignored so a
+/// stray key press never runs pfctl.
+pub fn confirm_key(key: KeyEvent) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return (key.code == KeyCode::Char('c')).then_some(Action::Command(Command::Quit));
+    }
+    match key.code {
+        KeyCode::Char('y' | 'Y') => Some(Action::ConfirmKill(true)),
+        KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => Some(Action::ConfirmKill(false)),
+        _ => None,
+    }
 }
 
 fn filter_key(key: KeyEvent, ctrl: bool) -> Option<Action> {
@@ -317,6 +347,7 @@ mod tests {
             ShorterInterval,
             LongerInterval,
             RefreshNow,
+            Kill,
             ToggleHelp,
             Back,
             Quit,
@@ -363,6 +394,26 @@ mod tests {
             action_for_key(press(KeyCode::Esc), true),
             Some(Action::FilterCancel)
         ));
+    }
+
+    #[test]
+    fn the_confirmation_takes_only_yes_and_no() {
+        let answer = |code| confirm_key(press(code)).map(|a| format!("{a:?}"));
+        assert_eq!(
+            answer(KeyCode::Char('y')).as_deref(),
+            Some("ConfirmKill(true)")
+        );
+        assert_eq!(
+            answer(KeyCode::Char('n')).as_deref(),
+            Some("ConfirmKill(false)")
+        );
+        assert_eq!(answer(KeyCode::Esc).as_deref(), Some("ConfirmKill(false)"));
+        assert_eq!(answer(KeyCode::Enter), None, "Enter is not a yes");
+        assert_eq!(answer(KeyCode::Char('K')), None);
+        assert_eq!(
+            action_for_key(press(KeyCode::Char('K')), false).map(|a| format!("{a:?}")),
+            Some("Command(Kill)".to_string())
+        );
     }
 
     #[test]

@@ -13,10 +13,12 @@ use std::time::Duration;
 use ipnet::IpNet;
 use ratatui::layout::{Position, Rect};
 
-use crate::analyze::{RuleRow, Verdict};
+use crate::analyze::{Analysis, RuleRow, Verdict};
+use crate::lint::FindingSeverity;
 use crate::model::{RuleKey, State};
 use crate::tui::action::{Action, Command};
 use crate::tui::event::Control;
+use crate::tui::kill::{self, KillAccess, KillPrompt};
 use crate::tui::snapshot::{Snapshot, StateIdent};
 use crate::tui::theme::Theme;
 use crate::tui::view::{self, Areas};
@@ -41,6 +43,8 @@ pub enum SortColumn {
     AllStates,
     Rate,
     Verdict,
+    /// The worst finding first (a bypass of a routing rule, then warnings).
+    Finding,
 }
 
 impl SortColumn {
@@ -50,7 +54,8 @@ impl SortColumn {
             SortColumn::ServerStates => SortColumn::AllStates,
             SortColumn::AllStates => SortColumn::Rate,
             SortColumn::Rate => SortColumn::Verdict,
-            SortColumn::Verdict => SortColumn::Rule,
+            SortColumn::Verdict => SortColumn::Finding,
+            SortColumn::Finding => SortColumn::Rule,
         }
     }
 
@@ -61,6 +66,7 @@ impl SortColumn {
             SortColumn::AllStates => "all states",
             SortColumn::Rate => "new/s",
             SortColumn::Verdict => "verdict",
+            SortColumn::Finding => "finding",
         }
     }
 }
@@ -112,6 +118,15 @@ pub struct Settings {
     pub interval: Duration,
 }
 
+/// A one-line message for the banner (a refused `K`, a kill's result),
+/// shown until the next key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    /// Something failed (shown like a pfctl failure).
+    pub error: bool,
+}
+
 /// The watch screen's state.
 #[derive(Debug)]
 pub struct App {
@@ -141,6 +156,13 @@ pub struct App {
     pub details_open: bool,
     pub help_open: bool,
     pub should_quit: bool,
+    /// Whether `K` may remove states (`--allow-kill` on a live source).
+    pub kill: KillAccess,
+    /// The kill confirmation being shown.
+    pub kill_prompt: Option<KillPrompt>,
+    /// Confirmed kill commands are running on the collector thread.
+    pub killing: bool,
+    pub notice: Option<Notice>,
 
     /// Visible rules: indexes into `snapshot.analysis.rows`, filtered and sorted.
     pub rules: Vec<usize>,
@@ -159,6 +181,8 @@ pub struct App {
     states_source: Option<usize>,
     states_stale: bool,
     pub details_scroll: u16,
+    /// How far the details pane can scroll: its wrapped lines less its height.
+    pub details_max_scroll: u16,
     selected_rule: Option<RuleKey>,
     selected_state: Option<StateIdent>,
 
@@ -191,6 +215,10 @@ impl App {
             details_open: false,
             help_open: false,
             should_quit: false,
+            kill: KillAccess::Refused(crate::kill::KillRefused::NotAllowed),
+            kill_prompt: None,
+            killing: false,
+            notice: None,
             rules: Vec::new(),
             rule_cursor: 0,
             rule_offset: 0,
@@ -202,6 +230,7 @@ impl App {
             states_source: None,
             states_stale: true,
             details_scroll: 0,
+            details_max_scroll: 0,
             selected_rule: None,
             selected_state: None,
             screen: Rect::new(0, 0, 120, 32),
@@ -221,8 +250,19 @@ impl App {
 
     /// Applies an action. Returns what the collector must be told, if anything.
     pub fn update(&mut self, action: Action) -> Option<Control> {
+        if self.is_key(&action) && !self.killing {
+            self.notice = None;
+        }
         let control = match action {
             Action::Command(cmd) => self.command(cmd),
+            Action::ConfirmKill(yes) => self.answer_kill(yes),
+            Action::Killed(result) => {
+                self.killing = false;
+                let error = result.is_err();
+                let text = result.unwrap_or_else(|e| e);
+                self.notice = Some(Notice { text, error });
+                None
+            }
             Action::FilterChar(ch) => {
                 self.filter_text.push(ch);
                 self.filter_changed();
@@ -273,7 +313,30 @@ impl App {
         control
     }
 
+    /// True for what the user did (keys, mouse), which clears a notice.
+    fn is_key(&self, action: &Action) -> bool {
+        matches!(
+            action,
+            Action::Command(_)
+                | Action::FilterChar(_)
+                | Action::FilterBackspace
+                | Action::FilterAccept
+                | Action::FilterCancel
+                | Action::Click(..)
+                | Action::ConfirmKill(_)
+        )
+    }
+
     fn command(&mut self, cmd: Command) -> Option<Control> {
+        if self.kill_prompt.is_some() {
+            // The confirmation is modal: it takes y / n (see
+            // `action::confirm_key`); only quitting gets past it.
+            if cmd == Command::Quit {
+                self.should_quit = true;
+                return Some(Control::Quit);
+            }
+            return None;
+        }
         if self.help_open {
             // The help is modal: it closes with ?, Esc or q (Ctrl-C still quits).
             match cmd {
@@ -320,6 +383,7 @@ impl App {
                 }
                 return Some(Control::RefreshNow);
             }
+            Command::Kill => self.ask_kill(),
             Command::ToggleHelp => self.help_open = true,
             Command::Back => return self.back(),
             Command::Quit => {
@@ -328,6 +392,69 @@ impl App {
             }
         }
         None
+    }
+
+    /// `K`: the confirmation for the selected rule's spurious server
+    /// states, or a notice saying why there is none.
+    fn ask_kill(&mut self) {
+        let refused = |text: String| Some(Notice { text, error: false });
+        let pfctl = match &self.kill {
+            KillAccess::Refused(why) => {
+                self.notice = refused(kill::refusal_text(*why).to_string());
+                return;
+            }
+            KillAccess::Allowed(pfctl) => pfctl,
+        };
+        if self.killing {
+            self.notice = refused("K: the previous kill is still running".into());
+            return;
+        }
+        let (Some(snap), Some(&row)) = (&self.snapshot, self.rules.get(self.rule_cursor)) else {
+            self.notice = refused("K: no rule selected".into());
+            return;
+        };
+        match kill::prompt(&snap.analysis, row, pfctl) {
+            Ok(prompt) => self.kill_prompt = Some(prompt),
+            Err(text) => self.notice = refused(text),
+        }
+    }
+
+    /// `y` or `n` on the kill confirmation.
+    fn answer_kill(&mut self, yes: bool) -> Option<Control> {
+        let prompt = self.kill_prompt.take()?;
+        if !yes {
+            self.notice = Some(Notice {
+                text: format!("K: nothing was removed from {}", prompt.rule),
+                error: false,
+            });
+            return None;
+        }
+        let n = prompt.plan.len();
+        let rule = prompt.rule;
+        match kill::confirm(&self.kill, prompt) {
+            Ok(job) => {
+                self.killing = true;
+                // The poll that follows the kill shows what is left, paused or not.
+                if self.paused {
+                    self.take_next_while_paused = true;
+                }
+                self.notice = Some(Notice {
+                    text: format!(
+                        "removing {n} state{} of {rule}…",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    error: false,
+                });
+                Some(Control::Kill(Box::new(job)))
+            }
+            Err(why) => {
+                self.notice = Some(Notice {
+                    text: kill::refusal_text(why).to_string(),
+                    error: false,
+                });
+                None
+            }
+        }
     }
 
     /// Esc: undo the last thing opened; quit when nothing is open.
@@ -426,7 +553,10 @@ impl App {
                 self.remember_state();
             }
             Focus::Details => {
-                let to = (self.details_scroll as isize + delta).clamp(0, u16::MAX as isize);
+                let max = self.details_max_scroll as isize;
+                let to = (self.details_scroll as isize)
+                    .saturating_add(delta)
+                    .clamp(0, max);
                 self.details_scroll = to as u16;
             }
         }
@@ -459,12 +589,19 @@ impl App {
     }
 
     fn click(&mut self, x: u16, y: u16) {
+        if self.kill_prompt.is_some() {
+            // Only y / n answer the confirmation.
+            return;
+        }
         if self.help_open {
             self.help_open = false;
             return;
         }
         let p = Position::new(x, y);
-        if self.areas.rules_body.contains(p) {
+        if let Some(col) = self.header_column_at(p) {
+            self.focus = Focus::Rules;
+            self.sort_by(col);
+        } else if self.areas.rules_body.contains(p) {
             self.focus = Focus::Rules;
             let at = self.rule_offset + usize::from(y - self.areas.rules_body.y);
             if at < self.rules.len() && at != self.rule_cursor {
@@ -485,6 +622,30 @@ impl App {
         } else if self.areas.rules.contains(p) {
             self.focus = Focus::Rules;
         }
+    }
+
+    /// The sortable column of the rules table's header row at `p`, if any.
+    fn header_column_at(&self, p: Position) -> Option<SortColumn> {
+        let body = self.areas.rules_body;
+        let snap = self.snapshot.as_ref()?;
+        if self.rules.is_empty() || p.y + 1 != body.y {
+            return None;
+        }
+        view::rules::columns(body.width, !snap.analysis.findings.is_empty())
+            .into_iter()
+            .find(|c| p.x >= body.x + c.x && p.x < body.x + c.x + c.width)
+            .and_then(|c| c.sort)
+    }
+
+    /// A click on a column header: sort by it; a second click reverses.
+    fn sort_by(&mut self, col: SortColumn) {
+        if self.sort == col {
+            self.reverse = !self.reverse;
+        } else {
+            self.sort = col;
+            self.reverse = false;
+        }
+        self.refresh_rules();
     }
 
     fn receive(&mut self, snapshot: Snapshot) {
@@ -550,7 +711,7 @@ impl App {
         let mut visible: Vec<usize> = (0..rows.len())
             .filter(|i| self.row_visible(*i, &rows[*i]))
             .collect();
-        sort_rows(&mut visible, rows, self.sort, self.reverse);
+        sort_rows(&mut visible, &snap.analysis, self.sort, self.reverse);
         self.rules = visible;
 
         let old_cursor = self.rule_cursor;
@@ -636,6 +797,12 @@ impl App {
         self.selected_state = self.current_state().map(StateIdent::of);
     }
 
+    /// The index (into `analysis.rows`) of the selected row.
+    pub fn current_row_index(&self) -> Option<usize> {
+        self.snapshot.as_ref()?;
+        self.rules.get(self.rule_cursor).copied()
+    }
+
     /// The selected row of the rules table.
     pub fn current_row(&self) -> Option<&RuleRow> {
         let snap = self.snapshot.as_ref()?;
@@ -674,6 +841,14 @@ impl App {
             self.areas.states_body.height as usize,
             self.states.len(),
         );
+        self.details_max_scroll = self.areas.details.map_or(0, |area| {
+            let inner = area.height.saturating_sub(2);
+            let lines = view::details::lines(self, area.width.saturating_sub(2)).len();
+            u16::try_from(lines)
+                .unwrap_or(u16::MAX)
+                .saturating_sub(inner)
+        });
+        self.details_scroll = self.details_scroll.min(self.details_max_scroll);
     }
 }
 
@@ -714,6 +889,11 @@ fn row_text_matches(row: &RuleRow, needle: &str) -> bool {
             .is_some_and(|r| has(&r.text) || r.labels.iter().any(|l| has(l)))
 }
 
+/// The row's worst finding (a bypass of a routing rule is an error), if any.
+fn finding_rank(a: &Analysis, row: usize) -> Option<FindingSeverity> {
+    a.findings_for(row).map(|f| f.severity).max()
+}
+
 fn verdict_rank(v: Option<Verdict>) -> u8 {
     match v {
         Some(Verdict::Spurious) => 2,
@@ -724,8 +904,9 @@ fn verdict_rank(v: Option<Verdict>) -> u8 {
 
 /// Sorts row indexes. Counts sort most first, the rule column in listing
 /// order; `reverse` flips either. Ties keep listing order.
-fn sort_rows(visible: &mut [usize], rows: &[RuleRow], by: SortColumn, reverse: bool) {
+fn sort_rows(visible: &mut [usize], analysis: &Analysis, by: SortColumn, reverse: bool) {
     use std::cmp::Ordering;
+    let rows = &analysis.rows;
     let key = |i: &usize| rows.get(*i);
     visible.sort_by(|a, b| {
         let (Some(ra), Some(rb)) = (key(a), key(b)) else {
@@ -738,6 +919,9 @@ fn sort_rows(visible: &mut [usize], rows: &[RuleRow], by: SortColumn, reverse: b
             SortColumn::Rate => rb.rate.unwrap_or(0.0).total_cmp(&ra.rate.unwrap_or(0.0)),
             SortColumn::Verdict => verdict_rank(rb.verdict)
                 .cmp(&verdict_rank(ra.verdict))
+                .then(rb.server_states.cmp(&ra.server_states)),
+            SortColumn::Finding => finding_rank(analysis, *b)
+                .cmp(&finding_rank(analysis, *a))
                 .then(rb.server_states.cmp(&ra.server_states)),
         };
         let ord = primary.then(a.cmp(b));
@@ -992,8 +1176,195 @@ mod tests {
         cmd(&mut app, Command::ToggleDetails);
         cmd(&mut app, Command::FocusPrev);
         assert_eq!(app.focus, Focus::Details);
+        // Everything fits at 120x32: nothing to scroll.
+        assert_eq!(app.details_max_scroll, 0);
+        cmd(&mut app, Command::Down);
+        assert_eq!(app.details_scroll, 0);
+    }
+
+    /// The app after every poll of `pfblame demo` (whose @14 has a finding).
+    fn demo_app() -> App {
+        use crate::tui::event::Poller;
+        let mut p = crate::tui::pipeline::Pipeline::new(
+            crate::commands::demo::source(),
+            crate::commands::demo::config(),
+        );
+        let mut app = App::new(settings(), Theme::new(false));
+        while !p.exhausted() {
+            app.update(Action::Polled(Box::new(p.poll().unwrap())));
+        }
+        app
+    }
+
+    fn notice(app: &App) -> String {
+        app.notice
+            .as_ref()
+            .map(|n| n.text.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn kill_is_refused_without_allow_kill() {
+        let mut app = demo_app();
+        assert_eq!(selected_key(&app).as_deref(), Some("@14"));
+        assert_eq!(cmd(&mut app, Command::Kill), None);
+        assert!(app.kill_prompt.is_none());
+        assert!(
+            notice(&app).contains("needs --allow-kill"),
+            "{}",
+            notice(&app)
+        );
+        // The next key clears the message.
+        cmd(&mut app, Command::Down);
+        assert!(app.notice.is_none());
+    }
+
+    #[test]
+    fn kill_is_refused_on_recorded_data() {
+        let mut app = demo_app();
+        let pfctl = crate::source::Pfctl::new("pfctl", 5.0).unwrap();
+        app.kill = KillAccess::new(true, false, Some(pfctl));
+        assert_eq!(cmd(&mut app, Command::Kill), None);
+        assert!(app.kill_prompt.is_none());
+        assert!(
+            notice(&app).contains("not possible on recorded data"),
+            "{}",
+            notice(&app)
+        );
+        // `y` without a confirmation shown does nothing either.
+        assert_eq!(app.update(Action::ConfirmKill(true)), None);
+    }
+
+    /// The demo with kills allowed, as if pfctl were live.
+    fn killing_app() -> App {
+        let mut app = demo_app();
+        let pfctl = crate::source::Pfctl::new("doas pfctl", 5.0).unwrap();
+        app.kill = KillAccess::new(true, true, Some(pfctl));
+        app
+    }
+
+    /// `<id>/<creator>` of the states the states pane lists for @14.
+    fn listed_ids(app: &App) -> Vec<String> {
+        let snap = app.snapshot.as_ref().unwrap();
+        app.states
+            .iter()
+            .map(|i| {
+                let s = snap.state(*i).unwrap();
+                format!("{:016x}/{:08x}", s.id.unwrap(), s.creator_id.unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn kill_confirmation_lists_exactly_the_commands() {
+        let mut app = killing_app();
+        assert_eq!(selected_key(&app).as_deref(), Some("@14"));
+        let ids = listed_ids(&app);
+        assert_eq!(
+            ids.len(),
+            7,
+            "the scenario's last poll: 7 server states of @14"
+        );
+        assert_eq!(cmd(&mut app, Command::Kill), None, "nothing runs yet");
+        let prompt = app.kill_prompt.clone().expect("a confirmation");
+        let want: Vec<Vec<String>> = ids
+            .iter()
+            .map(|id| vec!["-k".into(), "id".into(), "-k".into(), id.clone()])
+            .collect();
+        assert_eq!(prompt.plan, want);
+        assert_eq!(prompt.prefix, ["doas", "pfctl"]);
+        assert_eq!(prompt.lines[0], "pfblame will remove 7 states by running:");
+        for (line, id) in prompt.lines[1..].iter().zip(&ids) {
+            assert_eq!(line, &format!("  doas pfctl -k id -k {id}"));
+        }
+        // Other keys do nothing while it is shown; `n` cancels.
+        assert_eq!(cmd(&mut app, Command::Down), None);
+        assert_eq!(selected_key(&app).as_deref(), Some("@14"));
+        assert_eq!(app.update(Action::ConfirmKill(false)), None);
+        assert!(app.kill_prompt.is_none());
+        assert!(notice(&app).contains("nothing was removed"));
+        // `y` hands the same commands to the collector.
+        cmd(&mut app, Command::Kill);
+        match app.update(Action::ConfirmKill(true)) {
+            Some(Control::Kill(job)) => assert_eq!(job.prompt.plan, want),
+            other => panic!("expected a kill job, got {other:?}"),
+        }
+        assert!(app.killing);
+        assert!(notice(&app).contains("removing 7 states of @14"));
+        cmd(&mut app, Command::Down);
+        assert!(app.notice.is_some(), "kept while the kill runs");
+        app.update(Action::Killed(Ok("@14: 7 of 7 commands succeeded".into())));
+        assert!(!app.killing);
+        assert_eq!(notice(&app), "@14: 7 of 7 commands succeeded");
+    }
+
+    #[test]
+    fn kill_needs_a_spurious_rule() {
+        let mut app = killing_app();
+        cmd(&mut app, Command::ToggleAllRules);
+        cmd(&mut app, Command::Home);
+        assert_ne!(selected_key(&app).as_deref(), Some("@14"));
+        cmd(&mut app, Command::Kill);
+        assert!(app.kill_prompt.is_none());
+        assert!(
+            notice(&app).contains("no spurious server state"),
+            "{}",
+            notice(&app)
+        );
+    }
+
+    #[test]
+    fn clicking_a_column_header_sorts_by_it() {
+        let mut app = app();
+        cmd(&mut app, Command::ToggleAllRules);
+        let body = app.areas.rules_body;
+        let all = view::rules::columns(body.width, false)
+            .into_iter()
+            .find(|c| c.name == "All")
+            .unwrap();
+        app.update(Action::Click(body.x + all.x + 1, body.y - 1));
+        assert_eq!(app.sort, SortColumn::AllStates);
+        assert!(!app.reverse);
+        app.update(Action::Click(body.x + all.x + 1, body.y - 1));
+        assert!(app.reverse, "a second click reverses");
+        let text = view::rules::columns(body.width, false)
+            .into_iter()
+            .find(|c| c.name == "Rule text")
+            .unwrap();
+        app.update(Action::Click(body.x + text.x + 1, body.y - 1));
+        assert_eq!(
+            app.sort,
+            SortColumn::AllStates,
+            "the text column does not sort"
+        );
+    }
+
+    #[test]
+    fn details_scroll_stops_at_the_end() {
+        let mut app = demo_app();
+        app.set_screen(Rect::new(0, 0, 80, 24));
+        cmd(&mut app, Command::ToggleDetails);
+        assert_eq!(app.focus, Focus::Rules);
+        cmd(&mut app, Command::FocusPrev);
+        assert_eq!(app.focus, Focus::Details);
+        let area = app.areas.details.unwrap();
+        let lines = view::details::lines(&app, area.width - 2).len() as u16;
+        let max = lines - (area.height - 2);
+        assert!(max > 0, "the content is taller than the pane at 80x24");
+        assert_eq!(app.details_max_scroll, max);
         cmd(&mut app, Command::Down);
         assert_eq!(app.details_scroll, 1);
+        cmd(&mut app, Command::End);
+        assert_eq!(app.details_scroll, max, "the last line is at the bottom");
+        cmd(&mut app, Command::PageDown);
+        assert_eq!(app.details_scroll, max, "no scrolling past the end");
+        cmd(&mut app, Command::Up);
+        assert_eq!(app.details_scroll, max - 1, "one key back up, not many");
+        app.update(Action::ScrollDown(area.x + 2, area.y + 2));
+        assert_eq!(app.details_scroll, max);
+        // A bigger screen needs less scrolling: the offset follows.
+        app.set_screen(Rect::new(0, 0, 120, 60));
+        assert!(app.details_scroll <= app.details_max_scroll);
     }
 
     #[test]

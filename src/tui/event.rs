@@ -13,6 +13,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use crate::tui::kill::{self, KillJob};
 use crate::tui::snapshot::Snapshot;
 
 /// Everything the UI loop receives.
@@ -27,10 +28,16 @@ pub enum Event {
     PollFailed(String),
     /// The input thread could not read the terminal any more.
     InputClosed(String),
+    /// The collector thread panicked (a bug): the screen must end, since
+    /// the panic hook has already put the terminal back.
+    CollectorPanicked,
+    /// Confirmed kill commands ran: the banner's message, `Err` when
+    /// something failed.
+    Killed(Result<String, String>),
 }
 
 /// What the UI tells the collector.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub enum Control {
     Pause,
     Resume,
@@ -38,6 +45,9 @@ pub enum Control {
     SetInterval(Duration),
     /// Keep every state in the analysis (the states pane's "all states").
     KeepAllStates(bool),
+    /// Run confirmed pfctl kill commands, then poll at once (even while
+    /// paused: the user wants to see what is left).
+    Kill(Box<KillJob>),
     Quit,
 }
 
@@ -94,7 +104,23 @@ pub fn spawn_collector(
 ) -> std::io::Result<JoinHandle<()>> {
     thread::Builder::new()
         .name("pfblame-collector".into())
-        .spawn(move || collect(poller, interval, first, &events, &control))
+        .spawn(move || {
+            let _guard = PanicNotice(events.clone());
+            collect(poller, interval, first, &events, &control);
+        })
+}
+
+/// Tells the UI when the collector thread dies of a panic. ratatui's panic
+/// hook runs on whichever thread panics and restores the terminal; without
+/// this the UI would go on drawing into a restored terminal.
+struct PanicNotice(Sender<Event>);
+
+impl Drop for PanicNotice {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            let _ = self.0.send(Event::CollectorPanicked);
+        }
+    }
 }
 
 /// The collector loop: poll, send, wait. Runs until told to quit or the UI
@@ -147,6 +173,14 @@ pub fn collect(
             Ok(Control::KeepAllStates(keep)) => {
                 poller.keep_all_states(keep);
                 true
+            }
+            // pfctl runs here, between polls: the UI stays responsive and a
+            // kill never overlaps a poll of the same pfctl.
+            Ok(Control::Kill(job)) => {
+                if events.send(Event::Killed(kill::run(&job))).is_err() {
+                    return;
+                }
+                !poller.exhausted()
             }
         };
     }
@@ -285,6 +319,32 @@ mod tests {
         );
         ctl.send(Control::Quit).unwrap();
         h.join().unwrap();
+    }
+
+    struct Panicking;
+
+    impl Poller for Panicking {
+        fn poll(&mut self) -> Result<Snapshot, String> {
+            panic!("a bug in the poller");
+        }
+        fn keep_all_states(&mut self, _: bool) {}
+    }
+
+    #[test]
+    fn a_panicking_collector_tells_the_ui() {
+        let (tx, rx) = mpsc::channel();
+        let (_ctl, ctl_rx) = mpsc::channel();
+        let h = spawn_collector(
+            Box::new(Panicking),
+            Duration::from_millis(1),
+            FirstPoll::Now,
+            tx,
+            ctl_rx,
+        )
+        .unwrap();
+        assert!(h.join().is_err(), "the thread panicked");
+        assert!(matches!(rx.recv().unwrap(), Event::PollStarted));
+        assert!(matches!(rx.recv().unwrap(), Event::CollectorPanicked));
     }
 
     #[test]

@@ -16,8 +16,8 @@ use crate::analyze::{
     Analysis, Config, Generation, Resolution, RuleRow, Sample, Servers, Verdict, analyze,
 };
 use crate::model::{
-    Action, Counters, Direction, Endpoint, HostAddr, HostSpec, Port, RouteKind, Rule, RuleKey,
-    RuleRoute, State, StatePolicy, StateRoute,
+    Action, Counters, Direction, Endpoint, HostAddr, Port, RouteKind, Rule, RuleKey, RuleRoute,
+    State, StatePolicy, StateRoute,
 };
 use crate::source::{PollMeta, Run};
 use crate::tui::snapshot::{NewStateTracker, Snapshot};
@@ -58,10 +58,7 @@ pub fn rule(number: u32, anchor_path: &str, text: &str, state: Option<StatePolic
     Rule {
         line: 1 + 3 * number as usize,
         number: Some(number),
-        ridentifier: None,
         anchor_path: anchor_path.to_string(),
-        action,
-        anchor_name: None,
         direction: if text.contains(" in ") {
             Some(Direction::In)
         } else if text.contains(" out ") {
@@ -69,25 +66,9 @@ pub fn rule(number: u32, anchor_path: &str, text: &str, state: Option<StatePolic
         } else {
             None
         },
-        log: false,
         quick: text.contains("quick"),
-        iface: None,
-        family: None,
-        protos: vec![],
-        from: HostSpec::default(),
-        to: HostSpec::default(),
         state,
-        state_opts: vec![],
         route,
-        labels: vec![],
-        tag: None,
-        tagged: None,
-        rtable: None,
-        nat_to: None,
-        rdr_to: None,
-        af_to: None,
-        expired: false,
-        scrub: false,
         text: text.to_string(),
         counters: Some(Counters {
             evaluations: 18273,
@@ -97,7 +78,7 @@ pub fn rule(number: u32, anchor_path: &str, text: &str, state: Option<StatePolic
             state_creations: Some(180 + u64::from(number)),
             ..Counters::default()
         }),
-        unknown: vec![],
+        ..Rule::new(action)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod app;
 pub mod event;
 #[doc(hidden)]
 pub mod fake;
+pub mod kill;
 pub mod pipeline;
 pub mod screens;
 pub mod snapshot;
@@ -25,7 +26,7 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::layout::Rect;
 
-use crate::tui::action::{Action, action_for_key, action_for_mouse};
+use crate::tui::action::{Action, action_for_key, action_for_mouse, confirm_key};
 use crate::tui::app::App;
 use crate::tui::event::{Control, Event, Poller};
 
@@ -38,6 +39,8 @@ pub enum Ended {
     InputFailed(String),
     /// Every sender went away (only in tests, in practice).
     Disconnected,
+    /// The collector thread panicked (its message is on stderr already).
+    CollectorPanicked,
 }
 
 /// The UI loop: draw, wait for one event, apply it and everything else
@@ -82,6 +85,7 @@ pub fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> Result<(),
 /// Applies one event; returns how the loop ends, if it does.
 fn handle(app: &mut App, ev: Event, control: &Sender<Control>) -> Option<Ended> {
     let action = match ev {
+        Event::Input(TermEvent::Key(key)) if app.kill_prompt.is_some() => confirm_key(key),
         Event::Input(TermEvent::Key(key)) => action_for_key(key, app.editing_filter),
         Event::Input(TermEvent::Mouse(m)) => action_for_mouse(m),
         // A resize needs no action: the next draw lays out for the new size.
@@ -89,7 +93,9 @@ fn handle(app: &mut App, ev: Event, control: &Sender<Control>) -> Option<Ended> 
         Event::PollStarted => Some(Action::PollStarted),
         Event::Polled(s) => Some(Action::Polled(s)),
         Event::PollFailed(m) => Some(Action::PollFailed(m)),
+        Event::Killed(r) => Some(Action::Killed(r)),
         Event::InputClosed(m) => return Some(Ended::InputFailed(m)),
+        Event::CollectorPanicked => return Some(Ended::CollectorPanicked),
     };
     if let Some(c) = action.and_then(|a| app.update(a)) {
         // The collector may be gone already at quit; nothing to do then.
@@ -125,12 +131,23 @@ pub fn run_terminal(
     ratatui::try_restore()?;
     match result? {
         Ended::InputFailed(m) => anyhow::bail!("reading the terminal failed: {m}"),
+        Ended::CollectorPanicked => anyhow::bail!("internal error: the polling thread panicked"),
         Ended::Quit | Ended::Disconnected => Ok(()),
     }
 }
 
-/// Turns mouse reporting off before a panic message is printed; ratatui's
-/// own hook (installed after this one, so it runs first) restores the rest.
+/// Turns mouse reporting off before a panic message is printed.
+///
+/// The panic path, in order: `ratatui::try_init` (called after this)
+/// installs a hook that restores the terminal (raw mode off, main screen
+/// back) and then calls the hook it replaced: this one, which turns mouse
+/// reporting off and calls the default hook, which prints the message on
+/// the restored screen. Hooks are process-wide, so this happens on any
+/// thread. A panic on the UI thread then unwinds out of `run_terminal`; a
+/// panic on the collector thread sends [`Event::CollectorPanicked`] (see
+/// `event::spawn_collector`) and the UI loop ends, so nothing is drawn into
+/// the restored terminal. `ratatui::try_restore` is idempotent, so the
+/// normal restore after the loop does no harm.
 fn install_mouse_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

@@ -8,9 +8,11 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
+use crate::source::Pfctl;
 use crate::tui::action::{Action, Command};
 use crate::tui::app::App;
 use crate::tui::event::Poller;
+use crate::tui::kill::KillAccess;
 use crate::tui::svg;
 
 /// One screenshot: a name (the file stem), a caption and the frame.
@@ -56,8 +58,9 @@ fn frame(app: &mut App, width: u16, height: u16) -> Result<Buffer, String> {
 }
 
 /// The screenshots, from an app that has played its polls: the main screen
-/// (the first spurious rule is selected), the details pane, the help, and
-/// the main screen at 80x24.
+/// (the first spurious rule is selected), the main screen at 80x24, the
+/// details pane (the finding: which route-to rule is skipped, the fix), the
+/// help, and the kill confirmation.
 pub fn screens(app: &mut App) -> Result<Vec<Screen>, String> {
     let mut out = vec![Screen {
         name: "main",
@@ -83,5 +86,23 @@ pub fn screens(app: &mut App) -> Result<Vec<Screen>, String> {
         buffer: frame(app, 120, 32)?,
     });
     app.update(Action::Command(Command::ToggleHelp));
+    out.push(kill_screen(app)?);
     Ok(out)
+}
+
+/// `K` as it looks with `--allow-kill` on live pfctl (`doas pfctl`): the
+/// confirmation. Kills are allowed for this frame only; `n` closes it.
+fn kill_screen(app: &mut App) -> Result<Screen, String> {
+    let pfctl = Pfctl::new("doas pfctl", 10.0).map_err(|e| e.to_string())?;
+    let before = std::mem::replace(&mut app.kill, KillAccess::Allowed(pfctl));
+    app.update(Action::Command(Command::Kill));
+    let buffer = frame(app, 120, 32);
+    app.update(Action::ConfirmKill(false));
+    app.update(Action::Command(Command::Down));
+    app.kill = before;
+    Ok(Screen {
+        name: "kill",
+        caption: "pfblame: K (with --allow-kill, on live pfctl) shows the exact pfctl commands before anything runs",
+        buffer: buffer?,
+    })
 }

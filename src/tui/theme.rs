@@ -10,6 +10,10 @@ use ratatui::style::{Color, Modifier, Style};
 pub const SELECTED_SYMBOL: &str = "▶ ";
 /// Marks a spurious rule in the rules table.
 pub const SPURIOUS_SYMBOL: &str = "!";
+/// Marks a finding: the rule's states make replies skip a routing rule.
+pub const BYPASS_SYMBOL: &str = "✗";
+/// Marks a finding that holds only if a condition pfblame cannot check holds.
+pub const POSSIBLE_SYMBOL: &str = "?";
 /// Marks a state that is new since the previous poll.
 pub const NEW_SYMBOL: &str = "+";
 /// Marks a state older than the last ruleset change (its rule number may

@@ -1,78 +1,123 @@
 //! The details pane: the selected rule in full (text, counters, verdict and
-//! its reason) and the selected state's `-vv` fields.
+//! its reason), its findings (which routing rule its states make replies
+//! skip, the path, the fix) and the selected state's `-vv` fields.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
-use crate::analyze::{Resolution, RuleRow, Verdict};
+use crate::analyze::{Analysis, Resolution, RuleRow, Verdict};
+use crate::lint::{Finding, FindingSeverity};
 use crate::model::State;
 use crate::tui::app::{App, Focus};
+use crate::tui::theme::BYPASS_SYMBOL;
 use crate::tui::theme::Theme;
-use crate::tui::view::format::{clean, endpoint, hms, human, pair};
+use crate::tui::view::format::{clean, endpoint, hms, human, pair, wrap_lines};
 use crate::tui::view::rules::pane;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let block = pane(app, Line::from(" Details · Enter: close "), Focus::Details);
+    let (at, max) = (app.details_scroll, app.details_max_scroll);
+    let more = if max == 0 {
+        String::new()
+    } else if app.focus == Focus::Details {
+        format!(" · ↑↓ scroll {at}/{max}")
+    } else {
+        // Say how to get there: ↑↓ move the rules until the pane has focus.
+        let left = max - at;
+        let s = if left == 1 { "" } else { "s" };
+        format!(" · {left} more line{s} below: Tab, then ↓")
+    };
+    let title = Line::from(format!(" Details · Enter: close{more} "));
+    let block = pane(app, title, Focus::Details);
+    let lines = lines(app, area.width.saturating_sub(2));
+    let p = Paragraph::new(lines)
+        .block(block)
+        .scroll((app.details_scroll, 0));
+    frame.render_widget(p, area);
+}
+
+/// The pane's content wrapped to `width` columns: one entry per screen row.
+pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    let generation = app
-        .snapshot
-        .as_ref()
-        .map_or(0, |s| s.analysis.generation.number);
-    match app.current_row() {
-        Some(row) => {
-            rule_lines(row, app.theme, &mut lines);
-            change_lines(row, generation, app.theme, &mut lines);
+    let t = app.theme;
+    let snap = app.snapshot.as_ref();
+    let generation = snap.map_or(0, |s| s.analysis.generation.number);
+    match (app.current_row(), app.current_row_index(), snap) {
+        (Some(row), Some(index), Some(snap)) => {
+            rule_lines(row, t, &mut lines);
+            change_lines(row, generation, t, &mut lines);
+            finding_lines(&snap.analysis, index, t, &mut lines);
+            lines.push(Line::from(""));
+            count_lines(row, t, &mut lines);
         }
-        None => lines.push(Line::from("no rule selected")),
+        _ => lines.push(Line::from("no rule selected")),
     }
     if let Some(state) = app.current_state() {
         lines.push(Line::from(""));
-        state_lines(state, app.theme, &mut lines);
+        state_lines(state, t, &mut lines);
     }
-    let p = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false })
-        .scroll((app.details_scroll, 0));
-    frame.render_widget(p, area);
+    wrap_lines(lines, width)
+}
+
+/// The row's findings, as `report` prints them: the headline (which
+/// routing rule the states make replies skip), the skipped rule as listed,
+/// then the path and the fix.
+fn finding_lines(a: &Analysis, index: usize, t: Theme, out: &mut Vec<Line<'static>>) {
+    let findings: Vec<&Finding> = a.findings_for(index).collect();
+    if findings.is_empty() {
+        return;
+    }
+    for f in findings {
+        out.push(Line::from(""));
+        let text = crate::lint::render::finding_lines(f);
+        let (headline, rest) = text
+            .split_first()
+            .map_or(("", &[][..]), |(h, r)| (h.as_str(), r));
+        let (mark, style) = match f.severity {
+            FindingSeverity::Error => (format!("{BYPASS_SYMBOL} "), t.spurious()),
+            FindingSeverity::Warning => ("! ".to_string(), t.warning()),
+        };
+        out.push(Line::from(Span::styled(format!("{mark}{headline}"), style)));
+        let skipped = crate::report::skipped_line(f).map(|l| format!("  {l}"));
+        for line in skipped.iter().chain(rest) {
+            out.push(labelled(line, t));
+        }
+    }
+}
+
+/// `  path: text` with the label styled; the text is already neutralised.
+fn labelled(line: &str, t: Theme) -> Line<'static> {
+    match line.split_once(": ") {
+        Some((key, text)) if !key.trim().contains(' ') => Line::from(vec![
+            Span::styled(format!("{key}: "), t.label()),
+            Span::raw(text.to_string()),
+        ]),
+        _ => Line::from(line.to_string()),
+    }
 }
 
 fn label(t: Theme, text: &'static str) -> Span<'static> {
     Span::styled(text, t.label())
 }
 
-fn rule_lines(row: &RuleRow, t: Theme, out: &mut Vec<Line<'static>>) {
-    let anchor = if row.anchor_path.is_empty() {
-        "main ruleset".to_string()
-    } else {
-        format!("anchor {}", clean(&row.anchor_path))
-    };
-    out.push(Line::from(vec![
-        Span::styled(format!("Rule {}", row.key), t.title()),
-        Span::raw(format!(" ({anchor})")),
-    ]));
-    match &row.rule {
-        Some(rule) => {
-            out.push(Line::from(clean(&rule.text).into_owned()));
-            if let Some(c) = &rule.counters {
-                let created = c
-                    .state_creations
-                    .map(|n| format!(", {n} created"))
-                    .unwrap_or_default();
-                out.push(Line::from(vec![
-                    label(t, "counters: "),
-                    Span::raw(format!(
-                        "{} evaluations, {} packets, {} bytes, {} states{created}",
-                        c.evaluations,
-                        c.packets,
-                        human(c.bytes),
-                        c.states
-                    )),
-                ]));
-            }
-        }
-        None => out.push(Line::from(resolution_text(row))),
+/// The rule's pf counters and its states in this poll.
+fn count_lines(row: &RuleRow, t: Theme, out: &mut Vec<Line<'static>>) {
+    if let Some(c) = row.rule.as_ref().and_then(|r| r.counters.as_ref()) {
+        let created = c
+            .state_creations
+            .map(|n| format!(", {n} created"))
+            .unwrap_or_default();
+        out.push(Line::from(vec![
+            label(t, "counters: "),
+            Span::raw(format!(
+                "{} evaluations, {} packets, {} bytes, {} states{created}",
+                c.evaluations,
+                c.packets,
+                human(c.bytes),
+                c.states
+            )),
+        ]));
     }
     out.push(Line::from(vec![
         label(t, "states: "),
@@ -85,6 +130,23 @@ fn rule_lines(row: &RuleRow, t: Theme, out: &mut Vec<Line<'static>>) {
             _ => String::new(),
         }),
     ]));
+}
+
+/// The rule, its text and the verdict: what matters first.
+fn rule_lines(row: &RuleRow, t: Theme, out: &mut Vec<Line<'static>>) {
+    let anchor = if row.anchor_path.is_empty() {
+        "main ruleset".to_string()
+    } else {
+        format!("anchor {}", clean(&row.anchor_path))
+    };
+    out.push(Line::from(vec![
+        Span::styled(format!("Rule {}", row.key), t.title()),
+        Span::raw(format!(" ({anchor})")),
+    ]));
+    match &row.rule {
+        Some(rule) => out.push(Line::from(clean(&rule.text).into_owned())),
+        None => out.push(Line::from(resolution_text(row))),
+    }
     let (verdict, style) = match row.verdict {
         Some(Verdict::Spurious) => ("SPURIOUS", t.spurious()),
         Some(Verdict::Allowed) => ("allowed", t.allowed()),

@@ -45,7 +45,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     }
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let room = usize::from(area.width).saturating_sub(used);
-    for b in hints_that_fit(room) {
+    for b in hints_that_fit(room, app.kill.is_allowed()) {
         spans.push(Span::styled(b.label, t.key()));
         spans.push(Span::raw(format!(" {}  ", b.footer.unwrap_or_default())));
     }
@@ -54,8 +54,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
 
 /// The footer hints that fit in `room` columns, in key-table order. Help and
 /// quit are chosen first, so a narrow screen still says how to leave.
-fn hints_that_fit(room: usize) -> Vec<&'static Binding> {
-    let with_hint: Vec<&Binding> = KEYMAP.iter().filter(|b| b.footer.is_some()).collect();
+/// `K` is hinted only when it can work (`--allow-kill`, live).
+fn hints_that_fit(room: usize, kill: bool) -> Vec<&'static Binding> {
+    let with_hint: Vec<&Binding> = KEYMAP
+        .iter()
+        .filter(|b| b.footer.is_some() && (kill || b.command != Command::Kill))
+        .collect();
     let width =
         |b: &Binding| b.label.chars().count() + 1 + b.footer.map_or(0, |f| f.chars().count()) + 2;
     let mut order: Vec<usize> = (0..with_hint.len()).collect();

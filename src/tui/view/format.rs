@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 
 use crate::analyze::{Resolution, RuleRow};
 use crate::model::{Endpoint, State};
@@ -199,6 +201,116 @@ pub fn pair(p: Option<(u64, u64)>) -> String {
     p.map_or_else(String::new, |(a, b)| format!("{}:{}", human(a), human(b)))
 }
 
+/// Wraps styled lines at spaces to `width` columns, as the details pane
+/// shows them. Wrapping here (not in the `Paragraph`) tells the app how
+/// many rows the pane's content takes, so scrolling stops at its end.
+/// Continuation rows keep the line's own indentation; a word longer than
+/// the width is cut.
+pub fn wrap_lines(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width.max(1));
+    let mut out = Vec::new();
+    for line in lines {
+        if line.width() <= width {
+            out.push(line);
+            continue;
+        }
+        wrap_line(&line, width, &mut out);
+    }
+    out
+}
+
+fn char_width(ch: char) -> usize {
+    if ch.is_ascii() {
+        1
+    } else {
+        Span::raw(ch.to_string()).width()
+    }
+}
+
+/// One line too wide for `width`, wrapped into `out`.
+fn wrap_line(line: &Line<'static>, width: usize, out: &mut Vec<Line<'static>>) {
+    let chars: Vec<(char, Style)> = line
+        .spans
+        .iter()
+        .flat_map(|s| {
+            let style = line.style.patch(s.style);
+            s.content.chars().map(move |c| (c, style))
+        })
+        .collect();
+    let indent = chars
+        .iter()
+        .take_while(|(c, _)| *c == ' ')
+        .count()
+        .min(width / 2);
+    // Words: runs of non-spaces with the spaces after them.
+    let mut words: Vec<&[(char, Style)]> = Vec::new();
+    let mut start = 0;
+    for i in 1..=chars.len() {
+        let boundary = i == chars.len() || (chars[i].0 != ' ' && chars[i - 1].0 == ' ');
+        if boundary {
+            words.push(&chars[start..i]);
+            start = i;
+        }
+    }
+    let mut row: Vec<(char, Style)> = Vec::new();
+    let mut used = 0;
+    for word in words {
+        let trimmed = word
+            .iter()
+            .rposition(|(c, _)| *c != ' ')
+            .map_or(0, |p| p + 1);
+        let word_width: usize = word[..trimmed].iter().map(|(c, _)| char_width(*c)).sum();
+        if used > indent && used + word_width > width {
+            out.push(styled_row(&row));
+            row = vec![(' ', Style::new()); indent];
+            used = indent;
+        }
+        for &(c, style) in word {
+            let w = char_width(c);
+            if used + w > width {
+                if c == ' ' {
+                    continue;
+                }
+                out.push(styled_row(&row));
+                row = vec![(' ', Style::new()); indent];
+                used = indent;
+            }
+            row.push((c, style));
+            used += w;
+        }
+    }
+    if row.len() > indent || out.is_empty() {
+        out.push(styled_row(&row));
+    }
+}
+
+/// Characters with styles back into spans (neighbours with one style joined).
+fn styled_row(row: &[(char, Style)]) -> Line<'static> {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut text = String::new();
+    let mut current: Option<Style> = None;
+    for &(c, style) in row {
+        if current.is_some_and(|s| s != style) {
+            spans.push(Span::styled(
+                std::mem::take(&mut text),
+                current.unwrap_or_default(),
+            ));
+        }
+        current = Some(style);
+        text.push(c);
+    }
+    if let Some(style) = current {
+        spans.push(Span::styled(text, style));
+    }
+    let mut line = Line::from(spans);
+    // Trailing spaces at a break are not content.
+    if let Some(last) = line.spans.last_mut() {
+        let kept = last.content.trim_end().to_string();
+        last.content = kept.into();
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +350,25 @@ mod tests {
         );
         row.anchor_path = "relayd\x1b[2J".into();
         assert!(rule_short(&row).starts_with("[relayd\\x1b[2J] pass"));
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces_keeps_indent_and_styles() {
+        use ratatui::style::Modifier;
+        let bold = Style::new().add_modifier(Modifier::BOLD);
+        let line = Line::from(vec![
+            Span::styled("  fix: ", bold),
+            Span::raw("add no state to rule @14"),
+        ]);
+        let rows = wrap_lines(vec![line], 16);
+        let text: Vec<String> = rows.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text, ["  fix: add no", "  state to rule", "  @14"]);
+        assert_eq!(rows[0].spans[0].style, bold);
+        assert!(rows.iter().all(|l| l.width() <= 16));
+        // A word longer than the width is cut, not lost.
+        let long = wrap_lines(vec![Line::from("abcdefghij")], 4);
+        let text: Vec<String> = long.iter().map(|l| l.to_string()).collect();
+        assert_eq!(text.concat(), "abcdefghij");
+        assert_eq!(wrap_lines(vec![Line::from("short")], 80).len(), 1);
     }
 }

@@ -7,6 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::analyze::Verdict;
 use crate::tui::app::App;
+use crate::tui::theme::{BYPASS_SYMBOL, POSSIBLE_SYMBOL};
 use crate::tui::view::format::{clean, clock, elapsed, human, interval};
 
 const SEP: &str = " │ ";
@@ -34,6 +35,17 @@ pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
         vec![session, join(every, poll)]
     };
     let mut findings = findings_line(app);
+    let bypass = Line::from(bypass_spans(app));
+    if findings.width() + sep + bypass.width() <= width {
+        if bypass.width() > 0 {
+            findings.spans.push(Span::raw(SEP));
+            findings.spans.extend(bypass.spans);
+        }
+    } else {
+        // The bypass is the finding: a line of its own rather than be cut.
+        out.push(findings);
+        findings = bypass;
+    }
     let warnings = warnings(app);
     if !warnings.is_empty() {
         let warn = Span::styled(format!("⚠ {warnings}"), app.theme.warning());
@@ -175,6 +187,54 @@ fn findings_line(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
+/// `✗ 1 route-to bypass (@14 → @17)`: the error findings (replies that
+/// skip a routing rule), naming the rules when there is one; and how many
+/// bypasses are only possible.
+fn bypass_spans(app: &App) -> Vec<Span<'static>> {
+    use crate::lint::{FindingKind, FindingSeverity};
+    let Some(snap) = &app.snapshot else {
+        return Vec::new();
+    };
+    let (a, t) = (&snap.analysis, app.theme);
+    let errors: Vec<_> = a
+        .findings
+        .iter()
+        .filter(|f| f.severity == FindingSeverity::Error)
+        .collect();
+    let possible = a
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::PossibleBypass)
+        .count();
+    let mut spans = Vec::new();
+    if let [only] = errors.as_slice() {
+        let skipped = only
+            .bypassed_rule
+            .as_ref()
+            .map(|b| format!(" ({} → {})", only.stateful_rule.key(), b.key()))
+            .unwrap_or_default();
+        spans.push(Span::styled(
+            format!("{BYPASS_SYMBOL} 1 route-to bypass{skipped}"),
+            t.spurious(),
+        ));
+    } else if !errors.is_empty() {
+        spans.push(Span::styled(
+            format!("{BYPASS_SYMBOL} {} route-to bypasses", errors.len()),
+            t.spurious(),
+        ));
+    }
+    if possible > 0 {
+        if !spans.is_empty() {
+            spans.push(Span::raw(SEP));
+        }
+        spans.push(Span::styled(
+            format!("{POSSIBLE_SYMBOL} {possible} possible"),
+            t.warning(),
+        ));
+    }
+    spans
+}
+
 /// The analysis's and the poll's warnings, plus a count of parse problems.
 fn warnings(app: &App) -> String {
     let Some(snap) = &app.snapshot else {
@@ -199,10 +259,20 @@ fn warnings(app: &App) -> String {
 /// The banner's text and style: pfctl failed (the data shown is older), or
 /// paused. `None` when there is nothing to say.
 fn banner(app: &App) -> Option<(String, ratatui::style::Style)> {
+    let t = app.theme;
+    // A notice answers what the user just did: it goes first.
+    if let Some(n) = &app.notice {
+        let style = if n.error {
+            t.error_banner()
+        } else {
+            t.paused_banner()
+        };
+        let mark = if n.error { "✗" } else { "›" };
+        return Some((format!(" {mark} {} ", clean(&n.text)), style));
+    }
     if app.error.is_none() && !app.paused {
         return None;
     }
-    let t = app.theme;
     let shown = app.snapshot.as_ref().map(|s| clock(s.analysis.taken_at));
     if let Some(err) = &app.error {
         let data = match &shown {

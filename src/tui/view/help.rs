@@ -7,7 +7,9 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
 use crate::tui::action::KEYMAP;
 use crate::tui::app::App;
-use crate::tui::theme::{NEW_SYMBOL, OLDER_SYMBOL, SELECTED_SYMBOL, SPURIOUS_SYMBOL};
+use crate::tui::theme::{
+    BYPASS_SYMBOL, NEW_SYMBOL, OLDER_SYMBOL, POSSIBLE_SYMBOL, SELECTED_SYMBOL, SPURIOUS_SYMBOL,
+};
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.theme;
@@ -15,27 +17,36 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .into_iter()
         .map(|(keys, help)| {
             Line::from(vec![
-                Span::styled(format!(" {keys:<13}"), t.key()),
+                Span::styled(format!(" {keys:<15}"), t.key()),
                 Span::raw(help),
             ])
         })
         .collect();
     lines.push(Line::from(""));
+    let bypass = format!("{SPURIOUS_SYMBOL} {BYPASS_SYMBOL} bypass @17");
+    let possible = format!("{POSSIBLE_SYMBOL} maybe @17");
+    let states = format!("{NEW_SYMBOL} {OLDER_SYMBOL}");
     for (mark, what) in [
         (SELECTED_SYMBOL.trim_end(), "selected row (reversed video)"),
         (
-            SPURIOUS_SYMBOL,
-            "spurious rule: its states let replies skip route-to",
+            bypass.as_str(),
+            "spurious rule; its states make replies skip route-to @17",
         ),
-        (NEW_SYMBOL, "state new since the previous poll"),
-        (OLDER_SYMBOL, "state older than the last ruleset change"),
+        (
+            possible.as_str(),
+            "possible bypass (depends, e.g., on a table's contents)",
+        ),
+        (
+            states.as_str(),
+            "state new since the last poll / older than a ruleset reload",
+        ),
         (
             "@5? @19 g1",
             "rule missing now / rule of an earlier ruleset generation",
         ),
     ] {
         lines.push(Line::from(vec![
-            Span::styled(format!(" {mark:<13}"), t.key()),
+            Span::styled(format!(" {mark:<15}"), t.key()),
             Span::raw(what),
         ]));
     }

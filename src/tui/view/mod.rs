@@ -15,6 +15,7 @@
 //! footer: key hints (or the filter being typed)
 //! ```
 
+pub mod confirm;
 pub mod details;
 pub mod footer;
 pub mod format;
@@ -149,6 +150,9 @@ pub fn render(frame: &mut Frame, app: &App) {
     footer::render(frame, app, areas.footer);
     if app.help_open {
         help::render(frame, app, frame.area());
+    }
+    if let Some(prompt) = &app.kill_prompt {
+        confirm::render(frame, app, prompt, frame.area());
     }
 }
 

@@ -1,17 +1,20 @@
 //! The rules table: one row per rule that created states (or every rule,
-//! with `a`). Spurious rules are bold (red with colour) and marked `!`.
+//! with `a`). Spurious rules are bold (red with colour) and marked `!`; the
+//! Finding column says which routing rule their states make replies skip
+//! (`✗ bypass @17`), readable without colour.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
     Block, BorderType, Borders, Cell, HighlightSpacing, Paragraph, Row, Table, TableState,
 };
 
-use crate::analyze::{RuleRow, Verdict};
+use crate::analyze::{Analysis, RuleRow, Verdict};
+use crate::lint::{FindingKind, FindingSeverity};
 use crate::tui::app::{App, Filter, Focus, SortColumn};
-use crate::tui::theme::{SELECTED_SYMBOL, SPURIOUS_SYMBOL, Theme};
+use crate::tui::theme::{BYPASS_SYMBOL, POSSIBLE_SYMBOL, SELECTED_SYMBOL, SPURIOUS_SYMBOL, Theme};
 use crate::tui::view::format::{rate, rule_label, rule_short};
 
 /// A bordered pane, its border bold when focused.
@@ -60,33 +63,17 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let height = app.areas.rules_body.height as usize;
-    let visible = app.rules.iter().skip(app.rule_offset).take(height);
-    let table_rows: Vec<Row> = visible
-        .filter_map(|i| rows.get(*i))
-        .map(|r| row(r, app.theme, snap.analysis.generation.number))
+    let a = &snap.analysis;
+    let cols = columns(app.areas.rules_body.width, !a.findings.is_empty());
+    let table_rows: Vec<Row> = app
+        .rules
+        .iter()
+        .skip(app.rule_offset)
+        .take(height)
+        .filter_map(|i| Some(row(a, *i, rows.get(*i)?, app.theme, &cols)))
         .collect();
-    let header = Row::new(
-        [
-            ("", None),
-            ("Rule", Some(SortColumn::Rule)),
-            ("Rule text", None),
-            ("Server", Some(SortColumn::ServerStates)),
-            ("All", Some(SortColumn::AllStates)),
-            ("New/s", Some(SortColumn::Rate)),
-            ("Verdict", Some(SortColumn::Verdict)),
-        ]
-        .map(|(name, col)| header_cell(app, name, col)),
-    )
-    .style(app.theme.table_header());
-    let widths = [
-        Constraint::Length(1),
-        Constraint::Length(8),
-        Constraint::Fill(1),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(6),
-        Constraint::Length(8),
-    ];
+    let header = Row::new(cols.iter().map(|c| header_cell(app, c))).style(app.theme.table_header());
+    let widths: Vec<Constraint> = cols.iter().map(|c| c.constraint).collect();
     let selected_style = if app.focus == Focus::Rules {
         app.theme.selected()
     } else {
@@ -103,7 +90,111 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-fn header_cell(app: &App, name: &'static str, col: Option<SortColumn>) -> Cell<'static> {
+/// What a column of the rules table shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Mark,
+    Rule,
+    Text,
+    Server,
+    All,
+    Rate,
+    Verdict,
+    Finding,
+}
+
+/// One column of the rules table, and where it is inside the pane's body
+/// (`x` from the body's left edge): the layout ratatui's `Table` makes, so
+/// a click on a header finds its column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub kind: ColumnKind,
+    pub name: &'static str,
+    pub sort: Option<SortColumn>,
+    pub constraint: Constraint,
+    pub x: u16,
+    pub width: u16,
+}
+
+/// Below this body width the `All` column is left out: the rule text needs
+/// the room more (the details pane still shows the count).
+const ALL_COLUMN_MIN_WIDTH: u16 = 100;
+
+/// The columns for a table body `width` columns wide; the Finding column
+/// only when the analysis has findings (the rule text needs the room).
+pub fn columns(width: u16, findings: bool) -> Vec<Column> {
+    use ColumnKind as K;
+    let mut spec = vec![
+        (K::Mark, "", None, Constraint::Length(1)),
+        (
+            K::Rule,
+            "Rule",
+            Some(SortColumn::Rule),
+            Constraint::Length(8),
+        ),
+        (K::Text, "Rule text", None, Constraint::Fill(1)),
+        (
+            K::Server,
+            "Server",
+            Some(SortColumn::ServerStates),
+            Constraint::Length(7),
+        ),
+        (
+            K::All,
+            "All",
+            Some(SortColumn::AllStates),
+            Constraint::Length(7),
+        ),
+        (
+            K::Rate,
+            "New/s",
+            Some(SortColumn::Rate),
+            Constraint::Length(6),
+        ),
+        (
+            K::Verdict,
+            "Verdict",
+            Some(SortColumn::Verdict),
+            Constraint::Length(8),
+        ),
+        (
+            K::Finding,
+            "Finding",
+            Some(SortColumn::Finding),
+            Constraint::Length(FINDING_WIDTH),
+        ),
+    ];
+    if width < ALL_COLUMN_MIN_WIDTH {
+        spec.retain(|c| c.0 != K::All);
+    }
+    if !findings {
+        spec.retain(|c| c.0 != K::Finding);
+    }
+    // As `Table` lays out: the selection symbol's column, then the
+    // columns from the left, one space apart.
+    let symbol = SELECTED_SYMBOL.chars().count() as u16;
+    let area = Rect::new(symbol, 0, width.saturating_sub(symbol), 1);
+    let rects = Layout::horizontal(spec.iter().map(|c| c.3))
+        .spacing(1)
+        .split(area);
+    spec.iter()
+        .zip(rects.iter())
+        .map(|((kind, name, sort, constraint), r)| Column {
+            kind: *kind,
+            name,
+            sort: *sort,
+            constraint: *constraint,
+            x: r.x,
+            width: r.width,
+        })
+        .collect()
+}
+
+/// `✗ bypass @17` fits; longer anchor keys are cut by the table.
+const FINDING_WIDTH: u16 = 13;
+
+fn header_cell(app: &App, column: &Column) -> Cell<'static> {
+    let (name, col) = (column.name, column.sort);
     let arrow = match col {
         Some(c) if c == app.sort => {
             // Counts sort most first unless reversed; the rule column the other way.
@@ -160,21 +251,59 @@ fn num(n: u64) -> Cell<'static> {
     Cell::from(Line::from(n.to_string()).alignment(Alignment::Right))
 }
 
-fn row(r: &RuleRow, t: Theme, generation: u32) -> Row<'static> {
+fn row(a: &Analysis, index: usize, r: &RuleRow, t: Theme, cols: &[Column]) -> Row<'static> {
     let (mark, verdict, style) = match r.verdict {
         Some(Verdict::Spurious) => (SPURIOUS_SYMBOL, "SPURIOUS", t.spurious()),
         Some(Verdict::Allowed) => (" ", "allowed", t.allowed()),
         None if r.server_states == 0 => (" ", "", t.dim()),
         None => (" ", "", Style::new()),
     };
-    Row::new([
-        Cell::from(Span::raw(mark)),
-        Cell::from(rule_label(r, generation)),
-        Cell::from(rule_short(r)),
-        num(r.server_states),
-        num(r.all_states),
-        Cell::from(Line::from(rate(r.rate)).alignment(Alignment::Right)),
-        Cell::from(verdict),
-    ])
-    .style(style)
+    let generation = a.generation.number;
+    let cells = cols.iter().map(|c| match c.kind {
+        ColumnKind::Mark => Cell::from(Span::raw(mark)),
+        ColumnKind::Rule => Cell::from(rule_label(r, generation)),
+        ColumnKind::Text => Cell::from(rule_short(r)),
+        ColumnKind::Server => num(r.server_states),
+        ColumnKind::All => num(r.all_states),
+        ColumnKind::Rate => Cell::from(Line::from(rate(r.rate)).alignment(Alignment::Right)),
+        ColumnKind::Verdict => Cell::from(verdict),
+        ColumnKind::Finding => match finding_cell(a, index) {
+            Some((text, FindingSeverity::Error)) => Cell::from(Span::styled(text, t.spurious())),
+            Some((text, FindingSeverity::Warning)) => Cell::from(Span::styled(text, t.warning())),
+            None => Cell::from(""),
+        },
+    });
+    Row::new(cells).style(style)
+}
+
+/// The Finding cell of row `index`: its worst finding, in words that need no
+/// colour. `✗ bypass @17` (replies skip routing rule @17), `? maybe @17` (a
+/// bypass if a condition the listing cannot check holds), else the
+/// severity; `+N` when more routing rules are skipped.
+pub fn finding_cell(a: &Analysis, index: usize) -> Option<(String, FindingSeverity)> {
+    let worst = a.findings_for(index).map(|f| f.severity).max()?;
+    let mut skipped: Vec<String> = Vec::new();
+    let mut possible = false;
+    for f in a.findings_for(index).filter(|f| f.severity == worst) {
+        possible |= f.kind == FindingKind::PossibleBypass;
+        if let Some(b) = &f.bypassed_rule {
+            let label = b.key().to_string();
+            if !skipped.contains(&label) {
+                skipped.push(label);
+            }
+        }
+    }
+    let more = match skipped.len() {
+        0 | 1 => String::new(),
+        n => format!(" +{}", n - 1),
+    };
+    let text = match (worst, skipped.first()) {
+        (FindingSeverity::Error, Some(k)) => format!("{BYPASS_SYMBOL} bypass {k}{more}"),
+        (FindingSeverity::Warning, Some(k)) if possible => {
+            format!("{POSSIBLE_SYMBOL} maybe {k}{more}")
+        }
+        (FindingSeverity::Error, None) => format!("{BYPASS_SYMBOL} error"),
+        (FindingSeverity::Warning, _) => "warning".to_string(),
+    };
+    Some((text, worst))
 }

@@ -1,0 +1,257 @@
+//! The `K` key: removing the selected rule's spurious server states from the
+//! watch screen, with the same guard and commands as `report --kill`
+//! ([`crate::kill`]).
+//!
+//! The app plans and shows the commands ([`KillPrompt`]); on `y` it turns a
+//! fresh [`KillGuard`] into a [`Confirmed`] token and hands a [`KillJob`]
+//! to the collector thread, which runs pfctl (so the UI never waits, and
+//! kills never race a poll) and polls again at once.
+
+use std::time::Duration;
+
+use crate::analyze::{Analysis, Verdict};
+use crate::kill::{self, Confirmed, KillGuard, KillOutcome, KillRefused};
+use crate::model::{RuleKey, State};
+use crate::source::Pfctl;
+
+/// Whether `K` may remove states, decided once at start.
+#[derive(Debug, Clone)]
+pub enum KillAccess {
+    /// `--allow-kill` on a live source: the pfctl to run.
+    Allowed(Pfctl),
+    /// Refused, and why (shown when `K` is pressed).
+    Refused(KillRefused),
+}
+
+impl KillAccess {
+    /// `--allow-kill` and whether the source is live. A recording is named
+    /// first: there, `--allow-kill` would not help.
+    pub fn new(allow_kill: bool, source_is_live: bool, pfctl: Option<Pfctl>) -> Self {
+        match (KillGuard::new(allow_kill, source_is_live), pfctl) {
+            (Ok(_), Some(p)) => KillAccess::Allowed(p),
+            _ if !source_is_live => KillAccess::Refused(KillRefused::Recorded),
+            _ => KillAccess::Refused(KillRefused::NotAllowed),
+        }
+    }
+
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, KillAccess::Allowed(_))
+    }
+}
+
+/// Why `K` does nothing, in a few words for the banner.
+pub fn refusal_text(why: KillRefused) -> &'static str {
+    match why {
+        KillRefused::NotAllowed => "K: kill needs --allow-kill (start pfblame with it)",
+        KillRefused::Recorded => "K: kill is not possible on recorded data (--from, demo)",
+        KillRefused::NotConfirmed => "K: nothing was removed",
+    }
+}
+
+/// The confirmation overlay's content: what will run, exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KillPrompt {
+    pub rule: RuleKey,
+    /// The pfctl command the arguments follow (`pfctl`, `ssh fw doas pfctl`).
+    pub prefix: Vec<String>,
+    /// One argument list per state, quoted for a remote shell like polls.
+    pub plan: Vec<Vec<String>>,
+    /// [`kill::confirm_text`], one line each.
+    pub lines: Vec<String>,
+    /// States that cannot be named to pfctl, and why.
+    pub skipped: Vec<String>,
+    pub timeout: Duration,
+}
+
+/// The commands the collector runs, with the user's confirmation.
+#[derive(Debug)]
+pub struct KillJob {
+    pub confirmed: Confirmed,
+    pub prompt: KillPrompt,
+}
+
+impl PartialEq for KillJob {
+    /// Two jobs are the same when they run the same commands.
+    fn eq(&self, other: &Self) -> bool {
+        self.prompt == other.prompt
+    }
+}
+
+/// The server states of row `row` when it is judged spurious (an allowed
+/// rule's states are expected and stay; a rule without verdict has none).
+pub fn spurious_states_of(a: &Analysis, row: usize) -> Result<Vec<State>, String> {
+    let Some(r) = a.rows.get(row) else {
+        return Err("K: no rule selected".into());
+    };
+    match r.verdict {
+        Some(Verdict::Spurious) => {}
+        Some(Verdict::Allowed) => {
+            return Err(format!(
+                "K: {} is allowed (--allow): its states are expected and stay",
+                r.key
+            ));
+        }
+        None => {
+            return Err(format!(
+                "K: {} has no spurious server state to remove",
+                r.key
+            ));
+        }
+    }
+    Ok(a.states_of(row)
+        .filter(|s| a.servers.matches(s))
+        .cloned()
+        .collect())
+}
+
+/// Plans the commands for row `row`; the error is the banner's message.
+pub fn prompt(a: &Analysis, row: usize, pfctl: &Pfctl) -> Result<KillPrompt, String> {
+    let states = spurious_states_of(a, row)?;
+    let Some(key) = a.rows.get(row).map(|r| r.key) else {
+        return Err("K: no rule selected".into());
+    };
+    let (plan, skipped) = kill::plan_with_skips(&states);
+    if plan.is_empty() {
+        return Err(match skipped.first() {
+            Some(why) => format!("K: cannot remove the states of {key}: {why}"),
+            None => format!("K: {key} has no spurious server state to remove"),
+        });
+    }
+    // What the user confirms is what runs: the same quoting as the polls
+    // for `--pfctl 'ssh fw doas pfctl'`.
+    let prefix = pfctl.argv(&[]);
+    let plan: Vec<Vec<String>> = plan
+        .iter()
+        .map(|args| {
+            let words: Vec<&str> = args.iter().map(String::as_str).collect();
+            pfctl.argv(&words).split_off(prefix.len())
+        })
+        .collect();
+    let lines = kill::confirm_text(&prefix, &plan)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    Ok(KillPrompt {
+        rule: key,
+        prefix,
+        plan,
+        lines,
+        skipped,
+        timeout: pfctl.timeout(),
+    })
+}
+
+/// The user said yes: the job for the collector. Fails only when kills were
+/// not allowed in the first place.
+pub fn confirm(access: &KillAccess, prompt: KillPrompt) -> Result<KillJob, KillRefused> {
+    let allowed = access.is_allowed();
+    let confirmed = KillGuard::new(allowed, allowed)?.confirm(true)?;
+    Ok(KillJob { confirmed, prompt })
+}
+
+/// Runs the job (on the collector thread). The text is for the banner;
+/// `Err` when anything failed.
+pub fn run(job: &KillJob) -> Result<String, String> {
+    let p = &job.prompt;
+    match kill::execute(&job.confirmed, &p.prefix, &p.plan, p.timeout) {
+        Ok(outcome) => outcome_text(p, &outcome),
+        Err(e) => Err(format!("removing the states of {} failed: {e}", p.rule)),
+    }
+}
+
+/// `4 of 4 commands succeeded; pfctl reported 4 states killed`, as
+/// `report --kill` says it, plus the first failure.
+fn outcome_text(p: &KillPrompt, o: &KillOutcome) -> Result<String, String> {
+    let n = p.plan.len();
+    let mut text = format!(
+        "{}: {} of {n} command{} succeeded; pfctl reported {} state{} killed",
+        p.rule,
+        o.succeeded,
+        plural(n),
+        o.killed,
+        plural(o.killed as usize)
+    );
+    match o.failed.first() {
+        None => Ok(text),
+        Some((command, why)) => {
+            text.push_str(&format!("; failed: {command}: {}", why.trim()));
+            Err(crate::sanitize::neutralize(&text).into_owned())
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recording_is_refused_as_such_even_with_allow_kill() {
+        let pfctl = Pfctl::new("pfctl", 5.0).unwrap();
+        assert!(matches!(
+            KillAccess::new(true, false, Some(pfctl.clone())),
+            KillAccess::Refused(KillRefused::Recorded)
+        ));
+        assert!(matches!(
+            KillAccess::new(false, true, Some(pfctl.clone())),
+            KillAccess::Refused(KillRefused::NotAllowed)
+        ));
+        assert!(KillAccess::new(true, true, Some(pfctl)).is_allowed());
+        assert!(!KillAccess::new(true, true, None).is_allowed());
+    }
+
+    #[test]
+    fn refused_access_makes_no_job() {
+        let access = KillAccess::Refused(KillRefused::NotAllowed);
+        let prompt = KillPrompt {
+            rule: RuleKey {
+                anchor: None,
+                number: Some(1),
+            },
+            prefix: vec!["pfctl".into()],
+            plan: vec![vec!["-k".into(), "id".into()]],
+            lines: vec![],
+            skipped: vec![],
+            timeout: Duration::from_secs(1),
+        };
+        assert!(confirm(&access, prompt).is_err());
+    }
+
+    #[test]
+    fn outcomes_read_like_the_report() {
+        let p = KillPrompt {
+            rule: RuleKey {
+                anchor: None,
+                number: Some(14),
+            },
+            prefix: vec!["pfctl".into()],
+            plan: vec![vec![]; 4],
+            lines: vec![],
+            skipped: vec![],
+            timeout: Duration::from_secs(1),
+        };
+        let ok = KillOutcome {
+            succeeded: 4,
+            failed: vec![],
+            killed: 4,
+        };
+        assert_eq!(
+            outcome_text(&p, &ok).unwrap(),
+            "@14: 4 of 4 commands succeeded; pfctl reported 4 states killed"
+        );
+        let bad = KillOutcome {
+            succeeded: 3,
+            failed: vec![("pfctl -k id -k 1".into(), "exit status: 1: no".into())],
+            killed: 3,
+        };
+        let e = outcome_text(&p, &bad).unwrap_err();
+        assert!(
+            e.contains("3 of 4") && e.contains("failed: pfctl -k id -k 1"),
+            "{e}"
+        );
+    }
+}
