@@ -229,6 +229,22 @@ pub(crate) fn fix_hint(row: &RuleRow, generation: u32) -> String {
     }
 }
 
+/// "24 in the table, 4 for the servers (2 new, 1 gone in 3.0 s)": the
+/// states line of the text and markdown reports.
+pub(crate) fn states_summary(a: &Analysis) -> String {
+    let mut line = format!("{} in the table", a.total_states);
+    if !a.servers.is_empty() {
+        line.push_str(&format!(", {} for the servers", a.server_states));
+    }
+    if let (Some(new), Some(gone)) = (a.new_server_states, a.gone_server_states) {
+        match a.interval {
+            Some(dt) => line.push_str(&format!(" ({new} new, {gone} gone in {dt:.1} s)")),
+            None => line.push_str(&format!(" ({new} new, {gone} gone)")),
+        }
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,17 +91,7 @@ fn header(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out, "servers: {line}")?;
     }
-    write!(out, "states:  {} in the table", a.total_states)?;
-    if !a.servers.is_empty() {
-        write!(out, ", {} for the servers", a.server_states)?;
-    }
-    if let (Some(new), Some(gone)) = (a.new_server_states, a.gone_server_states) {
-        match a.interval {
-            Some(dt) => write!(out, " ({new} new, {gone} gone in {dt:.1} s)")?,
-            None => write!(out, " ({new} new, {gone} gone)")?,
-        }
-    }
-    writeln!(out)?;
+    writeln!(out, "states:  {}", super::states_summary(a))?;
     if a.generation.number > 1 {
         writeln!(
             out,

@@ -40,41 +40,6 @@ impl Issue {
     }
 }
 
-/// A rule with every field empty; the parser fills it in.
-pub fn empty_rule(action: Action) -> Rule {
-    Rule {
-        line: 0,
-        number: None,
-        ridentifier: None,
-        anchor_path: String::new(),
-        action,
-        anchor_name: None,
-        direction: None,
-        log: false,
-        quick: false,
-        iface: None,
-        family: None,
-        protos: Vec::new(),
-        from: HostSpec::default(),
-        to: HostSpec::default(),
-        state: None,
-        state_opts: Vec::new(),
-        route: None,
-        labels: Vec::new(),
-        tag: None,
-        tagged: None,
-        rtable: None,
-        nat_to: None,
-        rdr_to: None,
-        af_to: None,
-        expired: false,
-        scrub: false,
-        text: String::new(),
-        counters: None,
-        unknown: Vec::new(),
-    }
-}
-
 /// Parses the text of one rule. `counted` says the listing is `-vv` (it has
 /// `@N`), where pfctl appends address counts to tables and dynamic addresses.
 /// Returns `Err` when the line does not start with a rule action at all.
@@ -233,7 +198,7 @@ impl<'a> LineParser<'a> {
                 ));
             }
         };
-        let mut rule = empty_rule(action);
+        let mut rule = Rule::new(action);
         // macOS prints `scrub-anchor` among its scrub rules, numbered with them.
         rule.scrub = rule.action == Action::Scrub || first.text == "scrub-anchor";
         Ok(rule)
