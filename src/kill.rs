@@ -152,6 +152,24 @@ fn display(argv: &[String]) -> String {
     shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| format!("{argv:?}"))
 }
 
+/// The plan as `pfctl` will run it: the command's own argv (the prefix) and
+/// each kill's arguments, quoted for a remote shell the way the polls are
+/// (`--pfctl 'ssh fw doas pfctl'`), so what the user confirms is what runs.
+pub fn as_run_by(
+    pfctl: &crate::source::Pfctl,
+    plan: &[Vec<String>],
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let prefix = pfctl.argv(&[]);
+    let plan = plan
+        .iter()
+        .map(|args| {
+            let words: Vec<&str> = args.iter().map(String::as_str).collect();
+            pfctl.argv(&words).split_off(prefix.len())
+        })
+        .collect();
+    (prefix, plan)
+}
+
 /// What the user must see before saying yes: the exact commands.
 pub fn confirm_text(pfctl_argv_prefix: &[String], plan: &[Vec<String>]) -> String {
     let mut s = format!(

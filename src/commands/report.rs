@@ -184,16 +184,7 @@ pub fn kill_spurious(
         writeln!(err, "pfblame: no spurious server state to remove")?;
         return Ok(None);
     }
-    // The argv pfblame will run, quoted for a remote shell like the polls
-    // (`--pfctl 'ssh fw doas pfctl'`): what the user confirms is what runs.
-    let prefix = pfctl.argv(&[]);
-    let plan: Vec<Vec<String>> = plan
-        .iter()
-        .map(|args| {
-            let words: Vec<&str> = args.iter().map(String::as_str).collect();
-            pfctl.argv(&words).split_off(prefix.len())
-        })
-        .collect();
+    let (prefix, plan) = kill::as_run_by(pfctl, &plan);
     write!(err, "{}", kill::confirm_text(&prefix, &plan))?;
     let answered_yes = if ask.yes {
         writeln!(err, "pfblame: --yes given: removing them")?;

@@ -117,16 +117,7 @@ pub fn prompt(a: &Analysis, row: usize, pfctl: &Pfctl) -> Result<KillPrompt, Str
             None => format!("K: {key} has no spurious server state to remove"),
         });
     }
-    // What the user confirms is what runs: the same quoting as the polls
-    // for `--pfctl 'ssh fw doas pfctl'`.
-    let prefix = pfctl.argv(&[]);
-    let plan: Vec<Vec<String>> = plan
-        .iter()
-        .map(|args| {
-            let words: Vec<&str> = args.iter().map(String::as_str).collect();
-            pfctl.argv(&words).split_off(prefix.len())
-        })
-        .collect();
+    let (prefix, plan) = kill::as_run_by(pfctl, &plan);
     let lines = kill::confirm_text(&prefix, &plan)
         .lines()
         .map(str::to_string)
