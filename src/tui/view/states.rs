@@ -224,12 +224,10 @@ fn title(app: &App) -> Line<'static> {
     let Some(row) = app.current_row() else {
         return Line::from(" States ");
     };
-    let which = if app.show_all_states {
-        "all states"
-    } else {
-        "server states"
-    };
-    let mut text = format!(" States of {} · {} {which}", row.key, app.states.len());
+    let which = if app.show_all_states { "" } else { "server " };
+    let n = app.states.len();
+    let plural = if n == 1 { "" } else { "s" };
+    let mut text = format!(" States of {} · {n} {which}state{plural}", row.key);
     if let Filter::Net(net) = &app.filter {
         text.push_str(&format!(" touching {net}"));
     }
