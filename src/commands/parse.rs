@@ -3,34 +3,44 @@
 //! Exit 0 without error diagnostics, 65 with them (the output is printed all
 //! the same), 66 when FILE cannot be opened.
 
-use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
-use std::path::Path;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+use std::{env, process};
 
 use anyhow::Context;
 
 use crate::cli::{ParseArgs, ParseFormat};
 use crate::exit::{Exit, Failure};
 use crate::model::{Parsed, Rule, Severity, State};
-use crate::parse::read_any;
+use crate::parse::read_any_with;
 // Labels, anchor and interface names are pfctl text: never print them raw.
 use crate::sanitize::neutralize;
 
 /// How many error diagnostics are repeated on stderr before the summary.
 const STDERR_ERRORS: usize = 10;
 
-/// Runs the command.
+/// Runs the command. States are written as they are parsed (`read_any_with`)
+/// so memory does not grow with the table: only rules, info and
+/// diagnostics are kept until the end.
 pub fn run(args: &ParseArgs) -> anyhow::Result<Exit> {
     let name = args.file.display().to_string();
-    let parsed = read_input(&args.file, &name)?;
     let mut out = BufWriter::new(io::stdout().lock());
-    match args.format {
+    let parsed = match args.format {
         ParseFormat::Json => {
-            serde_json::to_writer(&mut out, &parsed).map_err(io::Error::from)?;
-            writeln!(out)?;
+            let mut json = JsonStream::new(&mut out);
+            let rest = read_input(&args.file, &name, |s| json.state(&s))?;
+            json.finish(&rest)?;
+            rest
         }
-        ParseFormat::Text => write_text(&mut out, &parsed, &name)?,
-    }
+        ParseFormat::Text => {
+            let mut spill = TextSpill::default();
+            let rest = read_input(&args.file, &name, |s| spill.state(&s))?;
+            spill.finish(&mut out, &rest, &name)?;
+            rest
+        }
+    };
     out.flush()?;
     if parsed.has_errors() {
         summarise(&parsed, &name);
@@ -39,24 +49,183 @@ pub fn run(args: &ParseArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-fn read_input(path: &Path, name: &str) -> anyhow::Result<Parsed> {
+/// Parses FILE or stdin (`-`), handing each state to `on_state`; returns the
+/// rest of the model (no states).
+fn read_input(path: &Path, name: &str, on_state: impl FnMut(State)) -> anyhow::Result<Parsed> {
     if path == Path::new("-") {
-        return read_any(io::stdin().lock()).context("reading standard input");
+        return read_any_with(io::stdin().lock(), on_state).context("reading standard input");
     }
     let file = File::open(path)
         .map_err(|e| Failure::new(Exit::NoInput, format!("cannot open {name}: {e}")))?;
-    read_any(BufReader::new(file))
+    read_any_with(BufReader::new(file), on_state)
         .map_err(|e| Failure::new(Exit::NoInput, format!("cannot read {name}: {e}")).into())
+}
+
+/// What `serde_json::to_writer(&Parsed)` writes before the first state.
+const JSON_HEAD: &[u8] = b"{\"states\":[";
+
+/// Writes the JSON of a [`Parsed`] with its states streamed: byte for byte
+/// what `serde_json::to_writer` of the whole model writes, followed by a
+/// newline. The parser's callback cannot fail, so the first write error is
+/// kept (and later writes skipped) until [`Self::finish`] reports it.
+struct JsonStream<W: Write> {
+    out: W,
+    states: usize,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> JsonStream<W> {
+    fn new(out: W) -> Self {
+        JsonStream {
+            out,
+            states: 0,
+            error: None,
+        }
+    }
+
+    fn state(&mut self, s: &State) {
+        if self.error.is_some() {
+            return;
+        }
+        // The head waits for the first state: an unreadable input (a
+        // directory) then prints nothing, as before streaming.
+        let sep: &[u8] = if self.states == 0 { JSON_HEAD } else { b"," };
+        let written = self
+            .out
+            .write_all(sep)
+            .and_then(|()| serde_json::to_writer(&mut self.out, s).map_err(io::Error::from));
+        self.states += 1;
+        if let Err(e) = written {
+            self.error = Some(e);
+        }
+    }
+
+    /// Writes the rest of the object. `rest.states` is empty, so serde
+    /// writes `{"states":[],"rules":…}`: everything after the head is
+    /// exactly the tail that follows the states, whatever fields `Parsed`
+    /// has.
+    fn finish(mut self, rest: &Parsed) -> io::Result<()> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let whole = serde_json::to_vec(rest)?;
+        let tail = whole
+            .strip_prefix(JSON_HEAD)
+            .ok_or_else(|| io::Error::other("Parsed no longer starts with its states"))?;
+        if self.states == 0 {
+            self.out.write_all(JSON_HEAD)?;
+        }
+        self.out.write_all(tail)?;
+        writeln!(self.out)
+    }
+}
+
+/// Storage for the state lines of the text listing, which come after the
+/// rules: rules may appear anywhere in the input (after the states, too) and
+/// are only final at its end. A temporary file keeps memory flat; memory is
+/// the fallback when no temporary file can be made.
+#[derive(Default)]
+struct TextSpill {
+    store: Option<Spill>,
+    error: Option<io::Error>,
+}
+
+/// A read-write scratch buffer.
+trait Scratch: Read + Write + Seek {}
+impl<T: Read + Write + Seek> Scratch for T {}
+
+struct Spill {
+    io: BufWriter<Box<dyn Scratch>>,
+    /// Removed on drop.
+    path: Option<PathBuf>,
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        if let Some(p) = &self.path {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+impl Spill {
+    /// A new file in the temporary directory (`create_new`: never an
+    /// existing file or link), else memory.
+    fn new() -> Spill {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = env::temp_dir().join(format!("pfblame-parse-{}-{nanos}.txt", process::id()));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path);
+        match file {
+            Ok(f) => Spill {
+                io: BufWriter::new(Box::new(f)),
+                path: Some(path),
+            },
+            Err(_) => Spill {
+                io: BufWriter::new(Box::new(io::Cursor::new(Vec::new()))),
+                path: None,
+            },
+        }
+    }
+
+    /// Copies everything written to `out`.
+    fn copy_to(self, out: &mut impl Write) -> io::Result<()> {
+        let mut spill = self;
+        spill.io.flush()?;
+        let scratch = spill.io.get_mut();
+        scratch.seek(SeekFrom::Start(0))?;
+        io::copy(scratch, out)?;
+        Ok(())
+    }
+}
+
+impl TextSpill {
+    fn state(&mut self, s: &State) {
+        if self.error.is_some() {
+            return;
+        }
+        let spill = self.store.get_or_insert_with(Spill::new);
+        if let Err(e) = writeln!(spill.io, "{}", neutralize(&state_line(s))) {
+            self.error = Some(e);
+        }
+    }
+
+    /// Writes the listing: rules, the spilled states, info, diagnostics.
+    fn finish(self, out: &mut impl Write, rest: &Parsed, name: &str) -> io::Result<()> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        write_rules(out, rest)?;
+        if let Some(spill) = self.store {
+            spill.copy_to(out)?;
+        }
+        write_tail(out, rest, name)
+    }
 }
 
 /// The readable listing: rules, states, info, then diagnostics.
 pub fn write_text(out: &mut impl Write, p: &Parsed, name: &str) -> io::Result<()> {
-    for r in &p.rules {
-        writeln!(out, "{}", neutralize(&rule_line(r)))?;
-    }
+    write_rules(out, p)?;
     for s in &p.states {
         writeln!(out, "{}", neutralize(&state_line(s)))?;
     }
+    write_tail(out, p, name)
+}
+
+fn write_rules(out: &mut impl Write, p: &Parsed) -> io::Result<()> {
+    for r in &p.rules {
+        writeln!(out, "{}", neutralize(&rule_line(r)))?;
+    }
+    Ok(())
+}
+
+/// Info and diagnostics, after the states.
+fn write_tail(out: &mut impl Write, p: &Parsed, name: &str) -> io::Result<()> {
     if let Some(info) = &p.info {
         let status = match info.enabled {
             Some(true) => "enabled",

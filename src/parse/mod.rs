@@ -9,7 +9,7 @@ pub mod states;
 
 use std::io::{self, BufRead};
 
-use crate::model::{Diagnostic, Parsed, Severity};
+use crate::model::{Diagnostic, Parsed, Severity, State};
 
 use info::InfoParser;
 use rules::{RulesParser, looks_like_rule};
@@ -18,18 +18,43 @@ use states::{StatesParser, looks_like_state};
 /// Parses any single pfctl output (states, rules, info, or `pfctl -sa` with
 /// its section titles), detecting what each part is.
 pub fn parse_any(text: &str) -> Parsed {
-    let mut router = Router::new();
+    let mut router = Router::new(Vec::new());
     for (i, line) in common::split_lines(text).enumerate() {
         router.push(i + 1, line);
     }
-    router.finish()
+    let (mut parsed, states) = router.finish();
+    parsed.states = states;
+    parsed
 }
 
 /// Like [`parse_any`], streaming from a reader: state listings with millions
 /// of entries are parsed line by line, never held as text. Invalid UTF-8 is
 /// replaced (with a warning) rather than failing the whole input.
 pub fn read_any<R: BufRead>(r: R) -> io::Result<Parsed> {
-    let mut router = Router::new();
+    // Same code path as `read_any_with`; the vector sink keeps `push_into`'s
+    // in-place appends (no move per state).
+    let (mut parsed, states) = read_lines(r, Vec::new())?;
+    parsed.states = states;
+    Ok(parsed)
+}
+
+/// Like [`read_any`], but hands each state to `on_state` as soon as it is
+/// complete (in input order, a few dozen states behind the reader) instead
+/// of collecting them: memory stays flat however many states the input
+/// holds. The returned [`Parsed`] has everything else (rules, info,
+/// diagnostics) and an empty `states`.
+pub fn read_any_with<R: BufRead>(r: R, on_state: impl FnMut(State)) -> io::Result<Parsed> {
+    let sink = Emit {
+        batch: Vec::with_capacity(EMIT_BATCH + 1),
+        on_state,
+    };
+    let (parsed, _) = read_lines(r, sink)?;
+    Ok(parsed)
+}
+
+/// The line loop of [`read_any`] and [`read_any_with`].
+fn read_lines<R: BufRead, S: StateSink>(r: R, sink: S) -> io::Result<(Parsed, S)> {
+    let mut router = Router::new(sink);
     let mut line_no = 0;
     common::for_each_line(r, |buf| {
         line_no += 1;
@@ -53,6 +78,54 @@ pub fn read_any<R: BufRead>(r: R) -> io::Result<Parsed> {
         }
     })?;
     Ok(router.finish())
+}
+
+/// Where the router's states go.
+trait StateSink {
+    /// The vector the states parser appends to: its last state may still
+    /// receive continuation lines.
+    fn buffer(&mut self) -> &mut Vec<State>;
+    /// Hands out the states that are complete: all of them when `all`
+    /// (the states section ended), else all but the last.
+    fn flush(&mut self, all: bool);
+}
+
+/// Collects every state ([`parse_any`], [`read_any`]).
+impl StateSink for Vec<State> {
+    fn buffer(&mut self) -> &mut Vec<State> {
+        self
+    }
+
+    fn flush(&mut self, _all: bool) {}
+}
+
+/// States handed out together by [`Emit`]: draining one at a time would
+/// shift the 616-byte survivor every line; a small batch amortises that and
+/// keeps memory constant.
+const EMIT_BATCH: usize = 64;
+
+/// Hands states to a callback ([`read_any_with`]).
+struct Emit<F> {
+    batch: Vec<State>,
+    on_state: F,
+}
+
+impl<F: FnMut(State)> StateSink for Emit<F> {
+    fn buffer(&mut self) -> &mut Vec<State> {
+        &mut self.batch
+    }
+
+    fn flush(&mut self, all: bool) {
+        if !all && self.batch.len() <= EMIT_BATCH {
+            return;
+        }
+        let done = if all {
+            self.batch.len()
+        } else {
+            self.batch.len() - 1
+        };
+        self.batch.drain(..done).for_each(&mut self.on_state);
+    }
 }
 
 /// Which part of the input a line belongs to.
@@ -93,7 +166,7 @@ enum Last {
 }
 
 /// Sends each line to the parser of its section.
-struct Router {
+struct Router<S> {
     mode: Mode,
     last: Last,
     rules: RulesParser,
@@ -101,10 +174,12 @@ struct Router {
     info: Option<InfoParser>,
     parsed: Parsed,
     diags: Vec<Diagnostic>,
+    /// The states (`parsed.states` stays empty).
+    sink: S,
 }
 
-impl Router {
-    fn new() -> Self {
+impl<S: StateSink> Router<S> {
+    fn new(sink: S) -> Self {
         Router {
             mode: Mode::Auto,
             last: Last::None,
@@ -113,6 +188,7 @@ impl Router {
             info: None,
             parsed: Parsed::default(),
             diags: Vec::new(),
+            sink,
         }
     }
 
@@ -207,12 +283,15 @@ impl Router {
         self.last = Last::State;
         self.rules.interrupt();
         self.states
-            .push_into(line_no, line, &mut self.diags, &mut self.parsed.states);
+            .push_into(line_no, line, &mut self.diags, self.sink.buffer());
+        self.sink.flush(false);
     }
 
     /// Ends the current section and enters `mode`.
     fn switch(&mut self, mode: Mode) {
         self.states.close();
+        // Closed: no continuation line can reach the last state any more.
+        self.sink.flush(true);
         if self.mode == Mode::Info && mode != Mode::Info {
             self.finish_info();
         }
@@ -238,14 +317,15 @@ impl Router {
         });
     }
 
-    fn finish(mut self) -> Parsed {
+    /// Everything but the states, and the sink that received them.
+    fn finish(mut self) -> (Parsed, S) {
         self.switch(Mode::Auto);
         let rules = std::mem::take(&mut self.rules);
         self.parsed.rules = rules.finish(&mut self.diags);
         // Diagnostics come from several parsers; report them in input order.
         self.diags.sort_by_key(|d| (d.line, d.column));
         self.parsed.diagnostics = self.diags;
-        self.parsed
+        (self.parsed, self.sink)
     }
 }
 
