@@ -3,11 +3,9 @@
 //! Exit 0 without error diagnostics, 65 with them (the output is printed all
 //! the same), 66 when FILE cannot be opened.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
-use std::{env, process};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::Path;
 
 use anyhow::Context;
 
@@ -35,9 +33,12 @@ pub fn run(args: &ParseArgs) -> anyhow::Result<Exit> {
             rest
         }
         ParseFormat::Text => {
-            let mut spill = TextSpill::default();
-            let rest = read_input(&args.file, &name, |s| spill.state(&s))?;
-            spill.finish(&mut out, &rest, &name)?;
+            let mut text = TextStream {
+                out: &mut out,
+                error: None,
+            };
+            let rest = read_input(&args.file, &name, |s| text.state(&s))?;
+            text.finish(&rest, &name)?;
             rest
         }
     };
@@ -120,100 +121,40 @@ impl<W: Write> JsonStream<W> {
     }
 }
 
-/// Storage for the state lines of the text listing, which come after the
-/// rules: rules may appear anywhere in the input (after the states, too) and
-/// are only final at its end. A temporary file keeps memory flat; memory is
-/// the fallback when no temporary file can be made.
-#[derive(Default)]
-struct TextSpill {
-    store: Option<Spill>,
+/// Writes the text listing with its states streamed: each state line as it
+/// is parsed, then (once the input is read, since rules may come anywhere
+/// in it) the rules, info and diagnostics. The first write error is kept
+/// until [`Self::finish`] reports it, as in [`JsonStream`].
+struct TextStream<W: Write> {
+    out: W,
     error: Option<io::Error>,
 }
 
-/// A read-write scratch buffer.
-trait Scratch: Read + Write + Seek {}
-impl<T: Read + Write + Seek> Scratch for T {}
-
-struct Spill {
-    io: BufWriter<Box<dyn Scratch>>,
-    /// Removed on drop.
-    path: Option<PathBuf>,
-}
-
-impl Drop for Spill {
-    fn drop(&mut self) {
-        if let Some(p) = &self.path {
-            let _ = fs::remove_file(p);
-        }
-    }
-}
-
-impl Spill {
-    /// A new file in the temporary directory (`create_new`: never an
-    /// existing file or link), else memory.
-    fn new() -> Spill {
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path = env::temp_dir().join(format!("pfblame-parse-{}-{nanos}.txt", process::id()));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path);
-        match file {
-            Ok(f) => Spill {
-                io: BufWriter::new(Box::new(f)),
-                path: Some(path),
-            },
-            Err(_) => Spill {
-                io: BufWriter::new(Box::new(io::Cursor::new(Vec::new()))),
-                path: None,
-            },
-        }
-    }
-
-    /// Copies everything written to `out`.
-    fn copy_to(self, out: &mut impl Write) -> io::Result<()> {
-        let mut spill = self;
-        spill.io.flush()?;
-        let scratch = spill.io.get_mut();
-        scratch.seek(SeekFrom::Start(0))?;
-        io::copy(scratch, out)?;
-        Ok(())
-    }
-}
-
-impl TextSpill {
+impl<W: Write> TextStream<W> {
     fn state(&mut self, s: &State) {
-        if self.error.is_some() {
-            return;
-        }
-        let spill = self.store.get_or_insert_with(Spill::new);
-        if let Err(e) = writeln!(spill.io, "{}", neutralize(&state_line(s))) {
+        if self.error.is_none()
+            && let Err(e) = writeln!(self.out, "{}", neutralize(&state_line(s)))
+        {
             self.error = Some(e);
         }
     }
 
-    /// Writes the listing: rules, the spilled states, info, diagnostics.
-    fn finish(self, out: &mut impl Write, rest: &Parsed, name: &str) -> io::Result<()> {
+    fn finish(mut self, rest: &Parsed, name: &str) -> io::Result<()> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        write_rules(out, rest)?;
-        if let Some(spill) = self.store {
-            spill.copy_to(out)?;
-        }
-        write_tail(out, rest, name)
+        write_rules(&mut self.out, rest)?;
+        write_tail(&mut self.out, rest, name)
     }
 }
 
-/// The readable listing: rules, states, info, then diagnostics.
+/// The readable listing: states, rules, info, then diagnostics (states
+/// first, so that a streamed listing needs no storage for them).
 pub fn write_text(out: &mut impl Write, p: &Parsed, name: &str) -> io::Result<()> {
-    write_rules(out, p)?;
     for s in &p.states {
         writeln!(out, "{}", neutralize(&state_line(s)))?;
     }
+    write_rules(out, p)?;
     write_tail(out, p, name)
 }
 
