@@ -9,6 +9,7 @@ pub mod action;
 pub mod app;
 pub mod event;
 #[doc(hidden)]
+#[doc(hidden)]
 pub mod fake;
 pub mod kill;
 pub mod pipeline;
