@@ -641,7 +641,7 @@ impl StateGen {
             route: None,
             rtable: None,
             origif: None,
-            seq,
+            seq: seq.map(Box::new),
             verbose: true,
         }
     }
@@ -685,7 +685,7 @@ impl StateGen {
             // Replies leave from the server: the state was opened by it.
             s.src = Endpoint::new(server, sport);
             s.dst = Endpoint::new(client, cport);
-            s.route = Some(StateRoute {
+            s.route = Some(Box::new(StateRoute {
                 kind: RouteKind::RouteTo,
                 addr: Some(HostAddr::Ip(match self.opts.server {
                     IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::new(192, 0, 2, 254)),
@@ -697,7 +697,7 @@ impl StateGen {
                     Flavor::OpenBsd | Flavor::MacOs => None,
                     _ => Some("gif0".into()),
                 },
-            });
+            }));
         } else {
             s.src = Endpoint::new(client, cport);
             s.dst = Endpoint::new(server, sport);
@@ -713,11 +713,11 @@ impl StateGen {
             Nat::Src => {
                 let inside = s.src.clone();
                 s.src = Endpoint::new(public, Some(Port::Num(self.ephemeral())));
-                s.src_nat = Some(inside);
+                s.src_nat = Some(Box::new(inside));
             }
             Nat::Rdr => {
                 let port = s.dst.port.clone();
-                s.dst_nat = Some(Endpoint::new(public, port));
+                s.dst_nat = Some(Box::new(Endpoint::new(public, port)));
                 s.dst = Endpoint::new(
                     HostAddr::Ip(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 80))),
                     s.dst.port.clone(),

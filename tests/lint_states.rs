@@ -74,11 +74,11 @@ fn states_of_the_lan_rule_bypass_route_to() {
 fn freebsd_gateway_zero_confirms_the_bypass() {
     let rules = mission(Some(2), true);
     let mut s = state(Some(2), Direction::Out, 50000);
-    s.route = Some(StateRoute {
+    s.route = Some(Box::new(StateRoute {
         kind: RouteKind::Gateway,
         addr: Some(HostAddr::Ip("::".parse().unwrap())),
         iface: None,
-    });
+    }));
     let f = findings(&rules, &[s], &servers());
     assert_eq!(f.len(), 1);
     assert!(f[0].confirmed);
@@ -94,11 +94,11 @@ fn routed_states_are_not_a_bypass() {
     // its packets itself.
     let rules = mission(Some(2), true);
     let mut s = state(Some(2), Direction::Out, 50000);
-    s.route = Some(StateRoute {
+    s.route = Some(Box::new(StateRoute {
         kind: RouteKind::RouteTo,
         addr: Some(HostAddr::Ip("2001:db8:ffff::fe".parse().unwrap())),
         iface: None,
-    });
+    }));
     assert!(findings(&rules, &[s], &servers()).is_empty());
 }
 

@@ -140,7 +140,7 @@ fn visible(s: &State, flavor: Flavor, verbosity: Verbosity, line: usize) -> Stat
         Direction::Out => &s.src,
         Direction::In => &s.dst,
     };
-    if s.gateway.as_ref() == Some(lan) {
+    if s.gateway.as_deref() == Some(lan) {
         e.gateway = None;
     }
     let freebsd = matches!(flavor, Flavor::FreeBsd | Flavor::PfSense);
@@ -503,9 +503,9 @@ fn state(flavor: Flavor) -> impl Strategy<Value = State> {
                         direction,
                         src,
                         dst,
-                        src_nat,
-                        dst_nat,
-                        gateway,
+                        src_nat: src_nat.map(Box::new),
+                        dst_nat: dst_nat.map(Box::new),
+                        gateway: gateway.map(Box::new),
                         src_state: Arc::from(pair.0.as_str()),
                         dst_state: Arc::from(pair.1.as_str()),
                         age: Some(c.age),
@@ -517,10 +517,10 @@ fn state(flavor: Flavor) -> impl Strategy<Value = State> {
                         flags: c.flags.clone(),
                         id: Some(c.id),
                         creator_id: Some(c.creator_id),
-                        route: route.clone(),
+                        route: route.clone().map(Box::new),
                         rtable: if freebsd { rtable } else { None },
                         origif: if freebsd { origif.clone() } else { None },
-                        seq,
+                        seq: seq.map(Box::new),
                         verbose: true,
                     },
                 )

@@ -171,7 +171,7 @@ fn port_filter_is_on_the_server_side_endpoint() {
     assert!(c.servers.matches(&s));
     // The translated key counts too (rdr-to / nat-to).
     let mut s = state("2001:db8:dddd::1", 5000, "2001:db8:ffff::1", 443, Some(1));
-    s.dst_nat = Some(ep("2001:db8::10", 8443));
+    s.dst_nat = Some(Box::new(ep("2001:db8::10", 8443)));
     assert!(cfg(&[SERVER], &[8443], &[]).servers.matches(&s));
     assert!(!cfg(&[SERVER], &[443], &[]).servers.matches(&s));
 }

@@ -235,10 +235,12 @@ impl StatesParser {
             .route
             .take()
             .or_else(|| m.right.route.take())
-            .map(|addr| StateRoute {
-                kind: RouteKind::RouteTo,
-                addr: Some(addr),
-                iface: None,
+            .map(|addr| {
+                Box::new(StateRoute {
+                    kind: RouteKind::RouteTo,
+                    addr: Some(addr),
+                    iface: None,
+                })
             });
         let (direction, src, dst, gateway) = orient(m.arrow, m.left, m.right, m.third);
         let (src_state, dst_state) = peer_order(direction, m.pair);
@@ -249,9 +251,9 @@ impl StatesParser {
             direction,
             src: src.host,
             dst: dst.host,
-            src_nat: src.nat,
-            dst_nat: dst.nat,
-            gateway,
+            src_nat: src.nat.map(Box::new),
+            dst_nat: dst.nat.map(Box::new),
+            gateway: gateway.map(Box::new),
             src_state: self.peer_states.get(src_state),
             dst_state: self.peer_states.get(dst_state),
             age: None,
@@ -604,10 +606,10 @@ fn continuation(
     let result: Result<(), nom::Err<Expected<'_>>> = if body.starts_with('[') {
         seq_line(body).map(|(_, (a, b))| {
             // Printed in the same order as the peer states.
-            state.seq = Some(match state.direction {
+            state.seq = Some(Box::new(match state.direction {
                 Direction::In => (b, a),
                 Direction::Out => (a, b),
-            });
+            }));
         })
     } else if body.starts_with("age ") {
         state.verbose = true;
@@ -787,7 +789,7 @@ fn id_line<'a>(state: &mut State, body: &'a str) -> PResult<'a, ()> {
             rest = r;
         } else if let Some((kind, r)) = route_keyword(at) {
             let (r, route) = id_route(blank0(r), kind)?;
-            state.route = Some(route);
+            state.route = Some(Box::new(route));
             rest = r;
         } else if let Some(r) = at.strip_prefix("rtable:") {
             let (r, n) = dec_u32(blank0(r))?;
@@ -1032,7 +1034,7 @@ mod tests {
         );
         assert_eq!(s.direction, Direction::Out);
         assert_eq!(s.src, ep("203.0.113.5:61024"));
-        assert_eq!(s.src_nat, Some(ep("192.168.1.10:51514")));
+        assert_eq!(s.src_nat.as_deref(), Some(&ep("192.168.1.10:51514")));
         assert_eq!(s.dst, ep("93.184.216.34:443"));
         assert_eq!(s.dst_nat, None);
         assert_eq!(&*s.src_state, "ESTABLISHED");
@@ -1047,7 +1049,7 @@ mod tests {
         assert_eq!(s.direction, Direction::In);
         assert_eq!(s.src, ep("198.51.100.7:49152"));
         assert_eq!(s.dst, ep("192.168.1.20:8080"));
-        assert_eq!(s.dst_nat, Some(ep("203.0.113.5:80")));
+        assert_eq!(s.dst_nat.as_deref(), Some(&ep("203.0.113.5:80")));
         assert_eq!(s.src_nat, None);
     }
 
@@ -1059,7 +1061,7 @@ mod tests {
         // The client (src) sent the SYN.
         assert_eq!(s.src, ep("10.1.1.50:60000"));
         assert_eq!((&*s.src_state, &*s.dst_state), ("SYN_SENT", "CLOSED"));
-        let (a, b) = s.seq.expect("seq");
+        let (a, b) = *s.seq.expect("seq");
         assert_eq!((a.seqlo, b.seqlo), (3, 1));
         let s = one("all tcp 10.1.1.1:22 <- 10.1.1.50:60000       PROXY:DST");
         assert_eq!((&*s.src_state, &*s.dst_state), ("PROXY", "DST"));
@@ -1074,8 +1076,8 @@ mod tests {
         );
         assert_eq!(s.direction, Direction::In);
         assert_eq!(s.src, ep("192.0.2.1:52431"));
-        assert_eq!(s.src_nat, Some(ep("2001:db8::1[52431]")));
-        assert_eq!(s.dst_nat, Some(ep("64:ff9b::c633:6405[80]")));
+        assert_eq!(s.src_nat.as_deref(), Some(&ep("2001:db8::1[52431]")));
+        assert_eq!(s.dst_nat.as_deref(), Some(&ep("64:ff9b::c633:6405[80]")));
     }
 
     #[test]
@@ -1085,14 +1087,14 @@ mod tests {
         );
         assert_eq!(s.direction, Direction::Out);
         assert_eq!(s.src, ep("10.0.0.5:1025"));
-        assert_eq!(s.gateway, Some(ep("203.0.113.1:61000")));
+        assert_eq!(s.gateway.as_deref(), Some(&ep("203.0.113.1:61000")));
         assert_eq!(s.dst, ep("198.51.100.9:80"));
         let s = one(
             "ALL tcp 10.0.0.5:80 <- 203.0.113.1:80 <- 198.51.100.9:4444       ESTABLISHED:ESTABLISHED",
         );
         assert_eq!(s.direction, Direction::In);
         assert_eq!(s.src, ep("198.51.100.9:4444"));
-        assert_eq!(s.gateway, Some(ep("203.0.113.1:80")));
+        assert_eq!(s.gateway.as_deref(), Some(&ep("203.0.113.1:80")));
         assert_eq!(s.dst, ep("10.0.0.5:80"));
         let (_, d) = parse_states("em0 tcp 1.1.1.1:1 -> 2.2.2.2:2 <- 3.3.3.3:3    A:B");
         assert_eq!(d[0].message, "expected the same arrow as before");

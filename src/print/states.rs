@@ -76,12 +76,11 @@ fn is_freebsd(flavor: Flavor) -> bool {
 
 /// af-to: a side whose translated key has the other address family.
 fn is_afto(s: &State) -> bool {
-    let differs = |a: &Endpoint, b: &Option<Endpoint>| match (&a.addr, b.as_ref().map(|b| &b.addr))
-    {
+    let differs = |a: &Endpoint, b: Option<&Endpoint>| match (&a.addr, b.map(|b| &b.addr)) {
         (HostAddr::Ip(x), Some(HostAddr::Ip(y))) => x.is_ipv4() != y.is_ipv4(),
         _ => false,
     };
-    differs(&s.src, &s.src_nat) || differs(&s.dst, &s.dst_nat)
+    differs(&s.src, s.src_nat.as_deref()) || differs(&s.dst, s.dst_nat.as_deref())
 }
 
 type SideRef<'a> = (&'a Endpoint, Option<&'a Endpoint>);
@@ -96,8 +95,8 @@ fn sides(
     &Endpoint,
     Option<&Endpoint>,
 ) {
-    let src: SideRef<'_> = (&s.src, s.src_nat.as_ref());
-    let dst: SideRef<'_> = (&s.dst, s.dst_nat.as_ref());
+    let src: SideRef<'_> = (&s.src, s.src_nat.as_deref());
+    let dst: SideRef<'_> = (&s.dst, s.dst_nat.as_deref());
     // pfctl prints `->` for outbound states and inbound af-to states.
     if s.direction == Direction::Out || is_afto(s) {
         (src.0, src.1, "->", dst.0, dst.1)

@@ -108,9 +108,9 @@ pub(crate) fn state_line(s: &State) -> String {
         neutralize(&s.iface),
         neutralize(&s.proto),
         endpoint(&s.src),
-        nat(s.src_nat.as_ref()),
+        nat(s.src_nat.as_deref()),
         endpoint(&s.dst),
-        nat(s.dst_nat.as_ref()),
+        nat(s.dst_nat.as_deref()),
         neutralize(&s.src_state),
         neutralize(&s.dst_state),
     );

@@ -224,11 +224,11 @@ pub fn analysis() -> Analysis {
     let mut out = server_state(6, 9, 0xaaaa, 9);
     out.direction = Direction::Out;
     out.iface = Arc::from("gif0");
-    out.route = Some(StateRoute {
+    out.route = Some(Box::new(StateRoute {
         kind: RouteKind::RouteTo,
         addr: Some(HostAddr::Ip(v6(0xffff, 1))),
         iface: Some("gif0".into()),
-    });
+    }));
     states.push((out, 6));
     Analysis {
         taken_at: Some(t0()),

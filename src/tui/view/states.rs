@@ -85,13 +85,13 @@ fn columns(visible: &[(&State, Mark)], width: u16) -> Vec<Column> {
         Column::new("Proto", cells(&|s| clean(&s.proto).into_owned())),
         Column {
             elastic: true,
-            ..Column::new("Source", cells(&|s| endpoint(&s.src, s.src_nat.as_ref())))
+            ..Column::new("Source", cells(&|s| endpoint(&s.src, s.src_nat.as_deref())))
         },
         Column {
             elastic: true,
             ..Column::new(
                 "Destination",
-                cells(&|s| endpoint(&s.dst, s.dst_nat.as_ref())),
+                cells(&|s| endpoint(&s.dst, s.dst_nat.as_deref())),
             )
         },
         Column::new("State", cells(&|s| state_pair(s, false))),
