@@ -90,13 +90,22 @@ fn nat_parentheses_stay_on_their_side() {
     let s = clean(&fixture("openbsd-plain.txt"));
     // Outbound NAT: the translated address first, the internal one in parentheses.
     assert_eq!(s[1].src, ep("203.0.113.5", Some(61024)));
-    assert_eq!(s[1].src_nat.as_deref(), Some(&ep("192.168.1.10", Some(51514))));
+    assert_eq!(
+        s[1].src_nat.as_deref(),
+        Some(&ep("192.168.1.10", Some(51514)))
+    );
     assert_eq!(s[1].dst_nat, None);
     // af-to: both sides translated, across families, and inbound.
     assert_eq!(s[8].direction, Direction::In);
-    assert_eq!(s[8].src_nat.as_deref(), Some(&ep("2001:db8::1", Some(52431))));
+    assert_eq!(
+        s[8].src_nat.as_deref(),
+        Some(&ep("2001:db8::1", Some(52431)))
+    );
     assert_eq!(s[8].dst, ep("198.51.100.5", Some(80)));
-    assert_eq!(s[8].dst_nat.as_deref(), Some(&ep("64:ff9b::c633:6405", Some(80))));
+    assert_eq!(
+        s[8].dst_nat.as_deref(),
+        Some(&ep("64:ff9b::c633:6405", Some(80)))
+    );
 }
 
 #[test]
@@ -222,7 +231,10 @@ fn macos_three_addresses_and_no_sync() {
     assert_eq!(&*s[0].iface, "ALL");
     assert_eq!(s[1].direction, Direction::In);
     assert_eq!(s[1].src, ep("198.51.100.9", Some(4444)));
-    assert_eq!(s[1].gateway.as_deref(), Some(&ep("203.0.113.1", Some(8080))));
+    assert_eq!(
+        s[1].gateway.as_deref(),
+        Some(&ep("203.0.113.1", Some(8080)))
+    );
     assert_eq!(s[1].dst, ep("10.0.0.5", Some(80)));
     assert!(s[1].flags.iter().any(|f| &**f == "no-sync"));
     assert_eq!(s[2].direction, Direction::Out);
