@@ -100,7 +100,7 @@ impl StateSink for Vec<State> {
 }
 
 /// States handed out together by [`Emit`]: draining one at a time would
-/// shift the 616-byte survivor every line; a small batch amortises that and
+/// shift the 400-byte survivor every line; a small batch amortises that and
 /// keeps memory constant.
 const EMIT_BATCH: usize = 64;
 
