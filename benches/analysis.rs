@@ -8,8 +8,8 @@
 //!   a 1M-state analysis, then a full redraw on ratatui's `TestBackend`
 //!   (120×40). Target: well under 50 ms. `tui_key_and_draw_all_states` does
 //!   the same with every state kept (the `A` toggle), at `ALL_STATES` states
-//!   (each kept `State` costs ~0.6 KB, so 1M would need ~0.7 GB here; set
-//!   PFBLAME_BENCH_ALL_STATES=1000000 to measure that).
+//!   (each kept `State` costs 400 bytes plus its strings and boxes, so 1M need
+//!   about 1.3 GB in this process; set PFBLAME_BENCH_ALL_STATES=1000000 to measure that).
 
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
