@@ -1,7 +1,7 @@
 //! The kill confirmation (`K`): the exact pfctl commands that `y` runs.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 
@@ -35,12 +35,7 @@ pub fn render(frame: &mut Frame, app: &App, prompt: &KillPrompt, area: Rect) {
         Span::raw(" cancel (nothing is removed)"),
     ]));
     let height = (shown.len() as u16 + 2).min(area.height);
-    let [popup] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)])
-        .flex(Flex::Center)
-        .areas(popup);
+    let popup = super::centered(area, width, height);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)

@@ -1,7 +1,7 @@
 //! The help overlay: every key of the key table, and what the marks mean.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
@@ -52,12 +52,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     }
     let height = (lines.len() as u16 + 2).min(area.height);
     let width = 78.min(area.width);
-    let [popup] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)])
-        .flex(Flex::Center)
-        .areas(popup);
+    let popup = super::centered(area, width, height);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)

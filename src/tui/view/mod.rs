@@ -25,7 +25,7 @@ pub mod rules;
 pub mod states;
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Text};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
@@ -154,6 +154,28 @@ pub fn render(frame: &mut Frame, app: &App) {
     if let Some(prompt) = &app.kill_prompt {
         confirm::render(frame, app, prompt, frame.area());
     }
+}
+
+/// A centred message inside a pane (no data yet, nothing to show…).
+fn render_placeholder(frame: &mut Frame, area: Rect, block: Block, text: &str) {
+    frame.render_widget(
+        Paragraph::new(text.to_string())
+            .alignment(Alignment::Center)
+            .block(block),
+        area,
+    );
+}
+
+/// The `width`×`height` rectangle centred in `area` (clipped to it): where
+/// overlays (help, kill confirmation) are drawn.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [popup] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(popup);
+    popup
 }
 
 fn render_too_small(frame: &mut Frame) {

@@ -8,7 +8,7 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Block, BorderType, Borders, Cell, HighlightSpacing, Paragraph, Row, Table, TableState,
+    Block, BorderType, Borders, Cell, HighlightSpacing, Row, Table, TableState,
 };
 
 use crate::analyze::{Analysis, RuleRow, Verdict};
@@ -44,22 +44,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         } else {
             "waiting for the first poll…"
         };
-        frame.render_widget(
-            Paragraph::new(text)
-                .alignment(Alignment::Center)
-                .block(block),
-            area,
-        );
+        super::render_placeholder(frame, area, block, text);
         return;
     };
     let rows = &snap.analysis.rows;
     if app.rules.is_empty() {
-        frame.render_widget(
-            Paragraph::new(empty_message(app))
-                .alignment(Alignment::Center)
-                .block(block),
-            area,
-        );
+        super::render_placeholder(frame, area, block, &empty_message(app));
         return;
     }
     let height = app.areas.rules_body.height as usize;

@@ -2,9 +2,9 @@
 //! or all of them with `A`). States new since the previous poll are marked.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
 
 use crate::model::State;
 use crate::tui::app::{App, Filter, Focus};
@@ -165,12 +165,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         } else {
             "no states to show for this rule"
         };
-        frame.render_widget(
-            Paragraph::new(text)
-                .alignment(Alignment::Center)
-                .block(block),
-            area,
-        );
+        super::render_placeholder(frame, area, block, text);
         return;
     }
     let height = app.areas.states_body.height as usize;
