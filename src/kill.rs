@@ -141,11 +141,8 @@ fn key_host(e: &Endpoint) -> Result<String, String> {
             Some(matcher::service_port(n).ok_or_else(|| format!("unknown service name `{n}`"))?)
         }
     };
-    Ok(match (ip, port) {
-        (ip, None) => ip.to_string(),
-        (IpAddr::V6(a), Some(p)) => format!("{a}[{p}]"),
-        (IpAddr::V4(a), Some(p)) => format!("{a}:{p}"),
-    })
+    // As pfctl prints a host: `a.b.c.d:port`, `v6addr[port]`.
+    Ok(Endpoint::new(HostAddr::Ip(ip), port.map(Port::Num)).to_string())
 }
 
 fn display(argv: &[String]) -> String {
@@ -320,6 +317,26 @@ fn killed_count(stderr: &str) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use crate::parse::states::parse_states;
+
+    #[test]
+    fn keys_follow_the_state_line_and_refuse_rdomains() {
+        let (states, _) = parse_states(
+            "all tcp 10.0.0.1:80 (203.0.113.5:80) <- 10.0.0.101:32123       ESTABLISHED:ESTABLISHED\n\
+             all udp 2001:db8::10[40000] -> 2001:db8:53::53[53] {2001:db8::1}       MULTIPLE:SINGLE\n\
+             all tcp (2) 10.0.0.1:80 <- 10.0.0.101:32123       ESTABLISHED:ESTABLISHED\n",
+        );
+        assert_eq!(
+            state_key(&states[0]).as_deref(),
+            Ok("tcp 10.0.0.1:80 <- 10.0.0.101:32123")
+        );
+        assert_eq!(
+            state_key(&states[1]).as_deref(),
+            Ok("udp 2001:db8::10[40000] -> 2001:db8:53::53[53]")
+        );
+        assert!(state_key(&states[2]).is_err(), "rdomain states need -k id");
+    }
+
     use super::*;
 
     #[test]

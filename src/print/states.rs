@@ -15,7 +15,6 @@
 //! Flags are printed on the age line in model order, whatever their origin.
 
 use std::fmt::{self, Write};
-use std::net::IpAddr;
 
 use crate::model::{Direction, Endpoint, HostAddr, RouteKind, SeqWindow, State};
 use crate::print::{Flavor, Verbosity};
@@ -54,20 +53,6 @@ pub fn write_state(
         }
     }
     Ok(())
-}
-
-/// The `pfctl -k key -k '<proto> host1 -> host2'` argument for `s`: the
-/// protocol and hosts of the state line, without translations, rdomains
-/// or route-to braces.
-pub fn kill_key(s: &State) -> String {
-    let (left, _, arrow, right, _) = sides(s);
-    let mut key = String::new();
-    // Writing into a String cannot fail.
-    let _ = write!(key, "{} ", s.proto);
-    let _ = write_host(&mut key, left, false);
-    let _ = write!(key, " {arrow} ");
-    let _ = write_host(&mut key, right, false);
-    key
 }
 
 fn is_freebsd(flavor: Flavor) -> bool {
@@ -176,16 +161,17 @@ fn write_side(
     Ok(())
 }
 
-/// `print_host()`: `[(rdomain) ]addr[:port]` or `v6addr[port]`.
+/// `print_host()`: `[(rdomain) ]addr[:port]` or `v6addr[port]`, as
+/// [`Endpoint`]'s `Display` writes it; old formats had no rdomain prefix.
 fn write_host(out: &mut impl Write, ep: &Endpoint, rdomains: bool) -> fmt::Result {
-    if rdomains && let Some(rd) = ep.rdomain {
-        write!(out, "({rd}) ")?;
-    }
-    write!(out, "{}", ep.addr)?;
-    match (&ep.port, &ep.addr) {
-        (None, _) => Ok(()),
-        (Some(p), HostAddr::Ip(IpAddr::V6(_))) => write!(out, "[{p}]"),
-        (Some(p), _) => write!(out, ":{p}"),
+    if rdomains || ep.rdomain.is_none() {
+        write!(out, "{ep}")
+    } else {
+        let plain = Endpoint {
+            rdomain: None,
+            ..ep.clone()
+        };
+        write!(out, "{plain}")
     }
 }
 
@@ -352,19 +338,6 @@ all tcp 10.0.0.5:1 -> 10.0.1.9:2       ESTABLISHED:ESTABLISHED
         assert_eq!(
             reprint(text, Flavor::OpenBsd, Verbosity::V).lines().count(),
             2
-        );
-    }
-
-    #[test]
-    fn kill_keys_follow_the_state_line() {
-        let (states, _) = parse_states(
-            "all tcp (2) 10.0.0.1:80 (203.0.113.5:80) <- 10.0.0.101:32123       ESTABLISHED:ESTABLISHED\n\
-             all udp 2001:db8::10[40000] -> 2001:db8:53::53[53] {2001:db8::1}       MULTIPLE:SINGLE\n",
-        );
-        assert_eq!(kill_key(&states[0]), "tcp 10.0.0.1:80 <- 10.0.0.101:32123");
-        assert_eq!(
-            kill_key(&states[1]),
-            "udp 2001:db8::10[40000] -> 2001:db8:53::53[53]"
         );
     }
 }
