@@ -311,11 +311,7 @@ fn bypass_finding(
         kind: FindingKind::Bypass,
         stateful_rule: FindingRule::from_decider(&d.decider),
         bypassed_rule: Some(FindingRule::from_decider(&other.decider)),
-        path: format!(
-            "state made by {} → catches {}",
-            made.flow_text(),
-            caught.label()
-        ),
+        path: path_text(made.flow_text(), caught.label()),
         states: 0,
         confirmed: false,
         message,
@@ -341,7 +337,7 @@ fn server_states_finding<'h>(
         kind: FindingKind::ServerStates,
         stateful_rule: FindingRule::from_decider(&d.decider),
         bypassed_rule: None,
-        path: format!("state made by {} → catches {catches}", made.flow_text()),
+        path: path_text(made.flow_text(), &catches),
         states: 0,
         confirmed: false,
         message: format!(
@@ -433,6 +429,11 @@ fn missed_replies(rs: &Ruleset<'_>, hop: &Hop, real: &Decision<'_>, out: &mut Ve
 
 /// The usual fix: the rule should not keep state; if it must for other
 /// hosts, a quick `no state` rule for the server goes before it.
+/// A finding's `path`: which packets made the state, which it catches.
+pub(crate) fn path_text(made: impl std::fmt::Display, catches: impl std::fmt::Display) -> String {
+    format!("state made by {made} → catches {catches}")
+}
+
 pub(crate) fn no_state_fix(d: &Decider<'_>, made: &Hop) -> String {
     let Some(rule) = d.rule() else {
         return format!("pass these packets explicitly: `{}`", quick_rule_for(made));

@@ -221,11 +221,7 @@ fn finding(
         kind: FindingKind::PossibleBypass,
         stateful_rule: FindingRule::from_decider(&da.decider),
         bypassed_rule: Some(FindingRule::from_decider(&db.decider)),
-        path: format!(
-            "state made by {} → catches {}",
-            made.flow_text(),
-            caught.label()
-        ),
+        path: flow::path_text(made.flow_text(), caught.label()),
         states: 0,
         confirmed: false,
         message: format!("{stateful}; {effect}"),

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use super::evaluate::{Decider, Ruleset};
-use super::flow::{Hop, Leg, route_text, stateless_text, where_text};
+use super::flow::{Hop, Leg, path_text, route_text, stateless_text, where_text};
 use super::{Finding, FindingKind, FindingRule, FindingSeverity};
 use crate::analyze::{Servers, allow_text};
 use crate::matcher::{Packet, TableEntry, match_port, tcp_flags};
@@ -482,7 +482,7 @@ fn add_verdict(groups: &mut BTreeMap<GroupKey, Group>, v: Verdict, count: u64) {
                     Some(_) => (
                         FindingSeverity::Error,
                         FindingKind::Bypass,
-                        format!("state made by {} → catches {caught}", v.made),
+                        path_text(&v.made, &caught),
                     ),
                     None => (
                         FindingSeverity::Warning,
