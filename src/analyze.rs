@@ -11,31 +11,21 @@
 
 mod resolve;
 mod sample;
-mod servers;
 
 pub use resolve::{Lookup, RuleIndex};
 pub use sample::{MAX_DIAGNOSTICS, SampleBuilder};
-pub use servers::{net_text, parse_allow, port_number};
+pub use crate::pf::{Servers, allow_text, net_text, parse_allow, port_number};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::model::{
     Action, Diagnostic, Direction, Endpoint, Family, Rule, RuleKey, State, StatePolicy,
 };
 use crate::source::PollMeta;
-
-/// The server addresses and ports the user asked about.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Servers {
-    pub nets: Vec<IpNet>,
-    /// Empty means every port.
-    pub ports: Vec<u16>,
-}
 
 /// Settings of an analysis.
 #[derive(Debug, Clone, Default)]
@@ -856,15 +846,6 @@ fn cause(row: &RuleRow, no_listing: bool) -> String {
             ),
         },
         (Resolution::Found, None) => format!("rule {}", row.key),
-    }
-}
-
-/// `--allow` spelling of a key: `12`, `3:0`, `default`.
-pub fn allow_text(key: RuleKey) -> String {
-    match (key.anchor, key.number) {
-        (_, None) => "default".to_string(),
-        (None, Some(n)) => n.to_string(),
-        (Some(a), Some(n)) => format!("{a}:{n}"),
     }
 }
 

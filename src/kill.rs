@@ -17,7 +17,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::exit::Exit;
-use crate::matcher;
+use crate::pf::matcher;
 use crate::model::{Direction, Endpoint, HostAddr, Port, State};
 
 /// Why killing was refused.

@@ -24,7 +24,6 @@
 //!   `pfctl -t NAME -T show`.
 //! - [`render`]: text, JSON and markdown output of `lint`.
 
-pub mod evaluate;
 pub mod flow;
 pub mod possible;
 pub mod predict;
@@ -36,7 +35,7 @@ use serde::Serialize;
 
 use crate::model::{Rule, RuleKey};
 
-pub use evaluate::{Decider, Decision, Ruleset};
+pub use crate::pf::evaluate::{Decider, Decision, Ruleset};
 pub use predict::{LintReport, predict, predict_with};
 pub use states::{FindingsStats, findings, findings_of, findings_with_stats};
 

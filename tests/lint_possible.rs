@@ -10,7 +10,7 @@ use lint_support::*;
 use pfblame::lint::flow::Connection;
 use pfblame::lint::possible::alternatives;
 use pfblame::lint::{FindingKind, FindingSeverity, Ruleset, predict, predict_with};
-use pfblame::matcher::{TableEntry, Tables};
+use pfblame::pf::matcher::{TableEntry, Tables};
 use pfblame::model::{AddrSpec, PortOp, Rule, RuleKey};
 
 fn key(anchor: Option<u32>, n: u32) -> RuleKey {

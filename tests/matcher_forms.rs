@@ -5,7 +5,7 @@
 mod lint_support;
 
 use lint_support::*;
-use pfblame::matcher::{Match, Packet, matches, tcp_flags};
+use pfblame::pf::matcher::{Match, Packet, matches, tcp_flags};
 use pfblame::model::{AddrSpec, Direction, Family, PortOp};
 
 fn pkt(dst: &str, dst_port: u16) -> Packet {

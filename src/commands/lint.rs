@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 
-use crate::analyze::Servers;
+use crate::pf::Servers;
 use crate::cli::{Format, LintArgs, ServerArgs, SourceArgs};
 use crate::exit::{Exit, Failure};
 use crate::lint::tables::{self, Loaded};
 use crate::lint::{self, LintReport, render};
-use crate::matcher::Tables;
+use crate::pf::matcher::Tables;
 use crate::model::{Diagnostic, Rule, RuleKey};
 use crate::source::{PollSink, SourceError};
 

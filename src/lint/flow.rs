@@ -6,10 +6,10 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::evaluate::{Decider, Decision, EvalOptions, Ruleset};
+use crate::pf::evaluate::{Decider, Decision, EvalOptions, Ruleset};
 use super::possible::{self, Alternative};
 use super::{Finding, FindingKind, FindingRule, FindingSeverity};
-use crate::matcher::{Packet, flags_text, tcp_flags};
+use crate::pf::matcher::{Packet, flags_text, tcp_flags};
 use crate::model::{Direction, Family, RouteKind, RuleRoute};
 
 /// Which way a packet goes in its connection.
@@ -450,7 +450,7 @@ pub(crate) fn no_state_fix(d: &Decider<'_>, made: &Hop) -> String {
 /// as pf.conf takes it (tables without the address count `pfctl -vv`
 /// prints: `<www:2>` → `<www>`), so the admin can paste it.
 pub fn stateless_text(text: &str) -> String {
-    let words = crate::matcher::words(text);
+    let words = crate::pf::matcher::words(text);
     let mut out: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < words.len() {

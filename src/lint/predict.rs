@@ -10,11 +10,11 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::evaluate::Ruleset;
+use crate::pf::evaluate::Ruleset;
 use super::flow::{self, Connection, HopReport};
 use super::{Finding, FindingRule};
-use crate::analyze::Servers;
-use crate::matcher::{self, Match, Packet, Tables};
+use crate::pf::Servers;
+use crate::pf::matcher::{self, Match, Packet, Tables};
 use crate::model::{Action, Direction, Family, PortOp, PortSpec, RouteKind, Rule};
 
 /// One connection walked by lint.

@@ -17,11 +17,11 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use super::evaluate::{Decider, Ruleset};
+use crate::pf::evaluate::{Decider, Ruleset};
 use super::flow::{Hop, Leg, path_text, route_text, stateless_text, where_text};
 use super::{Finding, FindingKind, FindingRule, FindingSeverity};
-use crate::analyze::{Servers, allow_text};
-use crate::matcher::{Packet, TableEntry, match_port, tcp_flags};
+use crate::pf::{Servers, allow_text};
+use crate::pf::matcher::{Packet, TableEntry, match_port, tcp_flags};
 use crate::model::{
     AddrSpec, Direction, Family, HostAddr, PortSpec, RouteKind, Rule, RuleKey, State,
 };
@@ -312,7 +312,7 @@ impl<'a> ClientClasses<'a> {
                 bits.push(from.is_ipv4() == a.is_ipv4() && *from <= a && a <= *to);
             }
             for t in &self.tables {
-                bits.push(crate::matcher::Tables::contains(t, a));
+                bits.push(crate::pf::matcher::Tables::contains(t, a));
             }
         }
         if port.is_some() {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 
-use crate::matcher::{TableEntry, Tables};
+use crate::pf::matcher::{TableEntry, Tables};
 use crate::model::{AddrSpec, Diagnostic, Rule, Severity};
 use crate::source::Pfctl;
 
