@@ -23,8 +23,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::model::{
-    Action, Diagnostic, Direction, Endpoint, Family, Rule, RuleKey, State, StatePolicy,
+    Action, Diagnostic, Direction, Endpoint, Family, Info, RouteKind, Rule, RuleKey, State,
+    StatePolicy,
 };
+use crate::pf::Dialect;
+use crate::pf::dialect::{self, Detected};
 use crate::source::PollMeta;
 
 /// Settings of an analysis.
@@ -36,6 +39,11 @@ pub struct Config {
     /// Keep every state in the sample (the TUI's "all states" toggle), not
     /// just the server states.
     pub keep_all_states: bool,
+    /// `--pf`: the pf dialect, instead of detecting it from the listings.
+    pub dialect: Option<Dialect>,
+    /// `--reply-via`: where the server's replies should leave when the
+    /// ruleset names no route-to/reply-to for them.
+    pub reply_via: Option<String>,
 }
 
 impl Config {
@@ -46,6 +54,8 @@ impl Config {
             servers: Servers::parse(&args.servers, &args.ports)?,
             allow: parse_allow(&args.allow)?,
             keep_all_states: false,
+            dialect: args.pf.pf,
+            reply_via: args.pf.reply_via.clone(),
         })
     }
 }
@@ -63,16 +73,53 @@ pub struct Sample {
     pub states_per_rule: BTreeMap<RuleKey, u64>,
     pub diagnostics: Vec<Diagnostic>,
     pub meta: Option<PollMeta>,
+    /// `pfctl -vsi`, when the source had it (live polls ask for it, a
+    /// recording may hold `info.txt`): its `Hostid` tells pfsync imports.
+    pub info: Option<Info>,
 }
 
-/// What pfblame thinks of a rule that created server states.
+/// What pfblame thinks of a rule that created server states: where its
+/// states make the server's replies go. Exactly one per rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
-    /// Its states make reply packets skip the ruleset (and so `route-to`).
-    Spurious,
+    /// Its states make replies skip the intended routing.
+    Bypass,
+    /// Because of state handling, replies are dropped.
+    Blocked,
+    /// Its states carry the intended routing (a stateful route-to rule,
+    /// `reply-to` on the inbound rule): the routing itself, not a fault.
+    Routing,
+    /// Has server states; the replies' routing is not affected.
+    Stateful,
     /// The user said these states are expected (`--allow`).
     Allowed,
+    /// pfblame cannot tell (the reason says why).
+    Unexplained,
+}
+
+impl Verdict {
+    /// The word shown in reports, JSON and the TUI.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Bypass => "bypass",
+            Verdict::Blocked => "blocked",
+            Verdict::Routing => "routing",
+            Verdict::Stateful => "stateful",
+            Verdict::Allowed => "allowed",
+            Verdict::Unexplained => "unexplained",
+        }
+    }
+
+    /// Replies are misrouted or dropped: `report` exits 1.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Verdict::Bypass | Verdict::Blocked)
+    }
+
+    /// `--strict` also fails on these.
+    pub fn fails_strict(self) -> bool {
+        self.is_failure() || matches!(self, Verdict::Stateful | Verdict::Unexplained)
+    }
 }
 
 /// How a state's `(anchor, rule)` was matched to the rules listing.
@@ -194,6 +241,8 @@ pub struct Analysis {
     /// which `route-to` / `reply-to` rule ([`crate::lint::findings`] over
     /// the server states of rules of the current ruleset), most severe first.
     pub findings: Vec<crate::lint::Finding>,
+    /// The pf dialect the verdicts hold for, and how it was chosen.
+    pub dialect: Option<Detected>,
 }
 
 impl Analysis {
@@ -221,11 +270,21 @@ impl Analysis {
             .map(|(s, _)| s)
     }
 
-    /// True when any row is spurious.
-    pub fn has_spurious(&self) -> bool {
+    /// True when any row's states misroute or drop the replies
+    /// (`bypass` or `blocked`).
+    pub fn has_failures(&self) -> bool {
         self.rows
             .iter()
-            .any(|r| r.verdict == Some(Verdict::Spurious))
+            .any(|r| r.verdict.is_some_and(Verdict::is_failure))
+    }
+
+    /// [`Self::has_failures`], and with `--strict` also `stateful` and
+    /// `unexplained` rows.
+    pub fn fails(&self, strict: bool) -> bool {
+        self.rows.iter().any(|r| {
+            r.verdict
+                .is_some_and(|v| if strict { v.fails_strict() } else { v.is_failure() })
+        })
     }
 
     /// The findings about row `row` (an index into `rows`): those whose
@@ -318,6 +377,7 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
     let mut states = Vec::with_capacity(sample.states.len());
     let mut older_than_ruleset = Vec::with_capacity(sample.states.len());
     let mut addrs: HashMap<usize, BTreeSet<IpAddr>> = HashMap::new();
+    let mut row_facts: HashMap<usize, RowFacts> = HashMap::new();
     let mut server_states = 0;
     for s in &sample.states {
         let (row, older) = match before.get(&ident(s)) {
@@ -340,6 +400,17 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
             }
             if let Some(ip) = ep.addr.ip() {
                 addrs.entry(row).or_default().insert(ip);
+            }
+            let facts = row_facts.entry(row).or_default();
+            facts.routed |= s.route.as_ref().is_some_and(|r| {
+                r.kind != RouteKind::Gateway
+                    || r.addr
+                        .as_ref()
+                        .and_then(|a| a.ip())
+                        .is_some_and(|ip| !ip.is_unspecified())
+            });
+            if let Some(c) = s.creator_id {
+                facts.creators.insert(c);
             }
         }
         states.push((s.clone(), row));
@@ -383,11 +454,37 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         .iter()
         .map(|r| is_allowed(r, cfg, generation.number, &current))
         .collect();
-    for (row, allowed) in rows.rows.iter_mut().zip(allowed) {
-        judge(row, allowed, sample.rules.is_empty(), generation.number);
+    let detected = dialect::detect(cfg.dialect, &sample.rules, &sample.states);
+    let findings = server_findings(
+        sample,
+        &rows.rows,
+        &states,
+        cfg,
+        generation.number,
+        detected.dialect,
+    );
+    let ctx = JudgeCtx {
+        no_listing: sample.rules.is_empty(),
+        generation: generation.number,
+        dialect: detected.dialect,
+        hostid: sample
+            .info
+            .as_ref()
+            .and_then(|i| i.hostid.as_deref())
+            .and_then(parse_hostid),
+        translation: translation_rule(&sample.rules, detected.dialect),
+    };
+    for (i, (row, allowed)) in rows.rows.iter_mut().zip(allowed).enumerate() {
+        let facts = row_facts.remove(&i).unwrap_or_default();
+        let mine: Vec<&crate::lint::Finding> = findings
+            .iter()
+            .filter(|f| {
+                (row.generation == generation.number || row.generation == 0)
+                    && f.stateful_rule.key() == row.key
+            })
+            .collect();
+        judge(row, allowed, &ctx, &facts, &mine);
     }
-
-    let findings = server_findings(sample, &rows.rows, &states, cfg, generation.number);
     warnings.extend(listing_warnings(sample, &rows.rows, &states));
     if generation.changed_at.is_some() && generation.changed_at == sample.taken_at {
         warnings.push(reload_warning(&rows.rows, generation.number));
@@ -409,6 +506,7 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         gone_server_states,
         samples: prev.map_or(1, |p| p.samples.saturating_add(1)),
         findings,
+        dialect: Some(detected),
     }
 }
 
@@ -424,6 +522,7 @@ fn server_findings(
     states: &[(State, usize)],
     cfg: &Config,
     generation: u32,
+    dialect: Dialect,
 ) -> Vec<crate::lint::Finding> {
     if cfg.servers.is_empty() || sample.rules.is_empty() {
         return Vec::new();
@@ -438,7 +537,7 @@ fn server_findings(
         .filter(|(s, _)| cfg.servers.matches(s))
         .map(|(s, _)| s)
         .collect();
-    crate::lint::findings_of(&sample.rules, &current, &cfg.servers).0
+    crate::lint::findings_in(&sample.rules, &current, &cfg.servers, dialect).0
 }
 
 /// The rows of an analysis under construction: one per listed rule (same
@@ -746,8 +845,62 @@ fn is_allowed(
     }
 }
 
-/// Sets the verdict and reason of a row that owns server states.
-fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
+/// What the server states of one row show, gathered while attributing them.
+#[derive(Debug, Default)]
+struct RowFacts {
+    /// Some state prints its own routing (`{addr}`, `route-to:`, a gateway).
+    routed: bool,
+    /// The `creatorid`s of the states.
+    creators: BTreeSet<u32>,
+}
+
+/// What the verdicts of one analysis share.
+struct JudgeCtx {
+    no_listing: bool,
+    generation: u32,
+    dialect: Dialect,
+    /// `Hostid` of `pfctl -si`, when known.
+    hostid: Option<u32>,
+    /// FreeBSD family: a translation / `scrub reassemble tcp` rule of the
+    /// listing (`@3 nat on em1 …`), which keeps state under `no state`.
+    translation: Option<String>,
+}
+
+/// `0x4e1f00c2` → `0x4e1f00c2`.
+fn parse_hostid(text: &str) -> Option<u32> {
+    let t = text.trim();
+    let hex = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+    u32::from_str_radix(hex, 16).ok()
+}
+
+/// The first rule that makes the FreeBSD family keep state without a
+/// stateful filter rule (`pf_test_rule`: `nr != NULL || PFDESC_TCP_NORM`).
+fn translation_rule(rules: &[Rule], d: Dialect) -> Option<String> {
+    if !d.translation_keeps_state() {
+        return None;
+    }
+    rules
+        .iter()
+        .find(|r| {
+            matches!(&r.action, Action::Other(a) if matches!(&**a, "nat" | "rdr" | "binat"))
+                || (r.scrub && r.text.contains("reassemble tcp"))
+        })
+        .map(|r| match r.number {
+            Some(n) => format!("@{n} {}", r.text),
+            None => r.text.clone(),
+        })
+}
+
+/// Sets the verdict and reason of a row that owns server states, from the
+/// findings about its states (`mine`) and what the rule is.
+fn judge(
+    row: &mut RuleRow,
+    allowed: bool,
+    ctx: &JudgeCtx,
+    facts: &RowFacts,
+    mine: &[&crate::lint::Finding],
+) {
+    use crate::lint::FindingKind;
     if row.server_states == 0 {
         return;
     }
@@ -758,25 +911,42 @@ fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
         addrs_text(&row.server_addrs)
     );
     let all_mismatched = row.mismatched_states == n;
-    let mut reason = if allowed {
-        row.verdict = Some(Verdict::Allowed);
-        format!(
-            "allowed with --allow {}: {what} {} expected",
-            allow_text(row.key),
-            if n == 1 { "is" } else { "are" }
+    let bypass = mine.iter().find(|f| f.kind == FindingKind::Bypass);
+    let blocked = mine
+        .iter()
+        .find(|f| f.kind == FindingKind::MissedReplies && f.message.contains("blocked"));
+    let (verdict, mut reason) = if allowed {
+        (
+            Verdict::Allowed,
+            format!(
+                "allowed with --allow {}: {what} {} expected",
+                allow_text(row.key),
+                if n == 1 { "is" } else { "are" }
+            ),
         )
     } else if all_mismatched {
-        row.verdict = Some(Verdict::Spurious);
-        format!(
-            "rule {} as listed now cannot have created them (direction, protocol or address \
-             family differ): the ruleset changed since they were created: {what}; {}",
-            row.key,
-            skip_text(n)
+        (
+            Verdict::Unexplained,
+            format!(
+                "rule {} as listed now cannot have created them (direction, protocol or address \
+                 family differ): the ruleset changed since they were created: {what}",
+                row.key
+            ),
+        )
+    } else if let Some(f) = bypass {
+        (
+            Verdict::Bypass,
+            format!("{}: {what}; {}", cause(row, ctx, facts), f.message),
+        )
+    } else if let Some(f) = blocked {
+        (
+            Verdict::Blocked,
+            format!("{}: {what}; {}", cause(row, ctx, facts), f.message),
         )
     } else {
-        row.verdict = Some(Verdict::Spurious);
-        format!("{}: {what}; {}", cause(row, no_listing), skip_text(n))
+        quiet_verdict(row, ctx, facts, &what)
     };
+    row.verdict = Some(verdict);
     if row.mismatched_states > 0 && !all_mismatched {
         let k = row.mismatched_states;
         reason.push_str(&format!(
@@ -786,7 +956,7 @@ fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
             row.key
         ));
     }
-    if row.generation != generation {
+    if row.generation != ctx.generation {
         reason = format!(
             "rule of the ruleset before the reload (generation {}), seen with these states \
              before it: {reason}",
@@ -804,22 +974,116 @@ fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
     row.reason = reason;
 }
 
-/// What states do to the packets that match them, for `n` states.
-fn skip_text(n: u64) -> &'static str {
-    if n == 1 {
-        "packets that match it skip the ruleset, route-to and `no state` rules included"
-    } else {
-        "packets that match them skip the ruleset, route-to and `no state` rules included"
+/// The verdict of a row whose states misroute nothing: the routing
+/// itself, harmless, or not explained by the listing.
+fn quiet_verdict(row: &RuleRow, ctx: &JudgeCtx, facts: &RowFacts, what: &str) -> (Verdict, String) {
+    let harmless = "they catch no packet that a route-to/reply-to rule would otherwise decide";
+    match (&row.resolution, &row.rule) {
+        (Resolution::Found, Some(rule)) if rule.action == Action::Pass => {
+            if let Some(rt) = &rule.route {
+                return (
+                    Verdict::Routing,
+                    format!(
+                        "keeps state with {} {}: {what}; the states carry that routing for \
+                         the rest of each connection",
+                        rt.kind, rt.target
+                    ),
+                );
+            }
+            if facts.routed {
+                return (
+                    Verdict::Routing,
+                    format!("{what} print their own routing; {harmless}"),
+                );
+            }
+            match rule.state {
+                Some(StatePolicy::No) => match &ctx.translation {
+                    Some(t) => (
+                        Verdict::Stateful,
+                        format!(
+                            "`no state`, but {} keeps state for translated packets (rule {t}): \
+                             {what}; {harmless}",
+                            ctx.dialect
+                        ),
+                    ),
+                    None => (
+                        Verdict::Unexplained,
+                        format!(
+                            "{}: {what}",
+                            cause(row, ctx, facts)
+                        ),
+                    ),
+                },
+                _ => (
+                    Verdict::Stateful,
+                    format!("{}: {what}; {harmless}", cause(row, ctx, facts)),
+                ),
+            }
+        }
+        (Resolution::DefaultRule, _) => ruleless_verdict(ctx, facts, what, harmless),
+        _ => (
+            Verdict::Unexplained,
+            format!("{}: {what}", cause(row, ctx, facts)),
+        ),
+    }
+}
+
+/// States without a `rule` item. OpenBSD's default rule never keeps
+/// state, so they were imported by pfsync (`pf_state_import` names the
+/// default rule when the peer's ruleset checksum differs or the rule is in
+/// an anchor): their `creatorid` is the peer's host id, not this host's
+/// `Hostid`. On the FreeBSD family a translation keeps state for the
+/// default rule too.
+fn ruleless_verdict(ctx: &JudgeCtx, facts: &RowFacts, what: &str, harmless: &str) -> (Verdict, String) {
+    let peers: Vec<String> = facts
+        .creators
+        .iter()
+        .filter(|c| Some(**c) != ctx.hostid)
+        .map(|c| format!("{c:08x}"))
+        .collect();
+    match ctx.hostid {
+        Some(h) if !peers.is_empty() && !facts.creators.contains(&h) => (
+            Verdict::Stateful,
+            format!(
+                "no rule: imported by pfsync from {} (creatorid {}; this host's Hostid is \
+                 {h:08x}), made by a rule of the peer's ruleset: {what}; {harmless} here",
+                if peers.len() == 1 { "a peer" } else { "peers" },
+                peers.join(", ")
+            ),
+        ),
+        _ if ctx.translation.is_some() => (
+            Verdict::Stateful,
+            format!(
+                "no rule: {} (rule {}): {what}; {harmless}",
+                ctx.dialect.ruleless_cause(),
+                ctx.translation.as_deref().unwrap_or_default()
+            ),
+        ),
+        Some(h) => (
+            Verdict::Unexplained,
+            format!(
+                "no rule, and created by this host (creatorid = Hostid {h:08x}): {}; cannot \
+                 tell which rule made them: {what}",
+                ctx.dialect.ruleless_cause()
+            ),
+        ),
+        None => (
+            Verdict::Unexplained,
+            format!(
+                "no rule: {}; compare their creatorid with `Hostid` of `pfctl -si` (record it \
+                 as info.txt) to tell: {what}",
+                ctx.dialect.ruleless_cause()
+            ),
+        ),
     }
 }
 
 /// What a rule did to own states.
-fn cause(row: &RuleRow, no_listing: bool) -> String {
+fn cause(row: &RuleRow, ctx: &JudgeCtx, facts: &RowFacts) -> String {
+    let _ = facts;
     match (&row.resolution, &row.rule) {
-        (Resolution::DefaultRule, _) => {
-            "created by pf's default rule (no rule of the ruleset decided the packet)".to_string()
-        }
-        (Resolution::Missing, _) if no_listing => {
+        (Resolution::DefaultRule, _) => format!("no rule: {}", ctx.dialect.ruleless_cause()),
+        (Resolution::Missing, _) if ctx.no_listing => {
             format!("rule {} (no rules listing to look it up in)", row.key)
         }
         (Resolution::Missing, _) => format!(
@@ -834,12 +1098,16 @@ fn cause(row: &RuleRow, no_listing: bool) -> String {
         (Resolution::Found, Some(rule)) => match (&rule.action, rule.state) {
             (Action::Pass, Some(StatePolicy::Modulate)) => "keeps state (modulate state)".into(),
             (Action::Pass, Some(StatePolicy::Synproxy)) => "keeps state (synproxy state)".into(),
-            (Action::Pass, Some(StatePolicy::Keep)) => "keeps state (no `no state`)".into(),
-            (Action::Pass, Some(StatePolicy::No)) => {
-                "is `no state` in the current listing, yet states name it (ruleset changed since \
-                 they were created?)"
-                    .into()
-            }
+            (Action::Pass, Some(StatePolicy::Keep)) => "keeps state".into(),
+            (Action::Pass, Some(StatePolicy::No)) => match &ctx.translation {
+                Some(t) => format!(
+                    "`no state`, but {} keeps state for translated packets (rule {t})",
+                    ctx.dialect
+                ),
+                None => "is `no state` in the current listing, yet states name it (ruleset \
+                         changed since they were created?)"
+                    .into(),
+            },
             (action, _) => format!(
                 "is a `{action}` rule in the current listing, which creates no state (ruleset \
                  changed since they were created?)"

@@ -77,6 +77,26 @@ pub struct ServerArgs {
     /// A rule whose server states are expected: N (main ruleset) or ANCHOR:N (repeatable).
     #[arg(long = "allow", value_name = "[ANCHOR:]N")]
     pub allow: Vec<String>,
+
+    #[command(flatten)]
+    pub pf: PfArgs,
+}
+
+/// Whose pf, and where the server's replies should go (the verdicts).
+#[derive(Debug, Clone, Default, Args)]
+pub struct PfArgs {
+    /// The pf dialect (detected from the listings when not given).
+    #[arg(long = "pf", value_enum, value_name = "DIALECT")]
+    pub pf: Option<crate::pf::Dialect>,
+
+    /// Interface the server's replies should leave on, when the ruleset
+    /// names no route-to/reply-to for them.
+    #[arg(long = "reply-via", value_name = "IFACE")]
+    pub reply_via: Option<String>,
+
+    /// report, lint: also exit 1 on `stateful` and `unexplained` rules.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -37,7 +37,7 @@ use crate::model::{Rule, RuleKey};
 
 pub use crate::pf::evaluate::{Decider, Decision, Ruleset};
 pub use predict::{LintReport, predict, predict_with};
-pub use states::{FindingsStats, findings, findings_of, findings_with_stats};
+pub use states::{FindingsStats, findings, findings_in, findings_of, findings_with_stats};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -1,8 +1,10 @@
 //! `pfblame report`: poll the source `--samples` times, analyse, print one
 //! report (text, JSON or markdown) on stdout.
 //!
-//! Exit status: 1 if any rule created spurious server states (or states of
-//! a rule not allowed make packets skip a `route-to` rule), else 0 (also
+//! Exit status: 1 if any rule's verdict is `bypass` or `blocked` (its
+//! states misroute or drop the servers' replies), or a finding about a rule
+//! not allowed says so; with `--strict` also on `stateful` and
+//! `unexplained`; else 0 (also
 //! without `--server`, where the busiest rules are listed). Lines of pfctl
 //! output that could not be read are printed on stderr as diagnostics and do
 //! not change the status, unless nothing at all could be read from input that
@@ -59,7 +61,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
     report::write(&analysis, args.format, &opts, &mut out)?;
     out.flush()?;
     drop(out);
-    let status = exit_status(&analysis);
+    let status = exit_status_with(&analysis, args.servers.pf.strict);
     match killer {
         Some((guard, pfctl)) => {
             let mut stdin = io::stdin().lock();
@@ -79,11 +81,16 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
 /// Findings of allowed rules are shown but do not change it: `--allow`
 /// says their states are expected.
 pub fn exit_status(a: &Analysis) -> Exit {
+    exit_status_with(a, false)
+}
+
+/// [`exit_status`], with `--strict`.
+pub fn exit_status_with(a: &Analysis, strict: bool) -> Exit {
     let errors = a.diagnostics.iter().any(|d| d.severity == Severity::Error);
     let nothing_read = a.total_states == 0 && a.rows.is_empty();
     if errors && nothing_read {
         Exit::DataErr
-    } else if a.has_spurious() || has_unallowed_errors(a) {
+    } else if a.fails(strict) || has_unallowed_errors(a) {
         Exit::Found
     } else {
         Exit::Ok
@@ -158,7 +165,7 @@ pub fn spurious_server_states(a: &Analysis) -> Vec<State> {
         .filter(|(s, r)| {
             a.rows
                 .get(*r)
-                .is_some_and(|row| row.verdict == Some(Verdict::Spurious))
+                .is_some_and(|row| row.verdict.is_some_and(Verdict::is_failure))
                 && a.servers.matches(s)
         })
         .map(|(s, _)| s.clone())
@@ -388,7 +395,7 @@ mod tests {
             ..RuleRow::default()
         });
         assert_eq!(exit_status(&a), Exit::Ok);
-        a.rows[0].verdict = Some(Verdict::Spurious);
+        a.rows[0].verdict = Some(Verdict::Bypass);
         assert_eq!(exit_status(&a), Exit::Found);
         // Unreadable lines do not change the verdict when something was read.
         a.diagnostics.push(diag(Severity::Error));

@@ -62,7 +62,7 @@ pub fn predict_with(rules: &[Rule], servers: &Servers, tables: &Tables) -> LintR
                 if seen.contains(&conn) {
                     continue;
                 }
-                let hops = conn.hops();
+                let hops = flow::hops(&conn);
                 let (hop_reports, findings) = flow::analyze(&rs, &hops);
                 for f in findings {
                     if !report.findings.contains(&f) {
