@@ -14,7 +14,7 @@ mod sample;
 
 pub use resolve::{Lookup, RuleIndex};
 pub use sample::{MAX_DIAGNOSTICS, SampleBuilder};
-pub use crate::pf::{Servers, allow_text, net_text, parse_allow, port_number};
+pub use crate::pf::{Servers, Verdict, allow_text, net_text, parse_allow, port_number};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
@@ -76,50 +76,6 @@ pub struct Sample {
     /// `pfctl -vsi`, when the source had it (live polls ask for it, a
     /// recording may hold `info.txt`): its `Hostid` tells pfsync imports.
     pub info: Option<Info>,
-}
-
-/// What pfblame thinks of a rule that created server states: where its
-/// states make the server's replies go. Exactly one per rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// Its states make replies skip the intended routing.
-    Bypass,
-    /// Because of state handling, replies are dropped.
-    Blocked,
-    /// Its states carry the intended routing (a stateful route-to rule,
-    /// `reply-to` on the inbound rule): the routing itself, not a fault.
-    Routing,
-    /// Has server states; the replies' routing is not affected.
-    Stateful,
-    /// The user said these states are expected (`--allow`).
-    Allowed,
-    /// pfblame cannot tell (the reason says why).
-    Unexplained,
-}
-
-impl Verdict {
-    /// The word shown in reports, JSON and the TUI.
-    pub fn word(self) -> &'static str {
-        match self {
-            Verdict::Bypass => "bypass",
-            Verdict::Blocked => "blocked",
-            Verdict::Routing => "routing",
-            Verdict::Stateful => "stateful",
-            Verdict::Allowed => "allowed",
-            Verdict::Unexplained => "unexplained",
-        }
-    }
-
-    /// Replies are misrouted or dropped: `report` exits 1.
-    pub fn is_failure(self) -> bool {
-        matches!(self, Verdict::Bypass | Verdict::Blocked)
-    }
-
-    /// `--strict` also fails on these.
-    pub fn fails_strict(self) -> bool {
-        self.is_failure() || matches!(self, Verdict::Stateful | Verdict::Unexplained)
-    }
 }
 
 /// How a state's `(anchor, rule)` was matched to the rules listing.
@@ -936,7 +892,7 @@ fn judge(
     } else if let Some(f) = bypass {
         (
             Verdict::Bypass,
-            format!("{}: {what}; {}", cause(row, ctx, facts), f.message),
+            format!("{}: {what}; {}", cause(row, ctx, facts), bypass_text(f, row.key)),
         )
     } else if let Some(f) = blocked {
         (
@@ -972,6 +928,24 @@ fn judge(
         ));
     }
     row.reason = reason;
+}
+
+/// How a row's states bypass, for its reason: which packets they catch
+/// (from the finding's path) and whose routing those skip.
+fn bypass_text(f: &crate::lint::Finding, key: RuleKey) -> String {
+    let Some(b) = &f.bypassed_rule else {
+        return f.message.clone();
+    };
+    if b.key() == key {
+        return "they are if-bound, so the replies leaving by another interface never match \
+                them and the reply-to never applies"
+            .into();
+    }
+    let caught = f
+        .path
+        .split_once("→ catches ")
+        .map_or("the replies", |(_, c)| c);
+    format!("the {caught} match them and skip the routing of rule {}", b.key())
 }
 
 /// The verdict of a row whose states misroute nothing: the routing

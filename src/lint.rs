@@ -145,7 +145,11 @@ pub struct Finding {
     pub check: Option<String>,
 }
 
-/// True when any finding should make `lint` / `report` exit 1.
+/// True when any finding says the replies are (or, if its condition
+/// holds, may be) misrouted or dropped: `lint` exits 1. Harmless server
+/// states (`server-states` warnings) do not count.
 pub fn has_problems(findings: &[Finding]) -> bool {
-    !findings.is_empty()
+    findings
+        .iter()
+        .any(|f| f.severity == FindingSeverity::Error || f.kind == FindingKind::PossibleBypass)
 }

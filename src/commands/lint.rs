@@ -49,7 +49,18 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     for (what, d) in &loaded.diagnostics {
         eprintln!("pfblame: {what} {d}");
     }
-    let (mut report, exit) = lint_rules_with(&rules, &servers, &allow, &loaded.tables);
+    let opts = lint::predict::PredictOptions {
+        dialect: args.servers.pf.pf,
+        reply_via: args.servers.pf.reply_via.clone(),
+    };
+    let (mut report, exit) = lint_rules_in(
+        &rules,
+        &servers,
+        &allow,
+        &loaded.tables,
+        &opts,
+        args.servers.pf.strict,
+    );
     report.notes.extend(loaded.notes);
     let out = match args.format {
         Format::Text => render::text(&report),
@@ -74,11 +85,47 @@ pub fn lint_rules_with(
     allow: &[RuleKey],
     tables: &Tables,
 ) -> (LintReport, Exit) {
-    let mut report = lint::predict_with(rules, servers, tables);
+    lint_rules_in(
+        rules,
+        servers,
+        allow,
+        tables,
+        &lint::predict::PredictOptions::default(),
+        false,
+    )
+}
+
+/// [`lint_rules_with`] for a dialect / `--reply-via`, and `--strict`.
+/// Exit 1 when a rule is predicted `bypass` or `blocked`, a finding says
+/// the replies are (or, if a condition holds, may be) misrouted or
+/// dropped; with `--strict` also for `stateful` and `unexplained` rules.
+/// Allowed rules are left out.
+pub fn lint_rules_in(
+    rules: &[Rule],
+    servers: &Servers,
+    allow: &[RuleKey],
+    tables: &Tables,
+    opts: &lint::predict::PredictOptions,
+    strict: bool,
+) -> (LintReport, Exit) {
+    let mut report = lint::predict::predict_in(rules, servers, tables, opts);
     report
         .findings
         .retain(|f| !allow.contains(&f.stateful_rule.key()));
-    let exit = if lint::has_problems(&report.findings) {
+    for v in &mut report.verdicts {
+        if allow.contains(&v.rule.key()) {
+            v.verdict = crate::pf::Verdict::Allowed;
+            v.reason = format!("allowed with --allow: {}", v.reason);
+        }
+    }
+    let failing = report.verdicts.iter().any(|v| {
+        if strict {
+            v.verdict.fails_strict()
+        } else {
+            v.verdict.is_failure()
+        }
+    });
+    let exit = if failing || lint::has_problems(&report.findings) {
         Exit::Found
     } else {
         Exit::Ok

@@ -116,18 +116,15 @@ pub struct Detected {
 }
 
 impl Detected {
-    /// `openbsd (detected: …)`, for headers.
+    /// `openbsd (detected: …)`, for headers: the two strongest clues (the
+    /// decisive one, for OpenBSD 6.8, comes last and is always shown).
     pub fn describe(&self) -> String {
-        if self.evidence.is_empty() {
-            format!("{} ({})", self.dialect, self.how)
-        } else {
-            format!(
-                "{} ({}: {})",
-                self.dialect,
-                self.how,
-                self.evidence.join("; ")
-            )
-        }
+        let shown: Vec<&str> = match self.evidence.as_slice() {
+            [] => return format!("{} ({})", self.dialect, self.how),
+            [one] => vec![one],
+            [first, .., last] => vec![first, last],
+        };
+        format!("{} ({}: {})", self.dialect, self.how, shown.join("; "))
     }
 }
 
