@@ -12,9 +12,9 @@
 mod resolve;
 mod sample;
 
+pub use crate::pf::{Servers, Verdict, allow_text, net_text, parse_allow, port_number};
 pub use resolve::{Lookup, RuleIndex};
 pub use sample::{MAX_DIAGNOSTICS, SampleBuilder};
-pub use crate::pf::{Servers, Verdict, allow_text, net_text, parse_allow, port_number};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
@@ -238,8 +238,13 @@ impl Analysis {
     /// `unexplained` rows.
     pub fn fails(&self, strict: bool) -> bool {
         self.rows.iter().any(|r| {
-            r.verdict
-                .is_some_and(|v| if strict { v.fails_strict() } else { v.is_failure() })
+            r.verdict.is_some_and(|v| {
+                if strict {
+                    v.fails_strict()
+                } else {
+                    v.is_failure()
+                }
+            })
         })
     }
 
@@ -825,7 +830,10 @@ struct JudgeCtx {
 /// `0x4e1f00c2` → `0x4e1f00c2`.
 fn parse_hostid(text: &str) -> Option<u32> {
     let t = text.trim();
-    let hex = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+    let hex = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
     u32::from_str_radix(hex, 16).ok()
 }
 
@@ -892,7 +900,11 @@ fn judge(
     } else if let Some(f) = bypass {
         (
             Verdict::Bypass,
-            format!("{}: {what}; {}", cause(row, ctx, facts), bypass_text(f, row.key)),
+            format!(
+                "{}: {what}; {}",
+                cause(row, ctx, facts),
+                bypass_text(f, row.key)
+            ),
         )
     } else if let Some(f) = blocked {
         (
@@ -945,7 +957,10 @@ fn bypass_text(f: &crate::lint::Finding, key: RuleKey) -> String {
         .path
         .split_once("→ catches ")
         .map_or("the replies", |(_, c)| c);
-    format!("the {caught} match them and skip the routing of rule {}", b.key())
+    format!(
+        "the {caught} match them and skip the routing of rule {}",
+        b.key()
+    )
 }
 
 /// The verdict of a row whose states misroute nothing: the routing
@@ -982,10 +997,7 @@ fn quiet_verdict(row: &RuleRow, ctx: &JudgeCtx, facts: &RowFacts, what: &str) ->
                     ),
                     None => (
                         Verdict::Unexplained,
-                        format!(
-                            "{}: {what}",
-                            cause(row, ctx, facts)
-                        ),
+                        format!("{}: {what}", cause(row, ctx, facts)),
                     ),
                 },
                 _ => (
@@ -1008,7 +1020,12 @@ fn quiet_verdict(row: &RuleRow, ctx: &JudgeCtx, facts: &RowFacts, what: &str) ->
 /// an anchor): their `creatorid` is the peer's host id, not this host's
 /// `Hostid`. On the FreeBSD family a translation keeps state for the
 /// default rule too.
-fn ruleless_verdict(ctx: &JudgeCtx, facts: &RowFacts, what: &str, harmless: &str) -> (Verdict, String) {
+fn ruleless_verdict(
+    ctx: &JudgeCtx,
+    facts: &RowFacts,
+    what: &str,
+    harmless: &str,
+) -> (Verdict, String) {
     let peers: Vec<String> = facts
         .creators
         .iter()

@@ -17,8 +17,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::exit::Exit;
-use crate::pf::matcher;
 use crate::model::{Direction, Endpoint, HostAddr, Port, State};
+use crate::pf::matcher;
 
 /// Why killing was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -10,8 +10,8 @@ use lint_support::*;
 use pfblame::lint::flow::{self, Connection};
 use pfblame::lint::possible::alternatives;
 use pfblame::lint::{FindingKind, FindingSeverity, Ruleset, predict, predict_with};
-use pfblame::pf::matcher::{TableEntry, Tables};
 use pfblame::model::{AddrSpec, PortOp, Rule, RuleKey};
+use pfblame::pf::matcher::{TableEntry, Tables};
 
 fn key(anchor: Option<u32>, n: u32) -> RuleKey {
     RuleKey {

@@ -15,13 +15,13 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 
-use crate::pf::Servers;
 use crate::cli::{Format, LintArgs, ServerArgs, SourceArgs};
 use crate::exit::{Exit, Failure};
 use crate::lint::tables::{self, Loaded};
 use crate::lint::{self, LintReport, render};
-use crate::pf::matcher::Tables;
 use crate::model::{Diagnostic, Rule, RuleKey};
+use crate::pf::Servers;
+use crate::pf::matcher::Tables;
 use crate::source::{PollSink, SourceError};
 
 /// Runs the command.

@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 
-use crate::pf::evaluate::{Decider, Decision, EvalOptions, Ruleset};
 use super::possible::{self, Alternative};
 use super::{Finding, FindingKind, FindingRule, FindingSeverity};
-use crate::pf::matcher::{Packet, flags_text, tcp_flags};
 use crate::model::{Direction, Family, RouteKind, RuleRoute};
+use crate::pf::evaluate::{Decider, Decision, EvalOptions, Ruleset};
+use crate::pf::matcher::{Packet, flags_text, tcp_flags};
 
 pub use crate::pf::path::{Connection, Leg};
 
@@ -204,7 +204,14 @@ pub fn analyze(rs: &Ruleset<'_>, hops: &[Hop]) -> (Vec<HopReport>, Vec<Finding>)
         .collect();
     let mut findings = Vec::new();
     for (i, hop) in hops.iter().enumerate() {
-        missed_replies(rs, hop, &decisions[i], &mut findings);
+        // A hop whose packets an earlier hop's state catches never reaches
+        // the ruleset: a rule its flags miss changes nothing there.
+        let caught = (0..i).any(|j| {
+            decisions[j].keeps_state() && caught_hops(hops, j, &decisions[j]).contains(&i)
+        });
+        if !caught {
+            missed_replies(rs, hop, &decisions[i], &mut findings);
+        }
         state_findings(hops, &decisions, i, &mut findings);
     }
     possible::possible_bypasses(hops, &decisions, &alts, &mut findings);
@@ -256,7 +263,10 @@ fn state_findings(hops: &[Hop], decisions: &[Decision<'_>], i: usize, out: &mut 
     }
     // reply-to acts on the reply leaving by another interface; an if-bound
     // state is never found there (`pf_find_state` compares the kif).
-    if own_route.is_some_and(|r| r.kind == RouteKind::ReplyTo) && if_bound(d) {
+    if own_route.is_some_and(|r| r.kind == RouteKind::ReplyTo)
+        && if_bound(d)
+        && d.dialect.is_openbsd()
+    {
         out.push(bound_reply_to_finding(made, d));
         return;
     }
@@ -279,14 +289,21 @@ fn bypass_finding(
     wanted: &RuleRoute,
 ) -> Finding {
     let keeps = match d.keeps_state_for {
-        Some(t) if !d.decider.rule().is_some_and(crate::model::Rule::keeps_state) => format!(
-            "{} passes {} with `no state`, but rule {} translates it and {} keeps state for \
+        Some(t)
+            if !d
+                .decider
+                .rule()
+                .is_some_and(crate::model::Rule::keeps_state) =>
+        {
+            format!(
+                "{} passes {} with `no state`, but rule {} translates it and {} keeps state for \
              translated packets",
-            d.decider.name(),
-            made.flow_text(),
-            t.key,
-            d.dialect
-        ),
+                d.decider.name(),
+                made.flow_text(),
+                t.key,
+                d.dialect
+            )
+        }
         _ => format!("{} keeps state for {}", d.decider.name(), made.flow_text()),
     };
     let message = format!(
@@ -445,7 +462,11 @@ fn missed_replies(rs: &Ruleset<'_>, hop: &Hop, real: &Decision<'_>, out: &mut Ve
 /// through states, so a routing rule keeps state and takes `flags any`
 /// (or the routing moves to `reply-to` on the inbound rule); elsewhere
 /// `no state` also works.
-fn missed_replies_fix(key: crate::model::RuleKey, rule: &crate::model::Rule, dialect: crate::pf::Dialect) -> String {
+fn missed_replies_fix(
+    key: crate::model::RuleKey,
+    rule: &crate::model::Rule,
+    dialect: crate::pf::Dialect,
+) -> String {
     if dialect.routes_only_through_states() {
         let alt = if rule.route.is_some() {
             "; or put `reply-to` on the inbound rule for the server's requests, with floating \
@@ -591,10 +612,17 @@ pub fn flags_any_text(text: &str) -> String {
             i += 2;
             continue;
         }
-        if !done && matches!(w, "route-to" | "reply-to" | "dup-to" | "keep" | "modulate" | "synproxy") {
+        if !done
+            && matches!(
+                w,
+                "route-to" | "reply-to" | "dup-to" | "keep" | "modulate" | "synproxy"
+            )
+        {
             // OpenBSD prints route options after the addresses; FreeBSD
             // before the family, where `flags` may not stand.
-            if w != "route-to" && w != "reply-to" && w != "dup-to" || out.iter().any(|o| o == "to" || o == "all") {
+            if w != "route-to" && w != "reply-to" && w != "dup-to"
+                || out.iter().any(|o| o == "to" || o == "all")
+            {
                 out.push("flags any".into());
                 done = true;
             }

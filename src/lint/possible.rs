@@ -8,11 +8,11 @@
 //! state on a path a routing rule decides, the bypass is a *possible* one:
 //! it happens exactly when the condition holds, which the admin can check.
 
-use crate::pf::evaluate::{Decision, EvalOptions, Ruleset};
 use super::flow::{self, Hop};
 use super::{Finding, FindingKind, FindingRule, FindingSeverity};
-use crate::pf::matcher::{self};
 use crate::model::{AddrSpec, Rule, RuleKey};
+use crate::pf::evaluate::{Decision, EvalOptions, Ruleset};
+use crate::pf::matcher::{self};
 
 /// What must hold for an alternative decision.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,15 +10,15 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::pf::evaluate::Ruleset;
 use super::flow::{self, Connection, HopReport};
 use super::{Finding, FindingKind, FindingRule, FindingSeverity};
+use crate::model::{Action, Direction, Family, PortOp, PortSpec, RouteKind, Rule};
+use crate::pf::Servers;
 use crate::pf::dialect::Detected;
+use crate::pf::evaluate::Ruleset;
+use crate::pf::matcher::{self, Match, Packet, Tables};
 use crate::pf::path::{ReplyPath, walk};
 use crate::pf::{Dialect, Verdict};
-use crate::pf::Servers;
-use crate::pf::matcher::{self, Match, Packet, Tables};
-use crate::model::{Action, Direction, Family, PortOp, PortSpec, RouteKind, Rule};
 
 /// One connection walked by lint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -120,7 +120,11 @@ pub fn predict_in(
             }
         }
     }
-    if let Some(via) = opts.reply_via.as_deref().filter(|_| report.paths.is_empty()) {
+    if let Some(via) = opts
+        .reply_via
+        .as_deref()
+        .filter(|_| report.paths.is_empty())
+    {
         reply_via_paths(&rs, servers, via, &mut report);
     }
     report.verdicts = verdicts(&rs, &report);
@@ -201,7 +205,9 @@ fn verdicts(rs: &Ruleset<'_>, report: &LintReport) -> Vec<RuleVerdict> {
     for f in &report.findings {
         let verdict = match (f.kind, f.severity) {
             (FindingKind::Bypass, _) => Verdict::Bypass,
-            (FindingKind::MissedReplies, FindingSeverity::Error) if f.message.contains("blocked") => {
+            (FindingKind::MissedReplies, FindingSeverity::Error)
+                if f.message.contains("blocked") =>
+            {
                 Verdict::Blocked
             }
             (FindingKind::MissedReplies, FindingSeverity::Error) => Verdict::Bypass,
@@ -221,7 +227,11 @@ fn verdicts(rs: &Ruleset<'_>, report: &LintReport) -> Vec<RuleVerdict> {
                     "keeps state with {}: its states carry that routing",
                     crate::pf::path::route_text(rt)
                 );
-                add(&FindingRule::from_rule(rule, Some(r.rule)), Verdict::Routing, reason);
+                add(
+                    &FindingRule::from_rule(rule, Some(r.rule)),
+                    Verdict::Routing,
+                    reason,
+                );
             }
         }
     }
@@ -300,22 +310,54 @@ fn rule_iface(rule: &Rule) -> Option<String> {
         .map(|i| i.name.to_string())
 }
 
-/// The interface a route-to pool sends to (`gif0`, `(gif0 2001:db8::1)`).
-fn route_iface(rule: &Rule) -> Option<String> {
+/// The interface a route-to pool sends to; for an address-only pool
+/// (OpenBSD 6.9+ `route-to 2001:db8::1`, the routing table picks the
+/// interface) the interface of the rule passing the requests in.
+fn route_iface(
+    rs: &Ruleset<'_>,
+    rule: &Rule,
+    server: IpAddr,
+    proto: &str,
+    port: Option<u16>,
+) -> Option<String> {
     let rt = rule.route.as_ref()?;
-    if let Some(i) = rt.ifaces.first() {
-        return Some(i.to_string());
-    }
-    // The parser could not list the interfaces: read the first word.
-    let word: String = rt
-        .target
-        .trim_start_matches(['(', '{', ' '])
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        .collect();
-    let word = word.rsplit('@').next().unwrap_or(&word).to_string();
-    (!word.is_empty() && word.parse::<IpAddr>().is_err() && !matcher::is_group_name(&word))
-        .then_some(word)
+    crate::pf::path::route_iface(rt).or_else(|| {
+        let lan = rule_iface(rule)?;
+        client_side(rs, server, proto, port, &lan)
+    })
+}
+
+/// The interface requests to the server arrive on: the first plain
+/// interface, other than the server's LAN, of a rule passing them in.
+fn client_side(
+    rs: &Ruleset<'_>,
+    server: IpAddr,
+    proto: &str,
+    port: Option<u16>,
+    lan: &str,
+) -> Option<String> {
+    rs.rules()
+        .iter()
+        .filter(|r| r.action == Action::Pass && r.direction == Some(Direction::In))
+        .filter_map(|r| {
+            let iface = rule_iface(r)?;
+            if iface == lan {
+                return None;
+            }
+            let probe = Packet {
+                family: family_of(server),
+                proto: proto.to_string(),
+                src: None,
+                src_port: None,
+                dst: Some(server),
+                dst_port: port,
+                iface: iface.clone(),
+                direction: Direction::In,
+                tcp_flags: None,
+            };
+            rs.rule_matches(r, &probe, false).is_yes().then_some(iface)
+        })
+        .next()
 }
 
 /// Connections a routing rule is about, for one server address.
@@ -369,7 +411,7 @@ fn connections(
             })
         } else if probe.direction == Direction::In {
             // `pass in on B from server route-to A`: replies come in on B.
-            route_iface(rule).map(|client_if| Connection {
+            route_iface(rs, rule, server, &proto, port).map(|client_if| Connection {
                 proto: proto.clone(),
                 server,
                 port,
@@ -379,7 +421,7 @@ fn connections(
         } else {
             // `pass out on X from server route-to A`: the LAN side comes
             // from the other rules.
-            route_iface(rule).and_then(|client_if| {
+            route_iface(rs, rule, server, &proto, port).and_then(|client_if| {
                 server_side(rs, server, &proto, port, &client_if).map(|server_if| Connection {
                     proto: proto.clone(),
                     server,

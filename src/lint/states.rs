@@ -17,14 +17,14 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use crate::pf::evaluate::{Decider, Ruleset};
 use super::flow::{Hop, Leg, path_text, route_text, stateless_text, where_text};
 use super::{Finding, FindingKind, FindingRule, FindingSeverity};
-use crate::pf::{Dialect, Servers, allow_text};
-use crate::pf::matcher::{Packet, TableEntry, match_port, tcp_flags};
 use crate::model::{
     AddrSpec, Direction, Family, HostAddr, PortSpec, RouteKind, Rule, RuleKey, State,
 };
+use crate::pf::evaluate::{Decider, Ruleset};
+use crate::pf::matcher::{Packet, TableEntry, match_port, tcp_flags};
+use crate::pf::{Dialect, Servers, allow_text};
 
 /// What a state's printed routing says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -431,7 +431,9 @@ fn flow_verdict(
     // reply-to on an if-bound state: the reply leaves by the routing table
     // on another interface, where `pf_find_state` (kif compared) never finds
     // the state, so the reply-to never applies.
-    let bound = &*s.iface != "all" && &*s.iface != "ALL";
+    // OpenBSD only: FreeBSD keeps the original interface of a routed state
+    // (`orig_kif`, printed `origif:`) and finds it there too.
+    let bound = &*s.iface != "all" && &*s.iface != "ALL" && rs.dialect().is_openbsd();
     if let Some(r) = creator_rule.filter(|r| {
         bound
             && r.route
@@ -456,7 +458,10 @@ fn flow_verdict(
         (true, false) => Outcome::ServerStates,
     };
     let fix = match &outcome {
-        Outcome::Bypasses(b) if b.iter().any(|b| b.route == "reply-to" && b.rule.key() == key) => {
+        Outcome::Bypasses(b)
+            if b.iter()
+                .any(|b| b.route == "reply-to" && b.rule.key() == key) =>
+        {
             floating_fix(key, creator_rule, rs.dialect())
         }
         Outcome::Bypasses(_) => bypass_fix(key, creator_rule, rs.dialect()),
@@ -627,9 +632,14 @@ fn change_text(key: RuleKey, rule: Option<&Rule>, dialect: Dialect) -> String {
         Some(r) if r.route.is_some() && dialect.routes_only_through_states() => format!(
             "rule {key} routes, and on {dialect} route-to/reply-to need keep state: keep it;              check that no earlier state catches the packets it should route"
         ),
-        Some(r) if r.state == Some(crate::model::StatePolicy::No) && dialect.translation_keeps_state() => format!(
-            "rule {key} is already `no state`: on {dialect} the states come from a nat/rdr              translation of these packets (or `scrub … reassemble tcp`); exclude the server's              traffic from it with a `no nat` / `no rdr` rule for the server before the              translation, and check which translation applies with `pfctl -s nat`"
-        ),
+        Some(r)
+            if r.state == Some(crate::model::StatePolicy::No)
+                && dialect.translation_keeps_state() =>
+        {
+            format!(
+                "rule {key} is already `no state`: on {dialect} the states come from a nat/rdr              translation of these packets (or `scrub … reassemble tcp`); exclude the server's              traffic from it with a `no nat` / `no rdr` rule for the server before the              translation, and check which translation applies with `pfctl -s nat`"
+            )
+        }
         Some(r) => format!(
             "add `no state` to rule {key} (`{}`)",
             stateless_text(&r.text)

@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::model::{Action, Rule, RouteKind, State, StatePolicy};
+use crate::model::{Action, RouteKind, Rule, State, StatePolicy};
 
 /// A pf dialect (the `--pf` values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
@@ -212,7 +212,9 @@ fn rule_clues(r: &Rule, v: &mut Votes) {
         if text.ends_with("keep state") || text.contains("keep state label") {
             note(&mut v.freebsd, "pass rules print `keep state`");
         }
-        if r.route.as_ref().is_some_and(|rt| rt.kind != RouteKind::Gateway)
+        if r.route
+            .as_ref()
+            .is_some_and(|rt| rt.kind != RouteKind::Gateway)
             && r.state == Some(StatePolicy::No)
             && !text.contains(" keep state")
         {
@@ -220,6 +222,11 @@ fn rule_clues(r: &Rule, v: &mut Votes) {
         }
     }
     if let Some(rt) = &r.route {
+        // `collapse_redirspec()` of 6.9+ refuses `addr@if` pools ("@if not
+        // permitted for routing"); OpenBSD ≤ 6.8 and FreeBSD print them.
+        if rt.target.contains('@') && !text.contains(&format!("{} (", rt.kind)) {
+            note(&mut v.old_openbsd, "a route-to pool names `addr@if`");
+        }
         let route_pos = text.find(&format!("{} ", rt.kind));
         let af_pos = text.find(" inet");
         match (route_pos, af_pos) {
@@ -240,7 +247,7 @@ fn rule_clues(r: &Rule, v: &mut Votes) {
     {
         note(&mut v.freebsd, "separate nat/rdr rules");
     }
-    if r.ridentifier.is_some() && !text.contains("ridentifier") {
+    if r.ridentifier.is_some() {
         note(&mut v.pfsense, "rules numbered `@N(id)`");
     }
     if text.contains("com.apple") {
@@ -297,7 +304,11 @@ mod tests {
         // Forcing 6.9+ on it says why that is doubtful.
         let forced = detect(Some(Dialect::OpenBsd), &r, &[]);
         assert_eq!(forced.dialect, Dialect::OpenBsd);
-        assert!(forced.describe().contains("refuses"), "{}", forced.describe());
+        assert!(
+            forced.describe().contains("refuses"),
+            "{}",
+            forced.describe()
+        );
     }
 
     #[test]

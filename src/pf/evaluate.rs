@@ -126,15 +126,18 @@ impl<'a> Decision<'a> {
         if self.dialect.routes_only_through_states() && !self.keeps_state() {
             return None;
         }
-        self.decider.rule().and_then(|r| r.route.as_ref()).or_else(|| {
-            if !self.dialect.match_rules_route() {
-                return None;
-            }
-            self.matched
-                .iter()
-                .rev()
-                .find_map(|m| m.rule.route.as_ref())
-        })
+        self.decider
+            .rule()
+            .and_then(|r| r.route.as_ref())
+            .or_else(|| {
+                if !self.dialect.match_rules_route() {
+                    return None;
+                }
+                self.matched
+                    .iter()
+                    .rev()
+                    .find_map(|m| m.rule.route.as_ref())
+            })
     }
 }
 

@@ -171,7 +171,11 @@ pub fn route_text(r: &RuleRoute) -> String {
 /// else of the reply-to rule that would decide the request in on the
 /// client side, else `reply_via`. Flags are ignored: the question is what
 /// the rules are written for, not whether `flags S/SA` lets them match.
-pub fn intended_egress(rs: &Ruleset<'_>, conn: &Connection, reply_via: Option<&str>) -> Option<String> {
+pub fn intended_egress(
+    rs: &Ruleset<'_>,
+    conn: &Connection,
+    reply_via: Option<&str>,
+) -> Option<String> {
     let blind = EvalOptions {
         ignore_flags: true,
         ..EvalOptions::default()
@@ -189,6 +193,7 @@ pub fn intended_egress(rs: &Ruleset<'_>, conn: &Connection, reply_via: Option<&s
     };
     routed(&on_reply, RouteKind::RouteTo)
         .or_else(|| routed(&on_request, RouteKind::ReplyTo))
+        .map(|to| gateway_side(conn, to))
         .or_else(|| reply_via.map(str::to_string))
 }
 
@@ -280,7 +285,7 @@ pub fn walk(
     for (leg, direction, iface) in plan {
         let hop = step(rs, conn, &mut states, leg, direction, iface);
         if leg == Leg::Reply {
-            egress = routed_to(&hop);
+            egress = routed_to_on(conn, &hop);
         }
         let blocked = matches!(hop.decided_by, DecidedBy::Rule { pass: false, .. });
         hops.push(hop);
@@ -294,8 +299,15 @@ pub fn walk(
         }
     }
     // The reply's exit: where the routing took it, or the routing table.
-    let mut last = step(rs, conn, &mut states, Leg::Reply, Direction::Out, egress.clone());
-    if let Some(via) = routed_to(&last) {
+    let mut last = step(
+        rs,
+        conn,
+        &mut states,
+        Leg::Reply,
+        Direction::Out,
+        egress.clone(),
+    );
+    if let Some(via) = routed_to_on(conn, &last) {
         // reply-to on a state made inbound: `pf_route` sends the reply
         // out on the reply-to interface instead.
         egress = Some(via);
@@ -324,7 +336,22 @@ pub fn walk(
     }
 }
 
+/// An address-only pool (OpenBSD 6.9+ `route-to 2001:db8::1`) leaves the
+/// interface to the routing table: pfblame takes the gateway to be on the
+/// path's client side (the tunnel peer), which it cannot check.
+fn gateway_side(conn: &Connection, to: String) -> String {
+    if to.parse::<IpAddr>().is_ok() {
+        conn.client_if.clone()
+    } else {
+        to
+    }
+}
+
 /// The interface a hop's routing sends the packet to.
+fn routed_to_on(conn: &Connection, hop: &Hop) -> Option<String> {
+    routed_to(hop).map(|to| gateway_side(conn, to))
+}
+
 fn routed_to(hop: &Hop) -> Option<String> {
     hop.routing.as_ref().and_then(|r| {
         let target = r.split_once(' ').map_or("", |(_, t)| t);
@@ -373,7 +400,11 @@ fn step(
             creator: d.decider.key(),
             direction,
             leg,
-            bound_to: is_if_bound(&d).then(|| pkt_if.clone()),
+            // FreeBSD keeps a routed state's original interface (`orig_kif`,
+            // printed `origif:`) and `pf_find_state` accepts it: treated as
+            // floating there. OpenBSD compares the kif only.
+            bound_to: (is_if_bound(&d) && (route.is_none() || rs.dialect().is_openbsd()))
+                .then(|| pkt_if.clone()),
             route: route.cloned(),
             existing: false,
         });

@@ -278,7 +278,11 @@ fn summary(a: &Analysis, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
             "{} {} rule{} misroute{} or drop the servers' replies: {}",
             paint.apply(RED, "bypass:"),
             failing.len(),
-            if failing.len() == 1 { "'s states" } else { "s' states" },
+            if failing.len() == 1 {
+                "'s states"
+            } else {
+                "s' states"
+            },
             "",
             failing.join(", ")
         )
