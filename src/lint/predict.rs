@@ -214,7 +214,15 @@ fn verdicts(rs: &Ruleset<'_>, report: &LintReport) -> Vec<RuleVerdict> {
             (FindingKind::PossibleBypass, _) => Verdict::Unexplained,
             _ => Verdict::Stateful,
         };
-        add(&f.stateful_rule, verdict, f.message.clone());
+        let reason = match f.kind {
+            FindingKind::PossibleBypass => format!(
+                "cannot tell from the listing: possible bypass, if {}: {}",
+                f.condition.as_deref().unwrap_or("a condition holds"),
+                f.message
+            ),
+            _ => f.message.clone(),
+        };
+        add(&f.stateful_rule, verdict, reason);
     }
     for p in &report.paths {
         for h in &p.reply_path.hops {

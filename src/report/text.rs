@@ -275,15 +275,10 @@ fn summary(a: &Analysis, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
     } else {
         writeln!(
             out,
-            "{} {} rule{} misroute{} or drop the servers' replies: {}",
+            "{} replies misrouted or dropped by the states of {} rule{}: {}",
             paint.apply(RED, "bypass:"),
             failing.len(),
-            if failing.len() == 1 {
-                "'s states"
-            } else {
-                "s' states"
-            },
-            "",
+            if failing.len() == 1 { "" } else { "s" },
             failing.join(", ")
         )
     }
