@@ -427,6 +427,7 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
     let ctx = JudgeCtx {
         no_listing: sample.rules.is_empty(),
         generation: generation.number,
+        reloaded: generation.changed_at.is_some(),
         dialect: detected.dialect,
         hostid: sample
             .info
@@ -819,6 +820,9 @@ struct RowFacts {
 struct JudgeCtx {
     no_listing: bool,
     generation: u32,
+    /// The ruleset's fingerprint changed during this run: only then is a
+    /// reload named as the cause.
+    reloaded: bool,
     dialect: Dialect,
     /// `Hostid` of `pfctl -si`, when known.
     hostid: Option<u32>,
@@ -1069,6 +1073,18 @@ fn ruleless_verdict(
     }
 }
 
+/// Why a state names a rule the listing does not explain: a reload only
+/// when this run saw the ruleset's fingerprint change.
+fn reload_cause(ctx: &JudgeCtx) -> &'static str {
+    if ctx.reloaded {
+        "the ruleset was reloaded during this run (its fingerprint changed) after the state was \
+         created, so the number now names another rule or none"
+    } else {
+        "the ruleset was reloaded before the first poll, or the rule is in a ruleset the listing \
+         lacks (list the rules with pfctl -a '*' -vvsr)"
+    }
+}
+
 /// What a rule did to own states.
 fn cause(row: &RuleRow, ctx: &JudgeCtx, facts: &RowFacts) -> String {
     let _ = facts;
@@ -1078,8 +1094,9 @@ fn cause(row: &RuleRow, ctx: &JudgeCtx, facts: &RowFacts) -> String {
             format!("rule {} (no rules listing to look it up in)", row.key)
         }
         (Resolution::Missing, _) => format!(
-            "rule {} is not in the current listing (ruleset changed since this state was created?)",
-            row.key
+            "rule {} is not in the current listing: {}",
+            row.key,
+            reload_cause(ctx)
         ),
         (Resolution::Ambiguous { candidates }, _) => format!(
             "rule {} names {candidates} rules of the listing (wildcard or nested anchors): \
@@ -1095,13 +1112,14 @@ fn cause(row: &RuleRow, ctx: &JudgeCtx, facts: &RowFacts) -> String {
                     "`no state`, but {} keeps state for translated packets (rule {t})",
                     ctx.dialect
                 ),
-                None => "is `no state` in the current listing, yet states name it (ruleset \
-                         changed since they were created?)"
-                    .into(),
+                None => format!(
+                    "is `no state` in the current listing, yet states name it: {}",
+                    reload_cause(ctx)
+                ),
             },
             (action, _) => format!(
-                "is a `{action}` rule in the current listing, which creates no state (ruleset \
-                 changed since they were created?)"
+                "is a `{action}` rule in the current listing, which creates no state: {}",
+                reload_cause(ctx)
             ),
         },
         (Resolution::Found, None) => format!("rule {}", row.key),

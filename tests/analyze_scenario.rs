@@ -230,9 +230,9 @@ fn after_a_reload_alone_a_vanished_rule_number_is_missing() {
     assert!(missing.rule.is_none());
     assert_eq!(missing.server_states, 2);
     assert!(
-        missing
-            .reason
-            .contains("ruleset changed since this state was created?")
+        missing.reason.contains(
+            "is not in the current listing: the ruleset was reloaded before the first poll"
+        )
     );
     // The new ssh connection has the new number.
     let ssh = rows.iter().find(|r| r.key.to_string() == "@17").unwrap();

@@ -291,8 +291,9 @@ fn a_rule_number_missing_from_the_listing_is_never_matched_to_another_rule() {
         assert_eq!(r.resolution, Resolution::Missing);
         assert!(r.rule.is_none());
         assert!(
-            r.reason
-                .contains("ruleset changed since this state was created?"),
+            r.reason.contains(
+                "is not in the current listing: the ruleset was reloaded before the first poll"
+            ),
             "{}",
             r.reason
         );
@@ -625,4 +626,33 @@ fn states_that_cannot_come_from_the_listed_rule_are_flagged() {
     rules[4].family = Some(Family::Inet);
     let a = analyze(None, &sample(rules, vec![inbound], &c, 0), &c);
     assert_eq!(a.blamed()[0].mismatched_states, 1);
+}
+
+#[test]
+fn a_reload_is_named_only_when_the_fingerprint_changed() {
+    let c = cfg(&[SERVER], &[], &[]);
+    let s = state("2001:db8:dddd::1", 50001, SERVER, 443, Some(17));
+    let first = analyze(None, &sample(ruleset(), vec![s.clone()], &c, 0), &c);
+    assert!(
+        first.blamed()[0]
+            .reason
+            .contains("reloaded before the first poll"),
+        "{}",
+        first.blamed()[0].reason
+    );
+    let mut changed = ruleset();
+    changed[1].text = "pass all flags S/SA label \"new\"".into();
+    let second = analyze(Some(&first), &sample(changed, vec![s], &c, 2), &c);
+    assert_eq!(second.generation.number, 2);
+    let missing = second
+        .blamed()
+        .into_iter()
+        .find(|r| r.resolution == Resolution::Missing)
+        .expect("a missing row");
+    assert!(
+        missing.reason.contains("reloaded during this run"),
+        "{}",
+        missing.reason
+    );
+    assert_eq!(missing.verdict, Some(Verdict::Unexplained));
 }
