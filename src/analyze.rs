@@ -138,6 +138,11 @@ pub struct RuleRow {
     /// (direction, protocol or address family differ): the ruleset changed
     /// since they were created, and the number now names another rule.
     pub mismatched_states: u64,
+    /// The connection of one of its server states walked through pf with
+    /// that state in the table ([`crate::pf::path::walk`]): where the
+    /// replies really leave. `None` when no route-to/reply-to path of the
+    /// ruleset (or `--reply-via`) covers the state's connection.
+    pub reply_path: Option<crate::pf::path::ReplyPath>,
 }
 
 impl Default for RuleRow {
@@ -424,6 +429,14 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         generation.number,
         detected.dialect,
     );
+    attach_reply_paths(
+        sample,
+        &mut rows.rows,
+        &states,
+        cfg,
+        generation.number,
+        detected.dialect,
+    );
     let ctx = JudgeCtx {
         no_listing: sample.rules.is_empty(),
         generation: generation.number,
@@ -500,6 +513,91 @@ fn server_findings(
         .map(|(s, _)| s)
         .collect();
     crate::lint::findings_in(&sample.rules, &current, &cfg.servers, dialect).0
+}
+
+/// Walks, for each current row with server states, the connection of its
+/// first server state with that state already in the table, on the paths
+/// the ruleset's route-to/reply-to rules (or `--reply-via`) give.
+fn attach_reply_paths(
+    sample: &Sample,
+    rows: &mut [RuleRow],
+    states: &[(State, usize)],
+    cfg: &Config,
+    generation: u32,
+    dialect: Dialect,
+) {
+    use crate::pf::path::{Leg, PathState, walk};
+    if cfg.servers.is_empty() || sample.rules.is_empty() {
+        return;
+    }
+    let opts = crate::lint::predict::PredictOptions {
+        dialect: Some(dialect),
+        reply_via: cfg.reply_via.clone(),
+    };
+    let report = crate::lint::predict::predict_in(
+        &sample.rules,
+        &cfg.servers,
+        &crate::pf::matcher::Tables::new(),
+        &opts,
+    );
+    if report.paths.is_empty() {
+        return;
+    }
+    let rs = crate::pf::evaluate::Ruleset::new(&sample.rules).with_dialect(dialect);
+    let mut done: HashSet<usize> = HashSet::new();
+    for (s, r) in states {
+        let Some(row) = rows.get_mut(*r) else {
+            continue;
+        };
+        if row.server_states == 0 || row.generation != generation || done.contains(r) {
+            continue;
+        }
+        let Some(ep) = cfg.servers.server_endpoint(s) else {
+            continue;
+        };
+        let server_is_dst =
+            std::ptr::eq(ep, &s.dst) || s.dst_nat.as_deref().is_some_and(|d| std::ptr::eq(ep, d));
+        let (Some(server), port) = (ep.addr.ip(), ep.port.as_ref().and_then(|p| p.number())) else {
+            continue;
+        };
+        let leg = if server_is_dst {
+            Leg::Request
+        } else {
+            Leg::Reply
+        };
+        let bound = !matches!(&*s.iface, "all" | "ALL");
+        let rule_if = row
+            .rule
+            .as_ref()
+            .and_then(|r| r.iface.as_ref())
+            .filter(|i| !i.negated)
+            .map(|i| i.name.to_string());
+        let made_if = if bound {
+            Some(s.iface.to_string())
+        } else {
+            rule_if
+        };
+        let fits = |c: &crate::pf::path::Connection| {
+            let side = match (leg, s.direction) {
+                (Leg::Request, Direction::In) | (Leg::Reply, Direction::Out) => &c.client_if,
+                _ => &c.server_if,
+            };
+            c.server == server && c.port == port && made_if.as_deref().is_none_or(|i| i == side)
+        };
+        let Some(conn) = report.paths.iter().map(|p| &p.connection).find(|c| fits(c)) else {
+            continue;
+        };
+        let existing = PathState {
+            creator: s.rule_key(),
+            direction: s.direction,
+            leg,
+            bound_to: bound.then(|| s.iface.to_string()),
+            route: row.rule.as_ref().and_then(|r| r.route.clone()),
+            existing: true,
+        };
+        row.reply_path = Some(walk(&rs, conn, &[existing], cfg.reply_via.as_deref()));
+        done.insert(*r);
+    }
 }
 
 /// The rows of an analysis under construction: one per listed rule (same
@@ -650,6 +748,7 @@ fn empty_row(key: RuleKey, anchor_path: String, resolution: Resolution) -> RuleR
         server_addrs: Vec::new(),
         generation: 0,
         mismatched_states: 0,
+        reply_path: None,
     }
 }
 

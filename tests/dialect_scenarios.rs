@@ -293,6 +293,23 @@ fn every_scenario_gets_its_verdicts_dialect_and_exit_status() {
             case.dir
         );
         assert_eq!(code, case.report_exit, "{}: report exit", case.dir);
+        // The walked reply path agrees with the verdict where one exists.
+        for r in report["rules"].as_array().unwrap() {
+            let p = &r["reply_path"];
+            if p.is_null() {
+                continue;
+            }
+            let misrouted =
+                p["blocked"] == false && !p["intended"].is_null() && p["egress"] != p["intended"];
+            match r["verdict"].as_str().unwrap() {
+                // Misrouted, or dropped where the routing table sends them.
+                "bypass" | "blocked" => {
+                    assert!(misrouted || p["blocked"] == true, "{}: {p:#}", case.dir)
+                }
+                "routing" | "stateful" => assert!(!misrouted, "{}: {p:#}", case.dir),
+                _ => {}
+            }
+        }
         assert_eq!(report["misrouted"], case.report_exit == 1, "{}", case.dir);
 
         let (code, lint) = run("lint", case, &[]);

@@ -31,6 +31,9 @@ pub struct PathReport {
     /// The same connection walked with the states its own hops create:
     /// where the replies really leave ([`crate::pf::path::walk`]).
     pub reply_path: ReplyPath,
+    /// The connection walked (client and server side interfaces).
+    #[serde(skip)]
+    pub connection: Connection,
 }
 
 /// The verdict lint predicts for a rule that would create server states
@@ -115,6 +118,7 @@ pub fn predict_in(
                     routing_rule: FindingRule::from_rule(rs.key_of(idx), Some(rule)),
                     hops: hop_reports,
                     reply_path: walk(&rs, &conn, &[], opts.reply_via.as_deref()),
+                    connection: conn.clone(),
                 });
                 seen.push(conn);
             }
@@ -177,6 +181,7 @@ fn reply_via_paths(rs: &Ruleset<'_>, servers: &Servers, via: &str, report: &mut 
                 ),
                 hops: hop_reports,
                 reply_path: walk(rs, &conn, &[], Some(via)),
+                connection: conn,
             });
         }
     }

@@ -81,6 +81,9 @@ pub struct RuleDto<'a> {
     pub mismatched_states: u64,
     pub server_addrs: &'a [IpAddr],
     pub examples: Vec<StateDto<'a>>,
+    /// One server state's connection walked through pf: hops, intended
+    /// and real exit of the replies.
+    pub reply_path: Option<&'a crate::pf::path::ReplyPath>,
 }
 
 #[derive(Debug, Serialize)]
@@ -167,6 +170,7 @@ fn rule_dto<'a>(a: &'a Analysis, index: usize, row: &'a RuleRow, opts: &Options)
         older_states: row.older_states,
         mismatched_states: row.mismatched_states,
         server_addrs: &row.server_addrs,
+        reply_path: row.reply_path.as_ref(),
         examples: if a.servers.is_empty() {
             Vec::new()
         } else {
