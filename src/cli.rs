@@ -180,6 +180,14 @@ pub struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Lint a candidate pf.conf instead: runs `pfctl -nvf FILE` (parses,
+    /// loads nothing).
+    #[arg(long, value_name = "FILE")]
+    pub conf: Option<String>,
+    /// With --conf: also read the loaded ruleset and print which verdicts
+    /// the change would fix or break.
+    #[arg(long, requires = "conf")]
+    pub compare: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -28,8 +28,12 @@ use crate::source::{PollSink, SourceError};
 pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     let servers = servers(&args.servers)?;
     let allow = allow_keys(&args.servers.allow)?;
-    let (text, table_dirs) = rules_text(&args.source)?;
-    let (rules, diags) = crate::parse::rules::parse_rules(&text);
+    let (text, table_dirs) = match &args.conf {
+        Some(conf) => (candidate_text(&args.source, conf)?, Vec::new()),
+        None => rules_text(&args.source)?,
+    };
+    let (mut rules, diags) = crate::parse::rules::parse_rules(&text);
+    number_rules(&mut rules);
     report_diagnostics(&diags);
     let errors = diags
         .iter()
@@ -62,6 +66,22 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
         args.servers.pf.strict,
     );
     report.notes.extend(loaded.notes);
+    if args.compare {
+        let (now_text, _) = rules_text(&args.source)?;
+        let (mut now_rules, _) = crate::parse::rules::parse_rules(&now_text);
+        number_rules(&mut now_rules);
+        let (now, _) = lint_rules_in(
+            &now_rules,
+            &servers,
+            &allow,
+            &loaded.tables,
+            &opts,
+            args.servers.pf.strict,
+        );
+        let table = compare_text(&compare(&now, &report));
+        io::stdout().lock().write_all(table.as_bytes())?;
+        return Ok(exit);
+    }
     let out = match args.format {
         Format::Text => render::text(&report),
         Format::Json => render::json(&report)? + "\n",
@@ -131,6 +151,112 @@ pub fn lint_rules_in(
         Exit::Ok
     };
     (report, exit)
+}
+
+/// `pfctl -nvf FILE`: pfctl parses the candidate ruleset and prints it,
+/// loading nothing (`-n`). Over `--pfctl 'ssh fw doas pfctl'` FILE is a
+/// path on the router.
+fn candidate_text(args: &SourceArgs, conf: &str) -> anyhow::Result<String> {
+    let pfctl = crate::source::Pfctl::from_args(args)?;
+    let (text, _) = pfctl.run(&["-n", "-v", "-f", conf])?;
+    Ok(text)
+}
+
+/// `pfctl -nv` prints no `@N`: number the rules the way pf will, from 0 in
+/// each ruleset in listing order (scrub and translation rules apart, as
+/// FreeBSD numbers them separately), so states and findings name the
+/// numbers the loaded ruleset will have. A listing with numbers is kept.
+pub fn number_rules(rules: &mut [Rule]) {
+    if rules.iter().any(|r| r.number.is_some()) {
+        return;
+    }
+    let mut next: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    for r in rules.iter_mut() {
+        if r.scrub || matches!(r.action, crate::model::Action::Other(_)) {
+            continue;
+        }
+        let n = next.entry(r.anchor_path.clone()).or_insert(0);
+        r.number = Some(*n);
+        *n += 1;
+    }
+}
+
+/// One rule whose predicted verdict the candidate ruleset changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub text: String,
+    pub loaded: Option<crate::pf::Verdict>,
+    pub candidate: Option<crate::pf::Verdict>,
+}
+
+impl Change {
+    /// `fixes` (a failure goes away), `breaks` (one appears), else `changes`.
+    pub fn effect(&self) -> &'static str {
+        let bad = |v: Option<crate::pf::Verdict>| v.is_some_and(crate::pf::Verdict::is_failure);
+        match (bad(self.loaded), bad(self.candidate)) {
+            (true, false) => "fixes",
+            (false, true) => "breaks",
+            _ => "changes",
+        }
+    }
+}
+
+/// The verdicts that differ between the loaded and the candidate ruleset,
+/// matched by rule text (numbers move when rules are added).
+pub fn compare(loaded: &LintReport, candidate: &LintReport) -> Vec<Change> {
+    let key = |t: &str| crate::lint::flow::stateless_text(t);
+    let mut out: Vec<Change> = Vec::new();
+    for v in &loaded.verdicts {
+        let other = candidate
+            .verdicts
+            .iter()
+            .find(|c| key(&c.rule.text) == key(&v.rule.text));
+        if other.map(|c| c.verdict) != Some(v.verdict) {
+            out.push(Change {
+                text: v.rule.text.clone(),
+                loaded: Some(v.verdict),
+                candidate: other.map(|c| c.verdict),
+            });
+        }
+    }
+    for c in &candidate.verdicts {
+        if !loaded
+            .verdicts
+            .iter()
+            .any(|v| key(&v.rule.text) == key(&c.rule.text))
+        {
+            out.push(Change {
+                text: c.rule.text.clone(),
+                loaded: None,
+                candidate: Some(c.verdict),
+            });
+        }
+    }
+    out
+}
+
+/// The comparison as a table.
+pub fn compare_text(changes: &[Change]) -> String {
+    use std::fmt::Write as _;
+    if changes.is_empty() {
+        return "the candidate ruleset changes no verdict\n".into();
+    }
+    let word = |v: Option<crate::pf::Verdict>| v.map_or("-", crate::pf::Verdict::word);
+    let mut out = format!(
+        "{:<8} {:<12} {:<12} RULE\n",
+        "EFFECT", "LOADED", "CANDIDATE"
+    );
+    for c in changes {
+        let _ = writeln!(
+            out,
+            "{:<8} {:<12} {:<12} {}",
+            c.effect(),
+            word(c.loaded),
+            word(c.candidate),
+            crate::sanitize::neutralize(&c.text)
+        );
+    }
+    out
 }
 
 /// The contents of the tables the rules name: from the recording's
