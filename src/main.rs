@@ -3,13 +3,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use pfblame::cli::{Cli, Command};
+use pfblame::cli::Command;
 use pfblame::commands;
 use pfblame::exit::{Exit, exit_for, is_broken_pipe};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match pfblame::cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).

@@ -34,12 +34,12 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
     if args.samples == 0 {
         return Err(Failure::new(Exit::Usage, "--samples must be at least 1").into());
     }
-    let interval = interval(args.source.interval)?;
-    let mut source = crate::source::open(&args.source)?;
+    let interval = args.source.interval();
+    let mut source = crate::source::open(&args.source.options())?;
     // Refuse before polling, so a refused kill runs nothing at all.
     let killer = if args.kill {
         let guard = KillGuard::new(args.allow_kill, source.is_live()).map_err(refusal)?;
-        Some((guard, Pfctl::from_args(&args.source)?))
+        Some((guard, Pfctl::from_options(&args.source.pfctl.options())?))
     } else {
         None
     };
@@ -229,15 +229,6 @@ pub fn kill_spurious(
         )?;
     }
     Ok((!outcome.failed.is_empty()).then_some(Exit::Unavailable))
-}
-
-fn interval(secs: f64) -> Result<Duration, Failure> {
-    Duration::try_from_secs_f64(secs).map_err(|_| {
-        Failure::new(
-            Exit::Usage,
-            format!("invalid --interval {secs}: expected a number of seconds ≥ 0"),
-        )
-    })
 }
 
 /// Polls `samples` times (sleeping `interval` between live polls) and
@@ -471,15 +462,5 @@ mod tests {
         assert!(refusal(KillRefused::Recorded).message.contains("--from"));
         assert!(refusal(KillRefused::NotConfirmed).message.contains("--yes"));
         assert_eq!(refusal(KillRefused::Recorded).exit, Exit::Usage);
-    }
-
-    #[test]
-    fn bad_interval_is_a_usage_error() {
-        assert!(interval(2.0).is_ok());
-        assert_eq!(interval(-1.0).map_err(|f| f.exit).err(), Some(Exit::Usage));
-        assert_eq!(
-            interval(f64::NAN).map_err(|f| f.exit).err(),
-            Some(Exit::Usage)
-        );
     }
 }
