@@ -145,24 +145,32 @@ fn key_host(e: &Endpoint) -> Result<String, String> {
     Ok(Endpoint::new(HostAddr::Ip(ip), port.map(Port::Num)).to_string())
 }
 
+/// An argv as a local shell user would type it (the one quoting function).
 fn display(argv: &[String]) -> String {
-    shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| format!("{argv:?}"))
+    crate::source::quote::join(argv)
 }
 
-/// The plan as `pfctl` will run it: the command's own argv (the prefix) and
-/// each kill's arguments, quoted for a remote shell the way the polls are
-/// (`--pfctl 'ssh fw doas pfctl'`), so what the user confirms is what runs.
+/// The plan as `pfctl` will run it, built by [`crate::source::Pfctl::argv`]
+/// like every poll, so what the user confirms is what runs. Locally: the
+/// command's own argv (the prefix) and each kill's arguments. Through
+/// `--ssh`: an empty prefix and each command's whole argv, since the kill's
+/// arguments are quoted into the one remote command line
+/// (`ssh fw -- 'doas pfctl -k id -k …'`).
 pub fn as_run_by(
     pfctl: &crate::source::Pfctl,
     plan: &[Vec<String>],
 ) -> (Vec<String>, Vec<Vec<String>>) {
+    let full = |args: &Vec<String>| {
+        let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        pfctl.argv(&words)
+    };
+    if pfctl.is_remote() {
+        return (Vec::new(), plan.iter().map(full).collect());
+    }
     let prefix = pfctl.argv(&[]);
     let plan = plan
         .iter()
-        .map(|args| {
-            let words: Vec<&str> = args.iter().map(String::as_str).collect();
-            pfctl.argv(&words).split_off(prefix.len())
-        })
+        .map(|args| full(args).split_off(prefix.len()))
         .collect();
     (prefix, plan)
 }
@@ -229,19 +237,12 @@ pub fn execute(
     plan: &[Vec<String>],
     timeout: Duration,
 ) -> Result<KillOutcome, KillError> {
-    let (program, base) = pfctl_argv_prefix
-        .split_first()
-        .ok_or(KillError::EmptyCommand)?;
     let mut outcome = KillOutcome::default();
     for argv in plan {
-        let shown = display(
-            &pfctl_argv_prefix
-                .iter()
-                .chain(argv)
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
-        match run_one(program, base, argv, timeout)? {
+        let full: Vec<String> = pfctl_argv_prefix.iter().chain(argv).cloned().collect();
+        let shown = display(&full);
+        let (program, args) = full.split_first().ok_or(KillError::EmptyCommand)?;
+        match run_one(program, args, timeout)? {
             Ran::Ok(stderr) => {
                 outcome.succeeded += 1;
                 outcome.killed += killed_count(&stderr);
@@ -257,15 +258,9 @@ enum Ran {
     Failed(String),
 }
 
-fn run_one(
-    program: &str,
-    base: &[String],
-    argv: &[String],
-    timeout: Duration,
-) -> Result<Ran, KillError> {
+fn run_one(program: &str, args: &[String], timeout: Duration) -> Result<Ran, KillError> {
     let mut child = Command::new(program)
-        .args(base)
-        .args(argv)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

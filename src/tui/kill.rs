@@ -52,9 +52,10 @@ pub fn refusal_text(why: KillRefused) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KillPrompt {
     pub rule: RuleKey,
-    /// The pfctl command the arguments follow (`pfctl`, `ssh fw doas pfctl`).
+    /// The pfctl command the arguments follow (`doas pfctl`); empty with
+    /// `--ssh`, where each plan entry is the whole `ssh … HOST -- LINE` argv.
     pub prefix: Vec<String>,
-    /// One argument list per state, quoted for a remote shell like polls.
+    /// One argument list per state, built by `Pfctl::argv` like the polls.
     pub plan: Vec<Vec<String>>,
     /// [`kill::confirm_text`], one line each.
     pub lines: Vec<String>,
