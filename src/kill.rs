@@ -8,7 +8,10 @@
 //!    said yes: [`KillGuard::confirm`] turns the guard into the
 //!    [`Confirmed`] token that [`execute`] requires;
 //! 3. pfctl is run without a shell, one command per state (`-k id` when the
-//!    state printed its id, else `-k key`), each with a timeout.
+//!    state printed its id, else `-k key`, never for a state whose id line
+//!    was there but unreadable), each with a timeout;
+//! 4. never on incomplete data: a poll with error diagnostics is refused
+//!    ([`check_complete`]), since the states to remove may be misread.
 
 use std::io::Read;
 use std::net::IpAddr;
@@ -29,6 +32,23 @@ pub enum KillRefused {
     Recorded,
     #[error("removing states was not confirmed")]
     NotConfirmed,
+    #[error(
+        "not removing states: the listing had lines that could not be read, so the states \
+         to remove may be incomplete or misread"
+    )]
+    Incomplete,
+}
+
+/// Refuses to kill on a poll with error diagnostics.
+pub fn check_complete(diagnostics: &[crate::model::Diagnostic]) -> Result<(), KillRefused> {
+    if diagnostics
+        .iter()
+        .any(|d| d.severity == crate::model::Severity::Error)
+    {
+        Err(KillRefused::Incomplete)
+    } else {
+        Ok(())
+    }
 }
 
 /// Permission to kill, checked once from the command line.
@@ -95,6 +115,13 @@ pub fn plan_with_skips(states: &[State]) -> (Vec<Vec<String>>, Vec<String>) {
 }
 
 fn kill_args(s: &State) -> Result<Vec<String>, String> {
+    if s.flags.iter().any(|f| &**f == crate::model::ID_UNREADABLE) {
+        return Err(
+            "its id line could not be read, and `-k key` could also remove a state \
+             of another rule: left alone"
+                .into(),
+        );
+    }
     // pfctl refuses id 0 ("cannot kill id 0").
     if let Some(id) = s.id.filter(|&id| id != 0) {
         let id = match s.creator_id {
@@ -333,6 +360,50 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn an_unreadable_id_line_never_falls_back_to_the_key() {
+        let (states, diags) = parse_states(
+            "all tcp 10.0.0.1:80 <- 10.0.0.101:32123       ESTABLISHED:ESTABLISHED\n\
+             \x20  id: 64f1zzzz00000a11 creatorid: 4e1f00c2\n\
+             all tcp 10.0.0.1:80 <- 10.0.0.102:32123       ESTABLISHED:ESTABLISHED\n",
+        );
+        assert_eq!(states.len(), 2);
+        assert!(!diags.is_empty(), "the bad id line is a diagnostic");
+        let (plan, skipped) = plan_with_skips(&states);
+        assert_eq!(
+            plan,
+            vec![vec![
+                "-k",
+                "key",
+                "-k",
+                "tcp 10.0.0.1:80 <- 10.0.0.102:32123"
+            ]],
+            "only the state without an id line is named by its key"
+        );
+        assert_eq!(skipped.len(), 1);
+        assert!(
+            skipped[0].contains("id line could not be read"),
+            "{skipped:?}"
+        );
+    }
+
+    #[test]
+    fn incomplete_polls_are_refused() {
+        use crate::model::{Diagnostic, Severity};
+        let d = |severity| Diagnostic {
+            line: 1,
+            column: 1,
+            severity,
+            message: String::new(),
+            text: String::new(),
+        };
+        assert_eq!(check_complete(&[d(Severity::Warning)]), Ok(()));
+        assert_eq!(
+            check_complete(&[d(Severity::Warning), d(Severity::Error)]),
+            Err(KillRefused::Incomplete)
+        );
+    }
 
     #[test]
     fn killed_lines_are_summed() {

@@ -228,3 +228,22 @@ fn pfctl_running_ssh_is_refused_and_nothing_runs() {
     }
     assert!(!r.ssh_log.exists(), "ssh was run");
 }
+
+#[test]
+fn report_kill_is_refused_when_the_listing_had_errors() {
+    let bad = format!("{}this line is not a state\n", states());
+    let r = Router::new(&rules(), &bad);
+    let out = r.run(&[
+        "report",
+        "-s",
+        "10.0.0.1",
+        "--kill",
+        "--allow-kill",
+        "--yes",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(65), "{stderr}");
+    assert!(stderr.contains("could not be read"), "{stderr}");
+    assert!(!r.kill_log.exists(), "states were removed");
+    assert_eq!(r.invocations().len(), 2, "only the poll ran");
+}

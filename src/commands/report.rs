@@ -113,8 +113,19 @@ fn refusal(why: KillRefused) -> Failure {
             "report --kill refused: no answer to the confirmation on standard input; \
              use --yes to remove the states without asking (nothing was run)"
         }
+        KillRefused::Incomplete => {
+            "report --kill refused: the pfctl output had lines that could not be read \
+             (see the diagnostics), so the states to remove may be incomplete or misread \
+             (nothing was run)"
+        }
     };
-    Failure::new(Exit::Usage, hint)
+    // Bad input, not a bad command line: the status says so.
+    let exit = if why == KillRefused::Incomplete {
+        Exit::DataErr
+    } else {
+        Exit::Usage
+    };
+    Failure::new(exit, hint)
 }
 
 /// How the confirmation is answered.
@@ -175,6 +186,9 @@ pub fn kill_spurious(
     ask: Ask<'_>,
     err: &mut dyn Write,
 ) -> anyhow::Result<Option<Exit>> {
+    if let Err(why) = kill::check_complete(&a.diagnostics) {
+        return Err(refusal(why).into());
+    }
     let states = spurious_server_states(a);
     let (plan, skipped) = kill::plan_with_skips(&states);
     for why in &skipped {
