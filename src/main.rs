@@ -33,7 +33,11 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pfblame: {e:#}");
+            // Messages quote pfctl, paths and recordings: the last guard.
+            eprintln!(
+                "pfblame: {}",
+                pfblame::sanitize::neutralize(&format!("{e:#}"))
+            );
             ExitCode::from(exit_for(&e).code())
         }
     }

@@ -54,7 +54,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     report.notes.extend(loaded.notes);
     let out = match args.format {
         Format::Text => render::text(&report),
-        Format::Json => render::json(&report)? + "\n",
+        Format::Json => crate::sanitize::json_safe(&render::json(&report)?).into_owned() + "\n",
         Format::Markdown => render::markdown(&report),
     };
     io::stdout().lock().write_all(out.as_bytes())?;

@@ -56,7 +56,13 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
         ..Options::default()
     };
     let mut out = io::BufWriter::new(io::stdout().lock());
-    report::write(&analysis, args.format, &opts, &mut out)?;
+    if args.format == Format::Json {
+        let mut safe = crate::sanitize::JsonSafe::new(&mut out);
+        report::write(&analysis, args.format, &opts, &mut safe)?;
+        safe.into_inner()?;
+    } else {
+        report::write(&analysis, args.format, &opts, &mut out)?;
+    }
     out.flush()?;
     drop(out);
     let status = exit_status(&analysis);

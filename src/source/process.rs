@@ -258,7 +258,9 @@ pub fn quote_stderr(stderr: &str) -> String {
     if text.chars().count() > MAX_CHARS {
         text = text.chars().take(MAX_CHARS).collect::<String>() + "…";
     }
-    text
+    // Whatever pfctl (or ssh, or a shell on the way) printed goes into
+    // messages and banners: never raw.
+    crate::sanitize::neutralize(&text).into_owned()
 }
 
 #[cfg(unix)]
