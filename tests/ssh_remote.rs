@@ -247,3 +247,37 @@ fn report_kill_is_refused_when_the_listing_had_errors() {
     assert!(!r.kill_log.exists(), "states were removed");
     assert_eq!(r.invocations().len(), 2, "only the poll ran");
 }
+
+#[test]
+fn lint_s_check_commands_quote_hostile_names_for_pasting() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.txt");
+    fs::write(
+        &rules,
+        "@1 pass out on em1 proto tcp from any to <w;$(touch${IFS}PWN)> port = 80 flags S/SA\n\
+         @2 anchor \"a';x\" all {\n\
+         @0 pass out on em1 proto tcp from any to <t*> port = 80\n\
+         }\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("pfblame")
+        .unwrap()
+        .args([
+            "lint",
+            "--from",
+            rules.to_str().unwrap(),
+            "-s",
+            "10.0.0.1",
+            "-p",
+            "80",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "pfctl -t 'w;$(touch${IFS}PWN)' -T show",
+        "pfctl -a 'a'\\'';x' -t 't*' -T show",
+    ] {
+        assert!(text.contains(want), "{want} not in:\n{text}");
+    }
+}
