@@ -57,7 +57,9 @@ fn hostile_recording(dir: &Path) {
     let states = fs::read_to_string(src.join("states.txt"))
         .unwrap()
         .replace("gif0", EVIL_WORD)
-        .replacen("all tcp", &format!("{EVIL_WORD} tcp"), 1);
+        .replacen("all tcp", &format!("{EVIL_WORD} tcp"), 1)
+        // An unreadable line: its diagnostic quotes it on stderr.
+        + &format!("{EVIL_TEXT} {EVIL_WORD}\n");
     fs::write(dir.join("rules.txt"), rules).unwrap();
     fs::write(dir.join("states.txt"), states).unwrap();
 }
