@@ -16,6 +16,7 @@ use std::time::Duration;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+pub use crate::report::Format;
 pub use crate::source::Strategy;
 use crate::source::{Options, PfctlOptions};
 
@@ -384,13 +385,6 @@ pub struct DemoArgs {
     /// Seconds between replayed polls (0.1 to 3600).
     #[arg(short = 'i', long, value_name = "SECS", default_value = "2", value_parser = seconds, allow_hyphen_values = true)]
     pub interval: Duration,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
