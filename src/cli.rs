@@ -205,7 +205,7 @@ pub struct SourceArgs {
     pub pfctl: PfctlArgs,
 
     /// Recorded directory or file instead of live pfctl.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["pfctl", "ssh"])]
     pub from: Option<PathBuf>,
 
     #[command(flatten)]
@@ -242,7 +242,7 @@ pub struct RulesSourceArgs {
     pub pfctl: PfctlArgs,
 
     /// Recorded directory or file instead of live pfctl.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["pfctl", "ssh"])]
     pub from: Option<PathBuf>,
 }
 

@@ -78,6 +78,19 @@ fn options_before_a_subcommand_are_refused_and_nothing_runs() {
 }
 
 #[test]
+fn a_recording_and_a_live_pfctl_cannot_both_be_named() {
+    for sub in ["report", "lint", "watch"] {
+        for live in [&["--pfctl", "doas pfctl"][..], &["--ssh", "fw"]] {
+            let mut args = vec![sub, "--from", "fixtures/scenarios/dual-prefix"];
+            args.extend(live);
+            pfblame(&args)
+                .code(2)
+                .stderr(predicate::str::contains("cannot be used with"));
+        }
+    }
+}
+
+#[test]
 fn watch_options_still_work_without_a_subcommand() {
     // `pfblame -s X` is watch; without a terminal it stops with a usage
     // error that names report, after parsing every option.
