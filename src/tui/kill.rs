@@ -207,7 +207,7 @@ mod tests {
         let spurious = a
             .rows
             .iter()
-            .position(|r| r.verdict == Some(Verdict::Spurious))
+            .position(|r| r.verdict == Some(Verdict::Bypass))
             .unwrap();
         assert!(prompt(&a, spurious, &pfctl).is_ok());
         a.diagnostics.push(crate::model::Diagnostic {
