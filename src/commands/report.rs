@@ -77,7 +77,9 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
                 interactive,
                 input: &mut stdin,
             };
-            kill_spurious(&analysis, guard, &pfctl, ask, &mut err).map(|k| k.unwrap_or(status))
+            let strict = args.servers.pf.strict;
+            kill_spurious(&analysis, guard, &pfctl, ask, strict, &mut err)
+                .map(|k| k.unwrap_or(status))
         }
         None => Ok(status),
     }
@@ -177,12 +179,26 @@ pub fn read_answer(input: &mut dyn BufRead) -> io::Result<Answer> {
 /// The server states of the rows judged spurious (allowed rules' states are
 /// expected and stay).
 pub fn spurious_server_states(a: &Analysis) -> Vec<State> {
+    failing_server_states(a, false)
+}
+
+/// The server states of the rows that make the report fail: `bypass` and
+/// `blocked`, with `--strict` also `stateful` and `unexplained` (what the
+/// exit status counts is what `--kill` removes; `allowed` never).
+pub fn failing_server_states(a: &Analysis, strict: bool) -> Vec<State> {
+    let fails = |v: Verdict| {
+        if strict {
+            v.fails_strict()
+        } else {
+            v.is_failure()
+        }
+    };
     a.states
         .iter()
         .filter(|(s, r)| {
             a.rows
                 .get(*r)
-                .is_some_and(|row| row.verdict.is_some_and(Verdict::is_failure))
+                .is_some_and(|row| row.verdict.is_some_and(fails))
                 && a.servers.matches(s)
         })
         .map(|(s, _)| s.clone())
@@ -197,12 +213,13 @@ pub fn kill_spurious(
     guard: KillGuard,
     pfctl: &Pfctl,
     ask: Ask<'_>,
+    strict: bool,
     err: &mut dyn Write,
 ) -> anyhow::Result<Option<Exit>> {
     if let Err(why) = kill::check_complete(&a.diagnostics) {
         return Err(refusal(why).into());
     }
-    let states = spurious_server_states(a);
+    let states = failing_server_states(a, strict);
     let (plan, skipped) = kill::plan_with_skips(&states);
     for why in &skipped {
         writeln!(err, "pfblame: cannot remove {}", neutralize(why))?;
