@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use pfblame::cli::{Cli, Command};
 use pfblame::commands;
-use pfblame::exit::{Exit, exit_for, is_broken_pipe};
+use pfblame::exit::{Exit, exit_for, is_broken_pipe, one_line};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pfblame: {e:#}");
+            eprintln!("pfblame: {}", one_line(&e));
             ExitCode::from(exit_for(&e).code())
         }
     }

@@ -167,7 +167,7 @@ fn missing_pfctl_is_unavailable_and_names_what_was_looked_for() {
     let mut src = source::open(&args).expect("opening does not run pfctl");
     let err = src.poll(&mut Tally::default()).expect_err("poll fails");
     assert!(matches!(err, SourceError::NotFound { .. }), "{err:?}");
-    assert_eq!(err.exit(), Exit::Unavailable);
+    assert_eq!(Exit::from(&err), Exit::Unavailable);
     assert!(err.to_string().contains("/nonexistent/bin/pfctl"), "{err}");
 }
 
@@ -180,7 +180,7 @@ fn permission_denied_asks_for_root_or_doas() {
         matches!(err, SourceError::PermissionDenied { .. }),
         "{err:?}"
     );
-    assert_eq!(err.exit(), Exit::NoPerm);
+    assert_eq!(Exit::from(&err), Exit::NoPerm);
     let msg = err.to_string();
     assert!(msg.contains("/dev/pf: Permission denied"), "{msg}");
     assert!(msg.contains("root") && msg.contains("doas"), "{msg}");
@@ -199,7 +199,7 @@ fn a_pfctl_that_cannot_be_executed_is_permission_denied() {
         .expect("opens")
         .poll(&mut Tally::default())
         .expect_err("poll fails");
-    assert_eq!(err.exit(), Exit::NoPerm, "{err}");
+    assert_eq!(Exit::from(&err), Exit::NoPerm, "{err}");
 }
 
 #[test]
@@ -214,7 +214,7 @@ fn a_hung_pfctl_is_killed_at_the_timeout() {
         started.elapsed()
     );
     assert!(matches!(err, SourceError::Timeout { .. }), "{err:?}");
-    assert_eq!(err.exit(), Exit::Unavailable);
+    assert_eq!(Exit::from(&err), Exit::Unavailable);
     let msg = err.to_string();
     assert!(msg.contains("0.5 s") && msg.contains("killed"), "{msg}");
 }
@@ -240,7 +240,7 @@ fn a_pfctl_killed_mid_listing_fails_the_poll_after_streaming() {
     let (meta, tally) = poll(&fake, Strategy::Auto);
     let err = meta.expect_err("poll fails");
     assert!(matches!(err, SourceError::Killed { .. }), "{err:?}");
-    assert_eq!(err.exit(), Exit::Unavailable);
+    assert_eq!(Exit::from(&err), Exit::Unavailable);
     assert!(err.to_string().contains("signal"), "{err}");
     // Half of the listing had reached the sink: the caller must discard it.
     assert!(tally.bytes > 0);
@@ -315,10 +315,10 @@ fn bad_source_options_are_usage_errors() {
     let mut args = Fake::new("openbsd-main").args(Strategy::Auto, 10.0);
     args.pfctl = "doas 'pfctl".into();
     let err = source::open(&args).err().expect("unbalanced quote");
-    assert_eq!(err.exit(), Exit::Usage);
+    assert_eq!(Exit::from(&err), Exit::Usage);
     args.pfctl = "pfctl".into();
     args.timeout = 0.0;
     let err = source::open(&args).err().expect("zero timeout");
-    assert_eq!(err.exit(), Exit::Usage);
+    assert_eq!(Exit::from(&err), Exit::Usage);
     assert!(err.to_string().contains("--timeout"), "{err}");
 }

@@ -209,7 +209,7 @@ pub fn kill_spurious(
     };
     let outcome = match kill::execute(&confirmed, &prefix, &plan, pfctl.timeout()) {
         Ok(o) => o,
-        Err(e) => return Err(Failure::new(e.exit(), e.to_string()).into()),
+        Err(e) => return Err(Failure::new(Exit::from(&e), e.to_string()).into()),
     };
     writeln!(
         err,

@@ -10,7 +10,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::cli::Strategy;
-use crate::exit::Exit;
 
 mod live;
 mod process;
@@ -19,7 +18,8 @@ mod recorded;
 pub use live::{LiveOptions, LiveSource, Pfctl};
 pub use process::display_argv;
 pub use recorded::{
-    INFO_FILE, META_FILE, RULES_FILE, ReplaySource, STATES_FILE, load_dir, per_rule_file,
+    INFO_FILE, META_FILE, RULES_FILE, ReplaySource, SINGLE_POLL_TMP, STATES_FILE,
+    is_poll_tmp_name, load_dir, per_rule_file, poll_tmp_name,
 };
 
 /// The warning given when the rules listing is empty.
@@ -86,7 +86,8 @@ pub trait Source: Send {
     fn poll(&mut self, sink: &mut dyn PollSink) -> Result<PollMeta, SourceError>;
 }
 
-/// Why a poll failed. Each kind maps to one exit status.
+/// Why a poll failed. Each kind maps to one exit status (`impl From<&SourceError>
+/// for Exit` in `crate::exit`).
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("pfctl not found: could not run `{program}` ({detail})")]
@@ -113,31 +114,24 @@ pub enum SourceError {
     Killed { command: String, stderr: String },
     #[error("{path}: no such file or directory")]
     MissingInput { path: String },
+    /// A directory given to `--from` that holds no recording.
+    #[error(
+        "{path}: no recording here: expected rules.txt and states.txt, or numbered poll \
+         directories 0001/, 0002/, … (written by `pfblame record`)"
+    )]
+    NoRecording { path: String },
     #[error("{path}: {detail}")]
     BadRecording { path: String, detail: String },
+    /// Output that is not what pfctl prints (an error message, a wrapper's
+    /// noise, binary data): the poll failed, whatever the exit status said.
+    #[error("not pfctl output: {what}: {detail}")]
+    NotPfctlOutput { what: String, detail: String },
     #[error("reading {what}: {source}")]
     Io {
         what: String,
         #[source]
         source: io::Error,
     },
-}
-
-impl SourceError {
-    /// The exit status this failure produces (see `shared/design.md`).
-    pub fn exit(&self) -> Exit {
-        match self {
-            SourceError::NotFound { .. } | SourceError::Unrunnable { .. } => Exit::Unavailable,
-            SourceError::InvalidOption { .. } => Exit::Usage,
-            SourceError::PermissionDenied { .. } => Exit::NoPerm,
-            SourceError::Timeout { .. }
-            | SourceError::Failed { .. }
-            | SourceError::Killed { .. } => Exit::Unavailable,
-            SourceError::MissingInput { .. } => Exit::NoInput,
-            SourceError::BadRecording { .. } => Exit::DataErr,
-            SourceError::Io { .. } => Exit::Internal,
-        }
-    }
 }
 
 /// Opens the source the options ask for: `--from PATH` (a recorded directory,
