@@ -30,6 +30,14 @@ pub enum Exit {
     IoErr = 74,
     /// Permission denied: run as root or with doas (EX_NOPERM).
     NoPerm = 77,
+    /// Ended by SIGHUP (128 + 1), after putting the terminal back.
+    Hangup = 129,
+    /// Ended by SIGINT (128 + 2).
+    Interrupted = 130,
+    /// Ended by SIGQUIT (128 + 3).
+    Quit = 131,
+    /// Ended by SIGTERM (128 + 15).
+    Terminated = 143,
 }
 
 impl From<&SourceError> for Exit {
@@ -43,9 +51,7 @@ impl From<&SourceError> for Exit {
             | SourceError::Failed { .. }
             | SourceError::Killed { .. } => Exit::Unavailable,
             SourceError::MissingInput { .. } | SourceError::NoRecording { .. } => Exit::NoInput,
-            SourceError::BadRecording { .. } | SourceError::NotPfctlOutput { .. } => {
-                Exit::DataErr
-            }
+            SourceError::BadRecording { .. } | SourceError::NotPfctlOutput { .. } => Exit::DataErr,
             SourceError::Io { source, .. } => Exit::for_read_error(source),
         }
     }
@@ -66,6 +72,16 @@ impl From<&crate::kill::KillError> for Exit {
 }
 
 impl Exit {
+    /// The conventional status for a termination signal: 128 + its number.
+    pub fn for_signal(signal: i32) -> Exit {
+        match signal {
+            1 => Exit::Hangup,
+            2 => Exit::Interrupted,
+            3 => Exit::Quit,
+            _ => Exit::Terminated,
+        }
+    }
+
     /// Reading input failed: a permission problem or an I/O error.
     pub fn for_read_error(e: &io::Error) -> Exit {
         match e.kind() {
@@ -185,11 +201,26 @@ mod tests {
     #[test]
     fn io_failures_get_their_own_statuses() {
         let err = |k| io::Error::from(k);
-        assert_eq!(Exit::for_create_error(&err(io::ErrorKind::ReadOnlyFilesystem)), Exit::CantCreate);
-        assert_eq!(Exit::for_create_error(&err(io::ErrorKind::StorageFull)), Exit::IoErr);
-        assert_eq!(Exit::for_create_error(&err(io::ErrorKind::PermissionDenied)), Exit::NoPerm);
-        assert_eq!(Exit::for_write_error(&err(io::ErrorKind::StorageFull)), Exit::IoErr);
-        assert_eq!(Exit::for_read_error(&err(io::ErrorKind::InvalidData)), Exit::IoErr);
+        assert_eq!(
+            Exit::for_create_error(&err(io::ErrorKind::ReadOnlyFilesystem)),
+            Exit::CantCreate
+        );
+        assert_eq!(
+            Exit::for_create_error(&err(io::ErrorKind::StorageFull)),
+            Exit::IoErr
+        );
+        assert_eq!(
+            Exit::for_create_error(&err(io::ErrorKind::PermissionDenied)),
+            Exit::NoPerm
+        );
+        assert_eq!(
+            Exit::for_write_error(&err(io::ErrorKind::StorageFull)),
+            Exit::IoErr
+        );
+        assert_eq!(
+            Exit::for_read_error(&err(io::ErrorKind::InvalidData)),
+            Exit::IoErr
+        );
         let missing = SourceError::NoRecording { path: "d".into() };
         assert_eq!(Exit::from(&missing), Exit::NoInput);
     }

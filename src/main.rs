@@ -21,6 +21,10 @@ fn main() -> ExitCode {
             });
         }
     };
+    #[cfg(unix)]
+    if let Err(e) = pfblame::signals::install() {
+        eprintln!("pfblame: warning: signals will not restore the terminal: {e}");
+    }
     let outcome = match &cli.command {
         None => commands::watch::run(&cli.watch),
         Some(Command::Watch(a)) => commands::watch::run(a),
@@ -30,6 +34,9 @@ fn main() -> ExitCode {
         Some(Command::Lint(a)) => commands::lint::run(a),
         Some(Command::Demo(a)) => commands::demo::run(a),
     };
+    // A poll still running when the command ends (quit mid-poll) must not
+    // leave pfctl behind: it runs in its own process group.
+    pfblame::source::end_running_pfctl();
     match outcome {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,

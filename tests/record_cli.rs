@@ -238,7 +238,11 @@ fn record_rejects_from_and_zero_count() {
 #[cfg(unix)]
 fn mode_of(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    fs::symlink_metadata(path).expect("exists").permissions().mode() & 0o7777
+    fs::symlink_metadata(path)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o7777
 }
 
 /// A recording holds the whole firewall state: DIR 0700, files 0600.
@@ -335,7 +339,10 @@ fn an_interrupted_record_leaves_no_replayable_poll() {
     let partial = dir.join(".0001.tmp/states.txt");
     let started = Instant::now();
     while fs::metadata(&partial).map_or(true, |m| m.len() == 0) {
-        assert!(started.elapsed() < Duration::from_secs(20), "no partial poll");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no partial poll"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let pid = child.id().to_string();

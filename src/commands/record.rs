@@ -36,7 +36,7 @@ use crate::cli::{RecordArgs, Strategy};
 use crate::exit::{Exit, Failure};
 use crate::source::{
     INFO_FILE, LiveOptions, LiveSource, META_FILE, Pfctl, PollMeta, PollSink, RULES_FILE, Run,
-    STATES_FILE, SINGLE_POLL_TMP, Source, display_argv, per_rule_file, poll_tmp_name,
+    SINGLE_POLL_TMP, STATES_FILE, Source, display_argv, per_rule_file, poll_tmp_name,
 };
 
 /// Runs the command.
@@ -230,7 +230,14 @@ fn advice(exit: Exit) -> &'static str {
 /// Names `record` writes (a poll's files, a numbered poll directory, or
 /// the temporary directory of a poll in progress).
 fn is_layout_name(name: &str) -> bool {
-    [RULES_FILE, STATES_FILE, INFO_FILE, META_FILE, SINGLE_POLL_TMP].contains(&name)
+    [
+        RULES_FILE,
+        STATES_FILE,
+        INFO_FILE,
+        META_FILE,
+        SINGLE_POLL_TMP,
+    ]
+    .contains(&name)
         || (name.starts_with("states-R") && name.ends_with(".txt"))
         || (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()))
         || crate::source::is_poll_tmp_name(name)
@@ -433,7 +440,10 @@ impl PollSink for FileSink {
 
 /// Errors that come from reading pfctl's output, not from writing the file.
 fn is_read_side(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::InvalidData)
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::InvalidData
+    )
 }
 
 /// `meta.toml`: when, how, and how each pfctl run went.

@@ -16,10 +16,10 @@ mod process;
 mod recorded;
 
 pub use live::{LiveOptions, LiveSource, Pfctl};
-pub use process::display_argv;
+pub use process::{display_argv, end_running as end_running_pfctl};
 pub use recorded::{
-    INFO_FILE, META_FILE, RULES_FILE, ReplaySource, SINGLE_POLL_TMP, STATES_FILE,
-    is_poll_tmp_name, load_dir, per_rule_file, poll_tmp_name,
+    INFO_FILE, META_FILE, RULES_FILE, ReplaySource, SINGLE_POLL_TMP, STATES_FILE, is_poll_tmp_name,
+    load_dir, per_rule_file, poll_tmp_name,
 };
 
 /// The warning given when the rules listing is empty.

@@ -14,6 +14,7 @@
 
 use std::io::{self, BufRead, Read};
 use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -32,6 +33,22 @@ const STDERR_GRACE: Duration = Duration::from_millis(500);
 const EXIT_POLL: Duration = Duration::from_millis(5);
 /// How long a reader thread may take to end once its process group is gone.
 const READER_JOIN: Duration = Duration::from_millis(500);
+
+/// Process groups of the runs not finished yet, so that a termination
+/// signal (see `crate::signals`) or the end of the program can end them:
+/// being in their own group, they do not get the terminal's Ctrl-C.
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn running() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    RUNNING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Ends every pfctl run still going (with its process group).
+pub fn end_running() {
+    for pgid in running().drain(..) {
+        kill_group_id(pgid);
+    }
+}
 
 /// Formats an argv for messages the way a shell user would type it.
 pub fn display_argv(argv: &[String]) -> String {
@@ -71,6 +88,7 @@ impl Spawned {
             .stderr(Stdio::piped());
         own_process_group(&mut command);
         let mut child = command.spawn().map_err(|e| spawn_error(argv, e))?;
+        running().push(child.id());
         let (stdout, stderr) = match (child.stdout.take(), child.stderr.take()) {
             (Some(o), Some(e)) => (o, e),
             _ => {
@@ -161,6 +179,7 @@ impl Spawned {
             }
         };
         self.end_readers(&child);
+        running().retain(|&id| id != child.id());
         let run = Run {
             argv: self.argv.clone(),
             status: status.and_then(|s| s.code()),
@@ -228,6 +247,7 @@ impl Drop for Spawned {
         if let Some(mut child) = self.child.take() {
             reap(&mut child);
             self.end_readers(&child);
+            running().retain(|&id| id != child.id());
         }
     }
 }
@@ -273,16 +293,20 @@ fn own_process_group(_command: &mut Command) {}
 /// `kill(-pgid, SIGKILL)` for the group the child leads. Safe after the
 /// child was reaped: POSIX does not reuse a pid while a process group of
 /// that id exists, and once the group is empty the call fails with ESRCH.
-#[cfg(unix)]
 fn kill_group(child: &Child) {
+    kill_group_id(child.id());
+}
+
+#[cfg(unix)]
+fn kill_group_id(pgid: u32) {
     use rustix::process::{Pid, Signal, kill_process_group};
-    if let Some(pgid) = i32::try_from(child.id()).ok().and_then(Pid::from_raw) {
+    if let Some(pgid) = i32::try_from(pgid).ok().and_then(Pid::from_raw) {
         let _ = kill_process_group(pgid, Signal::KILL);
     }
 }
 
 #[cfg(not(unix))]
-fn kill_group(_child: &Child) {}
+fn kill_group_id(_pgid: u32) {}
 
 /// Turns a finished run into success or the error a user understands.
 fn judge(run: Run, status: ExitStatus) -> Result<Run, SourceError> {
@@ -596,10 +620,10 @@ mod tests {
 
     fn wait_for_pid(file: &std::path::Path) -> String {
         for _ in 0..200 {
-            if let Ok(pid) = std::fs::read_to_string(file) {
-                if !pid.trim().is_empty() {
-                    return pid.trim().to_string();
-                }
+            if let Ok(pid) = std::fs::read_to_string(file)
+                && !pid.trim().is_empty()
+            {
+                return pid.trim().to_string();
             }
             thread::sleep(Duration::from_millis(10));
         }
