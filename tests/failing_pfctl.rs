@@ -179,13 +179,11 @@ fn a_pfctl_killed_in_the_middle_of_its_output() {
 fn garbage_output_is_reported_not_trusted() {
     let fake = Fake::new("openbsd-main").mode("garbage");
     let r = run("record", &fake_path(), Some(&fake), &[]);
-    // record keeps what pfctl printed (it is a recorder) but says it is odd.
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("is not text: is --pfctl really pfctl?"),
-        "{}",
-        r.stderr
-    );
+    // Binary output that exits 0 is a failed poll: nothing is recorded.
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    one_clear_line(&r);
+    assert!(r.stderr.contains("not pfctl output"), "{}", r.stderr);
+    assert!(r.stderr.contains("binary data"), "{}", r.stderr);
 
     let fake = Fake::new("openbsd-main").mode("garbage");
     let r = run("lint", &fake_path(), Some(&fake), &[]);
@@ -201,9 +199,11 @@ fn garbage_output_is_reported_not_trusted() {
 
     let fake = Fake::new("openbsd-main").mode("garbage");
     let r = run("report", &fake_path(), Some(&fake), &[]);
+    // Refused at once, with one line (not one diagnostic per line).
     assert_eq!(r.code, 65, "{}", r.stderr);
+    one_clear_line(&r);
     assert!(
-        r.stderr.contains("NUL byte: this is not pfctl text"),
+        r.stderr.contains("not pfctl output") && r.stderr.contains("binary data"),
         "{}",
         r.stderr
     );

@@ -264,20 +264,15 @@ fn a_failing_pfctl_has_its_stderr_quoted() {
 }
 
 #[test]
-fn binary_junk_is_flagged_not_fatal() {
+fn binary_junk_that_exits_0_is_a_failed_poll() {
     let fake = Fake::new("openbsd-main").mode("garbage");
     let (meta, tally) = poll(&fake, Strategy::Auto);
-    let meta = meta.expect("junk is still output");
-    assert!(
-        meta.warnings.iter().any(|w| w.contains("not text")),
-        "{:?}",
-        meta.warnings
-    );
-    assert_eq!(tally.total(), 0);
-    assert!(
-        !tally.diagnostics.is_empty(),
-        "junk must become diagnostics"
-    );
+    let err = meta.expect_err("junk is not pfctl output");
+    assert!(matches!(err, SourceError::NotPfctlOutput { .. }), "{err:?}");
+    assert!(err.to_string().contains("binary data"), "{err}");
+    assert_eq!(Exit::from(&err), Exit::DataErr);
+    // Refused at the first block: no diagnostic per line of junk.
+    assert!(tally.diagnostics.len() <= 1, "{:?}", tally.diagnostics);
 }
 
 #[test]

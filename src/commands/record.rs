@@ -35,8 +35,8 @@ use serde::Serialize;
 use crate::cli::{RecordArgs, Strategy};
 use crate::exit::{Exit, Failure};
 use crate::source::{
-    INFO_FILE, LiveOptions, LiveSource, META_FILE, Pfctl, PollMeta, PollSink, RULES_FILE, Run,
-    SINGLE_POLL_TMP, STATES_FILE, Source, display_argv, per_rule_file, poll_tmp_name,
+    Checked, INFO_FILE, LiveOptions, LiveSource, META_FILE, Pfctl, PollMeta, PollSink, RULES_FILE,
+    Run, SINGLE_POLL_TMP, STATES_FILE, Source, display_argv, per_rule_file, poll_tmp_name,
 };
 
 /// Runs the command.
@@ -44,14 +44,15 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
     check_args(args)?;
     let pfctl = Pfctl::from_args(&args.source)?;
     let per_rule = args.per_rule || args.source.strategy == Strategy::PerRule;
-    let mut source = LiveSource::new(
+    // Output that is not pfctl's is not recorded: the poll fails.
+    let mut source = Checked::new(LiveSource::new(
         pfctl.clone(),
         LiveOptions {
             strategy: Strategy::Auto,
             info: true,
             also_per_rule: per_rule,
         },
-    );
+    ));
     let root = prepare_dir(&args.dir)?;
     let interval = Duration::from_secs_f64(args.source.interval);
     for n in 1..=args.count {
@@ -264,7 +265,7 @@ impl Target {
 /// One poll into a temporary directory, renamed into place when complete;
 /// on failure the temporary directory goes away.
 fn record_poll(
-    source: &mut LiveSource,
+    source: &mut Checked<LiveSource>,
     pfctl: &Pfctl,
     root: &Root,
     target: Target,

@@ -11,10 +11,12 @@ use chrono::{DateTime, Utc};
 
 use crate::cli::Strategy;
 
+mod check;
 mod live;
 mod process;
 mod recorded;
 
+pub use check::{BINARY_SNIFF, Checked};
 pub use live::{LiveOptions, LiveSource, Pfctl};
 pub use process::{display_argv, end_running as end_running_pfctl};
 pub use recorded::{
@@ -137,11 +139,12 @@ pub enum SourceError {
 /// Opens the source the options ask for: `--from PATH` (a recorded directory,
 /// a directory of numbered polls, or a single file) or live `--pfctl CMD`.
 pub fn open(args: &crate::cli::SourceArgs) -> Result<Box<dyn Source>, SourceError> {
+    // Every poll is checked: output that is not pfctl's fails the poll.
     match &args.from {
-        Some(path) => Ok(Box::new(
+        Some(path) => Ok(Box::new(Checked::new(
             ReplaySource::open(path)?.with_strategy(args.strategy),
-        )),
-        None => Ok(Box::new(LiveSource::from_args(args)?)),
+        ))),
+        None => Ok(Box::new(Checked::new(LiveSource::from_args(args)?))),
     }
 }
 

@@ -393,15 +393,41 @@ fn spawn_error(argv: &[String], e: io::Error) -> SourceError {
             detail: format!("no such program `{program}`; set --pfctl to the pfctl command"),
             program,
         },
-        io::ErrorKind::PermissionDenied => SourceError::PermissionDenied {
-            command: display_argv(argv),
-            detail: format!("cannot execute `{program}`: {e}"),
+        io::ErrorKind::PermissionDenied => match not_a_program(&program) {
+            // EACCES from exec is about the file, not about pf: root would
+            // not help, so do not say "run as root".
+            Some(why) => SourceError::Unrunnable {
+                detail: format!("{why}; set --pfctl to the pfctl command"),
+                program,
+            },
+            None => SourceError::PermissionDenied {
+                command: display_argv(argv),
+                detail: format!("cannot execute `{program}`: {e}"),
+            },
         },
         _ => SourceError::Unrunnable {
             program,
             detail: e.to_string(),
         },
     }
+}
+
+/// Why `program` (a path) cannot be run whoever runs it: a directory, or a
+/// file without execute permission.
+#[cfg(unix)]
+fn not_a_program(program: &str) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(program).ok()?;
+    if meta.is_dir() {
+        return Some(format!("`{program}` is a directory, not a program"));
+    }
+    (meta.permissions().mode() & 0o111 == 0)
+        .then(|| format!("`{program}` is not executable (no x permission)"))
+}
+
+#[cfg(not(unix))]
+fn not_a_program(_program: &str) -> Option<String> {
+    None
 }
 
 /// Reads the child's stdout on a thread and sends it in chunks. The thread
@@ -689,6 +715,26 @@ mod tests {
         drop(tx);
         assert!(join_within(&mut threads, Duration::from_secs(2)));
         assert!(threads.is_empty());
+    }
+
+    #[test]
+    fn a_directory_or_a_plain_file_as_pfctl_is_not_a_permission_problem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("pfctl");
+        std::fs::write(&file, "#!/bin/sh\n").expect("write");
+        for (program, why) in [
+            (dir.path().to_path_buf(), "is a directory"),
+            (file, "is not executable"),
+        ] {
+            let argv = [program.display().to_string()];
+            let err = Spawned::start(&argv, Duration::from_secs(1))
+                .err()
+                .expect("spawn fails");
+            assert!(matches!(err, SourceError::Unrunnable { .. }), "{err:?}");
+            let text = err.to_string();
+            assert!(text.contains(why) && text.contains("--pfctl"), "{text}");
+            assert!(!text.contains("root"), "{text}");
+        }
     }
 
     #[test]

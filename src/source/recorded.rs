@@ -503,15 +503,11 @@ fn play_dir(
     } else if let Some(path) = &poll.states {
         stream_states(path, None, sink, meta)?;
     } else {
-        meta.warnings.push(format!(
-            "{}: no {STATES_FILE}: the states are unknown",
-            poll.dir.display()
-        ));
-        sink.states(None, &mut io::empty())
-            .map_err(|e| SourceError::Io {
-                what: poll.dir.display().to_string(),
-                source: e,
-            })?;
+        // Without states there is nothing to blame: not an empty table.
+        return Err(SourceError::BadRecording {
+            path: poll.dir.display().to_string(),
+            detail: format!("no {STATES_FILE}: a recording needs the states listing (pfctl -vvss)"),
+        });
     }
     if let Some(path) = &poll.info {
         let info = read_text(path, meta)?;
@@ -685,12 +681,14 @@ fn play_file(path: &Path, sink: &mut dyn PollSink, meta: &mut PollMeta) -> Resul
             sink.states(None, &mut io::empty()).map_err(io_err)?;
             sink.info(&info);
         }
-        kind @ (FileKind::States | FileKind::Unknown) => {
-            if kind == FileKind::Unknown {
-                meta.warnings.push(format!(
-                    "{shown}: could not tell which pfctl output this is; read it as states"
-                ));
-            }
+        FileKind::Unknown => {
+            return Err(SourceError::NotPfctlOutput {
+                what: shown.to_string(),
+                detail: "empty, or nothing in it looks like pfctl -ss, -sr, -si or -sa output"
+                    .into(),
+            });
+        }
+        FileKind::States => {
             meta.warnings
                 .push(format!("{shown} holds states only: the rules are unknown"));
             sink.rules("");
