@@ -50,7 +50,9 @@ impl From<&SourceError> for Exit {
             SourceError::Timeout { .. }
             | SourceError::Failed { .. }
             | SourceError::Killed { .. } => Exit::Unavailable,
-            SourceError::MissingInput { .. } | SourceError::NoRecording { .. } => Exit::NoInput,
+            SourceError::MissingInput { .. }
+            | SourceError::NotAFile { .. }
+            | SourceError::NoRecording { .. } => Exit::NoInput,
             SourceError::BadRecording { .. } | SourceError::NotPfctlOutput { .. } => Exit::DataErr,
             SourceError::Io { source, .. } => Exit::for_read_error(source),
         }

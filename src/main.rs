@@ -1,6 +1,7 @@
 //! The `pfblame` binary: parses arguments, runs a command, maps the outcome to
 //! an exit status, and prints one clear line on stderr for errors.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -41,7 +42,8 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pfblame: {}", one_line(&e));
+            // Not eprintln!: it panics when stderr is a closed pipe.
+            let _ = writeln!(std::io::stderr(), "pfblame: {}", one_line(&e));
             ExitCode::from(exit_for(&e).code())
         }
     }

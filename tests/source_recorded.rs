@@ -339,8 +339,20 @@ fn non_regular_files_are_refused_at_once() {
             .err()
             .expect("refused");
         assert!(err.to_string().contains("not a regular file"), "{err}");
-        assert_eq!(Exit::from(&err), Exit::DataErr);
+        assert_eq!(Exit::from(&err), Exit::NoInput);
     }
+    // A FIFO nobody writes to would block forever.
+    let fifo_dir = tempfile::tempdir().expect("tempdir");
+    let fifo = fifo_dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let err = source::open(&from_args(&fifo, Strategy::Auto))
+        .err()
+        .expect("refused");
+    assert!(matches!(err, SourceError::NotAFile { .. }), "{err:?}");
     // A states.txt inside a recording that is a link to a device, too.
     let dir = tempfile::tempdir().expect("tempdir");
     fs::write(dir.path().join("rules.txt"), "@0 pass all\n").expect("write");

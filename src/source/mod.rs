@@ -116,6 +116,12 @@ pub enum SourceError {
     Killed { command: String, stderr: String },
     #[error("{path}: no such file or directory")]
     MissingInput { path: String },
+    /// A FIFO or a device: it would block forever or never end.
+    #[error(
+        "{path}: not a regular file (a FIFO or a device?); give a recorded file or directory, \
+         or pipe the output into `pfblame parse -`"
+    )]
+    NotAFile { path: String },
     /// A directory given to `--from` that holds no recording.
     #[error(
         "{path}: no recording here: expected rules.txt and states.txt, or numbered poll \

@@ -280,11 +280,8 @@ fn check_regular(path: &Path, meta: &fs::Metadata) -> Result<(), SourceError> {
     if meta.is_file() {
         return Ok(());
     }
-    Err(SourceError::BadRecording {
+    Err(SourceError::NotAFile {
         path: path.display().to_string(),
-        detail: "not a regular file (a FIFO or a device?); give a recorded file or directory, \
-                 or pipe the output into `pfblame parse -`"
-            .into(),
     })
 }
 
