@@ -174,11 +174,14 @@ impl PollSink for Watch<'_> {
         let sniffed = &text.as_bytes()[..text.len().min(BINARY_SNIFF)];
         self.rules.binary = memchr::memchr(0, sniffed).is_some();
         self.rules.cut = !text.is_empty() && !text.ends_with('\n');
-        if !self.rules.binary {
-            for line in text.split('\n') {
-                self.rules
-                    .line(&line.as_bytes()[..line.len().min(HEAD)], false);
-            }
+        if self.rules.binary {
+            // Refused at once: the parser gets nothing to diagnose line by line.
+            self.inner.rules("");
+            return;
+        }
+        for line in text.split('\n') {
+            self.rules
+                .line(&line.as_bytes()[..line.len().min(HEAD)], false);
         }
         self.inner.rules(text);
     }
