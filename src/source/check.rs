@@ -30,6 +30,9 @@ use crate::parse::states::looks_like_state;
 pub const BINARY_SNIFF: usize = 8 * 1024;
 /// Bytes of a line kept to classify it: more than any state's first line.
 const HEAD: usize = 512;
+/// A states listing whose first this many lines are mostly not states is
+/// given up at once: 500 MB of garbage need not be read to be refused.
+const GIVE_UP_AFTER: u64 = 1000;
 
 /// A [`Source`] whose polls are checked: output that is not pfctl output
 /// fails the poll with [`SourceError::NotPfctlOutput`].
@@ -105,6 +108,11 @@ impl Seen {
                     .collect(),
             );
         }
+    }
+
+    /// Mostly odd lines, and enough of them to say so before the end.
+    fn hopeless(&self) -> bool {
+        self.lines >= GIVE_UP_AFTER && self.like * 2 < self.lines
     }
 
     /// Why this listing is not pfctl output, if it is not.
@@ -236,6 +244,13 @@ impl<'a> Lines<'a> {
             "binary data (a NUL byte in the first 8 KiB): not pfctl output",
         )
     }
+
+    fn garbage_refusal() -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "mostly lines that are not states: not pfctl output",
+        )
+    }
 }
 
 impl Read for Lines<'_> {
@@ -252,6 +267,9 @@ impl BufRead for Lines<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.seen.binary {
             return Err(Self::binary_refusal());
+        }
+        if self.seen.hopeless() {
+            return Err(Self::garbage_refusal());
         }
         let Lines {
             inner,
@@ -378,6 +396,23 @@ mod tests {
             mostly.extend_from_slice(b"garbage garbage\n");
         }
         refused(RULES, &mostly, "3 of 4 lines");
+    }
+
+    #[test]
+    fn a_listing_of_garbage_is_given_up_early() {
+        let garbage = b"garbage garbage\n".repeat(1_000_000);
+        let mut count = Count::default();
+        let mut watch = Watch::new(&mut count);
+        watch.rules(RULES);
+        let mut input = &garbage[..];
+        let err = watch.states(None, &mut input).expect_err("given up");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(input.len() > garbage.len() / 2, "most of it was never read");
+        let verdict = watch.verdict().expect_err("refused");
+        assert!(
+            verdict.to_string().contains("not what pfctl prints"),
+            "{verdict}"
+        );
     }
 
     #[test]
