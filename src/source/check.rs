@@ -44,10 +44,6 @@ impl<S: Source> Checked<S> {
     pub fn new(inner: S) -> Self {
         Checked { inner }
     }
-
-    pub fn inner(&self) -> &S {
-        &self.inner
-    }
 }
 
 impl<S: Source> Source for Checked<S> {
