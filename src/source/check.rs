@@ -8,8 +8,9 @@
 //!   the first block is looked at, and the listing is refused at once);
 //! - mostly not pfctl lines: more than half of the rules listing's lines are
 //!   not rules (or it has none), or more than half of a states listing's
-//!   first lines (the unindented ones) do not start a state — an error
-//!   message, a wrapper's noise, CR-only line ends (one long line);
+//!   first lines (the unindented ones, of the first [`SAMPLE_LINES`]) do not
+//!   start a state — an error message, a wrapper's noise, CR-only line ends
+//!   (one long line);
 //! - cut short: a listing whose last line has no newline (pfctl ends every
 //!   line with one).
 //!
@@ -33,6 +34,11 @@ const HEAD: usize = 512;
 /// A states listing whose first this many lines are mostly not states is
 /// given up at once: 500 MB of garbage need not be read to be refused.
 const GIVE_UP_AFTER: u64 = 1000;
+/// States listings are judged on their first this many lines (past them
+/// the check only watches the last byte): a million-state table costs the
+/// check nothing measurable, and garbage shows from the start. Bad lines
+/// further on are still the parser's diagnostics.
+const SAMPLE_LINES: u64 = 10_000;
 
 /// A [`Source`] whose polls are checked: output that is not pfctl output
 /// fails the poll with [`SourceError::NotPfctlOutput`].
@@ -304,6 +310,12 @@ impl BufRead for Lines<'_> {
 /// Classifies the lines that end in `bytes` (which the reader consumed),
 /// keeping at most [`HEAD`] bytes of the line still open.
 fn scan(seen: &mut Seen, head: &mut Vec<u8>, last: &mut Option<u8>, bytes: &[u8]) {
+    if let Some(&b) = bytes.last() {
+        *last = Some(b);
+    }
+    if seen.lines >= SAMPLE_LINES {
+        return;
+    }
     let mut start = 0;
     for nl in memchr::memchr_iter(b'\n', bytes) {
         keep_head(head, &bytes[start..nl]);
@@ -312,9 +324,6 @@ fn scan(seen: &mut Seen, head: &mut Vec<u8>, last: &mut Option<u8>, bytes: &[u8]
         start = nl + 1;
     }
     keep_head(head, &bytes[start..]);
-    if let Some(&b) = bytes.last() {
-        *last = Some(b);
-    }
 }
 
 fn keep_head(head: &mut Vec<u8>, piece: &[u8]) {
