@@ -4,13 +4,12 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-use pfblame::cli::{Cli, Command};
+use pfblame::cli::Command;
 use pfblame::commands;
 use pfblame::exit::{Exit, exit_for, is_broken_pipe, one_line};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match pfblame::cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
@@ -42,8 +41,13 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
+            // Messages quote pfctl, paths and recordings: the last guard.
             // Not eprintln!: it panics when stderr is a closed pipe.
-            let _ = writeln!(std::io::stderr(), "pfblame: {}", one_line(&e));
+            let _ = writeln!(
+                std::io::stderr(),
+                "pfblame: {}",
+                pfblame::sanitize::neutralize(&one_line(&e))
+            );
             ExitCode::from(exit_for(&e).code())
         }
     }
