@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-
 mod check;
 mod live;
 mod process;
