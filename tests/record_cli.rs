@@ -252,7 +252,7 @@ fn record_writes_a_private_recording() {
     let fake = Fake::new("openbsd-main");
     let out = tempfile::tempdir().expect("tempdir");
     let dir = out.path().join("capture");
-    record(&fake, &dir, &["--count", "2", "--interval", "0"])
+    record(&fake, &dir, &["--count", "2", "--interval", "0.1"])
         .assert()
         .success();
     assert_eq!(mode_of(&dir), 0o700);
