@@ -18,4 +18,5 @@ pub mod print;
 pub mod report;
 pub mod sanitize;
 pub mod source;
+pub mod state_json;
 pub mod tui;

@@ -15,6 +15,7 @@ use crate::model::{Parsed, Rule, Severity, State};
 use crate::parse::read_any_with;
 // Labels, anchor and interface names are pfctl text: never print them raw.
 use crate::sanitize::neutralize;
+use crate::state_json::write_state;
 
 /// How many error diagnostics are repeated on stderr before the summary.
 const STDERR_ERRORS: usize = 10;
@@ -73,6 +74,8 @@ struct JsonStream<W: Write> {
     out: W,
     states: usize,
     error: Option<io::Error>,
+    /// One state's JSON, reused.
+    buf: Vec<u8>,
 }
 
 impl<W: Write> JsonStream<W> {
@@ -81,6 +84,7 @@ impl<W: Write> JsonStream<W> {
             out,
             states: 0,
             error: None,
+            buf: Vec::with_capacity(1024),
         }
     }
 
@@ -91,10 +95,11 @@ impl<W: Write> JsonStream<W> {
         // The head waits for the first state: an unreadable input (a
         // directory) then prints nothing, as before streaming.
         let sep: &[u8] = if self.states == 0 { JSON_HEAD } else { b"," };
-        let written = self
-            .out
-            .write_all(sep)
-            .and_then(|()| serde_json::to_writer(&mut self.out, s).map_err(io::Error::from));
+        // What serde_json writes, by hand (`state_json`): no `fmt` per field.
+        self.buf.clear();
+        self.buf.extend_from_slice(sep);
+        write_state(&mut self.buf, s);
+        let written = self.out.write_all(&self.buf);
         self.states += 1;
         if let Err(e) = written {
             self.error = Some(e);

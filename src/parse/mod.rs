@@ -56,11 +56,13 @@ pub fn read_any_with<R: BufRead>(r: R, on_state: impl FnMut(State)) -> io::Resul
 fn read_lines<R: BufRead, S: StateSink>(r: R, sink: S) -> io::Result<(Parsed, S)> {
     let mut router = Router::new(sink);
     let mut line_no = 0;
-    common::for_each_line(r, |buf| {
+    // UTF-8 is checked once per reader buffer; only lines of a buffer that
+    // fails are checked (and reported) one by one.
+    states::skim::for_each_text_line(r, |line| {
         line_no += 1;
-        match std::str::from_utf8(buf) {
-            Ok(line) => router.push(line_no, line),
-            Err(e) => {
+        match line.map_err(|buf| (buf, std::str::from_utf8(buf))) {
+            Ok(line) | Err((_, Ok(line))) => router.push(line_no, line),
+            Err((buf, Err(e))) => {
                 let line = String::from_utf8_lossy(buf).into_owned();
                 let column = String::from_utf8_lossy(&buf[..e.valid_up_to()])
                     .chars()
@@ -248,6 +250,8 @@ impl<S: StateSink> Router<S> {
         } else if looks_like_rule(line) {
             self.last = Last::Rule;
             self.rules.push(line_no, line, &mut self.diags);
+        } else if self.valid_state_line(line_no, line) {
+            // Parsed once, by the state parser (no separate recognition).
         } else if looks_like_state(line)
             || (self.last == Last::State && !line.starts_with("Status: "))
             || line.contains(" -> ")
@@ -277,6 +281,21 @@ impl<S: StateSink> Router<S> {
                 text: common::clip(line),
             });
         }
+    }
+
+    /// [`Self::state_line`] for a valid state main line; false for any
+    /// other line (then nothing is done).
+    fn valid_state_line(&mut self, line_no: usize, line: &str) -> bool {
+        if !self
+            .states
+            .push_main_into(line_no, line, self.sink.buffer())
+        {
+            return false;
+        }
+        self.last = Last::State;
+        self.rules.interrupt();
+        self.sink.flush(false);
+        true
     }
 
     fn state_line(&mut self, line_no: usize, line: &str) {
