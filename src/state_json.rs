@@ -1,6 +1,7 @@
 //! The JSON of a [`State`], written by hand: byte for byte what
 //! `serde_json::to_writer` writes from the `Serialize` derive in
-//! `model.rs` (the contract), without `core::fmt`. `pfblame parse --format
+//! `model.rs` (the contract) and [`crate::sanitize::json_safe`] then makes
+//! terminal-safe, without `core::fmt`. `pfblame parse --format
 //! json` writes millions of states; through serde, two thirds of its time
 //! went into formatting addresses and numbers with `fmt` and escaping
 //! strings. The tests compare both writers on every fixture and on
@@ -11,7 +12,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::model::{Endpoint, HostAddr, Port, SeqWindow, State, StateRoute};
 
-/// Appends the JSON object of `s` (as `serde_json::to_writer(s)`).
+/// Appends the JSON object of `s` (as `serde_json::to_writer(s)` through
+/// [`crate::sanitize::JsonSafe`]).
 pub fn write_state(out: &mut Vec<u8>, s: &State) {
     out.extend_from_slice(b"{\"line\":");
     write_u64(out, s.line as u64);
@@ -155,14 +157,32 @@ fn write_window(out: &mut Vec<u8>, w: &SeqWindow) {
     out.push(b'}');
 }
 
-/// A JSON string as serde_json escapes it: `"` and `\`, and the control
-/// bytes (short forms for `\b \t \n \f \r`, `\u00xx` for the others).
+/// A JSON string as serde_json escapes it (`"` and `\`, the C0 controls:
+/// short forms for `\b \t \n \f \r`, `\u00xx` for the others), then as
+/// [`crate::sanitize::json_safe`] makes it terminal-safe (DEL, C1 controls,
+/// bidi and zero-width characters as `\uXXXX`).
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
     let mut start = 0;
     for (i, &c) in b.iter().enumerate() {
-        if c >= 0x20 && c != b'"' && c != b'\\' {
+        if c >= 0x20 && c != b'"' && c != b'\\' && c < 0x7f {
+            continue;
+        }
+        if c >= 0x7f {
+            // A character's first byte (continuation bytes are skipped).
+            if (0x80..0xc0).contains(&c) || i < start {
+                continue;
+            }
+            let Some(ch) = s.get(i..).and_then(|r| r.chars().next()) else {
+                continue;
+            };
+            if crate::sanitize::is_unsafe(ch) {
+                out.extend_from_slice(&b[start..i]);
+                out.extend_from_slice(b"\\u");
+                write_hex_min4(out, u32::from(ch));
+                start = i + ch.len_utf8();
+            }
             continue;
         }
         out.extend_from_slice(&b[start..i]);
@@ -187,6 +207,19 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 }
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// `{v:04x}`: lowercase hex, at least 4 digits.
+fn write_hex_min4(out: &mut Vec<u8>, v: u32) {
+    let mut buf = [0u8; 8];
+    let mut n = 0;
+    let mut x = v;
+    while x != 0 || n < 4 {
+        n += 1;
+        buf[8 - n] = HEX_DIGITS[(x & 0xf) as usize];
+        x >>= 4;
+    }
+    out.extend_from_slice(&buf[8 - n..]);
+}
 
 /// Decimal digits of `v` (as `Display`).
 pub fn write_u64(out: &mut Vec<u8>, mut v: u64) {
@@ -366,9 +399,10 @@ mod tests {
         }
 
         #[test]
-        fn strings_as_serde_json(s in "(\\PC|[\\x00-\\x1f\"\\\\\\x7f])*") {
+        fn strings_as_serde_json_made_safe(s in "(\\PC|[\\x00-\\x1f\"\\\\\\x7f\\u{80}-\\u{9f}\\u{200b}-\\u{200f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}\\u{feff}])*") {
             let ours = text(|o| write_str(o, &s));
-            prop_assert_eq!(ours, serde_json::to_string(&s).expect("serialises"));
+            let serde = serde_json::to_string(&s).expect("serialises");
+            prop_assert_eq!(ours, crate::sanitize::json_safe(&serde).into_owned());
         }
     }
 }

@@ -28,11 +28,11 @@ pub fn run(args: &ParseArgs) -> anyhow::Result<Exit> {
     let mut out = BufWriter::new(io::stdout().lock());
     let parsed = match args.format {
         ParseFormat::Json => {
-            let mut safe = crate::sanitize::JsonSafe::new(&mut out);
-            let mut json = JsonStream::new(&mut safe);
+            // States are written terminal-safe by `write_state`, the tail
+            // through `json_safe` (see `JsonStream`).
+            let mut json = JsonStream::new(&mut out);
             let rest = read_input(&args.file, &name, |s| json.state(&s))?;
             json.finish(&rest)?;
-            safe.into_inner()?;
             rest
         }
         ParseFormat::Text => {
@@ -69,9 +69,11 @@ fn read_input(path: &Path, name: &str, on_state: impl FnMut(State)) -> anyhow::R
 const JSON_HEAD: &[u8] = b"{\"states\":[";
 
 /// Writes the JSON of a [`Parsed`] with its states streamed: byte for byte
-/// what `serde_json::to_writer` of the whole model writes, followed by a
-/// newline. The parser's callback cannot fail, so the first write error is
-/// kept (and later writes skipped) until [`Self::finish`] reports it.
+/// what `serde_json::to_writer` of the whole model writes through
+/// [`crate::sanitize::JsonSafe`] (terminal-safe), followed by a newline.
+/// Each state is written by [`write_state`], which escapes as both do. The
+/// parser's callback cannot fail, so the first write error is kept (and
+/// later writes skipped) until [`Self::finish`] reports it.
 struct JsonStream<W: Write> {
     out: W,
     states: usize,
@@ -123,7 +125,9 @@ impl<W: Write> JsonStream<W> {
         if self.states == 0 {
             self.out.write_all(JSON_HEAD)?;
         }
-        self.out.write_all(tail)?;
+        let tail = String::from_utf8_lossy(tail);
+        self.out
+            .write_all(crate::sanitize::json_safe(&tail).as_bytes())?;
         writeln!(self.out)
     }
 }
