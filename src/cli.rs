@@ -36,6 +36,8 @@ pub enum Command {
     Lint(LintArgs),
     /// The TUI on the bundled recorded scenario (no BSD needed).
     Demo(DemoArgs),
+    /// Nagios/Icinga plugin: one line; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Check(CheckArgs),
 }
 
 /// Where pfctl output comes from, shared by every command that analyses it.
@@ -142,6 +144,19 @@ pub struct ReportArgs {
     /// Answer yes to the kill confirmation (for scripts).
     #[arg(long)]
     pub yes: bool,
+    /// Write the report to FILE instead of standard output, atomically
+    /// (a temporary file renamed over it: for node_exporter's textfile collector).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `check`: the source and server options of `report`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub servers: ServerArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -212,6 +227,9 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    /// report: metrics for node_exporter's textfile collector or a scrape.
+    #[value(name = "openmetrics")]
+    OpenMetrics,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

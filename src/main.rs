@@ -11,6 +11,10 @@ use pfblame::exit::{Exit, exit_for, is_broken_pipe};
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        // A plugin's usage errors are UNKNOWN (3), on stdout like its line.
+        Err(e) if e.use_stderr() && commands::check::invoked(&std::env::args_os().collect::<Vec<_>>()) => {
+            return commands::check::usage_error(&e);
+        }
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
             let _ = e.print();
@@ -29,6 +33,7 @@ fn main() -> ExitCode {
         Some(Command::Record(a)) => commands::record::run(a),
         Some(Command::Lint(a)) => commands::lint::run(a),
         Some(Command::Demo(a)) => commands::demo::run(a),
+        Some(Command::Check(a)) => return commands::check::run(a),
     };
     match outcome {
         Ok(exit) => ExitCode::from(exit.code()),

@@ -1,5 +1,6 @@
 //! `pfblame report`: poll the source `--samples` times, analyse, print one
-//! report (text, JSON or markdown) on stdout.
+//! report (text, JSON, markdown or OpenMetrics) on stdout, or with
+//! `--output FILE` into FILE, replaced atomically.
 //!
 //! Exit status: 1 if any rule's verdict is `bypass` or `blocked` (its
 //! states misroute or drop the servers' replies), or a finding about a rule
@@ -21,12 +22,14 @@ use std::collections::HashMap;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::time::Duration;
 
+use super::monitor::{self, Timed};
 use crate::analyze::{Analysis, Config, SampleBuilder, Verdict, analyze};
 use crate::cli::{Format, ReportArgs};
 use crate::exit::{Exit, Failure};
 use crate::kill::{self, KillGuard, KillRefused};
 use crate::lint::FindingSeverity;
 use crate::model::{RuleKey, Severity, State};
+use crate::report::openmetrics::{self, Scrape};
 use crate::report::{self, Options};
 use crate::sanitize::neutralize;
 use crate::source::{Pfctl, Source, SourceError};
@@ -45,7 +48,12 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
     } else {
         None
     };
-    let (analysis, notes) = collect(source.as_mut(), &cfg, args.samples, interval)?;
+    let mut timed = Timed::new(source.as_mut());
+    let (analysis, notes) = collect(&mut timed, &cfg, args.samples, interval)?;
+    let scrape = Scrape {
+        host: monitor::host_label(&args.source),
+        poll_seconds: timed.last.map(|d| d.as_secs_f64()),
+    };
 
     let mut err = io::stderr().lock();
     for note in &notes {
@@ -57,10 +65,10 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
         color: args.color.color.enabled(io::stdout().is_terminal()),
         ..Options::default()
     };
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    report::write(&analysis, args.format, &opts, &mut out)?;
-    out.flush()?;
-    drop(out);
+    monitor::emit(args.output.as_deref(), |out| match args.format {
+        Format::OpenMetrics => openmetrics::write(&analysis, &scrape, out),
+        format => report::write(&analysis, format, &opts, out),
+    })?;
     let status = exit_status_with(&analysis, args.servers.pf.strict);
     match killer {
         Some((guard, pfctl)) => {

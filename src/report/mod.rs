@@ -6,6 +6,7 @@
 
 pub mod json;
 pub mod markdown;
+pub mod openmetrics;
 pub mod text;
 
 use std::io::{self, Write};
@@ -48,6 +49,9 @@ pub fn write(
         Format::Text => text::write(analysis, opts, out),
         Format::Json => json::write(analysis, opts, out),
         Format::Markdown => markdown::write(analysis, opts, out),
+        // `host` localhost and no poll duration: callers that know better
+        // (`report`) call [`openmetrics::write`] with their [`openmetrics::Scrape`].
+        Format::OpenMetrics => openmetrics::write(analysis, &openmetrics::Scrape::default(), out),
     }
 }
 
