@@ -96,7 +96,8 @@ pub struct PfArgs {
     #[arg(long = "reply-via", value_name = "IFACE")]
     pub reply_via: Option<String>,
 
-    /// report, lint: also exit 1 on `stateful` and `unexplained` rules.
+    /// report, lint: also exit 1 on `stateful` and `unexplained` rules;
+    /// check: `stateful` is a WARNING too.
     #[arg(long)]
     pub strict: bool,
 }

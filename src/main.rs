@@ -12,7 +12,10 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // A plugin's usage errors are UNKNOWN (3), on stdout like its line.
-        Err(e) if e.use_stderr() && commands::check::invoked(&std::env::args_os().collect::<Vec<_>>()) => {
+        Err(e)
+            if e.use_stderr()
+                && commands::check::invoked(&std::env::args_os().collect::<Vec<_>>()) =>
+        {
             return commands::check::usage_error(&e);
         }
         Err(e) => {

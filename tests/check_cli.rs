@@ -72,13 +72,23 @@ impl Line {
     }
 
     fn expect(&self, code: i32, status: &str) {
-        assert_eq!((self.code, self.status.as_str()), (code, status), "{}", self.summary);
+        assert_eq!(
+            (self.code, self.status.as_str()),
+            (code, status),
+            "{}",
+            self.summary
+        );
     }
 }
 
 #[test]
 fn openbsd_routing_only_is_ok() {
-    let line = check(&["--from", &scenario("openbsd-flags-any"), "-s", "2001:db8::10"]);
+    let line = check(&[
+        "--from",
+        &scenario("openbsd-flags-any"),
+        "-s",
+        "2001:db8::10",
+    ]);
     line.expect(0, "OK");
     assert!(line.summary.contains("1 routing"), "{}", line.summary);
     assert_eq!(line.value("bypass"), 0.0);
@@ -115,7 +125,11 @@ fn an_if_bound_reply_to_is_critical_too() {
         "2001:db8::10",
     ]);
     line.expect(2, "CRITICAL");
-    assert!(line.summary.starts_with("@1 bypasses its own reply-to"), "{}", line.summary);
+    assert!(
+        line.summary.starts_with("@1 bypasses its own reply-to"),
+        "{}",
+        line.summary
+    );
 }
 
 #[test]
@@ -143,10 +157,19 @@ fn unexplained_is_a_warning_and_strict_warns_on_stateful() {
     }
     let line = check(&["--from", dir.path().to_str().unwrap(), "-s", "2001:db8::10"]);
     line.expect(1, "WARNING");
-    assert!(line.summary.starts_with("default unexplained (2 states)"), "{}", line.summary);
+    assert!(
+        line.summary.starts_with("default unexplained (2 states)"),
+        "{}",
+        line.summary
+    );
     assert_eq!(line.value("unexplained"), 1.0);
 
-    let stray = ["--from", &scenario("openbsd68-stray-1"), "-s", "2001:db8::10"];
+    let stray = [
+        "--from",
+        &scenario("openbsd68-stray-1"),
+        "-s",
+        "2001:db8::10",
+    ];
     check(&stray).expect(0, "OK");
     let mut strict = stray.to_vec();
     strict.push("--strict");
@@ -157,7 +180,11 @@ fn unexplained_is_a_warning_and_strict_warns_on_stateful() {
 fn a_missing_recording_is_unknown() {
     let line = check(&["--from", "/nonexistent/recording", "-s", "2001:db8::10"]);
     line.expect(3, "UNKNOWN");
-    assert!(line.summary.contains("/nonexistent/recording"), "{}", line.summary);
+    assert!(
+        line.summary.contains("/nonexistent/recording"),
+        "{}",
+        line.summary
+    );
 }
 
 #[test]
@@ -177,10 +204,22 @@ fn usage_errors_are_unknown_not_2() {
         vec!["--from", "x", "--strategy", "sideways", "-s", "::1"],
         vec!["--from", &scenario("dual-prefix")],
         vec!["--from", &scenario("dual-prefix"), "-s", "not-an-address"],
-        vec!["--from", &scenario("dual-prefix"), "-s", "::1", "--allow", "x:y:z"],
+        vec![
+            "--from",
+            &scenario("dual-prefix"),
+            "-s",
+            "::1",
+            "--allow",
+            "x:y:z",
+        ],
     ] {
         let line = check(&args);
-        assert_eq!((line.code, line.status.as_str()), (3, "UNKNOWN"), "{args:?}: {}", line.summary);
+        assert_eq!(
+            (line.code, line.status.as_str()),
+            (3, "UNKNOWN"),
+            "{args:?}: {}",
+            line.summary
+        );
     }
 }
 
@@ -211,13 +250,41 @@ fn live_pfctl_failures_are_unknown() {
 
     let garbage = check_with(
         &["--pfctl", fake_arg, "-s", "2001:db8::10"],
-        &[("FAKE_PFCTL_DIR", &dir), ("FAKE_PFCTL_MODE", Path::new("garbage"))],
+        &[
+            ("FAKE_PFCTL_DIR", &dir),
+            ("FAKE_PFCTL_MODE", Path::new("garbage")),
+        ],
     );
     garbage.expect(3, "UNKNOWN");
 
     let hang = check_with(
-        &["--pfctl", fake_arg, "-s", "2001:db8::10", "--timeout", "0.5"],
-        &[("FAKE_PFCTL_DIR", &dir), ("FAKE_PFCTL_MODE", Path::new("hang"))],
+        &[
+            "--pfctl",
+            fake_arg,
+            "-s",
+            "2001:db8::10",
+            "--timeout",
+            "0.5",
+        ],
+        &[
+            ("FAKE_PFCTL_DIR", &dir),
+            ("FAKE_PFCTL_MODE", Path::new("hang")),
+        ],
     );
     hang.expect(3, "UNKNOWN");
+}
+
+#[test]
+fn live_pfsync_imports_are_told_by_the_hostid() {
+    // A live check also runs pfctl -vsi: its Hostid shows that the states
+    // without a rule were imported by pfsync (OK), not unexplained.
+    let fake = manifest().join("tests/fake-pfctl");
+    let dir = manifest().join("fixtures/scenarios/openbsd-pfsync");
+    let line = check_with(
+        &["--pfctl", fake.to_str().unwrap(), "-s", "2001:db8::10"],
+        &[("FAKE_PFCTL_DIR", &dir)],
+    );
+    line.expect(0, "OK");
+    assert_eq!(line.value("stateful"), 1.0);
+    assert_eq!(line.value("unexplained"), 0.0);
 }

@@ -205,7 +205,10 @@ fn the_parser_is_strict_enough_to_catch_a_cut_file() {
     let cut = text.trim_end().trim_end_matches("# EOF");
     assert!(parse(cut).is_err(), "a file without # EOF must be refused");
     let raw_quote = text.replace(r#"anchor="""#, r#"anchor=""""#);
-    assert!(parse(&raw_quote).is_err(), "an unescaped quote must be refused");
+    assert!(
+        parse(&raw_quote).is_err(),
+        "an unescaped quote must be refused"
+    );
 }
 
 #[test]
@@ -220,10 +223,15 @@ fn anchors_are_labels_and_routing_only_is_harmless() {
     let families = parse(&text).unwrap();
     let rules = samples(family(&families, "pfblame_rule_server_states"));
     assert!(
-        rules.iter().any(|(l, v)| l["anchor"] == "web" && l["rule"] == "@3:0" && *v == 2.0),
+        rules
+            .iter()
+            .any(|(l, v)| l["anchor"] == "web" && l["rule"] == "@3:0" && *v == 2.0),
         "{rules:?}"
     );
-    assert_eq!(samples(family(&families, "pfblame_harmful_rules"))[0].1, 0.0);
+    assert_eq!(
+        samples(family(&families, "pfblame_harmful_rules"))[0].1,
+        0.0
+    );
 
     let (code, text) = report(&[
         "--from",
@@ -236,7 +244,10 @@ fn anchors_are_labels_and_routing_only_is_harmless() {
     let rules = samples(family(&families, "pfblame_rule_server_states"));
     assert_eq!(rules.len(), 1);
     assert_eq!(rules[0].0["verdict"], "routing");
-    assert_eq!(samples(family(&families, "pfblame"))[0].0["dialect"], "openbsd");
+    assert_eq!(
+        samples(family(&families, "pfblame"))[0].0["dialect"],
+        "openbsd"
+    );
 }
 
 /// A copy of `openbsd-anchors` whose anchor is named `name` (in the rules
@@ -260,12 +271,7 @@ fn hostile_anchor_names_are_neutralised_and_escaped() {
     // `"` itself is covered by the unit tests of `openmetrics::label_value`.
     let hostile = "w\\b\x1b[2J\x07";
     recording_with_anchor(dir.path(), hostile);
-    let (code, text) = report(&[
-        "--from",
-        dir.path().to_str().unwrap(),
-        "-s",
-        "192.0.2.0/24",
-    ]);
+    let (code, text) = report(&["--from", dir.path().to_str().unwrap(), "-s", "192.0.2.0/24"]);
     assert_eq!(code, 0, "{text}");
     assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
     let families = parse(&text).unwrap();

@@ -123,7 +123,7 @@ fn poll(args: &CheckArgs) -> anyhow::Result<(Analysis, Option<f64>)> {
         anyhow::bail!("check needs --server ADDR[/LEN]: the verdicts are about a server's replies");
     }
     let cfg = Config::from_args(&args.servers).map_err(anyhow::Error::msg)?;
-    let mut source = crate::source::open(&args.source)?;
+    let mut source = super::monitor::open_source(&args.source)?;
     let mut timed = Timed::new(source.as_mut());
     let (analysis, _notes) = collect(&mut timed, &cfg, 1, std::time::Duration::ZERO)?;
     Ok((analysis, timed.last.map(|d| d.as_secs_f64())))
@@ -349,7 +349,10 @@ mod tests {
         a.rows.push(row(2, 3, Verdict::Unexplained));
         let warned = judge(&a, false, None);
         assert_eq!(warned.status, Status::Warning);
-        assert!(warned.summary.starts_with("@2 unexplained (3 states)"), "{warned:?}");
+        assert!(
+            warned.summary.starts_with("@2 unexplained (3 states)"),
+            "{warned:?}"
+        );
         a.rows.push(row(3, 1, Verdict::Blocked));
         let critical = judge(&a, false, None);
         assert_eq!(critical.status, Status::Critical);
@@ -365,7 +368,10 @@ mod tests {
         let p = perfdata(&a, Some(0.0125));
         assert!(p.starts_with("bypass=1;;0;0 blocked=0;;0;0 "), "{p}");
         assert!(p.contains(" unexplained=0;0;;0 "), "{p}");
-        assert!(p.ends_with(" server_states=7;;;0 states=24;;;0 poll=0.013s;;;0"), "{p}");
+        assert!(
+            p.ends_with(" server_states=7;;;0 states=24;;;0 poll=0.013s;;;0"),
+            "{p}"
+        );
     }
 
     #[test]

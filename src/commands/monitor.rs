@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::cli::SourceArgs;
 use crate::exit::{Exit, Failure};
-use crate::source::{PollMeta, PollSink, Source, SourceError};
+use crate::source::{LiveOptions, LiveSource, Pfctl, PollMeta, PollSink, Source, SourceError};
 
 /// The `host` label of the metrics: `recorded` for `--from`, the ssh host
 /// when pfctl runs through ssh, else `localhost`.
@@ -20,6 +20,24 @@ pub fn host_label(source: &SourceArgs) -> String {
     }
     let words = shlex::split(&source.pfctl).unwrap_or_default();
     ssh_host(&words).unwrap_or("localhost").to_string()
+}
+
+/// The source for monitoring: like [`crate::source::open`], and a live
+/// poll also runs `pfctl -vsi`, whose `Hostid` tells states imported by
+/// pfsync from states of pf's default rule (without it, a pfsync pair's
+/// imported states are `unexplained`: a WARNING every poll).
+pub fn open_source(args: &SourceArgs) -> Result<Box<dyn Source>, SourceError> {
+    if args.from.is_some() {
+        return crate::source::open(args);
+    }
+    Ok(Box::new(LiveSource::new(
+        Pfctl::from_args(args)?,
+        LiveOptions {
+            strategy: args.strategy,
+            info: true,
+            ..LiveOptions::default()
+        },
+    )))
 }
 
 /// OpenSSH options that take an argument as the next word (ssh(1)).
@@ -113,10 +131,7 @@ pub fn emit(
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = temporary_beside(path)?;
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&tmp, path)
@@ -129,16 +144,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 fn temporary_beside(path: &Path) -> io::Result<PathBuf> {
     let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "names a directory, not a file",
-        )
+        io::Error::new(io::ErrorKind::InvalidInput, "names a directory, not a file")
     })?;
-    let tmp = format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    );
+    let tmp = format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id());
     Ok(path.with_file_name(tmp))
 }
 
@@ -171,8 +179,14 @@ mod tests {
     fn the_ssh_host_is_found_past_options() {
         let host = |cmd: &str| ssh_host(&words(cmd)).map(str::to_string);
         assert_eq!(host("ssh fw doas pfctl").as_deref(), Some("fw"));
-        assert_eq!(host("/usr/bin/ssh -p 2222 -v admin@fw pfctl").as_deref(), Some("admin@fw"));
-        assert_eq!(host("ssh -p2222 -oBatchMode=yes fw pfctl").as_deref(), Some("fw"));
+        assert_eq!(
+            host("/usr/bin/ssh -p 2222 -v admin@fw pfctl").as_deref(),
+            Some("admin@fw")
+        );
+        assert_eq!(
+            host("ssh -p2222 -oBatchMode=yes fw pfctl").as_deref(),
+            Some("fw")
+        );
         assert_eq!(host("ssh -vA -i key fw pfctl").as_deref(), Some("fw"));
         assert_eq!(host("ssh -- fw pfctl").as_deref(), Some("fw"));
         assert_eq!(host("doas pfctl"), None);

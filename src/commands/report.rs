@@ -40,7 +40,11 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
         return Err(Failure::new(Exit::Usage, "--samples must be at least 1").into());
     }
     let interval = interval(args.source.interval)?;
-    let mut source = crate::source::open(&args.source)?;
+    // The metrics, like `check`, also read pfctl -vsi (pfsync imports).
+    let mut source = match args.format {
+        Format::OpenMetrics => monitor::open_source(&args.source)?,
+        _ => crate::source::open(&args.source)?,
+    };
     // Refuse before polling, so a refused kill runs nothing at all.
     let killer = if args.kill {
         let guard = KillGuard::new(args.allow_kill, source.is_live()).map_err(refusal)?;

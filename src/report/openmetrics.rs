@@ -182,7 +182,13 @@ fn family(
 }
 
 /// A gauge family with one sample labelled by host only.
-fn gauge(out: &mut dyn Write, name: &str, help: &str, host: &str, value: impl std::fmt::Display) -> io::Result<()> {
+fn gauge(
+    out: &mut dyn Write,
+    name: &str,
+    help: &str,
+    host: &str,
+    value: impl std::fmt::Display,
+) -> io::Result<()> {
     family(out, name, "gauge", help, None)?;
     writeln!(out, "{name}{{{host}}} {value}")
 }
