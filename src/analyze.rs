@@ -204,6 +204,8 @@ pub struct Analysis {
     pub findings: Vec<crate::lint::Finding>,
     /// The pf dialect the verdicts hold for, and how it was chosen.
     pub dialect: Option<Detected>,
+    /// `Hostid` of `pfctl -si`, from this sample or an earlier one.
+    pub hostid: Option<u32>,
 }
 
 impl Analysis {
@@ -446,7 +448,8 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
             .info
             .as_ref()
             .and_then(|i| i.hostid.as_deref())
-            .and_then(parse_hostid),
+            .and_then(parse_hostid)
+            .or(prev.and_then(|p| p.hostid)),
         translation: translation_rule(&sample.rules, detected.dialect),
     };
     for (i, (row, allowed)) in rows.rows.iter_mut().zip(allowed).enumerate() {
@@ -482,6 +485,7 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         samples: prev.map_or(1, |p| p.samples.saturating_add(1)),
         findings,
         dialect: Some(detected),
+        hostid: ctx.hostid,
     }
 }
 

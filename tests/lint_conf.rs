@@ -114,12 +114,22 @@ fn conf_runs_pfctl_nvf_and_compare_prints_the_table() {
     let dir = tempfile::tempdir().unwrap();
     let conf = dir.path().join("pf.conf.nv");
     std::fs::write(&conf, scenario_nv("openbsd-flags-any")).unwrap();
-    // A stand-in pfctl: prints the file given to -f (as `pfctl -nvf` would
-    // print the parsed ruleset) and refuses anything else.
+    // A stand-in pfctl: `-n -v -f FILE` prints FILE (as `pfctl -nvf` prints
+    // the parsed ruleset), `-a '*' -vvsr` the loaded ruleset, and the rest
+    // of a poll (states, info) nothing.
+    let loaded = dir.path().join("loaded.txt");
+    std::fs::copy(
+        root("fixtures/scenarios/openbsd-flags-any-stray-2/rules.txt"),
+        &loaded,
+    )
+    .unwrap();
     let pfctl = dir.path().join("pfctl");
     std::fs::write(
         &pfctl,
-        "#!/bin/sh\n[ \"$1 $2 $3\" = \"-n -v -f\" ] || exit 64\ncat \"$4\"\n",
+        format!(
+            "#!/bin/sh\ncase \"$*\" in\n\"-n -v -f \"*) cat \"$4\" ;;\n\"-a * -vvsr\") cat '{}' ;;\nesac\nexit 0\n",
+            loaded.display()
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&pfctl, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -146,9 +156,9 @@ fn conf_runs_pfctl_nvf_and_compare_prints_the_table() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("@3 routing"));
-    // --compare reads the loaded ruleset (here a recording) and prints the table.
-    let loaded = root("fixtures/scenarios/openbsd-flags-any-stray-2");
-    let out = run(&["--compare", "--from", &loaded]);
+    // --compare reads the loaded ruleset (`pfctl -a '*' -vvsr`) and prints
+    // the table.
+    let out = run(&["--compare"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("EFFECT"), "{text}");
     assert!(text.contains("fixes    bypass"), "{text}");

@@ -269,20 +269,30 @@ fn hostile_anchor_names_are_neutralised_and_escaped() {
     // pfctl prints anchor names raw between quotes (a `"` in one would end
     // it: pfblame's rules parser then ignores the name); the escaping of
     // `"` itself is covered by the unit tests of `openmetrics::label_value`.
-    let hostile = "w\\b\x1b[2J\x07";
+    let hostile = "w\\b\x1b[2J\x07\u{202e}";
     recording_with_anchor(dir.path(), hostile);
     let (code, text) = report(&["--from", dir.path().to_str().unwrap(), "-s", "192.0.2.0/24"]);
     assert_eq!(code, 0, "{text}");
-    assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    assert!(
+        !text.contains('\x1b') && !text.contains('\x07') && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
     let families = parse(&text).unwrap();
     let rules = samples(family(&families, "pfblame_rule_server_states"));
     let anchors: Vec<&str> = rules.iter().map(|(l, _)| l["anchor"].as_str()).collect();
     // What the parser reads back is the neutralised name: the backslash
-    // intact (escaped on the way), control characters as visible escapes.
-    assert!(anchors.contains(&"w\\b\\x1b[2J\\x07"), "{anchors:?}");
+    // intact (escaped on the way), control and bidi characters as visible
+    // escapes.
+    assert!(
+        anchors.contains(&"w\\b\\x1b[2J\\x07\\u{202e}"),
+        "{anchors:?}"
+    );
     // The parser keeps unknown escapes as they are, so check the raw text
     // too: every backslash doubled.
-    assert!(text.contains(r#"anchor="w\\b\\x1b[2J\\x07""#), "{text}");
+    assert!(
+        text.contains(r#"anchor="w\\b\\x1b[2J\\x07\\u{202e}""#),
+        "{text}"
+    );
 }
 
 #[test]
@@ -349,4 +359,43 @@ fn lint_refuses_openmetrics() {
         .assert()
         .code(2)
         .stdout("");
+}
+
+#[test]
+fn over_ssh_the_host_label_is_the_ssh_host_escaped() {
+    // tests/fake-ssh first in PATH: runs the command "on the host" locally.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(manifest.join("tests/fake-ssh"), bin.path().join("ssh")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let pfctl = format!(
+        "env FAKE_PFCTL_DIR={} {}",
+        manifest
+            .join("fixtures/scenarios/openbsd-flags-any")
+            .display(),
+        manifest.join("tests/fake-pfctl").display()
+    );
+    let host = "admin@fw\"1\\";
+    let out = Command::cargo_bin("pfblame")
+        .unwrap()
+        .env("PATH", path)
+        .args(["report", "--format", "openmetrics", "-s", "2001:db8::10"])
+        .args(["--ssh", host, "--pfctl", &pfctl])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(r#"host="admin@fw\"1\\""#), "{text}");
+    let families = parse(&text).unwrap();
+    let states = samples(family(&families, "pfblame_server_states"));
+    assert_eq!(states, [(labels(&[("host", host)]), 2.0)]);
 }

@@ -29,18 +29,21 @@ fn auto_runs_pfctl_twice_per_poll() {
     let fake = Fake::new("openbsd-main");
     let mut src = source::open(&fake.args(Strategy::Auto, 10.0)).expect("opens");
     assert!(src.is_live());
-    for _ in 0..2 {
+    // The first poll also reads `pfctl -vsi` once (its Hostid tells pfsync
+    // imports); later polls run rules and states only.
+    for runs in [3, 2] {
         let mut tally = Tally::default();
         let meta = src.poll(&mut tally).expect("poll succeeds");
-        assert_eq!(meta.runs.len(), 2);
+        assert_eq!(meta.runs.len(), runs);
         assert!(meta.warnings.is_empty(), "{:?}", meta.warnings);
         assert_eq!(tally.calls, [None]);
     }
     let expected = [words(&["-a", "*", "-vvsr"]), words(&["-vvss"])];
     let log = fake.invocations();
-    assert_eq!(log.len(), 4, "{log:?}");
+    assert_eq!(log.len(), 5, "{log:?}");
     assert_eq!(log[..2], expected);
-    assert_eq!(log[2..], expected);
+    assert_eq!(log[2], words(&["-vsi"]));
+    assert_eq!(log[3..], expected);
 }
 
 #[test]
@@ -61,9 +64,10 @@ fn per_rule_runs_once_plus_once_per_rule_with_states() {
     let meta = meta.expect("poll succeeds");
     // Rules 1, 2, 4 and 6 have states; 0, 3 and 5 do not.
     let log = fake.invocations();
-    assert_eq!(log.len(), 5, "{log:?}");
+    assert_eq!(log.len(), 6, "{log:?}");
     assert_eq!(log[0], words(&["-a", "*", "-vvsr"]));
-    let mut per_rule: Vec<Vec<String>> = log[1..].to_vec();
+    assert_eq!(log[5], words(&["-vsi"]), "the first poll reads -vsi once");
+    let mut per_rule: Vec<Vec<String>> = log[1..5].to_vec();
     per_rule.sort();
     assert_eq!(
         per_rule,
@@ -76,7 +80,7 @@ fn per_rule_runs_once_plus_once_per_rule_with_states() {
     );
     assert_eq!(tally.calls, [Some(1), Some(2), Some(4), Some(6)]);
     assert_eq!(tally.foreign, 0);
-    assert_eq!(meta.runs.len(), 5);
+    assert_eq!(meta.runs.len(), 6);
     // The first per-rule poll says what -R cannot see.
     assert!(meta.warnings.iter().any(|w| w.contains("default rule")));
 }
@@ -96,7 +100,8 @@ fn per_rule_fetches_everything_at_once_when_anchors_own_states() {
     let fake = Fake::new("openbsd-anchors");
     let (meta, per_rule) = poll(&fake, Strategy::PerRule);
     let meta = meta.expect("poll succeeds");
-    assert_eq!(fake.invocations().len(), 2, "{:?}", fake.invocations());
+    // rules, one -vvss, and the first poll's -vsi.
+    assert_eq!(fake.invocations().len(), 3, "{:?}", fake.invocations());
     assert!(
         meta.warnings.iter().any(|w| w.contains("anchors")),
         "{:?}",
@@ -163,7 +168,7 @@ fn live_polls_follow_numbered_recordings() {
 #[test]
 fn missing_pfctl_is_unavailable_and_names_what_was_looked_for() {
     let mut args = Fake::new("openbsd-main").args(Strategy::Auto, 10.0);
-    args.pfctl = "/nonexistent/bin/pfctl".into();
+    args.pfctl.command = "/nonexistent/bin/pfctl".into();
     let mut src = source::open(&args).expect("opening does not run pfctl");
     let err = src.poll(&mut Tally::default()).expect_err("poll fails");
     assert!(matches!(err, SourceError::NotFound { .. }), "{err:?}");
@@ -194,7 +199,7 @@ fn a_pfctl_that_cannot_be_executed_is_permission_denied() {
     let path = dir.path().join("pfctl");
     std::fs::write(&path, "#!/bin/sh\n").expect("write");
     let mut args = Fake::new("openbsd-main").args(Strategy::Auto, 10.0);
-    args.pfctl = path.display().to_string();
+    args.pfctl.command = path.display().to_string();
     let err = source::open(&args)
         .expect("opens")
         .poll(&mut Tally::default())
@@ -313,11 +318,11 @@ fn an_empty_ruleset_warns_that_pf_may_be_disabled() {
 #[test]
 fn bad_source_options_are_usage_errors() {
     let mut args = Fake::new("openbsd-main").args(Strategy::Auto, 10.0);
-    args.pfctl = "doas 'pfctl".into();
+    args.pfctl.command = "doas 'pfctl".into();
     let err = source::open(&args).err().expect("unbalanced quote");
     assert_eq!(err.exit(), Exit::Usage);
-    args.pfctl = "pfctl".into();
-    args.timeout = 0.0;
+    args.pfctl.command = "pfctl".into();
+    args.pfctl.timeout = std::time::Duration::ZERO;
     let err = source::open(&args).err().expect("zero timeout");
     assert_eq!(err.exit(), Exit::Usage);
     assert!(err.to_string().contains("--timeout"), "{err}");

@@ -656,3 +656,31 @@ fn a_reload_is_named_only_when_the_fingerprint_changed() {
     );
     assert_eq!(missing.verdict, Some(Verdict::Unexplained));
 }
+
+#[test]
+fn pfsync_imports_are_told_by_a_hostid_seen_once() {
+    let c = cfg(&[SERVER], &[], &[]);
+    let mut imported = state("2001:db8:dddd::1", 50001, SERVER, 443, None);
+    imported.creator_id = Some(0x77aa_0001);
+    let mut first = sample(ruleset(), vec![imported.clone()], &c, 0);
+    first.info = Some(crate::model::Info {
+        hostid: Some("0x4e1f00c2".into()),
+        ..crate::model::Info::default()
+    });
+    let a = analyze(None, &first, &c);
+    let r = a.blamed()[0];
+    assert_eq!(r.verdict, Some(Verdict::Stateful), "{}", r.reason);
+    assert!(r.reason.contains("imported by pfsync"), "{}", r.reason);
+    // Later polls do not read `pfctl -si` again: the Hostid carries over.
+    let second = analyze(
+        Some(&a),
+        &sample(ruleset(), vec![imported.clone()], &c, 2),
+        &c,
+    );
+    assert_eq!(second.blamed()[0].verdict, Some(Verdict::Stateful));
+    // Made by this host itself: OpenBSD's default rule keeps no state.
+    let mut own = imported;
+    own.creator_id = Some(0x4e1f_00c2);
+    let mine = analyze(Some(&a), &sample(ruleset(), vec![own], &c, 4), &c);
+    assert_eq!(mine.blamed()[0].verdict, Some(Verdict::Unexplained));
+}

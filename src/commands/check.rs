@@ -123,7 +123,7 @@ fn poll(args: &CheckArgs) -> anyhow::Result<(Analysis, Option<f64>)> {
         anyhow::bail!("check needs --server ADDR[/LEN]: the verdicts are about a server's replies");
     }
     let cfg = Config::from_args(&args.servers).map_err(anyhow::Error::msg)?;
-    let mut source = super::monitor::open_source(&args.source)?;
+    let mut source = crate::source::open(&args.source.options())?;
     let mut timed = Timed::new(source.as_mut());
     let (analysis, _notes) = collect(&mut timed, &cfg, 1, std::time::Duration::ZERO)?;
     Ok((analysis, timed.last.map(|d| d.as_secs_f64())))

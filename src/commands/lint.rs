@@ -15,14 +15,14 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 
-use crate::cli::{Format, LintArgs, ServerArgs, SourceArgs};
+use crate::cli::{Format, LintArgs, ServerArgs};
 use crate::exit::{Exit, Failure};
 use crate::lint::tables::{self, Loaded};
 use crate::lint::{self, LintReport, render};
 use crate::model::{Diagnostic, Rule, RuleKey};
 use crate::pf::Servers;
 use crate::pf::matcher::Tables;
-use crate::source::{PollSink, SourceError};
+use crate::source::{Options as SourceArgs, PollSink, SourceError};
 
 /// Runs the command.
 pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
@@ -31,9 +31,10 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     }
     let servers = servers(&args.servers)?;
     let allow = allow_keys(&args.servers.allow)?;
+    let source = args.source.options();
     let (text, table_dirs) = match &args.conf {
-        Some(conf) => (candidate_text(&args.source, conf)?, Vec::new()),
-        None => rules_text(&args.source)?,
+        Some(conf) => (candidate_text(&source, conf)?, Vec::new()),
+        None => rules_text(&source)?,
     };
     let (mut rules, diags) = crate::parse::rules::parse_rules(&text);
     number_rules(&mut rules);
@@ -52,7 +53,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
         )
         .into());
     }
-    let loaded = load_tables(&args.source, &table_dirs, &rules);
+    let loaded = load_tables(&source, &table_dirs, &rules);
     for (what, d) in &loaded.diagnostics {
         eprintln!("pfblame: {what} {d}");
     }
@@ -70,7 +71,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     );
     report.notes.extend(loaded.notes);
     if args.compare {
-        let (now_text, _) = rules_text(&args.source)?;
+        let (now_text, _) = rules_text(&source)?;
         let (mut now_rules, _) = crate::parse::rules::parse_rules(&now_text);
         number_rules(&mut now_rules);
         let (now, _) = lint_rules_in(
@@ -87,7 +88,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     }
     let out = match args.format {
         Format::Text => render::text(&report),
-        Format::Json => render::json(&report)? + "\n",
+        Format::Json => crate::sanitize::json_safe(&render::json(&report)?).into_owned() + "\n",
         Format::Markdown => render::markdown(&report),
         Format::OpenMetrics => return Err(openmetrics_refused().into()),
     };
@@ -170,7 +171,7 @@ pub fn lint_rules_in(
 /// loading nothing (`-n`). Over `--pfctl 'ssh fw doas pfctl'` FILE is a
 /// path on the router.
 fn candidate_text(args: &SourceArgs, conf: &str) -> anyhow::Result<String> {
-    let pfctl = crate::source::Pfctl::from_args(args)?;
+    let pfctl = crate::source::Pfctl::from_options(&args.pfctl)?;
     let (text, _) = pfctl.run(&["-n", "-v", "-f", conf])?;
     Ok(text)
 }
@@ -282,7 +283,7 @@ fn load_tables(args: &SourceArgs, table_dirs: &[PathBuf], rules: &[Rule]) -> Loa
     if args.from.is_some() {
         return tables::load_recorded(table_dirs, &refs);
     }
-    match crate::source::Pfctl::from_args(args) {
+    match crate::source::Pfctl::from_options(&args.pfctl) {
         Ok(pfctl) => tables::load_live(&pfctl, &refs),
         // The rules were just read with the same options: cannot happen,
         // but say so rather than panic.

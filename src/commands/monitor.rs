@@ -10,67 +10,19 @@ use std::time::{Duration, Instant};
 
 use crate::cli::SourceArgs;
 use crate::exit::{Exit, Failure};
-use crate::source::{LiveOptions, LiveSource, Pfctl, PollMeta, PollSink, Source, SourceError};
+use crate::source::{PollMeta, PollSink, Source, SourceError};
 
-/// The `host` label of the metrics: `recorded` for `--from`, the ssh host
-/// when pfctl runs through ssh, else `localhost`.
+/// The `host` label of the metrics: `recorded` for `--from`, the `--ssh`
+/// host, else `localhost`.
 pub fn host_label(source: &SourceArgs) -> String {
     if source.from.is_some() {
         return "recorded".to_string();
     }
-    let words = shlex::split(&source.pfctl).unwrap_or_default();
-    ssh_host(&words).unwrap_or("localhost").to_string()
-}
-
-/// The source for monitoring: like [`crate::source::open`], and a live
-/// poll also runs `pfctl -vsi`, whose `Hostid` tells states imported by
-/// pfsync from states of pf's default rule (without it, a pfsync pair's
-/// imported states are `unexplained`: a WARNING every poll).
-pub fn open_source(args: &SourceArgs) -> Result<Box<dyn Source>, SourceError> {
-    if args.from.is_some() {
-        return crate::source::open(args);
+    // One host at a time: a second --ssh is refused when the source opens.
+    match source.pfctl.ssh.first() {
+        Some(host) => host.clone(),
+        None => "localhost".to_string(),
     }
-    Ok(Box::new(LiveSource::new(
-        Pfctl::from_args(args)?,
-        LiveOptions {
-            strategy: args.strategy,
-            info: true,
-            ..LiveOptions::default()
-        },
-    )))
-}
-
-/// OpenSSH options that take an argument as the next word (ssh(1)).
-const SSH_OPTIONS_WITH_ARGUMENT: &str = "BbcDEeFIiJLlmOoPpQRSWw";
-
-/// The host of `ssh [options] HOST command…`: the first word after `ssh`
-/// that is neither an option nor an option's argument. `None` when the
-/// command does not start with ssh.
-fn ssh_host(words: &[String]) -> Option<&str> {
-    let (program, rest) = words.split_first()?;
-    if Path::new(program).file_name()? != "ssh" {
-        return None;
-    }
-    let mut rest = rest.iter();
-    while let Some(word) = rest.next() {
-        if word == "--" {
-            return rest.next().map(String::as_str);
-        }
-        let Some(flags) = word.strip_prefix('-') else {
-            return Some(word);
-        };
-        // `-p 2222` takes the next word; `-p2222` and `-vA` do not.
-        let last = flags.chars().last();
-        let attached = flags.chars().count() > 1
-            && flags
-                .chars()
-                .next()
-                .is_some_and(|c| SSH_OPTIONS_WITH_ARGUMENT.contains(c));
-        if !attached && last.is_some_and(|c| SSH_OPTIONS_WITH_ARGUMENT.contains(c)) {
-            rest.next();
-        }
-    }
-    None
 }
 
 /// A source that remembers how long its last poll took (running pfctl or
@@ -170,28 +122,6 @@ fn output_failure(path: &Path, e: &io::Error) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn words(text: &str) -> Vec<String> {
-        text.split_whitespace().map(str::to_string).collect()
-    }
-
-    #[test]
-    fn the_ssh_host_is_found_past_options() {
-        let host = |cmd: &str| ssh_host(&words(cmd)).map(str::to_string);
-        assert_eq!(host("ssh fw doas pfctl").as_deref(), Some("fw"));
-        assert_eq!(
-            host("/usr/bin/ssh -p 2222 -v admin@fw pfctl").as_deref(),
-            Some("admin@fw")
-        );
-        assert_eq!(
-            host("ssh -p2222 -oBatchMode=yes fw pfctl").as_deref(),
-            Some("fw")
-        );
-        assert_eq!(host("ssh -vA -i key fw pfctl").as_deref(), Some("fw"));
-        assert_eq!(host("ssh -- fw pfctl").as_deref(), Some("fw"));
-        assert_eq!(host("doas pfctl"), None);
-        assert_eq!(host("ssh -p"), None);
-    }
 
     #[test]
     fn atomic_writes_replace_the_file_and_leave_no_temporary() {

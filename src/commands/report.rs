@@ -39,16 +39,12 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
     if args.samples == 0 {
         return Err(Failure::new(Exit::Usage, "--samples must be at least 1").into());
     }
-    let interval = interval(args.source.interval)?;
-    // The metrics, like `check`, also read pfctl -vsi (pfsync imports).
-    let mut source = match args.format {
-        Format::OpenMetrics => monitor::open_source(&args.source)?,
-        _ => crate::source::open(&args.source)?,
-    };
+    let interval = args.source.interval();
+    let mut source = crate::source::open(&args.source.options())?;
     // Refuse before polling, so a refused kill runs nothing at all.
     let killer = if args.kill {
         let guard = KillGuard::new(args.allow_kill, source.is_live()).map_err(refusal)?;
-        Some((guard, Pfctl::from_args(&args.source)?))
+        Some((guard, Pfctl::from_options(&args.source.pfctl.options())?))
     } else {
         None
     };
@@ -70,6 +66,11 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
         ..Options::default()
     };
     monitor::emit(args.output.as_deref(), |out| match args.format {
+        Format::Json => {
+            let mut safe = crate::sanitize::JsonSafe::new(out);
+            report::write(&analysis, args.format, &opts, &mut safe)?;
+            safe.into_inner().map(drop)
+        }
         Format::OpenMetrics => openmetrics::write(&analysis, &scrape, out),
         format => report::write(&analysis, format, &opts, out),
     })?;
@@ -83,7 +84,9 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
                 interactive,
                 input: &mut stdin,
             };
-            kill_spurious(&analysis, guard, &pfctl, ask, &mut err).map(|k| k.unwrap_or(status))
+            let strict = args.servers.pf.strict;
+            kill_spurious(&analysis, guard, &pfctl, ask, strict, &mut err)
+                .map(|k| k.unwrap_or(status))
         }
         None => Ok(status),
     }
@@ -132,8 +135,19 @@ fn refusal(why: KillRefused) -> Failure {
             "report --kill refused: no answer to the confirmation on standard input; \
              use --yes to remove the states without asking (nothing was run)"
         }
+        KillRefused::Incomplete => {
+            "report --kill refused: the pfctl output had lines that could not be read \
+             (see the diagnostics), so the states to remove may be incomplete or misread \
+             (nothing was run)"
+        }
     };
-    Failure::new(Exit::Usage, hint)
+    // Bad input, not a bad command line: the status says so.
+    let exit = if why == KillRefused::Incomplete {
+        Exit::DataErr
+    } else {
+        Exit::Usage
+    };
+    Failure::new(exit, hint)
 }
 
 /// How the confirmation is answered.
@@ -172,12 +186,26 @@ pub fn read_answer(input: &mut dyn BufRead) -> io::Result<Answer> {
 /// The server states of the rows judged spurious (allowed rules' states are
 /// expected and stay).
 pub fn spurious_server_states(a: &Analysis) -> Vec<State> {
+    failing_server_states(a, false)
+}
+
+/// The server states of the rows that make the report fail: `bypass` and
+/// `blocked`, with `--strict` also `stateful` and `unexplained` (what the
+/// exit status counts is what `--kill` removes; `allowed` never).
+pub fn failing_server_states(a: &Analysis, strict: bool) -> Vec<State> {
+    let fails = |v: Verdict| {
+        if strict {
+            v.fails_strict()
+        } else {
+            v.is_failure()
+        }
+    };
     a.states
         .iter()
         .filter(|(s, r)| {
             a.rows
                 .get(*r)
-                .is_some_and(|row| row.verdict.is_some_and(Verdict::is_failure))
+                .is_some_and(|row| row.verdict.is_some_and(fails))
                 && a.servers.matches(s)
         })
         .map(|(s, _)| s.clone())
@@ -192,9 +220,13 @@ pub fn kill_spurious(
     guard: KillGuard,
     pfctl: &Pfctl,
     ask: Ask<'_>,
+    strict: bool,
     err: &mut dyn Write,
 ) -> anyhow::Result<Option<Exit>> {
-    let states = spurious_server_states(a);
+    if let Err(why) = kill::check_complete(&a.diagnostics) {
+        return Err(refusal(why).into());
+    }
+    let states = failing_server_states(a, strict);
     let (plan, skipped) = kill::plan_with_skips(&states);
     for why in &skipped {
         writeln!(err, "pfblame: cannot remove {}", neutralize(why))?;
@@ -248,15 +280,6 @@ pub fn kill_spurious(
         )?;
     }
     Ok((!outcome.failed.is_empty()).then_some(Exit::Unavailable))
-}
-
-fn interval(secs: f64) -> Result<Duration, Failure> {
-    Duration::try_from_secs_f64(secs).map_err(|_| {
-        Failure::new(
-            Exit::Usage,
-            format!("invalid --interval {secs}: expected a number of seconds ≥ 0"),
-        )
-    })
 }
 
 /// Polls `samples` times (sleeping `interval` between live polls) and
@@ -490,15 +513,5 @@ mod tests {
         assert!(refusal(KillRefused::Recorded).message.contains("--from"));
         assert!(refusal(KillRefused::NotConfirmed).message.contains("--yes"));
         assert_eq!(refusal(KillRefused::Recorded).exit, Exit::Usage);
-    }
-
-    #[test]
-    fn bad_interval_is_a_usage_error() {
-        assert!(interval(2.0).is_ok());
-        assert_eq!(interval(-1.0).map_err(|f| f.exit).err(), Some(Exit::Usage));
-        assert_eq!(
-            interval(f64::NAN).map_err(|f| f.exit).err(),
-            Some(Exit::Usage)
-        );
     }
 }

@@ -1,5 +1,5 @@
 //! The rules table: one row per rule that created states (or every rule,
-//! with `a`). Spurious rules are bold (red with colour) and marked `!`; the
+//! with `a`). `bypass` and `blocked` rules are bold (red with colour) and marked `!`; the
 //! Finding column says which routing rule their states make replies skip
 //! (`✗ bypass @17`), readable without colour.
 
