@@ -45,7 +45,7 @@ Exit status:
   1   report: replies misrouted or blocked by server states; lint: predicted
   2   usage error
   65  input could not be parsed
-  66  input path missing (or --output's directory)
+  66  input path missing
   69  pfctl not found, not runnable, timed out or failed
   70  internal error
   77  permission denied (run as root or with doas)

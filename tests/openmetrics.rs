@@ -324,7 +324,7 @@ fn output_into_a_missing_directory_fails_and_writes_nothing() {
     let p = path.to_str().unwrap();
     args.extend(["--output", p]);
     let (code, stdout) = report(&args);
-    assert_eq!(code, 66);
+    assert_eq!(code, 73, "EX_CANTCREAT");
     assert_eq!(stdout, "");
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -103,12 +103,13 @@ fn temporary_beside(path: &Path) -> io::Result<PathBuf> {
 }
 
 /// A failed `--output` with the status of its cause: 77 for permission
-/// denied, 66 for a missing directory, else 70.
+/// denied, 73 for a missing directory (the file cannot be created), else
+/// 74 (a full disk).
 fn output_failure(path: &Path, e: &io::Error) -> Failure {
     let exit = match e.kind() {
         io::ErrorKind::PermissionDenied => Exit::NoPerm,
-        io::ErrorKind::NotFound => Exit::NoInput,
-        _ => Exit::Internal,
+        io::ErrorKind::NotFound => Exit::CantCreate,
+        _ => Exit::IoErr,
     };
     Failure::new(
         exit,
@@ -139,10 +140,10 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_directory_is_no_input() {
+    fn a_missing_directory_cannot_be_created() {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("missing").join("pfblame.prom");
         let e = write_atomically(&path, b"x").expect_err("no such directory");
-        assert_eq!(output_failure(&path, &e).exit, Exit::NoInput);
+        assert_eq!(output_failure(&path, &e).exit, Exit::CantCreate);
     }
 }

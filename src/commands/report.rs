@@ -25,7 +25,7 @@ use std::time::Duration;
 use super::monitor::{self, Timed};
 use crate::analyze::{Analysis, Config, SampleBuilder, Verdict, analyze};
 use crate::cli::{Format, ReportArgs};
-use crate::exit::{Exit, Failure};
+use crate::exit::{Exit, Failure, is_broken_pipe};
 use crate::kill::{self, KillGuard, KillRefused};
 use crate::lint::FindingSeverity;
 use crate::model::{RuleKey, Severity, State};
@@ -54,27 +54,15 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
         host: monitor::host_label(&args.source),
         poll_seconds: timed.last.map(|d| d.as_secs_f64()),
     };
+    let status = exit_status_with(&analysis, args.servers.pf.strict);
 
     let mut err = io::stderr().lock();
-    for note in &notes {
-        writeln!(err, "pfblame: {note}")?;
+    match write_report(&analysis, &notes, &scrape, args, &mut err) {
+        // `pfblame report | head`: the reader has what it wanted; the status
+        // stays the report's (no kill runs without its output being seen).
+        Err(e) if is_broken_pipe(&e) => return Ok(status),
+        other => other?,
     }
-    print_diagnostics(&analysis, args.format, &mut err)?;
-
-    let opts = Options {
-        color: args.color.color.enabled(io::stdout().is_terminal()),
-        ..Options::default()
-    };
-    monitor::emit(args.output.as_deref(), |out| match args.format {
-        Format::Json => {
-            let mut safe = crate::sanitize::JsonSafe::new(out);
-            report::write(&analysis, args.format, &opts, &mut safe)?;
-            safe.into_inner().map(drop)
-        }
-        Format::OpenMetrics => openmetrics::write(&analysis, &scrape, out),
-        format => report::write(&analysis, format, &opts, out),
-    })?;
-    let status = exit_status_with(&analysis, args.servers.pf.strict);
     match killer {
         Some((guard, pfctl)) => {
             let mut stdin = io::stdin().lock();
@@ -90,6 +78,34 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
         }
         None => Ok(status),
     }
+}
+
+/// Notes and diagnostics on stderr, then the report on stdout.
+fn write_report(
+    analysis: &Analysis,
+    notes: &[String],
+    scrape: &Scrape,
+    args: &ReportArgs,
+    err: &mut dyn Write,
+) -> anyhow::Result<()> {
+    for note in notes {
+        writeln!(err, "pfblame: {note}")?;
+    }
+    print_diagnostics(analysis, args.format, err)?;
+    let opts = Options {
+        color: args.color.color.enabled(io::stdout().is_terminal()),
+        ..Options::default()
+    };
+    // Standard output, or with --output a file replaced atomically.
+    monitor::emit(args.output.as_deref(), |out| match args.format {
+        Format::Json => {
+            let mut safe = crate::sanitize::JsonSafe::new(out);
+            report::write(analysis, args.format, &opts, &mut safe)?;
+            safe.into_inner().map(drop)
+        }
+        Format::OpenMetrics => openmetrics::write(analysis, scrape, out),
+        format => report::write(analysis, format, &opts, out),
+    })
 }
 
 /// The exit status of a finished report (see the module documentation).
@@ -260,7 +276,7 @@ pub fn kill_spurious(
     };
     let outcome = match kill::execute(&confirmed, &prefix, &plan, pfctl.timeout()) {
         Ok(o) => o,
-        Err(e) => return Err(Failure::new(e.exit(), e.to_string()).into()),
+        Err(e) => return Err(Failure::new(Exit::from(&e), e.to_string()).into()),
     };
     writeln!(
         err,
