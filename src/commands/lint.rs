@@ -26,6 +26,9 @@ use crate::source::{Options as SourceArgs, PollSink, SourceError};
 
 /// Runs the command.
 pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
+    if args.format == Format::OpenMetrics {
+        return Err(openmetrics_refused().into());
+    }
     let servers = servers(&args.servers)?;
     let allow = allow_keys(&args.servers.allow)?;
     let source = args.source.options();
@@ -87,9 +90,19 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
         Format::Text => render::text(&report),
         Format::Json => crate::sanitize::json_safe(&render::json(&report)?).into_owned() + "\n",
         Format::Markdown => render::markdown(&report),
+        Format::OpenMetrics => return Err(openmetrics_refused().into()),
     };
     io::stdout().lock().write_all(out.as_bytes())?;
     Ok(exit)
+}
+
+/// `lint --format openmetrics` is a usage error: the metrics describe
+/// live states, which `report` reads.
+fn openmetrics_refused() -> Failure {
+    Failure::new(
+        Exit::Usage,
+        "lint --format openmetrics: metrics are written by `report` (nothing was run)",
+    )
 }
 
 /// The whole lint on parsed rules: findings minus the allowed rules, and

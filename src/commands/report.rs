@@ -1,5 +1,6 @@
 //! `pfblame report`: poll the source `--samples` times, analyse, print one
-//! report (text, JSON or markdown) on stdout.
+//! report (text, JSON, markdown or OpenMetrics) on stdout, or with
+//! `--output FILE` into FILE, replaced atomically.
 //!
 //! Exit status: 1 if any rule's verdict is `bypass` or `blocked` (its
 //! states misroute or drop the servers' replies), or a finding about a rule
@@ -21,12 +22,14 @@ use std::collections::HashMap;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::time::Duration;
 
+use super::monitor::{self, Timed};
 use crate::analyze::{Analysis, Config, SampleBuilder, Verdict, analyze};
 use crate::cli::{Format, ReportArgs};
-use crate::exit::{Exit, Failure};
+use crate::exit::{Exit, Failure, is_broken_pipe};
 use crate::kill::{self, KillGuard, KillRefused};
 use crate::lint::FindingSeverity;
 use crate::model::{RuleKey, Severity, State};
+use crate::report::openmetrics::{self, Scrape};
 use crate::report::{self, Options};
 use crate::sanitize::neutralize;
 use crate::source::{Pfctl, Source, SourceError};
@@ -45,14 +48,19 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
     } else {
         None
     };
-    let (analysis, notes) = collect(source.as_mut(), &cfg, args.samples, interval)?;
+    let mut timed = Timed::new(source.as_mut());
+    let (analysis, notes) = collect(&mut timed, &cfg, args.samples, interval)?;
+    let scrape = Scrape {
+        host: monitor::host_label(&args.source),
+        poll_seconds: timed.last.map(|d| d.as_secs_f64()),
+    };
     let status = exit_status_with(&analysis, args.servers.pf.strict);
 
     let mut err = io::stderr().lock();
-    match write_report(&analysis, &notes, args, &mut err) {
+    match write_report(&analysis, &notes, &scrape, args, &mut err) {
         // `pfblame report | head`: the reader has what it wanted; the status
         // stays the report's (no kill runs without its output being seen).
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(status),
+        Err(e) if is_broken_pipe(&e) => return Ok(status),
         other => other?,
     }
     match killer {
@@ -76,9 +84,10 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
 fn write_report(
     analysis: &Analysis,
     notes: &[String],
+    scrape: &Scrape,
     args: &ReportArgs,
     err: &mut dyn Write,
-) -> io::Result<()> {
+) -> anyhow::Result<()> {
     for note in notes {
         writeln!(err, "pfblame: {note}")?;
     }
@@ -87,15 +96,16 @@ fn write_report(
         color: args.color.color.enabled(io::stdout().is_terminal()),
         ..Options::default()
     };
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    if args.format == Format::Json {
-        let mut safe = crate::sanitize::JsonSafe::new(&mut out);
-        report::write(analysis, args.format, &opts, &mut safe)?;
-        safe.into_inner()?;
-    } else {
-        report::write(analysis, args.format, &opts, &mut out)?;
-    }
-    out.flush()
+    // Standard output, or with --output a file replaced atomically.
+    monitor::emit(args.output.as_deref(), |out| match args.format {
+        Format::Json => {
+            let mut safe = crate::sanitize::JsonSafe::new(out);
+            report::write(analysis, args.format, &opts, &mut safe)?;
+            safe.into_inner().map(drop)
+        }
+        Format::OpenMetrics => openmetrics::write(analysis, scrape, out),
+        format => report::write(analysis, format, &opts, out),
+    })
 }
 
 /// The exit status of a finished report (see the module documentation).
