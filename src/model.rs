@@ -415,13 +415,78 @@ pub struct IfaceSpec {
     pub negated: bool,
 }
 
+/// How a pool picks its address (pfctl `print_pool()`, `PF_POOL_TYPEMASK`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PoolType {
+    Bitmask,
+    LeastStates,
+    Random,
+    SourceHash,
+    RoundRobin,
+}
+
+impl fmt::Display for PoolType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PoolType::Bitmask => "bitmask",
+            PoolType::LeastStates => "least-states",
+            PoolType::Random => "random",
+            PoolType::SourceHash => "source-hash",
+            PoolType::RoundRobin => "round-robin",
+        })
+    }
+}
+
+/// The options printed after a pool (`route-to`, `nat-to`, `rdr-to`, `->`),
+/// in the order pfctl's `print_pool()` prints them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct PoolOpts {
+    /// `port 80`, `port 1024:65535` (translation pools), as printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<PoolType>,
+    /// The `source-hash` key (`0x…`), when printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<Box<str>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sticky_address: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub static_port: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub endpoint_independent: bool,
+    /// `map-e-portset a/b/c`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map_e_portset: Option<Box<str>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub prefer_ipv6_nexthop: bool,
+}
+
+impl PoolOpts {
+    pub fn is_empty(&self) -> bool {
+        *self == PoolOpts::default()
+    }
+}
+
+/// A translation target: the pool as printed, and its options.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Pool {
+    pub target: Box<str>,
+    #[serde(skip_serializing_if = "PoolOpts::is_empty")]
+    pub opts: PoolOpts,
+}
+
 /// `route-to` / `reply-to` / `dup-to` of a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct RuleRoute {
     pub kind: RouteKind,
     /// The pool as printed (`(gif0 2001:db8::1)`, `gif0`, `2001:db8::1@gif0`,
-    /// `{ (em0 a), (em1 b) }`), pool options included.
+    /// `{ (em0 a), (em1 b) }`), without its options.
     pub target: Box<str>,
+    /// Pool options (`round-robin`, `sticky-address`, …), never part of `target`.
+    #[serde(skip_serializing_if = "PoolOpts::is_empty")]
+    pub pool: PoolOpts,
     /// Interfaces named by the pool, when they could be read.
     pub ifaces: Vec<Box<str>>,
     /// Addresses named by the pool, when they could be read.
@@ -450,24 +515,103 @@ pub struct Counters {
     pub source_nodes: Option<[u64; 4]>,
 }
 
+/// The kind of a `*-anchor` rule (its `action` is `anchor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnchorKind {
+    NatAnchor,
+    RdrAnchor,
+    BinatAnchor,
+    ScrubAnchor,
+    DummynetAnchor,
+}
+
+impl fmt::Display for AnchorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AnchorKind::NatAnchor => "nat-anchor",
+            AnchorKind::RdrAnchor => "rdr-anchor",
+            AnchorKind::BinatAnchor => "binat-anchor",
+            AnchorKind::ScrubAnchor => "scrub-anchor",
+            AnchorKind::DummynetAnchor => "dummynet-anchor",
+        })
+    }
+}
+
+/// `icmp-type X [code Y]` / `icmp6-type X [code Y]`, as printed (names or numbers).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct IcmpType {
+    /// `icmp6-type` (else `icmp-type`).
+    pub v6: bool,
+    #[serde(rename = "type")]
+    pub kind: Box<str>,
+    pub code: Option<Box<str>>,
+}
+
+/// One part of a rule line, in the order it was printed: lets the printer
+/// write a parsed rule back exactly as its pfctl printed it (the order
+/// differs between OpenBSD, FreeBSD and the eras). `Verbatim` holds a
+/// recognised option that is not modelled (`max-mss 1440`, `set ( prio 3 )`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Clause {
+    Direction,
+    Log,
+    Quick,
+    On,
+    Route,
+    Family,
+    Proto,
+    Hosts,
+    Flags,
+    IcmpType,
+    State,
+    Label(usize),
+    Tag,
+    Tagged,
+    Rtable,
+    Ridentifier,
+    NatTo,
+    RdrTo,
+    AfTo,
+    Expired,
+    Verbatim(Box<str>),
+}
+
 /// One rule of `pfctl -sr` / `-vsr` / `-vvsr`, with `-a '*'` recursion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rule {
     /// 1-based line of the rule line.
     pub line: usize,
-    /// `@N`, when printed (`-vv`).
+    /// `@N`, when printed (`-vv`), else inferred from the rule's position
+    /// (see `number_inferred`).
     pub number: Option<u32>,
+    /// `number` was not printed: it is the rule's position in its ruleset
+    /// (`pfctl -sr`, `-vsr`, `-nvf` listings).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub number_inferred: bool,
     /// pfSense's `@N(id)` ridentifier.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ridentifier: Option<u64>,
     /// Path of the ruleset holding this rule: `""` for main, `relayd`, `foo/bar`.
     pub anchor_path: String,
     pub action: Action,
+    /// `nat-anchor`, `rdr-anchor`, … (their `action` is `anchor`); `None` for `anchor`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor_kind: Option<AnchorKind>,
+    /// `block drop`, `block return-icmp(…)`, …: the block policy as printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_policy: Option<Box<str>>,
+    /// `nat pass`, `rdr pass`, `binat pass`: translated packets skip the filter rules.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub nat_pass: bool,
     /// For anchor calls: the anchor's name as printed (`relayd/*`), `None` for unnamed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchor_name: Option<Box<str>>,
     pub direction: Option<Direction>,
     pub log: bool,
+    /// `log (all, to pflog1)`: the options inside the parentheses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_opts: Option<Box<str>>,
     pub quick: bool,
     pub iface: Option<IfaceSpec>,
     pub family: Option<Family>,
@@ -475,8 +619,19 @@ pub struct Rule {
     pub protos: Vec<Box<str>>,
     pub from: HostSpec,
     pub to: HostSpec,
+    /// `flags S/SA`, `flags any`, as printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_type: Option<IcmpType>,
     /// `None` for block, match, anchors and scrub: they create no state.
     pub state: Option<StatePolicy>,
+    /// The state keyword was not printed: `state` is what that pfctl's
+    /// default was (keep state since OpenBSD 4.1 / FreeBSD 7; stateless
+    /// for the 2002–2004 printers, recognised by the blank they leave at
+    /// the end of each rule line).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub state_implied: bool,
     /// State options inside `( … )` after the state keyword, as printed.
     pub state_opts: Vec<Box<str>>,
     pub route: Option<RuleRoute>,
@@ -487,10 +642,20 @@ pub struct Rule {
     pub tagged: Option<Box<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtable: Option<u32>,
+    /// `nat-to`, `binat-to` or the `->` of `nat`/`binat`: the pool, without options.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nat_to: Option<Box<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rdr_to: Option<Box<str>>,
+    /// `nat_to` came from `binat-to` (OpenBSD `pass … binat-to`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub binat_to: bool,
+    /// Options of the `nat_to` pool.
+    #[serde(skip_serializing_if = "PoolOpts::is_empty")]
+    pub nat_pool: PoolOpts,
+    /// Options of the `rdr_to` pool.
+    #[serde(skip_serializing_if = "PoolOpts::is_empty")]
+    pub rdr_pool: PoolOpts,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub af_to: Option<Box<str>>,
     /// OpenBSD `# expired` once-rules.
@@ -502,6 +667,16 @@ pub struct Rule {
     pub counters: Option<Counters>,
     /// Tokens of the rule text the parser did not recognise, in order.
     pub unknown: Vec<Box<str>>,
+    /// The `-vv` address counts of tables and interfaces (`<t:3>`,
+    /// `(em0:1)`), in the order they were printed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addr_counts: Vec<Box<str>>,
+    /// A `port = N` was printed `port N` (old `rdr` destination ports).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bare_ports: bool,
+    /// The parts of the line in printed order (empty for rules built in code).
+    #[serde(skip)]
+    pub layout: Vec<Clause>,
 }
 
 impl Rule {
@@ -511,19 +686,27 @@ impl Rule {
         Rule {
             line: 0,
             number: None,
+            number_inferred: false,
             ridentifier: None,
             anchor_path: String::new(),
             action,
+            anchor_kind: None,
+            block_policy: None,
+            nat_pass: false,
             anchor_name: None,
             direction: None,
             log: false,
+            log_opts: None,
             quick: false,
             iface: None,
             family: None,
             protos: Vec::new(),
             from: HostSpec::default(),
             to: HostSpec::default(),
+            flags: None,
+            icmp_type: None,
             state: None,
+            state_implied: false,
             state_opts: Vec::new(),
             route: None,
             labels: Vec::new(),
@@ -532,12 +715,18 @@ impl Rule {
             rtable: None,
             nat_to: None,
             rdr_to: None,
+            binat_to: false,
+            nat_pool: PoolOpts::default(),
+            rdr_pool: PoolOpts::default(),
             af_to: None,
             expired: false,
             scrub: false,
             text: String::new(),
             counters: None,
             unknown: Vec::new(),
+            addr_counts: Vec::new(),
+            bare_ports: false,
+            layout: Vec::new(),
         }
     }
 
@@ -596,6 +785,19 @@ pub struct Info {
     pub checksum: Option<Box<str>>,
 }
 
+/// A `table <name> …` definition (`pfctl -nv` prints them): its flags,
+/// the addresses between `{ }` and the files it loads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableDef {
+    pub line: usize,
+    pub name: Box<str>,
+    /// `persist`, `const`, `counters`.
+    pub flags: Vec<Box<str>>,
+    pub addrs: Vec<AddrSpec>,
+    /// `file "…"` sources (their contents are not in the listing).
+    pub files: Vec<Box<str>>,
+}
+
 /// Everything one parse of pfctl output produced.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Parsed {
@@ -604,6 +806,9 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub info: Option<Info>,
+    /// `table` definitions of a `pfctl -nv` listing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableDef>,
 }
 
 impl Parsed {

@@ -175,8 +175,11 @@ fn freebsd15_source_nodes_and_limiters() {
         .iter()
         .find(|r| r.text.contains("nat-to 10.0.0.2"))
         .unwrap();
-    assert_eq!(nat.nat_to.as_deref(), Some("10.0.0.2 port 22"));
+    // The pool's port is an option of the nat pool, not of the rdr pool.
+    assert_eq!(nat.nat_to.as_deref(), Some("10.0.0.2"));
+    assert_eq!(nat.nat_pool.port.as_deref(), Some("22"));
     assert_eq!(nat.rdr_to.as_deref(), Some("10.0.0.10"));
+    assert!(nat.rdr_pool.is_empty());
     assert_eq!(
         nat.counters.as_ref().unwrap().source_nodes,
         Some([0, 0, 1, 0])

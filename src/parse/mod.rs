@@ -320,7 +320,8 @@ impl<S: StateSink> Router<S> {
     /// Everything but the states, and the sink that received them.
     fn finish(mut self) -> (Parsed, S) {
         self.switch(Mode::Auto);
-        let rules = std::mem::take(&mut self.rules);
+        let mut rules = std::mem::take(&mut self.rules);
+        self.parsed.tables = rules.take_tables();
         self.parsed.rules = rules.finish(&mut self.diags);
         // Diagnostics come from several parsers; report them in input order.
         self.diags.sort_by_key(|d| (d.line, d.column));

@@ -7,16 +7,18 @@
 mod addr;
 mod counters;
 mod line;
+mod nv;
 mod tokens;
 
 use std::collections::HashMap;
 
-use crate::model::{Action, Counters, Diagnostic, Rule, Severity};
+use crate::model::{Action, Counters, Diagnostic, Rule, Severity, TableDef};
 use crate::parse::common::{clip, nul_column};
 
 pub use counters::is_counter_line;
 use counters::{CounterLine, read_counter_line};
 pub use line::{Issue, parse_rule_text};
+use nv::{NvLine, nv_only_line};
 
 /// Line-by-line rules parser (push API). Anchor blocks need context, so
 /// rules are returned by [`Self::finish`].
@@ -33,6 +35,8 @@ pub struct RulesParser {
     root_unnamed: u32,
     /// First line of each `@N`, per ruleset path and ruleset type.
     seen: HashMap<(String, &'static str, u32), usize>,
+    /// `table` definitions (`pfctl -nv`).
+    tables: Vec<TableDef>,
 }
 
 /// An open `{` block.
@@ -95,6 +99,20 @@ impl RulesParser {
                 Severity::Warning,
                 "state/source limiter definition, not modelled".into(),
             );
+        } else if let Some(kind) = nv_only_line(body) {
+            self.interrupt();
+            if kind == NvLine::Table {
+                let mut issues = Vec::new();
+                if let Some(t) = nv::table_definition(body, line_no, &mut issues) {
+                    self.tables.push(t);
+                }
+                ctx.issues(col0, issues);
+            }
+            ctx.push(
+                col0 + 1,
+                Severity::Warning,
+                format!("{} (printed by `pfctl -nv`, not a rule)", kind.what()),
+            );
         } else {
             self.rule_line(body, col0, &mut ctx);
         }
@@ -105,6 +123,11 @@ impl RulesParser {
     pub fn interrupt(&mut self) {
         self.last = None;
         self.synth = None;
+    }
+
+    /// The `table` definitions seen so far.
+    pub fn take_tables(&mut self) -> Vec<TableDef> {
+        std::mem::take(&mut self.tables)
     }
 
     /// Ends the input and returns the rules in listing order.
@@ -133,7 +156,7 @@ impl RulesParser {
             && let Some(s) = self.synth.take()
         {
             // Counters after a wildcard child header: it was a real anchor rule.
-            if let Ok((mut r, _)) = parse_rule_text(&s.text, false) {
+            if let Ok((mut r, _)) = parse_rule_text(&s.text, false, false) {
                 r.line = s.line;
                 r.anchor_path = s.parent;
                 self.rules.push(r);
@@ -199,13 +222,14 @@ impl RulesParser {
             self.open(path, false, ctx);
             return;
         }
-        let (mut rule, issues) = match parse_rule_text(text, prefix.present) {
-            Ok(v) => v,
-            Err(issue) => {
-                ctx.issues(rest_col0, vec![issue]);
-                return;
-            }
-        };
+        let (mut rule, issues) =
+            match parse_rule_text(text, prefix.present, legacy_printer(ctx.line)) {
+                Ok(v) => v,
+                Err(issue) => {
+                    ctx.issues(rest_col0, vec![issue]);
+                    return;
+                }
+            };
         ctx.issues(rest_col0, issues);
         rule.line = ctx.line_no;
         rule.number = prefix.number;
@@ -317,6 +341,12 @@ fn join_path(parent: &str, child: &str) -> String {
 fn synthesised_child(text: &str) -> Option<&str> {
     let name = text.strip_prefix("anchor \"")?.strip_suffix("\" all")?;
     (!name.contains('"')).then_some(name)
+}
+
+/// The 2002–2004 pfctl printers end every rule line in a blank (their
+/// `print_rule()` writes `"%s "` per item); later ones do not.
+fn legacy_printer(line: &str) -> bool {
+    line.strip_suffix('\r').unwrap_or(line).ends_with(' ')
 }
 
 fn is_limiter_definition(body: &str) -> bool {
@@ -445,7 +475,11 @@ fn number_prefix(body: &str, col0: usize, ctx: &mut LineCtx<'_, '_>) -> Option<N
 /// True if `line` looks like a rule line or a rule's counter line.
 pub fn looks_like_rule(line: &str) -> bool {
     let body = line.trim();
-    if body == "}" || is_counter_line(body) || is_limiter_definition(body) {
+    if body == "}"
+        || is_counter_line(body)
+        || is_limiter_definition(body)
+        || nv_only_line(body).is_some()
+    {
         return true;
     }
     let body = match body.strip_prefix('@') {
