@@ -190,6 +190,8 @@ pub enum Format {
 pub enum ParseFormat {
     Json,
     Text,
+    /// Rules and states printed back the way the pfctl that made them prints them.
+    Pfctl,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

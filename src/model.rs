@@ -47,10 +47,34 @@ impl HostAddr {
     }
 }
 
+/// An address written the way pfctl writes it (the BSD `inet_ntop()`).
+/// It differs from Rust's `Display` in one case: an IPv6 address whose
+/// first 96 bits are zero and whose 7th group is not is written with a
+/// dotted IPv4 tail (`::97.215.47.29`, `inet_ntop6()`: longest zero run at
+/// the start, six groups long). `::ffff:a.b.c.d` is written alike by both.
+#[derive(Debug, Clone, Copy)]
+pub struct PfIp(pub IpAddr);
+
+impl fmt::Display for PfIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            IpAddr::V6(v6) => {
+                let w = v6.segments();
+                if w[..6] == [0; 6] && w[6] != 0 {
+                    let [.., a, b, c, d] = v6.octets();
+                    return write!(f, "::{a}.{b}.{c}.{d}");
+                }
+                write!(f, "{v6}")
+            }
+            ip => write!(f, "{ip}"),
+        }
+    }
+}
+
 impl fmt::Display for HostAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            HostAddr::Ip(ip) => write!(f, "{ip}"),
+            HostAddr::Ip(ip) => write!(f, "{}", PfIp(*ip)),
             HostAddr::Name(n) => f.write_str(n),
         }
     }
@@ -577,6 +601,20 @@ pub enum Clause {
     Verbatim(Box<str>),
 }
 
+/// Where a rule stood in its listing, for printing the listing back:
+/// its indentation (`-sr` indents nested rulesets), whether its line
+/// opened an anchor block (` {`), whether pfSense printed `@N(id)`, and
+/// the lines that came after it (and its counters) that are not rules:
+/// `}` and the `anchor "child" all {` headers pfctl prints for the
+/// children of a wildcard anchor, each with its indentation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Listing {
+    pub indent: usize,
+    pub opens: bool,
+    pub numbered_id: bool,
+    pub after: Vec<(usize, Box<str>)>,
+}
+
 /// One rule of `pfctl -sr` / `-vsr` / `-vvsr`, with `-a '*'` recursion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rule {
@@ -677,6 +715,9 @@ pub struct Rule {
     /// The parts of the line in printed order (empty for rules built in code).
     #[serde(skip)]
     pub layout: Vec<Clause>,
+    /// Its place in the listing (for printing the listing back).
+    #[serde(skip)]
+    pub listing: Listing,
 }
 
 impl Rule {
@@ -727,6 +768,7 @@ impl Rule {
             addr_counts: Vec::new(),
             bare_ports: false,
             layout: Vec::new(),
+            listing: Listing::default(),
         }
     }
 
@@ -820,6 +862,7 @@ impl Parsed {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -827,6 +870,19 @@ mod tests {
     /// is a memory figure: it was 616 bytes before the rare fields were
     /// boxed, 400 after. The bound leaves room for two more words; anything
     /// bigger should be boxed too, or argued for here.
+    #[test]
+    fn addresses_print_like_inet_ntop() {
+        let p = |s: &str| PfIp(s.parse().unwrap()).to_string();
+        assert_eq!(p("::97.215.47.29"), "::97.215.47.29");
+        assert_eq!(p("::ffff:10.0.0.1"), "::ffff:10.0.0.1");
+        assert_eq!(p("::1"), "::1");
+        assert_eq!(p("::"), "::");
+        assert_eq!(p("::5"), "::5");
+        assert_eq!(p("::1:0:0"), "::1:0:0");
+        assert_eq!(p("2001:db8::1"), "2001:db8::1");
+        assert_eq!(p("10.0.0.1"), "10.0.0.1");
+    }
+
     #[test]
     fn state_stays_small() {
         let size = std::mem::size_of::<State>();

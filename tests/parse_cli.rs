@@ -175,3 +175,27 @@ fn broken_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--format pfctl` prints a listing back as its pfctl printed it: the
+/// fixtures written from each pfctl's printer come back byte for byte.
+#[test]
+fn format_pfctl_prints_listings_back() {
+    for f in [
+        "fixtures/rules/openbsd-sr.txt",
+        "fixtures/rules/openbsd-vvsr.txt",
+        "fixtures/rules/freebsd14-vvsr.txt",
+        "fixtures/rules/pfsense-vvvsr.txt",
+        "fixtures/states/openbsd-vv.txt",
+        "fixtures/states/freebsd15-vv.txt",
+    ] {
+        let path = format!("{}/{f}", env!("CARGO_MANIFEST_DIR"));
+        let want = std::fs::read_to_string(&path).unwrap();
+        let out = Command::cargo_bin("pfblame")
+            .unwrap()
+            .args(["parse", "--format", "pfctl", &path])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{f}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{f}");
+    }
+}

@@ -55,6 +55,7 @@ struct Frame {
 #[derive(Debug)]
 struct Synth {
     line: usize,
+    indent: usize,
     text: String,
     parent: String,
 }
@@ -122,7 +123,7 @@ impl RulesParser {
     /// a message, garbage): counter lines after it belong to no rule.
     pub fn interrupt(&mut self) {
         self.last = None;
-        self.synth = None;
+        self.flush_synth();
     }
 
     /// The `table` definitions seen so far.
@@ -159,6 +160,8 @@ impl RulesParser {
             if let Ok((mut r, _)) = parse_rule_text(&s.text, false, false) {
                 r.line = s.line;
                 r.anchor_path = s.parent;
+                r.listing.indent = s.indent;
+                r.listing.opens = true;
                 self.rules.push(r);
                 self.last = Some(self.rules.len() - 1);
             }
@@ -185,7 +188,8 @@ impl RulesParser {
 
     fn close(&mut self, col0: usize, ctx: &mut LineCtx<'_, '_>) {
         self.last = None;
-        self.synth = None;
+        self.flush_synth();
+        self.after_last(col0, "}");
         if self.frames.pop().is_none() {
             ctx.push(
                 col0 + 1,
@@ -195,9 +199,25 @@ impl RulesParser {
         }
     }
 
+    /// A wildcard child header that no counter line followed: not a rule,
+    /// but a line of the listing after the last rule.
+    fn flush_synth(&mut self) {
+        if let Some(s) = self.synth.take() {
+            let text = format!("{} {{", s.text);
+            self.after_last(s.indent, &text);
+        }
+    }
+
+    /// Records a line that is not a rule after the last rule (for printing back).
+    fn after_last(&mut self, indent: usize, text: &str) {
+        if let Some(r) = self.rules.last_mut() {
+            r.listing.after.push((indent, text.into()));
+        }
+    }
+
     fn rule_line(&mut self, body: &str, col0: usize, ctx: &mut LineCtx<'_, '_>) {
         self.last = None;
-        self.synth = None;
+        self.flush_synth();
         let Some(prefix) = number_prefix(body, col0, ctx) else {
             return;
         };
@@ -216,6 +236,7 @@ impl RulesParser {
             let path = join_path(&parent, child);
             self.synth = Some(Synth {
                 line: ctx.line_no,
+                indent: col0,
                 text: text.to_owned(),
                 parent,
             });
@@ -237,6 +258,9 @@ impl RulesParser {
             rule.ridentifier = prefix.ridentifier;
         }
         rule.anchor_path = self.current_path().to_owned();
+        rule.listing.indent = col0;
+        rule.listing.opens = opens;
+        rule.listing.numbered_id = prefix.ridentifier.is_some();
         self.check_repeat(&rule, col0, ctx);
         if opens {
             let (path, wildcard) = self.block_path(&rule);

@@ -6,7 +6,7 @@
 use std::fmt::{self, Write};
 
 use crate::model::{
-    Action, AddrSpec, Clause, Counters, Family, HostSpec, PoolOpts, PortOp, PortSpec, Rule,
+    Action, AddrSpec, Clause, Counters, Family, HostSpec, PfIp, PoolOpts, PortOp, PortSpec, Rule,
     StatePolicy,
 };
 use crate::print::{Flavor, Verbosity};
@@ -182,12 +182,20 @@ fn write_addr_count(
         AddrSpec::Any => out.write_str("any"),
         AddrSpec::Net { net, negated } => {
             if net.prefix_len() == net.max_prefix_len() {
-                write!(out, "{}{}", bang(*negated), net.addr())
+                write!(out, "{}{}", bang(*negated), PfIp(net.addr()))
             } else {
-                write!(out, "{}{}/{}", bang(*negated), net.addr(), net.prefix_len())
+                write!(
+                    out,
+                    "{}{}/{}",
+                    bang(*negated),
+                    PfIp(net.addr()),
+                    net.prefix_len()
+                )
             }
         }
-        AddrSpec::Range { from, to, negated } => write!(out, "{}{from} - {to}", bang(*negated)),
+        AddrSpec::Range { from, to, negated } => {
+            write!(out, "{}{} - {}", bang(*negated), PfIp(*from), PfIp(*to))
+        }
         AddrSpec::Table { name, negated } => match count {
             Some(n) => write!(out, "{}<{name}:{n}>", bang(*negated)),
             None => write!(out, "{}<{name}>", bang(*negated)),
@@ -375,8 +383,8 @@ pub fn rule_line(r: &Rule) -> String {
 fn write_layout(out: &mut String, r: &Rule) -> fmt::Result {
     if let Some(n) = r.number.filter(|_| !r.number_inferred) {
         match r.ridentifier {
-            // pfSense's `@N(id)`: the id was printed there, not as `ridentifier`.
-            Some(id) if !r.layout.contains(&Clause::Ridentifier) => write!(out, "@{n}({id}) ")?,
+            // pfSense's `@N(id)`.
+            Some(id) if r.listing.numbered_id => write!(out, "@{n}({id}) ")?,
             _ => write!(out, "@{n} ")?,
         }
     }
@@ -548,6 +556,20 @@ fn write_pool_opts(out: &mut impl Write, o: &PoolOpts) -> fmt::Result {
         out.write_str(" prefer-ipv6-nexthop")?;
     }
     Ok(())
+}
+
+/// The counter lines of a parsed rule, in the style they were printed
+/// (FreeBSD when a FreeBSD-only line was there); nothing without counters.
+pub fn write_counters_for(out: &mut impl Write, r: &Rule) -> fmt::Result {
+    let Some(c) = &r.counters else {
+        return Ok(());
+    };
+    let flavor = if c.last_active.is_some() || c.source_nodes.is_some() {
+        Flavor::FreeBsd
+    } else {
+        Flavor::OpenBsd
+    };
+    write_counters(out, c, flavor, Verbosity::VV)
 }
 
 /// Convenience: the rule as a `String`.
