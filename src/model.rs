@@ -601,6 +601,30 @@ pub enum Clause {
     Verbatim(Box<str>),
 }
 
+/// The ruleset a rule is numbered in. OpenBSD has one per anchor (since
+/// 4.6 scrub and translation are options of filter rules); FreeBSD and
+/// macOS keep scrub, filter, nat, rdr and binat rules (macOS also
+/// dummynet) in separate rulesets of each anchor, each numbered from 0
+/// (`pf_get_ruleset_number()`, `PF_RULESET_*`), and a state's `rule N`
+/// names a filter rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ruleset {
+    #[default]
+    Filter,
+    Scrub,
+    Nat,
+    Rdr,
+    Binat,
+    Dummynet,
+}
+
+impl Ruleset {
+    pub fn is_filter(&self) -> bool {
+        *self == Ruleset::Filter
+    }
+}
+
 /// Where a rule stood in its listing, for printing the listing back:
 /// its indentation (`-sr` indents nested rulesets), whether its line
 /// opened an anchor block (` {`), whether pfSense printed `@N(id)`, and
@@ -700,6 +724,9 @@ pub struct Rule {
     pub expired: bool,
     /// FreeBSD prints scrub rules first, numbered separately from filter rules.
     pub scrub: bool,
+    /// The ruleset it is numbered in (`filter` is not printed in JSON).
+    #[serde(skip_serializing_if = "Ruleset::is_filter")]
+    pub ruleset: Ruleset,
     /// The rule as printed, without `@N` and without leading indentation.
     pub text: String,
     pub counters: Option<Counters>,
@@ -762,6 +789,7 @@ impl Rule {
             af_to: None,
             expired: false,
             scrub: false,
+            ruleset: Ruleset::Filter,
             text: String::new(),
             counters: None,
             unknown: Vec::new(),
@@ -770,6 +798,12 @@ impl Rule {
             layout: Vec::new(),
             listing: Listing::default(),
         }
+    }
+
+    /// True for rules of the filter ruleset: the ones a state's `rule N`
+    /// can name (not scrub, translation or dummynet rules).
+    pub fn in_filter_ruleset(&self) -> bool {
+        self.ruleset.is_filter() && !self.scrub
     }
 
     /// True for rules that can create states (pass rules that keep state).

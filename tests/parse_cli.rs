@@ -85,14 +85,17 @@ fn clean_file_exits_0_with_contract_fields() {
 }
 
 #[test]
-fn null_number_and_counters_without_v() {
+fn inferred_number_and_null_counters_without_v() {
     let out = pfblame()
         .args(["parse", &fixture("rules/openbsd-sr.txt")])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["rules"][0]["number"], serde_json::Value::Null);
+    // No `@N` without -vv: the number is the rule's position, marked inferred.
+    assert_eq!(v["rules"][0]["number"], 0);
+    assert_eq!(v["rules"][0]["number_inferred"], true);
+    assert_eq!(v["rules"][1]["number"], 1);
     assert_eq!(v["rules"][0]["counters"], serde_json::Value::Null);
     assert_eq!(v["rules"][0]["direction"], serde_json::Value::Null);
 }

@@ -145,8 +145,11 @@ fn expected(r: &Rule, flavor: Flavor, v: Verbosity, got: &Rule) -> Rule {
     w.state_implied =
         flavor == Flavor::OpenBsd && r.state == Some(StatePolicy::Keep) && r.state_opts.is_empty();
     if v != Verbosity::VV {
-        w.number = None;
+        // Not printed: the parser numbers the rule by its position.
+        w.number = Some(0);
+        w.number_inferred = true;
     }
+    w.listing = got.listing.clone();
     w.counters = match v {
         Verbosity::Plain => None,
         _ => r.counters.clone().map(|mut c| {

@@ -12,7 +12,7 @@ mod tokens;
 
 use std::collections::HashMap;
 
-use crate::model::{Action, Counters, Diagnostic, Rule, Severity, TableDef};
+use crate::model::{Action, AnchorKind, Counters, Diagnostic, Rule, Ruleset, Severity, TableDef};
 use crate::parse::common::{clip, nul_column};
 
 pub use counters::is_counter_line;
@@ -34,7 +34,10 @@ pub struct RulesParser {
     /// Unnamed inline anchors seen in the main ruleset.
     root_unnamed: u32,
     /// First line of each `@N`, per ruleset path and ruleset type.
-    seen: HashMap<(String, &'static str, u32), usize>,
+    seen: HashMap<(String, Ruleset, u32), usize>,
+    /// The number the next rule without `@N` gets, per ruleset path and
+    /// ruleset (its position: pfctl numbers rules in listing order).
+    next: HashMap<(String, Ruleset), u32>,
     /// `table` definitions (`pfctl -nv`).
     tables: Vec<TableDef>,
 }
@@ -258,6 +261,8 @@ impl RulesParser {
             rule.ridentifier = prefix.ridentifier;
         }
         rule.anchor_path = self.current_path().to_owned();
+        rule.ruleset = ruleset_kind(&rule);
+        self.number(&mut rule, prefix.present);
         rule.listing.indent = col0;
         rule.listing.opens = opens;
         rule.listing.numbered_id = prefix.ridentifier.is_some();
@@ -318,8 +323,32 @@ impl RulesParser {
         (path, wildcard)
     }
 
+    /// Infers the number of a rule printed without `@N` (`-sr`, `-vsr`,
+    /// `-nvf`) from its position in its ruleset; a printed `@N` sets the
+    /// count. Without `-vv`, OpenBSD hides expired `once` rules
+    /// (`print_rule()`), so numbers after one are off by one: they are
+    /// marked inferred, never taken for printed ones.
+    fn number(&mut self, rule: &mut Rule, printed: bool) {
+        let next = self
+            .next
+            .entry((rule.anchor_path.clone(), rule.ruleset))
+            .or_default();
+        match rule.number {
+            Some(n) => *next = n.saturating_add(1),
+            // Printed but unreadable (out of range): not guessed.
+            None if printed => {}
+            None => {
+                rule.number = Some(*next);
+                rule.number_inferred = true;
+                *next = next.saturating_add(1);
+            }
+        }
+    }
+
     fn check_repeat(&mut self, rule: &Rule, col0: usize, ctx: &mut LineCtx<'_, '_>) {
-        let Some(n) = rule.number else { return };
+        let Some(n) = rule.number.filter(|_| !rule.number_inferred) else {
+            return;
+        };
         let kind = ruleset_kind(rule);
         let key = (rule.anchor_path.clone(), kind, n);
         if let Some(first) = self.seen.get(&key) {
@@ -335,14 +364,24 @@ impl RulesParser {
     }
 }
 
-/// FreeBSD numbers scrub, filter, nat, rdr and binat rules separately.
-fn ruleset_kind(rule: &Rule) -> &'static str {
-    match &rule.action {
-        _ if rule.scrub => "scrub",
-        Action::Other(a) if a.ends_with("nat") && a.contains("bi") => "binat",
-        Action::Other(a) if a.ends_with("nat") => "nat",
-        Action::Other(a) if a.ends_with("rdr") => "rdr",
-        _ => "filter",
+/// The ruleset a rule lives in: FreeBSD (and old OpenBSD, macOS) number
+/// scrub, filter, nat, rdr and binat rules (and their `*-anchor` calls)
+/// separately (`pf_get_ruleset_number()`); pfctl lists translation rules
+/// in the order nat, rdr, binat (`pfctl_show_nat()`).
+fn ruleset_kind(rule: &Rule) -> Ruleset {
+    match (&rule.action, rule.anchor_kind) {
+        _ if rule.scrub => Ruleset::Scrub,
+        (_, Some(AnchorKind::ScrubAnchor)) => Ruleset::Scrub,
+        (_, Some(AnchorKind::NatAnchor)) => Ruleset::Nat,
+        (_, Some(AnchorKind::RdrAnchor)) => Ruleset::Rdr,
+        (_, Some(AnchorKind::BinatAnchor)) => Ruleset::Binat,
+        (_, Some(AnchorKind::DummynetAnchor)) => Ruleset::Dummynet,
+        (Action::Other(a), _) if a.ends_with("scrub") => Ruleset::Scrub,
+        (Action::Other(a), _) if a.ends_with("binat") => Ruleset::Binat,
+        (Action::Other(a), _) if a.ends_with("nat") => Ruleset::Nat,
+        (Action::Other(a), _) if a.ends_with("rdr") => Ruleset::Rdr,
+        (Action::Other(a), _) if &**a == "dummynet" => Ruleset::Dummynet,
+        _ => Ruleset::Filter,
     }
 }
 
