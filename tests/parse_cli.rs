@@ -202,3 +202,21 @@ fn format_pfctl_prints_listings_back() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{f}");
     }
 }
+
+/// `pfctl -sa` of macOS (with `DUMMYNET RULES:`) and FreeBSD (with
+/// `TRANSLATION RULES:`) parse without an error: every section is either
+/// modelled or skipped with a warning.
+#[test]
+fn macos_and_freebsd_sa_parse_with_exit_0() {
+    for (f, rules) in [("mixed/macos-sa.txt", 5), ("mixed/freebsd-sa.txt", 11)] {
+        let out = pfblame().args(["parse", &fixture(f)]).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{f}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["rules"].as_array().unwrap().len(), rules, "{f}");
+    }
+}

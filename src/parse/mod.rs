@@ -154,7 +154,10 @@ const TITLES: &[(&str, Mode)] = &[
     ("OS FINGERPRINTS:", Mode::Skip),
     ("SOURCE TRACKING NODES:", Mode::Skip),
     ("ETH RULES:", Mode::Skip),
-    ("TRANSLATION RULES:", Mode::Skip),
+    // FreeBSD/macOS `-sa` (`pfctl_show_nat()`): nat, rdr, binat rules.
+    ("TRANSLATION RULES:", Mode::Rules),
+    // macOS `-sa`: dummynet rules and `dummynet-anchor` calls.
+    ("DUMMYNET RULES:", Mode::Rules),
 ];
 
 /// What the previous routed line was, so continuation lines follow it.

@@ -571,6 +571,7 @@ pub fn looks_like_rule(line: &str) -> bool {
             | "nat"
             | "rdr"
             | "binat"
+            | "dummynet"
     ) || (first == "no"
         && matches!(
             body.split_whitespace().nth(1),

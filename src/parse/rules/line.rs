@@ -149,6 +149,7 @@ const VALUE_WORDS: &[&str] = &[
     "set-tos",
     "probability",
     "queue",
+    "pipe",
     "dnpipe",
     "dnqueue",
     "received-on",
@@ -220,7 +221,8 @@ impl<'a> LineParser<'a> {
             "scrub" => Action::Scrub,
             "anchor" | "nat-anchor" | "rdr-anchor" | "binat-anchor" | "scrub-anchor"
             | "dummynet-anchor" => Action::Anchor,
-            "nat" | "rdr" | "binat" => Action::Other(first.text.into()),
+            // macOS `dummynet` rules (DUMMYNET RULES: section).
+            "nat" | "rdr" | "binat" | "dummynet" => Action::Other(first.text.into()),
             "no" => match self.peek() {
                 Some(w @ ("nat" | "rdr" | "binat" | "scrub")) => {
                     self.pos += 1;
