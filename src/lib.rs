@@ -17,5 +17,6 @@ pub mod parse;
 pub mod print;
 pub mod report;
 pub mod sanitize;
+pub mod services;
 pub mod source;
 pub mod tui;

@@ -95,10 +95,12 @@ pub enum Port {
 }
 
 impl Port {
+    /// The port number; a service name is looked up in the one service
+    /// table ([`crate::services`]).
     pub fn number(&self) -> Option<u16> {
         match self {
             Port::Num(n) => Some(*n),
-            Port::Name(_) => None,
+            Port::Name(name) => crate::services::port_of(name),
         }
     }
 }

@@ -7,7 +7,8 @@
 //! - semantic fields (action, direction, quick, interface, af, proto,
 //!   addresses, ports, state, route target and options) agree with the
 //!   small token reader below, which shares no code with the parser;
-//! - current-era rule lines print back byte for byte (`print(parse(line))`).
+//! - current-era rule lines print back byte for byte (`print(parse(line))`);
+//! - every service name in a port is in the one service table.
 //!
 //! The era of each file comes from SOURCES.md (`legacy` = a 2002–2004 pfctl).
 #![allow(clippy::unwrap_used)]
@@ -414,6 +415,17 @@ fn check_file(path: &Path, legacy: bool, c: &mut Counts) {
                 .push(format!("{name}:{}: no rule parsed | {line}", n + 1));
             continue;
         };
+        // Every service name pfctl printed is in the one service table.
+        for p in rule.from.ports.iter().chain(&rule.to.ports) {
+            for port in std::iter::once(&p.a).chain(p.b.as_ref()) {
+                if port.number().is_none() {
+                    c.errors.push(format!(
+                        "{name}:{}: unknown service `{port}` | {line}",
+                        n + 1
+                    ));
+                }
+            }
+        }
         if !rule.unknown.is_empty() {
             if legacy {
                 c.legacy_unknown += 1;
