@@ -18,5 +18,7 @@ pub mod print;
 pub mod report;
 pub mod sanitize;
 pub mod services;
+#[cfg(unix)]
+pub mod signals;
 pub mod source;
 pub mod tui;
