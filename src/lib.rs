@@ -21,4 +21,5 @@ pub mod services;
 #[cfg(unix)]
 pub mod signals;
 pub mod source;
+pub mod state_json;
 pub mod tui;
