@@ -436,6 +436,8 @@ pub struct DemoArgs {
 pub enum ParseFormat {
     Json,
     Text,
+    /// Rules and states printed back the way the pfctl that made them prints them.
+    Pfctl,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
