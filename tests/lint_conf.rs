@@ -6,7 +6,7 @@
 use std::os::unix::fs::PermissionsExt;
 
 use assert_cmd::Command;
-use pfblame::commands::lint::{compare, lint_rules_in, number_rules};
+use pfblame::commands::lint::{compare, lint_rules_in};
 use pfblame::lint::predict::PredictOptions;
 use pfblame::pf::matcher::Tables;
 use pfblame::pf::{Servers, Verdict};
@@ -37,10 +37,8 @@ fn scenario_nv(name: &str) -> String {
 
 #[test]
 fn unnumbered_rules_get_pfs_numbers() {
-    let (mut rules, _) =
-        pfblame::parse::rules::parse_rules(&scenario_nv("openbsd-flags-any-stray-2"));
-    assert!(rules.iter().all(|r| r.number.is_none()));
-    number_rules(&mut rules);
+    let (rules, _) = pfblame::parse::rules::parse_rules(&scenario_nv("openbsd-flags-any-stray-2"));
+    assert!(rules.iter().all(|r| r.number_inferred));
     let numbers: Vec<Option<u32>> = rules.iter().map(|r| r.number).collect();
     assert_eq!(numbers, [Some(0), Some(1), Some(2), Some(3), Some(4)]);
 }
@@ -75,8 +73,7 @@ fn nv_output_read_with_from_gets_the_same_verdicts() {
 fn compare_says_which_verdicts_the_change_fixes() {
     let servers = Servers::parse(&[SERVER.into()], &[443]).unwrap();
     let lint = |name: &str| {
-        let (mut rules, _) = pfblame::parse::rules::parse_rules(&scenario_nv(name));
-        number_rules(&mut rules);
+        let (rules, _) = pfblame::parse::rules::parse_rules(&scenario_nv(name));
         lint_rules_in(
             &rules,
             &servers,

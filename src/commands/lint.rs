@@ -36,8 +36,9 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
         Some(conf) => (candidate_text(&source, conf)?, Vec::new()),
         None => rules_text(&source)?,
     };
-    let (mut rules, diags) = crate::parse::rules::parse_rules(&text);
-    number_rules(&mut rules);
+    // `pfctl -nv` prints no `@N`: the rules parser numbers such rules by
+    // position, per ruleset, the way pf will (`Rule::number_inferred`).
+    let (rules, diags) = crate::parse::rules::parse_rules(&text);
     report_diagnostics(&diags);
     let errors = diags
         .iter()
@@ -72,8 +73,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     report.notes.extend(loaded.notes);
     if args.compare {
         let (now_text, _) = rules_text(&source)?;
-        let (mut now_rules, _) = crate::parse::rules::parse_rules(&now_text);
-        number_rules(&mut now_rules);
+        let (now_rules, _) = crate::parse::rules::parse_rules(&now_text);
         let (now, _) = lint_rules_in(
             &now_rules,
             &servers,
@@ -174,25 +174,6 @@ fn candidate_text(args: &SourceArgs, conf: &str) -> anyhow::Result<String> {
     let pfctl = crate::source::Pfctl::from_options(&args.pfctl)?;
     let (text, _) = pfctl.run(&["-n", "-v", "-f", conf])?;
     Ok(text)
-}
-
-/// `pfctl -nv` prints no `@N`: number the rules the way pf will, from 0 in
-/// each ruleset in listing order (scrub and translation rules apart, as
-/// FreeBSD numbers them separately), so states and findings name the
-/// numbers the loaded ruleset will have. A listing with numbers is kept.
-pub fn number_rules(rules: &mut [Rule]) {
-    if rules.iter().any(|r| r.number.is_some()) {
-        return;
-    }
-    let mut next: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-    for r in rules.iter_mut() {
-        if r.scrub || matches!(r.action, crate::model::Action::Other(_)) {
-            continue;
-        }
-        let n = next.entry(r.anchor_path.clone()).or_insert(0);
-        r.number = Some(*n);
-        *n += 1;
-    }
 }
 
 /// One rule whose predicted verdict the candidate ruleset changes.
