@@ -36,6 +36,8 @@ pub enum Command {
     Lint(LintArgs),
     /// The TUI on the bundled recorded scenario (no BSD needed).
     Demo(DemoArgs),
+    /// Print a shell completion script (e.g. `source <(pfblame completions bash)`).
+    Completions(CompletionsArgs),
 }
 
 /// Where pfctl output comes from, shared by every command that analyses it.
@@ -169,6 +171,13 @@ pub struct DemoArgs {
     /// Seconds between replayed polls.
     #[arg(short = 'i', long, value_name = "SECS", default_value_t = 2.0)]
     pub interval: f64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for (POSIX sh and OpenBSD's ksh have no programmable completion).
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

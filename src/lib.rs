@@ -11,6 +11,7 @@ pub mod commands;
 pub mod exit;
 pub mod kill;
 pub mod lint;
+pub mod manpage;
 pub mod matcher;
 pub mod model;
 pub mod parse;

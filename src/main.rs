@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Some(Command::Record(a)) => commands::record::run(a),
         Some(Command::Lint(a)) => commands::lint::run(a),
         Some(Command::Demo(a)) => commands::demo::run(a),
+        Some(Command::Completions(a)) => commands::completions::run(a),
     };
     match outcome {
         Ok(exit) => ExitCode::from(exit.code()),

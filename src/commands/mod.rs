@@ -1,5 +1,6 @@
 //! One module per subcommand: each turns parsed arguments into an exit status.
 
+pub mod completions;
 pub mod demo;
 pub mod lint;
 pub mod parse;
