@@ -20,6 +20,15 @@ pub struct Cli {
     /// Options of the default `watch` command.
     #[command(flatten)]
     pub watch: WatchArgs,
+
+    /// Configuration file (default: $PFBLAME_CONFIG, then
+    /// $XDG_CONFIG_HOME/pfblame/config.toml, then /etc/pfblame.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Use the settings of [profiles.NAME] of the configuration file.
+    #[arg(short = 'P', long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -36,6 +45,8 @@ pub enum Command {
     Lint(LintArgs),
     /// The TUI on the bundled recorded scenario (no BSD needed).
     Demo(DemoArgs),
+    /// Show the configuration file in use and its effective settings.
+    Config(ConfigArgs),
     /// Print a shell completion script (e.g. `source <(pfblame completions bash)`).
     Completions(CompletionsArgs),
 }
@@ -171,6 +182,13 @@ pub struct DemoArgs {
     /// Seconds between replayed polls.
     #[arg(short = 'i', long, value_name = "SECS", default_value_t = 2.0)]
     pub interval: f64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// Print the effective settings as TOML (the default action).
+    #[arg(long)]
+    pub print: bool,
 }
 
 #[derive(Debug, Clone, Args)]

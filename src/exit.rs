@@ -21,6 +21,8 @@ pub enum Exit {
     Internal = 70,
     /// Permission denied: run as root or with doas (EX_NOPERM).
     NoPerm = 77,
+    /// The configuration file is invalid (EX_CONFIG).
+    Config = 78,
 }
 
 impl Exit {

@@ -8,6 +8,7 @@
 pub mod analyze;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod exit;
 pub mod kill;
 pub mod lint;

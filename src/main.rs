@@ -3,13 +3,22 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use pfblame::cli::{Cli, Command};
 use pfblame::commands;
 use pfblame::exit::{Exit, exit_for, is_broken_pipe};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // The configuration file becomes options the command line did not give.
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let (argv, config) = match pfblame::config::apply(argv, &Cli::command()) {
+        Ok(merged) => merged,
+        Err(f) => {
+            eprintln!("pfblame: {f}");
+            return ExitCode::from(f.exit.code());
+        }
+    };
+    let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
@@ -30,6 +39,7 @@ fn main() -> ExitCode {
         Some(Command::Lint(a)) => commands::lint::run(a),
         Some(Command::Demo(a)) => commands::demo::run(a),
         Some(Command::Completions(a)) => commands::completions::run(a),
+        Some(Command::Config(a)) => commands::config::run(a, &config),
     };
     match outcome {
         Ok(exit) => ExitCode::from(exit.code()),

@@ -19,7 +19,11 @@ pub const DATE: &str = "2026-12-01";
 
 /// The whole page, as roff (man(7) macros).
 pub fn render() -> io::Result<String> {
-    let cmd = Cli::command();
+    // The plain version: `--version` may carry the commit and build date,
+    // which would make the page differ on every build.
+    let cmd = Cli::command()
+        .version(env!("CARGO_PKG_VERSION"))
+        .long_version(env!("CARGO_PKG_VERSION"));
     let man = Man::new(cmd.clone())
         .title("PFBLAME")
         .date(DATE)

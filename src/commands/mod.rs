@@ -1,6 +1,7 @@
 //! One module per subcommand: each turns parsed arguments into an exit status.
 
 pub mod completions;
+pub mod config;
 pub mod demo;
 pub mod lint;
 pub mod parse;
