@@ -118,7 +118,10 @@ Every command that reads pfctl output also reads recordings
 so it works on any machine.
 pfctl needs root: run pfblame with doas(1), or let
 .B \-\-pfctl
-name a command such as \(lqdoas pfctl\(rq.
+name a command such as \(lqdoas pfctl\(rq; with
+.B \-\-ssh
+.I host
+that command runs on another machine.
 Text that came from pfctl or a recording is printed with control characters
 neutralised.
 "#;
@@ -235,7 +238,7 @@ The same from another machine, over ssh:
 .PP
 .RS
 .EX
-$ pfblame \-\-pfctl 'ssh fw doas pfctl' \-s 2001:db8::10
+$ pfblame \-\-ssh fw \-\-pfctl 'doas pfctl' \-s 2001:db8::10
 .EE
 .RE
 .PP
