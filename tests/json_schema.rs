@@ -140,7 +140,7 @@ const REPORT_VARIANTS: [&[&str]; 4] = [
         "--samples",
         "3",
         "-i",
-        "0",
+        "0.1",
     ],
 ];
 
