@@ -37,6 +37,7 @@ pub fn render() -> io::Result<String> {
     man.render_options_section(&mut out)?;
     man.render_subcommands_section(&mut out)?;
     render_subcommand_options(&cmd, &mut out)?;
+    out.extend_from_slice(configuration_section().as_bytes());
     out.extend_from_slice(HAND_WRITTEN.as_bytes());
     man.render_version_section(&mut out)?;
     let page = String::from_utf8(out).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
@@ -94,6 +95,50 @@ fn strip_section_headings(roff: &[u8]) -> Vec<u8> {
         kept.push('\n');
     }
     kept.into_bytes()
+}
+
+/// CONFIGURATION: the keys come from [`crate::config::KEYS`], so the page
+/// lists exactly what the file accepts.
+fn configuration_section() -> String {
+    let keys: Vec<String> = crate::config::KEYS
+        .iter()
+        .map(|k| format!(".BR {} ,", k.replace('-', "\\-")))
+        .collect();
+    format!(
+        r#".SH CONFIGURATION
+A TOML file (see
+.BR FILES )
+gives default options.
+Its keys are long option names:
+{}
+and
+.BR profiles .
+Lists may be written as one value.
+A table
+.BI [profiles. NAME ]
+holds settings that
+.B \-P
+.I NAME
+puts over the top-level ones.
+Options on the command line win over the file; a command ignores the keys
+it has no option for.
+.PP
+.RS
+.EX
+pfctl = "doas pfctl"
+allow = ["19"]
+
+[profiles.web]
+server = ["2001:db8::10"]
+port = [443]
+.EE
+.RE
+.PP
+.B "pfblame config \-\-print"
+shows the file in use and the settings it gives.
+"#,
+        keys.join("\n")
+    )
 }
 
 /// Follows the generated one-line description.
