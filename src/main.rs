@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use pfblame::cli::{Cli, Command};
 use pfblame::commands;
 use pfblame::exit::{Exit, exit_for, is_broken_pipe};
@@ -18,7 +18,7 @@ fn main() -> ExitCode {
             return ExitCode::from(f.exit.code());
         }
     };
-    let cli = match Cli::try_parse_from(argv) {
+    let cli = match pfblame::cli::parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
@@ -45,7 +45,11 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pfblame: {e:#}");
+            // Messages quote pfctl, paths and recordings: the last guard.
+            eprintln!(
+                "pfblame: {}",
+                pfblame::sanitize::neutralize(&format!("{e:#}"))
+            );
             ExitCode::from(exit_for(&e).code())
         }
     }

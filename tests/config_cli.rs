@@ -33,8 +33,10 @@ fn write_config(dir: &Path, text: &str) -> String {
 }
 
 const WEB: &str = r#"
-# defaults for every command
+# defaults for every command; pfctl and ssh give way to --from
 allow = ["3:1"]
+pfctl = "doas pfctl"
+ssh = "fw"
 
 [profiles.web]
 server = ["2001:db8:bbbb:1::10"]
