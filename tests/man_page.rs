@@ -112,3 +112,47 @@ fn without_overstrike(text: &str) -> String {
     }
     out.into_iter().collect()
 }
+
+/// The exit statuses `src/exit.rs` defines (`Name = NN,` lines).
+fn exit_codes() -> Vec<u32> {
+    let src = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/exit.rs"))
+        .expect("src/exit.rs");
+    let codes: Vec<u32> = src
+        .lines()
+        .filter_map(|l| {
+            let (name, rest) = l.trim().split_once(" = ")?;
+            let code = rest.strip_suffix(',')?;
+            name.chars().all(char::is_alphanumeric).then_some(())?;
+            code.parse().ok()
+        })
+        .collect();
+    assert!(codes.len() >= 8, "found the exit statuses: {codes:?}");
+    codes
+}
+
+#[test]
+fn every_exit_status_is_in_the_man_page_and_the_readme() {
+    let page = pfblame::manpage::render().expect("the page renders");
+    let exit_section = page
+        .split(".SH \"EXIT STATUS\"")
+        .nth(1)
+        .and_then(|s| s.split("\n.SH ").next())
+        .expect("an EXIT STATUS section");
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    for code in exit_codes() {
+        assert!(
+            exit_section
+                .lines()
+                .any(|l| l.starts_with(".B ") && l.contains(&code.to_string())),
+            "exit status {code} is not in the man page's EXIT STATUS"
+        );
+        let row = readme.lines().any(|l| {
+            l.starts_with('|')
+                && l.split('|')
+                    .nth(1)
+                    .is_some_and(|c| c.contains(&code.to_string()))
+        });
+        assert!(row, "exit status {code} is not in the README's exit table");
+    }
+}
