@@ -19,5 +19,7 @@ pub mod parse;
 pub mod print;
 pub mod report;
 pub mod sanitize;
+#[cfg(unix)]
+pub mod signals;
 pub mod source;
 pub mod tui;

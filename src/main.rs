@@ -1,12 +1,13 @@
 //! The `pfblame` binary: parses arguments, runs a command, maps the outcome to
 //! an exit status, and prints one clear line on stderr for errors.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
 use pfblame::cli::{Cli, Command};
 use pfblame::commands;
-use pfblame::exit::{Exit, exit_for, is_broken_pipe};
+use pfblame::exit::{Exit, exit_for, is_broken_pipe, one_line};
 
 fn main() -> ExitCode {
     // The configuration file becomes options the command line did not give.
@@ -30,6 +31,10 @@ fn main() -> ExitCode {
             });
         }
     };
+    #[cfg(unix)]
+    if let Err(e) = pfblame::signals::install() {
+        eprintln!("pfblame: warning: signals will not restore the terminal: {e}");
+    }
     let outcome = match &cli.command {
         None => commands::watch::run(&cli.watch),
         Some(Command::Watch(a)) => commands::watch::run(a),
@@ -41,14 +46,19 @@ fn main() -> ExitCode {
         Some(Command::Completions(a)) => commands::completions::run(a),
         Some(Command::Config(a)) => commands::config::run(a, &config),
     };
+    // A poll still running when the command ends (quit mid-poll) must not
+    // leave pfctl behind: it runs in its own process group.
+    pfblame::source::end_running_pfctl();
     match outcome {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // Messages quote pfctl, paths and recordings: the last guard.
-            eprintln!(
+            // Not eprintln!: it panics when stderr is a closed pipe.
+            let _ = writeln!(
+                std::io::stderr(),
                 "pfblame: {}",
-                pfblame::sanitize::neutralize(&format!("{e:#}"))
+                pfblame::sanitize::neutralize(&one_line(&e))
             );
             ExitCode::from(exit_for(&e).code())
         }

@@ -192,7 +192,9 @@ The input could not be parsed
 any error diagnostic; the output is still printed).
 .TP
 .B 66
-An input path is missing.
+No input: the
+.B \-\-from
+path is missing or is not a recording.
 .TP
 .B 69
 pfctl could not be found or run, timed out, or failed.
@@ -200,11 +202,24 @@ pfctl could not be found or run, timed out, or failed.
 .B 70
 Internal error.
 .TP
+.B 73
+.BR record :
+the directory cannot be created, or is refused (a symbolic link, owned by
+another user, writable by others).
+.TP
+.B 74
+Input/output error (reading input, or writing a recording to a full disk).
+.TP
 .B 77
 Permission denied; run as root or with doas(1).
 .TP
 .B 78
-The configuration file is invalid (EX_CONFIG).
+The configuration file is invalid (EX_CONFIG); the message gives file, line
+and column.
+.TP
+.B "129, 130, 131, 143"
+Ended by SIGHUP, SIGINT, SIGQUIT or SIGTERM (128 + the signal number), after
+the terminal was restored.
 .PP
 A closed standard output (for example \(lqpfblame report | head\(rq)
 is not an error.

@@ -59,8 +59,7 @@ pub fn start(
     }
     let (mut app, pipeline) = prepare(source, config, strategy, interval, color.enabled(true))?;
     app.kill = kill;
-    crate::tui::run_terminal(app, Box::new(pipeline), FirstPoll::AfterInterval)?;
-    Ok(Exit::Ok)
+    crate::tui::run_terminal(app, Box::new(pipeline), FirstPoll::AfterInterval)
 }
 
 /// Makes the first poll and the app showing it. Without `-s` there are no
