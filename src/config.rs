@@ -347,12 +347,11 @@ pub fn apply(argv: Vec<OsString>, cmd: &clap::Command) -> Result<(Vec<OsString>,
     };
     let name = origin.path().display().to_string();
     let text = std::fs::read_to_string(origin.path()).map_err(|e| {
-        let exit = if e.kind() == std::io::ErrorKind::NotFound {
-            Exit::NoInput
-        } else {
-            Exit::Config
-        };
-        Failure::new(exit, format!("cannot read configuration {name}: {e}"))
+        // Missing: 66; unreadable: 77; other I/O: 74 (as for any input).
+        Failure::new(
+            Exit::for_read_error(&e),
+            format!("cannot read configuration {name}: {e}"),
+        )
     })?;
     let file = parse(&text, &name).map_err(config_error)?;
     let settings = effective(&file, profile.as_deref(), &name).map_err(config_error)?;
