@@ -21,6 +21,13 @@ fn main() -> ExitCode {
     };
     let cli = match pfblame::cli::parse_from(argv) {
         Ok(cli) => cli,
+        // A plugin's usage errors are UNKNOWN (3), on stdout like its line.
+        Err(e)
+            if e.use_stderr()
+                && commands::check::invoked(&std::env::args_os().collect::<Vec<_>>()) =>
+        {
+            return commands::check::usage_error(&e);
+        }
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
             let _ = e.print();
@@ -45,6 +52,7 @@ fn main() -> ExitCode {
         Some(Command::Demo(a)) => commands::demo::run(a),
         Some(Command::Completions(a)) => commands::completions::run(a),
         Some(Command::Config(a)) => commands::config::run(a, &config),
+        Some(Command::Check(a)) => return commands::check::run(a),
     };
     // A poll still running when the command ends (quit mid-poll) must not
     // leave pfctl behind: it runs in its own process group.

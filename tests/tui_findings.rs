@@ -59,7 +59,7 @@ fn the_rules_table_and_header_name_the_bypassed_rule() {
     for (w, h) in [(120, 32), (80, 24)] {
         let screen = text(&mut app, w, h);
         let row = line_with(&screen, "▶ ! @14");
-        assert!(row.contains("SPURIOUS"), "{screen}");
+        assert!(row.contains("BYPASS"), "{screen}");
         assert!(row.contains("✗ bypass @17"), "{w}x{h}:\n{screen}");
         assert!(
             screen.contains("✗ 1 route-to bypass (@14 → @17)"),

@@ -151,7 +151,7 @@ fn findings_line(app: &App) -> Line<'static> {
     let spurious = a
         .rows
         .iter()
-        .filter(|r| r.verdict == Some(Verdict::Spurious))
+        .filter(|r| r.verdict.is_some_and(Verdict::is_failure))
         .count();
     let mut spans = vec![
         Span::styled("states ", t.label()),
@@ -178,11 +178,11 @@ fn findings_line(app: &App) -> Line<'static> {
     spans.push(Span::raw(SEP));
     if spurious > 0 {
         spans.push(Span::styled(
-            format!("! {spurious} spurious rule{}", plural(spurious)),
+            format!("! {spurious} bypass rule{}", plural(spurious)),
             t.spurious(),
         ));
     } else {
-        spans.push(Span::styled("no spurious rule", t.allowed()));
+        spans.push(Span::styled("no bypass rule", t.allowed()));
     }
     Line::from(spans)
 }
