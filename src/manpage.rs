@@ -179,9 +179,18 @@ Success; no rule was found to be at fault.
 .TP
 .B 1
 .BR report :
-rules created server states that are not allowed;
+a rule's states misroute or drop the servers' replies (verdict
+.B bypass
+or
+.BR blocked ;
+with
+.B \-\-strict
+also
+.B stateful
+or
+.BR unexplained );
 .BR lint :
-stateful rules are predicted on the server's paths.
+the same, predicted from the rules alone.
 .TP
 .B 2
 Usage error.
