@@ -740,7 +740,7 @@ fn rule(text: &str, flavor: Flavor, number: u32, states: u64, rng: &mut Rng) -> 
         // FreeBSD translates with separate nat/rdr rules.
         strip_translation(text)
     };
-    let (mut r, issues) = match parse_rule_text(&text, false) {
+    let (mut r, issues) = match parse_rule_text(&text, false, false) {
         Ok(v) => v,
         Err(e) => panic!("bad template {text:?}: {e:?}"),
     };

@@ -466,6 +466,8 @@ pub struct CompletionsArgs {
 pub enum ParseFormat {
     Json,
     Text,
+    /// Rules and states printed back the way the pfctl that made them prints them.
+    Pfctl,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -19,6 +19,7 @@ pub mod pf;
 pub mod print;
 pub mod report;
 pub mod sanitize;
+pub mod services;
 #[cfg(unix)]
 pub mod signals;
 pub mod source;

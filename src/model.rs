@@ -47,10 +47,34 @@ impl HostAddr {
     }
 }
 
+/// An address written the way pfctl writes it (the BSD `inet_ntop()`).
+/// It differs from Rust's `Display` in one case: an IPv6 address whose
+/// first 96 bits are zero and whose 7th group is not is written with a
+/// dotted IPv4 tail (`::97.215.47.29`, `inet_ntop6()`: longest zero run at
+/// the start, six groups long). `::ffff:a.b.c.d` is written alike by both.
+#[derive(Debug, Clone, Copy)]
+pub struct PfIp(pub IpAddr);
+
+impl fmt::Display for PfIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            IpAddr::V6(v6) => {
+                let w = v6.segments();
+                if w[..6] == [0; 6] && w[6] != 0 {
+                    let [.., a, b, c, d] = v6.octets();
+                    return write!(f, "::{a}.{b}.{c}.{d}");
+                }
+                write!(f, "{v6}")
+            }
+            ip => write!(f, "{ip}"),
+        }
+    }
+}
+
 impl fmt::Display for HostAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            HostAddr::Ip(ip) => write!(f, "{ip}"),
+            HostAddr::Ip(ip) => write!(f, "{}", PfIp(*ip)),
             HostAddr::Name(n) => f.write_str(n),
         }
     }
@@ -71,10 +95,12 @@ pub enum Port {
 }
 
 impl Port {
+    /// The port number; a service name is looked up in the one service
+    /// table ([`crate::services`]).
     pub fn number(&self) -> Option<u16> {
         match self {
             Port::Num(n) => Some(*n),
-            Port::Name(_) => None,
+            Port::Name(name) => crate::services::port_of(name),
         }
     }
 }
@@ -416,13 +442,78 @@ pub struct IfaceSpec {
     pub negated: bool,
 }
 
+/// How a pool picks its address (pfctl `print_pool()`, `PF_POOL_TYPEMASK`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PoolType {
+    Bitmask,
+    LeastStates,
+    Random,
+    SourceHash,
+    RoundRobin,
+}
+
+impl fmt::Display for PoolType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PoolType::Bitmask => "bitmask",
+            PoolType::LeastStates => "least-states",
+            PoolType::Random => "random",
+            PoolType::SourceHash => "source-hash",
+            PoolType::RoundRobin => "round-robin",
+        })
+    }
+}
+
+/// The options printed after a pool (`route-to`, `nat-to`, `rdr-to`, `->`),
+/// in the order pfctl's `print_pool()` prints them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct PoolOpts {
+    /// `port 80`, `port 1024:65535` (translation pools), as printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<PoolType>,
+    /// The `source-hash` key (`0x…`), when printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<Box<str>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sticky_address: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub static_port: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub endpoint_independent: bool,
+    /// `map-e-portset a/b/c`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map_e_portset: Option<Box<str>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub prefer_ipv6_nexthop: bool,
+}
+
+impl PoolOpts {
+    pub fn is_empty(&self) -> bool {
+        *self == PoolOpts::default()
+    }
+}
+
+/// A translation target: the pool as printed, and its options.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Pool {
+    pub target: Box<str>,
+    #[serde(skip_serializing_if = "PoolOpts::is_empty")]
+    pub opts: PoolOpts,
+}
+
 /// `route-to` / `reply-to` / `dup-to` of a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct RuleRoute {
     pub kind: RouteKind,
     /// The pool as printed (`(gif0 2001:db8::1)`, `gif0`, `2001:db8::1@gif0`,
-    /// `{ (em0 a), (em1 b) }`), pool options included.
+    /// `{ (em0 a), (em1 b) }`), without its options.
     pub target: Box<str>,
+    /// Pool options (`round-robin`, `sticky-address`, …), never part of `target`.
+    #[serde(skip_serializing_if = "PoolOpts::is_empty")]
+    pub pool: PoolOpts,
     /// Interfaces named by the pool, when they could be read.
     pub ifaces: Vec<Box<str>>,
     /// Addresses named by the pool, when they could be read.
@@ -451,24 +542,141 @@ pub struct Counters {
     pub source_nodes: Option<[u64; 4]>,
 }
 
+/// The kind of a `*-anchor` rule (its `action` is `anchor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnchorKind {
+    NatAnchor,
+    RdrAnchor,
+    BinatAnchor,
+    ScrubAnchor,
+    DummynetAnchor,
+}
+
+impl fmt::Display for AnchorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AnchorKind::NatAnchor => "nat-anchor",
+            AnchorKind::RdrAnchor => "rdr-anchor",
+            AnchorKind::BinatAnchor => "binat-anchor",
+            AnchorKind::ScrubAnchor => "scrub-anchor",
+            AnchorKind::DummynetAnchor => "dummynet-anchor",
+        })
+    }
+}
+
+/// `icmp-type X [code Y]` / `icmp6-type X [code Y]`, as printed (names or numbers).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct IcmpType {
+    /// `icmp6-type` (else `icmp-type`).
+    pub v6: bool,
+    #[serde(rename = "type")]
+    pub kind: Box<str>,
+    pub code: Option<Box<str>>,
+}
+
+/// One part of a rule line, in the order it was printed: lets the printer
+/// write a parsed rule back exactly as its pfctl printed it (the order
+/// differs between OpenBSD, FreeBSD and the eras). `Verbatim` holds a
+/// recognised option that is not modelled (`max-mss 1440`, `set ( prio 3 )`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Clause {
+    Direction,
+    Log,
+    Quick,
+    On,
+    Route,
+    Family,
+    Proto,
+    Hosts,
+    Flags,
+    IcmpType,
+    State,
+    Label(usize),
+    Tag,
+    Tagged,
+    Rtable,
+    Ridentifier,
+    NatTo,
+    RdrTo,
+    AfTo,
+    Expired,
+    Verbatim(Box<str>),
+}
+
+/// The ruleset a rule is numbered in. OpenBSD has one per anchor (since
+/// 4.6 scrub and translation are options of filter rules); FreeBSD and
+/// macOS keep scrub, filter, nat, rdr and binat rules (macOS also
+/// dummynet) in separate rulesets of each anchor, each numbered from 0
+/// (`pf_get_ruleset_number()`, `PF_RULESET_*`), and a state's `rule N`
+/// names a filter rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ruleset {
+    #[default]
+    Filter,
+    Scrub,
+    Nat,
+    Rdr,
+    Binat,
+    Dummynet,
+}
+
+impl Ruleset {
+    pub fn is_filter(&self) -> bool {
+        *self == Ruleset::Filter
+    }
+}
+
+/// Where a rule stood in its listing, for printing the listing back:
+/// its indentation (`-sr` indents nested rulesets), whether its line
+/// opened an anchor block (` {`), whether pfSense printed `@N(id)`, and
+/// the lines that came after it (and its counters) that are not rules:
+/// `}` and the `anchor "child" all {` headers pfctl prints for the
+/// children of a wildcard anchor, each with its indentation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Listing {
+    pub indent: usize,
+    pub opens: bool,
+    pub numbered_id: bool,
+    pub after: Vec<(usize, Box<str>)>,
+}
+
 /// One rule of `pfctl -sr` / `-vsr` / `-vvsr`, with `-a '*'` recursion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rule {
     /// 1-based line of the rule line.
     pub line: usize,
-    /// `@N`, when printed (`-vv`).
+    /// `@N`, when printed (`-vv`), else inferred from the rule's position
+    /// (see `number_inferred`).
     pub number: Option<u32>,
+    /// `number` was not printed: it is the rule's position in its ruleset
+    /// (`pfctl -sr`, `-vsr`, `-nvf` listings).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub number_inferred: bool,
     /// pfSense's `@N(id)` ridentifier.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ridentifier: Option<u64>,
     /// Path of the ruleset holding this rule: `""` for main, `relayd`, `foo/bar`.
     pub anchor_path: String,
     pub action: Action,
+    /// `nat-anchor`, `rdr-anchor`, … (their `action` is `anchor`); `None` for `anchor`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor_kind: Option<AnchorKind>,
+    /// `block drop`, `block return-icmp(…)`, …: the block policy as printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_policy: Option<Box<str>>,
+    /// `nat pass`, `rdr pass`, `binat pass`: translated packets skip the filter rules.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub nat_pass: bool,
     /// For anchor calls: the anchor's name as printed (`relayd/*`), `None` for unnamed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchor_name: Option<Box<str>>,
     pub direction: Option<Direction>,
     pub log: bool,
+    /// `log (all, to pflog1)`: the options inside the parentheses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_opts: Option<Box<str>>,
     pub quick: bool,
     pub iface: Option<IfaceSpec>,
     pub family: Option<Family>,
@@ -476,8 +684,19 @@ pub struct Rule {
     pub protos: Vec<Box<str>>,
     pub from: HostSpec,
     pub to: HostSpec,
+    /// `flags S/SA`, `flags any`, as printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_type: Option<IcmpType>,
     /// `None` for block, match, anchors and scrub: they create no state.
     pub state: Option<StatePolicy>,
+    /// The state keyword was not printed: `state` is what that pfctl's
+    /// default was (keep state since OpenBSD 4.1 / FreeBSD 7; stateless
+    /// for the 2002–2004 printers, recognised by the blank they leave at
+    /// the end of each rule line).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub state_implied: bool,
     /// State options inside `( … )` after the state keyword, as printed.
     pub state_opts: Vec<Box<str>>,
     pub route: Option<RuleRoute>,
@@ -488,21 +707,47 @@ pub struct Rule {
     pub tagged: Option<Box<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtable: Option<u32>,
+    /// `nat-to`, `binat-to` or the `->` of `nat`/`binat`: the pool, without options.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nat_to: Option<Box<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rdr_to: Option<Box<str>>,
+    /// `nat_to` came from `binat-to` (OpenBSD `pass … binat-to`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub binat_to: bool,
+    /// Options of the `nat_to` pool.
+    #[serde(skip_serializing_if = "PoolOpts::is_empty")]
+    pub nat_pool: PoolOpts,
+    /// Options of the `rdr_to` pool.
+    #[serde(skip_serializing_if = "PoolOpts::is_empty")]
+    pub rdr_pool: PoolOpts,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub af_to: Option<Box<str>>,
     /// OpenBSD `# expired` once-rules.
     pub expired: bool,
     /// FreeBSD prints scrub rules first, numbered separately from filter rules.
     pub scrub: bool,
+    /// The ruleset it is numbered in (`filter` is not printed in JSON).
+    #[serde(skip_serializing_if = "Ruleset::is_filter")]
+    pub ruleset: Ruleset,
     /// The rule as printed, without `@N` and without leading indentation.
     pub text: String,
     pub counters: Option<Counters>,
     /// Tokens of the rule text the parser did not recognise, in order.
     pub unknown: Vec<Box<str>>,
+    /// The `-vv` address counts of tables and interfaces (`<t:3>`,
+    /// `(em0:1)`), in the order they were printed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addr_counts: Vec<Box<str>>,
+    /// A `port = N` was printed `port N` (old `rdr` destination ports).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bare_ports: bool,
+    /// The parts of the line in printed order (empty for rules built in code).
+    #[serde(skip)]
+    pub layout: Vec<Clause>,
+    /// Its place in the listing (for printing the listing back).
+    #[serde(skip)]
+    pub listing: Listing,
 }
 
 impl Rule {
@@ -512,19 +757,27 @@ impl Rule {
         Rule {
             line: 0,
             number: None,
+            number_inferred: false,
             ridentifier: None,
             anchor_path: String::new(),
             action,
+            anchor_kind: None,
+            block_policy: None,
+            nat_pass: false,
             anchor_name: None,
             direction: None,
             log: false,
+            log_opts: None,
             quick: false,
             iface: None,
             family: None,
             protos: Vec::new(),
             from: HostSpec::default(),
             to: HostSpec::default(),
+            flags: None,
+            icmp_type: None,
             state: None,
+            state_implied: false,
             state_opts: Vec::new(),
             route: None,
             labels: Vec::new(),
@@ -533,13 +786,27 @@ impl Rule {
             rtable: None,
             nat_to: None,
             rdr_to: None,
+            binat_to: false,
+            nat_pool: PoolOpts::default(),
+            rdr_pool: PoolOpts::default(),
             af_to: None,
             expired: false,
             scrub: false,
+            ruleset: Ruleset::Filter,
             text: String::new(),
             counters: None,
             unknown: Vec::new(),
+            addr_counts: Vec::new(),
+            bare_ports: false,
+            layout: Vec::new(),
+            listing: Listing::default(),
         }
+    }
+
+    /// True for rules of the filter ruleset: the ones a state's `rule N`
+    /// can name (not scrub, translation or dummynet rules).
+    pub fn in_filter_ruleset(&self) -> bool {
+        self.ruleset.is_filter() && !self.scrub
     }
 
     /// True for rules that can create states (pass rules that keep state).
@@ -602,6 +869,19 @@ pub struct Info {
     pub checksum: Option<Box<str>>,
 }
 
+/// A `table <name> …` definition (`pfctl -nv` prints them): its flags,
+/// the addresses between `{ }` and the files it loads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableDef {
+    pub line: usize,
+    pub name: Box<str>,
+    /// `persist`, `const`, `counters`.
+    pub flags: Vec<Box<str>>,
+    pub addrs: Vec<AddrSpec>,
+    /// `file "…"` sources (their contents are not in the listing).
+    pub files: Vec<Box<str>>,
+}
+
 /// Everything one parse of pfctl output produced.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Parsed {
@@ -610,6 +890,9 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub info: Option<Info>,
+    /// `table` definitions of a `pfctl -nv` listing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableDef>,
 }
 
 impl Parsed {
@@ -621,6 +904,7 @@ impl Parsed {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -628,6 +912,19 @@ mod tests {
     /// is a memory figure: it was 616 bytes before the rare fields were
     /// boxed, 400 after. The bound leaves room for two more words; anything
     /// bigger should be boxed too, or argued for here.
+    #[test]
+    fn addresses_print_like_inet_ntop() {
+        let p = |s: &str| PfIp(s.parse().unwrap()).to_string();
+        assert_eq!(p("::97.215.47.29"), "::97.215.47.29");
+        assert_eq!(p("::ffff:10.0.0.1"), "::ffff:10.0.0.1");
+        assert_eq!(p("::1"), "::1");
+        assert_eq!(p("::"), "::");
+        assert_eq!(p("::5"), "::5");
+        assert_eq!(p("::1:0:0"), "::1:0:0");
+        assert_eq!(p("2001:db8::1"), "2001:db8::1");
+        assert_eq!(p("10.0.0.1"), "10.0.0.1");
+    }
+
     #[test]
     fn state_stays_small() {
         let size = std::mem::size_of::<State>();

@@ -85,14 +85,17 @@ fn clean_file_exits_0_with_contract_fields() {
 }
 
 #[test]
-fn null_number_and_counters_without_v() {
+fn inferred_number_and_null_counters_without_v() {
     let out = pfblame()
         .args(["parse", &fixture("rules/openbsd-sr.txt")])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["rules"][0]["number"], serde_json::Value::Null);
+    // No `@N` without -vv: the number is the rule's position, marked inferred.
+    assert_eq!(v["rules"][0]["number"], 0);
+    assert_eq!(v["rules"][0]["number_inferred"], true);
+    assert_eq!(v["rules"][1]["number"], 1);
     assert_eq!(v["rules"][0]["counters"], serde_json::Value::Null);
     assert_eq!(v["rules"][0]["direction"], serde_json::Value::Null);
 }
@@ -174,6 +177,48 @@ fn broken_pipe_is_not_an_error() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `--format pfctl` prints a listing back as its pfctl printed it: the
+/// fixtures written from each pfctl's printer come back byte for byte.
+#[test]
+fn format_pfctl_prints_listings_back() {
+    for f in [
+        "fixtures/rules/openbsd-sr.txt",
+        "fixtures/rules/openbsd-vvsr.txt",
+        "fixtures/rules/freebsd14-vvsr.txt",
+        "fixtures/rules/pfsense-vvvsr.txt",
+        "fixtures/states/openbsd-vv.txt",
+        "fixtures/states/freebsd15-vv.txt",
+    ] {
+        let path = format!("{}/{f}", env!("CARGO_MANIFEST_DIR"));
+        let want = std::fs::read_to_string(&path).unwrap();
+        let out = Command::cargo_bin("pfblame")
+            .unwrap()
+            .args(["parse", "--format", "pfctl", &path])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{f}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{f}");
+    }
+}
+
+/// `pfctl -sa` of macOS (with `DUMMYNET RULES:`) and FreeBSD (with
+/// `TRANSLATION RULES:`) parse without an error: every section is either
+/// modelled or skipped with a warning.
+#[test]
+fn macos_and_freebsd_sa_parse_with_exit_0() {
+    for (f, rules) in [("mixed/macos-sa.txt", 5), ("mixed/freebsd-sa.txt", 11)] {
+        let out = pfblame().args(["parse", &fixture(f)]).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{f}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["rules"].as_array().unwrap().len(), rules, "{f}");
+    }
 }
 
 /// `parse /dev/zero` grew by gigabytes: a device or FIFO is refused (66),

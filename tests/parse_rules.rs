@@ -175,8 +175,11 @@ fn freebsd15_source_nodes_and_limiters() {
         .iter()
         .find(|r| r.text.contains("nat-to 10.0.0.2"))
         .unwrap();
-    assert_eq!(nat.nat_to.as_deref(), Some("10.0.0.2 port 22"));
+    // The pool's port is an option of the nat pool, not of the rdr pool.
+    assert_eq!(nat.nat_to.as_deref(), Some("10.0.0.2"));
+    assert_eq!(nat.nat_pool.port.as_deref(), Some("22"));
     assert_eq!(nat.rdr_to.as_deref(), Some("10.0.0.10"));
+    assert!(nat.rdr_pool.is_empty());
     assert_eq!(
         nat.counters.as_ref().unwrap().source_nodes,
         Some([0, 0, 1, 0])
@@ -256,4 +259,57 @@ fn malformed_input_reports_lines_and_columns_and_goes_on() {
     assert_eq!(rules[1].counters.as_ref().unwrap().packets, 912845);
     assert_eq!(rules[2].unknown, ["frobnicate".into(), "7".into()]);
     assert_eq!(rules[7].anchor_path, "open");
+}
+
+/// Translation rules are rules, numbered in their own rulesets (nat, rdr,
+/// binat, each from 0, `pfctl_show_nat()`), apart from scrub and filter
+/// rules; `*-anchor` calls keep their kind and sit in their ruleset.
+#[test]
+fn translation_sections_number_their_own_rulesets() {
+    let path = format!(
+        "{}/fixtures/mixed/freebsd-sa.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let p = pfblame::parse::parse_any(&std::fs::read_to_string(path).unwrap());
+    assert!(!p.has_errors(), "{:#?}", p.diagnostics);
+    let got: Vec<(String, Option<u32>, bool)> = p
+        .rules
+        .iter()
+        .map(|r| {
+            let kind = serde_json::to_value(r.ruleset).unwrap();
+            (
+                kind.as_str().unwrap().to_owned(),
+                r.number,
+                r.in_filter_ruleset(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, Option<u32>, bool)> = [
+        ("nat", 0, false),
+        ("nat", 1, false),
+        ("nat", 2, false),
+        ("nat", 3, false),
+        ("rdr", 0, false),
+        ("rdr", 1, false),
+        ("binat", 0, false),
+        ("scrub", 0, false),
+        ("filter", 0, true),
+        ("filter", 1, true),
+        ("filter", 2, true),
+    ]
+    .iter()
+    .map(|(k, n, f)| ((*k).to_owned(), Some(*n), *f))
+    .collect();
+    assert_eq!(got, want);
+    assert!(p.rules.iter().all(|r| r.number_inferred));
+    let nat_pass = &p.rules[1];
+    assert!(nat_pass.nat_pass);
+    assert!(nat_pass.nat_pool.static_port);
+    assert_eq!(
+        p.rules[3].anchor_kind,
+        Some(pfblame::model::AnchorKind::NatAnchor)
+    );
+    let route = p.rules[9].route.as_ref().unwrap();
+    assert_eq!(&*route.target, "(vtnet0 192.0.2.1)");
+    assert_eq!(route.pool.kind, Some(pfblame::model::PoolType::RoundRobin));
 }

@@ -7,8 +7,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 use pfblame::model::{
-    Action, AddrSpec, Counters, Direction, Family, HostSpec, IfaceSpec, Port, PortOp, PortSpec,
-    RouteKind, Rule, RuleRoute, StatePolicy,
+    Action, AddrSpec, Counters, Direction, Family, HostSpec, IfaceSpec, PoolOpts, PoolType, Port,
+    PortOp, PortSpec, RouteKind, Rule, RuleRoute, StatePolicy,
 };
 use pfblame::parse::info::parse_info;
 use pfblame::parse::parse_any;
@@ -133,9 +133,23 @@ fn expected(r: &Rule, flavor: Flavor, v: Verbosity, got: &Rule) -> Rule {
     let mut w = r.clone();
     w.line = 1;
     w.text = got.text.clone();
-    if v != Verbosity::VV {
-        w.number = None;
+    // How it was printed (order, `-vv` counts), not what it means.
+    w.layout = got.layout.clone();
+    w.addr_counts = got.addr_counts.clone();
+    // The printer writes `flags S/SA` for stateful TCP pass rules, and
+    // OpenBSD leaves out a plain `keep state`.
+    let tcp = r.protos.is_empty() || r.protos.iter().any(|p| &**p == "tcp");
+    if r.action == Action::Pass && r.keeps_state() && tcp {
+        w.flags = Some("S/SA".into());
     }
+    w.state_implied =
+        flavor == Flavor::OpenBsd && r.state == Some(StatePolicy::Keep) && r.state_opts.is_empty();
+    if v != Verbosity::VV {
+        // Not printed: the parser numbers the rule by its position.
+        w.number = Some(0);
+        w.number_inferred = true;
+    }
+    w.listing = got.listing.clone();
     w.counters = match v {
         Verbosity::Plain => None,
         _ => r.counters.clone().map(|mut c| {
@@ -266,9 +280,42 @@ fn arb_route() -> impl Strategy<Value = RuleRoute> {
                 Some(a) => format!("({i} {a})").into(),
                 None => i.into(),
             },
+            pool: Default::default(),
             ifaces: vec![i.into()],
             addrs: addr.into_iter().collect(),
         })
+}
+
+/// The generated pools as the parser reads them: the addresses, and the
+/// options `print_pool()` prints after them.
+fn pool_of(text: &str) -> (Box<str>, PoolOpts) {
+    let rr = Some(PoolType::RoundRobin);
+    let port = |p: &str| Some(p.into());
+    match text {
+        "10.0.0.2 port 22" => (
+            "10.0.0.2".into(),
+            PoolOpts {
+                port: port("22"),
+                ..PoolOpts::default()
+            },
+        ),
+        "{ ::1, fe80::1 } round-robin" => (
+            "{ ::1, fe80::1 }".into(),
+            PoolOpts {
+                kind: rr,
+                ..PoolOpts::default()
+            },
+        ),
+        "<web_hosts> port 8080 round-robin" => (
+            "<web_hosts>".into(),
+            PoolOpts {
+                port: port("8080"),
+                kind: rr,
+                ..PoolOpts::default()
+            },
+        ),
+        other => (other.into(), PoolOpts::default()),
+    }
 }
 
 fn arb_counters() -> impl Strategy<Value = Counters> {
@@ -359,14 +406,17 @@ prop_compose! {
             tag: tag.map(Into::into),
             tagged: tagged.map(Into::into),
             rtable,
-            nat_to: nat.filter(|_| translates).map(Into::into),
-            rdr_to: rdr.filter(|_| translates).map(Into::into),
+            nat_to: nat.filter(|_| translates).map(|p| pool_of(p).0),
+            nat_pool: nat.filter(|_| translates).map(|p| pool_of(p).1).unwrap_or_default(),
+            rdr_to: rdr.filter(|_| translates).map(|p| pool_of(p).0),
+            rdr_pool: rdr.filter(|_| translates).map(|p| pool_of(p).1).unwrap_or_default(),
             af_to: af.filter(|_| translates).map(Into::into),
             expired,
             scrub: false,
             text: String::new(),
             counters,
             unknown: Vec::new(),
+            ..Rule::new(Action::Pass)
         }
     }
 }

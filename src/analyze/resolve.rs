@@ -41,7 +41,7 @@ impl RuleIndex {
             ..RuleIndex::default()
         };
         for (i, rule) in rules.iter().enumerate() {
-            if rule.scrub {
+            if !rule.in_filter_ruleset() {
                 continue;
             }
             if let (true, Some(n)) = (rule.anchor_path.is_empty(), rule.number) {
@@ -113,7 +113,7 @@ fn entered_rules(rules: &[Rule], call: usize) -> Vec<usize> {
         if rule.anchor_path == caller || is_ancestor(&rule.anchor_path, caller) {
             break;
         }
-        if rule.number.is_some() && !rule.scrub {
+        if rule.number.is_some() && rule.in_filter_ruleset() {
             block.push(i);
         }
     }
@@ -155,7 +155,7 @@ fn by_name(rules: &[Rule], call: usize) -> Vec<usize> {
     rules
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.number.is_some() && !r.scrub)
+        .filter(|(_, r)| r.number.is_some() && r.in_filter_ruleset())
         .filter(|(_, r)| {
             if wildcard {
                 r.anchor_path

@@ -1,5 +1,6 @@
-//! `pfblame parse [--format json|text] FILE|-`: parses any pfctl output and
-//! prints the model (JSON contract in design.md) or a readable listing.
+//! `pfblame parse [--format json|text|pfctl] FILE|-`: parses any pfctl output and
+//! prints the model (JSON contract in design.md), a readable listing, or
+//! the rules and states printed back as pfctl printed them.
 //! Exit 0 without error diagnostics, 65 with them (the output is printed all
 //! the same), 66 when FILE cannot be opened.
 
@@ -13,6 +14,7 @@ use crate::cli::{ParseArgs, ParseFormat};
 use crate::exit::{Exit, Failure};
 use crate::model::{Parsed, Rule, Severity, State};
 use crate::parse::read_any_with;
+use crate::print::listing::{write_rules as write_pfctl_rules, write_state_as_printed};
 // Labels, anchor and interface names are pfctl text: never print them raw.
 use crate::sanitize::neutralize;
 use crate::state_json::write_state;
@@ -42,6 +44,15 @@ pub fn run(args: &ParseArgs) -> anyhow::Result<Exit> {
             };
             let rest = read_input(&args.file, &name, |s| text.state(&s))?;
             text.finish(&rest, &name)?;
+            rest
+        }
+        ParseFormat::Pfctl => {
+            let mut pf = PfctlStream {
+                out: &mut out,
+                error: None,
+            };
+            let rest = read_input(&args.file, &name, |s| pf.state(&s))?;
+            pf.finish(&rest)?;
             rest
         }
     };
@@ -169,6 +180,46 @@ impl<W: Write> TextStream<W> {
         write_rules(&mut self.out, rest)?;
         write_tail(&mut self.out, rest, name)
     }
+}
+
+/// Writes states and rules the way their pfctl printed them
+/// ([`crate::print::listing`]), states as they are parsed, rules at the
+/// end; nothing else (diagnostics go to stderr). Neutralised like every
+/// other output of pfctl text.
+struct PfctlStream<W: Write> {
+    out: W,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> PfctlStream<W> {
+    fn state(&mut self, s: &State) {
+        if self.error.is_some() {
+            return;
+        }
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = write_state_as_printed(&mut text, s);
+        if let Err(e) = write_neutralised_lines(&mut self.out, &text) {
+            self.error = Some(e);
+        }
+    }
+
+    fn finish(mut self, rest: &Parsed) -> io::Result<()> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let mut text = String::new();
+        let _ = write_pfctl_rules(&mut text, &rest.rules);
+        write_neutralised_lines(&mut self.out, &text)
+    }
+}
+
+/// Each line neutralised on its own (the line breaks are the printer's).
+fn write_neutralised_lines(out: &mut impl Write, text: &str) -> io::Result<()> {
+    for line in text.lines() {
+        writeln!(out, "{}", neutralize(line))?;
+    }
+    Ok(())
 }
 
 /// The readable listing: states, rules, info, then diagnostics (states

@@ -149,22 +149,108 @@ enum Mode {
     Skip,
 }
 
-/// `pfctl -sa` section titles (pfctl-formats.md §4.4) and where they lead.
-const TITLES: &[(&str, Mode)] = &[
-    ("FILTER RULES:", Mode::Rules),
-    ("STATES:", Mode::States),
-    ("INFO:", Mode::Info),
-    ("QUEUES:", Mode::Skip),
-    ("ALTQ:", Mode::Skip),
-    ("LABEL COUNTERS:", Mode::Skip),
-    ("TIMEOUTS:", Mode::Skip),
-    ("LIMITS:", Mode::Skip),
-    ("TABLES:", Mode::Skip),
-    ("OS FINGERPRINTS:", Mode::Skip),
-    ("SOURCE TRACKING NODES:", Mode::Skip),
-    ("ETH RULES:", Mode::Skip),
-    ("TRANSLATION RULES:", Mode::Skip),
+/// What a `pfctl -sa` section holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    FilterRules,
+    /// FreeBSD/macOS `TRANSLATION RULES:` (`pfctl_show_nat()`).
+    TranslationRules,
+    /// macOS `DUMMYNET RULES:`.
+    DummynetRules,
+    States,
+    Info,
+    /// A section pfblame does not model.
+    Other,
+}
+
+/// `pfctl -sa` section titles (pfctl-formats.md §4.4, `pfctl_print_title()`):
+/// the one list, used by the parser and by recordings.
+pub const SECTION_TITLES: &[(&str, Section)] = &[
+    ("FILTER RULES:", Section::FilterRules),
+    ("STATES:", Section::States),
+    ("INFO:", Section::Info),
+    ("QUEUES:", Section::Other),
+    ("ALTQ:", Section::Other),
+    ("LABEL COUNTERS:", Section::Other),
+    ("TIMEOUTS:", Section::Other),
+    ("LIMITS:", Section::Other),
+    ("TABLES:", Section::Other),
+    ("OS FINGERPRINTS:", Section::Other),
+    ("SOURCE TRACKING NODES:", Section::Other),
+    ("ETH RULES:", Section::Other),
+    ("TRANSLATION RULES:", Section::TranslationRules),
+    ("DUMMYNET RULES:", Section::DummynetRules),
 ];
+
+/// The section a title line opens, if it is one (trailing blanks ignored).
+pub fn section_title(line: &str) -> Option<(&'static str, Section)> {
+    let line = line.trim();
+    // Every title ends with `:`; skip the scan for the millions of other lines.
+    if !line.ends_with(':') {
+        return None;
+    }
+    SECTION_TITLES.iter().find(|(t, _)| *t == line).copied()
+}
+
+/// The parts of `pfctl -sa` output pfblame reads, as text.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SaSections {
+    pub filter_rules: String,
+    pub translation_rules: String,
+    pub states: String,
+    /// `None` when there was no `INFO:` title.
+    pub info: Option<String>,
+}
+
+/// Splits `pfctl -sa` by its section titles (the blank line pfctl prints
+/// before each title belongs to no section; each part ends in a newline
+/// unless empty). Sections pfblame does not read are dropped.
+pub fn split_sections(text: &str) -> SaSections {
+    let mut out = SaSections::default();
+    let mut info = String::new();
+    let mut saw_info = false;
+    let mut current = None;
+    for line in text.lines() {
+        if let Some((_, section)) = section_title(line) {
+            current = Some(section);
+            saw_info |= section == Section::Info;
+            continue;
+        }
+        let target = match current {
+            Some(Section::FilterRules) => &mut out.filter_rules,
+            Some(Section::TranslationRules) => &mut out.translation_rules,
+            Some(Section::States) => &mut out.states,
+            Some(Section::Info) => &mut info,
+            _ => continue,
+        };
+        target.push_str(line);
+        target.push('\n');
+    }
+    for s in [
+        &mut out.filter_rules,
+        &mut out.translation_rules,
+        &mut out.states,
+        &mut info,
+    ] {
+        let kept = s.trim_end().len();
+        s.truncate(kept);
+        if !s.is_empty() {
+            s.push('\n');
+        }
+    }
+    out.info = saw_info.then_some(info);
+    out
+}
+
+/// Where the lines of a section go.
+fn mode_of(section: Section) -> Mode {
+    match section {
+        Section::FilterRules | Section::TranslationRules | Section::DummynetRules => Mode::Rules,
+        Section::States => Mode::States,
+        Section::Info => Mode::Info,
+        Section::Other => Mode::Skip,
+    }
+}
 
 /// What the previous routed line was, so continuation lines follow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,12 +293,8 @@ impl<S: StateSink> Router<S> {
         if trimmed.is_empty() {
             return;
         }
-        // Every title ends with `:`; skip the scan for the millions of other lines.
-        let title = match trimmed.ends_with(':') {
-            true => TITLES.iter().find(|(t, _)| *t == trimmed),
-            false => None,
-        };
-        if let Some(&(title, mode)) = title {
+        if let Some((title, section)) = section_title(trimmed) {
+            let mode = mode_of(section);
             self.rules.interrupt();
             self.switch(mode);
             if mode == Mode::Skip {
@@ -346,7 +428,8 @@ impl<S: StateSink> Router<S> {
     /// Everything but the states, and the sink that received them.
     fn finish(mut self) -> (Parsed, S) {
         self.switch(Mode::Auto);
-        let rules = std::mem::take(&mut self.rules);
+        let mut rules = std::mem::take(&mut self.rules);
+        self.parsed.tables = rules.take_tables();
         self.parsed.rules = rules.finish(&mut self.diags);
         // Diagnostics come from several parsers; report them in input order.
         self.diags.sort_by_key(|d| (d.line, d.column));
@@ -418,6 +501,22 @@ mod tests {
         let warn_lines: Vec<usize> = p.diagnostics.iter().map(|d| d.line).collect();
         assert_eq!(warn_lines, [1, 2, 6]);
         assert!(!p.has_errors());
+    }
+
+    #[test]
+    fn sa_sections_split() {
+        let text = "TRANSLATION RULES:\nnat on em0 all -> (em0)\n\nFILTER RULES:\npass all flags S/SA\n\nSTATES:\nall tcp 10.0.0.1:22 <- 10.0.0.2:5000       ESTABLISHED:ESTABLISHED\n\nINFO:\nStatus: Enabled\n\nTIMEOUTS:\ntcp.first 120s\n";
+        let s = split_sections(text);
+        assert_eq!(s.translation_rules, "nat on em0 all -> (em0)\n");
+        assert_eq!(s.filter_rules, "pass all flags S/SA\n");
+        assert!(s.states.starts_with("all tcp") && s.states.ends_with("ESTABLISHED\n"));
+        assert_eq!(s.info.as_deref(), Some("Status: Enabled\n"));
+        assert_eq!(split_sections("FILTER RULES:\n").info, None);
+        assert_eq!(
+            section_title("DUMMYNET RULES:  "),
+            Some(("DUMMYNET RULES:", Section::DummynetRules))
+        );
+        assert_eq!(section_title("pass all"), None);
     }
 
     #[test]

@@ -7,16 +7,18 @@
 mod addr;
 mod counters;
 mod line;
+mod nv;
 mod tokens;
 
 use std::collections::HashMap;
 
-use crate::model::{Action, Counters, Diagnostic, Rule, Severity};
+use crate::model::{Action, AnchorKind, Counters, Diagnostic, Rule, Ruleset, Severity, TableDef};
 use crate::parse::common::{clip, nul_column};
 
 pub use counters::is_counter_line;
 use counters::{CounterLine, read_counter_line};
 pub use line::{Issue, parse_rule_text};
+use nv::{NvLine, nv_only_line};
 
 /// Line-by-line rules parser (push API). Anchor blocks need context, so
 /// rules are returned by [`Self::finish`].
@@ -32,7 +34,12 @@ pub struct RulesParser {
     /// Unnamed inline anchors seen in the main ruleset.
     root_unnamed: u32,
     /// First line of each `@N`, per ruleset path and ruleset type.
-    seen: HashMap<(String, &'static str, u32), usize>,
+    seen: HashMap<(String, Ruleset, u32), usize>,
+    /// The number the next rule without `@N` gets, per ruleset path and
+    /// ruleset (its position: pfctl numbers rules in listing order).
+    next: HashMap<(String, Ruleset), u32>,
+    /// `table` definitions (`pfctl -nv`).
+    tables: Vec<TableDef>,
 }
 
 /// An open `{` block.
@@ -51,6 +58,7 @@ struct Frame {
 #[derive(Debug)]
 struct Synth {
     line: usize,
+    indent: usize,
     text: String,
     parent: String,
 }
@@ -95,6 +103,20 @@ impl RulesParser {
                 Severity::Warning,
                 "state/source limiter definition, not modelled".into(),
             );
+        } else if let Some(kind) = nv_only_line(body) {
+            self.interrupt();
+            if kind == NvLine::Table {
+                let mut issues = Vec::new();
+                if let Some(t) = nv::table_definition(body, line_no, &mut issues) {
+                    self.tables.push(t);
+                }
+                ctx.issues(col0, issues);
+            }
+            ctx.push(
+                col0 + 1,
+                Severity::Warning,
+                format!("{} (printed by `pfctl -nv`, not a rule)", kind.what()),
+            );
         } else {
             self.rule_line(body, col0, &mut ctx);
         }
@@ -104,7 +126,12 @@ impl RulesParser {
     /// a message, garbage): counter lines after it belong to no rule.
     pub fn interrupt(&mut self) {
         self.last = None;
-        self.synth = None;
+        self.flush_synth();
+    }
+
+    /// The `table` definitions seen so far.
+    pub fn take_tables(&mut self) -> Vec<TableDef> {
+        std::mem::take(&mut self.tables)
     }
 
     /// Ends the input and returns the rules in listing order.
@@ -133,9 +160,11 @@ impl RulesParser {
             && let Some(s) = self.synth.take()
         {
             // Counters after a wildcard child header: it was a real anchor rule.
-            if let Ok((mut r, _)) = parse_rule_text(&s.text, false) {
+            if let Ok((mut r, _)) = parse_rule_text(&s.text, false, false) {
                 r.line = s.line;
                 r.anchor_path = s.parent;
+                r.listing.indent = s.indent;
+                r.listing.opens = true;
                 self.rules.push(r);
                 self.last = Some(self.rules.len() - 1);
             }
@@ -162,7 +191,8 @@ impl RulesParser {
 
     fn close(&mut self, col0: usize, ctx: &mut LineCtx<'_, '_>) {
         self.last = None;
-        self.synth = None;
+        self.flush_synth();
+        self.after_last(col0, "}");
         if self.frames.pop().is_none() {
             ctx.push(
                 col0 + 1,
@@ -172,9 +202,25 @@ impl RulesParser {
         }
     }
 
+    /// A wildcard child header that no counter line followed: not a rule,
+    /// but a line of the listing after the last rule.
+    fn flush_synth(&mut self) {
+        if let Some(s) = self.synth.take() {
+            let text = format!("{} {{", s.text);
+            self.after_last(s.indent, &text);
+        }
+    }
+
+    /// Records a line that is not a rule after the last rule (for printing back).
+    fn after_last(&mut self, indent: usize, text: &str) {
+        if let Some(r) = self.rules.last_mut() {
+            r.listing.after.push((indent, text.into()));
+        }
+    }
+
     fn rule_line(&mut self, body: &str, col0: usize, ctx: &mut LineCtx<'_, '_>) {
         self.last = None;
-        self.synth = None;
+        self.flush_synth();
         let Some(prefix) = number_prefix(body, col0, ctx) else {
             return;
         };
@@ -193,19 +239,21 @@ impl RulesParser {
             let path = join_path(&parent, child);
             self.synth = Some(Synth {
                 line: ctx.line_no,
+                indent: col0,
                 text: text.to_owned(),
                 parent,
             });
             self.open(path, false, ctx);
             return;
         }
-        let (mut rule, issues) = match parse_rule_text(text, prefix.present) {
-            Ok(v) => v,
-            Err(issue) => {
-                ctx.issues(rest_col0, vec![issue]);
-                return;
-            }
-        };
+        let (mut rule, issues) =
+            match parse_rule_text(text, prefix.present, legacy_printer(ctx.line)) {
+                Ok(v) => v,
+                Err(issue) => {
+                    ctx.issues(rest_col0, vec![issue]);
+                    return;
+                }
+            };
         ctx.issues(rest_col0, issues);
         rule.line = ctx.line_no;
         rule.number = prefix.number;
@@ -213,6 +261,11 @@ impl RulesParser {
             rule.ridentifier = prefix.ridentifier;
         }
         rule.anchor_path = self.current_path().to_owned();
+        rule.ruleset = ruleset_kind(&rule);
+        self.number(&mut rule, prefix.present);
+        rule.listing.indent = col0;
+        rule.listing.opens = opens;
+        rule.listing.numbered_id = prefix.ridentifier.is_some();
         self.check_repeat(&rule, col0, ctx);
         if opens {
             let (path, wildcard) = self.block_path(&rule);
@@ -270,8 +323,32 @@ impl RulesParser {
         (path, wildcard)
     }
 
+    /// Infers the number of a rule printed without `@N` (`-sr`, `-vsr`,
+    /// `-nvf`) from its position in its ruleset; a printed `@N` sets the
+    /// count. Without `-vv`, OpenBSD hides expired `once` rules
+    /// (`print_rule()`), so numbers after one are off by one: they are
+    /// marked inferred, never taken for printed ones.
+    fn number(&mut self, rule: &mut Rule, printed: bool) {
+        let next = self
+            .next
+            .entry((rule.anchor_path.clone(), rule.ruleset))
+            .or_default();
+        match rule.number {
+            Some(n) => *next = n.saturating_add(1),
+            // Printed but unreadable (out of range): not guessed.
+            None if printed => {}
+            None => {
+                rule.number = Some(*next);
+                rule.number_inferred = true;
+                *next = next.saturating_add(1);
+            }
+        }
+    }
+
     fn check_repeat(&mut self, rule: &Rule, col0: usize, ctx: &mut LineCtx<'_, '_>) {
-        let Some(n) = rule.number else { return };
+        let Some(n) = rule.number.filter(|_| !rule.number_inferred) else {
+            return;
+        };
         let kind = ruleset_kind(rule);
         let key = (rule.anchor_path.clone(), kind, n);
         if let Some(first) = self.seen.get(&key) {
@@ -287,14 +364,24 @@ impl RulesParser {
     }
 }
 
-/// FreeBSD numbers scrub, filter, nat, rdr and binat rules separately.
-fn ruleset_kind(rule: &Rule) -> &'static str {
-    match &rule.action {
-        _ if rule.scrub => "scrub",
-        Action::Other(a) if a.ends_with("nat") && a.contains("bi") => "binat",
-        Action::Other(a) if a.ends_with("nat") => "nat",
-        Action::Other(a) if a.ends_with("rdr") => "rdr",
-        _ => "filter",
+/// The ruleset a rule lives in: FreeBSD (and old OpenBSD, macOS) number
+/// scrub, filter, nat, rdr and binat rules (and their `*-anchor` calls)
+/// separately (`pf_get_ruleset_number()`); pfctl lists translation rules
+/// in the order nat, rdr, binat (`pfctl_show_nat()`).
+fn ruleset_kind(rule: &Rule) -> Ruleset {
+    match (&rule.action, rule.anchor_kind) {
+        _ if rule.scrub => Ruleset::Scrub,
+        (_, Some(AnchorKind::ScrubAnchor)) => Ruleset::Scrub,
+        (_, Some(AnchorKind::NatAnchor)) => Ruleset::Nat,
+        (_, Some(AnchorKind::RdrAnchor)) => Ruleset::Rdr,
+        (_, Some(AnchorKind::BinatAnchor)) => Ruleset::Binat,
+        (_, Some(AnchorKind::DummynetAnchor)) => Ruleset::Dummynet,
+        (Action::Other(a), _) if a.ends_with("scrub") => Ruleset::Scrub,
+        (Action::Other(a), _) if a.ends_with("binat") => Ruleset::Binat,
+        (Action::Other(a), _) if a.ends_with("nat") => Ruleset::Nat,
+        (Action::Other(a), _) if a.ends_with("rdr") => Ruleset::Rdr,
+        (Action::Other(a), _) if &**a == "dummynet" => Ruleset::Dummynet,
+        _ => Ruleset::Filter,
     }
 }
 
@@ -317,6 +404,12 @@ fn join_path(parent: &str, child: &str) -> String {
 fn synthesised_child(text: &str) -> Option<&str> {
     let name = text.strip_prefix("anchor \"")?.strip_suffix("\" all")?;
     (!name.contains('"')).then_some(name)
+}
+
+/// The 2002–2004 pfctl printers end every rule line in a blank (their
+/// `print_rule()` writes `"%s "` per item); later ones do not.
+fn legacy_printer(line: &str) -> bool {
+    line.strip_suffix('\r').unwrap_or(line).ends_with(' ')
 }
 
 fn is_limiter_definition(body: &str) -> bool {
@@ -445,7 +538,11 @@ fn number_prefix(body: &str, col0: usize, ctx: &mut LineCtx<'_, '_>) -> Option<N
 /// True if `line` looks like a rule line or a rule's counter line.
 pub fn looks_like_rule(line: &str) -> bool {
     let body = line.trim();
-    if body == "}" || is_counter_line(body) || is_limiter_definition(body) {
+    if body == "}"
+        || is_counter_line(body)
+        || is_limiter_definition(body)
+        || nv_only_line(body).is_some()
+    {
         return true;
     }
     let body = match body.strip_prefix('@') {
@@ -474,6 +571,7 @@ pub fn looks_like_rule(line: &str) -> bool {
             | "nat"
             | "rdr"
             | "binat"
+            | "dummynet"
     ) || (first == "no"
         && matches!(
             body.split_whitespace().nth(1),

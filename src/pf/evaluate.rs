@@ -214,7 +214,7 @@ impl<'a> Ruleset<'a> {
         rs.enclosing = rs.enclosing_anchors();
         rs.keys = (0..rules.len()).map(|i| rs.compute_key(i)).collect();
         for (i, r) in rules.iter().enumerate() {
-            if r.number.is_some() && !r.scrub {
+            if r.number.is_some() && r.in_filter_ruleset() {
                 rs.by_key.entry(rs.keys[i]).or_default().push(i);
             }
         }
@@ -492,7 +492,7 @@ impl<'a> Ruleset<'a> {
         };
         for &idx in idxs {
             let rule = &self.rules[idx];
-            if rule.expired || rule.scrub {
+            if rule.expired || !rule.in_filter_ruleset() {
                 continue;
             }
             let r = RuleRef {

@@ -291,53 +291,10 @@ pub fn proto_number(name: &str) -> Option<u8> {
     })
 }
 
-/// Port numbers of common service names (the subset of /etc/services that
-/// pfctl prints in rules and states with names).
+/// The port number of a service name (or decimal text), from the one
+/// service table ([`crate::services`]).
 pub fn service_port(name: &str) -> Option<u16> {
-    if let Ok(n) = name.parse::<u16>() {
-        return Some(n);
-    }
-    Some(match name {
-        "ftp-data" => 20,
-        "ftp" => 21,
-        "ssh" => 22,
-        "telnet" => 23,
-        "smtp" => 25,
-        "domain" => 53,
-        "bootps" => 67,
-        "bootpc" => 68,
-        "tftp" => 69,
-        "http" | "www" => 80,
-        "kerberos" => 88,
-        "pop3" => 110,
-        "sunrpc" => 111,
-        "auth" => 113,
-        "ntp" => 123,
-        "netbios-ns" => 137,
-        "netbios-dgm" => 138,
-        "netbios-ssn" => 139,
-        "imap" => 143,
-        "snmp" => 161,
-        "snmptrap" => 162,
-        "bgp" => 179,
-        "ldap" => 389,
-        "https" => 443,
-        "microsoft-ds" => 445,
-        "isakmp" => 500,
-        "syslog" => 514,
-        "submission" => 587,
-        "ldaps" => 636,
-        "domain-s" => 853,
-        "imaps" => 993,
-        "pop3s" => 995,
-        "openvpn" => 1194,
-        "ipsec-nat-t" => 4500,
-        "ms-sql-s" => 1433,
-        "mysql" => 3306,
-        "postgresql" => 5432,
-        "http-alt" => 8080,
-        _ => return None,
-    })
+    crate::services::port_of(name)
 }
 
 /// One entry of a pf table: an address or prefix, possibly negated (`!`).

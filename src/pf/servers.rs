@@ -119,32 +119,12 @@ fn parse_net(text: &str) -> Result<IpNet, String> {
     })
 }
 
-/// A port as a number. With OpenBSD `-P`, pfctl prints service names: the
-/// common ones are mapped back so `--port 443` still matches `https`.
+/// A port as a number. With OpenBSD `-P`, pfctl prints service names: they
+/// are mapped back (one table, [`crate::services`]) so `--port 443` still
+/// matches `https`.
 pub fn port_number(port: &Port) -> Option<u16> {
-    match port {
-        Port::Num(n) => Some(*n),
-        Port::Name(name) => SERVICES
-            .iter()
-            .find(|(n, _)| *n == name.as_ref())
-            .map(|(_, p)| *p),
-    }
+    port.number()
 }
-
-const SERVICES: &[(&str, u16)] = &[
-    ("ftp", 21),
-    ("ssh", 22),
-    ("smtp", 25),
-    ("domain", 53),
-    ("http", 80),
-    ("www", 80),
-    ("pop3", 110),
-    ("imap", 143),
-    ("https", 443),
-    ("submission", 587),
-    ("imaps", 993),
-    ("pop3s", 995),
-];
 
 /// Parses `--allow` values: `N` (main ruleset), `M:N` (rule N of the anchor
 /// called by rule M), or `default` (pf's default rule) — the numbers a state

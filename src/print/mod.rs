@@ -2,6 +2,7 @@
 //! (print → parse → same value), the synthetic table generator, and to build
 //! `pfctl -k` arguments.
 
+pub mod listing;
 pub mod rules;
 pub mod states;
 

@@ -6,7 +6,8 @@
 use std::fmt::{self, Write};
 
 use crate::model::{
-    Action, AddrSpec, Counters, Family, HostSpec, PortOp, PortSpec, Rule, StatePolicy,
+    Action, AddrSpec, Clause, Counters, Family, HostSpec, PfIp, PoolOpts, PortOp, PortSpec, Rule,
+    StatePolicy,
 };
 use crate::print::{Flavor, Verbosity};
 
@@ -92,27 +93,52 @@ fn write_protos(out: &mut impl Write, protos: &[Box<str>]) -> fmt::Result {
 }
 
 fn write_hosts(out: &mut impl Write, r: &Rule, counted: bool) -> fmt::Result {
+    let mut stars = std::iter::repeat("*");
+    let style = HostStyle {
+        counts: counted.then_some(&mut stars as &mut dyn Iterator<Item = &str>),
+        bare: false,
+    };
+    write_hosts_styled(out, r, style)
+}
+
+/// How addresses and ports are printed: `counts` gives the `-vv` count of
+/// each table or interface address in turn (`None`: no counts); `bare`
+/// prints `port = N` as `port N`.
+struct HostStyle<'c, 'i> {
+    counts: Option<&'c mut dyn Iterator<Item = &'i str>>,
+    bare: bool,
+}
+
+fn write_hosts_styled(out: &mut impl Write, r: &Rule, mut style: HostStyle<'_, '_>) -> fmt::Result {
     let is_any = |h: &HostSpec| h.addrs.is_empty() && h.ports.is_empty() && h.os.is_none();
     if is_any(&r.from) && is_any(&r.to) {
         return out.write_str(" all");
     }
     out.write_str(" from ")?;
-    write_host(out, &r.from, counted)?;
+    write_host(out, &r.from, &mut style)?;
     out.write_str(" to ")?;
-    write_host(out, &r.to, counted)
+    write_host(out, &r.to, &mut style)
 }
 
-fn write_host(out: &mut impl Write, h: &HostSpec, counted: bool) -> fmt::Result {
+fn write_host(out: &mut impl Write, h: &HostSpec, style: &mut HostStyle<'_, '_>) -> fmt::Result {
+    let mut addr = |out: &mut dyn Write, a: &AddrSpec| {
+        let counted = matches!(a, AddrSpec::Table { .. } | AddrSpec::Dynamic { .. });
+        let count = match &mut style.counts {
+            Some(it) if counted => it.next(),
+            _ => None,
+        };
+        write_addr_count(out, a, count)
+    };
     match h.addrs.as_slice() {
         [] => out.write_str("any")?,
-        [one] => write_addr(out, one, counted)?,
+        [one] => addr(out, one)?,
         many => {
             out.write_str("{ ")?;
             for (i, a) in many.iter().enumerate() {
                 if i > 0 {
                     out.write_str(", ")?;
                 }
-                write_addr(out, a, counted)?;
+                addr(out, a)?;
             }
             out.write_str(" }")?;
         }
@@ -121,7 +147,7 @@ fn write_host(out: &mut impl Write, h: &HostSpec, counted: bool) -> fmt::Result 
         [] => {}
         [one] => {
             out.write_str(" port ")?;
-            write_port(out, one, false)?;
+            write_port(out, one, style.bare)?;
         }
         many => {
             out.write_str(" port {")?;
@@ -141,21 +167,39 @@ fn write_host(out: &mut impl Write, h: &HostSpec, counted: bool) -> fmt::Result 
 /// One address element as pfctl prints it (`-vv` adds table/interface counts;
 /// the count is not modelled, so `*` stands for it).
 pub fn write_addr(out: &mut impl Write, a: &AddrSpec, counted: bool) -> fmt::Result {
+    write_addr_count(out, a, counted.then_some("*"))
+}
+
+/// [`write_addr`] with the `-vv` count to print after a table or an
+/// interface address (`None`: no count).
+fn write_addr_count(
+    out: &mut (impl Write + ?Sized),
+    a: &AddrSpec,
+    count: Option<&str>,
+) -> fmt::Result {
     let bang = |neg: bool| if neg { "! " } else { "" };
     match a {
         AddrSpec::Any => out.write_str("any"),
         AddrSpec::Net { net, negated } => {
             if net.prefix_len() == net.max_prefix_len() {
-                write!(out, "{}{}", bang(*negated), net.addr())
+                write!(out, "{}{}", bang(*negated), PfIp(net.addr()))
             } else {
-                write!(out, "{}{}/{}", bang(*negated), net.addr(), net.prefix_len())
+                write!(
+                    out,
+                    "{}{}/{}",
+                    bang(*negated),
+                    PfIp(net.addr()),
+                    net.prefix_len()
+                )
             }
         }
-        AddrSpec::Range { from, to, negated } => write!(out, "{}{from} - {to}", bang(*negated)),
-        AddrSpec::Table { name, negated } => {
-            let count = if counted { ":*" } else { "" };
-            write!(out, "{}<{name}{count}>", bang(*negated))
+        AddrSpec::Range { from, to, negated } => {
+            write!(out, "{}{} - {}", bang(*negated), PfIp(*from), PfIp(*to))
         }
+        AddrSpec::Table { name, negated } => match count {
+            Some(n) => write!(out, "{}<{name}:{n}>", bang(*negated)),
+            None => write!(out, "{}<{name}>", bang(*negated)),
+        },
         AddrSpec::Dynamic {
             iface,
             modifier,
@@ -166,8 +210,8 @@ pub fn write_addr(out: &mut impl Write, a: &AddrSpec, counted: bool) -> fmt::Res
             if let Some(m) = modifier {
                 write!(out, ":{m}")?;
             }
-            if counted {
-                out.write_str(":*")?;
+            if let Some(n) = count {
+                write!(out, ":{n}")?;
             }
             out.write_char(')')?;
             if let Some(p) = prefix {
@@ -260,6 +304,7 @@ fn write_translation(out: &mut impl Write, r: &Rule) -> fmt::Result {
         } else {
             write!(out, " nat-to {t}")?;
         }
+        write_pool_opts(out, &r.nat_pool)?;
     }
     if let Some(t) = &r.rdr_to {
         if legacy {
@@ -267,13 +312,17 @@ fn write_translation(out: &mut impl Write, r: &Rule) -> fmt::Result {
         } else {
             write!(out, " rdr-to {t}")?;
         }
+        write_pool_opts(out, &r.rdr_pool)?;
     }
     Ok(())
 }
 
 fn write_route(out: &mut impl Write, r: &Rule) -> fmt::Result {
     match &r.route {
-        Some(route) => write!(out, " {} {}", route.kind, route.target),
+        Some(route) => {
+            write!(out, " {} {}", route.kind, route.target)?;
+            write_pool_opts(out, &route.pool)
+        }
         None => Ok(()),
     }
 }
@@ -312,6 +361,215 @@ fn write_counters(
         writeln!(out, "  [ Last Active Time: {t} ]")?;
     }
     Ok(())
+}
+
+/// A parsed rule's line exactly as its pfctl printed it (with `@N` when
+/// it was printed, without indentation and a trailing ` {`):
+/// the parts come from the structured fields, in the order the parser
+/// found them ([`Rule::layout`]). A rule built in code (no layout) is
+/// printed the OpenBSD way.
+pub fn rule_line(r: &Rule) -> String {
+    if r.layout.is_empty() {
+        let mut s = rule_to_string(r, Flavor::OpenBsd, Verbosity::Plain);
+        s.pop();
+        return s;
+    }
+    let mut s = String::new();
+    // Writing into a String cannot fail.
+    let _ = write_layout(&mut s, r);
+    s
+}
+
+fn write_layout(out: &mut String, r: &Rule) -> fmt::Result {
+    if let Some(n) = r.number.filter(|_| !r.number_inferred) {
+        match r.ridentifier {
+            // pfSense's `@N(id)`.
+            Some(id) if r.listing.numbered_id => write!(out, "@{n}({id}) ")?,
+            _ => write!(out, "@{n} ")?,
+        }
+    }
+    match &r.anchor_kind {
+        Some(k) => write!(out, "{k}")?,
+        None => write!(out, "{}", r.action)?,
+    }
+    if let Some(name) = &r.anchor_name {
+        write!(out, " \"{name}\"")?;
+    }
+    if let Some(p) = &r.block_policy {
+        write!(out, " {p}")?;
+    }
+    if r.nat_pass {
+        out.write_str(" pass")?;
+    }
+    for clause in &r.layout {
+        write_clause(out, r, clause)?;
+    }
+    Ok(())
+}
+
+fn write_clause(out: &mut String, r: &Rule, clause: &Clause) -> fmt::Result {
+    match clause {
+        Clause::Direction => {
+            if let Some(d) = r.direction {
+                write!(out, " {d}")?;
+            }
+        }
+        Clause::Log => {
+            out.write_str(" log")?;
+            if let Some(o) = &r.log_opts {
+                write!(out, " ({o})")?;
+            }
+        }
+        Clause::Quick => out.write_str(" quick")?,
+        Clause::On => {
+            if let Some(i) = &r.iface {
+                write!(out, " on {}{}", if i.negated { "! " } else { "" }, i.name)?;
+            }
+        }
+        Clause::Route => write_route(out, r)?,
+        Clause::Family => match r.family {
+            Some(Family::Inet) => out.write_str(" inet")?,
+            Some(Family::Inet6) => out.write_str(" inet6")?,
+            None => {}
+        },
+        Clause::Proto => write_protos(out, &r.protos)?,
+        Clause::Hosts => {
+            let mut counts = r.addr_counts.iter().map(|c| &**c);
+            let style = HostStyle {
+                counts: Some(&mut counts),
+                bare: r.bare_ports,
+            };
+            write_hosts_styled(out, r, style)?;
+        }
+        Clause::Flags => {
+            if let Some(f) = &r.flags {
+                write!(out, " flags {f}")?;
+            }
+        }
+        Clause::IcmpType => {
+            if let Some(t) = &r.icmp_type {
+                let word = if t.v6 { "icmp6-type" } else { "icmp-type" };
+                write!(out, " {word} {}", t.kind)?;
+                if let Some(c) = &t.code {
+                    write!(out, " code {c}")?;
+                }
+            }
+        }
+        Clause::State => {
+            let word = match r.state {
+                Some(StatePolicy::No) => "no state",
+                Some(StatePolicy::Keep) => "keep state",
+                Some(StatePolicy::Modulate) => "modulate state",
+                Some(StatePolicy::Synproxy) => "synproxy state",
+                None => return Ok(()),
+            };
+            write!(out, " {word}")?;
+            if !r.state_opts.is_empty() {
+                write!(out, " ({})", r.state_opts.join(", "))?;
+            }
+        }
+        Clause::Label(i) => {
+            if let Some(l) = r.labels.get(*i) {
+                write!(out, " label \"{l}\"")?;
+            }
+        }
+        Clause::Tag => {
+            if let Some(t) = &r.tag {
+                write!(out, " tag {t}")?;
+            }
+        }
+        Clause::Tagged => {
+            if let Some(t) = &r.tagged {
+                match t.strip_prefix("! ") {
+                    Some(neg) => write!(out, " ! tagged {neg}")?,
+                    None => write!(out, " tagged {t}")?,
+                }
+            }
+        }
+        Clause::Rtable => {
+            if let Some(rt) = r.rtable {
+                write!(out, " rtable {rt}")?;
+            }
+        }
+        Clause::Ridentifier => {
+            if let Some(id) = r.ridentifier {
+                write!(out, " ridentifier {id}")?;
+            }
+        }
+        Clause::NatTo | Clause::RdrTo => {
+            let target = if *clause == Clause::NatTo {
+                &r.nat_to
+            } else {
+                &r.rdr_to
+            };
+            let opts = if *clause == Clause::NatTo {
+                &r.nat_pool
+            } else {
+                &r.rdr_pool
+            };
+            if let Some(t) = target {
+                let word = match (&r.action, clause) {
+                    (Action::Other(_), _) => "->",
+                    (_, Clause::RdrTo) => "rdr-to",
+                    _ if r.action == Action::Pass && r.binat_to => "binat-to",
+                    _ => "nat-to",
+                };
+                write!(out, " {word} {t}")?;
+                write_pool_opts(out, opts)?;
+            }
+        }
+        Clause::AfTo => {
+            if let Some(a) = &r.af_to {
+                write!(out, " af-to {a}")?;
+            }
+        }
+        Clause::Expired => out.write_str(" # expired")?,
+        Clause::Verbatim(text) => write!(out, " {text}")?,
+    }
+    Ok(())
+}
+
+/// Pool options in the order of pfctl's `print_pool()`.
+fn write_pool_opts(out: &mut impl Write, o: &PoolOpts) -> fmt::Result {
+    if let Some(p) = &o.port {
+        write!(out, " port {p}")?;
+    }
+    if let Some(k) = o.kind {
+        write!(out, " {k}")?;
+    }
+    if let Some(k) = &o.key {
+        write!(out, " {k}")?;
+    }
+    if o.sticky_address {
+        out.write_str(" sticky-address")?;
+    }
+    if o.static_port {
+        out.write_str(" static-port")?;
+    }
+    if let Some(m) = &o.map_e_portset {
+        write!(out, " map-e-portset {m}")?;
+    }
+    if o.endpoint_independent {
+        out.write_str(" endpoint-independent")?;
+    }
+    if o.prefer_ipv6_nexthop {
+        out.write_str(" prefer-ipv6-nexthop")?;
+    }
+    Ok(())
+}
+
+/// The counter lines of a parsed rule, in the style they were printed
+/// (FreeBSD when a FreeBSD-only line was there); nothing without counters.
+pub fn write_counters_for(out: &mut impl Write, r: &Rule) -> fmt::Result {
+    let Some(c) = &r.counters else {
+        return Ok(());
+    };
+    let flavor = if c.last_active.is_some() || c.source_nodes.is_some() {
+        Flavor::FreeBsd
+    } else {
+        Flavor::OpenBsd
+    };
+    write_counters(out, c, flavor, Verbosity::VV)
 }
 
 /// Convenience: the rule as a `String`.

@@ -45,23 +45,6 @@ pub fn per_rule_file(n: u32) -> String {
     format!("states-R{n}.txt")
 }
 
-/// Section titles of `pfctl -sa` (pfctl-formats.md §4.4).
-const TITLES: [&str; 12] = [
-    "FILTER RULES:",
-    "QUEUES:",
-    "ALTQ:",
-    "STATES:",
-    "SOURCE TRACKING NODES:",
-    "INFO:",
-    "LABEL COUNTERS:",
-    "TIMEOUTS:",
-    "LIMITS:",
-    "TABLES:",
-    "OS FINGERPRINTS:",
-    "TRANSLATION RULES:",
-];
-const ETH_TITLE: &str = "ETH RULES:";
-
 /// Lines looked at to tell what a single file holds.
 const SNIFF_LINES: usize = 500;
 
@@ -592,11 +575,13 @@ fn sniff(path: &Path) -> Result<FileKind, SourceError> {
 }
 
 fn is_title(line: &str) -> bool {
-    let line = line.trim_end();
-    TITLES.contains(&line) || line == ETH_TITLE
+    crate::parse::section_title(line).is_some()
 }
 
-/// The rules, states and info sections of `pfctl -sa` output.
+/// The rules, states and info sections of `pfctl -sa` output. Translation
+/// rules are numbered apart from the filter rules that states name, so
+/// only the filter rules are read as the rules (the parser's splitter,
+/// `parse::split_sections`, is the one that knows the titles).
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Sections {
     rules: String,
@@ -604,39 +589,13 @@ struct Sections {
     info: Option<String>,
 }
 
-/// Splits `pfctl -sa` by its section titles. Translation and ethernet rules
-/// (FreeBSD) are numbered apart from the filter rules that states name, so
-/// they are left out; so are the sections pfblame does not read.
 fn split_sections(text: &str) -> Sections {
-    let mut sections = Sections::default();
-    let mut info = String::new();
-    let mut saw_info = false;
-    let mut current: Option<&str> = None;
-    for line in text.lines() {
-        if is_title(line) {
-            current = Some(line.trim_end());
-            saw_info |= current == Some("INFO:");
-            continue;
-        }
-        let target = match current {
-            Some("FILTER RULES:") => &mut sections.rules,
-            Some("STATES:") => &mut sections.states,
-            Some("INFO:") => &mut info,
-            _ => continue,
-        };
-        target.push_str(line);
-        target.push('\n');
+    let s = crate::parse::split_sections(text);
+    Sections {
+        rules: s.filter_rules,
+        states: s.states,
+        info: s.info,
     }
-    // pfctl prints a blank line before each title: it belongs to no section.
-    for s in [&mut sections.rules, &mut sections.states, &mut info] {
-        let kept = s.trim_end().len();
-        s.truncate(kept);
-        if !s.is_empty() {
-            s.push('\n');
-        }
-    }
-    sections.info = saw_info.then_some(info);
-    sections
 }
 
 fn play_file(path: &Path, sink: &mut dyn PollSink, meta: &mut PollMeta) -> Result<(), SourceError> {

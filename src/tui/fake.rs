@@ -52,6 +52,7 @@ pub fn rule(number: u32, anchor_path: &str, text: &str, state: Option<StatePolic
     let route = text.contains("route-to").then(|| RuleRoute {
         kind: RouteKind::RouteTo,
         target: "(gif0 2001:db8:ffff::1)".into(),
+        pool: Default::default(),
         ifaces: vec!["gif0".into()],
         addrs: vec![v6(0xffff, 1)],
     });

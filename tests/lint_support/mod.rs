@@ -157,6 +157,7 @@ impl B {
         self.r.route = Some(RuleRoute {
             kind,
             target: iface.into(),
+            pool: Default::default(),
             ifaces: vec![iface.into()],
             addrs: Vec::<IpAddr>::new(),
         });

@@ -5,8 +5,8 @@
 //! warning and parsing goes on.
 
 use crate::model::{
-    Action, Direction, Family, HostSpec, IfaceSpec, PortOp, PortSpec, RouteKind, Rule, RuleRoute,
-    StatePolicy,
+    Action, AnchorKind, Clause, Direction, Family, HostSpec, IcmpType, IfaceSpec, PoolOpts,
+    PoolType, PortOp, PortSpec, RouteKind, Rule, RuleRoute, StatePolicy,
 };
 
 use super::addr::{
@@ -42,8 +42,14 @@ impl Issue {
 
 /// Parses the text of one rule. `counted` says the listing is `-vv` (it has
 /// `@N`), where pfctl appends address counts to tables and dynamic addresses.
+/// `legacy` says a 2002–2004 pfctl printed it (its rule lines end in a
+/// blank): then a pass rule without a state keyword is stateless.
 /// Returns `Err` when the line does not start with a rule action at all.
-pub fn parse_rule_text(text: &str, counted: bool) -> Result<(Rule, Vec<Issue>), Issue> {
+pub fn parse_rule_text(
+    text: &str,
+    counted: bool,
+    legacy: bool,
+) -> Result<(Rule, Vec<Issue>), Issue> {
     let toks = tokenize(text);
     let first = toks
         .first()
@@ -55,18 +61,50 @@ pub fn parse_rule_text(text: &str, counted: bool) -> Result<(Rule, Vec<Issue>), 
         pos: 1,
         counted,
         issues: Vec::new(),
+        counts: Vec::new(),
+        bare: false,
+        in_list: false,
+        host_bare: false,
     };
     let mut rule = p.action(first)?;
     p.action_modifiers(&mut rule);
     while let Some(tok) = p.bump() {
-        p.keyword(tok, &mut rule);
+        match p.keyword(tok, &mut rule) {
+            Step::Clause(c) => rule.layout.push(c),
+            Step::Joined => {}
+            Step::Verbatim => {
+                // Recognised but not modelled (or unknown): kept as printed, in place.
+                let end = p.prev_end().unwrap_or(tok.end());
+                let words = p.text.get(tok.start..end).unwrap_or(tok.text);
+                rule.layout.push(Clause::Verbatim(words.into()));
+            }
+        }
     }
     if rule.action == Action::Pass && rule.state.is_none() {
-        // OpenBSD omits `keep state`, the default, unless options follow.
-        rule.state = Some(StatePolicy::Keep);
+        // pfctl prints no state keyword for the default: `keep state` since
+        // OpenBSD 4.1 (print_rule() omits it unless options follow), none
+        // before, when pass rules were stateless unless told otherwise.
+        rule.state = Some(if legacy {
+            StatePolicy::No
+        } else {
+            StatePolicy::Keep
+        });
+        rule.state_implied = true;
     }
+    rule.addr_counts = std::mem::take(&mut p.counts);
+    rule.bare_ports = p.host_bare;
     rule.text = text.to_owned();
     Ok((rule, p.issues))
+}
+
+/// What one keyword (and its values) became.
+enum Step {
+    /// A modelled part of the rule.
+    Clause(Clause),
+    /// A part of a clause already placed (`to` after `from`).
+    Joined,
+    /// Recognised but not modelled, or unknown: kept as printed.
+    Verbatim,
 }
 
 struct LineParser<'a> {
@@ -75,19 +113,15 @@ struct LineParser<'a> {
     pos: usize,
     counted: bool,
     issues: Vec<Issue>,
+    /// `-vv` address counts seen, in order.
+    counts: Vec<Box<str>>,
+    /// A host port `= N` was printed without its `=`.
+    bare: bool,
+    /// Inside `port { … }`.
+    in_list: bool,
+    /// `bare` was set by a host port.
+    host_bare: bool,
 }
-
-/// Pool options that may follow a `nat-to`/`rdr-to`/`route-to`/`->` pool.
-const POOL_FLAGS: &[&str] = &[
-    "bitmask",
-    "random",
-    "round-robin",
-    "least-states",
-    "sticky-address",
-    "static-port",
-    "endpoint-independent",
-    "prefer-ipv6-nexthop",
-];
 
 /// Keywords that stand alone (recognised, kept only in `text`).
 const FLAG_WORDS: &[&str] = &[
@@ -115,6 +149,7 @@ const VALUE_WORDS: &[&str] = &[
     "set-tos",
     "probability",
     "queue",
+    "pipe",
     "dnpipe",
     "dnqueue",
     "received-on",
@@ -133,6 +168,14 @@ impl<'a> LineParser<'a> {
             self.pos += 1;
         }
         t
+    }
+
+    /// Byte offset just past the last token taken.
+    fn prev_end(&self) -> Option<usize> {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.toks.get(i))
+            .map(Tok::end)
     }
 
     fn eat(&mut self, word: &str) -> bool {
@@ -178,7 +221,8 @@ impl<'a> LineParser<'a> {
             "scrub" => Action::Scrub,
             "anchor" | "nat-anchor" | "rdr-anchor" | "binat-anchor" | "scrub-anchor"
             | "dummynet-anchor" => Action::Anchor,
-            "nat" | "rdr" | "binat" => Action::Other(first.text.into()),
+            // macOS `dummynet` rules (DUMMYNET RULES: section).
+            "nat" | "rdr" | "binat" | "dummynet" => Action::Other(first.text.into()),
             "no" => match self.peek() {
                 Some(w @ ("nat" | "rdr" | "binat" | "scrub")) => {
                     self.pos += 1;
@@ -199,6 +243,14 @@ impl<'a> LineParser<'a> {
             }
         };
         let mut rule = Rule::new(action);
+        rule.anchor_kind = match first.text {
+            "nat-anchor" => Some(AnchorKind::NatAnchor),
+            "rdr-anchor" => Some(AnchorKind::RdrAnchor),
+            "binat-anchor" => Some(AnchorKind::BinatAnchor),
+            "scrub-anchor" => Some(AnchorKind::ScrubAnchor),
+            "dummynet-anchor" => Some(AnchorKind::DummynetAnchor),
+            _ => None,
+        };
         // macOS prints `scrub-anchor` among its scrub rules, numbered with them.
         rule.scrub = rule.action == Action::Scrub || first.text == "scrub-anchor";
         Ok(rule)
@@ -215,51 +267,112 @@ impl<'a> LineParser<'a> {
             }
             Action::Block => {
                 if let Some(p) = self.peek()
-                    && (matches!(p, "drop" | "return" | "return-rst" | "return-icmp6")
-                        || p.starts_with("return-rst(")
+                    && (matches!(
+                        p,
+                        "drop" | "return" | "return-rst" | "return-icmp" | "return-icmp6"
+                    ) || p.starts_with("return-rst(")
                         || p.starts_with("return-icmp(")
                         || p.starts_with("return-icmp6("))
                 {
+                    rule.block_policy = Some(p.into());
                     self.pos += 1;
                 }
             }
             Action::Other(a) if matches!(&**a, "nat" | "rdr" | "binat") => {
-                self.eat("pass");
+                rule.nat_pass = self.eat("pass");
             }
             _ => {}
         }
     }
 
-    fn keyword(&mut self, tok: Tok<'a>, rule: &mut Rule) {
-        match tok.text {
-            "in" => rule.direction = Some(Direction::In),
-            "out" => rule.direction = Some(Direction::Out),
+    fn keyword(&mut self, tok: Tok<'a>, rule: &mut Rule) -> Step {
+        let clause = match tok.text {
+            "in" | "out" => {
+                rule.direction = Some(if tok.text == "in" {
+                    Direction::In
+                } else {
+                    Direction::Out
+                });
+                Clause::Direction
+            }
             "log" => {
                 rule.log = true;
-                if self.peek().is_some_and(|t| t.starts_with('(')) {
+                if let Some(group) = self.peek().filter(|t| t.starts_with('(')) {
                     self.pos += 1;
+                    rule.log_opts = Some(inner(group).into());
                 }
+                Clause::Log
             }
-            "quick" => rule.quick = true,
-            "on" => self.on(&tok, rule),
-            "inet" => rule.family = Some(Family::Inet),
-            "inet6" => rule.family = Some(Family::Inet6),
-            "proto" => self.proto(&tok, rule),
-            "from" => rule.from = self.host(&tok, true),
-            "to" => rule.to = self.host(&tok, false),
-            "user" | "group" => {
-                let mut ignored = Vec::new();
-                self.port_spec(&tok, &mut ignored);
+            // 2002–2004: `log-all` is today's `log (all)`.
+            "log-all" => {
+                rule.log = true;
+                rule.log_opts = Some("all".into());
+                return Step::Verbatim;
             }
-            "icmp-type" | "icmp6-type" => {
-                self.value(&tok);
-                if self.eat("code") {
-                    self.value(&tok);
+            "quick" => {
+                rule.quick = true;
+                Clause::Quick
+            }
+            "on" => match self.on(&tok, rule) {
+                true => Clause::On,
+                false => return Step::Verbatim,
+            },
+            "inet" | "inet6" => {
+                rule.family = Some(if tok.text == "inet" {
+                    Family::Inet
+                } else {
+                    Family::Inet6
+                });
+                Clause::Family
+            }
+            "proto" => {
+                self.proto(&tok, rule);
+                Clause::Proto
+            }
+            "all" if !rule.layout.contains(&Clause::Hosts) => Clause::Hosts,
+            "from" | "to" => {
+                if tok.text == "from" {
+                    rule.from = self.host(&tok, true);
+                } else {
+                    rule.to = self.host(&tok, false);
                 }
+                if rule.layout.contains(&Clause::Hosts) {
+                    // `from … to …` is one clause; the printer writes both.
+                    return Step::Joined;
+                }
+                Clause::Hosts
+            }
+            "flags" => match self.value(&tok) {
+                Some(v) => {
+                    rule.flags = Some(v.text.into());
+                    Clause::Flags
+                }
+                None => return Step::Verbatim,
+            },
+            "icmp-type" | "icmp6-type" | "ipv6-icmp-type" => {
+                let kind = self.value(&tok);
+                let code = if self.eat("code") {
+                    self.value(&tok)
+                } else {
+                    None
+                };
+                if let Some(kind) = kind {
+                    rule.icmp_type = Some(IcmpType {
+                        v6: tok.text != "icmp-type",
+                        kind: kind.text.into(),
+                        code: code.map(|c| c.text.into()),
+                    });
+                }
+                if tok.text == "ipv6-icmp-type" {
+                    // The 2002 spelling: printed as it was.
+                    return Step::Verbatim;
+                }
+                Clause::IcmpType
             }
             "no" if self.peek() == Some("state") => {
                 self.pos += 1;
                 rule.state = Some(StatePolicy::No);
+                Clause::State
             }
             "keep" | "modulate" | "synproxy" if self.peek() == Some("state") => {
                 self.pos += 1;
@@ -272,18 +385,29 @@ impl<'a> LineParser<'a> {
                     self.pos += 1;
                     rule.state_opts = split_group(group);
                 }
+                Clause::State
             }
-            "state" | "source" if self.peek() == Some("limiter") => self.limiter(),
+            // FreeBSD scrub `fragment no reassemble`.
+            "no" if self.peek() == Some("reassemble") => {
+                self.pos += 1;
+                return Step::Verbatim;
+            }
+            "state" | "source" if self.peek() == Some("limiter") => {
+                self.limiter();
+                return Step::Verbatim;
+            }
             "scrub" => {
                 if self.peek().is_some_and(|t| t.starts_with('(')) {
                     self.pos += 1;
                 }
+                return Step::Verbatim;
             }
             "reassemble" => {
                 self.eat("tcp");
+                return Step::Verbatim;
             }
-            "label" => {
-                if let Some(v) = self.value(&tok) {
+            "label" => match self.value(&tok) {
+                Some(v) => {
                     let label = unquote(v.text).unwrap_or_else(|| {
                         self.issues.push(Issue::warning(
                             v.col,
@@ -292,66 +416,138 @@ impl<'a> LineParser<'a> {
                         v.text
                     });
                     rule.labels.push(label.into());
+                    Clause::Label(rule.labels.len() - 1)
                 }
-            }
+                None => return Step::Verbatim,
+            },
             "ridentifier" => {
-                if let Some(v) = self.value(&tok) {
-                    match v.text.parse() {
-                        Ok(n) => rule.ridentifier = rule.ridentifier.or(Some(n)),
-                        Err(_) => self.bad_number(v),
+                let Some(v) = self.value(&tok) else {
+                    return Step::Verbatim;
+                };
+                match v.text.parse() {
+                    Ok(n) if rule.ridentifier.is_none() => {
+                        rule.ridentifier = Some(n);
+                        Clause::Ridentifier
+                    }
+                    Ok(_) => return Step::Verbatim,
+                    Err(_) => {
+                        self.bad_number(v);
+                        return Step::Verbatim;
                     }
                 }
             }
-            "tag" => rule.tag = self.value(&tok).map(|v| v.text.into()),
-            "tagged" => rule.tagged = self.value(&tok).map(|v| v.text.into()),
+            "tag" => match self.value(&tok) {
+                Some(v) => {
+                    rule.tag = Some(v.text.into());
+                    Clause::Tag
+                }
+                None => return Step::Verbatim,
+            },
+            "tagged" => match self.value(&tok) {
+                Some(v) => {
+                    rule.tagged = Some(v.text.into());
+                    Clause::Tagged
+                }
+                None => return Step::Verbatim,
+            },
             "!" if self.peek() == Some("tagged") => {
                 self.pos += 1;
                 // Negation is kept in the value so `! tagged x` differs from `tagged x`.
-                rule.tagged = self.value(&tok).map(|v| format!("! {}", v.text).into());
+                match self.value(&tok) {
+                    Some(v) => {
+                        rule.tagged = Some(format!("! {}", v.text).into());
+                        Clause::Tagged
+                    }
+                    None => return Step::Verbatim,
+                }
             }
             "rtable" => {
-                if let Some(v) = self.value(&tok) {
-                    match v.text.parse() {
-                        Ok(n) => rule.rtable = Some(n),
-                        Err(_) => self.bad_number(v),
+                let Some(v) = self.value(&tok) else {
+                    return Step::Verbatim;
+                };
+                match v.text.parse() {
+                    Ok(n) => {
+                        rule.rtable = Some(n);
+                        Clause::Rtable
+                    }
+                    Err(_) => {
+                        self.bad_number(v);
+                        return Step::Verbatim;
                     }
                 }
+            }
+            "user" | "group" => {
+                let mut ignored = Vec::new();
+                self.port_spec(&tok, &mut ignored);
+                return Step::Verbatim;
             }
             "divert-to" => {
                 self.value(&tok);
                 if self.eat("port") {
                     self.value(&tok);
                 }
+                return Step::Verbatim;
             }
             "divert-packet" => {
                 if self.eat("port") {
                     self.value(&tok);
                 }
+                return Step::Verbatim;
             }
-            "nat-to" | "binat-to" => rule.nat_to = self.pool(&tok).map(|p| p.target),
-            "rdr-to" => rule.rdr_to = self.pool(&tok).map(|p| p.target),
-            "->" => {
-                let target = self.pool(&tok).map(|p| p.target);
-                match &rule.action {
-                    Action::Other(a) if a.contains("rdr") => rule.rdr_to = target,
-                    _ => rule.nat_to = target,
+            "nat-to" | "binat-to" | "rdr-to" | "->" => {
+                let Some(pool) = self.pool(&tok) else {
+                    return Step::Verbatim;
+                };
+                let rdr = match tok.text {
+                    "rdr-to" => true,
+                    "->" => matches!(&rule.action, Action::Other(a) if a.contains("rdr")),
+                    _ => false,
+                };
+                rule.binat_to = tok.text == "binat-to";
+                if rdr {
+                    rule.rdr_to = Some(pool.target);
+                    rule.rdr_pool = pool.opts;
+                    Clause::RdrTo
+                } else {
+                    rule.nat_to = Some(pool.target);
+                    rule.nat_pool = pool.opts;
+                    Clause::NatTo
                 }
             }
-            "af-to" => self.af_to(&tok, rule),
-            "route-to" | "reply-to" | "dup-to" => self.route(&tok, rule),
+            "af-to" => {
+                self.af_to(&tok, rule);
+                Clause::AfTo
+            }
+            "route-to" | "reply-to" | "dup-to" => {
+                self.route(&tok, rule);
+                Clause::Route
+            }
             "#" if self.peek() == Some("expired") => {
                 self.pos += 1;
                 rule.expired = true;
+                Clause::Expired
             }
-            t if FLAG_WORDS.contains(&t) => {}
+            // Old route option and scrub words (2002–2004 printers).
+            "fastroute" | "drop-ovl" | "crop" => return Step::Verbatim,
+            t if FLAG_WORDS.contains(&t) => return Step::Verbatim,
             t if VALUE_WORDS.contains(&t) => {
                 self.value(&tok);
+                return Step::Verbatim;
             }
+            // `prio(a, b)`: two priorities (pfctl 5.x printed it without `set`).
             t if t.starts_with("dnpipe(")
+                || t.starts_with("prio(")
                 || t.starts_with("dnqueue(")
-                || t.starts_with("queue(") => {}
-            _ => self.unknown(tok, rule),
-        }
+                || t.starts_with("queue(") =>
+            {
+                return Step::Verbatim;
+            }
+            _ => {
+                self.unknown(tok, rule);
+                return Step::Verbatim;
+            }
+        };
+        Step::Clause(clause)
     }
 
     fn bad_number(&mut self, v: Tok<'_>) {
@@ -361,23 +557,29 @@ impl<'a> LineParser<'a> {
         ));
     }
 
-    fn on(&mut self, key: &Tok<'_>, rule: &mut Rule) {
-        let Some(mut v) = self.value(key) else { return };
+    /// `on [!] IFACE`; false for `on rdomain N` (kept verbatim) or a cut line.
+    fn on(&mut self, key: &Tok<'_>, rule: &mut Rule) -> bool {
+        let Some(mut v) = self.value(key) else {
+            return false;
+        };
         let mut negated = false;
         if v.text == "!" {
             negated = true;
-            let Some(n) = self.value(key) else { return };
+            let Some(n) = self.value(key) else {
+                return false;
+            };
             v = n;
         }
         if v.text == "rdomain" {
             self.value(key);
-            return;
+            return false;
         }
         let (bang, name) = strip_bang(v.text);
         rule.iface = Some(IfaceSpec {
             name: name.into(),
             negated: negated || bang,
         });
+        true
     }
 
     fn proto(&mut self, key: &Tok<'_>, rule: &mut Rule) {
@@ -416,7 +618,10 @@ impl<'a> LineParser<'a> {
         if self.peek() == Some("port") {
             let port_tok = self.bump();
             if let Some(pt) = port_tok {
+                let bare = self.bare;
                 self.port_spec(&pt, &mut hs.ports);
+                // Only host ports count (`user`/`group` use the same reader).
+                self.host_bare |= self.bare && !bare;
             }
         }
         if is_from && self.eat("os") {
@@ -475,6 +680,9 @@ impl<'a> LineParser<'a> {
             }
         }
         let mut spec = addr_token(body, self.counted);
+        if let Some(n) = printed_count(body, &spec, self.counted) {
+            self.counts.push(n.into());
+        }
         set_negated(&mut spec, negated);
         if spec != AddrSpec::Any {
             hs.addrs.push(spec);
@@ -485,13 +693,16 @@ impl<'a> LineParser<'a> {
     /// also `user`/`group`, which use the same operators.
     fn port_spec(&mut self, key: &Tok<'_>, out: &mut Vec<PortSpec>) {
         if self.eat("{") {
+            self.in_list = true;
             while let Some(t) = self.peek() {
                 if t == "}" {
                     self.pos += 1;
+                    self.in_list = false;
                     return;
                 }
                 self.port_item(key, out);
             }
+            self.in_list = false;
             let col = self.end_col();
             self.issues
                 .push(Issue::warning(col, "port list has no closing `}`"));
@@ -524,6 +735,7 @@ impl<'a> LineParser<'a> {
                     out.push(PortSpec { op, a, b: Some(b) });
                 }
             } else {
+                self.bare |= !self.in_list;
                 out.push(unary(PortOp::Eq, a));
             }
         }
@@ -554,7 +766,8 @@ impl<'a> LineParser<'a> {
         }
     }
 
-    /// A pool and its options; `target` is the text as printed.
+    /// A pool and its options; `target` is the pool as printed, without
+    /// its options (pfctl `print_pool()` prints them after the addresses).
     fn pool(&mut self, key: &Tok<'_>) -> Option<Pool> {
         let first = self.value(key)?;
         let (mut ifaces, mut addrs) = (Vec::new(), Vec::new());
@@ -577,24 +790,52 @@ impl<'a> LineParser<'a> {
         } else {
             pool_element(first.text, &mut ifaces, &mut addrs);
         }
+        let target = self.text.get(first.start..end).unwrap_or(first.text).into();
+        let mut opts = PoolOpts::default();
         while let Some(opt) = self.peek() {
-            if POOL_FLAGS.contains(&opt) {
-                end = self.bump().map_or(end, |t| t.end());
-            } else if opt == "port" || opt == "map-e-portset" {
-                self.pos += 1;
-                end = self.value(key).map_or(end, |t| t.end());
-            } else if opt == "source-hash" {
-                end = self.bump().map_or(end, |t| t.end());
-                if self.peek().is_some_and(|h| h.starts_with("0x")) {
-                    end = self.bump().map_or(end, |t| t.end());
+            let kind = match opt {
+                "bitmask" => Some(PoolType::Bitmask),
+                "least-states" => Some(PoolType::LeastStates),
+                "random" => Some(PoolType::Random),
+                "source-hash" => Some(PoolType::SourceHash),
+                "round-robin" => Some(PoolType::RoundRobin),
+                _ => None,
+            };
+            match opt {
+                _ if kind.is_some() => {
+                    self.pos += 1;
+                    opts.kind = kind;
+                    if opt == "source-hash"
+                        && let Some(k) = self.peek().filter(|h| h.starts_with("0x"))
+                    {
+                        self.pos += 1;
+                        opts.key = Some(k.into());
+                    }
                 }
-            } else {
-                break;
+                "sticky-address" => opts.sticky_address = true,
+                "static-port" => opts.static_port = true,
+                "endpoint-independent" => opts.endpoint_independent = true,
+                "prefer-ipv6-nexthop" => opts.prefer_ipv6_nexthop = true,
+                "port" | "map-e-portset" => {
+                    self.pos += 1;
+                    let v = self.value(key).map(|t| t.text.into());
+                    if opt == "port" {
+                        opts.port = v;
+                    } else {
+                        opts.map_e_portset = v;
+                    }
+                    continue;
+                }
+                _ => break,
+            }
+            if kind.is_none() {
+                self.pos += 1;
             }
         }
         Some(Pool {
-            end,
-            target: self.text.get(first.start..end).unwrap_or(first.text).into(),
+            end: self.prev_end().unwrap_or(end),
+            target,
+            opts,
             ifaces,
             addrs,
         })
@@ -623,6 +864,7 @@ impl<'a> LineParser<'a> {
             rule.route = Some(RuleRoute {
                 kind,
                 target: p.target,
+                pool: p.opts,
                 ifaces: p.ifaces,
                 addrs: p.addrs,
             });
@@ -634,6 +876,7 @@ struct Pool {
     /// Byte offset just past the pool and its options.
     end: usize,
     target: Box<str>,
+    opts: PoolOpts,
     ifaces: Vec<Box<str>>,
     addrs: Vec<std::net::IpAddr>,
 }
@@ -662,6 +905,29 @@ fn unquote(s: &str) -> Option<&str> {
     s.strip_prefix('"')?.strip_suffix('"')
 }
 
+/// The `-vv` count pfctl appended to a table (`<t:3>`, `<t:*>`) or, in a
+/// counted listing, to an interface address (`(em0:1)`).
+fn printed_count<'t>(
+    body: &'t str,
+    spec: &crate::model::AddrSpec,
+    counted: bool,
+) -> Option<&'t str> {
+    use crate::model::AddrSpec;
+    let inner = match spec {
+        AddrSpec::Table { .. } => body.strip_prefix('<')?.strip_suffix('>')?,
+        AddrSpec::Dynamic { .. } if counted => body.strip_prefix('(')?.split(')').next()?,
+        _ => return None,
+    };
+    let (_, n) = inner.rsplit_once(':')?;
+    (n == "*" || (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))).then_some(n)
+}
+
+/// `(all, to pflog1)` → `all, to pflog1`.
+fn inner(group: &str) -> &str {
+    let g = group.strip_prefix('(').unwrap_or(group);
+    g.strip_suffix(')').unwrap_or(g)
+}
+
 /// `(max 10, pflow)` → `["max 10", "pflow"]`.
 fn split_group(group: &str) -> Vec<Box<str>> {
     let inner = group.strip_prefix('(').unwrap_or(group);
@@ -681,7 +947,7 @@ mod tests {
     use crate::model::{AddrSpec, Port};
 
     fn rule(s: &str) -> (Rule, Vec<Issue>) {
-        parse_rule_text(s, false).unwrap()
+        parse_rule_text(s, false, false).unwrap()
     }
 
     #[test]
@@ -770,13 +1036,34 @@ mod tests {
             "pass out route-to { (em0 192.0.2.1), (em1 192.0.2.2) } round-robin sticky-address all",
         );
         let route = r.route.unwrap();
-        assert_eq!(
-            &*route.target,
-            "{ (em0 192.0.2.1), (em1 192.0.2.2) } round-robin sticky-address"
-        );
+        // Pool options are fields, never part of the target.
+        assert_eq!(&*route.target, "{ (em0 192.0.2.1), (em1 192.0.2.2) }");
+        assert_eq!(route.pool.kind, Some(PoolType::RoundRobin));
+        assert!(route.pool.sticky_address);
         assert_eq!(route.ifaces.len(), 2);
+        let (r, _) = rule(
+            "pass in on vtnet0 route-to (vtnet1 2001:db8::1) prefer-ipv6-nexthop inet all flags S/SA keep state",
+        );
+        let route = r.route.unwrap();
+        assert_eq!(&*route.target, "(vtnet1 2001:db8::1)");
+        assert!(route.pool.prefer_ipv6_nexthop);
+        assert_eq!(r.family, Some(Family::Inet));
         let (r, _) = rule("match out on lo0 inet6 all nat-to { ::1, fe80::1 } round-robin");
-        assert_eq!(r.nat_to.as_deref(), Some("{ ::1, fe80::1 } round-robin"));
+        assert_eq!(r.nat_to.as_deref(), Some("{ ::1, fe80::1 }"));
+        assert_eq!(r.nat_pool.kind, Some(PoolType::RoundRobin));
+        let (r, _) = rule(
+            "nat on lo0 from any to any -> 127.0.0.0/24 source-hash 0x0123456789abcdef0123456789abcdef",
+        );
+        assert_eq!(r.nat_pool.kind, Some(PoolType::SourceHash));
+        assert_eq!(
+            r.nat_pool.key.as_deref(),
+            Some("0x0123456789abcdef0123456789abcdef")
+        );
+        let (r, _) = rule(
+            "pass in on lo0 proto tcp from any to 1.2.3.4 port = 2222 flags S/SA keep state nat-to 10.0.0.2 port 22 rdr-to 10.0.0.10",
+        );
+        assert_eq!(r.nat_pool.port.as_deref(), Some("22"));
+        assert!(r.rdr_pool.is_empty());
         let (r, _) = rule(
             "pass in inet all flags S/SA keep state af-to inet6 from 2001:db8::1 to 2001:db8::2",
         );
@@ -876,15 +1163,90 @@ mod tests {
         );
         assert!(issues.is_empty(), "{issues:?}");
         assert_eq!(r.action, Action::Other("nat".into()));
-        assert_eq!(
-            r.nat_to.as_deref(),
-            Some("(vtnet1) round-robin endpoint-independent")
-        );
+        assert!(r.nat_pass);
+        assert_eq!(r.nat_to.as_deref(), Some("(vtnet1)"));
+        assert_eq!(r.nat_pool.kind, Some(PoolType::RoundRobin));
+        assert!(r.nat_pool.endpoint_independent);
         assert_eq!(r.state, None);
         assert_eq!(
             rule("no rdr on em0 all").0.action,
             Action::Other("no rdr".into())
         );
-        assert!(parse_rule_text("garbage here", false).is_err());
+        assert!(parse_rule_text("garbage here", false, false).is_err());
+    }
+
+    #[test]
+    fn old_words_are_recognised() {
+        for s in [
+            "pass out fastroute all",
+            "scrub in all fragment drop-ovl",
+            "scrub in all fragment crop",
+            "pass in log-all all",
+            "pass in inet6 proto ipv6-icmp all ipv6-icmp-type echoreq",
+            "pass out on lo0 proto tcp from any to any port = ssh flags S/SA prio(5, 2)",
+            "scrub in on vtnet0 all fragment no reassemble",
+        ] {
+            let (r, issues) = rule(s);
+            assert!(issues.is_empty(), "{s}: {issues:?}");
+            assert!(r.unknown.is_empty(), "{s}: {:?}", r.unknown);
+        }
+        let (r, _) = rule("pass in log-all all");
+        assert!(r.log);
+        assert_eq!(r.log_opts.as_deref(), Some("all"));
+        let (r, _) = rule("pass in inet6 proto ipv6-icmp all ipv6-icmp-type echoreq code 0");
+        let t = r.icmp_type.unwrap();
+        assert!(t.v6);
+        assert_eq!((&*t.kind, t.code.as_deref()), ("echoreq", Some("0")));
+    }
+
+    #[test]
+    fn anchor_kinds_keep_their_kind() {
+        for (s, k) in [
+            ("nat-anchor \"ftp-proxy/*\" all", AnchorKind::NatAnchor),
+            ("rdr-anchor \"relayd/*\" all", AnchorKind::RdrAnchor),
+            ("binat-anchor \"b\" all", AnchorKind::BinatAnchor),
+            ("scrub-anchor \"s\" all", AnchorKind::ScrubAnchor),
+            (
+                "dummynet-anchor \"com.apple/*\" all",
+                AnchorKind::DummynetAnchor,
+            ),
+        ] {
+            let (r, issues) = rule(s);
+            assert!(issues.is_empty(), "{s}: {issues:?}");
+            assert_eq!(
+                (r.action.clone(), r.anchor_kind),
+                (Action::Anchor, Some(k)),
+                "{s}"
+            );
+        }
+        assert_eq!(rule("anchor \"a\" all").0.anchor_kind, None);
+    }
+
+    #[test]
+    fn implied_state_depends_on_the_printer() {
+        let (r, _) = rule("pass in all flags S/SA");
+        assert_eq!((r.state, r.state_implied), (Some(StatePolicy::Keep), true));
+        let (r, _) =
+            parse_rule_text("pass in proto tcp from any to any port = 80", false, true).unwrap();
+        assert_eq!((r.state, r.state_implied), (Some(StatePolicy::No), true));
+        assert!(!r.keeps_state());
+        let (r, _) = parse_rule_text("pass in all keep state", false, true).unwrap();
+        assert_eq!((r.state, r.state_implied), (Some(StatePolicy::Keep), false));
+        let (r, _) = rule("block in all");
+        assert_eq!((r.state, r.state_implied), (None, false));
+    }
+
+    #[test]
+    fn criteria_are_fields() {
+        let (r, _) = rule("pass in inet proto icmp all icmp-type echoreq code 0 keep state");
+        assert_eq!(
+            r.icmp_type.as_ref().map(|t| (t.v6, &*t.kind)),
+            Some((false, "echoreq"))
+        );
+        let (r, _) = rule("pass in proto tcp all flags S/SA");
+        assert_eq!(r.flags.as_deref(), Some("S/SA"));
+        let (r, _) = rule("block return-icmp(port-unr) log (all, to pflog1) in all");
+        assert_eq!(r.block_policy.as_deref(), Some("return-icmp(port-unr)"));
+        assert_eq!(r.log_opts.as_deref(), Some("all, to pflog1"));
     }
 }
