@@ -358,6 +358,7 @@ fn routed_to(hop: &Hop) -> Option<String> {
         let rt = RuleRoute {
             kind: RouteKind::RouteTo,
             target: target.into(),
+            pool: Default::default(),
             ifaces: Vec::new(),
             addrs: Vec::new(),
         };
