@@ -49,6 +49,7 @@ Exit status:
   69  pfctl not found, not runnable, timed out or failed
   70  internal error
   77  permission denied (run as root or with doas)
+  78  the configuration file is invalid
   check (a Nagios/Icinga plugin): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN";
 
 #[derive(Debug, Parser)]
@@ -68,6 +69,15 @@ pub struct Cli {
     /// Options of the default `watch` command.
     #[command(flatten)]
     pub watch: WatchArgs,
+
+    /// Configuration file (default: $PFBLAME_CONFIG, then
+    /// $XDG_CONFIG_HOME/pfblame/config.toml, then /etc/pfblame.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Use the settings of [profiles.NAME] of the configuration file.
+    #[arg(short = 'P', long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 /// Parses the command line like [`Parser::try_parse_from`], and refuses
@@ -84,6 +94,8 @@ where
     if let Some((sub, _)) = matches.subcommand() {
         let early: Vec<String> = command
             .get_arguments()
+            // Global options (--config, --profile) belong anywhere.
+            .filter(|a| !a.is_global_set())
             .filter(|a| matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine))
             .map(|a| match (a.get_long(), a.get_short()) {
                 (Some(long), _) => format!("--{long}"),
@@ -142,6 +154,10 @@ pub enum Command {
     Lint(LintArgs),
     /// The TUI on the bundled recorded scenario (no BSD needed).
     Demo(DemoArgs),
+    /// Show the configuration file in use and its effective settings.
+    Config(ConfigArgs),
+    /// Print a shell completion script (e.g. `source <(pfblame completions bash)`).
+    Completions(CompletionsArgs),
     /// Nagios/Icinga plugin: one line; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     Check(CheckArgs),
 }
@@ -430,6 +446,20 @@ pub struct DemoArgs {
     /// Seconds between replayed polls (0.1 to 3600).
     #[arg(short = 'i', long, value_name = "SECS", default_value = "2", value_parser = seconds, allow_hyphen_values = true)]
     pub interval: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// Print the effective settings as TOML (the default action).
+    #[arg(long)]
+    pub print: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for (POSIX sh and OpenBSD's ksh have no programmable completion).
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

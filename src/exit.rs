@@ -30,6 +30,8 @@ pub enum Exit {
     IoErr = 74,
     /// Permission denied: run as root or with doas (EX_NOPERM).
     NoPerm = 77,
+    /// The configuration file is invalid (EX_CONFIG).
+    Config = 78,
     /// Ended by SIGHUP (128 + 1), after putting the terminal back.
     Hangup = 129,
     /// Ended by SIGINT (128 + 2).

@@ -8,9 +8,11 @@
 pub mod analyze;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod exit;
 pub mod kill;
 pub mod lint;
+pub mod manpage;
 pub mod model;
 pub mod parse;
 pub mod pf;

@@ -4,12 +4,22 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use pfblame::cli::Command;
+use clap::CommandFactory;
+use pfblame::cli::{Cli, Command};
 use pfblame::commands;
 use pfblame::exit::{Exit, exit_for, is_broken_pipe, one_line};
 
 fn main() -> ExitCode {
-    let cli = match pfblame::cli::parse() {
+    // The configuration file becomes options the command line did not give.
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let (argv, config) = match pfblame::config::apply(argv, &Cli::command()) {
+        Ok(merged) => merged,
+        Err(f) => {
+            eprintln!("pfblame: {f}");
+            return ExitCode::from(f.exit.code());
+        }
+    };
+    let cli = match pfblame::cli::parse_from(argv) {
         Ok(cli) => cli,
         // A plugin's usage errors are UNKNOWN (3), on stdout like its line.
         Err(e)
@@ -40,6 +50,8 @@ fn main() -> ExitCode {
         Some(Command::Record(a)) => commands::record::run(a),
         Some(Command::Lint(a)) => commands::lint::run(a),
         Some(Command::Demo(a)) => commands::demo::run(a),
+        Some(Command::Completions(a)) => commands::completions::run(a),
+        Some(Command::Config(a)) => commands::config::run(a, &config),
         Some(Command::Check(a)) => return commands::check::run(a),
     };
     // A poll still running when the command ends (quit mid-poll) must not

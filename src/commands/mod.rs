@@ -1,6 +1,8 @@
 //! One module per subcommand: each turns parsed arguments into an exit status.
 
 pub mod check;
+pub mod completions;
+pub mod config;
 pub mod demo;
 pub mod lint;
 pub mod monitor;

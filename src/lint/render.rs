@@ -129,9 +129,23 @@ fn decider_name(r: &super::FindingRule) -> String {
     }
 }
 
-/// The lint report as one JSON object (`servers`, `paths`, `findings`, `notes`).
+/// Bumped when a field of `lint --format json` changes meaning or
+/// disappears (additions keep it); `docs/schema/lint.json` describes it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The lint report as one JSON object (`schema_version`, `servers`,
+/// `paths`, `findings`, `notes`).
 pub fn json(r: &LintReport) -> serde_json::Result<String> {
-    serde_json::to_string_pretty(r)
+    #[derive(serde::Serialize)]
+    struct Versioned<'a> {
+        schema_version: u32,
+        #[serde(flatten)]
+        report: &'a LintReport,
+    }
+    serde_json::to_string_pretty(&Versioned {
+        schema_version: SCHEMA_VERSION,
+        report: r,
+    })
 }
 
 /// Markdown: a table of findings, then the paths.
