@@ -74,13 +74,44 @@ pub fn recorded_polls() -> Vec<RecordedPoll> {
         .collect()
 }
 
+/// The embedded polls of round `round` (1-based) of the looping demo: the
+/// recorded times moved forward by whole rounds (the recording's span plus
+/// one gap between polls), so rates and ages keep going forward.
+pub fn polls_of_round(round: u32) -> Vec<RecordedPoll> {
+    let mut polls = recorded_polls();
+    let times: Vec<DateTime<Utc>> = polls.iter().filter_map(|p| p.taken_at).collect();
+    let (Some(first), Some(last)) = (times.first(), times.last()) else {
+        return polls;
+    };
+    let gap = match times.len() {
+        0 | 1 => chrono::TimeDelta::seconds(2),
+        n => (*last - *first) / (n as i32 - 1),
+    };
+    let period = *last - *first + gap;
+    let shift = period * round.saturating_sub(1) as i32;
+    for p in &mut polls {
+        p.taken_at = p.taken_at.map(|t| t + shift);
+    }
+    polls
+}
+
 /// The demo's source: the embedded replay.
 pub fn source() -> Box<dyn Source> {
-    let polls = recorded_polls();
+    round_source(1)
+}
+
+fn round_source(round: u32) -> Box<dyn Source> {
+    let polls = polls_of_round(round);
     let n = polls.len();
     Box::new(
         ReplaySource::from_memory(polls).with_description(format!("demo: dual-prefix ({n} polls)")),
     )
+}
+
+/// Starts the demo's replay again at its end: the demo loops, so a
+/// newcomer can watch states appear, rates change and `+` marks come and go.
+pub fn reopen() -> crate::tui::pipeline::Reopen {
+    Box::new(round_source)
 }
 
 /// The demo's analysis settings: the scenario's server and port.
@@ -98,7 +129,15 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     // The strategy says how live pfctl is asked; a replay has none to show.
     // A replay has no live pfctl: `K` says so.
     let kill = KillAccess::new(false, false, None);
-    crate::commands::watch::start(source(), config(), None, interval, args.color.color, kill)
+    crate::commands::watch::start(
+        source(),
+        config(),
+        None,
+        interval,
+        args.color.color,
+        kill,
+        Some(reopen()),
+    )
 }
 
 /// The screenshots of `screenshots/`: the demo with every poll played.
@@ -130,6 +169,31 @@ mod tests {
             assert!(!p.states.is_empty());
         }
         assert!(polls[0].taken_at < polls[3].taken_at);
+    }
+
+    #[test]
+    fn later_rounds_keep_time_going_forward() {
+        let one = polls_of_round(1);
+        let two = polls_of_round(2);
+        assert_eq!(one[0].taken_at, recorded_polls()[0].taken_at);
+        // 09:30:00..09:30:09 every 3 s: round 2 starts at 09:30:12.
+        let step = two[0].taken_at.unwrap() - one[3].taken_at.unwrap();
+        assert_eq!(step, chrono::TimeDelta::seconds(3));
+    }
+
+    #[test]
+    fn the_demo_loops_and_says_which_round() {
+        use crate::tui::event::Poller;
+        let mut p = crate::tui::pipeline::Pipeline::new(source(), config()).looping(reopen());
+        let mut seen = Vec::new();
+        for _ in 0..9 {
+            assert!(!p.exhausted(), "a looping demo never runs out");
+            let s = p.poll().unwrap();
+            seen.push((s.meta.unwrap().position, s.replay_loop));
+        }
+        assert_eq!(seen[3], (Some((4, 4)), Some(1)));
+        assert_eq!(seen[4], (Some((1, 4)), Some(2)));
+        assert_eq!(seen[8], (Some((1, 4)), Some(3)));
     }
 
     #[test]

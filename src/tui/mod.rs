@@ -87,7 +87,7 @@ pub fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> Result<(),
 fn handle(app: &mut App, ev: Event, control: &Sender<Control>) -> Option<Ended> {
     let action = match ev {
         Event::Input(TermEvent::Key(key)) if app.kill_prompt.is_some() => confirm_key(key),
-        Event::Input(TermEvent::Key(key)) => action_for_key(key, app.editing_filter),
+        Event::Input(TermEvent::Key(key)) => action_for_key(key, app.input()),
         Event::Input(TermEvent::Mouse(m)) => action_for_mouse(m),
         // A resize needs no action: the next draw lays out for the new size.
         Event::Input(_) => None,
