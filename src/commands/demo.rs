@@ -140,7 +140,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     )
 }
 
-/// The screenshots of `screenshots/`: the demo with every poll played.
+/// The screenshots of `screenshots/`: the demo (looping, as `pfblame demo`
+/// runs) with every recorded poll played once.
 pub fn screenshots() -> Result<Vec<Screen>, String> {
     let config = config();
     let settings = Settings {
@@ -149,7 +150,7 @@ pub fn screenshots() -> Result<Vec<Screen>, String> {
         strategy: String::new(),
         interval: Duration::from_secs(2),
     };
-    let mut pipeline = crate::tui::pipeline::Pipeline::new(source(), config);
+    let mut pipeline = crate::tui::pipeline::Pipeline::new(source(), config).looping(reopen());
     let mut app = App::new(settings, Theme::new(true));
     screens::play(&mut app, &mut pipeline, POLLS.len())?;
     screens::screens(&mut app)

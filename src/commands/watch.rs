@@ -24,7 +24,15 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<Exit> {
     let shown = args.source.from.is_none() || args.source.strategy == Strategy::PerRule;
     let strategy = shown.then_some(args.source.strategy);
     let kill = kill_access(args, source.as_ref())?;
-    start(source, config, strategy, interval, args.color.color, kill, None)
+    start(
+        source,
+        config,
+        strategy,
+        interval,
+        args.color.color,
+        kill,
+        None,
+    )
 }
 
 /// What `K` may do: with `--allow-kill` on a live source, run the same
@@ -73,8 +81,14 @@ pub fn start(
         )
         .into());
     }
-    let (mut app, pipeline) =
-        prepare_looping(source, config, strategy, interval, color.enabled(true), reopen)?;
+    let (mut app, pipeline) = prepare_looping(
+        source,
+        config,
+        strategy,
+        interval,
+        color.enabled(true),
+        reopen,
+    )?;
     app.kill = kill;
     crate::tui::run_terminal(app, Box::new(pipeline), FirstPoll::AfterInterval)?;
     Ok(Exit::Ok)

@@ -174,21 +174,21 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[c('/'), k(KeyCode::F(3))],
         label: "/",
         command: Command::StartFilter,
-        help: "filter as you type: rule text, or an address/prefix",
+        help: "filter as you type: rule text, or an address/prefix (F3)",
         footer: Some("filter"),
     },
     Binding {
         keys: &[c('s'), k(KeyCode::F(6))],
         label: "s",
         command: Command::CycleSort,
-        help: "sort by the next column / reverse (or click a header)",
+        help: "sort by the next column (F6) / reverse (or click a header)",
         footer: Some("sort"),
     },
     Binding {
         keys: &[c('r')],
         label: "r",
         command: Command::ReverseSort,
-        help: "sort by the next column / reverse (or click a header)",
+        help: "sort by the next column (F6) / reverse (or click a header)",
         footer: None,
     },
     Binding {
@@ -452,10 +452,22 @@ mod tests {
         assert_eq!(cmd(KeyCode::F(6)).as_deref(), Some("Command(CycleSort)"));
         assert_eq!(cmd(KeyCode::F(10)).as_deref(), Some("Command(Quit)"));
         assert_eq!(cmd(KeyCode::Esc).as_deref(), Some("Command(Back)"));
-        assert_eq!(cmd(KeyCode::Char(':')).as_deref(), Some("Command(StartJump)"));
-        assert_eq!(cmd(KeyCode::Char('n')).as_deref(), Some("Command(NextHarmful)"));
-        assert_eq!(cmd(KeyCode::Char('N')).as_deref(), Some("Command(PrevHarmful)"));
-        assert_eq!(cmd(KeyCode::Char('y')).as_deref(), Some("Command(CopyState)"));
+        assert_eq!(
+            cmd(KeyCode::Char(':')).as_deref(),
+            Some("Command(StartJump)")
+        );
+        assert_eq!(
+            cmd(KeyCode::Char('n')).as_deref(),
+            Some("Command(NextHarmful)")
+        );
+        assert_eq!(
+            cmd(KeyCode::Char('N')).as_deref(),
+            Some("Command(PrevHarmful)")
+        );
+        assert_eq!(
+            cmd(KeyCode::Char('y')).as_deref(),
+            Some("Command(CopyState)")
+        );
         let jump = |code| action_for_key(press(code), Input::Jump).map(|a| format!("{a:?}"));
         assert_eq!(jump(KeyCode::Char('q')).as_deref(), Some("JumpChar('q')"));
         assert_eq!(jump(KeyCode::Enter).as_deref(), Some("JumpAccept"));

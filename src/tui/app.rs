@@ -8,6 +8,7 @@
 //! keeps a key press cheap at a million states.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -176,7 +177,7 @@ pub struct App {
     /// For an address filter: matching states per row.
     net_matches: Vec<u64>,
     /// Visible states of the selected rule: indexes into `analysis.states`.
-    pub states: Vec<u32>,
+    pub states: Arc<[u32]>,
     pub state_cursor: usize,
     pub state_offset: usize,
     /// How many of `states` are new since the previous poll.
@@ -230,7 +231,7 @@ impl App {
             rule_cursor: 0,
             rule_offset: 0,
             net_matches: Vec::new(),
-            states: Vec::new(),
+            states: Arc::from([]),
             state_cursor: 0,
             state_offset: 0,
             states_new: 0,
@@ -858,7 +859,7 @@ impl App {
     fn refresh_rules(&mut self) {
         let Some(snap) = &self.snapshot else {
             self.rules.clear();
-            self.states.clear();
+            self.states = Arc::from([]);
             return;
         };
         let rows = &snap.analysis.rows;
@@ -910,7 +911,7 @@ impl App {
     /// Rebuilds the visible states of the selected rule. With `keep`, the
     /// cursor goes back to the selected state (by id or 5-tuple).
     fn refresh_states(&mut self, keep: bool) {
-        self.states.clear();
+        self.states = Arc::from([]);
         self.states_new = 0;
         self.states_stale = false;
         self.states_source = self.rules.get(self.rule_cursor).copied();
@@ -940,7 +941,7 @@ impl App {
                 })
                 .collect()
         } else {
-            list.clone()
+            Arc::clone(list)
         };
         let found = if keep {
             self.selected_state.as_ref().and_then(|want| {
@@ -951,7 +952,8 @@ impl App {
         } else {
             None
         };
-        self.states_new = self.states.iter().filter(|i| snap.is_new(**i)).count();
+        // New states come first in each list (see `Snapshot::build`).
+        self.states_new = self.states.iter().take_while(|i| snap.is_new(**i)).count();
         self.state_cursor = match found {
             Some(at) => at,
             None if keep => self.state_cursor.min(self.states.len().saturating_sub(1)),
@@ -1002,12 +1004,18 @@ impl App {
             self.areas.rules_body.height as usize,
             self.rules.len(),
         );
+        let height = self.areas.states_body.height as usize;
         self.state_offset = keep_visible(
             self.state_cursor,
             self.state_offset,
-            self.areas.states_body.height as usize,
+            height,
             self.states.len(),
         );
+        // New states are listed first: scroll back up to them when the
+        // cursor stays visible, so what just appeared is not hidden.
+        if self.states_new > 0 && self.state_offset > 0 {
+            self.state_offset = (self.state_cursor + 1).saturating_sub(height);
+        }
         self.details_max_scroll = self.areas.details.map_or(0, |area| {
             let inner = area.height.saturating_sub(2);
             let lines = view::details::lines(self, area.width.saturating_sub(2)).len();
@@ -1647,8 +1655,14 @@ mod tests {
         app.update(Action::JumpAccept);
         assert_eq!(selected_key(&app).as_deref(), Some("@17"));
         assert!(notice(&app).contains("no rule 99"), "{}", notice(&app));
-        assert_eq!(parse_jump("relayd/0"), Some(JumpTarget::Path("relayd".into(), 0)));
-        assert_eq!(parse_jump(" 13 "), Some(JumpTarget::Path(String::new(), 13)));
+        assert_eq!(
+            parse_jump("relayd/0"),
+            Some(JumpTarget::Path("relayd".into(), 0))
+        );
+        assert_eq!(
+            parse_jump(" 13 "),
+            Some(JumpTarget::Path(String::new(), 13))
+        );
         assert_eq!(parse_jump("@1:2"), Some(JumpTarget::Key("@1:2".into())));
         assert_eq!(parse_jump("www"), None);
     }
@@ -1662,7 +1676,11 @@ mod tests {
         cmd(&mut app, Command::NextHarmful);
         assert_eq!(selected_key(&app).as_deref(), Some("@14"));
         cmd(&mut app, Command::NextHarmful);
-        assert_eq!(selected_key(&app).as_deref(), Some("@14"), "the only one: wraps");
+        assert_eq!(
+            selected_key(&app).as_deref(),
+            Some("@14"),
+            "the only one: wraps"
+        );
         cmd(&mut app, Command::End);
         cmd(&mut app, Command::PrevHarmful);
         assert_eq!(selected_key(&app).as_deref(), Some("@14"));

@@ -93,7 +93,8 @@ impl Pipeline {
             Arc::make_mut(&mut self.history).record(&analysis);
         }
         self.prev = Some(Arc::clone(&analysis));
-        let mut snapshot = Snapshot::build(analysis, Some(meta), started.elapsed(), &mut self.tracker);
+        let mut snapshot =
+            Snapshot::build(analysis, Some(meta), started.elapsed(), &mut self.tracker);
         snapshot.all_kept = self.config.keep_all_states;
         snapshot.history = Arc::clone(&self.history);
         snapshot.replay_loop = self.reopen.is_some().then_some(self.round);

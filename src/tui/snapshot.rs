@@ -73,7 +73,8 @@ pub struct Snapshot {
     pub elapsed: Duration,
     /// For each row of `analysis.rows`, the indexes of its states in
     /// `analysis.states`, in listing order.
-    pub by_row: Vec<Vec<u32>>,
+    /// Shared, so selecting a rule with a million states copies nothing.
+    pub by_row: Vec<Arc<[u32]>>,
     /// For each state of `analysis.states`: new since the previous poll.
     pub is_new: Vec<bool>,
     /// Number of `true` in `is_new`.
@@ -128,7 +129,8 @@ impl History {
                 list.pop_front();
             }
         }
-        self.per_rule.retain(|_, l| l.iter().any(|n| *n > 0) || l.len() < 2);
+        self.per_rule
+            .retain(|_, l| l.iter().any(|n| *n > 0) || l.len() < 2);
         self.polls += 1;
     }
 
@@ -196,7 +198,7 @@ impl Snapshot {
 /// age), so a pane too short for all of them still shows what just
 /// appeared. A row index out of range (which `analyze` never produces) is
 /// ignored rather than trusted.
-fn index_by_row(analysis: &Analysis, is_new: &[bool]) -> Vec<Vec<u32>> {
+fn index_by_row(analysis: &Analysis, is_new: &[bool]) -> Vec<Arc<[u32]>> {
     let mut by_row = vec![Vec::new(); analysis.rows.len()];
     for (i, (_, row)) in analysis.states.iter().enumerate() {
         if let (Some(list), Ok(i)) = (by_row.get_mut(*row), u32::try_from(i)) {
@@ -209,10 +211,13 @@ fn index_by_row(analysis: &Analysis, is_new: &[bool]) -> Vec<Vec<u32>> {
         let age = analysis.states.get(at).and_then(|(s, _)| s.age);
         (!new, age.unwrap_or(u64::MAX))
     };
-    for list in &mut by_row {
-        list.sort_by_key(key);
-    }
     by_row
+        .into_iter()
+        .map(|mut list| {
+            list.sort_by_key(key);
+            Arc::from(list)
+        })
+        .collect()
 }
 
 /// The states one poll kept, and whether it kept every state or only the

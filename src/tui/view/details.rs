@@ -60,7 +60,12 @@ pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
             finding_lines(&snap.analysis, index, t, &mut lines);
             lines.push(Line::from(""));
             count_lines(row, t, &mut lines);
-            history_lines(&snap.history.of(row.key), snap.history.polls(), t, &mut lines);
+            history_lines(
+                &snap.history.of(row.key),
+                snap.history.polls(),
+                t,
+                &mut lines,
+            );
         }
         _ => lines.push(Line::from("no rule selected")),
     }

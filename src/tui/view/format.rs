@@ -328,7 +328,11 @@ fn compact_parts(r: &Rule) -> Vec<Part> {
             ..word(format!("{} {target}", route.kind))
         });
     }
-    for (what, to) in [("nat-to", &r.nat_to), ("rdr-to", &r.rdr_to), ("af-to", &r.af_to)] {
+    for (what, to) in [
+        ("nat-to", &r.nat_to),
+        ("rdr-to", &r.rdr_to),
+        ("af-to", &r.af_to),
+    ] {
         if let Some(t) = to {
             out.push(word(format!("{what} {}", clean(t))));
         }

@@ -99,7 +99,10 @@ fn compact_lines(app: &App, width: u16, height: u16) -> Vec<Line<'static>> {
         out.push(Line::from(Span::styled(cut(&text, w), t.title())));
     }
     let Some(snap) = &app.snapshot else {
-        out.push(Line::from(Span::styled(cut("waiting for pfctl output", w), t.label())));
+        out.push(Line::from(Span::styled(
+            cut("waiting for pfctl output", w),
+            t.label(),
+        )));
         return out;
     };
     let a = &snap.analysis;
@@ -195,8 +198,7 @@ fn replay_text(app: &App) -> Option<String> {
 fn replay_ended(app: &App) -> bool {
     app.snapshot.as_ref().is_some_and(|s| {
         s.replay_loop.is_none()
-            && s
-                .meta
+            && s.meta
                 .as_ref()
                 .and_then(|m| m.position)
                 .is_some_and(|(i, n)| i >= n)

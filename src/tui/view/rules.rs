@@ -14,8 +14,8 @@ use ratatui::widgets::{
 use crate::analyze::{Analysis, RuleRow, Verdict};
 use crate::lint::{FindingKind, FindingSeverity};
 use crate::tui::app::{App, Filter, Focus, SortColumn};
-use crate::tui::theme::{BYPASS_SYMBOL, POSSIBLE_SYMBOL, SELECTED_SYMBOL, SPURIOUS_SYMBOL, Theme};
 use crate::tui::snapshot::Snapshot;
+use crate::tui::theme::{BYPASS_SYMBOL, POSSIBLE_SYMBOL, SELECTED_SYMBOL, SPURIOUS_SYMBOL, Theme};
 use crate::tui::view::format::{cut, rate, rule_compact, rule_label, sparkline};
 
 /// A bordered pane, its border bold when focused.
@@ -117,6 +117,7 @@ pub struct TableSpec {
     pub rule: u16,
     pub server: u16,
     pub all: u16,
+    pub rate: u16,
 }
 
 impl TableSpec {
@@ -128,6 +129,7 @@ impl TableSpec {
                 rule: 4,
                 server: 3,
                 all: 3,
+                rate: 5,
             };
         };
         let a = &snap.analysis;
@@ -138,12 +140,20 @@ impl TableSpec {
             server = server.max(r.server_states.to_string().len());
             all = all.max(r.all_states.to_string().len());
         }
+        // The sorted column's header has room for its arrow.
+        let arrow = |col: SortColumn| usize::from(app.sort == col);
+        // Not the rule column: sorting by rule is the default, and on a
+        // narrow screen its arrow would cost the rule text a column.
+        let rule = rule.min(16);
+        let server = server.max(3 + arrow(SortColumn::ServerStates));
+        let all = all.max(3 + arrow(SortColumn::AllStates));
         let w = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
         TableSpec {
             findings: !a.findings.is_empty(),
-            rule: w(rule.min(16)),
+            rule: w(rule),
             server: w(server),
             all: w(all),
+            rate: w(5 + arrow(SortColumn::Rate)),
         }
     }
 }
@@ -194,7 +204,7 @@ pub fn columns(width: u16, spec: TableSpec) -> Vec<Column> {
             K::Rate,
             "New/s",
             Some(SortColumn::Rate),
-            Constraint::Length(5),
+            Constraint::Length(spec.rate),
         ),
         (K::Trend, "Trend", None, Constraint::Length(trend)),
         (
