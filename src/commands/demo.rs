@@ -157,6 +157,7 @@ pub fn screenshots() -> Result<Vec<Screen>, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -63,8 +63,11 @@ fn iface_of(rule: &Rule) -> Option<String> {
 ///
 /// The hops follow pf's order on a router: a request is filtered in on the
 /// interface it arrives on and out on the one it leaves by; a packet that
-/// matches a state skips the ruleset on that pass (`pf_test` looks the
-/// state up before `pf_test_rule` runs). A state created out on the LAN is
+/// matches a state skips the ruleset on that pass (`pf_test` tries the
+/// state lookup, `pf_test_state*` / `pf_find_state`, first and evaluates the
+/// ruleset, `pf_test_rule`, only when no state matched; see [`crate::lint`]
+/// for the key order that makes one direction's state catch the other's
+/// packets). A state created out on the LAN is
 /// found again by the reply in on the LAN, so the route-to rule for that
 /// pass never runs and the reply leaves by the routing table.
 pub fn from_finding(f: &Finding, a: &Analysis) -> Option<PathDiagram> {
