@@ -4,7 +4,6 @@
 //! any directory, without a BSD and without pfctl.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -12,10 +11,13 @@ use crate::analyze::{Config, Servers};
 use crate::cli::DemoArgs;
 use crate::exit::Exit;
 use crate::source::{RecordedPoll, ReplaySource, Source};
-use crate::tui::app::{App, Settings};
 use crate::tui::kill::KillAccess;
-use crate::tui::screens::{self, Screen};
-use crate::tui::theme::Theme;
+#[cfg(any(test, feature = "test-support"))]
+use crate::tui::{
+    app::{App, Settings},
+    screens::{self, Screen},
+    theme::Theme,
+};
 
 /// The scenario's web server address on the tunnel prefix, and its port:
 /// the states of this address that rule @14 creates are the stray ones.
@@ -140,6 +142,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     )
 }
 
+#[cfg(any(test, feature = "test-support"))]
 /// The screenshots of `screenshots/`: the demo (looping, as `pfblame demo`
 /// runs) with every recorded poll played once.
 pub fn screenshots() -> Result<Vec<Screen>, String> {
@@ -148,7 +151,7 @@ pub fn screenshots() -> Result<Vec<Screen>, String> {
         servers: config.servers.describe(),
         source: source().describe(),
         strategy: String::new(),
-        interval: Duration::from_secs(2),
+        interval: std::time::Duration::from_secs(2),
     };
     let mut pipeline = crate::tui::pipeline::Pipeline::new(source(), config).looping(reopen());
     let mut app = App::new(settings, Theme::new(true));

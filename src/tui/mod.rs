@@ -8,13 +8,18 @@
 pub mod action;
 pub mod app;
 pub mod event;
-#[doc(hidden)]
+/// Hand-made analyses for tests (not part of the product).
+#[cfg(any(test, feature = "test-support"))]
 #[doc(hidden)]
 pub mod fake;
 pub mod kill;
 pub mod pipeline;
+/// The screenshots of `screenshots/` (not part of the product).
+#[cfg(any(test, feature = "test-support"))]
 pub mod screens;
 pub mod snapshot;
+/// Frames as SVG and text, for screenshots and tests (not part of the product).
+#[cfg(any(test, feature = "test-support"))]
 pub mod svg;
 pub mod theme;
 pub mod view;

@@ -271,41 +271,52 @@ fn title(app: &App, width: u16) -> Line<'static> {
     let n = app.states.len();
     let plural = if n == 1 { "" } else { "s" };
     let below = hidden_below(app);
-    let mut text = format!(" States of {} · {n} {which}state{plural}", row.key);
+    let pending = app.states_pending;
+    // Three forms, longest first: the first that fits is shown.
+    let mut long = format!(" States of {} · {n} {which}state{plural}", row.key);
+    let mut medium = long.clone();
     let mut short = format!(" {} · {n}", row.key);
+    let mut all = |text: &str| {
+        long.push_str(text);
+        medium.push_str(text);
+    };
     if let Filter::Net(net) = &app.filter {
-        text.push_str(&format!(" touching {net}"));
+        all(&format!(" touching {net}"));
         short.push_str(" filtered");
     }
     if app.states_new > 0 {
-        text.push_str(&format!(" · {} new ({NEW_SYMBOL})", app.states_new));
+        all(&format!(" · {} new ({NEW_SYMBOL})", app.states_new));
         short.push_str(&format!(" · {} new", app.states_new));
     }
     if app.state_offset > 0 {
-        let above = app.state_offset;
-        text.push_str(&format!(" · {above} above ↑"));
-        short.push_str(&format!(" · {above}↑"));
+        all(&format!(" · {} above ↑", app.state_offset));
+        short.push_str(&format!(" · {}↑", app.state_offset));
     }
     if below > 0 {
-        text.push_str(&format!(" · {below} more ↓"));
+        all(&format!(" · {below} more ↓"));
         short.push_str(&format!(" · {below} more ↓"));
     }
-    if app.states_pending {
-        text.push_str(" · all states from the next poll");
+    if server_marks(app) {
+        all(&format!(" · {SERVER_SYMBOL} server's"));
+    }
+    if pending {
+        long.push_str(" · all states from the next poll");
+        medium.push_str(" · rest next poll");
         short.push_str(" · all: next poll");
     }
-    if server_marks(app) {
-        text.push_str(&format!(" · {SERVER_SYMBOL} server's"));
-    }
-    text.push_str(if app.show_all_states {
+    long.push_str(if app.show_all_states {
         " · A: server only "
     } else {
         " · A: all states "
     });
+    medium.push(' ');
     short.push(' ');
     let room = usize::from(width.saturating_sub(2));
-    let chosen = if text.chars().count() <= room {
-        text
+    let fits = |t: &String| t.chars().count() <= room;
+    let chosen = if fits(&long) {
+        long
+    } else if fits(&medium) {
+        medium
     } else {
         cut(&short, room)
     };
