@@ -301,3 +301,104 @@ impl NewStateTracker {
         marks
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::tui::fake;
+
+    fn with_new(a: &Analysis, row: usize, new: u64) -> Analysis {
+        let mut a = a.clone();
+        a.rows[row].new_states = Some(new);
+        a
+    }
+
+    #[test]
+    fn history_is_bounded_and_drops_to_zero_when_a_fix_works() {
+        let base = fake::analysis();
+        let at = base
+            .rows
+            .iter()
+            .position(|r| r.key.number == Some(5))
+            .unwrap();
+        let key = base.rows[at].key;
+        let mut h = History::default();
+        for n in [3, 2, 4, 0, 0] {
+            h.record(&with_new(&base, at, n));
+        }
+        assert_eq!(h.of(key), [3, 2, 4, 0, 0]);
+        let spark = crate::tui::view::format::sparkline(&h.of(key), 5);
+        assert!(spark.ends_with("▁▁"), "the line drops to zero: {spark}");
+        assert!(!spark.starts_with('▁'), "before the fix it was up: {spark}");
+        for _ in 0..(HISTORY_POLLS + 5) {
+            h.record(&with_new(&base, at, 1));
+        }
+        assert_eq!(h.of(key).len(), HISTORY_POLLS, "bounded");
+        assert_eq!(h.polls(), HISTORY_POLLS);
+        // A rule with no new state over the whole window is forgotten.
+        for _ in 0..HISTORY_POLLS {
+            h.record(&with_new(&base, at, 0));
+        }
+        let mut quiet = base.clone();
+        quiet.rows[at].server_states = 0;
+        quiet.rows[at].new_states = Some(0);
+        h.record(&quiet);
+        assert!(h.of(key).is_empty());
+    }
+
+    #[test]
+    fn keeping_all_states_from_now_on_marks_no_other_state_new() {
+        let a = fake::analysis();
+        let mut t = NewStateTracker::default();
+        // Server states only, twice: nothing new the second time.
+        let servers_only: Vec<bool> = t.mark_analysis(&a);
+        assert!(servers_only.iter().all(|n| !n));
+        assert!(t.mark_analysis(&a).iter().all(|n| !n));
+        // Now every state is kept: one that is not the server's appears.
+        t.keep_all(true);
+        let mut all = a.clone();
+        let mut other = fake::server_state(6, 77, 0xaaaa, 77);
+        other.dst = fake::server_state(6, 1, 1, 1).src;
+        assert!(!all.servers.matches(&other), "not a server state");
+        all.states.push((other, 0));
+        let marks = t.mark_analysis(&all);
+        assert!(!marks[marks.len() - 1], "not known before: not called new");
+        // A new server state is still found.
+        let mut next = all.clone();
+        next.states.push((fake::server_state(5, 9, 1, 99), 0));
+        let marks = t.mark_analysis(&next);
+        assert!(marks[marks.len() - 1]);
+        // The same poll played again is compared with the one before.
+        t.repeat_next();
+        let again = t.mark_analysis(&next);
+        assert_eq!(again, marks);
+    }
+
+    #[test]
+    fn states_are_listed_new_first_then_newest_first() {
+        let a = fake::analysis();
+        let mut t = NewStateTracker::default();
+        t.mark_analysis(&a);
+        let mut next = a.clone();
+        let row = next
+            .rows
+            .iter()
+            .position(|r| r.key.number == Some(5))
+            .unwrap();
+        let mut fresh = fake::server_state(5, 9, 1, 99);
+        fresh.age = Some(10_000);
+        next.states.push((fresh, row));
+        let snap = Snapshot::build(Arc::new(next), None, Duration::ZERO, &mut t);
+        let list = &snap.by_row[row];
+        assert!(
+            snap.is_new(list[0]),
+            "the new state first, though old by age"
+        );
+        let ages: Vec<u64> = list[1..]
+            .iter()
+            .map(|i| snap.state(*i).unwrap().age.unwrap())
+            .collect();
+        assert!(ages.windows(2).all(|w| w[0] <= w[1]), "{ages:?}");
+    }
+}

@@ -165,6 +165,8 @@ struct Part {
     address: bool,
     /// A shorter form, used when the whole does not fit (`rt gif0`).
     short: Option<String>,
+    /// Left out when nothing else makes it fit (`→ any` after a source).
+    optional: bool,
 }
 
 fn word(text: impl Into<String>) -> Part {
@@ -172,14 +174,14 @@ fn word(text: impl Into<String>) -> Part {
         text: text.into(),
         address: false,
         short: None,
+        optional: false,
     }
 }
 
 fn addr_word(text: String) -> Part {
     Part {
-        text,
         address: true,
-        short: None,
+        ..word(text)
     }
 }
 
@@ -286,13 +288,19 @@ fn compact_parts(r: &Rule) -> Vec<Part> {
     let proto = protos.join(",");
     let shown_proto = if proto == "tcp" { "" } else { proto.as_str() };
     let from_any = r.from.addrs.is_empty() && r.from.ports.is_empty();
+    let to_any = r.to.addrs.is_empty() && r.to.ports.is_empty();
     if !from_any {
         host_parts(&r.from, shown_proto, &mut out);
-        out.push(word("→"));
-    } else {
-        out.push(word("→"));
     }
+    let first_to = out.len();
+    out.push(word("→"));
     host_parts(&r.to, shown_proto, &mut out);
+    if !from_any && to_any {
+        // `2001:db8::10 :443 → any`: the `→ any` can go when room is short.
+        for p in &mut out[first_to..] {
+            p.optional = true;
+        }
+    }
     if r.to.ports.is_empty() && r.from.ports.is_empty() && !shown_proto.is_empty() {
         out.push(word(shown_proto.to_string()));
     }
@@ -341,8 +349,8 @@ fn compact_parts(r: &Rule) -> Vec<Part> {
 }
 
 /// Joins the parts into `width` columns: short forms first (`rt gif0`),
-/// then addresses are shortened in the middle (down to 8 columns), then the
-/// end is cut with `…`.
+/// then optional parts go (`→ any`), then addresses are shortened in the
+/// middle (down to 8 columns), then the end is cut with `…`.
 fn fit_parts(mut parts: Vec<Part>, width: usize) -> String {
     let len = |parts: &[Part]| -> usize {
         parts.iter().map(|p| p.text.chars().count()).sum::<usize>() + parts.len().saturating_sub(1)
@@ -353,6 +361,9 @@ fn fit_parts(mut parts: Vec<Part>, width: usize) -> String {
                 p.text = short;
             }
         }
+    }
+    if len(&parts) > width {
+        parts.retain(|p| !p.optional);
     }
     loop {
         let over = len(&parts).saturating_sub(width);
@@ -620,6 +631,101 @@ fn styled_row(row: &[(char, Style)]) -> Line<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cuts_are_marked() {
+        assert_eq!(cut("pass out quick", 9), "pass out…");
+        assert_eq!(cut("short", 9), "short");
+        assert_eq!(cut("abc", 0), "");
+    }
+
+    #[test]
+    fn sparkline_shows_zero_as_the_baseline_and_any_state_above_it() {
+        assert_eq!(sparkline(&[0, 1, 8, 0], 6), "  ▁▂█▁");
+        let s = sparkline(&[100, 1, 0], 3);
+        assert_eq!(s.chars().next(), Some('█'));
+        assert_ne!(s.chars().nth(1), Some('▁'), "1 of 100 is not zero: {s}");
+        assert_eq!(s.chars().nth(2), Some('▁'));
+        // Only the last `width` values.
+        assert_eq!(sparkline(&[5, 5, 0], 1), "▁");
+        let rows = chart(&[0, 4, 2], 2);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].chars().nth(1), Some('█'), "{rows:?}");
+        assert_eq!(rows[1].chars().next(), Some('▁'), "{rows:?}");
+        assert_eq!(rows[1].chars().nth(2), Some('█'), "{rows:?}");
+    }
+
+    #[test]
+    fn compact_rule_tells_apart_what_differs() {
+        use crate::model::{AddrSpec, IfaceSpec, Port, PortOp, PortSpec, RuleRoute};
+        let port = |n| PortSpec {
+            op: PortOp::Eq,
+            a: Port::Num(n),
+            b: None,
+        };
+        let mut rule = Rule {
+            direction: Some(crate::model::Direction::Out),
+            quick: true,
+            iface: Some(IfaceSpec {
+                name: "em1".into(),
+                negated: false,
+            }),
+            protos: vec!["tcp".into()],
+            state: Some(StatePolicy::Keep),
+            text: "pass out quick on em1 inet6 proto tcp from any to <www:2> port = 443 flags S/SA"
+                .into(),
+            ..Rule::new(Action::Pass)
+        };
+        rule.to.addrs = vec![AddrSpec::Table {
+            name: "www".into(),
+            negated: false,
+        }];
+        rule.to.ports = vec![port(443)];
+        let row = |r: &Rule| RuleRow {
+            rule: Some(r.clone()),
+            ..RuleRow::default()
+        };
+        assert_eq!(rule_compact(&row(&rule), 80), "out em1 → <www> :443 keep");
+        let mut r80 = rule.clone();
+        r80.to.ports = vec![port(80)];
+        assert_eq!(rule_compact(&row(&r80), 80), "out em1 → <www> :80 keep");
+        // A routing rule from the server: source side, no state, route-to.
+        let mut rt = rule.clone();
+        rt.direction = Some(crate::model::Direction::In);
+        rt.from = rule.to.clone();
+        rt.from.addrs = vec![AddrSpec::Net {
+            net: "2001:db8:bbbb:1::10/128".parse().unwrap(),
+            negated: false,
+        }];
+        rt.to = HostSpec::default();
+        rt.state = Some(StatePolicy::No);
+        rt.route = Some(RuleRoute {
+            kind: crate::model::RouteKind::RouteTo,
+            target: "2001:db8:cccc::1@gif0".into(),
+            ifaces: vec!["gif0".into()],
+            addrs: vec![],
+        });
+        let wide = rule_compact(&row(&rt), 80);
+        assert_eq!(
+            wide,
+            "in em1 2001:db8:bbbb:1::10 :443 → any no state route-to gif0"
+        );
+        // Narrow: short forms, then the address cut in its middle, then `…`.
+        let narrow = rule_compact(&row(&rt), 40);
+        assert!(narrow.chars().count() <= 40, "{narrow}");
+        assert!(
+            narrow.contains("rt gif0") && narrow.contains('…'),
+            "{narrow}"
+        );
+        assert_eq!(narrow, "in em1 2001:…:1::10 :443 nostate rt gif0");
+        let tiny = rule_compact(&row(&rt), 20);
+        assert!(tiny.ends_with('…') && tiny.chars().count() == 20, "{tiny}");
+        // udp shows its protocol with the port.
+        let mut udp = rule.clone();
+        udp.protos = vec!["udp".into()];
+        udp.to.ports = vec![port(53)];
+        assert_eq!(rule_compact(&row(&udp), 80), "out em1 → <www> udp:53 keep");
+    }
 
     #[test]
     fn middle_cut_keeps_both_ends() {
