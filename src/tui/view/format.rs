@@ -629,6 +629,7 @@ fn styled_row(row: &[(char, Style)]) -> Line<'static> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
