@@ -123,6 +123,9 @@ if [[ -n ${E2E_KILL_LOG:-} ]]; then
     [[ ! -s $E2E_KILL_LOG ]] || fail "n ran pfctl -k"
     keys K
     wait_for "pfblame will remove"
+    # A yes typed in the same burst as K is ignored (paste protection):
+    # answer like a person, after a pause.
+    sleep 0.3
     keys y
     wait_for "commands succeeded; pfctl reported"
     killed=$(wc -l <"$E2E_KILL_LOG")

@@ -1,15 +1,62 @@
 //! Command line (a stable contract: see `shared/design.md`).
+//!
+//! Each subcommand takes only the options that mean something for it, and
+//! an option means the same wherever it is written: options of the default
+//! `watch` command given *before* a subcommand (`pfblame --from X report`)
+//! are refused with a usage error ([`parse_from`]) rather than ignored, so
+//! pfblame never acts on a source the user did not name.
+//!
+//! The clap types stop at `src/commands/`: each command converts them to the
+//! core types ([`crate::source::Options`]) before anything runs.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+pub use crate::report::Format;
+pub use crate::source::Strategy;
+use crate::source::{Options, PfctlOptions};
+
+/// `--version`: the version, git commit, build date and target (build.rs).
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("PFBLAME_GIT_COMMIT"),
+    ", built ",
+    env!("PFBLAME_BUILD_DATE"),
+    ", ",
+    env!("PFBLAME_TARGET"),
+    ")"
+);
+
+const AFTER_HELP: &str = "\
+Examples:
+  doas pfblame -s 2001:db8::10                      watch live, on the router
+  pfblame --ssh fw --pfctl 'doas pfctl' -s 2001:db8::10 -p 443
+                                                    watch a router over ssh
+  pfblame report --from DIR -s 192.0.2.10 --format json
+                                                    report on a recording
+
+Exit status:
+  0   ok, nothing found
+  1   report: replies misrouted or blocked by server states; lint: predicted
+  2   usage error
+  65  input could not be parsed
+  66  input path missing
+  69  pfctl not found, not runnable, timed out or failed
+  70  internal error
+  77  permission denied (run as root or with doas)";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "pfblame",
-    version,
+    version = LONG_VERSION,
     about = "Which pf rule is to blame for this state? Finds the rules that created states for a server address.",
     long_about = None,
+    after_help = AFTER_HELP,
     args_conflicts_with_subcommands = false,
     subcommand_negates_reqs = true
 )]
@@ -20,6 +67,64 @@ pub struct Cli {
     /// Options of the default `watch` command.
     #[command(flatten)]
     pub watch: WatchArgs,
+}
+
+/// Parses the command line like [`Parser::try_parse_from`], and refuses
+/// options of the default command written before a subcommand: clap would
+/// accept them for `watch` and the subcommand would silently ignore them
+/// (`pfblame --from REC report --kill` polled the live pfctl).
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut command = Cli::command();
+    let matches = command.try_get_matches_from_mut(args)?;
+    if let Some((sub, _)) = matches.subcommand() {
+        let early: Vec<String> = command
+            .get_arguments()
+            .filter(|a| matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine))
+            .map(|a| match (a.get_long(), a.get_short()) {
+                (Some(long), _) => format!("--{long}"),
+                (None, Some(short)) => format!("-{short}"),
+                (None, None) => a.get_id().to_string(),
+            })
+            .collect();
+        if !early.is_empty() {
+            return Err(command.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "{} given before the subcommand `{sub}`: options go after it \
+                     (pfblame {sub} {} …), nothing was run",
+                    early.join(", "),
+                    early.join(" … ")
+                ),
+            ));
+        }
+    }
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
+}
+
+/// Parses `std::env::args_os()` (see [`parse_from`]).
+pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// Checks a number of seconds (`--interval`, `--timeout`): positive, finite,
+/// from 0.1 to 3600. The one place these options are validated.
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    const MIN: f64 = 0.1;
+    const MAX: f64 = 3600.0;
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(MIN..=MAX).contains(&secs) {
+        return Err(format!(
+            "must be a positive number of seconds from {MIN} to {MAX}, not {text}"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,29 +143,140 @@ pub enum Command {
     Demo(DemoArgs),
 }
 
-/// Where pfctl output comes from, shared by every command that analyses it.
+/// How live pfctl is run: locally, or on one host through ssh.
 #[derive(Debug, Clone, Args)]
-pub struct SourceArgs {
-    /// pfctl command, split into words like a shell would (e.g. 'doas pfctl',
-    /// 'ssh fw doas pfctl'), then run without a shell.
+pub struct PfctlArgs {
+    /// pfctl command, split into words like a shell would (e.g. 'doas pfctl'),
+    /// then run without a shell; with --ssh, the command run on the host.
+    /// It may not contain ssh: use --ssh HOST.
     #[arg(long, value_name = "CMD", default_value = "pfctl")]
     pub pfctl: String,
 
-    /// Recorded directory or file instead of live pfctl.
-    #[arg(long, value_name = "PATH")]
-    pub from: Option<PathBuf>,
+    /// Run pfctl on HOST through ssh (`ssh [--ssh-opt…] HOST -- CMD`), every
+    /// remote word quoted for the remote shell.
+    #[arg(long, value_name = "HOST")]
+    pub ssh: Vec<String>,
 
-    /// Seconds between polls.
-    #[arg(short = 'i', long, value_name = "SECS", default_value_t = 2.0)]
-    pub interval: f64,
+    /// One word handed to ssh before HOST (repeatable), e.g. --ssh-opt=-p2222.
+    #[arg(
+        long = "ssh-opt",
+        value_name = "OPT",
+        allow_hyphen_values = true,
+        requires = "ssh"
+    )]
+    pub ssh_opts: Vec<String>,
 
-    /// Seconds one pfctl run may take before it is killed.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub timeout: f64,
+    /// Seconds one pfctl run may take before it is killed (0.1 to 3600).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds, allow_hyphen_values = true)]
+    pub timeout: Duration,
+}
 
+impl PfctlArgs {
+    pub fn options(&self) -> PfctlOptions {
+        PfctlOptions {
+            command: self.pfctl.clone(),
+            ssh: self.ssh.clone(),
+            ssh_opts: self.ssh_opts.clone(),
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// `-i/--interval`: seconds between polls.
+#[derive(Debug, Clone, Args)]
+pub struct IntervalArgs {
+    /// Seconds between polls (0.1 to 3600).
+    #[arg(short = 'i', long, value_name = "SECS", default_value = "2", value_parser = seconds, allow_hyphen_values = true)]
+    pub interval: Duration,
+}
+
+/// `--strategy`.
+#[derive(Debug, Clone, Args)]
+pub struct StrategyArgs {
     /// How states are fetched: one `-vvss` (auto) or `-s states -R n` per rule.
     #[arg(long, value_enum, default_value_t = Strategy::Auto)]
     pub strategy: Strategy,
+}
+
+/// Where pfctl output comes from, for the commands that poll it (watch, report).
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    #[command(flatten)]
+    pub pfctl: PfctlArgs,
+
+    /// Recorded directory or file instead of live pfctl.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["pfctl", "ssh"])]
+    pub from: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub interval: IntervalArgs,
+
+    #[command(flatten)]
+    pub strategy: StrategyArgs,
+}
+
+impl SourceArgs {
+    /// The source these options name.
+    pub fn options(&self) -> Options {
+        Options {
+            from: self.from.clone(),
+            pfctl: self.pfctl.options(),
+            strategy: self.strategy.strategy,
+        }
+    }
+
+    pub fn interval(&self) -> Duration {
+        self.interval.interval
+    }
+
+    pub fn strategy(&self) -> Strategy {
+        self.strategy.strategy
+    }
+}
+
+/// Where `lint` reads the rules: live pfctl or a recording (one listing,
+/// so neither interval nor strategy).
+#[derive(Debug, Clone, Args)]
+pub struct RulesSourceArgs {
+    #[command(flatten)]
+    pub pfctl: PfctlArgs,
+
+    /// Recorded directory or file instead of live pfctl.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["pfctl", "ssh"])]
+    pub from: Option<PathBuf>,
+}
+
+impl RulesSourceArgs {
+    pub fn options(&self) -> Options {
+        Options {
+            from: self.from.clone(),
+            pfctl: self.pfctl.options(),
+            strategy: Strategy::Auto,
+        }
+    }
+}
+
+/// What `record` polls: live pfctl only (no --from).
+#[derive(Debug, Clone, Args)]
+pub struct RecordSourceArgs {
+    #[command(flatten)]
+    pub pfctl: PfctlArgs,
+
+    #[command(flatten)]
+    pub interval: IntervalArgs,
+
+    #[command(flatten)]
+    pub strategy: StrategyArgs,
+}
+
+impl RecordSourceArgs {
+    pub fn interval(&self) -> Duration {
+        self.interval.interval
+    }
+
+    pub fn strategy(&self) -> Strategy {
+        self.strategy.strategy
+    }
 }
 
 /// Which server addresses and ports to look at.
@@ -137,7 +353,7 @@ pub struct ParseArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RecordArgs {
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub source: RecordSourceArgs,
     /// Number of polls to record (more than one writes 0001/, 0002/, …).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub count: u32,
@@ -152,7 +368,7 @@ pub struct RecordArgs {
 #[derive(Debug, Clone, Args)]
 pub struct LintArgs {
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub source: RulesSourceArgs,
     #[command(flatten)]
     pub servers: ServerArgs,
     #[command(flatten)]
@@ -166,24 +382,9 @@ pub struct LintArgs {
 pub struct DemoArgs {
     #[command(flatten)]
     pub color: ColorArgs,
-    /// Seconds between replayed polls.
-    #[arg(short = 'i', long, value_name = "SECS", default_value_t = 2.0)]
-    pub interval: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Strategy {
-    /// One `pfctl -vvss` per poll; rule numbers are read from the states.
-    Auto,
-    /// `pfctl -vvss -R n` for each rule with states (OpenBSD only).
-    PerRule,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Markdown,
+    /// Seconds between replayed polls (0.1 to 3600).
+    #[arg(short = 'i', long, value_name = "SECS", default_value = "2", value_parser = seconds, allow_hyphen_values = true)]
+    pub interval: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,7 +8,10 @@
 //!    said yes: [`KillGuard::confirm`] turns the guard into the
 //!    [`Confirmed`] token that [`execute`] requires;
 //! 3. pfctl is run without a shell, one command per state (`-k id` when the
-//!    state printed its id, else `-k key`), each with a timeout.
+//!    state printed its id, else `-k key`, never for a state whose id line
+//!    was there but unreadable), each with a timeout;
+//! 4. never on incomplete data: a poll with error diagnostics is refused
+//!    ([`check_complete`]), since the states to remove may be misread.
 
 use std::io::Read;
 use std::net::IpAddr;
@@ -29,6 +32,23 @@ pub enum KillRefused {
     Recorded,
     #[error("removing states was not confirmed")]
     NotConfirmed,
+    #[error(
+        "not removing states: the listing had lines that could not be read, so the states \
+         to remove may be incomplete or misread"
+    )]
+    Incomplete,
+}
+
+/// Refuses to kill on a poll with error diagnostics.
+pub fn check_complete(diagnostics: &[crate::model::Diagnostic]) -> Result<(), KillRefused> {
+    if diagnostics
+        .iter()
+        .any(|d| d.severity == crate::model::Severity::Error)
+    {
+        Err(KillRefused::Incomplete)
+    } else {
+        Ok(())
+    }
 }
 
 /// Permission to kill, checked once from the command line.
@@ -95,6 +115,13 @@ pub fn plan_with_skips(states: &[State]) -> (Vec<Vec<String>>, Vec<String>) {
 }
 
 fn kill_args(s: &State) -> Result<Vec<String>, String> {
+    if s.flags.iter().any(|f| &**f == crate::model::ID_UNREADABLE) {
+        return Err(
+            "its id line could not be read, and `-k key` could also remove a state \
+             of another rule: left alone"
+                .into(),
+        );
+    }
     // pfctl refuses id 0 ("cannot kill id 0").
     if let Some(id) = s.id.filter(|&id| id != 0) {
         let id = match s.creator_id {
@@ -145,24 +172,32 @@ fn key_host(e: &Endpoint) -> Result<String, String> {
     Ok(Endpoint::new(HostAddr::Ip(ip), port.map(Port::Num)).to_string())
 }
 
+/// An argv as a local shell user would type it (the one quoting function).
 fn display(argv: &[String]) -> String {
-    shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| format!("{argv:?}"))
+    crate::source::quote::join(argv)
 }
 
-/// The plan as `pfctl` will run it: the command's own argv (the prefix) and
-/// each kill's arguments, quoted for a remote shell the way the polls are
-/// (`--pfctl 'ssh fw doas pfctl'`), so what the user confirms is what runs.
+/// The plan as `pfctl` will run it, built by [`crate::source::Pfctl::argv`]
+/// like every poll, so what the user confirms is what runs. Locally: the
+/// command's own argv (the prefix) and each kill's arguments. Through
+/// `--ssh`: an empty prefix and each command's whole argv, since the kill's
+/// arguments are quoted into the one remote command line
+/// (`ssh fw -- 'doas pfctl -k id -k …'`).
 pub fn as_run_by(
     pfctl: &crate::source::Pfctl,
     plan: &[Vec<String>],
 ) -> (Vec<String>, Vec<Vec<String>>) {
+    let full = |args: &Vec<String>| {
+        let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        pfctl.argv(&words)
+    };
+    if pfctl.is_remote() {
+        return (Vec::new(), plan.iter().map(full).collect());
+    }
     let prefix = pfctl.argv(&[]);
     let plan = plan
         .iter()
-        .map(|args| {
-            let words: Vec<&str> = args.iter().map(String::as_str).collect();
-            pfctl.argv(&words).split_off(prefix.len())
-        })
+        .map(|args| full(args).split_off(prefix.len()))
         .collect();
     (prefix, plan)
 }
@@ -229,19 +264,12 @@ pub fn execute(
     plan: &[Vec<String>],
     timeout: Duration,
 ) -> Result<KillOutcome, KillError> {
-    let (program, base) = pfctl_argv_prefix
-        .split_first()
-        .ok_or(KillError::EmptyCommand)?;
     let mut outcome = KillOutcome::default();
     for argv in plan {
-        let shown = display(
-            &pfctl_argv_prefix
-                .iter()
-                .chain(argv)
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
-        match run_one(program, base, argv, timeout)? {
+        let full: Vec<String> = pfctl_argv_prefix.iter().chain(argv).cloned().collect();
+        let shown = display(&full);
+        let (program, args) = full.split_first().ok_or(KillError::EmptyCommand)?;
+        match run_one(program, args, timeout)? {
             Ran::Ok(stderr) => {
                 outcome.succeeded += 1;
                 outcome.killed += killed_count(&stderr);
@@ -257,15 +285,9 @@ enum Ran {
     Failed(String),
 }
 
-fn run_one(
-    program: &str,
-    base: &[String],
-    argv: &[String],
-    timeout: Duration,
-) -> Result<Ran, KillError> {
+fn run_one(program: &str, args: &[String], timeout: Duration) -> Result<Ran, KillError> {
     let mut child = Command::new(program)
-        .args(base)
-        .args(argv)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -338,6 +360,50 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn an_unreadable_id_line_never_falls_back_to_the_key() {
+        let (states, diags) = parse_states(
+            "all tcp 10.0.0.1:80 <- 10.0.0.101:32123       ESTABLISHED:ESTABLISHED\n\
+             \x20  id: 64f1zzzz00000a11 creatorid: 4e1f00c2\n\
+             all tcp 10.0.0.1:80 <- 10.0.0.102:32123       ESTABLISHED:ESTABLISHED\n",
+        );
+        assert_eq!(states.len(), 2);
+        assert!(!diags.is_empty(), "the bad id line is a diagnostic");
+        let (plan, skipped) = plan_with_skips(&states);
+        assert_eq!(
+            plan,
+            vec![vec![
+                "-k",
+                "key",
+                "-k",
+                "tcp 10.0.0.1:80 <- 10.0.0.102:32123"
+            ]],
+            "only the state without an id line is named by its key"
+        );
+        assert_eq!(skipped.len(), 1);
+        assert!(
+            skipped[0].contains("id line could not be read"),
+            "{skipped:?}"
+        );
+    }
+
+    #[test]
+    fn incomplete_polls_are_refused() {
+        use crate::model::{Diagnostic, Severity};
+        let d = |severity| Diagnostic {
+            line: 1,
+            column: 1,
+            severity,
+            message: String::new(),
+            text: String::new(),
+        };
+        assert_eq!(check_complete(&[d(Severity::Warning)]), Ok(()));
+        assert_eq!(
+            check_complete(&[d(Severity::Warning), d(Severity::Error)]),
+            Err(KillRefused::Incomplete)
+        );
+    }
 
     #[test]
     fn killed_lines_are_summed() {

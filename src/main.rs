@@ -3,13 +3,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use pfblame::cli::{Cli, Command};
+use pfblame::cli::Command;
 use pfblame::commands;
 use pfblame::exit::{Exit, exit_for, is_broken_pipe};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match pfblame::cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
@@ -34,7 +33,11 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pfblame: {e:#}");
+            // Messages quote pfctl, paths and recordings: the last guard.
+            eprintln!(
+                "pfblame: {}",
+                pfblame::sanitize::neutralize(&format!("{e:#}"))
+            );
             ExitCode::from(exit_for(&e).code())
         }
     }

@@ -205,7 +205,8 @@ pub struct State {
     pub anchor: Option<u32>,
     /// Number of the creating rule; `None` for the default rule (or without `-v`).
     pub rule: Option<u32>,
-    /// Remaining age-line items (`sloppy`, `source-track`, `log (all)`, …), as printed.
+    /// Remaining age-line items (`sloppy`, `source-track`, `log (all)`, …), as printed;
+    /// also [`ID_UNREADABLE`] from the parser.
     pub flags: Vec<Box<str>>,
     #[serde(serialize_with = "ser_hex16")]
     pub id: Option<u64>,
@@ -557,6 +558,11 @@ pub enum Severity {
     Warning,
     Error,
 }
+
+/// The flag a state gets when its `id:` line was present but its id could
+/// not be read: such a state must not be removed by `-k key` (the 5-tuple,
+/// which can also match a state of another rule), see `kill`.
+pub const ID_UNREADABLE: &str = "id-unreadable";
 
 /// A line the parser could not (fully) understand. Never dropped silently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -275,7 +275,7 @@ fn record_never_writes_through_a_planted_symlink() {
         let target = outside.path().join(format!("victim-{name}"));
         symlink(&target, dir.path().join(name)).unwrap();
         let extra: &[&str] = if name == "0001" {
-            &["--count", "2", "--interval", "0"]
+            &["--count", "2", "--interval", "0.1"]
         } else {
             &[]
         };
@@ -295,7 +295,7 @@ fn record_never_writes_through_a_planted_symlink() {
 fn record_writes_only_the_files_of_the_layout() {
     let dir = tempfile::tempdir().unwrap();
     let rec = dir.path().join("rec");
-    let r = record_into(&rec, &["--count", "2", "--interval", "0"]);
+    let r = record_into(&rec, &["--count", "2", "--interval", "0.1"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut top: Vec<String> = fs::read_dir(&rec)
         .unwrap()

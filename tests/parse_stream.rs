@@ -1,6 +1,6 @@
 //! `pfblame parse` streams its states: its output must stay byte for byte
 //! what printing the whole model printed (`serde_json::to_writer` of
-//! `read_any`'s `Parsed` plus a newline, or `write_text`), from a file and
+//! `read_any`'s `Parsed` through `sanitize::json_safe`, plus a newline, or `write_text`), from a file and
 //! from stdin, for every fixture and for the awkward inputs below.
 #![allow(clippy::unwrap_used)]
 
@@ -17,7 +17,11 @@ use pfblame::parse::{parse_any, read_any, read_any_with};
 /// Today's output, from the collected model.
 fn expected(bytes: &[u8], name: &str) -> (Vec<u8>, Vec<u8>, i32) {
     let parsed = read_any(bytes).unwrap();
-    let mut json = serde_json::to_vec(&parsed).unwrap();
+    // With DEL, C1, bidi and zero-width characters escaped (`sanitize`).
+    let whole = serde_json::to_string(&parsed).unwrap();
+    let mut json = pfblame::sanitize::json_safe(&whole)
+        .into_owned()
+        .into_bytes();
     json.push(b'\n');
     let mut text = Vec::new();
     write_text(&mut text, &parsed, name).unwrap();
@@ -97,9 +101,11 @@ fn every_fixture_streams_to_the_same_bytes() {
     }
     for file in &files {
         check(file);
-        // And the JSON contract is still `to_string(parse_any(text))`.
+        // And the JSON contract is still `to_string(parse_any(text))`, made
+        // terminal-safe.
         if let Ok(text) = std::fs::read_to_string(file) {
-            let mut want = serde_json::to_string(&parse_any(&text)).unwrap();
+            let whole = serde_json::to_string(&parse_any(&text)).unwrap();
+            let mut want = pfblame::sanitize::json_safe(&whole).into_owned();
             want.push('\n');
             let (got, _) = run("json", file, None);
             assert_eq!(String::from_utf8(got).unwrap(), want, "{}", file.display());

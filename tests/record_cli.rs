@@ -111,7 +111,7 @@ fn per_rule_recordings_read_back_with_either_strategy() {
 fn numbered_recordings_replay_poll_by_poll() {
     let fake = Fake::new("openbsd-polls");
     let out = tempfile::tempdir().expect("tempdir");
-    record(&fake, out.path(), &["--count", "2", "--interval", "0"])
+    record(&fake, out.path(), &["--count", "2", "--interval", "0.1"])
         .assert()
         .success()
         .stdout(predicate::str::contains("recorded 2 polls"));
@@ -168,7 +168,7 @@ fn record_of_a_hung_pfctl_times_out_quickly_and_leaves_nothing() {
 fn a_pfctl_dying_mid_states_removes_the_partial_poll() {
     let fake = Fake::new("openbsd-main").mode("die");
     let out = tempfile::tempdir().expect("tempdir");
-    record(&fake, out.path(), &["--count", "2", "--interval", "0"])
+    record(&fake, out.path(), &["--count", "2", "--interval", "0.1"])
         .assert()
         .code(69)
         .stderr(predicate::str::contains("signal"));

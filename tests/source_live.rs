@@ -163,7 +163,7 @@ fn live_polls_follow_numbered_recordings() {
 #[test]
 fn missing_pfctl_is_unavailable_and_names_what_was_looked_for() {
     let mut args = Fake::new("openbsd-main").args(Strategy::Auto, 10.0);
-    args.pfctl = "/nonexistent/bin/pfctl".into();
+    args.pfctl.command = "/nonexistent/bin/pfctl".into();
     let mut src = source::open(&args).expect("opening does not run pfctl");
     let err = src.poll(&mut Tally::default()).expect_err("poll fails");
     assert!(matches!(err, SourceError::NotFound { .. }), "{err:?}");
@@ -194,7 +194,7 @@ fn a_pfctl_that_cannot_be_executed_is_permission_denied() {
     let path = dir.path().join("pfctl");
     std::fs::write(&path, "#!/bin/sh\n").expect("write");
     let mut args = Fake::new("openbsd-main").args(Strategy::Auto, 10.0);
-    args.pfctl = path.display().to_string();
+    args.pfctl.command = path.display().to_string();
     let err = source::open(&args)
         .expect("opens")
         .poll(&mut Tally::default())
@@ -313,11 +313,11 @@ fn an_empty_ruleset_warns_that_pf_may_be_disabled() {
 #[test]
 fn bad_source_options_are_usage_errors() {
     let mut args = Fake::new("openbsd-main").args(Strategy::Auto, 10.0);
-    args.pfctl = "doas 'pfctl".into();
+    args.pfctl.command = "doas 'pfctl".into();
     let err = source::open(&args).err().expect("unbalanced quote");
     assert_eq!(err.exit(), Exit::Usage);
-    args.pfctl = "pfctl".into();
-    args.timeout = 0.0;
+    args.pfctl.command = "pfctl".into();
+    args.pfctl.timeout = std::time::Duration::ZERO;
     let err = source::open(&args).err().expect("zero timeout");
     assert_eq!(err.exit(), Exit::Usage);
     assert!(err.to_string().contains("--timeout"), "{err}");

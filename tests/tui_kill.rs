@@ -157,11 +157,11 @@ fn the_fixture_has_four_stray_states_of_rule_14() {
 fn k_then_y_kills_exactly_the_stray_states_and_polls_again() {
     let fake = Fake::new();
     let args = watch_args(&["--pfctl", &fake.command(), "--allow-kill", "-i", "600"]);
-    let source = pfblame::source::open(&args.source).unwrap();
+    let source = pfblame::source::open(&args.source.options()).unwrap();
     let access = watch::kill_access(&args, source.as_ref()).unwrap();
     assert!(access.is_allowed());
     let config = Config::from_args(&args.servers).unwrap();
-    let interval = watch::interval(args.source.interval).unwrap();
+    let interval = args.source.interval();
     let (mut app, pipeline) = watch::prepare(source, config, None, interval, false).unwrap();
     app.kill = access;
     assert_eq!(app.current_row().unwrap().key.to_string(), "@14");
@@ -252,7 +252,7 @@ fn k_then_y_kills_exactly_the_stray_states_and_polls_again() {
 fn k_is_refused_without_allow_kill_and_on_a_recording() {
     let fake = Fake::new();
     let args = watch_args(&["--pfctl", &fake.command()]);
-    let source = pfblame::source::open(&args.source).unwrap();
+    let source = pfblame::source::open(&args.source.options()).unwrap();
     assert!(matches!(
         watch::kill_access(&args, source.as_ref()).unwrap(),
         KillAccess::Refused(KillRefused::NotAllowed)
@@ -260,13 +260,13 @@ fn k_is_refused_without_allow_kill_and_on_a_recording() {
     let dir = poll_dir();
     let from = dir.to_str().unwrap();
     let args = watch_args(&["--from", from, "--allow-kill"]);
-    let source = pfblame::source::open(&args.source).unwrap();
+    let source = pfblame::source::open(&args.source.options()).unwrap();
     let access = watch::kill_access(&args, source.as_ref()).unwrap();
     assert!(matches!(access, KillAccess::Refused(KillRefused::Recorded)));
 
     // On screen: K says why, no confirmation, nothing run.
     let config = Config::from_args(&args.servers).unwrap();
-    let interval = watch::interval(2.0).unwrap();
+    let interval = std::time::Duration::from_secs(2);
     let (mut app, _pipeline) = watch::prepare(source, config, None, interval, false).unwrap();
     app.kill = access;
     let mut terminal = Terminal::new(TestBackend::new(120, 32)).unwrap();

@@ -127,7 +127,7 @@ pub fn config() -> Config {
 
 /// Runs the command.
 pub fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
-    let interval = crate::commands::watch::interval(args.interval)?;
+    let interval = args.interval;
     // The strategy says how live pfctl is asked; a replay has none to show.
     // A replay has no live pfctl: `K` says so.
     let kill = KillAccess::new(false, false, None);

@@ -16,19 +16,20 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 
 use crate::analyze::Servers;
-use crate::cli::{Format, LintArgs, ServerArgs, SourceArgs};
+use crate::cli::{Format, LintArgs, ServerArgs};
 use crate::exit::{Exit, Failure};
 use crate::lint::tables::{self, Loaded};
 use crate::lint::{self, LintReport, render};
 use crate::matcher::Tables;
 use crate::model::{Diagnostic, Rule, RuleKey};
-use crate::source::{PollSink, SourceError};
+use crate::source::{Options as SourceArgs, PollSink, SourceError};
 
 /// Runs the command.
 pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     let servers = servers(&args.servers)?;
     let allow = allow_keys(&args.servers.allow)?;
-    let (text, table_dirs) = rules_text(&args.source)?;
+    let source = args.source.options();
+    let (text, table_dirs) = rules_text(&source)?;
     let (rules, diags) = crate::parse::rules::parse_rules(&text);
     report_diagnostics(&diags);
     let errors = diags
@@ -45,7 +46,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
         )
         .into());
     }
-    let loaded = load_tables(&args.source, &table_dirs, &rules);
+    let loaded = load_tables(&source, &table_dirs, &rules);
     for (what, d) in &loaded.diagnostics {
         eprintln!("pfblame: {what} {d}");
     }
@@ -53,7 +54,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     report.notes.extend(loaded.notes);
     let out = match args.format {
         Format::Text => render::text(&report),
-        Format::Json => render::json(&report)? + "\n",
+        Format::Json => crate::sanitize::json_safe(&render::json(&report)?).into_owned() + "\n",
         Format::Markdown => render::markdown(&report),
     };
     io::stdout().lock().write_all(out.as_bytes())?;
@@ -96,7 +97,7 @@ fn load_tables(args: &SourceArgs, table_dirs: &[PathBuf], rules: &[Rule]) -> Loa
     if args.from.is_some() {
         return tables::load_recorded(table_dirs, &refs);
     }
-    match crate::source::Pfctl::from_args(args) {
+    match crate::source::Pfctl::from_options(&args.pfctl) {
         Ok(pfctl) => tables::load_live(&pfctl, &refs),
         // The rules were just read with the same options: cannot happen,
         // but say so rather than panic.

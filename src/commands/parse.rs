@@ -27,9 +27,11 @@ pub fn run(args: &ParseArgs) -> anyhow::Result<Exit> {
     let mut out = BufWriter::new(io::stdout().lock());
     let parsed = match args.format {
         ParseFormat::Json => {
-            let mut json = JsonStream::new(&mut out);
+            let mut safe = crate::sanitize::JsonSafe::new(&mut out);
+            let mut json = JsonStream::new(&mut safe);
             let rest = read_input(&args.file, &name, |s| json.state(&s))?;
             json.finish(&rest)?;
+            safe.into_inner()?;
             rest
         }
         ParseFormat::Text => {

@@ -28,8 +28,8 @@ use crate::source::{
 /// Runs the command.
 pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
     check_args(args)?;
-    let pfctl = Pfctl::from_args(&args.source)?;
-    let per_rule = args.per_rule || args.source.strategy == Strategy::PerRule;
+    let pfctl = Pfctl::from_options(&args.source.pfctl.options())?;
+    let per_rule = args.per_rule || args.source.strategy() == Strategy::PerRule;
     let mut source = LiveSource::new(
         pfctl.clone(),
         LiveOptions {
@@ -39,7 +39,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
         },
     );
     prepare_dir(&args.dir)?;
-    let interval = Duration::from_secs_f64(args.source.interval);
+    let interval = args.source.interval();
     for n in 1..=args.count {
         let poll_dir = if args.count > 1 {
             let d = args.dir.join(format!("{n:04}"));
@@ -63,23 +63,8 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
 }
 
 fn check_args(args: &RecordArgs) -> Result<(), Failure> {
-    if args.source.from.is_some() {
-        return Err(Failure::new(
-            Exit::Usage,
-            "record captures live pfctl output; --from cannot be used with it",
-        ));
-    }
     if args.count == 0 {
         return Err(Failure::new(Exit::Usage, "--count must be at least 1"));
-    }
-    if !(args.source.interval.is_finite() && args.source.interval >= 0.0) {
-        return Err(Failure::new(
-            Exit::Usage,
-            format!(
-                "--interval {} is not a number of seconds",
-                args.source.interval
-            ),
-        ));
     }
     Ok(())
 }

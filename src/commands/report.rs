@@ -34,12 +34,12 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
     if args.samples == 0 {
         return Err(Failure::new(Exit::Usage, "--samples must be at least 1").into());
     }
-    let interval = interval(args.source.interval)?;
-    let mut source = crate::source::open(&args.source)?;
+    let interval = args.source.interval();
+    let mut source = crate::source::open(&args.source.options())?;
     // Refuse before polling, so a refused kill runs nothing at all.
     let killer = if args.kill {
         let guard = KillGuard::new(args.allow_kill, source.is_live()).map_err(refusal)?;
-        Some((guard, Pfctl::from_args(&args.source)?))
+        Some((guard, Pfctl::from_options(&args.source.pfctl.options())?))
     } else {
         None
     };
@@ -56,7 +56,13 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
         ..Options::default()
     };
     let mut out = io::BufWriter::new(io::stdout().lock());
-    report::write(&analysis, args.format, &opts, &mut out)?;
+    if args.format == Format::Json {
+        let mut safe = crate::sanitize::JsonSafe::new(&mut out);
+        report::write(&analysis, args.format, &opts, &mut safe)?;
+        safe.into_inner()?;
+    } else {
+        report::write(&analysis, args.format, &opts, &mut out)?;
+    }
     out.flush()?;
     drop(out);
     let status = exit_status(&analysis);
@@ -113,8 +119,19 @@ fn refusal(why: KillRefused) -> Failure {
             "report --kill refused: no answer to the confirmation on standard input; \
              use --yes to remove the states without asking (nothing was run)"
         }
+        KillRefused::Incomplete => {
+            "report --kill refused: the pfctl output had lines that could not be read \
+             (see the diagnostics), so the states to remove may be incomplete or misread \
+             (nothing was run)"
+        }
     };
-    Failure::new(Exit::Usage, hint)
+    // Bad input, not a bad command line: the status says so.
+    let exit = if why == KillRefused::Incomplete {
+        Exit::DataErr
+    } else {
+        Exit::Usage
+    };
+    Failure::new(exit, hint)
 }
 
 /// How the confirmation is answered.
@@ -175,6 +192,9 @@ pub fn kill_spurious(
     ask: Ask<'_>,
     err: &mut dyn Write,
 ) -> anyhow::Result<Option<Exit>> {
+    if let Err(why) = kill::check_complete(&a.diagnostics) {
+        return Err(refusal(why).into());
+    }
     let states = spurious_server_states(a);
     let (plan, skipped) = kill::plan_with_skips(&states);
     for why in &skipped {
@@ -229,15 +249,6 @@ pub fn kill_spurious(
         )?;
     }
     Ok((!outcome.failed.is_empty()).then_some(Exit::Unavailable))
-}
-
-fn interval(secs: f64) -> Result<Duration, Failure> {
-    Duration::try_from_secs_f64(secs).map_err(|_| {
-        Failure::new(
-            Exit::Usage,
-            format!("invalid --interval {secs}: expected a number of seconds ≥ 0"),
-        )
-    })
 }
 
 /// Polls `samples` times (sleeping `interval` between live polls) and
@@ -471,15 +482,5 @@ mod tests {
         assert!(refusal(KillRefused::Recorded).message.contains("--from"));
         assert!(refusal(KillRefused::NotConfirmed).message.contains("--yes"));
         assert_eq!(refusal(KillRefused::Recorded).exit, Exit::Usage);
-    }
-
-    #[test]
-    fn bad_interval_is_a_usage_error() {
-        assert!(interval(2.0).is_ok());
-        assert_eq!(interval(-1.0).map_err(|f| f.exit).err(), Some(Exit::Usage));
-        assert_eq!(
-            interval(f64::NAN).map_err(|f| f.exit).err(),
-            Some(Exit::Usage)
-        );
     }
 }

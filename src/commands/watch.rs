@@ -18,11 +18,11 @@ use crate::tui::theme::Theme;
 /// Runs the command.
 pub fn run(args: &WatchArgs) -> anyhow::Result<Exit> {
     let config = Config::from_args(&args.servers).map_err(|m| Failure::new(Exit::Usage, m))?;
-    let interval = interval(args.source.interval)?;
-    let source = crate::source::open(&args.source)?;
+    let interval = args.source.interval();
+    let source = crate::source::open(&args.source.options())?;
     // A recording is read one way unless per-rule files are asked for.
-    let shown = args.source.from.is_none() || args.source.strategy == Strategy::PerRule;
-    let strategy = shown.then_some(args.source.strategy);
+    let shown = args.source.from.is_none() || args.source.strategy() == Strategy::PerRule;
+    let strategy = shown.then_some(args.source.strategy());
     let kill = kill_access(args, source.as_ref())?;
     start(
         source,
@@ -39,25 +39,11 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<Exit> {
 /// pfctl command (argv and timeout) as the polls.
 pub fn kill_access(args: &WatchArgs, source: &dyn Source) -> anyhow::Result<KillAccess> {
     let pfctl = if source.is_live() && args.allow_kill {
-        Some(Pfctl::from_args(&args.source)?)
+        Some(Pfctl::from_options(&args.source.pfctl.options())?)
     } else {
         None
     };
     Ok(KillAccess::new(args.allow_kill, source.is_live(), pfctl))
-}
-
-/// Checks `--interval`: a positive, finite number of seconds.
-pub fn interval(secs: f64) -> anyhow::Result<Duration> {
-    Duration::try_from_secs_f64(secs)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            Failure::new(
-                Exit::Usage,
-                format!("--interval must be a positive number of seconds, not {secs}"),
-            )
-            .into()
-        })
 }
 
 /// The TUI on any source: polls once (so a missing pfctl or a permission

@@ -114,11 +114,23 @@ fn checks(rs: &Ruleset<'_>, rule: &Rule) -> Vec<String> {
 
 /// `pfctl -t www -T show`, or `pfctl -a 'relayd' -t www -T show` for a
 /// table of an anchor.
+///
+/// Names are quoted for a shell (`source::quote`): the user pastes this, and
+/// a table or anchor name may hold `;`, `$(…)` or quotes.
 pub fn table_check(anchor: &str, name: &str) -> String {
+    use crate::source::quote::quote;
+    let name = quote(name);
     if anchor.is_empty() {
         format!("pfctl -t {name} -T show")
     } else {
-        format!("pfctl -a '{anchor}' -t {name} -T show")
+        // Always quoted, as pfctl's own examples write anchors.
+        let anchor = quote(anchor);
+        let anchor = if anchor.starts_with('\'') {
+            anchor
+        } else {
+            format!("'{anchor}'")
+        };
+        format!("pfctl -a {anchor} -t {name} -T show")
     }
 }
 

@@ -55,7 +55,8 @@ pub fn text(r: &LintReport) -> String {
             let _ = writeln!(
                 out,
                 "  {:<22} {} by {}{}{}",
-                h.hop,
+                // The hop names an interface: pfctl's text.
+                clean(&h.hop.to_string()),
                 match h.action.as_str() {
                     "pass" => "passed",
                     "block" => "blocked",
@@ -142,8 +143,8 @@ pub fn markdown(r: &LintReport) -> String {
             let _ = writeln!(
                 out,
                 "| {} | {} | `{}` | {} | {} |",
-                h.hop,
-                h.action,
+                md_cell(&h.hop.to_string()),
+                md_cell(&h.action.to_string()),
                 decider_name(&h.decided_by),
                 if h.keeps_state { "keeps" } else { "no" },
                 h.route

@@ -616,7 +616,12 @@ fn continuation(
         age_line(state, line_no, line, body, diags);
         return;
     } else if body.starts_with("id:") {
-        id_line(state, body).map(|_| ())
+        let read = id_line(state, body).map(|_| ());
+        if read.is_err() && state.id.is_none() {
+            // Kept apart from "no id line": the kill code relies on it.
+            state.flags.push(crate::model::ID_UNREADABLE.into());
+        }
+        read
     } else if let Some(r) = body.strip_prefix("origif:") {
         origif_line(r).map(|(_, name)| state.origif = Some(name.into()))
     } else {

@@ -11,10 +11,17 @@ pub mod text;
 use std::io::{self, Write};
 
 use crate::analyze::{Analysis, Resolution, RuleRow, allow_text};
-use crate::cli::Format;
 use crate::lint::{Finding, FindingSeverity};
 use crate::model::{Endpoint, State};
 use crate::sanitize::neutralize;
+
+/// Output format of `report` and `lint` (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
 
 /// How to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,9 +27,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use super::Strategy;
 use super::process::{Spawned, display_argv, quote_stderr};
+use super::quote;
 use super::{NO_RULES_WARNING, PollMeta, PollSink, Run, Source, SourceError, strategy_name};
-use crate::cli::{SourceArgs, Strategy};
 use crate::model::{Action, Rule};
 
 /// Arguments of the rules run: every ruleset, with counters and `@N`.
@@ -47,50 +48,138 @@ const ALTQ_NOISE: [&str; 2] = [
     "ALTQ related functions disabled",
 ];
 
-/// The pfctl command: words split like a shell would, run without one.
+/// How live pfctl is run, as the command line gave it (`--pfctl`,
+/// `--ssh`, `--ssh-opt`, `--timeout`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PfctlOptions {
+    /// The pfctl command: local, or the remote command under `ssh`.
+    pub command: String,
+    /// Hosts to run it on through ssh; at most one for now (a `Vec` so that
+    /// fleets can come later without changing the option).
+    pub ssh: Vec<String>,
+    /// Words handed to ssh before the host.
+    pub ssh_opts: Vec<String>,
+    pub timeout: Duration,
+}
+
+impl PfctlOptions {
+    /// Local `pfctl`-like command with a timeout (tests, screenshots).
+    pub fn local(command: &str, timeout: Duration) -> Self {
+        PfctlOptions {
+            command: command.to_string(),
+            ssh: Vec::new(),
+            ssh_opts: Vec::new(),
+            timeout,
+        }
+    }
+}
+
+/// Where pfctl runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Via {
+    /// Here: the words are the argv.
+    Local,
+    /// `ssh OPTS HOST -- LINE`: ssh joins the words after the host with
+    /// spaces and the remote shell splits them again, so every remote word
+    /// is quoted with [`quote::join`] and handed to ssh as one word.
+    Ssh { opts: Vec<String>, host: String },
+}
+
+/// The pfctl command: words split like a shell would, run without one
+/// (locally), or on one host through ssh with every remote word quoted.
 #[derive(Debug, Clone)]
 pub struct Pfctl {
     words: Vec<String>,
     text: String,
     timeout: Duration,
-    /// `ssh host pfctl`: ssh hands its arguments to a remote shell, so the
-    /// arguments pfblame adds (`*`) must be quoted for that shell.
-    remote_shell: bool,
+    via: Via,
+}
+
+fn invalid(option: &str, detail: impl Into<String>) -> SourceError {
+    SourceError::InvalidOption {
+        option: option.into(),
+        detail: detail.into(),
+    }
+}
+
+/// True for a word that runs ssh (`ssh`, `/usr/bin/ssh`, `autossh`). A
+/// `--pfctl` holding one would hand pfblame's arguments to a remote shell
+/// unquoted; `--ssh HOST` is the way to go remote.
+fn is_ssh_word(word: &str) -> bool {
+    std::path::Path::new(word)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with("ssh"))
 }
 
 impl Pfctl {
-    /// Splits `command` into words (shell rules, no expansion) and checks the timeout.
+    /// A local command: splits `command` into words (shell rules, no
+    /// expansion) and checks the timeout.
     pub fn new(command: &str, timeout_secs: f64) -> Result<Self, SourceError> {
-        let words = shlex::split(command).ok_or_else(|| SourceError::InvalidOption {
-            option: "--pfctl".into(),
-            detail: format!("cannot split `{command}` into words (unbalanced quote?)"),
-        })?;
-        if words.is_empty() {
-            return Err(SourceError::InvalidOption {
-                option: "--pfctl".into(),
-                detail: "the command is empty".into(),
-            });
-        }
         let timeout = Duration::try_from_secs_f64(timeout_secs)
             .ok()
             .filter(|t| !t.is_zero())
-            .ok_or_else(|| SourceError::InvalidOption {
-                option: "--timeout".into(),
-                detail: format!("{timeout_secs} is not a positive number of seconds"),
+            .ok_or_else(|| {
+                invalid(
+                    "--timeout",
+                    format!("{timeout_secs} is not a positive number of seconds"),
+                )
             })?;
-        let remote_shell = std::path::Path::new(&words[0])
-            .file_name()
-            .is_some_and(|n| n == "ssh");
-        Ok(Pfctl {
-            words,
-            text: command.to_string(),
-            timeout,
-            remote_shell,
-        })
+        Self::from_options(&PfctlOptions::local(command, timeout))
     }
 
-    pub fn from_args(args: &SourceArgs) -> Result<Self, SourceError> {
-        Self::new(&args.pfctl, args.timeout)
+    /// The command the options describe; refuses what would run something
+    /// other than what the user named (see [`is_ssh_word`]).
+    pub fn from_options(o: &PfctlOptions) -> Result<Self, SourceError> {
+        let command = &o.command;
+        let words = shlex::split(command).ok_or_else(|| {
+            invalid(
+                "--pfctl",
+                format!("cannot split `{command}` into words (unbalanced quote?)"),
+            )
+        })?;
+        if words.is_empty() {
+            return Err(invalid("--pfctl", "the command is empty"));
+        }
+        if words.iter().any(|w| is_ssh_word(w)) {
+            return Err(invalid(
+                "--pfctl",
+                format!(
+                    "`{command}` runs ssh; use --ssh HOST (and --pfctl for the command on \
+                     the host, e.g. --ssh fw --pfctl 'doas pfctl'), which quotes every \
+                     word for the remote shell"
+                ),
+            ));
+        }
+        if o.timeout.is_zero() {
+            return Err(invalid("--timeout", "must be a positive number of seconds"));
+        }
+        let via = match o.ssh.as_slice() {
+            [] => Via::Local,
+            [host] if host.is_empty() || host.starts_with('-') => {
+                return Err(invalid("--ssh", format!("`{host}` is not a host name")));
+            }
+            [host] => Via::Ssh {
+                opts: o.ssh_opts.clone(),
+                host: host.clone(),
+            },
+            _ => {
+                return Err(invalid(
+                    "--ssh",
+                    "given more than once: one host at a time for now",
+                ));
+            }
+        };
+        let text = match &via {
+            Via::Local => command.clone(),
+            Via::Ssh { host, .. } => format!("{command} on {host} (ssh)"),
+        };
+        Ok(Pfctl {
+            words,
+            text,
+            timeout: o.timeout,
+            via,
+        })
     }
 
     /// The command as the user gave it.
@@ -102,17 +191,27 @@ impl Pfctl {
         self.timeout
     }
 
-    /// The full argv for pfctl with `args` appended.
+    /// True when pfctl runs on another host through ssh.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.via, Via::Ssh { .. })
+    }
+
+    /// The full argv run for pfctl with `args` appended: the words as they
+    /// are locally, or `ssh OPTS HOST -- LINE` with LINE the quoted words.
     pub fn argv(&self, args: &[&str]) -> Vec<String> {
-        let mut argv = self.words.clone();
-        argv.extend(args.iter().map(|a| {
-            if self.remote_shell {
-                shlex::try_quote(a).map_or_else(|_| a.to_string(), |q| q.into_owned())
-            } else {
-                a.to_string()
+        let mut words = self.words.clone();
+        words.extend(args.iter().map(|a| a.to_string()));
+        match &self.via {
+            Via::Local => words,
+            Via::Ssh { opts, host } => {
+                let mut argv = vec!["ssh".to_string()];
+                argv.extend(opts.iter().cloned());
+                argv.push(host.clone());
+                argv.push("--".into());
+                argv.push(quote::join(&words));
+                argv
             }
-        }));
-        argv
+        }
     }
 
     /// Starts one run; read it with [`Spawned::consume`].
@@ -167,9 +266,9 @@ impl LiveSource {
     }
 
     /// `--pfctl`, `--timeout` and `--strategy` from the command line.
-    pub fn from_args(args: &SourceArgs) -> Result<Self, SourceError> {
+    pub fn from_options(args: &super::Options) -> Result<Self, SourceError> {
         Ok(Self::new(
-            Pfctl::from_args(args)?,
+            Pfctl::from_options(&args.pfctl)?,
             LiveOptions {
                 strategy: args.strategy,
                 ..LiveOptions::default()
@@ -500,17 +599,63 @@ mod tests {
         assert!(matches!(plan_for(&[r]), Plan::Auto(w) if w.contains("counters")));
     }
 
+    fn ssh(host: &str, command: &str) -> PfctlOptions {
+        PfctlOptions {
+            ssh: vec![host.into()],
+            ..PfctlOptions::local(command, Duration::from_secs(10))
+        }
+    }
+
     #[test]
-    fn ssh_gets_its_arguments_quoted_for_the_remote_shell() {
-        let p = Pfctl::new("ssh fw doas pfctl", 10.0).expect("valid");
+    fn ssh_gets_every_remote_word_quoted_for_the_remote_shell() {
+        let p = Pfctl::from_options(&ssh("fw", "doas pfctl")).expect("valid");
         assert_eq!(
             p.argv(&RULES_ARGS),
-            ["ssh", "fw", "doas", "pfctl", "-a", "'*'", "-vvsr"]
+            ["ssh", "fw", "--", "doas pfctl -a '*' -vvsr"]
+        );
+        let key = "tcp 10.0.0.1:80 <- 10.0.0.2:5";
+        assert_eq!(
+            p.argv(&["-k", "key", "-k", key]).last().map(String::as_str),
+            Some("doas pfctl -k key -k 'tcp 10.0.0.1:80 <- 10.0.0.2:5'")
         );
         let local = Pfctl::new("doas pfctl", 10.0).expect("valid");
         assert_eq!(
             local.argv(&RULES_ARGS),
             ["doas", "pfctl", "-a", "*", "-vvsr"]
+        );
+    }
+
+    #[test]
+    fn ssh_inside_pfctl_is_refused_wherever_it_stands() {
+        for cmd in [
+            "ssh fw doas pfctl",
+            "doas ssh fw pfctl",
+            "env ssh fw pfctl",
+            "/usr/bin/ssh fw pfctl",
+            "sudo autossh fw pfctl",
+        ] {
+            let err = Pfctl::new(cmd, 1.0).expect_err(cmd);
+            assert!(err.to_string().contains("--ssh HOST"), "{err}");
+        }
+        assert!(Pfctl::from_options(&ssh("fw", "ssh fw2 pfctl")).is_err());
+    }
+
+    #[test]
+    fn ssh_hosts_are_checked() {
+        assert!(Pfctl::from_options(&ssh("-oProxyCommand=x", "pfctl")).is_err());
+        let two = PfctlOptions {
+            ssh: vec!["a".into(), "b".into()],
+            ..PfctlOptions::local("pfctl", Duration::from_secs(1))
+        };
+        let err = Pfctl::from_options(&two).expect_err("two hosts");
+        assert!(err.to_string().contains("more than once"), "{err}");
+        let opts = PfctlOptions {
+            ssh_opts: vec!["-p".into(), "2222".into()],
+            ..ssh("fw", "pfctl")
+        };
+        assert_eq!(
+            Pfctl::from_options(&opts).expect("valid").argv(&["-vsi"]),
+            ["ssh", "-p", "2222", "fw", "--", "pfctl -vsi"]
         );
     }
 

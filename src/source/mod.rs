@@ -5,22 +5,41 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::cli::Strategy;
 use crate::exit::Exit;
 
 mod live;
 mod process;
+pub mod quote;
 mod recorded;
 
-pub use live::{LiveOptions, LiveSource, Pfctl};
+pub use live::{LiveOptions, LiveSource, Pfctl, PfctlOptions};
 pub use process::display_argv;
 pub use recorded::{
     INFO_FILE, META_FILE, RULES_FILE, ReplaySource, STATES_FILE, load_dir, per_rule_file,
 };
+
+/// How states are fetched (`--strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Strategy {
+    /// One `pfctl -vvss` per poll; rule numbers are read from the states.
+    Auto,
+    /// `pfctl -vvss -R n` for each rule with states (OpenBSD only).
+    PerRule,
+}
+
+/// Which source to open: a recording (`from`) or live pfctl.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Recorded directory or file instead of live pfctl.
+    pub from: Option<PathBuf>,
+    pub pfctl: PfctlOptions,
+    pub strategy: Strategy,
+}
 
 /// The warning given when the rules listing is empty.
 pub const NO_RULES_WARNING: &str = "pf may be disabled: pfctl printed no rules";
@@ -142,12 +161,12 @@ impl SourceError {
 
 /// Opens the source the options ask for: `--from PATH` (a recorded directory,
 /// a directory of numbered polls, or a single file) or live `--pfctl CMD`.
-pub fn open(args: &crate::cli::SourceArgs) -> Result<Box<dyn Source>, SourceError> {
+pub fn open(args: &Options) -> Result<Box<dyn Source>, SourceError> {
     match &args.from {
         Some(path) => Ok(Box::new(
             ReplaySource::open(path)?.with_strategy(args.strategy),
         )),
-        None => Ok(Box::new(LiveSource::from_args(args)?)),
+        None => Ok(Box::new(LiveSource::from_options(args)?)),
     }
 }
 

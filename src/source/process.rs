@@ -28,7 +28,7 @@ const EXIT_POLL: Duration = Duration::from_millis(5);
 
 /// Formats an argv for messages the way a shell user would type it.
 pub fn display_argv(argv: &[String]) -> String {
-    shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))
+    super::quote::join(argv)
 }
 
 /// A started pfctl run whose output has not been consumed yet.
@@ -258,7 +258,9 @@ pub fn quote_stderr(stderr: &str) -> String {
     if text.chars().count() > MAX_CHARS {
         text = text.chars().take(MAX_CHARS).collect::<String>() + "…";
     }
-    text
+    // Whatever pfctl (or ssh, or a shell on the way) printed goes into
+    // messages and banners: never raw.
+    crate::sanitize::neutralize(&text).into_owned()
 }
 
 #[cfg(unix)]

@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
+use super::Strategy;
 use super::{NO_RULES_WARNING, PollMeta, PollSink, RecordedPoll, Run, Source, SourceError};
-use crate::cli::Strategy;
 
 /// File names of the recorded layout (see `shared/design.md`).
 pub const RULES_FILE: &str = "rules.txt";

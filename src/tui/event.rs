@@ -11,7 +11,7 @@
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::tui::kill::{self, KillJob};
 use crate::tui::snapshot::Snapshot;
@@ -83,6 +83,51 @@ pub fn spawn_input(tx: Sender<Event>) -> std::io::Result<JoinHandle<()>> {
                 }
             }
         })
+}
+
+/// Input events closer together than this are one burst: a paste into a
+/// terminal without bracketed paste, or keys typed ahead while the screen
+/// was busy. People answering a question take longer.
+pub const BURST_GAP: Duration = Duration::from_millis(150);
+
+/// Keeps pasted and typed-ahead text from answering the kill confirmation.
+///
+/// Pasting `Ky` used to remove states: `K` opened the confirmation and the
+/// `y` right behind it answered it. The gate notes when every input event
+/// arrives; a yes may answer the confirmation only after a quiet gap of
+/// [`BURST_GAP`] since the input before it (the `K` included), so keys
+/// queued when the prompt opened, or arriving in the same burst, never
+/// answer it. A burst that keeps going keeps being refused. (No, Esc and
+/// Ctrl-C always work: they run nothing.) The input thread forwards events
+/// as crossterm reads them, so the gap is measured when the UI loop takes
+/// each one: keys queued behind the `K` are taken at once, inside the gap.
+#[derive(Debug, Default)]
+pub struct InputGate {
+    last_input: Option<Instant>,
+}
+
+impl InputGate {
+    /// Notes an input event at `now`; true when it came after a quiet gap
+    /// (so, as a key, it may answer a confirmation).
+    pub fn arrived(&mut self, now: Instant) -> bool {
+        let quiet = self
+            .last_input
+            .is_none_or(|t| now.saturating_duration_since(t) >= BURST_GAP);
+        self.last_input = Some(now);
+        quiet
+    }
+}
+
+/// What pasted text may do: type into the filter prompt, character by
+/// character (controls and line breaks dropped), and nothing else. A paste
+/// is text, never commands.
+pub fn pasted_filter_text(text: &str, editing_filter: bool, prompt_open: bool) -> Vec<char> {
+    if !editing_filter || prompt_open {
+        return Vec::new();
+    }
+    text.chars()
+        .filter(|&c| !crate::sanitize::is_unsafe(c))
+        .collect()
 }
 
 /// When the collector polls first.
@@ -327,6 +372,30 @@ mod tests {
         );
         ctl.send(Control::Quit).unwrap();
         h.join().unwrap();
+    }
+
+    #[test]
+    fn keys_in_the_same_burst_as_k_never_answer() {
+        let t0 = Instant::now();
+        let mut gate = InputGate::default();
+        let ms = |n| t0 + Duration::from_millis(n);
+        assert!(gate.arrived(ms(0)), "K after a quiet time");
+        // A pasted `yyy` right behind it, and key repeat, keep the burst going.
+        assert!(!gate.arrived(ms(1)));
+        assert!(!gate.arrived(ms(100)));
+        assert!(!gate.arrived(ms(240)));
+        // A deliberate answer after a pause counts.
+        assert!(gate.arrived(ms(400)));
+    }
+
+    #[test]
+    fn pastes_only_ever_type_into_the_filter() {
+        assert!(pasted_filter_text("Ky", false, false).is_empty());
+        assert!(pasted_filter_text("y", true, true).is_empty());
+        assert_eq!(
+            pasted_filter_text("2001:db8::/32\n\x1b[2J", true, false),
+            "2001:db8::/32[2J".chars().collect::<Vec<_>>()
+        );
     }
 
     struct Panicking;

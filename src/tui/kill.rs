@@ -45,6 +45,9 @@ pub fn refusal_text(why: KillRefused) -> &'static str {
         KillRefused::NotAllowed => "K: kill needs --allow-kill (start pfblame with it)",
         KillRefused::Recorded => "K: kill is not possible on recorded data (--from, demo)",
         KillRefused::NotConfirmed => "K: nothing was removed",
+        KillRefused::Incomplete => {
+            "K: not removing: the last poll had unreadable lines (diagnostics), nothing was run"
+        }
     }
 }
 
@@ -52,9 +55,10 @@ pub fn refusal_text(why: KillRefused) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KillPrompt {
     pub rule: RuleKey,
-    /// The pfctl command the arguments follow (`pfctl`, `ssh fw doas pfctl`).
+    /// The pfctl command the arguments follow (`doas pfctl`); empty with
+    /// `--ssh`, where each plan entry is the whole `ssh … HOST -- LINE` argv.
     pub prefix: Vec<String>,
-    /// One argument list per state, quoted for a remote shell like polls.
+    /// One argument list per state, built by `Pfctl::argv` like the polls.
     pub plan: Vec<Vec<String>>,
     /// [`kill::confirm_text`], one line each.
     pub lines: Vec<String>,
@@ -106,6 +110,7 @@ pub fn spurious_states_of(a: &Analysis, row: usize) -> Result<Vec<State>, String
 
 /// Plans the commands for row `row`; the error is the banner's message.
 pub fn prompt(a: &Analysis, row: usize, pfctl: &Pfctl) -> Result<KillPrompt, String> {
+    kill::check_complete(&a.diagnostics).map_err(|why| refusal_text(why).to_string())?;
     let states = spurious_states_of(a, row)?;
     let Some(key) = a.rows.get(row).map(|r| r.key) else {
         return Err("K: no rule selected".into());
@@ -193,6 +198,27 @@ mod tests {
         ));
         assert!(KillAccess::new(true, true, Some(pfctl)).is_allowed());
         assert!(!KillAccess::new(true, true, None).is_allowed());
+    }
+
+    #[test]
+    fn no_prompt_when_the_poll_had_errors() {
+        let pfctl = Pfctl::new("pfctl", 5.0).unwrap();
+        let mut a = crate::tui::fake::analysis();
+        let spurious = a
+            .rows
+            .iter()
+            .position(|r| r.verdict == Some(Verdict::Spurious))
+            .unwrap();
+        assert!(prompt(&a, spurious, &pfctl).is_ok());
+        a.diagnostics.push(crate::model::Diagnostic {
+            line: 3,
+            column: 1,
+            severity: crate::model::Severity::Error,
+            message: "expected a state".into(),
+            text: "garbage".into(),
+        });
+        let err = prompt(&a, spurious, &pfctl).unwrap_err();
+        assert!(err.contains("unreadable lines"), "{err}");
     }
 
     #[test]

@@ -27,14 +27,19 @@ pub mod view;
 use std::io;
 use std::sync::mpsc::{self, Receiver, Sender};
 
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event as TermEvent};
+use std::time::Instant;
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event as TermEvent,
+};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::layout::Rect;
 
 use crate::tui::action::{Action, action_for_key, action_for_mouse, confirm_key};
-use crate::tui::app::App;
-use crate::tui::event::{Control, Event, Poller};
+use crate::tui::app::{App, Notice};
+use crate::tui::event::{Control, Event, InputGate, Poller, pasted_filter_text};
 
 /// Why the loop ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +63,7 @@ pub fn run<B: Backend>(
     events: &Receiver<Event>,
     control: &Sender<Control>,
 ) -> Result<Ended, B::Error> {
+    let mut gate = InputGate::default();
     let ended = loop {
         draw(terminal, app)?;
         let Ok(first) = events.recv() else {
@@ -66,7 +72,7 @@ pub fn run<B: Backend>(
         let mut next = Some(first);
         let mut ended = None;
         while let Some(ev) = next {
-            if let Some(end) = handle(app, ev, control) {
+            if let Some(end) = handle(app, ev, control, &mut gate) {
                 ended = Some(end);
                 break;
             }
@@ -89,9 +95,40 @@ pub fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> Result<(),
 }
 
 /// Applies one event; returns how the loop ends, if it does.
-fn handle(app: &mut App, ev: Event, control: &Sender<Control>) -> Option<Ended> {
+fn handle(
+    app: &mut App,
+    ev: Event,
+    control: &Sender<Control>,
+    gate: &mut InputGate,
+) -> Option<Ended> {
+    let quiet = matches!(ev, Event::Input(_)) && gate.arrived(Instant::now());
     let action = match ev {
-        Event::Input(TermEvent::Key(key)) if app.kill_prompt.is_some() => confirm_key(key),
+        Event::Input(TermEvent::Key(key)) if app.kill_prompt.is_some() => {
+            let action = confirm_key(key);
+            // Only a deliberate yes (see `InputGate`); no, Esc and Ctrl-C
+            // are always safe and always work.
+            if quiet || !matches!(action, Some(Action::ConfirmKill(true))) {
+                action
+            } else {
+                {
+                    app.notice = Some(Notice {
+                        text: "K: keys that came with K (a paste?) were ignored: \
+                               press y to remove the states, n to keep them"
+                            .into(),
+                        error: false,
+                    });
+                }
+                None
+            }
+        }
+        Event::Input(TermEvent::Paste(text)) => {
+            for ch in pasted_filter_text(&text, app.editing_filter, app.kill_prompt.is_some()) {
+                if let Some(c) = app.update(Action::FilterChar(ch)) {
+                    let _ = control.send(c);
+                }
+            }
+            None
+        }
         Event::Input(TermEvent::Key(key)) => action_for_key(key, app.input()),
         Event::Input(TermEvent::Mouse(m)) => action_for_mouse(m),
         // A resize needs no action: the next draw lays out for the new size.
@@ -126,14 +163,16 @@ pub fn run_terminal(
     let (ctl_tx, ctl_rx) = mpsc::channel();
     install_mouse_panic_hook();
     let mut terminal = ratatui::try_init()?;
-    let _ = crossterm::execute!(io::stdout(), EnableMouseCapture);
+    // Bracketed paste: a paste arrives as one `Paste` event (text for the
+    // filter), not as key presses that could run commands.
+    let _ = crossterm::execute!(io::stdout(), EnableMouseCapture, EnableBracketedPaste);
     let started = event::spawn_collector(poller, app.settings.interval, first, tx.clone(), ctl_rx)
         .and_then(|_| event::spawn_input(tx));
     let result = match started {
         Ok(_) => run(&mut terminal, &mut app, &rx, &ctl_tx).map_err(anyhow::Error::from),
         Err(e) => Err(e.into()),
     };
-    let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
+    let _ = crossterm::execute!(io::stdout(), DisableBracketedPaste, DisableMouseCapture);
     ratatui::try_restore()?;
     match result? {
         Ended::InputFailed(m) => anyhow::bail!("reading the terminal failed: {m}"),
@@ -157,7 +196,7 @@ pub fn run_terminal(
 fn install_mouse_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
+        let _ = crossterm::execute!(io::stdout(), DisableBracketedPaste, DisableMouseCapture);
         previous(info);
     }));
 }

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use pfblame::cli::{SourceArgs, Strategy};
+use pfblame::cli::Strategy;
 use pfblame::model::Diagnostic;
 use pfblame::source::PollSink;
+use pfblame::source::{Options as SourceArgs, PfctlOptions};
 
 pub fn manifest() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -95,10 +97,8 @@ impl Fake {
 
     pub fn args(&self, strategy: Strategy, timeout: f64) -> SourceArgs {
         SourceArgs {
-            pfctl: self.command(),
+            pfctl: PfctlOptions::local(&self.command(), Duration::from_secs_f64(timeout)),
             from: None,
-            interval: 0.0,
-            timeout,
             strategy,
         }
     }
@@ -117,10 +117,8 @@ impl Fake {
 
 pub fn from_args(path: &Path, strategy: Strategy) -> SourceArgs {
     SourceArgs {
-        pfctl: "pfctl".into(),
+        pfctl: PfctlOptions::local("pfctl", Duration::from_secs(10)),
         from: Some(path.to_path_buf()),
-        interval: 0.0,
-        timeout: 10.0,
         strategy,
     }
 }
