@@ -83,8 +83,12 @@ fn typed_ahead_ky_opens_the_confirmation_but_never_answers_it() {
 fn a_deliberate_answer_after_a_pause_still_kills() {
     let mut app = killing_app();
     let controls = feed(&mut app, |tx| {
+        // Let the loop draw its first frame first: the gate times keys when
+        // the loop takes them, so a slow first frame (a loaded machine)
+        // would otherwise queue the `K` and the `y` together.
+        thread::sleep(BURST_GAP * 4);
         tx.send(key('K')).unwrap();
-        thread::sleep(BURST_GAP * 2);
+        thread::sleep(BURST_GAP * 4);
         tx.send(key('y')).unwrap();
     });
     assert_eq!(kills(&controls), 1, "{controls:?}");
