@@ -19,7 +19,6 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::exit::Exit;
 use crate::matcher;
 use crate::model::{Direction, Endpoint, HostAddr, Port, State};
 
@@ -240,18 +239,6 @@ pub enum KillError {
         #[source]
         source: std::io::Error,
     },
-}
-
-impl KillError {
-    pub fn exit(&self) -> Exit {
-        match self {
-            KillError::EmptyCommand => Exit::Usage,
-            KillError::Spawn { source, .. } => match source.kind() {
-                std::io::ErrorKind::PermissionDenied => Exit::NoPerm,
-                _ => Exit::Unavailable,
-            },
-        }
-    }
 }
 
 /// Runs `prefix + argv` for every planned command, without a shell, each

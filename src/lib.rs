@@ -17,5 +17,7 @@ pub mod parse;
 pub mod print;
 pub mod report;
 pub mod sanitize;
+#[cfg(unix)]
+pub mod signals;
 pub mod source;
 pub mod tui;

@@ -1,11 +1,12 @@
 //! The `pfblame` binary: parses arguments, runs a command, maps the outcome to
 //! an exit status, and prints one clear line on stderr for errors.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use pfblame::cli::Command;
 use pfblame::commands;
-use pfblame::exit::{Exit, exit_for, is_broken_pipe};
+use pfblame::exit::{Exit, exit_for, is_broken_pipe, one_line};
 
 fn main() -> ExitCode {
     let cli = match pfblame::cli::parse() {
@@ -20,6 +21,10 @@ fn main() -> ExitCode {
             });
         }
     };
+    #[cfg(unix)]
+    if let Err(e) = pfblame::signals::install() {
+        eprintln!("pfblame: warning: signals will not restore the terminal: {e}");
+    }
     let outcome = match &cli.command {
         None => commands::watch::run(&cli.watch),
         Some(Command::Watch(a)) => commands::watch::run(a),
@@ -29,14 +34,19 @@ fn main() -> ExitCode {
         Some(Command::Lint(a)) => commands::lint::run(a),
         Some(Command::Demo(a)) => commands::demo::run(a),
     };
+    // A poll still running when the command ends (quit mid-poll) must not
+    // leave pfctl behind: it runs in its own process group.
+    pfblame::source::end_running_pfctl();
     match outcome {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // Messages quote pfctl, paths and recordings: the last guard.
-            eprintln!(
+            // Not eprintln!: it panics when stderr is a closed pipe.
+            let _ = writeln!(
+                std::io::stderr(),
                 "pfblame: {}",
-                pfblame::sanitize::neutralize(&format!("{e:#}"))
+                pfblame::sanitize::neutralize(&one_line(&e))
             );
             ExitCode::from(exit_for(&e).code())
         }

@@ -207,5 +207,8 @@ fn missing_pfctl_is_an_error_with_exit_69() {
         Duration::from_secs(1),
     )
     .unwrap_err();
-    assert_eq!(err.exit(), pfblame::exit::Exit::Unavailable);
+    assert_eq!(
+        pfblame::exit::Exit::from(&err),
+        pfblame::exit::Exit::Unavailable
+    );
 }

@@ -175,3 +175,34 @@ fn broken_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `parse /dev/zero` grew by gigabytes: a device or FIFO is refused (66),
+/// while `parse -` still reads a pipe, with long lines capped.
+#[cfg(unix)]
+#[test]
+fn parse_refuses_devices_but_reads_pipes() {
+    let started = std::time::Instant::now();
+    let out = assert_cmd::Command::cargo_bin("pfblame")
+        .unwrap()
+        .args(["parse", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(66)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let mut input = vec![b'z'; 200_000];
+    input.extend_from_slice(b"\n");
+    let out = assert_cmd::Command::cargo_bin("pfblame")
+        .unwrap()
+        .args(["parse", "-"])
+        .write_stdin(input)
+        .assert()
+        .code(65)
+        .get_output()
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = json["diagnostics"][0]["message"].as_str().unwrap();
+    assert!(message.contains("line 1 is 200000 bytes long"), "{message}");
+}

@@ -234,3 +234,130 @@ fn record_rejects_from_and_zero_count() {
         .assert()
         .code(2);
 }
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::symlink_metadata(path)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// A recording holds the whole firewall state: DIR 0700, files 0600.
+#[cfg(unix)]
+#[test]
+fn record_writes_a_private_recording() {
+    let fake = Fake::new("openbsd-main");
+    let out = tempfile::tempdir().expect("tempdir");
+    let dir = out.path().join("capture");
+    record(&fake, &dir, &["--count", "2", "--interval", "0.1"])
+        .assert()
+        .success();
+    assert_eq!(mode_of(&dir), 0o700);
+    assert_eq!(names(&dir), ["0001", "0002"]);
+    for poll in ["0001", "0002"] {
+        assert_eq!(mode_of(&dir.join(poll)), 0o700, "{poll}");
+        for file in names(&dir.join(poll)) {
+            assert_eq!(mode_of(&dir.join(poll).join(&file)), 0o600, "{poll}/{file}");
+        }
+    }
+    let single = out.path().join("single");
+    record(&fake, &single, &[]).assert().success();
+    assert_eq!(
+        names(&single),
+        ["info.txt", "meta.toml", "rules.txt", "states.txt"]
+    );
+    for file in names(&single) {
+        assert_eq!(mode_of(&single.join(&file)), 0o600, "{file}");
+    }
+}
+
+/// DIR itself as a symlink, or a DIR others can write to: refused (73)
+/// before pfctl runs, and nothing is written through the link.
+#[cfg(unix)]
+#[test]
+fn record_refuses_a_linked_or_shared_dir() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = Fake::new("openbsd-main");
+    let out = tempfile::tempdir().expect("tempdir");
+    let real = out.path().join("real");
+    fs::create_dir(&real).expect("mkdir");
+    fs::set_permissions(&real, fs::Permissions::from_mode(0o700)).expect("chmod");
+    let link = out.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    record(&fake, &link, &[])
+        .assert()
+        .code(73)
+        .stderr(predicate::str::contains("symbolic link"));
+    assert!(names(&real).is_empty(), "{:?}", names(&real));
+
+    fs::set_permissions(&real, fs::Permissions::from_mode(0o777)).expect("chmod");
+    record(&fake, &real, &[])
+        .assert()
+        .code(73)
+        .stderr(predicate::str::contains("writable by group or others"))
+        .stderr(predicate::str::contains("chmod go-w"));
+    assert!(names(&real).is_empty(), "{:?}", names(&real));
+    assert!(fake.invocations().is_empty(), "pfctl must not run");
+}
+
+/// `record /nonexistent/dir/x` creates nothing: only the last component
+/// is ever created, and the message says what to do (73).
+#[test]
+fn record_creates_only_the_last_directory() {
+    let fake = Fake::new("openbsd-main");
+    let out = tempfile::tempdir().expect("tempdir");
+    let deep = out.path().join("missing/dir/x");
+    record(&fake, &deep, &[])
+        .assert()
+        .code(73)
+        .stderr(predicate::str::contains("does not exist; create it first"));
+    assert!(names(out.path()).is_empty(), "{:?}", names(out.path()));
+}
+
+/// Ctrl-C (SIGINT) while `record` writes a poll: the poll stays in its
+/// temporary directory, `--from` does not replay it, and the stalled pfctl
+/// (in its own process group) is ended with it.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_record_leaves_no_replayable_poll() {
+    let fake = Fake::new("openbsd-main").mode("stall");
+    let out = tempfile::tempdir().expect("tempdir");
+    let dir = out.path().join("capture");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pfblame"))
+        .arg("record")
+        .arg("--pfctl")
+        .arg(fake_pfctl())
+        .args(["--timeout", "60", "--count", "2"])
+        .arg(&dir)
+        .envs(fake.env())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let partial = dir.join(".0001.tmp/states.txt");
+    let started = Instant::now();
+    while fs::metadata(&partial).map_or(true, |m| m.len() == 0) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no partial poll"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("ends");
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert_eq!(names(&dir), [".0001.tmp"]);
+    Command::cargo_bin("pfblame")
+        .expect("binary")
+        .args(["report", "--from"])
+        .arg(&dir)
+        .assert()
+        .code(65)
+        .stderr(predicate::str::contains("did not finish"));
+}

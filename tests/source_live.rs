@@ -167,7 +167,7 @@ fn missing_pfctl_is_unavailable_and_names_what_was_looked_for() {
     let mut src = source::open(&args).expect("opening does not run pfctl");
     let err = src.poll(&mut Tally::default()).expect_err("poll fails");
     assert!(matches!(err, SourceError::NotFound { .. }), "{err:?}");
-    assert_eq!(err.exit(), Exit::Unavailable);
+    assert_eq!(Exit::from(&err), Exit::Unavailable);
     assert!(err.to_string().contains("/nonexistent/bin/pfctl"), "{err}");
 }
 
@@ -180,7 +180,7 @@ fn permission_denied_asks_for_root_or_doas() {
         matches!(err, SourceError::PermissionDenied { .. }),
         "{err:?}"
     );
-    assert_eq!(err.exit(), Exit::NoPerm);
+    assert_eq!(Exit::from(&err), Exit::NoPerm);
     let msg = err.to_string();
     assert!(msg.contains("/dev/pf: Permission denied"), "{msg}");
     assert!(msg.contains("root") && msg.contains("doas"), "{msg}");
@@ -189,7 +189,7 @@ fn permission_denied_asks_for_root_or_doas() {
 
 #[cfg(unix)]
 #[test]
-fn a_pfctl_that_cannot_be_executed_is_permission_denied() {
+fn a_pfctl_that_cannot_be_executed_is_unrunnable_not_permission_denied() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("pfctl");
     std::fs::write(&path, "#!/bin/sh\n").expect("write");
@@ -199,7 +199,9 @@ fn a_pfctl_that_cannot_be_executed_is_permission_denied() {
         .expect("opens")
         .poll(&mut Tally::default())
         .expect_err("poll fails");
-    assert_eq!(err.exit(), Exit::NoPerm, "{err}");
+    // Root would not help: a file without x permission is not runnable.
+    assert_eq!(Exit::from(&err), Exit::Unavailable, "{err}");
+    assert!(err.to_string().contains("not executable"), "{err}");
 }
 
 #[test]
@@ -214,7 +216,7 @@ fn a_hung_pfctl_is_killed_at_the_timeout() {
         started.elapsed()
     );
     assert!(matches!(err, SourceError::Timeout { .. }), "{err:?}");
-    assert_eq!(err.exit(), Exit::Unavailable);
+    assert_eq!(Exit::from(&err), Exit::Unavailable);
     let msg = err.to_string();
     assert!(msg.contains("0.5 s") && msg.contains("killed"), "{msg}");
 }
@@ -240,7 +242,7 @@ fn a_pfctl_killed_mid_listing_fails_the_poll_after_streaming() {
     let (meta, tally) = poll(&fake, Strategy::Auto);
     let err = meta.expect_err("poll fails");
     assert!(matches!(err, SourceError::Killed { .. }), "{err:?}");
-    assert_eq!(err.exit(), Exit::Unavailable);
+    assert_eq!(Exit::from(&err), Exit::Unavailable);
     assert!(err.to_string().contains("signal"), "{err}");
     // Half of the listing had reached the sink: the caller must discard it.
     assert!(tally.bytes > 0);
@@ -264,20 +266,15 @@ fn a_failing_pfctl_has_its_stderr_quoted() {
 }
 
 #[test]
-fn binary_junk_is_flagged_not_fatal() {
+fn binary_junk_that_exits_0_is_a_failed_poll() {
     let fake = Fake::new("openbsd-main").mode("garbage");
     let (meta, tally) = poll(&fake, Strategy::Auto);
-    let meta = meta.expect("junk is still output");
-    assert!(
-        meta.warnings.iter().any(|w| w.contains("not text")),
-        "{:?}",
-        meta.warnings
-    );
-    assert_eq!(tally.total(), 0);
-    assert!(
-        !tally.diagnostics.is_empty(),
-        "junk must become diagnostics"
-    );
+    let err = meta.expect_err("junk is not pfctl output");
+    assert!(matches!(err, SourceError::NotPfctlOutput { .. }), "{err:?}");
+    assert!(err.to_string().contains("binary data"), "{err}");
+    assert_eq!(Exit::from(&err), Exit::DataErr);
+    // Refused at the first block: no diagnostic per line of junk.
+    assert!(tally.diagnostics.len() <= 1, "{:?}", tally.diagnostics);
 }
 
 #[test]
@@ -315,10 +312,10 @@ fn bad_source_options_are_usage_errors() {
     let mut args = Fake::new("openbsd-main").args(Strategy::Auto, 10.0);
     args.pfctl.command = "doas 'pfctl".into();
     let err = source::open(&args).err().expect("unbalanced quote");
-    assert_eq!(err.exit(), Exit::Usage);
+    assert_eq!(Exit::from(&err), Exit::Usage);
     args.pfctl.command = "pfctl".into();
     args.pfctl.timeout = std::time::Duration::ZERO;
     let err = source::open(&args).err().expect("zero timeout");
-    assert_eq!(err.exit(), Exit::Usage);
+    assert_eq!(Exit::from(&err), Exit::Usage);
     assert!(err.to_string().contains("--timeout"), "{err}");
 }

@@ -5,6 +5,7 @@ mod source_support;
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
 use pfblame::cli::Strategy;
@@ -138,19 +139,20 @@ fn a_missing_path_is_no_input() {
         .err()
         .expect("missing");
     assert!(matches!(err, SourceError::MissingInput { .. }), "{err:?}");
-    assert_eq!(err.exit(), Exit::NoInput);
+    assert_eq!(Exit::from(&err), Exit::NoInput);
     assert!(err.to_string().contains("no-such-recording"), "{err}");
 }
 
 #[test]
-fn a_directory_without_the_layout_is_a_bad_recording() {
+fn a_directory_without_the_layout_is_no_input() {
     let dir = tempfile::tempdir().expect("tempdir");
     fs::write(dir.path().join("notes.txt"), "hello").expect("write");
     let err = source::open(&from_args(dir.path(), Strategy::Auto))
         .err()
         .expect("not a recording");
-    assert!(matches!(err, SourceError::BadRecording { .. }), "{err:?}");
-    assert_eq!(err.exit(), Exit::DataErr);
+    assert!(matches!(err, SourceError::NoRecording { .. }), "{err:?}");
+    // The README's table: a missing input is 66.
+    assert_eq!(Exit::from(&err), Exit::NoInput);
     assert!(err.to_string().contains("rules.txt"), "{err}");
 }
 
@@ -162,7 +164,7 @@ fn a_bad_meta_toml_is_a_bad_recording() {
     let err = source::open(&from_args(dir.path(), Strategy::Auto))
         .err()
         .expect("bad meta");
-    assert_eq!(err.exit(), Exit::DataErr);
+    assert_eq!(Exit::from(&err), Exit::DataErr);
     assert!(err.to_string().contains("taken_at"), "{err}");
 }
 
@@ -265,7 +267,7 @@ fn an_empty_replay_is_an_error_not_a_panic() {
     let mut src = ReplaySource::from_memory(Vec::new());
     assert!(src.is_empty());
     let err = src.poll(&mut Tally::default()).expect_err("no polls");
-    assert_eq!(err.exit(), Exit::DataErr);
+    assert_eq!(Exit::from(&err), Exit::DataErr);
 }
 
 #[test]
@@ -325,4 +327,67 @@ fn a_sink_error_fails_the_poll() {
     let err = src.poll(&mut Refuse).expect_err("sink error");
     assert!(matches!(err, SourceError::Io { .. }), "{err:?}");
     assert!(err.to_string().contains("sink is full"), "{err}");
+}
+
+/// `--from` on a FIFO or a device would block or never end: refused at once.
+#[cfg(unix)]
+#[test]
+fn non_regular_files_are_refused_at_once() {
+    let started = std::time::Instant::now();
+    for path in ["/dev/zero", "/dev/null"] {
+        let err = source::open(&from_args(Path::new(path), Strategy::Auto))
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert_eq!(Exit::from(&err), Exit::NoInput);
+    }
+    // A FIFO nobody writes to would block forever.
+    let fifo_dir = tempfile::tempdir().expect("tempdir");
+    let fifo = fifo_dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let err = source::open(&from_args(&fifo, Strategy::Auto))
+        .err()
+        .expect("refused");
+    assert!(matches!(err, SourceError::NotAFile { .. }), "{err:?}");
+    // A states.txt inside a recording that is a link to a device, too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(dir.path().join("rules.txt"), "@0 pass all\n").expect("write");
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("states.txt")).expect("symlink");
+    let err = source::open(&from_args(dir.path(), Strategy::Auto))
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("states.txt"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// What an interrupted `record` leaves (a `.0002.tmp`, or a numbered poll
+/// without `meta.toml`) is skipped with a warning, never replayed as data.
+#[test]
+fn incomplete_polls_are_skipped_with_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = recording("openbsd-polls/0001");
+    let copy = |to: &Path, meta: bool| {
+        fs::create_dir(to).expect("mkdir");
+        for f in ["rules.txt", "states.txt"] {
+            fs::copy(good.join(f), to.join(f)).expect("copy");
+        }
+        if meta {
+            fs::copy(good.join("meta.toml"), to.join("meta.toml")).expect("copy");
+        }
+    };
+    copy(&dir.path().join("0001"), true);
+    copy(&dir.path().join(".0002.tmp"), false);
+    copy(&dir.path().join("0003"), false);
+    let mut src = source::open(&from_args(dir.path(), Strategy::Auto)).expect("opens");
+    assert!(src.describe().contains("(1 polls)"), "{}", src.describe());
+    let mut tally = Tally::default();
+    let meta = src.poll(&mut tally).expect("plays");
+    let warnings = meta.warnings.join("\n");
+    assert!(warnings.contains(".0002.tmp"), "{warnings}");
+    assert!(warnings.contains("0003: no meta.toml"), "{warnings}");
+    assert_eq!(meta.position, Some((1, 1)));
 }

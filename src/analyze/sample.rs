@@ -73,7 +73,9 @@ impl SampleBuilder {
     fn add_diagnostics(&mut self, what: &str, diags: Vec<Diagnostic>) {
         for mut d in diags {
             if self.sample.diagnostics.len() >= MAX_DIAGNOSTICS {
-                self.dropped_diagnostics += 1;
+                // The parser's own "… and N more" stands for N diagnostics.
+                let stands_for = crate::parse::common::omitted(&d).unwrap_or(1);
+                self.dropped_diagnostics += usize::try_from(stands_for).unwrap_or(usize::MAX);
                 continue;
             }
             d.message = format!("{what}: {}", d.message);

@@ -58,6 +58,18 @@ fn read_input(path: &Path, name: &str, on_state: impl FnMut(State)) -> anyhow::R
     if path == Path::new("-") {
         return read_any_with(io::stdin().lock(), on_state).context("reading standard input");
     }
+    // A FIFO or a device (`/dev/zero`) would block or never end: streams
+    // come through `-`, where the line-length cap bounds memory.
+    let regular = std::fs::metadata(path).map(|m| m.is_file());
+    if let Ok(false) = regular {
+        return Err(Failure::new(
+            Exit::NoInput,
+            format!(
+                "{name}: not a regular file; to parse a stream, pipe it into `pfblame parse -`"
+            ),
+        )
+        .into());
+    }
     let file = File::open(path)
         .map_err(|e| Failure::new(Exit::NoInput, format!("cannot open {name}: {e}")))?;
     read_any_with(BufReader::new(file), on_state)

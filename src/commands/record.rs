@@ -3,26 +3,40 @@
 //! `states-R<n>.txt`, `meta.toml`; numbered `0001/`, `0002/`, … when more
 //! than one poll is recorded).
 //!
-//! It writes only those files, only inside DIR, and never through anything
-//! already there: every file and poll directory is created new
-//! (`create_new` / `create_dir`), so a symlink planted in DIR is refused
-//! instead of followed, and an earlier recording is never overwritten. A
-//! poll that fails leaves nothing behind: its files are removed.
+//! A recording holds the whole firewall state, so it is private and never
+//! written through anything someone else controls:
+//!
+//! - DIR is created 0700 (only its last component: the parent must exist),
+//!   or, when it exists, must be a real directory (not a symlink) owned by
+//!   the user and not writable by group or others. It is opened once
+//!   (`O_DIRECTORY | O_NOFOLLOW`) and every later file is created relative
+//!   to that descriptor (`openat`, `O_CREAT | O_EXCL | O_NOFOLLOW`, 0600),
+//!   so swapping a path component for a link afterwards changes nothing.
+//! - Each poll is written into a temporary directory (`.0003.tmp`, or
+//!   `.poll.tmp` for a single poll) and renamed into place once complete,
+//!   `meta.toml` last. A poll cut short (Ctrl-C, a full disk) leaves only the
+//!   temporary directory, which `--from` skips with a warning, never a
+//!   truncated `states.txt` that would replay as real data.
+//! - Failures exit with their own status (73 cannot create, 74 I/O error,
+//!   77 permission) and one line saying what to do.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, BufRead, BufWriter, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use rustix::fs::{AtFlags, Mode, OFlags};
 use serde::Serialize;
 
 use crate::cli::{RecordArgs, Strategy};
 use crate::exit::{Exit, Failure};
 use crate::source::{
-    INFO_FILE, LiveOptions, LiveSource, META_FILE, Pfctl, PollMeta, PollSink, RULES_FILE, Run,
-    STATES_FILE, Source, display_argv, per_rule_file,
+    Checked, INFO_FILE, LiveOptions, LiveSource, META_FILE, Pfctl, PollMeta, PollSink, RULES_FILE,
+    Run, SINGLE_POLL_TMP, STATES_FILE, Source, display_argv, per_rule_file, poll_tmp_name,
 };
 
 /// Runs the command.
@@ -30,25 +44,24 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
     check_args(args)?;
     let pfctl = Pfctl::from_options(&args.source.pfctl.options())?;
     let per_rule = args.per_rule || args.source.strategy() == Strategy::PerRule;
-    let mut source = LiveSource::new(
+    // Output that is not pfctl's is not recorded: the poll fails.
+    let mut source = Checked::new(LiveSource::new(
         pfctl.clone(),
         LiveOptions {
             strategy: Strategy::Auto,
             info: true,
             also_per_rule: per_rule,
         },
-    );
-    prepare_dir(&args.dir)?;
+    ));
+    let root = prepare_dir(&args.dir)?;
     let interval = args.source.interval();
     for n in 1..=args.count {
-        let poll_dir = if args.count > 1 {
-            let d = args.dir.join(format!("{n:04}"));
-            fs::create_dir(&d).with_context(|| format!("creating {}", d.display()))?;
-            d
+        let target = if args.count > 1 {
+            Target::Numbered(n)
         } else {
-            args.dir.clone()
+            Target::Single
         };
-        record_poll(&mut source, &pfctl, &poll_dir, args.count > 1)?;
+        record_poll(&mut source, &pfctl, &root, target)?;
         if n < args.count {
             thread::sleep(interval);
         }
@@ -69,29 +82,106 @@ fn check_args(args: &RecordArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Creates DIR if missing; refuses a DIR that is not a directory or that
-/// already holds a recording.
-fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
-    match fs::symlink_metadata(dir) {
+/// DIR, opened: every file of the recording is created relative to `fd`.
+struct Root {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+/// Creates DIR (0700, last component only) or checks the one that exists,
+/// then opens it without following links.
+fn prepare_dir(dir: &Path) -> Result<Root, Failure> {
+    let shown = dir.display();
+    let before = match fs::symlink_metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            return Ok(());
+            create_dir(dir)?;
+            fs::symlink_metadata(dir).map_err(|e| create_failure(dir, &e))?
         }
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-        Ok(_) => {}
+        Err(e) => return Err(create_failure(dir, &e)),
+        Ok(meta) => {
+            check_existing_dir(dir, &meta)?;
+            check_no_recording(dir)?;
+            meta
+        }
+    };
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| create_failure(dir, &e.into()))?;
+    // The directory opened must be the one checked (no swap in between).
+    let opened = rustix::fs::fstat(&fd).map_err(|e| create_failure(dir, &e.into()))?;
+    if opened.st_dev as u64 != before.dev() || opened.st_ino as u64 != before.ino() {
+        return Err(Failure::new(
+            Exit::CantCreate,
+            format!("{shown} was replaced while it was being opened; try again"),
+        ));
     }
-    if !dir.is_dir() {
+    Ok(Root {
+        fd,
+        path: dir.to_path_buf(),
+    })
+}
+
+/// `mkdir DIR` with mode 0700: never the parents (a typo must not create a tree).
+fn create_dir(dir: &Path) -> Result<(), Failure> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(Failure::new(
+            Exit::CantCreate,
+            format!(
+                "cannot create {}: {} does not exist; create it first (record creates only the last directory)",
+                dir.display(),
+                parent.display()
+            ),
+        ));
+    }
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| create_failure(dir, &e))
+}
+
+/// An existing DIR must be a directory of this user that nobody else can write.
+fn check_existing_dir(dir: &Path, meta: &fs::Metadata) -> Result<(), Failure> {
+    let shown = dir.display();
+    let refuse = |why: String| Err(Failure::new(Exit::CantCreate, why));
+    if meta.file_type().is_symlink() {
+        return refuse(format!(
+            "{shown} is a symbolic link; give the directory it points to (record never writes through links)"
+        ));
+    }
+    if !meta.is_dir() {
         return Err(Failure::new(
             Exit::Usage,
-            format!("{} exists and is not a directory", dir.display()),
-        )
-        .into());
+            format!("{shown} exists and is not a directory"),
+        ));
     }
-    let entries = fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return refuse(format!(
+            "{shown} belongs to another user (uid {}); record into a directory of your own",
+            meta.uid()
+        ));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return refuse(format!(
+            "{shown} is writable by group or others (mode {mode:04o}); `chmod go-w {shown}` or choose a private directory"
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a DIR that already holds a recording (or an interrupted one).
+fn check_no_recording(dir: &Path) -> Result<(), Failure> {
+    let entries = fs::read_dir(dir).map_err(|e| create_failure(dir, &e))?;
     for entry in entries {
-        let name = entry
-            .with_context(|| format!("reading {}", dir.display()))?
-            .file_name();
+        let name = entry.map_err(|e| create_failure(dir, &e))?.file_name();
         let name = name.to_string_lossy();
         if is_layout_name(&name) {
             return Err(Failure::new(
@@ -100,38 +190,84 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
                     "{} already holds a recording ({name}); choose a new or empty directory",
                     dir.display()
                 ),
-            )
-            .into());
+            ));
         }
     }
     Ok(())
 }
 
-/// Names `record` writes (a poll's files, or a numbered poll directory).
-fn is_layout_name(name: &str) -> bool {
-    [RULES_FILE, STATES_FILE, INFO_FILE, META_FILE].contains(&name)
-        || (name.starts_with("states-R") && name.ends_with(".txt"))
-        || (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()))
+fn create_failure(path: &Path, e: &io::Error) -> Failure {
+    let exit = Exit::for_create_error(e);
+    Failure::new(
+        exit,
+        format!("cannot create {}: {e}{}", path.display(), advice(exit)),
+    )
 }
 
-/// One poll into `dir`; on failure its files (and a numbered `dir`) go away.
+/// What to do about a failure, for the end of its line.
+fn advice(exit: Exit) -> &'static str {
+    match exit {
+        Exit::NoPerm => "; choose a directory you can write to",
+        Exit::IoErr => "; free some space or choose another directory",
+        _ => "; choose another directory",
+    }
+}
+
+/// Names `record` writes (a poll's files, a numbered poll directory, or
+/// the temporary directory of a poll in progress).
+fn is_layout_name(name: &str) -> bool {
+    [
+        RULES_FILE,
+        STATES_FILE,
+        INFO_FILE,
+        META_FILE,
+        SINGLE_POLL_TMP,
+    ]
+    .contains(&name)
+        || (name.starts_with("states-R") && name.ends_with(".txt"))
+        || (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()))
+        || crate::source::is_poll_tmp_name(name)
+}
+
+/// Where one poll goes.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// DIR itself (`record` without `--count`).
+    Single,
+    /// `DIR/0003/`.
+    Numbered(u32),
+}
+
+impl Target {
+    fn tmp_name(self) -> String {
+        match self {
+            Target::Single => SINGLE_POLL_TMP.to_string(),
+            Target::Numbered(n) => poll_tmp_name(n),
+        }
+    }
+}
+
+/// One poll into a temporary directory, renamed into place when complete;
+/// on failure the temporary directory goes away.
 fn record_poll(
-    source: &mut LiveSource,
+    source: &mut Checked<LiveSource>,
     pfctl: &Pfctl,
-    dir: &Path,
-    numbered: bool,
+    root: &Root,
+    target: Target,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut sink = FileSink::new(dir);
-    let outcome = source
-        .poll(&mut sink)
-        .map_err(anyhow::Error::from)
-        .and_then(|meta| sink.check().map(|()| meta))
-        .and_then(|meta| {
-            let text = meta_toml(&meta, pfctl, started.elapsed())?;
-            sink.write_file(META_FILE, text.as_bytes())?;
-            Ok(meta)
-        });
+    let tmp = target.tmp_name();
+    let mut sink = FileSink::create(root, &tmp)?;
+    let polled = source.poll(&mut sink);
+    let outcome = match (sink.failure.take(), polled) {
+        // A write that failed is the cause, whatever the source made of it.
+        (Some(failure), _) => Err(failure.into()),
+        (None, Err(e)) => Err(anyhow::Error::from(e)),
+        (None, Ok(meta)) => meta_toml(&meta, pfctl, started.elapsed())
+            .and_then(|text| Ok(sink.write_file(META_FILE, text.as_bytes())?))
+            .and_then(|()| Ok(sink.publish(root, target)?))
+            .map(|()| meta),
+    };
     match outcome {
         Ok(meta) => {
             for w in &meta.warnings {
@@ -140,88 +276,160 @@ fn record_poll(
             Ok(())
         }
         Err(e) => {
-            sink.remove_created();
-            if numbered {
-                let _ = fs::remove_dir(dir);
-            }
+            sink.remove(root);
             Err(e)
         }
     }
 }
 
-/// Writes what a poll hands over into the layout's files.
+/// Writes what a poll hands over into the files of one temporary poll
+/// directory, created relative to its descriptor.
 struct FileSink {
-    dir: PathBuf,
-    created: Vec<PathBuf>,
-    /// First error of `rules()` / `info()`, which cannot return one.
-    error: Option<io::Error>,
+    /// The temporary poll directory.
+    dir: OwnedFd,
+    tmp: String,
+    /// `DIR/.0003.tmp`, for messages.
+    shown: PathBuf,
+    /// Files created, in order (`meta.toml` last).
+    created: Vec<String>,
+    /// The first write that failed: it decides the exit status.
+    failure: Option<Failure>,
 }
 
 impl FileSink {
-    fn new(dir: &Path) -> Self {
-        FileSink {
-            dir: dir.to_path_buf(),
+    /// Makes `DIR/tmp` (0700) and opens it without following links.
+    fn create(root: &Root, tmp: &str) -> Result<Self, Failure> {
+        let shown = root.path.join(tmp);
+        rustix::fs::mkdirat(&root.fd, tmp, Mode::from_raw_mode(0o700))
+            .map_err(|e| create_failure(&shown, &e.into()))?;
+        let dir = rustix::fs::openat(
+            &root.fd,
+            tmp,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| create_failure(&shown, &e.into()))?;
+        Ok(FileSink {
+            dir,
+            tmp: tmp.to_string(),
+            shown,
             created: Vec::new(),
-            error: None,
-        }
+            failure: None,
+        })
     }
 
-    /// Creates `name` in the poll directory; never opens an existing path.
-    fn create(&mut self, name: &str) -> io::Result<BufWriter<File>> {
-        let path = self.dir.join(name);
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| io::Error::new(e.kind(), format!("creating {}: {e}", path.display())))?;
-        self.created.push(path);
-        Ok(BufWriter::new(file))
+    /// Creates `name` (0600) in the poll directory; never opens an existing path.
+    fn open(&mut self, name: &str) -> io::Result<BufWriter<File>> {
+        let fd = rustix::fs::openat(
+            &self.dir,
+            name,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .map_err(|e| self.fail(name, e.into(), Exit::for_create_error))?;
+        self.created.push(name.to_string());
+        Ok(BufWriter::new(File::from(fd)))
     }
 
-    fn write_file(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        let mut w = self.create(name)?;
-        w.write_all(bytes)?;
-        w.flush()
+    /// Keeps the first failure (with its status and advice) and returns an
+    /// error that stops the copy.
+    fn fail(&mut self, name: &str, e: io::Error, exit_for: fn(&io::Error) -> Exit) -> io::Error {
+        let exit = exit_for(&e);
+        let text = format!(
+            "cannot write {}: {e}{}",
+            self.shown.join(name).display(),
+            advice(exit)
+        );
+        let stop = io::Error::new(e.kind(), text.clone());
+        self.failure.get_or_insert(Failure::new(exit, text));
+        stop
     }
 
-    fn keep_error(&mut self, result: io::Result<()>) {
+    fn write_file(&mut self, name: &str, bytes: &[u8]) -> Result<(), Failure> {
+        let result = self
+            .open(name)
+            .and_then(|mut w| w.write_all(bytes).and_then(|()| w.flush()));
+        self.check(name, result)
+    }
+
+    fn check(&mut self, name: &str, result: io::Result<()>) -> Result<(), Failure> {
         if let Err(e) = result {
-            self.error.get_or_insert(e);
+            let stop = self.fail(name, e, Exit::for_write_error);
+            // The first failure stays in the sink for `record_poll`.
+            return Err(match &self.failure {
+                Some(first) => Failure::new(first.exit, first.message.clone()),
+                None => Failure::new(Exit::IoErr, stop.to_string()),
+            });
         }
+        Ok(())
     }
 
-    fn check(&mut self) -> anyhow::Result<()> {
-        match self.error.take() {
-            Some(e) => Err(anyhow::Error::from(e).context("writing the recording")),
-            None => Ok(()),
+    /// Moves the complete poll into place: a numbered poll is one rename;
+    /// a single poll's files move into DIR one by one, `meta.toml` last,
+    /// then the empty temporary directory goes.
+    fn publish(&mut self, root: &Root, target: Target) -> Result<(), Failure> {
+        let fail = |what: &Path, e: rustix::io::Errno| create_failure(what, &e.into());
+        match target {
+            Target::Numbered(n) => {
+                let name = format!("{n:04}");
+                rustix::fs::renameat(&root.fd, &self.tmp, &root.fd, &name)
+                    .map_err(|e| fail(&root.path.join(&name), e))?;
+            }
+            Target::Single => {
+                for name in &self.created {
+                    rustix::fs::renameat(&self.dir, name, &root.fd, name)
+                        .map_err(|e| fail(&root.path.join(name), e))?;
+                }
+                rustix::fs::unlinkat(&root.fd, &self.tmp, AtFlags::REMOVEDIR)
+                    .map_err(|e| fail(&self.shown, e))?;
+            }
         }
+        self.created.clear();
+        Ok(())
     }
 
-    fn remove_created(&mut self) {
-        for path in self.created.drain(..) {
-            let _ = fs::remove_file(path);
+    /// Removes what a failed poll created, and its temporary directory.
+    fn remove(&mut self, root: &Root) {
+        for name in self.created.drain(..) {
+            let _ = rustix::fs::unlinkat(&self.dir, name.as_str(), AtFlags::empty());
         }
+        let _ = rustix::fs::unlinkat(root.fd.as_fd(), self.tmp.as_str(), AtFlags::REMOVEDIR);
     }
 }
 
 impl PollSink for FileSink {
     fn rules(&mut self, text: &str) {
-        let result = self.write_file(RULES_FILE, text.as_bytes());
-        self.keep_error(result);
+        let _ = self.write_file(RULES_FILE, text.as_bytes());
     }
 
     /// Streams the listing to its file: states are never held in memory.
     fn states(&mut self, rule: Option<u32>, input: &mut dyn BufRead) -> io::Result<()> {
         let name = rule.map_or_else(|| STATES_FILE.to_string(), per_rule_file);
-        let mut w = self.create(&name)?;
-        io::copy(input, &mut w)?;
-        w.flush()
+        let mut w = self.open(&name)?;
+        let mut copied = io::copy(input, &mut w).map(|_| ());
+        if copied.is_ok() {
+            copied = w.flush();
+        }
+        // A read error is the source's to report; a write error is ours.
+        match copied {
+            Err(e) if self.failure.is_none() && !is_read_side(&e) => {
+                Err(self.fail(&name, e, Exit::for_write_error))
+            }
+            other => other,
+        }
     }
 
     fn info(&mut self, text: &str) {
-        let result = self.write_file(INFO_FILE, text.as_bytes());
-        self.keep_error(result);
+        let _ = self.write_file(INFO_FILE, text.as_bytes());
     }
+}
+
+/// Errors that come from reading pfctl's output, not from writing the file.
+fn is_read_side(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::InvalidData
+    )
 }
 
 /// `meta.toml`: when, how, and how each pfctl run went.
@@ -334,18 +542,36 @@ mod tests {
         }
     }
 
+    fn root(path: &Path) -> Root {
+        prepare_dir(path).expect("a private directory")
+    }
+
     #[test]
     fn sink_refuses_to_write_through_a_planted_symlink() {
         let dir = tempfile::tempdir().expect("tempdir");
         let target = dir.path().join("elsewhere");
         fs::write(&target, "keep me").expect("write");
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(&target, dir.path().join("rules.txt")).expect("symlink");
-        #[cfg(not(unix))]
-        fs::write(dir.path().join("rules.txt"), "x").expect("write");
-        let mut sink = FileSink::new(dir.path());
+        let root = root(dir.path());
+        let mut sink = FileSink::create(&root, ".0001.tmp").expect("tmp dir");
+        std::os::unix::fs::symlink(&target, dir.path().join(".0001.tmp/rules.txt"))
+            .expect("symlink");
         sink.rules("pass all\n");
-        assert!(sink.check().is_err());
+        assert!(sink.failure.is_some());
         assert_eq!(fs::read_to_string(&target).expect("read"), "keep me");
+    }
+
+    #[test]
+    fn a_full_disk_is_an_io_error_said_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = root(dir.path());
+        let mut sink = FileSink::create(&root, ".poll.tmp").expect("tmp dir");
+        let full = io::Error::from(io::ErrorKind::StorageFull);
+        let shown = full.to_string();
+        let err = sink
+            .check("states.txt", Err(full))
+            .expect_err("a failed write fails");
+        assert_eq!(err.exit, Exit::IoErr);
+        assert_eq!(err.message.matches(&shown).count(), 1, "{}", err.message);
+        assert!(err.message.contains("free some space"), "{}", err.message);
     }
 }

@@ -44,28 +44,15 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
         None
     };
     let (analysis, notes) = collect(source.as_mut(), &cfg, args.samples, interval)?;
+    let status = exit_status(&analysis);
 
     let mut err = io::stderr().lock();
-    for note in &notes {
-        writeln!(err, "pfblame: {note}")?;
+    match write_report(&analysis, &notes, args, &mut err) {
+        // `pfblame report | head`: the reader has what it wanted; the status
+        // stays the report's (no kill runs without its output being seen).
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(status),
+        other => other?,
     }
-    print_diagnostics(&analysis, args.format, &mut err)?;
-
-    let opts = Options {
-        color: args.color.color.enabled(io::stdout().is_terminal()),
-        ..Options::default()
-    };
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    if args.format == Format::Json {
-        let mut safe = crate::sanitize::JsonSafe::new(&mut out);
-        report::write(&analysis, args.format, &opts, &mut safe)?;
-        safe.into_inner()?;
-    } else {
-        report::write(&analysis, args.format, &opts, &mut out)?;
-    }
-    out.flush()?;
-    drop(out);
-    let status = exit_status(&analysis);
     match killer {
         Some((guard, pfctl)) => {
             let mut stdin = io::stdin().lock();
@@ -79,6 +66,32 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
         }
         None => Ok(status),
     }
+}
+
+/// Notes and diagnostics on stderr, then the report on stdout.
+fn write_report(
+    analysis: &Analysis,
+    notes: &[String],
+    args: &ReportArgs,
+    err: &mut dyn Write,
+) -> io::Result<()> {
+    for note in notes {
+        writeln!(err, "pfblame: {note}")?;
+    }
+    print_diagnostics(analysis, args.format, err)?;
+    let opts = Options {
+        color: args.color.color.enabled(io::stdout().is_terminal()),
+        ..Options::default()
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if args.format == Format::Json {
+        let mut safe = crate::sanitize::JsonSafe::new(&mut out);
+        report::write(analysis, args.format, &opts, &mut safe)?;
+        safe.into_inner()?;
+    } else {
+        report::write(analysis, args.format, &opts, &mut out)?;
+    }
+    out.flush()
 }
 
 /// The exit status of a finished report (see the module documentation).
@@ -229,7 +242,7 @@ pub fn kill_spurious(
     };
     let outcome = match kill::execute(&confirmed, &prefix, &plan, pfctl.timeout()) {
         Ok(o) => o,
-        Err(e) => return Err(Failure::new(e.exit(), e.to_string()).into()),
+        Err(e) => return Err(Failure::new(Exit::from(&e), e.to_string()).into()),
     };
     writeln!(
         err,

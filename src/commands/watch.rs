@@ -76,8 +76,7 @@ pub fn start(
         reopen,
     )?;
     app.kill = kill;
-    crate::tui::run_terminal(app, Box::new(pipeline), FirstPoll::AfterInterval)?;
-    Ok(Exit::Ok)
+    crate::tui::run_terminal(app, Box::new(pipeline), FirstPoll::AfterInterval)
 }
 
 /// Makes the first poll and the app showing it. Without `-s` there are no

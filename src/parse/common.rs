@@ -13,7 +13,7 @@ use nom::IResult;
 use nom::bytes::complete::{take_till1, take_while1};
 use nom::error::{ErrorKind, ParseError};
 
-use crate::model::{Endpoint, HostAddr, Port};
+use crate::model::{Diagnostic, Endpoint, HostAddr, Port, Severity};
 
 /// Parse failure: the position where parsing stopped and what was wanted there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -568,11 +568,39 @@ pub fn split_lines(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Calls `f` with every line of `r` (without its `\n`), like repeated
+/// The longest line read (bytes). pfctl's lines are far shorter (a label
+/// is at most 63 bytes); a longer one is skipped whole, never held.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// One line from [`for_each_line`].
+pub enum Line<'a> {
+    /// The line without its `\n`.
+    Text(&'a [u8]),
+    /// A line longer than [`MAX_LINE`], skipped: its length in bytes.
+    TooLong(u64),
+}
+
+/// The diagnostic for a [`Line::TooLong`].
+pub fn too_long(line: usize, len: u64) -> Diagnostic {
+    Diagnostic {
+        line,
+        column: 1,
+        severity: Severity::Error,
+        message: format!(
+            "line {line} is {len} bytes long, longer than pfctl prints (at most {} KiB); skipped",
+            MAX_LINE / 1024
+        ),
+        text: String::new(),
+    }
+}
+
 /// `read_until(b'\n')`, but searching the reader's buffer directly instead
 /// of copying every line: only a line that straddles two buffer fills is
-/// copied.
-pub fn for_each_line<R: BufRead>(mut r: R, mut f: impl FnMut(&[u8])) -> io::Result<()> {
+/// copied, and never more than [`MAX_LINE`] bytes of it.
+pub fn for_each_line<R: BufRead>(mut r: R, mut f: impl FnMut(Line<'_>)) -> io::Result<()> {
     let mut carry: Vec<u8> = Vec::new();
+    // Bytes of an over-long line seen so far.
+    let mut skipping: Option<u64> = None;
     loop {
         let buf = match r.fill_buf() {
             Ok(b) => b,
@@ -585,23 +613,101 @@ pub fn for_each_line<R: BufRead>(mut r: R, mut f: impl FnMut(&[u8])) -> io::Resu
         let mut start = 0;
         for nl in memchr::memchr_iter(b'\n', buf) {
             let piece = buf.get(start..nl).unwrap_or_default();
-            if carry.is_empty() {
-                f(piece);
+            let len = carry.len() + piece.len();
+            if let Some(seen) = skipping.take() {
+                f(Line::TooLong(seen + piece.len() as u64));
+            } else if len > MAX_LINE {
+                f(Line::TooLong(len as u64));
+                carry.clear();
+            } else if carry.is_empty() {
+                f(Line::Text(piece));
             } else {
                 carry.extend_from_slice(piece);
-                f(&carry);
+                f(Line::Text(&carry));
                 carry.clear();
             }
             start = nl + 1;
         }
-        carry.extend_from_slice(buf.get(start..).unwrap_or_default());
+        let rest = buf.get(start..).unwrap_or_default();
+        match &mut skipping {
+            Some(seen) => *seen += rest.len() as u64,
+            None if carry.len() + rest.len() > MAX_LINE => {
+                skipping = Some((carry.len() + rest.len()) as u64);
+                carry.clear();
+            }
+            None => carry.extend_from_slice(rest),
+        }
         let used = buf.len();
         r.consume(used);
     }
-    if !carry.is_empty() {
-        f(&carry);
+    match skipping {
+        Some(seen) => f(Line::TooLong(seen)),
+        None if !carry.is_empty() => f(Line::Text(&carry)),
+        None => {}
     }
     Ok(())
+}
+
+/// Diagnostics kept per input; the rest are counted exactly.
+pub const MAX_DIAGNOSTICS: usize = 1000;
+
+/// Caps the diagnostics of one input: the first [`MAX_DIAGNOSTICS`] are
+/// kept, the others counted, and [`DiagCap::finish`] adds one closing
+/// "… and N more". Garbage input therefore costs bounded memory.
+#[derive(Debug, Default)]
+pub struct DiagCap {
+    dropped: u64,
+    dropped_errors: u64,
+}
+
+impl DiagCap {
+    /// Drops (and counts) what is beyond the cap. Call after each line.
+    pub fn trim(&mut self, diags: &mut Vec<Diagnostic>) {
+        if diags.len() <= MAX_DIAGNOSTICS {
+            return;
+        }
+        for d in diags.drain(MAX_DIAGNOSTICS..) {
+            self.dropped += 1;
+            self.dropped_errors += u64::from(d.severity == Severity::Error);
+        }
+    }
+
+    /// Adds the closing count, if anything was dropped.
+    pub fn finish(mut self, diags: &mut Vec<Diagnostic>) {
+        self.trim(diags);
+        if self.dropped == 0 {
+            return;
+        }
+        diags.push(Diagnostic {
+            line: 0,
+            column: 0,
+            severity: if self.dropped_errors > 0 {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            message: format!(
+                "{OMITTED_PREFIX}{} more ({} errors) not shown: only the first {MAX_DIAGNOSTICS} are kept",
+                self.dropped, self.dropped_errors
+            ),
+            text: String::new(),
+        });
+    }
+}
+
+const OMITTED_PREFIX: &str = "… and ";
+
+/// How many diagnostics a closing "… and N more" of [`DiagCap`] stands for.
+pub fn omitted(d: &Diagnostic) -> Option<u64> {
+    if d.line != 0 {
+        return None;
+    }
+    let message = d
+        .message
+        .rsplit(": ")
+        .find(|m| m.starts_with(OMITTED_PREFIX))?;
+    let count = message.strip_prefix(OMITTED_PREFIX)?;
+    count.split(' ').next()?.parse().ok()
 }
 
 /// Longest line text copied into a diagnostic (bytes); longer lines are cut,
@@ -666,7 +772,12 @@ mod tests {
         for cap in [1, 2, 3, 7, 64] {
             let r = io::BufReader::with_capacity(cap, text.as_bytes());
             let mut lines = Vec::new();
-            for_each_line(r, |l| lines.push(String::from_utf8_lossy(l).into_owned())).unwrap();
+            for_each_line(r, |l| {
+                if let Line::Text(l) = l {
+                    lines.push(String::from_utf8_lossy(l).into_owned());
+                }
+            })
+            .unwrap();
             assert_eq!(
                 lines,
                 text.split('\n').collect::<Vec<_>>(),
@@ -676,6 +787,59 @@ mod tests {
         let mut n = 0;
         for_each_line("a\n".as_bytes(), |_| n += 1).unwrap();
         assert_eq!(n, 1, "a final newline ends the last line, it starts none");
+    }
+
+    #[test]
+    fn an_over_long_line_is_skipped_whole_and_measured() {
+        let mut text = b"short\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', MAX_LINE * 3));
+        text.extend_from_slice(b"\nafter\n");
+        text.extend(std::iter::repeat_n(b'y', MAX_LINE + 1));
+        for cap in [1000, 8192, 1 << 20] {
+            let r = io::BufReader::with_capacity(cap, &text[..]);
+            let mut seen = Vec::new();
+            for_each_line(r, |l| {
+                seen.push(match l {
+                    Line::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    Line::TooLong(n) => format!("too long: {n}"),
+                })
+            })
+            .unwrap();
+            let long = format!("too long: {}", MAX_LINE * 3);
+            let last = format!("too long: {}", MAX_LINE + 1);
+            assert_eq!(
+                seen,
+                ["short", long.as_str(), "after", last.as_str()],
+                "capacity {cap}"
+            );
+        }
+    }
+
+    #[test]
+    fn diagnostics_beyond_the_cap_are_counted_exactly() {
+        let d = |severity| Diagnostic {
+            line: 1,
+            column: 1,
+            severity,
+            message: "x".into(),
+            text: String::new(),
+        };
+        let mut cap = DiagCap::default();
+        let mut diags = Vec::new();
+        for i in 0..(MAX_DIAGNOSTICS + 1234) {
+            diags.push(d(if i % 2 == 0 {
+                Severity::Error
+            } else {
+                Severity::Warning
+            }));
+            cap.trim(&mut diags);
+        }
+        cap.finish(&mut diags);
+        assert_eq!(diags.len(), MAX_DIAGNOSTICS + 1);
+        let last = diags.last().unwrap();
+        assert_eq!(omitted(last), Some(1234));
+        assert!(last.message.contains("617 errors"), "{}", last.message);
+        assert_eq!(omitted(&d(Severity::Error)), None);
     }
 
     #[test]

@@ -56,8 +56,16 @@ pub fn read_any_with<R: BufRead>(r: R, on_state: impl FnMut(State)) -> io::Resul
 fn read_lines<R: BufRead, S: StateSink>(r: R, sink: S) -> io::Result<(Parsed, S)> {
     let mut router = Router::new(sink);
     let mut line_no = 0;
-    common::for_each_line(r, |buf| {
+    let mut cap = common::DiagCap::default();
+    common::for_each_line(r, |line| {
         line_no += 1;
+        let buf = match line {
+            common::Line::Text(buf) => buf,
+            common::Line::TooLong(len) => {
+                router.diags.push(common::too_long(line_no, len));
+                return;
+            }
+        };
         match std::str::from_utf8(buf) {
             Ok(line) => router.push(line_no, line),
             Err(e) => {
@@ -76,8 +84,11 @@ fn read_lines<R: BufRead, S: StateSink>(r: R, sink: S) -> io::Result<(Parsed, S)
                 router.push(line_no, &line);
             }
         }
+        cap.trim(&mut router.diags);
     })?;
-    Ok(router.finish())
+    let (mut parsed, sink) = router.finish();
+    cap.finish(&mut parsed.diagnostics);
+    Ok((parsed, sink))
 }
 
 /// Where the router's states go.

@@ -32,9 +32,9 @@ use crate::model::{
     Diagnostic, Direction, Endpoint, HostAddr, RouteKind, SeqWindow, Severity, State, StateRoute,
 };
 use crate::parse::common::{
-    Expected, PResult, blank0, blank1, clip, column_of, counter_pair, dec_u8, dec_u32, dec_u64,
-    duration, end_of_line, endpoint, expect, fail, for_each_line, hex_creator, hex_id, host_addr,
-    is_blank, keyword, nul_column, split_lines, word,
+    DiagCap, Expected, Line, PResult, blank0, blank1, clip, column_of, counter_pair, dec_u8,
+    dec_u32, dec_u64, duration, end_of_line, endpoint, expect, fail, for_each_line, hex_creator,
+    hex_id, host_addr, is_blank, keyword, nul_column, split_lines, too_long, word,
 };
 
 /// Interned strings kept per field; beyond this, strings are not cached.
@@ -900,8 +900,16 @@ pub fn read_states<R: BufRead>(
     let mut parser = StatesParser::new();
     let mut batch: Vec<State> = Vec::with_capacity(BATCH + 1);
     let mut line_no = 0;
-    for_each_line(&mut input, |mut buf| {
+    let mut cap = DiagCap::default();
+    for_each_line(&mut input, |line| {
         line_no += 1;
+        let mut buf = match line {
+            Line::Text(buf) => buf,
+            Line::TooLong(len) => {
+                diags.push(too_long(line_no, len));
+                return;
+            }
+        };
         if let Some(b) = buf.strip_suffix(b"\r") {
             buf = b;
         }
@@ -924,8 +932,10 @@ pub fn read_states<R: BufRead>(
             let done = batch.len() - 1;
             batch.drain(..done).for_each(&mut on_state);
         }
+        cap.trim(diags);
     })?;
     parser.close();
+    cap.finish(diags);
     batch.into_iter().for_each(on_state);
     Ok(())
 }

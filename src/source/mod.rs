@@ -10,17 +10,18 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::exit::Exit;
-
+mod check;
 mod live;
 mod process;
 pub mod quote;
 mod recorded;
 
+pub use check::{BINARY_SNIFF, Checked};
 pub use live::{LiveOptions, LiveSource, Pfctl, PfctlOptions};
-pub use process::display_argv;
+pub use process::{display_argv, end_running as end_running_pfctl};
 pub use recorded::{
-    INFO_FILE, META_FILE, RULES_FILE, ReplaySource, STATES_FILE, load_dir, per_rule_file,
+    INFO_FILE, META_FILE, RULES_FILE, ReplaySource, SINGLE_POLL_TMP, STATES_FILE, is_poll_tmp_name,
+    load_dir, per_rule_file, poll_tmp_name,
 };
 
 /// How states are fetched (`--strategy`).
@@ -105,7 +106,8 @@ pub trait Source: Send {
     fn poll(&mut self, sink: &mut dyn PollSink) -> Result<PollMeta, SourceError>;
 }
 
-/// Why a poll failed. Each kind maps to one exit status.
+/// Why a poll failed. Each kind maps to one exit status (`impl From<&SourceError>
+/// for Exit` in `crate::exit`).
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("pfctl not found: could not run `{program}` ({detail})")]
@@ -132,8 +134,24 @@ pub enum SourceError {
     Killed { command: String, stderr: String },
     #[error("{path}: no such file or directory")]
     MissingInput { path: String },
+    /// A FIFO or a device: it would block forever or never end.
+    #[error(
+        "{path}: not a regular file (a FIFO or a device?); give a recorded file or directory, \
+         or pipe the output into `pfblame parse -`"
+    )]
+    NotAFile { path: String },
+    /// A directory given to `--from` that holds no recording.
+    #[error(
+        "{path}: no recording here: expected rules.txt and states.txt, or numbered poll \
+         directories 0001/, 0002/, … (written by `pfblame record`)"
+    )]
+    NoRecording { path: String },
     #[error("{path}: {detail}")]
     BadRecording { path: String, detail: String },
+    /// Output that is not what pfctl prints (an error message, a wrapper's
+    /// noise, binary data): the poll failed, whatever the exit status said.
+    #[error("not pfctl output: {what}: {detail}")]
+    NotPfctlOutput { what: String, detail: String },
     #[error("reading {what}: {source}")]
     Io {
         what: String,
@@ -142,31 +160,15 @@ pub enum SourceError {
     },
 }
 
-impl SourceError {
-    /// The exit status this failure produces (see `shared/design.md`).
-    pub fn exit(&self) -> Exit {
-        match self {
-            SourceError::NotFound { .. } | SourceError::Unrunnable { .. } => Exit::Unavailable,
-            SourceError::InvalidOption { .. } => Exit::Usage,
-            SourceError::PermissionDenied { .. } => Exit::NoPerm,
-            SourceError::Timeout { .. }
-            | SourceError::Failed { .. }
-            | SourceError::Killed { .. } => Exit::Unavailable,
-            SourceError::MissingInput { .. } => Exit::NoInput,
-            SourceError::BadRecording { .. } => Exit::DataErr,
-            SourceError::Io { .. } => Exit::Internal,
-        }
-    }
-}
-
 /// Opens the source the options ask for: `--from PATH` (a recorded directory,
 /// a directory of numbered polls, or a single file) or live `--pfctl CMD`.
 pub fn open(args: &Options) -> Result<Box<dyn Source>, SourceError> {
+    // Every poll is checked: output that is not pfctl's fails the poll.
     match &args.from {
-        Some(path) => Ok(Box::new(
+        Some(path) => Ok(Box::new(Checked::new(
             ReplaySource::open(path)?.with_strategy(args.strategy),
-        )),
-        None => Ok(Box::new(LiveSource::from_options(args)?)),
+        ))),
+        None => Ok(Box::new(Checked::new(LiveSource::from_options(args)?))),
     }
 }
 

@@ -1,16 +1,22 @@
 //! Running one pfctl command: argv without a shell, stdout streamed, stderr
 //! collected, and a time budget after which the child is killed and reaped.
 //!
-//! Only portable std is used. Standard output is read by a pump thread that
-//! hands chunks over a bounded channel, so the caller's reader can give up
-//! at the deadline even when the child (or a grandchild such as the remote
-//! end of `ssh`) keeps the pipe open, and memory stays bounded however many
-//! states pfctl prints.
+//! Standard output is read by a pump thread that hands chunks over a
+//! bounded channel, so the caller's reader can give up at the deadline even
+//! when the child (or a grandchild such as the remote end of `ssh`) keeps the
+//! pipe open, and memory stays bounded however many states pfctl prints.
+//!
+//! Each run is the leader of its own process group (`process_group(0)`), so
+//! a timeout ends the whole group (`kill(-pgid, SIGKILL)`): `doas pfctl`,
+//! `ssh …` or a wrapper script leave no grandchild behind, and with every
+//! holder of the pipes gone the reader threads see end of file and are
+//! joined (with a bound) before the run returns.
 
 use std::io::{self, BufRead, Read};
 use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::{Run, SourceError};
@@ -25,6 +31,24 @@ const STDERR_CAP: usize = 64 * 1024;
 const STDERR_GRACE: Duration = Duration::from_millis(500);
 /// Poll interval while waiting for the child to exit.
 const EXIT_POLL: Duration = Duration::from_millis(5);
+/// How long a reader thread may take to end once its process group is gone.
+const READER_JOIN: Duration = Duration::from_millis(500);
+
+/// Process groups of the runs not finished yet, so that a termination
+/// signal (see `crate::signals`) or the end of the program can end them:
+/// being in their own group, they do not get the terminal's Ctrl-C.
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn running() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    RUNNING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Ends every pfctl run still going (with its process group).
+pub fn end_running() {
+    for pgid in running().drain(..) {
+        kill_group_id(pgid);
+    }
+}
 
 /// Formats an argv for messages the way a shell user would type it.
 pub fn display_argv(argv: &[String]) -> String {
@@ -41,6 +65,8 @@ pub struct Spawned {
     child: Option<Child>,
     stdout: ChunkReader,
     stderr: Receiver<String>,
+    /// The pump and stderr threads, joined (with a bound) when the run ends.
+    readers: Vec<JoinHandle<()>>,
     started: Instant,
     timeout: Duration,
 }
@@ -54,13 +80,15 @@ impl Spawned {
                 detail: "the command is empty".into(),
             });
         };
-        let mut child = Command::new(program)
+        let mut command = Command::new(program);
+        command
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| spawn_error(argv, e))?;
+            .stderr(Stdio::piped());
+        own_process_group(&mut command);
+        let mut child = command.spawn().map_err(|e| spawn_error(argv, e))?;
+        running().push(child.id());
         let (stdout, stderr) = match (child.stdout.take(), child.stderr.take()) {
             (Some(o), Some(e)) => (o, e),
             _ => {
@@ -71,11 +99,14 @@ impl Spawned {
                 });
             }
         };
+        let (chunks, pump) = pump_stdout(stdout);
+        let (stderr, collector) = collect_stderr(stderr);
         Ok(Spawned {
             argv: argv.to_vec(),
             child: Some(child),
-            stdout: ChunkReader::new(pump_stdout(stdout), timeout),
-            stderr: collect_stderr(stderr),
+            stdout: ChunkReader::new(chunks, timeout),
+            stderr,
+            readers: vec![pump, collector],
             started: Instant::now(),
             timeout,
         })
@@ -138,10 +169,17 @@ impl Spawned {
         } else {
             self.wait_within_budget(&mut child)
         };
-        let stderr = self
-            .stderr
-            .recv_timeout(STDERR_GRACE)
-            .unwrap_or_else(|_| String::from("(standard error was still open)"));
+        let stderr = match self.stderr.recv_timeout(STDERR_GRACE) {
+            Ok(text) => text,
+            Err(_) => {
+                // pfctl is gone but something it started still holds
+                // standard error open: end its group too.
+                kill_group(&child);
+                String::from("(standard error was still open)")
+            }
+        };
+        self.end_readers(&child);
+        running().retain(|&id| id != child.id());
         let run = Run {
             argv: self.argv.clone(),
             status: status.and_then(|s| s.code()),
@@ -186,21 +224,89 @@ impl Spawned {
     }
 }
 
-impl Drop for Spawned {
-    /// A run that is abandoned (an earlier run of the poll failed) is killed
-    /// and reaped, never left behind.
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            reap(&mut child);
+impl Spawned {
+    /// Lets the reader threads end: the chunks still queued are dropped (so
+    /// a pump blocked on a full channel wakes up), and a thread that has not
+    /// ended within [`READER_JOIN`] (its pipe still open) gets its process
+    /// group killed, then one more bounded wait. The threads own nothing but
+    /// their pipe ends, so one that outlives this is only possible when a
+    /// process left the group (`setsid`), and it ends with that process.
+    fn end_readers(&mut self, child: &Child) {
+        self.stdout.close();
+        if !join_within(&mut self.readers, READER_JOIN) {
+            kill_group(child);
+            join_within(&mut self.readers, READER_JOIN);
         }
     }
 }
 
-/// Kills and reaps a child; errors mean it is already gone.
+impl Drop for Spawned {
+    /// A run that is abandoned (an earlier run of the poll failed) is killed
+    /// with its process group and reaped, never left behind.
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            reap(&mut child);
+            self.end_readers(&child);
+            running().retain(|&id| id != child.id());
+        }
+    }
+}
+
+/// Joins the threads that end within `bound`; true when all of them did.
+fn join_within(threads: &mut Vec<JoinHandle<()>>, bound: Duration) -> bool {
+    let deadline = Instant::now() + bound;
+    loop {
+        let (done, running): (Vec<_>, Vec<_>) =
+            threads.drain(..).partition(JoinHandle::is_finished);
+        for t in done {
+            let _ = t.join();
+        }
+        *threads = running;
+        if threads.is_empty() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(EXIT_POLL);
+    }
+}
+
+/// Kills the child's whole process group, then reaps the child; errors mean
+/// they are already gone.
 fn reap(child: &mut Child) {
+    kill_group(child);
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Makes the child the leader of a new process group (its pgid is its pid).
+#[cfg(unix)]
+fn own_process_group(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    command.process_group(0);
+}
+
+#[cfg(not(unix))]
+fn own_process_group(_command: &mut Command) {}
+
+/// `kill(-pgid, SIGKILL)` for the group the child leads. Safe after the
+/// child was reaped: POSIX does not reuse a pid while a process group of
+/// that id exists, and once the group is empty the call fails with ESRCH.
+fn kill_group(child: &Child) {
+    kill_group_id(child.id());
+}
+
+#[cfg(unix)]
+fn kill_group_id(pgid: u32) {
+    use rustix::process::{Pid, Signal, kill_process_group};
+    if let Some(pgid) = i32::try_from(pgid).ok().and_then(Pid::from_raw) {
+        let _ = kill_process_group(pgid, Signal::KILL);
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group_id(_pgid: u32) {}
 
 /// Turns a finished run into success or the error a user understands.
 fn judge(run: Run, status: ExitStatus) -> Result<Run, SourceError> {
@@ -289,9 +395,17 @@ fn spawn_error(argv: &[String], e: io::Error) -> SourceError {
             detail: format!("no such program `{program}`; set --pfctl to the pfctl command"),
             program,
         },
-        io::ErrorKind::PermissionDenied => SourceError::PermissionDenied {
-            command: display_argv(argv),
-            detail: format!("cannot execute `{program}`: {e}"),
+        io::ErrorKind::PermissionDenied => match not_a_program(&program) {
+            // EACCES from exec is about the file, not about pf: root would
+            // not help, so do not say "run as root".
+            Some(why) => SourceError::Unrunnable {
+                detail: format!("{why}; set --pfctl to the pfctl command"),
+                program,
+            },
+            None => SourceError::PermissionDenied {
+                command: display_argv(argv),
+                detail: format!("cannot execute `{program}`: {e}"),
+            },
         },
         _ => SourceError::Unrunnable {
             program,
@@ -300,12 +414,30 @@ fn spawn_error(argv: &[String], e: io::Error) -> SourceError {
     }
 }
 
+/// Why `program` (a path) cannot be run whoever runs it: a directory, or a
+/// file without execute permission.
+#[cfg(unix)]
+fn not_a_program(program: &str) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(program).ok()?;
+    if meta.is_dir() {
+        return Some(format!("`{program}` is a directory, not a program"));
+    }
+    (meta.permissions().mode() & 0o111 == 0)
+        .then(|| format!("`{program}` is not executable (no x permission)"))
+}
+
+#[cfg(not(unix))]
+fn not_a_program(_program: &str) -> Option<String> {
+    None
+}
+
 /// Reads the child's stdout on a thread and sends it in chunks. The thread
 /// ends at end of file, on error, or when the reader is gone.
-fn pump_stdout(mut stdout: ChildStdout) -> Receiver<io::Result<Vec<u8>>> {
+fn pump_stdout(mut stdout: ChildStdout) -> (Receiver<io::Result<Vec<u8>>>, JoinHandle<()>) {
     let (tx, rx) = sync_channel(CHUNKS_IN_FLIGHT);
-    thread::spawn(move || pump(&mut stdout, &tx));
-    rx
+    let handle = thread::spawn(move || pump(&mut stdout, &tx));
+    (rx, handle)
 }
 
 fn pump(stdout: &mut ChildStdout, tx: &SyncSender<io::Result<Vec<u8>>>) {
@@ -329,9 +461,9 @@ fn pump(stdout: &mut ChildStdout, tx: &SyncSender<io::Result<Vec<u8>>>) {
 }
 
 /// Collects stderr (capped) on a thread; the text arrives when it closes.
-fn collect_stderr(mut stderr: ChildStderr) -> Receiver<String> {
+fn collect_stderr(mut stderr: ChildStderr) -> (Receiver<String>, JoinHandle<()>) {
     let (tx, rx) = sync_channel(1);
-    thread::spawn(move || {
+    let handle = thread::spawn(move || {
         let mut kept = Vec::new();
         let mut buf = [0u8; 4096];
         loop {
@@ -347,13 +479,14 @@ fn collect_stderr(mut stderr: ChildStderr) -> Receiver<String> {
         }
         let _ = tx.send(String::from_utf8_lossy(&kept).into_owned());
     });
-    rx
+    (rx, handle)
 }
 
 /// The consumer's view of stdout: a [`BufRead`] over the pump's chunks that
 /// fails with `TimedOut` when the budget is spent waiting.
 struct ChunkReader {
-    rx: Receiver<io::Result<Vec<u8>>>,
+    /// `None` once closed: the pump's sends then fail and it ends.
+    rx: Option<Receiver<io::Result<Vec<u8>>>>,
     chunk: Vec<u8>,
     pos: usize,
     eof: bool,
@@ -366,7 +499,7 @@ struct ChunkReader {
 impl ChunkReader {
     fn new(rx: Receiver<io::Result<Vec<u8>>>, budget: Duration) -> Self {
         ChunkReader {
-            rx,
+            rx: Some(rx),
             chunk: Vec::new(),
             pos: 0,
             eof: false,
@@ -376,9 +509,19 @@ impl ChunkReader {
         }
     }
 
+    /// Stops reading: the output not read yet is thrown away.
+    fn close(&mut self) {
+        self.rx = None;
+        self.eof = true;
+    }
+
     fn next_chunk(&mut self) -> io::Result<()> {
+        let Some(rx) = &self.rx else {
+            self.eof = true;
+            return Ok(());
+        };
         let waiting = Instant::now();
-        let got = self.rx.recv_timeout(self.budget);
+        let got = rx.recv_timeout(self.budget);
         self.budget = self.budget.saturating_sub(waiting.elapsed());
         match got {
             Ok(Ok(chunk)) => {
@@ -483,6 +626,117 @@ mod tests {
         let err = sp.read_all().expect_err("run times out");
         assert!(matches!(err, SourceError::Timeout { .. }), "{err:?}");
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    /// True while `pid` is a live process (a zombie waiting for init counts as gone).
+    fn alive(pid: &str) -> bool {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"));
+        if let Ok(stat) = stat {
+            return !stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z');
+        }
+        Command::new("kill")
+            .args(["-0", pid])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn wait_for_pid(file: &std::path::Path) -> String {
+        for _ in 0..200 {
+            if let Ok(pid) = std::fs::read_to_string(file)
+                && !pid.trim().is_empty()
+            {
+                return pid.trim().to_string();
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        panic!("the grandchild never wrote its pid");
+    }
+
+    /// A wrapper (like `doas` or `ssh`) whose child outlives the timeout
+    /// while holding both pipes: the whole group must go, and fast.
+    #[test]
+    fn timeout_ends_the_whole_process_group() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pidfile = dir.path().join("grandchild.pid");
+        let script = format!(
+            "sh -c 'echo $$ > {}; exec sleep 60' & wait",
+            pidfile.display()
+        );
+        let started = Instant::now();
+        let sp = Spawned::start(&sh(&script), Duration::from_millis(400)).expect("sh starts");
+        let err = sp.read_all().expect_err("run times out");
+        let took = started.elapsed();
+        assert!(matches!(err, SourceError::Timeout { .. }), "{err:?}");
+        assert!(took < Duration::from_secs(3), "took {took:?}");
+        let pid = wait_for_pid(&pidfile);
+        let gone = (0..100).any(|_| {
+            thread::sleep(Duration::from_millis(10));
+            !alive(&pid)
+        });
+        assert!(gone, "grandchild {pid} survived the timeout");
+    }
+
+    /// pfctl exits but something it started keeps standard error open: the
+    /// run still ends within the grace period and takes that process along.
+    #[test]
+    fn stderr_held_by_a_grandchild_is_ended_with_its_group() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pidfile = dir.path().join("grandchild.pid");
+        let script = format!(
+            "sh -c 'echo $$ > {}; exec sleep 60' >/dev/null & echo out; exit 0",
+            pidfile.display()
+        );
+        let started = Instant::now();
+        let sp = Spawned::start(&sh(&script), Duration::from_secs(5)).expect("sh starts");
+        let (out, run) = sp.read_all().expect("run succeeds");
+        assert_eq!(out, b"out\n");
+        assert_eq!(run.stderr, "(standard error was still open)");
+        assert!(started.elapsed() < Duration::from_secs(3));
+        let pid = wait_for_pid(&pidfile);
+        let gone = (0..100).any(|_| {
+            thread::sleep(Duration::from_millis(10));
+            !alive(&pid)
+        });
+        assert!(gone, "grandchild {pid} still holds standard error");
+    }
+
+    #[test]
+    fn join_within_gives_up_after_its_bound() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let mut threads = vec![thread::spawn(move || {
+            let _ = rx.recv();
+        })];
+        assert!(!join_within(&mut threads, Duration::from_millis(50)));
+        assert_eq!(threads.len(), 1);
+        drop(tx);
+        assert!(join_within(&mut threads, Duration::from_secs(2)));
+        assert!(threads.is_empty());
+    }
+
+    #[test]
+    fn a_directory_or_a_plain_file_as_pfctl_is_not_a_permission_problem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("pfctl");
+        std::fs::write(&file, "#!/bin/sh\n").expect("write");
+        for (program, why) in [
+            (dir.path().to_path_buf(), "is a directory"),
+            (file, "is not executable"),
+        ] {
+            let argv = [program.display().to_string()];
+            let err = Spawned::start(&argv, Duration::from_secs(1))
+                .err()
+                .expect("spawn fails");
+            assert!(matches!(err, SourceError::Unrunnable { .. }), "{err:?}");
+            let text = err.to_string();
+            assert!(text.contains(why) && text.contains("--pfctl"), "{text}");
+            assert!(!text.contains("root"), "{text}");
+        }
     }
 
     #[test]

@@ -24,6 +24,22 @@ pub const STATES_FILE: &str = "states.txt";
 pub const INFO_FILE: &str = "info.txt";
 pub const META_FILE: &str = "meta.toml";
 
+/// The temporary directory `record` writes a single poll into before its
+/// files move into DIR.
+pub const SINGLE_POLL_TMP: &str = ".poll.tmp";
+
+/// The temporary name of numbered poll `n` while `record` writes it.
+pub fn poll_tmp_name(n: u32) -> String {
+    format!(".{n:04}.tmp")
+}
+
+/// True for `.0003.tmp`: a numbered poll that `record` did not finish.
+pub fn is_poll_tmp_name(name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".tmp"))
+        .is_some_and(|n| poll_number(n).is_some())
+}
+
 /// `states-R<n>.txt`.
 pub fn per_rule_file(n: u32) -> String {
     format!("states-R{n}.txt")
@@ -95,6 +111,7 @@ impl ReplaySource {
         let meta = fs::metadata(path).map_err(|e| missing_or_io(path, e))?;
         let shown = path.display().to_string();
         if !meta.is_dir() {
+            check_regular(path, &meta)?;
             return Ok(ReplaySource {
                 polls: vec![ReplayPoll::File(path.to_path_buf())],
                 next: 0,
@@ -102,20 +119,28 @@ impl ReplaySource {
                 description: format!("recorded: {shown}"),
             });
         }
-        let numbered = numbered_polls(path)?;
-        let (polls, description) = if numbered.is_empty() {
+        let (numbered, skipped) = numbered_polls(path)?;
+        let (mut polls, description) = if numbered.is_empty() && skipped.is_empty() {
             let poll = scan_poll_dir(path)?;
-            (vec![ReplayPoll::Dir(poll)], format!("recorded: {shown}"))
+            (vec![poll], format!("recorded: {shown}"))
+        } else if numbered.is_empty() {
+            return Err(SourceError::BadRecording {
+                path: shown,
+                detail: format!("every poll is incomplete: {}", skipped.join("; ")),
+            });
         } else {
             let n = numbered.len();
             let polls = numbered
                 .iter()
-                .map(|d| scan_poll_dir(d).map(ReplayPoll::Dir))
+                .map(|d| scan_poll_dir(d))
                 .collect::<Result<Vec<_>, _>>()?;
             (polls, format!("recorded: {shown} ({n} polls)"))
         };
+        if let Some(first) = polls.first_mut() {
+            first.warnings.extend(skipped);
+        }
         Ok(ReplaySource {
-            polls,
+            polls: polls.into_iter().map(ReplayPoll::Dir).collect(),
             next: 0,
             strategy: Strategy::Auto,
             description,
@@ -208,21 +233,56 @@ fn missing_or_io(path: &Path, e: io::Error) -> SourceError {
     }
 }
 
-/// Subdirectories named only by digits, in numeric order.
-fn numbered_polls(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
+/// Subdirectories named only by digits, in numeric order, and a warning for
+/// each poll skipped as incomplete: a temporary `.0003.tmp` (an interrupted
+/// `pfblame record`) or a numbered directory without `meta.toml` (`record`
+/// writes it last, so its absence means the poll was cut short).
+fn numbered_polls(dir: &Path) -> Result<(Vec<PathBuf>, Vec<String>), SourceError> {
     let mut found = Vec::new();
+    let mut skipped = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| missing_or_io(dir, e))? {
         let entry = entry.map_err(|e| missing_or_io(dir, e))?;
         let name = entry.file_name();
-        let Some(number) = name.to_str().and_then(poll_number) else {
+        let Some(name) = name.to_str() else {
             continue;
         };
-        if entry.path().is_dir() {
-            found.push((number, entry.path()));
+        let path = entry.path();
+        if is_poll_tmp_name(name) {
+            skipped.push(format!(
+                "skipped {}: a poll that `pfblame record` did not finish",
+                path.display()
+            ));
+            continue;
+        }
+        let Some(number) = poll_number(name) else {
+            continue;
+        };
+        if !path.is_dir() {
+            continue;
+        }
+        if path.join(META_FILE).exists() {
+            found.push((number, path));
+        } else {
+            skipped.push(format!(
+                "skipped {}: no {META_FILE}, so the poll may be cut short (add one to replay it)",
+                path.display()
+            ));
         }
     }
     found.sort();
-    Ok(found.into_iter().map(|(_, p)| p).collect())
+    skipped.sort();
+    Ok((found.into_iter().map(|(_, p)| p).collect(), skipped))
+}
+
+/// `--from` and the files of a recording must be regular files: a FIFO
+/// would block forever and a device (`/dev/zero`) never ends.
+fn check_regular(path: &Path, meta: &fs::Metadata) -> Result<(), SourceError> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(SourceError::NotAFile {
+        path: path.display().to_string(),
+    })
 }
 
 fn poll_number(name: &str) -> Option<u64> {
@@ -244,6 +304,17 @@ fn scan_poll_dir(dir: &Path) -> Result<DirPoll, SourceError> {
         let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
             continue;
         };
+        if name == SINGLE_POLL_TMP {
+            poll.warnings.push(format!(
+                "ignored {}: left by an interrupted `pfblame record`",
+                path.display()
+            ));
+            continue;
+        }
+        if is_layout_file(&name) {
+            let meta = fs::metadata(&path).map_err(|e| missing_or_io(&path, e))?;
+            check_regular(&path, &meta)?;
+        }
         match name.as_str() {
             RULES_FILE => poll.rules = Some(path),
             STATES_FILE => poll.states = Some(path),
@@ -268,14 +339,17 @@ fn scan_poll_dir(dir: &Path) -> Result<DirPoll, SourceError> {
         }
     }
     if poll.rules.is_none() && poll.states.is_none() && poll.per_rule.is_empty() {
-        return Err(SourceError::BadRecording {
+        return Err(SourceError::NoRecording {
             path: dir.display().to_string(),
-            detail: "not a recording: expected rules.txt and states.txt \
-                     (or numbered poll directories 0001/, 0002/, …)"
-                .into(),
         });
     }
     Ok(poll)
+}
+
+/// The files of the layout that are read as pfctl output or metadata.
+fn is_layout_file(name: &str) -> bool {
+    [RULES_FILE, STATES_FILE, INFO_FILE, META_FILE].contains(&name)
+        || (name.starts_with("states-R") && name.ends_with(".txt"))
 }
 
 /// `taken_at` of `meta.toml` (RFC 3339, as a string or a TOML date-time).
@@ -426,15 +500,11 @@ fn play_dir(
     } else if let Some(path) = &poll.states {
         stream_states(path, None, sink, meta)?;
     } else {
-        meta.warnings.push(format!(
-            "{}: no {STATES_FILE}: the states are unknown",
-            poll.dir.display()
-        ));
-        sink.states(None, &mut io::empty())
-            .map_err(|e| SourceError::Io {
-                what: poll.dir.display().to_string(),
-                source: e,
-            })?;
+        // Without states there is nothing to blame: not an empty table.
+        return Err(SourceError::BadRecording {
+            path: poll.dir.display().to_string(),
+            detail: format!("no {STATES_FILE}: a recording needs the states listing (pfctl -vvss)"),
+        });
     }
     if let Some(path) = &poll.info {
         let info = read_text(path, meta)?;
@@ -608,12 +678,14 @@ fn play_file(path: &Path, sink: &mut dyn PollSink, meta: &mut PollMeta) -> Resul
             sink.states(None, &mut io::empty()).map_err(io_err)?;
             sink.info(&info);
         }
-        kind @ (FileKind::States | FileKind::Unknown) => {
-            if kind == FileKind::Unknown {
-                meta.warnings.push(format!(
-                    "{shown}: could not tell which pfctl output this is; read it as states"
-                ));
-            }
+        FileKind::Unknown => {
+            return Err(SourceError::NotPfctlOutput {
+                what: shown.to_string(),
+                detail: "empty, or nothing in it looks like pfctl -ss, -sr, -si or -sa output"
+                    .into(),
+            });
+        }
+        FileKind::States => {
             meta.warnings
                 .push(format!("{shown} holds states only: the rules are unknown"));
             sink.rules("");

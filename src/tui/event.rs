@@ -34,6 +34,9 @@ pub enum Event {
     /// Confirmed kill commands ran: the banner's message, `Err` when
     /// something failed.
     Killed(Result<String, String>),
+    /// A termination signal (SIGTERM, SIGHUP, SIGINT, SIGQUIT) arrived: quit,
+    /// restore the terminal, exit with 128 + its number.
+    Signal(i32),
 }
 
 /// What the UI tells the collector.

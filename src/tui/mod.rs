@@ -37,6 +37,7 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::layout::Rect;
 
+use crate::exit::Exit;
 use crate::tui::action::{Action, action_for_key, action_for_mouse, confirm_key};
 use crate::tui::app::{App, Notice};
 use crate::tui::event::{Control, Event, InputGate, Poller, pasted_filter_text};
@@ -52,6 +53,8 @@ pub enum Ended {
     Disconnected,
     /// The collector thread panicked (its message is on stderr already).
     CollectorPanicked,
+    /// A termination signal arrived (its number).
+    Signal(i32),
 }
 
 /// The UI loop: draw, wait for one event, apply it and everything else
@@ -139,6 +142,7 @@ fn handle(
         Event::Killed(r) => Some(Action::Killed(r)),
         Event::InputClosed(m) => return Some(Ended::InputFailed(m)),
         Event::CollectorPanicked => return Some(Ended::CollectorPanicked),
+        Event::Signal(signal) => return Some(Ended::Signal(signal)),
     };
     if let Some(c) = action.and_then(|a| app.update(a)) {
         // The collector may be gone already at quit; nothing to do then.
@@ -149,12 +153,14 @@ fn handle(
 
 /// Runs the watch screen on the real terminal until the user quits: starts
 /// the collector and input threads, sets the terminal up (ratatui's init
-/// installs a panic hook that restores it) and puts it back afterwards.
+/// installs a panic hook that restores it) and puts it back afterwards, also
+/// when a termination signal ends it (see `crate::signals`). Returns the
+/// exit status: 0, or 128 + the signal's number.
 pub fn run_terminal(
     mut app: App,
     poller: Box<dyn Poller>,
     first: event::FirstPoll,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Exit> {
     if app.theme.color {
         // `--color always` must beat NO_COLOR, which crossterm honours itself.
         crossterm::style::force_color_output(true);
@@ -162,6 +168,7 @@ pub fn run_terminal(
     let (tx, rx) = mpsc::channel();
     let (ctl_tx, ctl_rx) = mpsc::channel();
     install_mouse_panic_hook();
+    signals_quit_the_loop(tx.clone());
     let mut terminal = ratatui::try_init()?;
     // Bracketed paste: a paste arrives as one `Paste` event (text for the
     // filter), not as key presses that could run commands.
@@ -173,13 +180,32 @@ pub fn run_terminal(
         Err(e) => Err(e.into()),
     };
     let _ = crossterm::execute!(io::stdout(), DisableBracketedPaste, DisableMouseCapture);
-    ratatui::try_restore()?;
+    let restored = ratatui::try_restore();
+    #[cfg(unix)]
+    crate::signals::clear_hook();
+    restored?;
     match result? {
         Ended::InputFailed(m) => anyhow::bail!("reading the terminal failed: {m}"),
         Ended::CollectorPanicked => anyhow::bail!("internal error: the polling thread panicked"),
-        Ended::Quit | Ended::Disconnected => Ok(()),
+        Ended::Signal(signal) => Ok(Exit::for_signal(signal)),
+        Ended::Quit | Ended::Disconnected => Ok(Exit::Ok),
     }
 }
+
+/// While the screen runs, a termination signal becomes an event that ends
+/// the loop like `q` does, so the terminal is put back before exiting.
+#[cfg(unix)]
+fn signals_quit_the_loop(tx: Sender<Event>) {
+    let tx = std::sync::Mutex::new(tx);
+    crate::signals::set_hook(Box::new(move |signal| {
+        if let Ok(tx) = tx.lock() {
+            let _ = tx.send(Event::Signal(signal));
+        }
+    }));
+}
+
+#[cfg(not(unix))]
+fn signals_quit_the_loop(_tx: Sender<Event>) {}
 
 /// Turns mouse reporting off before a panic message is printed.
 ///
