@@ -1,7 +1,7 @@
 //! Synthetic pf tables for benchmarks and scale tests (a development tool).
 //!
 //!     cargo run --release --example gen_table -- --states 1000000 \
-//!         --flavor openbsd --seed 1 --out /tmp/t1m [--server 2001:db8::10]
+//!         --flavor openbsd --seed 1 --out /tmp/t1m [--server 2001:db8::10] [--verbosity v]
 //!
 //! Writes `DIR/rules.txt` (`pfctl -a '*' -vvsr`, with anchors) and
 //! `DIR/states.txt` (`pfctl -vvss`), deterministic from the seed. States are
@@ -64,6 +64,8 @@ pub struct Options {
     pub server: IpAddr,
     /// Percent of states that involve the server address.
     pub server_pct: u64,
+    /// How the states are printed: `-vvss` (default) or `-vss`.
+    pub verbosity: Verbosity,
 }
 
 impl Options {
@@ -74,6 +76,7 @@ impl Options {
             seed,
             server: IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10)),
             server_pct: 3,
+            verbosity: Verbosity::VV,
         }
     }
 }
@@ -509,7 +512,7 @@ impl StateGen {
             let s = self.state(i);
             self.buf.clear();
             // Writing into a String cannot fail.
-            let _ = write_state(&mut self.buf, &s, self.opts.flavor, Verbosity::VV);
+            let _ = write_state(&mut self.buf, &s, self.opts.flavor, self.opts.verbosity);
             w.write_all(self.buf.as_bytes())?;
             self.tally.states_bytes += self.buf.len() as u64;
         }
@@ -829,7 +832,7 @@ pub fn generate(opts: &Options) -> (String, String, Tally) {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: gen_table --states N --flavor openbsd|freebsd --seed S --out DIR [--server ADDR]"
+        "usage: gen_table --states N --flavor openbsd|freebsd --seed S --out DIR [--server ADDR] [--verbosity vv|v]"
     );
     std::process::exit(2)
 }
@@ -845,6 +848,13 @@ fn parse_args() -> (Options, PathBuf) {
             "--seed" => opts.seed = val().parse().unwrap_or_else(|_| usage()),
             "--server" => opts.server = val().parse().unwrap_or_else(|_| usage()),
             "--out" => out = Some(PathBuf::from(val())),
+            "--verbosity" => {
+                opts.verbosity = match val().as_str() {
+                    "vv" => Verbosity::VV,
+                    "v" => Verbosity::V,
+                    _ => usage(),
+                }
+            }
             "--flavor" => {
                 opts.flavor = match val().as_str() {
                     "openbsd" => Flavor::OpenBsd,

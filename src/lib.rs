@@ -20,4 +20,5 @@ pub mod sanitize;
 #[cfg(unix)]
 pub mod signals;
 pub mod source;
+pub mod state_json;
 pub mod tui;

@@ -6,7 +6,8 @@
 use std::io::{self, BufRead};
 
 use super::{Config, Sample, Servers};
-use crate::model::{Diagnostic, State};
+use crate::model::{Diagnostic, Endpoint, RuleKey, State};
+use crate::parse::states::skim::{Counted, SkimSink, skim_states};
 use crate::source::{PollMeta, PollSink};
 
 /// At most this many diagnostics are kept per sample; the rest are counted
@@ -21,6 +22,36 @@ pub struct SampleBuilder {
     keep_all: bool,
     sample: Sample,
     dropped_diagnostics: usize,
+    /// States per rule for small anchor and rule numbers, indexed without
+    /// a map lookup (millions of states); folded into
+    /// `sample.states_per_rule` by [`Self::finish`].
+    small_counts: Vec<u64>,
+}
+
+/// Anchor and rule numbers below these are counted in
+/// [`SampleBuilder::small_counts`] (`None` takes index 0).
+const SMALL_ANCHORS: usize = 32;
+const SMALL_RULES: usize = 1024;
+
+/// The index of `key` in [`SampleBuilder::small_counts`], if it has one.
+fn small_index(key: RuleKey) -> Option<usize> {
+    let slot = |n: Option<u32>, limit: usize| match n {
+        None => Some(0),
+        Some(n) => usize::try_from(n)
+            .ok()
+            .map(|n| n + 1)
+            .filter(|i| *i < limit),
+    };
+    Some(slot(key.anchor, SMALL_ANCHORS)? * SMALL_RULES + slot(key.number, SMALL_RULES)?)
+}
+
+/// The key counted at `index` of [`SampleBuilder::small_counts`].
+fn small_key(index: usize) -> RuleKey {
+    let number = |i: usize| i.checked_sub(1).and_then(|n| u32::try_from(n).ok());
+    RuleKey {
+        anchor: number(index / SMALL_RULES),
+        number: number(index % SMALL_RULES),
+    }
 }
 
 impl SampleBuilder {
@@ -30,25 +61,42 @@ impl SampleBuilder {
             keep_all: cfg.keep_all_states,
             sample: Sample::default(),
             dropped_diagnostics: 0,
+            small_counts: Vec::new(),
         }
     }
 
     /// Counts one parsed state and keeps it if it is a server state (or if
     /// every state is kept).
     pub fn add_state(&mut self, state: State) {
-        self.sample.total_states += 1;
-        *self
-            .sample
-            .states_per_rule
-            .entry(state.rule_key())
-            .or_insert(0) += 1;
+        self.count(state.rule_key());
         if self.keep_all || self.servers.matches(&state) {
             self.sample.states.push(state);
         }
     }
 
+    /// Counts one state of rule `key`, kept or not.
+    fn count(&mut self, key: RuleKey) {
+        self.sample.total_states += 1;
+        match small_index(key) {
+            Some(i) => {
+                if self.small_counts.is_empty() {
+                    self.small_counts = vec![0; SMALL_ANCHORS * SMALL_RULES];
+                }
+                if let Some(n) = self.small_counts.get_mut(i) {
+                    *n += 1;
+                }
+            }
+            None => *self.sample.states_per_rule.entry(key).or_insert(0) += 1,
+        }
+    }
+
     /// Ends the poll. The time comes from the poll (`taken_at`), never from the clock.
     pub fn finish(mut self, meta: Option<PollMeta>) -> Sample {
+        for (i, n) in self.small_counts.iter().enumerate() {
+            if *n > 0 {
+                *self.sample.states_per_rule.entry(small_key(i)).or_insert(0) += n;
+            }
+        }
         if self.dropped_diagnostics > 0 {
             self.sample.diagnostics.push(Diagnostic {
                 line: 0,
@@ -93,18 +141,13 @@ impl PollSink for SampleBuilder {
 
     fn states(&mut self, rule: Option<u32>, input: &mut dyn BufRead) -> io::Result<()> {
         let mut diags = Vec::new();
-        let result = crate::parse::states::read_states(
-            input,
-            |mut state| {
-                // `pfctl -ss -R n` lists only rule n's states: without `-v`
-                // the state itself does not say so.
-                if let (Some(n), false) = (rule, state.verbose) {
-                    state.rule = Some(n);
-                }
-                self.add_state(state);
-            },
-            &mut diags,
-        );
+        // Only the states that will be kept are parsed in full; the others
+        // are skimmed for their rule (same counts, same diagnostics).
+        let mut sink = Skim {
+            builder: self,
+            rule,
+        };
+        let result = skim_states(input, &mut sink, &mut diags);
         let what = match rule {
             Some(n) => format!("states listing (-R {n})"),
             None => "states listing".to_string(),
@@ -116,6 +159,47 @@ impl PollSink for SampleBuilder {
     fn info(&mut self, text: &str) {
         let (_info, diags) = crate::parse::info::parse_info(text);
         self.add_diagnostics("info", diags);
+    }
+}
+
+/// The builder as the skimming parser's sink, for one state listing.
+struct Skim<'b> {
+    builder: &'b mut SampleBuilder,
+    /// `Some(n)` for a `pfctl -ss -R n` listing.
+    rule: Option<u32>,
+}
+
+impl Skim<'_> {
+    /// `pfctl -ss -R n` lists only rule n's states: without `-v` the state
+    /// itself does not say so.
+    fn rule_of(&self, verbose: bool, rule: Option<u32>) -> Option<u32> {
+        match (self.rule, verbose) {
+            (Some(n), false) => Some(n),
+            _ => rule,
+        }
+    }
+}
+
+impl SkimSink for Skim<'_> {
+    fn wants(&mut self, endpoints: &[&Endpoint]) -> bool {
+        let b = &self.builder;
+        b.keep_all
+            || b.servers
+                .find_server_endpoint(endpoints.iter().copied())
+                .is_some()
+    }
+
+    fn state(&mut self, mut state: State) {
+        state.rule = self.rule_of(state.verbose, state.rule);
+        self.builder.add_state(state);
+    }
+
+    fn counted(&mut self, c: Counted) {
+        let key = RuleKey {
+            anchor: c.anchor,
+            number: self.rule_of(c.verbose, c.rule),
+        };
+        self.builder.count(key);
     }
 }
 
@@ -150,6 +234,33 @@ mod tests {
         assert_eq!(s.states_per_rule.get(&k(Some(3))), Some(&2));
         assert_eq!(s.states_per_rule.get(&k(Some(4))), Some(&1));
         assert_eq!(s.states_per_rule.get(&k(None)), Some(&1));
+    }
+
+    #[test]
+    fn small_and_large_rule_numbers_are_counted_alike() {
+        let mut b = SampleBuilder::new(&Config::default());
+        let keys = [
+            (None, None),
+            (None, Some(0)),
+            (Some(0), Some(1023)),
+            (Some(30), Some(1022)),
+            (Some(31), Some(5)),
+            (None, Some(1023)),
+            (Some(u32::MAX), Some(u32::MAX)),
+        ];
+        for (anchor, number) in keys {
+            let key = RuleKey { anchor, number };
+            if let Some(i) = small_index(key) {
+                assert_eq!(small_key(i), key);
+            }
+            b.count(key);
+            b.count(key);
+        }
+        let s = b.finish(None);
+        assert_eq!(s.total_states, 14);
+        for (anchor, number) in keys {
+            assert_eq!(s.states_per_rule.get(&RuleKey { anchor, number }), Some(&2));
+        }
     }
 
     #[test]

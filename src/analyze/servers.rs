@@ -41,10 +41,19 @@ impl Servers {
     /// (either side, either key) inside a server prefix whose port is listed
     /// (any port when no `--port` was given). `None` if it is no server state.
     pub fn server_endpoint<'s>(&self, state: &'s State) -> Option<&'s Endpoint> {
+        self.find_server_endpoint(state.addrs())
+    }
+
+    /// The first of `endpoints` that is a server endpoint (see
+    /// [`Self::server_endpoint`]).
+    pub fn find_server_endpoint<'s>(
+        &self,
+        mut endpoints: impl Iterator<Item = &'s Endpoint>,
+    ) -> Option<&'s Endpoint> {
         if self.is_empty() {
             return None;
         }
-        state.addrs().find(|ep| {
+        endpoints.find(|ep| {
             ep.addr.ip().is_some_and(|ip| self.contains(ip)) && self.port_listed(ep.port.as_ref())
         })
     }

@@ -15,6 +15,7 @@ use crate::model::{Parsed, Rule, Severity, State};
 use crate::parse::read_any_with;
 // Labels, anchor and interface names are pfctl text: never print them raw.
 use crate::sanitize::neutralize;
+use crate::state_json::write_state;
 
 /// How many error diagnostics are repeated on stderr before the summary.
 const STDERR_ERRORS: usize = 10;
@@ -27,11 +28,11 @@ pub fn run(args: &ParseArgs) -> anyhow::Result<Exit> {
     let mut out = BufWriter::new(io::stdout().lock());
     let parsed = match args.format {
         ParseFormat::Json => {
-            let mut safe = crate::sanitize::JsonSafe::new(&mut out);
-            let mut json = JsonStream::new(&mut safe);
+            // States are written terminal-safe by `write_state`, the tail
+            // through `json_safe` (see `JsonStream`).
+            let mut json = JsonStream::new(&mut out);
             let rest = read_input(&args.file, &name, |s| json.state(&s))?;
             json.finish(&rest)?;
-            safe.into_inner()?;
             rest
         }
         ParseFormat::Text => {
@@ -80,13 +81,17 @@ fn read_input(path: &Path, name: &str, on_state: impl FnMut(State)) -> anyhow::R
 const JSON_HEAD: &[u8] = b"{\"states\":[";
 
 /// Writes the JSON of a [`Parsed`] with its states streamed: byte for byte
-/// what `serde_json::to_writer` of the whole model writes, followed by a
-/// newline. The parser's callback cannot fail, so the first write error is
-/// kept (and later writes skipped) until [`Self::finish`] reports it.
+/// what `serde_json::to_writer` of the whole model writes through
+/// [`crate::sanitize::JsonSafe`] (terminal-safe), followed by a newline.
+/// Each state is written by [`write_state`], which escapes as both do. The
+/// parser's callback cannot fail, so the first write error is kept (and
+/// later writes skipped) until [`Self::finish`] reports it.
 struct JsonStream<W: Write> {
     out: W,
     states: usize,
     error: Option<io::Error>,
+    /// One state's JSON, reused.
+    buf: Vec<u8>,
 }
 
 impl<W: Write> JsonStream<W> {
@@ -95,6 +100,7 @@ impl<W: Write> JsonStream<W> {
             out,
             states: 0,
             error: None,
+            buf: Vec::with_capacity(1024),
         }
     }
 
@@ -105,10 +111,11 @@ impl<W: Write> JsonStream<W> {
         // The head waits for the first state: an unreadable input (a
         // directory) then prints nothing, as before streaming.
         let sep: &[u8] = if self.states == 0 { JSON_HEAD } else { b"," };
-        let written = self
-            .out
-            .write_all(sep)
-            .and_then(|()| serde_json::to_writer(&mut self.out, s).map_err(io::Error::from));
+        // What serde_json writes, by hand (`state_json`): no `fmt` per field.
+        self.buf.clear();
+        self.buf.extend_from_slice(sep);
+        write_state(&mut self.buf, s);
+        let written = self.out.write_all(&self.buf);
         self.states += 1;
         if let Err(e) = written {
             self.error = Some(e);
@@ -130,7 +137,9 @@ impl<W: Write> JsonStream<W> {
         if self.states == 0 {
             self.out.write_all(JSON_HEAD)?;
         }
-        self.out.write_all(tail)?;
+        let tail = String::from_utf8_lossy(tail);
+        self.out
+            .write_all(crate::sanitize::json_safe(&tail).as_bytes())?;
         writeln!(self.out)
     }
 }

@@ -13,6 +13,7 @@ use crate::model::{Diagnostic, Parsed, Severity, State};
 
 use info::InfoParser;
 use rules::{RulesParser, looks_like_rule};
+use states::skim::TextLine;
 use states::{StatesParser, looks_like_state};
 
 /// Parses any single pfctl output (states, rules, info, or `pfctl -sa` with
@@ -57,20 +58,17 @@ fn read_lines<R: BufRead, S: StateSink>(r: R, sink: S) -> io::Result<(Parsed, S)
     let mut router = Router::new(sink);
     let mut line_no = 0;
     let mut cap = common::DiagCap::default();
-    common::for_each_line(r, |line| {
+    // UTF-8 is checked once per reader buffer; only lines of a buffer that
+    // fails are checked (and reported) one by one.
+    states::skim::for_each_text_line(r, |line| {
         line_no += 1;
-        let buf = match line {
-            common::Line::Text(buf) => buf,
-            common::Line::TooLong(len) => {
-                router.diags.push(common::too_long(line_no, len));
-                return;
-            }
-        };
-        match std::str::from_utf8(buf) {
-            Ok(line) => router.push(line_no, line),
-            Err(e) => {
+        match line {
+            TextLine::Text(line) => router.push(line_no, line),
+            TextLine::TooLong(len) => router.diags.push(common::too_long(line_no, len)),
+            TextLine::Bytes(buf) => {
                 let line = String::from_utf8_lossy(buf).into_owned();
-                let column = String::from_utf8_lossy(&buf[..e.valid_up_to()])
+                let valid = std::str::from_utf8(buf).map_or_else(|e| e.valid_up_to(), str::len);
+                let column = String::from_utf8_lossy(buf.get(..valid).unwrap_or_default())
                     .chars()
                     .count()
                     + 1;
@@ -259,6 +257,8 @@ impl<S: StateSink> Router<S> {
         } else if looks_like_rule(line) {
             self.last = Last::Rule;
             self.rules.push(line_no, line, &mut self.diags);
+        } else if self.valid_state_line(line_no, line) {
+            // Parsed once, by the state parser (no separate recognition).
         } else if looks_like_state(line)
             || (self.last == Last::State && !line.starts_with("Status: "))
             || line.contains(" -> ")
@@ -288,6 +288,21 @@ impl<S: StateSink> Router<S> {
                 text: common::clip(line),
             });
         }
+    }
+
+    /// [`Self::state_line`] for a valid state main line; false for any
+    /// other line (then nothing is done).
+    fn valid_state_line(&mut self, line_no: usize, line: &str) -> bool {
+        if !self
+            .states
+            .push_main_into(line_no, line, self.sink.buffer())
+        {
+            return false;
+        }
+        self.last = Last::State;
+        self.rules.interrupt();
+        self.sink.flush(false);
+        true
     }
 
     fn state_line(&mut self, line_no: usize, line: &str) {

@@ -24,6 +24,9 @@
 //! * The 2002 format without an interface column gets an empty `iface`.
 //! * The old `(no-sync)` suffix of the id line becomes the flag `no-sync`.
 
+mod fast;
+pub mod skim;
+
 use std::collections::HashSet;
 use std::io::{self, BufRead};
 use std::sync::Arc;
@@ -177,18 +180,40 @@ impl StatesParser {
             continuation_of(target, self.skipping, line_no, line, diags);
             return;
         }
-        match self.parse_main(line_no, line) {
-            Ok(state) => {
-                out.push(state);
-                self.open = true;
-                self.skipping = None;
-            }
+        match main_line(line) {
+            Ok((_, m)) => self.push_parsed(line_no, m, out),
             Err(e) => {
+                let e = into_expected(e);
                 diags.push(error_at(line_no, line, &e));
                 self.open = false;
                 self.skipping = Some(line_no);
             }
         }
+    }
+
+    /// [`Self::push_into`] for a line that is a valid main line; false (and
+    /// nothing done, nothing reported) for any other line. Lets mixed input
+    /// parse a state line once instead of recognising it first.
+    pub fn push_main_into(&mut self, line_no: usize, line: &str, out: &mut Vec<State>) -> bool {
+        if line.starts_with(is_blank) || memchr::memchr(0, line.as_bytes()).is_some() {
+            return false;
+        }
+        match main_line(line) {
+            Ok((_, m)) => {
+                self.push_parsed(line_no, m, out);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Appends the state of a parsed main line; it receives the
+    /// continuation lines that follow.
+    #[inline(always)]
+    fn push_parsed(&mut self, line_no: usize, m: MainLine<'_>, out: &mut Vec<State>) {
+        out.push(self.build(line_no, m));
+        self.open = true;
+        self.skipping = None;
     }
 
     /// Reports a line with a NUL byte and skips it. A main line also ends
@@ -333,22 +358,31 @@ fn orient(
     right: Side,
     third: Option<Side>,
 ) -> (Direction, Side, Side, Option<Endpoint>) {
+    let direction = direction(arrow, &left, &right, third.is_some());
     match (arrow, third) {
         // `lan -> gwy -> ext`: lan opened the connection, gwy is its NAT address.
-        (Arrow::Right, Some(ext)) => (Direction::Out, left, ext, Some(right.host)),
+        (Arrow::Right, Some(ext)) => (direction, left, ext, Some(right.host)),
         // `lan <- gwy <- ext`: ext connected to gwy, redirected to lan.
-        (Arrow::Left, Some(ext)) => (Direction::In, ext, left, Some(right.host)),
-        (Arrow::Right, None) => {
-            // pfctl prints `->` for inbound af-to states too (§1.3 step 6).
-            let direction = if left.is_afto() || right.is_afto() {
-                Direction::In
-            } else {
-                Direction::Out
-            };
-            (direction, left, right, None)
-        }
-        (Arrow::Left, None) => (Direction::In, right, left, None),
+        (Arrow::Left, Some(ext)) => (direction, ext, left, Some(right.host)),
+        (Arrow::Right, None) => (direction, left, right, None),
+        (Arrow::Left, None) => (direction, right, left, None),
     }
+}
+
+/// The direction a state line shows: `->` is outbound, `<-` inbound,
+/// except that pfctl prints `->` for inbound af-to states too (§1.3 step 6).
+#[inline(always)]
+fn direction(arrow: Arrow, left: &Side, right: &Side, three_addresses: bool) -> Direction {
+    match arrow {
+        Arrow::Right if !three_addresses && (left.is_afto() || right.is_afto()) => Direction::In,
+        Arrow::Right => Direction::Out,
+        Arrow::Left => Direction::In,
+    }
+}
+
+/// The direction of the state a parsed main line describes.
+fn main_direction(m: &MainLine<'_>) -> Direction {
+    direction(m.arrow, &m.left, &m.right, m.third.is_some())
 }
 
 fn into_expected(e: nom::Err<Expected<'_>>) -> Expected<'_> {
@@ -499,7 +533,10 @@ fn arrow(input: &str) -> PResult<'_, Arrow> {
 /// `host [(host)] [{addr}]`.
 #[inline(always)]
 fn side(input: &str) -> PResult<'_, Side> {
-    let (mut rest, host) = endpoint(input)?;
+    let (mut rest, host) = match fast::endpoint(input) {
+        Some(found) => found,
+        None => endpoint(input)?,
+    };
     let mut side = Side {
         host,
         nat: None,
@@ -547,7 +584,10 @@ const PAIR_EXPECTED: &str = "a state pair like ESTABLISHED:ESTABLISHED";
 
 /// The peer-state pair: `A:B`, `<BAD STATE LEVELS a:b>`, old `NO TRAFFIC:…`.
 fn state_pair(input: &str) -> PResult<'_, (&str, &str)> {
-    let text = input.trim_end_matches(is_blank);
+    let text = input.trim_end_matches([' ', '\t']);
+    if let Some(pair) = plain_pair(text) {
+        return Ok(("", pair));
+    }
     if let Some(r) = text.strip_prefix("<BAD STATE LEVELS") {
         return bad_state_levels(r);
     }
@@ -558,6 +598,38 @@ fn state_pair(input: &str) -> PResult<'_, (&str, &str)> {
     peer_state(a)?;
     peer_state(b)?;
     Ok(("", (a, b)))
+}
+
+/// Fast path of [`state_pair`]: `NAME:NAME` of peer-state characters with
+/// one colon, checked in one pass; `None` leaves every other text (and the
+/// errors) to the general path.
+#[inline(always)]
+fn plain_pair(text: &str) -> Option<(&str, &str)> {
+    /// The bytes of a peer-state name (`peer_state`), as a table.
+    const NAME: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'?';
+            c += 1;
+        }
+        t
+    };
+    let b = text.as_bytes();
+    let colon = memchr::memchr(b':', b)?;
+    let (first, second) = (&b[..colon], &b[colon + 1..]);
+    if !(first.iter().all(|&c| NAME[usize::from(c)])
+        && second.iter().all(|&c| NAME[usize::from(c)]))
+    {
+        return None;
+    }
+    let colon = Some(colon);
+    // ASCII bytes around the colon: both halves are char boundaries.
+    match colon {
+        Some(i) if i > 0 && i + 1 < b.len() => Some((text.get(..i)?, text.get(i + 1..)?)),
+        _ => None,
+    }
 }
 
 /// The rest of `<BAD STATE LEVELS a:b>` (2002: `<BAD STATE LEVELS>`).
@@ -595,8 +667,75 @@ fn peer_state(s: &str) -> PResult<'_, ()> {
     }
 }
 
-/// Applies one continuation line (`body` = the line without leading blanks).
+/// Applies one continuation line (`body` = the line without leading
+/// blanks): the lines pfctl prints take a fast path ([`fast`]), anything
+/// else the full parsers, which report what is wrong.
 fn continuation(
+    state: &mut State,
+    line_no: usize,
+    line: &str,
+    body: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let b = body.as_bytes();
+    match b.first() {
+        Some(b'[') => {
+            if let Some((x, y)) = fast::seq_line(b) {
+                state.seq = Some(Box::new(initiator_first(state.direction, x, y)));
+                return;
+            }
+        }
+        Some(b'a') if b.starts_with(b"age ") => {
+            if let Some(v) = fast::age_line(b).filter(|v| !v.flags) {
+                apply_age(state, &v);
+                return;
+            }
+        }
+        Some(b'i') => {
+            if let Some((id, creator)) = fast::id_line(b) {
+                state.id = Some(id);
+                state.creator_id = Some(creator);
+                return;
+            }
+        }
+        _ => {}
+    }
+    slow_continuation(state, line_no, line, body, diags);
+}
+
+/// Sequence windows are printed in the order of the peer states.
+fn initiator_first<T>(direction: Direction, printed_first: T, printed_second: T) -> (T, T) {
+    match direction {
+        Direction::In => (printed_second, printed_first),
+        Direction::Out => (printed_first, printed_second),
+    }
+}
+
+/// The items of a fast-parsed age line (items it lacks keep their value).
+fn apply_age(state: &mut State, v: &fast::AgeLine) {
+    state.verbose = true;
+    if v.age.is_some() {
+        state.age = v.age;
+    }
+    if v.expires.is_some() {
+        state.expires = v.expires;
+    }
+    if v.packets.is_some() {
+        state.packets = v.packets;
+    }
+    if v.bytes.is_some() {
+        state.bytes = v.bytes;
+    }
+    if v.anchor.is_some() {
+        state.anchor = v.anchor;
+    }
+    if v.rule.is_some() {
+        state.rule = v.rule;
+    }
+}
+
+/// [`continuation`] with the full parsers only.
+fn slow_continuation(
     state: &mut State,
     line_no: usize,
     line: &str,
@@ -605,11 +744,7 @@ fn continuation(
 ) {
     let result: Result<(), nom::Err<Expected<'_>>> = if body.starts_with('[') {
         seq_line(body).map(|(_, (a, b))| {
-            // Printed in the same order as the peer states.
-            state.seq = Some(Box::new(match state.direction {
-                Direction::In => (b, a),
-                Direction::Out => (a, b),
-            }));
+            state.seq = Some(Box::new(initiator_first(state.direction, a, b)));
         })
     } else if body.starts_with("age ") {
         state.verbose = true;

@@ -1,0 +1,505 @@
+//! Skimming a state listing: most states of a big table are only *counted*
+//! per `(anchor, rule)` (`report`, the TUI without `A`), so they need not
+//! become a [`State`].
+//!
+//! For every state the skim parses the main line with the full grammar
+//! (the addresses decide whether the state is wanted) and asks the sink.
+//! A wanted state goes through [`StatesParser`] unchanged. For the others,
+//! the continuation lines are checked by small byte-level validators that
+//! accept a *subset* of what the full parser accepts without a diagnostic:
+//! the sequence and id lines are only checked, the age line yields its
+//! `anchor` and `rule`. A line a validator does not accept is handed to the
+//! full continuation parser on a scratch state, so every diagnostic, and
+//! every `(anchor, rule)`, is exactly what the full parser gives
+//! (`tests/skim_equivalence.rs` compares both paths on every fixture).
+
+use std::io::{self, BufRead};
+use std::sync::Arc;
+
+use super::{MainLine, StatesParser, continuation_of, fast, main_direction, main_line};
+use crate::model::{Diagnostic, Direction, Endpoint, HostAddr, RuleKey, Severity, State};
+use crate::parse::common::{DiagCap, MAX_LINE, blank0, clip, nul_column, too_long};
+
+/// A state that was counted, not kept: what its lines said about its rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    /// 1-based line of the state's main line.
+    pub line: usize,
+    pub anchor: Option<u32>,
+    pub rule: Option<u32>,
+    /// An age line was present (as [`State::verbose`]).
+    pub verbose: bool,
+}
+
+impl Counted {
+    /// The `(anchor, rule)` pair, as [`State::rule_key`].
+    pub fn rule_key(&self) -> RuleKey {
+        RuleKey {
+            anchor: self.anchor,
+            number: self.rule,
+        }
+    }
+}
+
+/// Where a skimmed listing goes.
+pub trait SkimSink {
+    /// True when the state whose main line has these endpoints (both sides,
+    /// both keys, the gateway: the addresses of [`State::addrs`]) must be
+    /// parsed in full and handed to [`Self::state`].
+    fn wants(&mut self, endpoints: &[&Endpoint]) -> bool;
+    /// A wanted state, complete. Wanted states come in input order; they
+    /// may come after counted states that followed them in the input.
+    fn state(&mut self, state: State);
+    /// A state that was only counted.
+    fn counted(&mut self, state: Counted);
+}
+
+/// The push parser of the skim: [`StatesParser::push_into`] for the wanted
+/// states and every line it does not recognise.
+#[derive(Debug, Default)]
+pub struct Skimmer {
+    full: StatesParser,
+    /// The counted state receiving continuation lines, and its direction.
+    current: Option<(Counted, Direction)>,
+    /// Reused by [`Self::fallback`] (created on first use).
+    scratch: Option<State>,
+}
+
+impl Skimmer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds one line (no line terminator; a trailing `\r` is already gone).
+    /// Wanted states are appended to `out` (the last one may still get
+    /// continuation lines); counted states go to `sink` once complete.
+    pub fn push(
+        &mut self,
+        line_no: usize,
+        line: &str,
+        diags: &mut Vec<Diagnostic>,
+        out: &mut Vec<State>,
+        sink: &mut impl SkimSink,
+    ) {
+        let Some(&first) = line.as_bytes().first() else {
+            return;
+        };
+        if first == b' ' || first == b'\t' {
+            match &mut self.current {
+                Some((counted, direction)) => {
+                    if !skim_continuation(counted, line) {
+                        let direction = *direction;
+                        self.fallback(line_no, line, direction, diags);
+                    }
+                }
+                None => self.full.push_into(line_no, line, diags, out),
+            }
+            return;
+        }
+        if let Some((done, _)) = self.current.take() {
+            sink.counted(done);
+        }
+        if let Some(m) = fast::main_line(line)
+            && !has_nul(m.iface)
+            && !has_nul(m.proto)
+        {
+            let mut all: [&Endpoint; 4] = [&NOWHERE; 4];
+            let mut n = 0;
+            for (slot, ep) in all.iter_mut().zip(m.endpoints.iter().flatten()) {
+                *slot = ep;
+                n += 1;
+            }
+            if !sink.wants(&all[..n]) {
+                self.count(line_no, m.direction);
+                return;
+            }
+            // Wanted: parsed again below, in full.
+        }
+        match main_line(line) {
+            // A NUL can only hide in the interface or protocol word (the
+            // other tokens accept no NUL): the full parser rejects the line.
+            Ok((_, m)) if !has_nul(m.iface) && !has_nul(m.proto) => {
+                let mut all: [&Endpoint; 6] = [&m.left.host; 6];
+                let mut n = 0;
+                for (slot, ep) in all.iter_mut().zip(endpoints(&m)) {
+                    *slot = ep;
+                    n += 1;
+                }
+                if sink.wants(&all[..n]) {
+                    self.full.push_parsed(line_no, m, out);
+                } else {
+                    self.count(line_no, main_direction(&m));
+                }
+            }
+            // Reported (and its continuation lines skipped) by the full parser.
+            _ => self.full.push_into(line_no, line, diags, out),
+        }
+    }
+
+    /// Starts counting the state of the main line `line_no`.
+    fn count(&mut self, line_no: usize, direction: Direction) {
+        self.full.open = false;
+        self.full.skipping = None;
+        let counted = Counted {
+            line: line_no,
+            anchor: None,
+            rule: None,
+            verbose: false,
+        };
+        self.current = Some((counted, direction));
+    }
+
+    /// Ends the input: hands out the last counted state. Continuation lines
+    /// after this belong to no state.
+    pub fn close(&mut self, sink: &mut impl SkimSink) {
+        if let Some((done, _)) = self.current.take() {
+            sink.counted(done);
+        }
+        self.full.close();
+    }
+
+    /// A continuation line of a counted state that the validators did not
+    /// accept: the full parser decides, on a scratch state that carries the
+    /// counted state's `(anchor, rule)`, so the diagnostics and the rule are
+    /// exactly the full parser's.
+    fn fallback(
+        &mut self,
+        line_no: usize,
+        line: &str,
+        direction: Direction,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        if let Some(col) = nul_column(line) {
+            self.full.reject(line_no, line, col, true, diags);
+            return;
+        }
+        let Some((counted, _)) = &mut self.current else {
+            return;
+        };
+        let scratch = self.scratch.get_or_insert_with(scratch_state);
+        scratch.direction = direction;
+        scratch.anchor = counted.anchor;
+        scratch.rule = counted.rule;
+        scratch.verbose = counted.verbose;
+        scratch.flags.clear();
+        continuation_of(Some(scratch), None, line_no, line, diags);
+        counted.anchor = scratch.anchor;
+        counted.rule = scratch.rule;
+        counted.verbose = scratch.verbose;
+    }
+}
+
+/// Fills the unused slots of an endpoint array.
+static NOWHERE: Endpoint = Endpoint {
+    addr: HostAddr::Ip(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+    port: None,
+    rdomain: None,
+};
+
+fn has_nul(s: &str) -> bool {
+    s.as_bytes().contains(&0)
+}
+
+/// A state for [`Skimmer::fallback`]: only the fields continuation lines
+/// read or write matter.
+pub(super) fn scratch_state() -> State {
+    let empty: Arc<str> = Arc::from("");
+    let nowhere = Endpoint::new(HostAddr::Name("".into()), None);
+    State {
+        line: 0,
+        iface: Arc::clone(&empty),
+        proto: Arc::clone(&empty),
+        direction: Direction::Out,
+        src: nowhere.clone(),
+        dst: nowhere,
+        src_nat: None,
+        dst_nat: None,
+        gateway: None,
+        src_state: Arc::clone(&empty),
+        dst_state: empty,
+        age: None,
+        expires: None,
+        packets: None,
+        bytes: None,
+        anchor: None,
+        rule: None,
+        flags: Vec::new(),
+        id: None,
+        creator_id: None,
+        route: None,
+        rtable: None,
+        origif: None,
+        seq: None,
+        verbose: false,
+    }
+}
+
+/// Every endpoint of a main line: the hosts and parenthesised keys of all
+/// sides (the addresses [`State::addrs`] gives once the line is a state).
+fn endpoints<'m>(m: &'m MainLine<'_>) -> impl Iterator<Item = &'m Endpoint> {
+    [Some(&m.left), Some(&m.right), m.third.as_ref()]
+        .into_iter()
+        .flatten()
+        .flat_map(|side| [Some(&side.host), side.nat.as_ref()])
+        .flatten()
+}
+
+/// Applies a continuation line to a counted state if a fast path vouches
+/// for it; false sends the line to [`Skimmer::fallback`]. The sequence and
+/// id lines are only checked; flags of the age line do not matter here.
+fn skim_continuation(counted: &mut Counted, line: &str) -> bool {
+    let body = blank0(line).as_bytes();
+    match body.first() {
+        // Only blanks: the full parser ignores it too.
+        None => true,
+        Some(b'[') => fast::seq_line(body).is_some(),
+        Some(b'a') if body.starts_with(b"age ") => match fast::age_line(body) {
+            Some(v) => {
+                counted.verbose = true;
+                if v.anchor.is_some() {
+                    counted.anchor = v.anchor;
+                }
+                if v.rule.is_some() {
+                    counted.rule = v.rule;
+                }
+                true
+            }
+            None => false,
+        },
+        Some(b'i') => fast::id_line(body).is_some(),
+        _ => false,
+    }
+}
+
+/// Streams a state listing into `sink`, skimming the states it does not
+/// want. Lines are found in the reader's buffer and checked for UTF-8 once
+/// per buffer (a buffer with invalid bytes is checked line by line, and
+/// such a line is read as [`super::read_states`] reads it).
+pub fn skim_states<R: BufRead>(
+    input: R,
+    sink: &mut impl SkimSink,
+    diags: &mut Vec<Diagnostic>,
+) -> io::Result<()> {
+    /// Wanted states handed out together (the last one may still get
+    /// continuation lines, so it stays behind).
+    const BATCH: usize = 64;
+    let mut skimmer = Skimmer::new();
+    let mut batch: Vec<State> = Vec::with_capacity(BATCH + 1);
+    let mut line_no = 0;
+    let mut cap = DiagCap::default();
+    for_each_text_line(input, |line| {
+        line_no += 1;
+        match line {
+            TextLine::Text(text) => {
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                skimmer.push(line_no, text, diags, &mut batch, sink);
+            }
+            TextLine::Bytes(mut bytes) => {
+                if let Some(b) = bytes.strip_suffix(b"\r") {
+                    bytes = b;
+                }
+                let text = lossy_line(line_no, bytes, diags);
+                skimmer.push(line_no, &text, diags, &mut batch, sink);
+            }
+            TextLine::TooLong(len) => diags.push(too_long(line_no, len)),
+        }
+        if batch.len() > BATCH {
+            let done = batch.len() - 1;
+            batch.drain(..done).for_each(|s| sink.state(s));
+        }
+        cap.trim(diags);
+    })?;
+    skimmer.close(sink);
+    cap.finish(diags);
+    batch.into_iter().for_each(|s| sink.state(s));
+    Ok(())
+}
+
+/// A line that is not UTF-8, as [`super::read_states`] reports and reads it.
+fn lossy_line(line_no: usize, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> String {
+    let line = String::from_utf8_lossy(bytes).into_owned();
+    let valid = match std::str::from_utf8(bytes) {
+        Ok(_) => line.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    diags.push(Diagnostic {
+        line: line_no,
+        column: line.get(..valid).map_or(1, |v| v.chars().count() + 1),
+        severity: Severity::Warning,
+        message: "expected UTF-8 text: invalid bytes replaced by U+FFFD".to_owned(),
+        text: clip(&line),
+    });
+    line
+}
+
+/// One line from [`for_each_text_line`], without its `\n`.
+pub(crate) enum TextLine<'a> {
+    /// The line, valid UTF-8.
+    Text(&'a str),
+    /// The line's bytes: not valid UTF-8.
+    Bytes(&'a [u8]),
+    /// A line longer than [`MAX_LINE`], skipped: its length in bytes.
+    TooLong(u64),
+}
+
+/// Calls `f` with every line of `r`. Like
+/// [`crate::parse::common::for_each_line`] (and with its [`MAX_LINE`] cap:
+/// a longer line is skipped, never held), lines are read in the reader's
+/// buffer; the part of a buffer up to its last newline is checked for
+/// UTF-8 once (splitting valid UTF-8 at `\n` leaves valid UTF-8), and only
+/// a buffer that fails is checked line by line.
+pub(crate) fn for_each_text_line<R: BufRead>(
+    mut r: R,
+    mut f: impl FnMut(TextLine<'_>),
+) -> io::Result<()> {
+    fn checked(bytes: &[u8]) -> TextLine<'_> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => TextLine::Text(text),
+            Err(_) => TextLine::Bytes(bytes),
+        }
+    }
+    let mut carry: Vec<u8> = Vec::new();
+    // Bytes of an over-long line seen so far.
+    let mut skipping: Option<u64> = None;
+    loop {
+        let buf = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let lines_end = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
+        let text = std::str::from_utf8(buf.get(..lines_end).unwrap_or_default()).ok();
+        let mut start = 0;
+        for_each_newline(buf, |nl| {
+            let piece = buf.get(start..nl).unwrap_or_default();
+            let len = carry.len() + piece.len();
+            if let Some(seen) = skipping.take() {
+                f(TextLine::TooLong(seen + piece.len() as u64));
+            } else if len > MAX_LINE {
+                f(TextLine::TooLong(len as u64));
+                carry.clear();
+            } else if !carry.is_empty() {
+                carry.extend_from_slice(piece);
+                f(checked(&carry));
+                carry.clear();
+            } else {
+                match text.and_then(|t| t.get(start..nl)) {
+                    Some(line) => f(TextLine::Text(line)),
+                    None => f(checked(piece)),
+                }
+            }
+            start = nl + 1;
+        });
+        let rest = buf.get(start..).unwrap_or_default();
+        match skipping.as_mut() {
+            Some(seen) => *seen += rest.len() as u64,
+            None if carry.len() + rest.len() > MAX_LINE => {
+                skipping = Some((carry.len() + rest.len()) as u64);
+                carry.clear();
+            }
+            None => carry.extend_from_slice(rest),
+        }
+        let used = buf.len();
+        r.consume(used);
+    }
+    match skipping {
+        Some(seen) => f(TextLine::TooLong(seen)),
+        None if !carry.is_empty() => f(checked(&carry)),
+        None => {}
+    }
+    Ok(())
+}
+
+/// Calls `f` with the position of every `\n` of `buf`, in order. Lines
+/// are short (60-100 bytes): a search call per line costs more than
+/// testing 8 bytes at a time for `\n` (SWAR: a byte of `w ^ 0x0a…` is zero
+/// exactly where `w` has a newline; the test below sets its high bit).
+#[inline(always)]
+fn for_each_newline(buf: &[u8], mut f: impl FnMut(usize)) {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let mut base = 0;
+    let mut words = buf.chunks_exact(8);
+    for word in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let x = u64::from_le_bytes(bytes) ^ NEWLINES;
+        // High bit of each byte: set iff that byte of `x` is zero.
+        let mut zero = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+        while zero != 0 {
+            f(base + (zero.trailing_zeros() / 8) as usize);
+            zero &= zero - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == b'\n' {
+            f(base + i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Count(Vec<Counted>);
+
+    impl SkimSink for Count {
+        fn wants(&mut self, _: &[&Endpoint]) -> bool {
+            false
+        }
+        fn state(&mut self, _: State) {}
+        fn counted(&mut self, c: Counted) {
+            self.0.push(c);
+        }
+    }
+
+    #[test]
+    fn refused_lines_get_the_full_parsers_answer() {
+        let text = "em0 tcp 1.2.3.4:1 -> 5.6.7.8:2       ESTABLISHED:ESTABLISHED\n   age 00:00:01, expires in 00:00:02, 1:1 pkts, 1:1 bytes, rule 7, lo\0g\n   age 00:99:01, rule 9\n   [1 + 2]\n";
+        let mut sink = Count(Vec::new());
+        let mut diags = Vec::new();
+        skim_states(text.as_bytes(), &mut sink, &mut diags).expect("in memory");
+        let (states, full_diags) = super::super::parse_states(text);
+        assert_eq!(diags, full_diags);
+        assert_eq!(diags.len(), 3, "{diags:?}");
+        assert_eq!(sink.0.len(), 1);
+        assert_eq!(sink.0[0].rule_key(), states[0].rule_key());
+        assert_eq!(sink.0[0].rule, Some(9));
+    }
+
+    #[test]
+    fn newlines_are_found_in_every_block() {
+        let text: Vec<u8> = (0..300u32)
+            .map(|i| match i % 11 {
+                0 | 3 => b'\n',
+                5 => 0x8a,
+                7 => 0x0b,
+                _ => b'x',
+            })
+            .collect();
+        let mut found = Vec::new();
+        for_each_newline(&text, |i| found.push(i));
+        let expected: Vec<usize> = memchr::memchr_iter(b'\n', &text).collect();
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn counted_states_carry_their_rule() {
+        let text = "all tcp 10.0.0.1:1 -> 10.0.0.2:2       ESTABLISHED:ESTABLISHED\n   [1 + 2]  [3 + 4]\n   age 00:00:01, expires in 00:00:02, 1:1 pkts, 1:1 bytes, anchor 3, rule 7\n   id: 0000000000000001 creatorid: 00000002\nall udp 10.0.0.1:1 -> 10.0.0.2:2       SINGLE:NO_TRAFFIC\n";
+        let mut sink = Count(Vec::new());
+        let mut diags = Vec::new();
+        skim_states(text.as_bytes(), &mut sink, &mut diags).expect("in memory");
+        assert!(diags.is_empty(), "{diags:?}");
+        let keys: Vec<_> = sink
+            .0
+            .iter()
+            .map(|c| (c.line, c.anchor, c.rule, c.verbose))
+            .collect();
+        assert_eq!(keys, [(1, Some(3), Some(7), true), (5, None, None, false)]);
+    }
+}

@@ -1,0 +1,408 @@
+//! The JSON of a [`State`], written by hand: byte for byte what
+//! `serde_json::to_writer` writes from the `Serialize` derive in
+//! `model.rs` (the contract) and [`crate::sanitize::json_safe`] then makes
+//! terminal-safe, without `core::fmt`. `pfblame parse --format
+//! json` writes millions of states; through serde, two thirds of its time
+//! went into formatting addresses and numbers with `fmt` and escaping
+//! strings. The tests compare both writers on every fixture and on
+//! generated tables, and the address and number writers with std's
+//! `Display`.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::model::{Endpoint, HostAddr, Port, SeqWindow, State, StateRoute};
+
+/// Appends the JSON object of `s` (as `serde_json::to_writer(s)` through
+/// [`crate::sanitize::JsonSafe`]).
+pub fn write_state(out: &mut Vec<u8>, s: &State) {
+    out.extend_from_slice(b"{\"line\":");
+    write_u64(out, s.line as u64);
+    out.extend_from_slice(b",\"iface\":");
+    write_str(out, &s.iface);
+    out.extend_from_slice(b",\"proto\":");
+    write_str(out, &s.proto);
+    out.extend_from_slice(match s.direction {
+        crate::model::Direction::In => b",\"direction\":\"in\",\"src\":",
+        crate::model::Direction::Out => b",\"direction\":\"out\",\"src\":",
+    });
+    write_endpoint(out, &s.src);
+    out.extend_from_slice(b",\"dst\":");
+    write_endpoint(out, &s.dst);
+    out.extend_from_slice(b",\"src_nat\":");
+    write_opt(out, s.src_nat.as_deref(), write_endpoint);
+    out.extend_from_slice(b",\"dst_nat\":");
+    write_opt(out, s.dst_nat.as_deref(), write_endpoint);
+    if let Some(g) = &s.gateway {
+        out.extend_from_slice(b",\"gateway\":");
+        write_endpoint(out, g);
+    }
+    out.extend_from_slice(b",\"src_state\":");
+    write_str(out, &s.src_state);
+    out.extend_from_slice(b",\"dst_state\":");
+    write_str(out, &s.dst_state);
+    out.extend_from_slice(b",\"age\":");
+    write_opt(out, s.age, write_u64);
+    out.extend_from_slice(b",\"expires\":");
+    write_opt(out, s.expires, write_u64);
+    out.extend_from_slice(b",\"packets\":");
+    write_opt(out, s.packets, write_pair);
+    out.extend_from_slice(b",\"bytes\":");
+    write_opt(out, s.bytes, write_pair);
+    out.extend_from_slice(b",\"anchor\":");
+    write_opt(out, s.anchor, |o, v| write_u64(o, v.into()));
+    out.extend_from_slice(b",\"rule\":");
+    write_opt(out, s.rule, |o, v| write_u64(o, v.into()));
+    out.extend_from_slice(b",\"flags\":[");
+    for (i, f) in s.flags.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, f);
+    }
+    out.extend_from_slice(b"],\"id\":");
+    write_opt(out, s.id, |o, v| write_hex_quoted(o, v, 16));
+    out.extend_from_slice(b",\"creator_id\":");
+    write_opt(out, s.creator_id, |o, v| write_hex_quoted(o, v.into(), 8));
+    out.extend_from_slice(b",\"route\":");
+    write_opt(out, s.route.as_deref(), write_route);
+    if let Some(t) = s.rtable {
+        out.extend_from_slice(b",\"rtable\":");
+        write_u64(out, t.into());
+    }
+    if let Some(o) = &s.origif {
+        out.extend_from_slice(b",\"origif\":");
+        write_str(out, o);
+    }
+    if let Some(seq) = &s.seq {
+        out.extend_from_slice(b",\"seq\":[");
+        write_window(out, &seq.0);
+        out.push(b',');
+        write_window(out, &seq.1);
+        out.push(b']');
+    }
+    out.extend_from_slice(if s.verbose {
+        b",\"verbose\":true}"
+    } else {
+        b",\"verbose\":false}"
+    });
+}
+
+fn write_opt<T>(out: &mut Vec<u8>, v: Option<T>, write: impl FnOnce(&mut Vec<u8>, T)) {
+    match v {
+        Some(v) => write(out, v),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn write_pair(out: &mut Vec<u8>, (a, b): (u64, u64)) {
+    out.push(b'[');
+    write_u64(out, a);
+    out.push(b',');
+    write_u64(out, b);
+    out.push(b']');
+}
+
+fn write_endpoint(out: &mut Vec<u8>, e: &Endpoint) {
+    out.extend_from_slice(b"{\"addr\":");
+    write_host(out, &e.addr);
+    out.extend_from_slice(b",\"port\":");
+    match &e.port {
+        Some(Port::Num(n)) => write_u64(out, (*n).into()),
+        Some(Port::Name(n)) => write_str(out, n),
+        None => out.extend_from_slice(b"null"),
+    }
+    if let Some(rd) = e.rdomain {
+        out.extend_from_slice(b",\"rdomain\":");
+        write_u64(out, rd.into());
+    }
+    out.push(b'}');
+}
+
+fn write_host(out: &mut Vec<u8>, h: &HostAddr) {
+    match h {
+        HostAddr::Ip(ip) => {
+            // Address text never needs escaping.
+            out.push(b'"');
+            write_ip(out, ip);
+            out.push(b'"');
+        }
+        HostAddr::Name(n) => write_str(out, n),
+    }
+}
+
+fn write_route(out: &mut Vec<u8>, r: &StateRoute) {
+    out.extend_from_slice(b"{\"kind\":\"");
+    out.extend_from_slice(match r.kind {
+        crate::model::RouteKind::RouteTo => b"route-to",
+        crate::model::RouteKind::ReplyTo => b"reply-to",
+        crate::model::RouteKind::DupTo => b"dup-to",
+        crate::model::RouteKind::Gateway => b"gateway",
+    });
+    out.extend_from_slice(b"\",\"addr\":");
+    write_opt(out, r.addr.as_ref(), write_host);
+    out.extend_from_slice(b",\"iface\":");
+    write_opt(out, r.iface.as_deref(), write_str);
+    out.push(b'}');
+}
+
+fn write_window(out: &mut Vec<u8>, w: &SeqWindow) {
+    out.extend_from_slice(b"{\"seqlo\":");
+    write_u64(out, w.seqlo.into());
+    out.extend_from_slice(b",\"window\":");
+    write_u64(out, w.window.into());
+    out.extend_from_slice(b",\"seqdiff\":");
+    write_opt(out, w.seqdiff, |o, v| write_u64(o, v.into()));
+    out.extend_from_slice(b",\"wscale\":");
+    write_opt(out, w.wscale, |o, v| write_u64(o, v.into()));
+    out.push(b'}');
+}
+
+/// A JSON string as serde_json escapes it (`"` and `\`, the C0 controls:
+/// short forms for `\b \t \n \f \r`, `\u00xx` for the others), then as
+/// [`crate::sanitize::json_safe`] makes it terminal-safe (DEL, C1 controls,
+/// bidi and zero-width characters as `\uXXXX`).
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let b = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c >= 0x20 && c != b'"' && c != b'\\' && c < 0x7f {
+            continue;
+        }
+        if c >= 0x7f {
+            // A character's first byte (continuation bytes are skipped).
+            if (0x80..0xc0).contains(&c) || i < start {
+                continue;
+            }
+            let Some(ch) = s.get(i..).and_then(|r| r.chars().next()) else {
+                continue;
+            };
+            if crate::sanitize::is_unsafe(ch) {
+                out.extend_from_slice(&b[start..i]);
+                out.extend_from_slice(b"\\u");
+                write_hex_min4(out, u32::from(ch));
+                start = i + ch.len_utf8();
+            }
+            continue;
+        }
+        out.extend_from_slice(&b[start..i]);
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX_DIGITS[usize::from(c >> 4)]);
+                out.push(HEX_DIGITS[usize::from(c & 0xf)]);
+            }
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&b[start..]);
+    out.push(b'"');
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// `{v:04x}`: lowercase hex, at least 4 digits.
+fn write_hex_min4(out: &mut Vec<u8>, v: u32) {
+    let mut buf = [0u8; 8];
+    let mut n = 0;
+    let mut x = v;
+    while x != 0 || n < 4 {
+        n += 1;
+        buf[8 - n] = HEX_DIGITS[(x & 0xf) as usize];
+        x >>= 4;
+    }
+    out.extend_from_slice(&buf[8 - n..]);
+}
+
+/// Decimal digits of `v` (as `Display`).
+pub fn write_u64(out: &mut Vec<u8>, mut v: u64) {
+    if v < 10 {
+        out.push(b'0' + v as u8);
+        return;
+    }
+    // Two digits per division, from a table (as the `itoa` crate does).
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    while v >= 100 {
+        let pair = usize::from((v % 100) as u8) * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        let pair = usize::from(v as u8) * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + v as u8;
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// `00` to `99`.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// `"{v:0width$x}"` with the quotes (`width` at most 16).
+fn write_hex_quoted(out: &mut Vec<u8>, v: u64, width: usize) {
+    out.push(b'"');
+    let mut buf = [b'0'; 16];
+    let mut n = 0;
+    let mut x = v;
+    while x != 0 {
+        n += 1;
+        buf[16 - n] = HEX_DIGITS[(x & 0xf) as usize];
+        x >>= 4;
+    }
+    let digits = n.max(width).min(16);
+    out.extend_from_slice(&buf[16 - digits..]);
+    out.push(b'"');
+}
+
+/// `v` in lowercase hex without leading zeros (as `{:x}`).
+fn write_hex(out: &mut Vec<u8>, v: u16) {
+    let mut started = false;
+    for shift in [12, 8, 4, 0] {
+        let d = (v >> shift) & 0xf;
+        if d != 0 || started || shift == 0 {
+            out.push(HEX_DIGITS[usize::from(d)]);
+            started = true;
+        }
+    }
+}
+
+/// An address as std's `Display` writes it.
+pub fn write_ip(out: &mut Vec<u8>, ip: &IpAddr) {
+    match ip {
+        IpAddr::V4(a) => write_ipv4(out, a),
+        IpAddr::V6(a) => write_ipv6(out, a),
+    }
+}
+
+/// Dotted quad (as `Display for Ipv4Addr`).
+pub fn write_ipv4(out: &mut Vec<u8>, a: &Ipv4Addr) {
+    for (i, o) in a.octets().iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        write_u64(out, (*o).into());
+    }
+}
+
+/// RFC 5952 text as `Display for Ipv6Addr` writes it: IPv4-mapped
+/// addresses as `::ffff:a.b.c.d`, otherwise lowercase groups with the
+/// first longest run of two or more zero groups written `::`.
+pub fn write_ipv6(out: &mut Vec<u8>, a: &Ipv6Addr) {
+    if let Some(v4) = a.to_ipv4_mapped() {
+        out.extend_from_slice(b"::ffff:");
+        write_ipv4(out, &v4);
+        return;
+    }
+    let g = a.segments();
+    // The first longest run of zero groups.
+    let (mut best_start, mut best_len) = (0, 0);
+    let (mut start, mut len) = (0, 0);
+    for (i, &s) in g.iter().enumerate() {
+        if s == 0 {
+            if len == 0 {
+                start = i;
+            }
+            len += 1;
+            if len > best_len {
+                (best_start, best_len) = (start, len);
+            }
+        } else {
+            len = 0;
+        }
+    }
+    let groups = |out: &mut Vec<u8>, part: &[u16]| {
+        for (i, s) in part.iter().enumerate() {
+            if i > 0 {
+                out.push(b':');
+            }
+            write_hex(out, *s);
+        }
+    };
+    if best_len > 1 {
+        groups(out, &g[..best_start]);
+        out.extend_from_slice(b"::");
+        groups(out, &g[best_start + best_len..]);
+    } else {
+        groups(out, &g);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        f(&mut out);
+        String::from_utf8(out).expect("writers write UTF-8")
+    }
+
+    #[test]
+    fn addresses_and_numbers_as_display() {
+        for a in [
+            "::",
+            "::1",
+            "::ffff:1.2.3.4",
+            "1::",
+            "1:0:0:2::3",
+            "2001:db8::10",
+            "0:0:1::",
+        ] {
+            let ip: Ipv6Addr = a.parse().expect("valid");
+            assert_eq!(text(|o| write_ipv6(o, &ip)), ip.to_string());
+        }
+        for v in [0, 9, 10, 99, 100, u64::MAX] {
+            assert_eq!(text(|o| write_u64(o, v)), v.to_string());
+        }
+        assert_eq!(text(|o| write_hex_quoted(o, 0x1a, 8)), "\"0000001a\"");
+        assert_eq!(
+            text(|o| write_hex_quoted(o, u64::MAX, 16)),
+            format!("\"{:016x}\"", u64::MAX)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn ipv6_as_display(groups: [u16; 8], zeros in proptest::collection::vec(0usize..8, 0..6)) {
+            let mut g = groups;
+            for z in zeros {
+                g[z] = 0;
+            }
+            let ip = Ipv6Addr::from(g);
+            prop_assert_eq!(text(|o| write_ipv6(o, &ip)), ip.to_string());
+        }
+
+        #[test]
+        fn ipv4_and_integers_as_display(o: [u8; 4], v: u64, w: u32) {
+            let ip = Ipv4Addr::from(o);
+            prop_assert_eq!(text(|out| write_ipv4(out, &ip)), ip.to_string());
+            prop_assert_eq!(text(|out| write_u64(out, v)), v.to_string());
+            prop_assert_eq!(text(|out| write_hex_quoted(out, w.into(), 8)), format!("\"{w:08x}\""));
+            prop_assert_eq!(text(|out| write_hex_quoted(out, v, 16)), format!("\"{v:016x}\""));
+        }
+
+        #[test]
+        fn strings_as_serde_json_made_safe(s in "(\\PC|[\\x00-\\x1f\"\\\\\\x7f\\u{80}-\\u{9f}\\u{200b}-\\u{200f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}\\u{feff}])*") {
+            let ours = text(|o| write_str(o, &s));
+            let serde = serde_json::to_string(&s).expect("serialises");
+            prop_assert_eq!(ours, crate::sanitize::json_safe(&serde).into_owned());
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The hand-written state JSON (`pfblame::state_json`, used by `parse
+//! --format json`) is byte for byte what serde_json writes from the model's
+//! `Serialize` derive, made terminal-safe by `sanitize::json_safe`: on every
+//! state of every fixture and of generated tables of both flavours.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use pfblame::model::State;
+use pfblame::parse::read_any;
+use pfblame::print::Flavor;
+use pfblame::state_json::write_state;
+
+#[path = "../examples/gen_table.rs"]
+#[allow(dead_code)]
+mod gen_table;
+
+fn same_json(name: &str, states: &[State]) {
+    let mut ours = Vec::new();
+    for s in states {
+        ours.clear();
+        write_state(&mut ours, s);
+        let serde = serde_json::to_string(s).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            pfblame::sanitize::json_safe(&serde),
+            "{name}: state of line {}",
+            s.line
+        );
+    }
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_fixture_state_as_serde_writes_it() {
+    let mut files = Vec::new();
+    files_under(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        &mut files,
+    );
+    let mut states = 0;
+    for f in &files {
+        let parsed = read_any(std::fs::read(f).unwrap().as_slice()).unwrap();
+        states += parsed.states.len();
+        same_json(&f.display().to_string(), &parsed.states);
+    }
+    assert!(states > 100, "the fixtures hold states");
+}
+
+#[test]
+fn generated_states_as_serde_writes_them() {
+    for flavor in [Flavor::OpenBsd, Flavor::FreeBsd] {
+        let (_, text, _) = gen_table::generate(&gen_table::Options::new(3000, flavor, 5));
+        let parsed = read_any(text.as_bytes()).unwrap();
+        same_json(&format!("{flavor:?}"), &parsed.states);
+    }
+}
