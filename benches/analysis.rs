@@ -43,6 +43,7 @@ fn config(keep_all: bool) -> Config {
         servers: Servers::parse(&["2001:db8::10".into()], &[]).expect("valid server"),
         allow: Vec::new(),
         keep_all_states: keep_all,
+        ..Config::default()
     }
 }
 

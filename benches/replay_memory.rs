@@ -92,6 +92,7 @@ fn main() {
         servers: Servers::parse(&["2001:db8::10".into()], &[]).expect("valid"),
         allow: Vec::new(),
         keep_all_states: false,
+        ..Config::default()
     };
     let mut pipeline = Pipeline::new(
         Box::new(Cycle {

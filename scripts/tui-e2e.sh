@@ -86,7 +86,7 @@ start "TERM=xterm-256color"
 
 # 1. The main screen: header, a spurious rule marked and selected, states.
 wait_for "pfblame │ server"
-wait_for "SPURIOUS"
+wait_for "BYPASS"
 screen | grep -qE '^┃▶ ! @' || fail "the selected row is not the spurious rule (▶ ! @N)"
 wait_for "States of @"
 wait_for "q/F10 quit"
@@ -105,7 +105,7 @@ if [[ -n ${E2E_PFCTL_MODE_FILE:-} ]]; then
     echo denied >"$E2E_PFCTL_MODE_FILE"
     wait_for "✗ poll failed"
     wait_for "run pfblame as root or with doas"
-    screen | grep -qF "SPURIOUS" || fail "the last good data is gone under the banner"
+    screen | grep -qF "BYPASS" || fail "the last good data is gone under the banner"
     : >"$E2E_PFCTL_MODE_FILE"
     wait_gone "✗ poll failed"
 fi
@@ -142,7 +142,7 @@ fi
 # 2. Help overlay, closed by Esc (which does not quit).
 keys '?'
 wait_for "pfblame keys"
-wait_for "spurious rule; its states make replies skip route-to"
+wait_for "bypass rule; its states make replies skip route-to"
 keys Escape
 wait_gone "pfblame keys"
 wait_for "Rules with server states"
@@ -181,7 +181,7 @@ wait_gone "Esc clear"
 # 4. Details of the selected rule and state.
 keys Enter
 wait_for "Details · Enter: close"
-wait_for "verdict: SPURIOUS"
+wait_for "verdict: BYPASS"
 # The path, drawn: the request's hops, then the reply's, the bypass marked.
 wait_for "path (✗: bypassed)"
 wait_for "request out em1"
@@ -225,11 +225,11 @@ wait_for "?/F1 help"
 # 7. q quits with status 0 and gives the terminal back.
 keys q
 wait_for "pfblame exited with status 0"
-screen | grep -qF "SPURIOUS" && fail "the TUI is still on screen after quitting"
+screen | grep -qF "BYPASS" && fail "the TUI is still on screen after quitting"
 
 # 8. NO_COLOR: no colour at all, and the selection still shows (reverse video).
 start "TERM=xterm-256color NO_COLOR=1"
-wait_for "SPURIOUS"
+wait_for "BYPASS"
 styled=$(t capture-pane -p -e -t e2e)
 if grep -qE $'\e\\[[0-9;]*(3[0-7]|9[0-7]|38;[25])[;m]' <<<"$styled"; then
     fail "colour codes on screen under NO_COLOR"

@@ -11,31 +11,24 @@
 
 mod resolve;
 mod sample;
-mod servers;
 
+pub use crate::pf::{Servers, Verdict, allow_text, net_text, parse_allow, port_number};
 pub use resolve::{Lookup, RuleIndex};
 pub use sample::{MAX_DIAGNOSTICS, SampleBuilder};
-pub use servers::{net_text, parse_allow, port_number};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::model::{
-    Action, Diagnostic, Direction, Endpoint, Family, Rule, RuleKey, State, StatePolicy,
+    Action, Diagnostic, Direction, Endpoint, Family, Info, RouteKind, Rule, RuleKey, State,
+    StatePolicy,
 };
+use crate::pf::Dialect;
+use crate::pf::dialect::{self, Detected};
 use crate::source::PollMeta;
-
-/// The server addresses and ports the user asked about.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Servers {
-    pub nets: Vec<IpNet>,
-    /// Empty means every port.
-    pub ports: Vec<u16>,
-}
 
 /// Settings of an analysis.
 #[derive(Debug, Clone, Default)]
@@ -46,6 +39,11 @@ pub struct Config {
     /// Keep every state in the sample (the TUI's "all states" toggle), not
     /// just the server states.
     pub keep_all_states: bool,
+    /// `--pf`: the pf dialect, instead of detecting it from the listings.
+    pub dialect: Option<Dialect>,
+    /// `--reply-via`: where the server's replies should leave when the
+    /// ruleset names no route-to/reply-to for them.
+    pub reply_via: Option<String>,
 }
 
 impl Config {
@@ -56,6 +54,8 @@ impl Config {
             servers: Servers::parse(&args.servers, &args.ports)?,
             allow: parse_allow(&args.allow)?,
             keep_all_states: false,
+            dialect: args.pf.pf,
+            reply_via: args.pf.reply_via.clone(),
         })
     }
 }
@@ -73,16 +73,9 @@ pub struct Sample {
     pub states_per_rule: BTreeMap<RuleKey, u64>,
     pub diagnostics: Vec<Diagnostic>,
     pub meta: Option<PollMeta>,
-}
-
-/// What pfblame thinks of a rule that created server states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// Its states make reply packets skip the ruleset (and so `route-to`).
-    Spurious,
-    /// The user said these states are expected (`--allow`).
-    Allowed,
+    /// `pfctl -vsi`, when the source had it (live polls ask for it, a
+    /// recording may hold `info.txt`): its `Hostid` tells pfsync imports.
+    pub info: Option<Info>,
 }
 
 /// How a state's `(anchor, rule)` was matched to the rules listing.
@@ -145,6 +138,11 @@ pub struct RuleRow {
     /// (direction, protocol or address family differ): the ruleset changed
     /// since they were created, and the number now names another rule.
     pub mismatched_states: u64,
+    /// The connection of one of its server states walked through pf with
+    /// that state in the table ([`crate::pf::path::walk`]): where the
+    /// replies really leave. `None` when no route-to/reply-to path of the
+    /// ruleset (or `--reply-via`) covers the state's connection.
+    pub reply_path: Option<crate::pf::path::ReplyPath>,
 }
 
 impl Default for RuleRow {
@@ -204,6 +202,10 @@ pub struct Analysis {
     /// which `route-to` / `reply-to` rule ([`crate::lint::findings`] over
     /// the server states of rules of the current ruleset), most severe first.
     pub findings: Vec<crate::lint::Finding>,
+    /// The pf dialect the verdicts hold for, and how it was chosen.
+    pub dialect: Option<Detected>,
+    /// `Hostid` of `pfctl -si`, from this sample or an earlier one.
+    pub hostid: Option<u32>,
 }
 
 impl Analysis {
@@ -231,11 +233,26 @@ impl Analysis {
             .map(|(s, _)| s)
     }
 
-    /// True when any row is spurious.
-    pub fn has_spurious(&self) -> bool {
+    /// True when any row's states misroute or drop the replies
+    /// (`bypass` or `blocked`).
+    pub fn has_failures(&self) -> bool {
         self.rows
             .iter()
-            .any(|r| r.verdict == Some(Verdict::Spurious))
+            .any(|r| r.verdict.is_some_and(Verdict::is_failure))
+    }
+
+    /// [`Self::has_failures`], and with `--strict` also `stateful` and
+    /// `unexplained` rows.
+    pub fn fails(&self, strict: bool) -> bool {
+        self.rows.iter().any(|r| {
+            r.verdict.is_some_and(|v| {
+                if strict {
+                    v.fails_strict()
+                } else {
+                    v.is_failure()
+                }
+            })
+        })
     }
 
     /// The findings about row `row` (an index into `rows`): those whose
@@ -328,6 +345,7 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
     let mut states = Vec::with_capacity(sample.states.len());
     let mut older_than_ruleset = Vec::with_capacity(sample.states.len());
     let mut addrs: HashMap<usize, BTreeSet<IpAddr>> = HashMap::new();
+    let mut row_facts: HashMap<usize, RowFacts> = HashMap::new();
     let mut server_states = 0;
     for s in &sample.states {
         let (row, older) = match before.get(&ident(s)) {
@@ -350,6 +368,17 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
             }
             if let Some(ip) = ep.addr.ip() {
                 addrs.entry(row).or_default().insert(ip);
+            }
+            let facts = row_facts.entry(row).or_default();
+            facts.routed |= s.route.as_ref().is_some_and(|r| {
+                r.kind != RouteKind::Gateway
+                    || r.addr
+                        .as_ref()
+                        .and_then(|a| a.ip())
+                        .is_some_and(|ip| !ip.is_unspecified())
+            });
+            if let Some(c) = s.creator_id {
+                facts.creators.insert(c);
             }
         }
         states.push((s.clone(), row));
@@ -393,11 +422,47 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         .iter()
         .map(|r| is_allowed(r, cfg, generation.number, &current))
         .collect();
-    for (row, allowed) in rows.rows.iter_mut().zip(allowed) {
-        judge(row, allowed, sample.rules.is_empty(), generation.number);
+    let detected = dialect::detect(cfg.dialect, &sample.rules, &sample.states);
+    let findings = server_findings(
+        sample,
+        &rows.rows,
+        &states,
+        cfg,
+        generation.number,
+        detected.dialect,
+    );
+    attach_reply_paths(
+        sample,
+        &mut rows.rows,
+        &states,
+        cfg,
+        generation.number,
+        detected.dialect,
+    );
+    let ctx = JudgeCtx {
+        no_listing: sample.rules.is_empty(),
+        generation: generation.number,
+        reloaded: generation.changed_at.is_some(),
+        dialect: detected.dialect,
+        hostid: sample
+            .info
+            .as_ref()
+            .and_then(|i| i.hostid.as_deref())
+            .and_then(parse_hostid)
+            .or(prev.and_then(|p| p.hostid)),
+        translation: translation_rule(&sample.rules, detected.dialect),
+    };
+    for (i, (row, allowed)) in rows.rows.iter_mut().zip(allowed).enumerate() {
+        let facts = row_facts.remove(&i).unwrap_or_default();
+        let mine: Vec<&crate::lint::Finding> = findings
+            .iter()
+            .filter(|f| {
+                (row.generation == generation.number || row.generation == 0)
+                    && f.stateful_rule.key() == row.key
+            })
+            .collect();
+        judge(row, allowed, &ctx, &facts, &mine);
     }
-
-    let findings = server_findings(sample, &rows.rows, &states, cfg, generation.number);
     warnings.extend(listing_warnings(sample, &rows.rows, &states));
     if generation.changed_at.is_some() && generation.changed_at == sample.taken_at {
         warnings.push(reload_warning(&rows.rows, generation.number));
@@ -419,6 +484,8 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         gone_server_states,
         samples: prev.map_or(1, |p| p.samples.saturating_add(1)),
         findings,
+        dialect: Some(detected),
+        hostid: ctx.hostid,
     }
 }
 
@@ -434,6 +501,7 @@ fn server_findings(
     states: &[(State, usize)],
     cfg: &Config,
     generation: u32,
+    dialect: Dialect,
 ) -> Vec<crate::lint::Finding> {
     if cfg.servers.is_empty() || sample.rules.is_empty() {
         return Vec::new();
@@ -448,7 +516,92 @@ fn server_findings(
         .filter(|(s, _)| cfg.servers.matches(s))
         .map(|(s, _)| s)
         .collect();
-    crate::lint::findings_of(&sample.rules, &current, &cfg.servers).0
+    crate::lint::findings_in(&sample.rules, &current, &cfg.servers, dialect).0
+}
+
+/// Walks, for each current row with server states, the connection of its
+/// first server state with that state already in the table, on the paths
+/// the ruleset's route-to/reply-to rules (or `--reply-via`) give.
+fn attach_reply_paths(
+    sample: &Sample,
+    rows: &mut [RuleRow],
+    states: &[(State, usize)],
+    cfg: &Config,
+    generation: u32,
+    dialect: Dialect,
+) {
+    use crate::pf::path::{Leg, PathState, walk};
+    if cfg.servers.is_empty() || sample.rules.is_empty() {
+        return;
+    }
+    let opts = crate::lint::predict::PredictOptions {
+        dialect: Some(dialect),
+        reply_via: cfg.reply_via.clone(),
+    };
+    let report = crate::lint::predict::predict_in(
+        &sample.rules,
+        &cfg.servers,
+        &crate::pf::matcher::Tables::new(),
+        &opts,
+    );
+    if report.paths.is_empty() {
+        return;
+    }
+    let rs = crate::pf::evaluate::Ruleset::new(&sample.rules).with_dialect(dialect);
+    let mut done: HashSet<usize> = HashSet::new();
+    for (s, r) in states {
+        let Some(row) = rows.get_mut(*r) else {
+            continue;
+        };
+        if row.server_states == 0 || row.generation != generation || done.contains(r) {
+            continue;
+        }
+        let Some(ep) = cfg.servers.server_endpoint(s) else {
+            continue;
+        };
+        let server_is_dst =
+            std::ptr::eq(ep, &s.dst) || s.dst_nat.as_deref().is_some_and(|d| std::ptr::eq(ep, d));
+        let (Some(server), port) = (ep.addr.ip(), ep.port.as_ref().and_then(|p| p.number())) else {
+            continue;
+        };
+        let leg = if server_is_dst {
+            Leg::Request
+        } else {
+            Leg::Reply
+        };
+        let bound = !matches!(&*s.iface, "all" | "ALL");
+        let rule_if = row
+            .rule
+            .as_ref()
+            .and_then(|r| r.iface.as_ref())
+            .filter(|i| !i.negated)
+            .map(|i| i.name.to_string());
+        let made_if = if bound {
+            Some(s.iface.to_string())
+        } else {
+            rule_if
+        };
+        let fits = |c: &crate::pf::path::Connection| {
+            let side = match (leg, s.direction) {
+                (Leg::Request, Direction::In) | (Leg::Reply, Direction::Out) => &c.client_if,
+                _ => &c.server_if,
+            };
+            c.server == server && c.port == port && made_if.as_deref().is_none_or(|i| i == side)
+        };
+        let Some(conn) = report.paths.iter().map(|p| &p.connection).find(|c| fits(c)) else {
+            continue;
+        };
+        let existing = PathState {
+            creator: s.rule_key(),
+            direction: s.direction,
+            leg,
+            bound_to: bound.then(|| s.iface.to_string()),
+            route: row.rule.as_ref().and_then(|r| r.route.clone()),
+            existing: true,
+        };
+        row.reply_path = Some(walk(&rs, conn, &[existing], cfg.reply_via.as_deref()));
+        done.insert(*r);
+    }
 }
 
 /// The rows of an analysis under construction: one per listed rule (same
@@ -599,6 +752,7 @@ fn empty_row(key: RuleKey, anchor_path: String, resolution: Resolution) -> RuleR
         server_addrs: Vec::new(),
         generation: 0,
         mismatched_states: 0,
+        reply_path: None,
     }
 }
 
@@ -756,8 +910,68 @@ fn is_allowed(
     }
 }
 
-/// Sets the verdict and reason of a row that owns server states.
-fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
+/// What the server states of one row show, gathered while attributing them.
+#[derive(Debug, Default)]
+struct RowFacts {
+    /// Some state prints its own routing (`{addr}`, `route-to:`, a gateway).
+    routed: bool,
+    /// The `creatorid`s of the states.
+    creators: BTreeSet<u32>,
+}
+
+/// What the verdicts of one analysis share.
+struct JudgeCtx {
+    no_listing: bool,
+    generation: u32,
+    /// The ruleset's fingerprint changed during this run: only then is a
+    /// reload named as the cause.
+    reloaded: bool,
+    dialect: Dialect,
+    /// `Hostid` of `pfctl -si`, when known.
+    hostid: Option<u32>,
+    /// FreeBSD family: a translation / `scrub reassemble tcp` rule of the
+    /// listing (`@3 nat on em1 …`), which keeps state under `no state`.
+    translation: Option<String>,
+}
+
+/// `0x4e1f00c2` → `0x4e1f00c2`.
+fn parse_hostid(text: &str) -> Option<u32> {
+    let t = text.trim();
+    let hex = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
+    u32::from_str_radix(hex, 16).ok()
+}
+
+/// The first rule that makes the FreeBSD family keep state without a
+/// stateful filter rule (`pf_test_rule`: `nr != NULL || PFDESC_TCP_NORM`).
+fn translation_rule(rules: &[Rule], d: Dialect) -> Option<String> {
+    if !d.translation_keeps_state() {
+        return None;
+    }
+    rules
+        .iter()
+        .find(|r| {
+            matches!(&r.action, Action::Other(a) if matches!(&**a, "nat" | "rdr" | "binat"))
+                || (r.scrub && r.text.contains("reassemble tcp"))
+        })
+        .map(|r| match r.number {
+            Some(n) => format!("@{n} {}", r.text),
+            None => r.text.clone(),
+        })
+}
+
+/// Sets the verdict and reason of a row that owns server states, from the
+/// findings about its states (`mine`) and what the rule is.
+fn judge(
+    row: &mut RuleRow,
+    allowed: bool,
+    ctx: &JudgeCtx,
+    facts: &RowFacts,
+    mine: &[&crate::lint::Finding],
+) {
+    use crate::lint::FindingKind;
     if row.server_states == 0 {
         return;
     }
@@ -768,25 +982,46 @@ fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
         addrs_text(&row.server_addrs)
     );
     let all_mismatched = row.mismatched_states == n;
-    let mut reason = if allowed {
-        row.verdict = Some(Verdict::Allowed);
-        format!(
-            "allowed with --allow {}: {what} {} expected",
-            allow_text(row.key),
-            if n == 1 { "is" } else { "are" }
+    let bypass = mine.iter().find(|f| f.kind == FindingKind::Bypass);
+    let blocked = mine
+        .iter()
+        .find(|f| f.kind == FindingKind::MissedReplies && f.message.contains("blocked"));
+    let (verdict, mut reason) = if allowed {
+        (
+            Verdict::Allowed,
+            format!(
+                "allowed with --allow {}: {what} {} expected",
+                allow_text(row.key),
+                if n == 1 { "is" } else { "are" }
+            ),
         )
     } else if all_mismatched {
-        row.verdict = Some(Verdict::Spurious);
-        format!(
-            "rule {} as listed now cannot have created them (direction, protocol or address \
-             family differ): the ruleset changed since they were created: {what}; {}",
-            row.key,
-            skip_text(n)
+        (
+            Verdict::Unexplained,
+            format!(
+                "rule {} as listed now cannot have created them (direction, protocol or address \
+                 family differ): the ruleset changed since they were created: {what}",
+                row.key
+            ),
+        )
+    } else if let Some(f) = bypass {
+        (
+            Verdict::Bypass,
+            format!(
+                "{}: {what}; {}",
+                cause(row, ctx, facts),
+                bypass_text(f, row.key)
+            ),
+        )
+    } else if let Some(f) = blocked {
+        (
+            Verdict::Blocked,
+            format!("{}: {what}; {}", cause(row, ctx, facts), f.message),
         )
     } else {
-        row.verdict = Some(Verdict::Spurious);
-        format!("{}: {what}; {}", cause(row, no_listing), skip_text(n))
+        quiet_verdict(row, ctx, facts, &what)
     };
+    row.verdict = Some(verdict);
     if row.mismatched_states > 0 && !all_mismatched {
         let k = row.mismatched_states;
         reason.push_str(&format!(
@@ -796,7 +1031,7 @@ fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
             row.key
         ));
     }
-    if row.generation != generation {
+    if row.generation != ctx.generation {
         reason = format!(
             "rule of the ruleset before the reload (generation {}), seen with these states \
              before it: {reason}",
@@ -814,27 +1049,157 @@ fn judge(row: &mut RuleRow, allowed: bool, no_listing: bool, generation: u32) {
     row.reason = reason;
 }
 
-/// What states do to the packets that match them, for `n` states.
-fn skip_text(n: u64) -> &'static str {
-    if n == 1 {
-        "packets that match it skip the ruleset, route-to and `no state` rules included"
+/// How a row's states bypass, for its reason: which packets they catch
+/// (from the finding's path) and whose routing those skip.
+fn bypass_text(f: &crate::lint::Finding, key: RuleKey) -> String {
+    let Some(b) = &f.bypassed_rule else {
+        return f.message.clone();
+    };
+    if b.key() == key {
+        return "they are if-bound, so the replies leaving by another interface never match \
+                them and the reply-to never applies"
+            .into();
+    }
+    let caught = f
+        .path
+        .split_once("→ catches ")
+        .map_or("the replies", |(_, c)| c);
+    format!(
+        "the {caught} match them and skip the routing of rule {}",
+        b.key()
+    )
+}
+
+/// The verdict of a row whose states misroute nothing: the routing
+/// itself, harmless, or not explained by the listing.
+fn quiet_verdict(row: &RuleRow, ctx: &JudgeCtx, facts: &RowFacts, what: &str) -> (Verdict, String) {
+    let harmless = "they catch no packet that a route-to/reply-to rule would otherwise decide";
+    match (&row.resolution, &row.rule) {
+        (Resolution::Found, Some(rule)) if rule.action == Action::Pass => {
+            if let Some(rt) = &rule.route {
+                return (
+                    Verdict::Routing,
+                    format!(
+                        "keeps state with {} {}: {what}; the states carry that routing for \
+                         the rest of each connection",
+                        rt.kind, rt.target
+                    ),
+                );
+            }
+            if facts.routed {
+                return (
+                    Verdict::Routing,
+                    format!("{what} print their own routing; {harmless}"),
+                );
+            }
+            match rule.state {
+                Some(StatePolicy::No) => match &ctx.translation {
+                    Some(t) => (
+                        Verdict::Stateful,
+                        format!(
+                            "`no state`, but {} keeps state for translated packets (rule {t}): \
+                             {what}; {harmless}",
+                            ctx.dialect
+                        ),
+                    ),
+                    None => (
+                        Verdict::Unexplained,
+                        format!("{}: {what}", cause(row, ctx, facts)),
+                    ),
+                },
+                _ => (
+                    Verdict::Stateful,
+                    format!("{}: {what}; {harmless}", cause(row, ctx, facts)),
+                ),
+            }
+        }
+        (Resolution::DefaultRule, _) => ruleless_verdict(ctx, facts, what, harmless),
+        _ => (
+            Verdict::Unexplained,
+            format!("{}: {what}", cause(row, ctx, facts)),
+        ),
+    }
+}
+
+/// States without a `rule` item. OpenBSD's default rule never keeps
+/// state, so they were imported by pfsync (`pf_state_import` names the
+/// default rule when the peer's ruleset checksum differs or the rule is in
+/// an anchor): their `creatorid` is the peer's host id, not this host's
+/// `Hostid`. On the FreeBSD family a translation keeps state for the
+/// default rule too.
+fn ruleless_verdict(
+    ctx: &JudgeCtx,
+    facts: &RowFacts,
+    what: &str,
+    harmless: &str,
+) -> (Verdict, String) {
+    let peers: Vec<String> = facts
+        .creators
+        .iter()
+        .filter(|c| Some(**c) != ctx.hostid)
+        .map(|c| format!("{c:08x}"))
+        .collect();
+    match ctx.hostid {
+        Some(h) if !peers.is_empty() && !facts.creators.contains(&h) => (
+            Verdict::Stateful,
+            format!(
+                "no rule: imported by pfsync from {} (creatorid {}; this host's Hostid is \
+                 {h:08x}), made by a rule of the peer's ruleset: {what}; {harmless} here",
+                if peers.len() == 1 { "a peer" } else { "peers" },
+                peers.join(", ")
+            ),
+        ),
+        _ if ctx.translation.is_some() => (
+            Verdict::Stateful,
+            format!(
+                "no rule: {} (rule {}): {what}; {harmless}",
+                ctx.dialect.ruleless_cause(),
+                ctx.translation.as_deref().unwrap_or_default()
+            ),
+        ),
+        Some(h) => (
+            Verdict::Unexplained,
+            format!(
+                "no rule, and created by this host (creatorid = Hostid {h:08x}): {}; cannot \
+                 tell which rule made them: {what}",
+                ctx.dialect.ruleless_cause()
+            ),
+        ),
+        None => (
+            Verdict::Unexplained,
+            format!(
+                "no rule: {}; compare their creatorid with `Hostid` of `pfctl -si` (record it \
+                 as info.txt) to tell: {what}",
+                ctx.dialect.ruleless_cause()
+            ),
+        ),
+    }
+}
+
+/// Why a state names a rule the listing does not explain: a reload only
+/// when this run saw the ruleset's fingerprint change.
+fn reload_cause(ctx: &JudgeCtx) -> &'static str {
+    if ctx.reloaded {
+        "the ruleset was reloaded during this run (its fingerprint changed) after the state was \
+         created, so the number now names another rule or none"
     } else {
-        "packets that match them skip the ruleset, route-to and `no state` rules included"
+        "the ruleset was reloaded before the first poll, or the rule is in a ruleset the listing \
+         lacks (list the rules with pfctl -a '*' -vvsr)"
     }
 }
 
 /// What a rule did to own states.
-fn cause(row: &RuleRow, no_listing: bool) -> String {
+fn cause(row: &RuleRow, ctx: &JudgeCtx, facts: &RowFacts) -> String {
+    let _ = facts;
     match (&row.resolution, &row.rule) {
-        (Resolution::DefaultRule, _) => {
-            "created by pf's default rule (no rule of the ruleset decided the packet)".to_string()
-        }
-        (Resolution::Missing, _) if no_listing => {
+        (Resolution::DefaultRule, _) => format!("no rule: {}", ctx.dialect.ruleless_cause()),
+        (Resolution::Missing, _) if ctx.no_listing => {
             format!("rule {} (no rules listing to look it up in)", row.key)
         }
         (Resolution::Missing, _) => format!(
-            "rule {} is not in the current listing (ruleset changed since this state was created?)",
-            row.key
+            "rule {} is not in the current listing: {}",
+            row.key,
+            reload_cause(ctx)
         ),
         (Resolution::Ambiguous { candidates }, _) => format!(
             "rule {} names {candidates} rules of the listing (wildcard or nested anchors): \
@@ -844,27 +1209,23 @@ fn cause(row: &RuleRow, no_listing: bool) -> String {
         (Resolution::Found, Some(rule)) => match (&rule.action, rule.state) {
             (Action::Pass, Some(StatePolicy::Modulate)) => "keeps state (modulate state)".into(),
             (Action::Pass, Some(StatePolicy::Synproxy)) => "keeps state (synproxy state)".into(),
-            (Action::Pass, Some(StatePolicy::Keep)) => "keeps state (no `no state`)".into(),
-            (Action::Pass, Some(StatePolicy::No)) => {
-                "is `no state` in the current listing, yet states name it (ruleset changed since \
-                 they were created?)"
-                    .into()
-            }
+            (Action::Pass, Some(StatePolicy::Keep)) => "keeps state".into(),
+            (Action::Pass, Some(StatePolicy::No)) => match &ctx.translation {
+                Some(t) => format!(
+                    "`no state`, but {} keeps state for translated packets (rule {t})",
+                    ctx.dialect
+                ),
+                None => format!(
+                    "is `no state` in the current listing, yet states name it: {}",
+                    reload_cause(ctx)
+                ),
+            },
             (action, _) => format!(
-                "is a `{action}` rule in the current listing, which creates no state (ruleset \
-                 changed since they were created?)"
+                "is a `{action}` rule in the current listing, which creates no state: {}",
+                reload_cause(ctx)
             ),
         },
         (Resolution::Found, None) => format!("rule {}", row.key),
-    }
-}
-
-/// `--allow` spelling of a key: `12`, `3:0`, `default`.
-pub fn allow_text(key: RuleKey) -> String {
-    match (key.anchor, key.number) {
-        (_, None) => "default".to_string(),
-        (None, Some(n)) => n.to_string(),
-        (Some(a), Some(n)) => format!("{a}:{n}"),
     }
 }
 

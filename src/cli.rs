@@ -48,7 +48,8 @@ Exit status:
   66  input path missing
   69  pfctl not found, not runnable, timed out or failed
   70  internal error
-  77  permission denied (run as root or with doas)";
+  77  permission denied (run as root or with doas)
+  check (a Nagios/Icinga plugin): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -141,6 +142,8 @@ pub enum Command {
     Lint(LintArgs),
     /// The TUI on the bundled recorded scenario (no BSD needed).
     Demo(DemoArgs),
+    /// Nagios/Icinga plugin: one line; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Check(CheckArgs),
 }
 
 /// How live pfctl is run: locally, or on one host through ssh.
@@ -293,6 +296,27 @@ pub struct ServerArgs {
     /// A rule whose server states are expected: N (main ruleset) or ANCHOR:N (repeatable).
     #[arg(long = "allow", value_name = "[ANCHOR:]N")]
     pub allow: Vec<String>,
+
+    #[command(flatten)]
+    pub pf: PfArgs,
+}
+
+/// Whose pf, and where the server's replies should go (the verdicts).
+#[derive(Debug, Clone, Default, Args)]
+pub struct PfArgs {
+    /// The pf dialect (detected from the listings when not given).
+    #[arg(long = "pf", value_enum, value_name = "DIALECT")]
+    pub pf: Option<crate::pf::Dialect>,
+
+    /// Interface the server's replies should leave on, when the ruleset
+    /// names no route-to/reply-to for them.
+    #[arg(long = "reply-via", value_name = "IFACE")]
+    pub reply_via: Option<String>,
+
+    /// report, lint: also exit 1 on `stateful` and `unexplained` rules;
+    /// check: `stateful` is a WARNING too.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -338,6 +362,19 @@ pub struct ReportArgs {
     /// Answer yes to the kill confirmation (for scripts).
     #[arg(long)]
     pub yes: bool,
+    /// Write the report to FILE instead of standard output, atomically
+    /// (a temporary file renamed over it: for node_exporter's textfile collector).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `check`: the source and server options of `report`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub servers: ServerArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -376,6 +413,14 @@ pub struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Lint a candidate pf.conf instead: runs `pfctl -nvf FILE` (parses,
+    /// loads nothing).
+    #[arg(long, value_name = "FILE")]
+    pub conf: Option<String>,
+    /// With --conf: also read the loaded ruleset and print which verdicts
+    /// the change would fix or break.
+    #[arg(long, requires = "conf")]
+    pub compare: bool,
 }
 
 #[derive(Debug, Clone, Args)]

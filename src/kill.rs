@@ -19,8 +19,8 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::matcher;
 use crate::model::{Direction, Endpoint, HostAddr, Port, State};
+use crate::pf::matcher;
 
 /// Why killing was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

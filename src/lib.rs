@@ -1,7 +1,7 @@
 //! pfblame: which pf rule is to blame for this state?
 //!
 //! Data flows one way: [`source`] (pfctl or recordings) → [`parse`] (text to
-//! [`model`]) → [`analyze`] (states joined to the rules that created them) →
+//! [`model`]) → [`pf`] (how pf decides a packet) → [`analyze`] / [`lint`] (states joined to the rules that created them) →
 //! [`tui`] (the `watch` screen) or [`report`] (text, JSON, markdown).
 #![forbid(unsafe_code)]
 
@@ -11,9 +11,9 @@ pub mod commands;
 pub mod exit;
 pub mod kill;
 pub mod lint;
-pub mod matcher;
 pub mod model;
 pub mod parse;
+pub mod pf;
 pub mod print;
 pub mod report;
 pub mod sanitize;

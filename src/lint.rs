@@ -24,7 +24,6 @@
 //!   `pfctl -t NAME -T show`.
 //! - [`render`]: text, JSON and markdown output of `lint`.
 
-pub mod evaluate;
 pub mod flow;
 pub mod possible;
 pub mod predict;
@@ -36,9 +35,9 @@ use serde::Serialize;
 
 use crate::model::{Rule, RuleKey};
 
-pub use evaluate::{Decider, Decision, Ruleset};
+pub use crate::pf::evaluate::{Decider, Decision, Ruleset};
 pub use predict::{LintReport, predict, predict_with};
-pub use states::{FindingsStats, findings, findings_of, findings_with_stats};
+pub use states::{FindingsStats, findings, findings_in, findings_of, findings_with_stats};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -146,7 +145,11 @@ pub struct Finding {
     pub check: Option<String>,
 }
 
-/// True when any finding should make `lint` / `report` exit 1.
+/// True when any finding says the replies are (or, if its condition
+/// holds, may be) misrouted or dropped: `lint` exits 1. Harmless server
+/// states (`server-states` warnings) do not count.
 pub fn has_problems(findings: &[Finding]) -> bool {
-    !findings.is_empty()
+    findings
+        .iter()
+        .any(|f| f.severity == FindingSeverity::Error || f.kind == FindingKind::PossibleBypass)
 }

@@ -11,6 +11,13 @@ use pfblame::exit::{Exit, exit_for, is_broken_pipe, one_line};
 fn main() -> ExitCode {
     let cli = match pfblame::cli::parse() {
         Ok(cli) => cli,
+        // A plugin's usage errors are UNKNOWN (3), on stdout like its line.
+        Err(e)
+            if e.use_stderr()
+                && commands::check::invoked(&std::env::args_os().collect::<Vec<_>>()) =>
+        {
+            return commands::check::usage_error(&e);
+        }
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
             let _ = e.print();
@@ -33,6 +40,7 @@ fn main() -> ExitCode {
         Some(Command::Record(a)) => commands::record::run(a),
         Some(Command::Lint(a)) => commands::lint::run(a),
         Some(Command::Demo(a)) => commands::demo::run(a),
+        Some(Command::Check(a)) => return commands::check::run(a),
     };
     // A poll still running when the command ends (quit mid-poll) must not
     // leave pfctl behind: it runs in its own process group.

@@ -6,7 +6,7 @@
 mod lint_support;
 
 use lint_support::*;
-use pfblame::lint::flow::{Connection, analyze};
+use pfblame::lint::flow::{self, Connection, analyze};
 use pfblame::lint::{FindingKind, FindingSeverity, Ruleset, predict};
 use pfblame::model::{PortOp, Rule, RuleKey};
 
@@ -29,8 +29,7 @@ fn conn() -> Connection {
 
 fn deciders(rules: &[Rule]) -> Vec<Option<u32>> {
     let rs = Ruleset::new(rules);
-    conn()
-        .hops()
+    flow::hops(&conn())
         .iter()
         .map(|h| rs.evaluate(&h.packet).decider.key().number)
         .collect()
@@ -178,7 +177,7 @@ fn with_anchors(quick_inside: bool) -> Vec<Rule> {
 fn quick_rule_inside_an_anchor_decides_and_is_named_with_its_anchor() {
     let rules = with_anchors(true);
     let rs = Ruleset::new(&rules);
-    let hops = conn().hops();
+    let hops = flow::hops(&conn());
     let d = rs.evaluate(&hops[1].packet);
     assert_eq!(
         d.decider.key(),
@@ -220,7 +219,7 @@ fn quick_anchor_stops_after_a_match_inside() {
     let mut rules = with_anchors(false);
     rules[1].quick = true;
     let rs = Ruleset::new(&rules);
-    let d = rs.evaluate(&conn().hops()[1].packet);
+    let d = rs.evaluate(&flow::hops(&conn())[1].packet);
     assert_eq!(
         d.decider.key(),
         RuleKey {
@@ -247,7 +246,7 @@ fn unknown_rules_that_could_override_are_reported() {
             .build(),
     );
     let rs = Ruleset::new(&rules);
-    let d = rs.evaluate(&conn().hops()[1].packet);
+    let d = rs.evaluate(&flow::hops(&conn())[1].packet);
     assert_eq!(d.decider.key(), main_key(2));
     assert_eq!(d.uncertain.len(), 1);
     assert_eq!(d.uncertain[0].rule.key, main_key(9));
@@ -324,7 +323,7 @@ fn wildcard_and_unnamed_anchors_are_entered() {
     ];
     out.extend(rules);
     let rs = Ruleset::new(&out);
-    let d = rs.evaluate(&conn().hops()[1].packet);
+    let d = rs.evaluate(&flow::hops(&conn())[1].packet);
     // relayd/b's quick rule stops everything after relayd/a matched.
     assert_eq!(
         d.decider.key(),

@@ -7,11 +7,11 @@
 mod lint_support;
 
 use lint_support::*;
-use pfblame::lint::flow::Connection;
+use pfblame::lint::flow::{self, Connection};
 use pfblame::lint::possible::alternatives;
 use pfblame::lint::{FindingKind, FindingSeverity, Ruleset, predict, predict_with};
-use pfblame::matcher::{TableEntry, Tables};
 use pfblame::model::{AddrSpec, PortOp, Rule, RuleKey};
+use pfblame::pf::matcher::{TableEntry, Tables};
 
 fn key(anchor: Option<u32>, n: u32) -> RuleKey {
     RuleKey {
@@ -62,7 +62,7 @@ fn earlier_quick_table_rule() -> Vec<Rule> {
 fn earlier_quick_rule_with_a_table_would_decide_the_request() {
     let rules = earlier_quick_table_rule();
     let rs = Ruleset::new(&rules);
-    let hop = &conn().hops()[1]; // requests out on em1
+    let hop = &flow::hops(&conn())[1]; // requests out on em1
     let d = rs.evaluate(&hop.packet);
     assert_eq!(d.decider.key(), key(None, 2), "the listing says @2");
     let alts = alternatives(&rs, hop, &d);
@@ -142,7 +142,7 @@ fn later_non_quick_rule_with_a_table_wins_by_last_match() {
     let mut rules = mission(None, false);
     rules.push(stateful_to_table(9, false));
     let rs = Ruleset::new(&rules);
-    let hop = &conn().hops()[1];
+    let hop = &flow::hops(&conn())[1];
     let d = rs.evaluate(&hop.packet);
     assert_eq!(d.decider.key(), key(None, 2));
     let alts = alternatives(&rs, hop, &d);
@@ -177,7 +177,7 @@ fn later_non_quick_table_rule_overridden_by_a_later_match_is_no_alternative() {
     let mut rules = mission(None, false);
     rules.insert(1, stateful_to_table(9, false));
     let rs = Ruleset::new(&rules);
-    let hop = &conn().hops()[1];
+    let hop = &flow::hops(&conn())[1];
     let d = rs.evaluate(&hop.packet);
     assert_eq!(d.decider.key(), key(None, 2));
     assert!(alternatives(&rs, hop, &d).is_empty());
@@ -207,7 +207,7 @@ fn anchor_with_an_unknown_filter_around_a_stateful_rule() {
             .build(),
     );
     let rs = Ruleset::new(&rules);
-    let hop = &conn().hops()[1];
+    let hop = &flow::hops(&conn())[1];
     let d = rs.evaluate(&hop.packet);
     assert_eq!(
         d.decider.key(),

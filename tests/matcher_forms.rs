@@ -5,8 +5,8 @@
 mod lint_support;
 
 use lint_support::*;
-use pfblame::matcher::{Match, Packet, matches, tcp_flags};
 use pfblame::model::{AddrSpec, Direction, Family, PortOp};
+use pfblame::pf::matcher::{Match, Packet, matches, tcp_flags};
 
 fn pkt(dst: &str, dst_port: u16) -> Packet {
     Packet {

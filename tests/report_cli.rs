@@ -39,7 +39,7 @@ fn mission_text_names_the_stray_rule_and_exits_1() {
     run(&with(&[]))
         .code(1)
         .stdout(predicate::str::contains(
-            "@14   -       4              spurious  pass out quick on em1",
+            "@14   -       4              bypass   pass out quick on em1",
         ))
         .stdout(predicate::str::contains("@19").not())
         .stdout(predicate::str::contains("\x1b").not());
@@ -56,7 +56,9 @@ fn mission_json_names_only_the_stray_rule_and_exits_1() {
     assert_eq!(rules.len(), 1);
     assert_eq!(rules[0]["number"], 14);
     assert_eq!(rules[0]["anchor"], serde_json::Value::Null);
-    assert_eq!(rules[0]["verdict"], "spurious");
+    assert_eq!(rules[0]["verdict"], "bypass");
+    assert_eq!(v["dialect"], "openbsd-6.8");
+    assert_eq!(v["misrouted"], true);
     assert_eq!(v["server_states"], 4);
     assert_eq!(v["servers"][0], WWW_HE);
 }
@@ -65,7 +67,7 @@ fn mission_json_names_only_the_stray_rule_and_exits_1() {
 fn mission_markdown_names_only_the_stray_rule_and_exits_1() {
     run(&with(&["--format", "markdown"]))
         .code(1)
-        .stdout(predicate::str::contains("| `@14` |  | 4 | **spurious** |"))
+        .stdout(predicate::str::contains("| `@14` |  | 4 | **bypass** |"))
         .stdout(predicate::str::contains("@19").not());
 }
 
@@ -90,7 +92,7 @@ fn every_format_names_the_route_to_rule_bypassed() {
              to any no state route-to 2001:db8:cccc::1@gif0\n",
         ))
         .stdout(predicate::str::contains(
-            "spurious: 1 rule created states for the servers: @14 (bypasses @17)",
+            "bypass: replies misrouted or dropped by the states of 1 rule: @14 (bypasses @17)",
         ));
     run(&with(&["--format", "markdown"]))
         .code(1)
@@ -132,7 +134,7 @@ fn rates_need_several_samples() {
     run(&with(&["--samples", "4"]))
         .code(1)
         .stdout(predicate::str::contains("PER SEC"))
-        .stdout(predicate::str::is_match(r"@14 +- +7 +4 +0\.44 +spurious").unwrap());
+        .stdout(predicate::str::is_match(r"@14 +- +7 +4 +0\.44 +bypass").unwrap());
     run(&with(&["--samples", "9"]))
         .code(1)
         .stderr(predicate::str::contains("the recording has 4 polls"));
@@ -165,7 +167,7 @@ fn without_server_the_busiest_rules_and_exit_0() {
 fn colour_only_when_asked() {
     run(&with(&["--color", "always"]))
         .code(1)
-        .stdout(predicate::str::contains("\x1b[1;31mspurious"));
+        .stdout(predicate::str::contains("\x1b[1;31mbypass"));
 }
 
 #[test]

@@ -29,18 +29,21 @@ fn auto_runs_pfctl_twice_per_poll() {
     let fake = Fake::new("openbsd-main");
     let mut src = source::open(&fake.args(Strategy::Auto, 10.0)).expect("opens");
     assert!(src.is_live());
-    for _ in 0..2 {
+    // The first poll also reads `pfctl -vsi` once (its Hostid tells pfsync
+    // imports); later polls run rules and states only.
+    for runs in [3, 2] {
         let mut tally = Tally::default();
         let meta = src.poll(&mut tally).expect("poll succeeds");
-        assert_eq!(meta.runs.len(), 2);
+        assert_eq!(meta.runs.len(), runs);
         assert!(meta.warnings.is_empty(), "{:?}", meta.warnings);
         assert_eq!(tally.calls, [None]);
     }
     let expected = [words(&["-a", "*", "-vvsr"]), words(&["-vvss"])];
     let log = fake.invocations();
-    assert_eq!(log.len(), 4, "{log:?}");
+    assert_eq!(log.len(), 5, "{log:?}");
     assert_eq!(log[..2], expected);
-    assert_eq!(log[2..], expected);
+    assert_eq!(log[2], words(&["-vsi"]));
+    assert_eq!(log[3..], expected);
 }
 
 #[test]
@@ -61,9 +64,10 @@ fn per_rule_runs_once_plus_once_per_rule_with_states() {
     let meta = meta.expect("poll succeeds");
     // Rules 1, 2, 4 and 6 have states; 0, 3 and 5 do not.
     let log = fake.invocations();
-    assert_eq!(log.len(), 5, "{log:?}");
+    assert_eq!(log.len(), 6, "{log:?}");
     assert_eq!(log[0], words(&["-a", "*", "-vvsr"]));
-    let mut per_rule: Vec<Vec<String>> = log[1..].to_vec();
+    assert_eq!(log[5], words(&["-vsi"]), "the first poll reads -vsi once");
+    let mut per_rule: Vec<Vec<String>> = log[1..5].to_vec();
     per_rule.sort();
     assert_eq!(
         per_rule,
@@ -76,7 +80,7 @@ fn per_rule_runs_once_plus_once_per_rule_with_states() {
     );
     assert_eq!(tally.calls, [Some(1), Some(2), Some(4), Some(6)]);
     assert_eq!(tally.foreign, 0);
-    assert_eq!(meta.runs.len(), 5);
+    assert_eq!(meta.runs.len(), 6);
     // The first per-rule poll says what -R cannot see.
     assert!(meta.warnings.iter().any(|w| w.contains("default rule")));
 }
@@ -96,7 +100,8 @@ fn per_rule_fetches_everything_at_once_when_anchors_own_states() {
     let fake = Fake::new("openbsd-anchors");
     let (meta, per_rule) = poll(&fake, Strategy::PerRule);
     let meta = meta.expect("poll succeeds");
-    assert_eq!(fake.invocations().len(), 2, "{:?}", fake.invocations());
+    // rules, one -vvss, and the first poll's -vsi.
+    assert_eq!(fake.invocations().len(), 3, "{:?}", fake.invocations());
     assert!(
         meta.warnings.iter().any(|w| w.contains("anchors")),
         "{:?}",

@@ -135,8 +135,12 @@ fn states() -> String {
 #[test]
 fn report_kill_over_ssh_runs_exactly_the_planned_argv() {
     let r = Router::new(&rules(), &states());
+    // Nothing routes the server's replies here, so its states are
+    // `stateful`: `--strict` makes them fail the report, and `--kill`
+    // removes what fails it.
     let out = r.run(&[
         "report",
+        "--strict",
         "-s",
         "10.0.0.1",
         "--kill",
@@ -245,7 +249,11 @@ fn report_kill_is_refused_when_the_listing_had_errors() {
     assert_eq!(out.status.code(), Some(65), "{stderr}");
     assert!(stderr.contains("could not be read"), "{stderr}");
     assert!(!r.kill_log.exists(), "states were removed");
-    assert_eq!(r.invocations().len(), 2, "only the poll ran");
+    assert_eq!(
+        r.invocations().len(),
+        3,
+        "only the poll ran (rules, states, -vsi)"
+    );
 }
 
 #[test]

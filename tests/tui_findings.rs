@@ -70,7 +70,7 @@ fn the_rules_table_and_header_name_the_bypassed_rule() {
         );
     }
     // The verdict column goes first when narrow (the `!` and the finding say it).
-    assert!(line_with(&text(&mut app, 120, 32), "▶ ! @14").contains("SPURIOUS"));
+    assert!(line_with(&text(&mut app, 120, 32), "▶ ! @14").contains("BYPASS"));
     // 40x12 still names the bypass in one line, and selects the rule.
     let small = text(&mut app, 40, 12);
     assert!(small.contains("✗ @14 bypasses route-to @17"), "{small}");

@@ -194,7 +194,7 @@ fn tab_enter_and_details_navigation() {
         screen.contains("id 6640000000000003"),
         "details follow the selected state:\n{screen}"
     );
-    assert!(screen.contains("verdict: SPURIOUS"), "{screen}");
+    assert!(screen.contains("verdict: BYPASS"), "{screen}");
     s.feed(vec![key(KeyCode::Tab), key(KeyCode::Down)]);
     assert_eq!(s.app.focus, Focus::Details);
     // Everything fits in the pane: there is nothing to scroll past.
@@ -234,10 +234,7 @@ fn a_failing_poll_then_recovery() {
     )]);
     let screen = s.screen();
     assert!(screen.contains("✗ poll failed"), "{screen}");
-    assert!(
-        screen.contains("SPURIOUS"),
-        "old data still shown:\n{screen}"
-    );
+    assert!(screen.contains("BYPASS"), "old data still shown:\n{screen}");
     s.feed(vec![Event::Polled(Box::new(fake::snapshot()))]);
     assert!(!s.screen().contains("poll failed"));
 }
@@ -251,7 +248,7 @@ fn resize_relayouts() {
     let small = s.screen();
     assert!(!small.contains("needs a terminal"), "{small}");
     assert!(small.contains("▶ ! @5"), "{small}");
-    assert!(small.contains("! 1 spurious rule"), "{small}");
+    assert!(small.contains("! 1 bypass rule"), "{small}");
     s.terminal.backend_mut().resize(40, 12);
     s.feed(vec![Event::Input(TermEvent::Resize(40, 12))]);
     let tiny = s.screen();

@@ -171,8 +171,8 @@ fn spurious_row_is_highlighted_and_selection_is_reversed() {
         // Move the selection to @6 so @5 shows its own (unselected) style.
         cmd(&mut a, Command::Down);
         let buf = frame(&mut a, 120, 32);
-        let spurious = find_row(&buf, "SPURIOUS");
-        let x = row_text(&buf, spurious).find("SPURIOUS").unwrap() as u16;
+        let spurious = find_row(&buf, "BYPASS");
+        let x = row_text(&buf, spurious).find("BYPASS").unwrap() as u16;
         let x = row_text(&buf, spurious)[..x as usize].chars().count() as u16;
         let cell = &buf[(x, spurious)];
         assert!(

@@ -38,7 +38,7 @@ fn the_main_screenshot_shows_the_stray_rule_selected() {
         .find(|l| l.contains('▶'))
         .expect("a selected row");
     assert!(
-        selected.contains("! @") && selected.contains("SPURIOUS"),
+        selected.contains("! @") && selected.contains("BYPASS"),
         "{text}"
     );
     let help = screens
@@ -50,7 +50,13 @@ fn the_main_screenshot_shows_the_stray_rule_selected() {
         .iter()
         .find(|s| s.name == "details")
         .expect("a details screen");
-    assert!(details.text().contains("verdict: SPURIOUS"));
+    assert!(details.text().contains("verdict: BYPASS"));
+    // The finding: which route-to rule the states make replies skip.
+    assert!(
+        details.text().contains("skip route-to rule @17"),
+        "{}",
+        details.text()
+    );
     assert!(selected.contains("✗ bypass @17"), "{text}");
     // The demo loops: no screenshot says the replay ended.
     for s in &screens {

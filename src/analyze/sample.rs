@@ -157,7 +157,8 @@ impl PollSink for SampleBuilder {
     }
 
     fn info(&mut self, text: &str) {
-        let (_info, diags) = crate::parse::info::parse_info(text);
+        let (info, diags) = crate::parse::info::parse_info(text);
+        self.sample.info = Some(info);
         self.add_diagnostics("info", diags);
     }
 }

@@ -15,22 +15,29 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 
-use crate::analyze::Servers;
 use crate::cli::{Format, LintArgs, ServerArgs};
 use crate::exit::{Exit, Failure};
 use crate::lint::tables::{self, Loaded};
 use crate::lint::{self, LintReport, render};
-use crate::matcher::Tables;
 use crate::model::{Diagnostic, Rule, RuleKey};
+use crate::pf::Servers;
+use crate::pf::matcher::Tables;
 use crate::source::{Options as SourceArgs, PollSink, SourceError};
 
 /// Runs the command.
 pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
+    if args.format == Format::OpenMetrics {
+        return Err(openmetrics_refused().into());
+    }
     let servers = servers(&args.servers)?;
     let allow = allow_keys(&args.servers.allow)?;
     let source = args.source.options();
-    let (text, table_dirs) = rules_text(&source)?;
-    let (rules, diags) = crate::parse::rules::parse_rules(&text);
+    let (text, table_dirs) = match &args.conf {
+        Some(conf) => (candidate_text(&source, conf)?, Vec::new()),
+        None => rules_text(&source)?,
+    };
+    let (mut rules, diags) = crate::parse::rules::parse_rules(&text);
+    number_rules(&mut rules);
     report_diagnostics(&diags);
     let errors = diags
         .iter()
@@ -50,15 +57,52 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     for (what, d) in &loaded.diagnostics {
         eprintln!("pfblame: {what} {d}");
     }
-    let (mut report, exit) = lint_rules_with(&rules, &servers, &allow, &loaded.tables);
+    let opts = lint::predict::PredictOptions {
+        dialect: args.servers.pf.pf,
+        reply_via: args.servers.pf.reply_via.clone(),
+    };
+    let (mut report, exit) = lint_rules_in(
+        &rules,
+        &servers,
+        &allow,
+        &loaded.tables,
+        &opts,
+        args.servers.pf.strict,
+    );
     report.notes.extend(loaded.notes);
+    if args.compare {
+        let (now_text, _) = rules_text(&source)?;
+        let (mut now_rules, _) = crate::parse::rules::parse_rules(&now_text);
+        number_rules(&mut now_rules);
+        let (now, _) = lint_rules_in(
+            &now_rules,
+            &servers,
+            &allow,
+            &loaded.tables,
+            &opts,
+            args.servers.pf.strict,
+        );
+        let table = compare_text(&compare(&now, &report));
+        io::stdout().lock().write_all(table.as_bytes())?;
+        return Ok(exit);
+    }
     let out = match args.format {
         Format::Text => render::text(&report),
         Format::Json => crate::sanitize::json_safe(&render::json(&report)?).into_owned() + "\n",
         Format::Markdown => render::markdown(&report),
+        Format::OpenMetrics => return Err(openmetrics_refused().into()),
     };
     io::stdout().lock().write_all(out.as_bytes())?;
     Ok(exit)
+}
+
+/// `lint --format openmetrics` is a usage error: the metrics describe
+/// live states, which `report` reads.
+fn openmetrics_refused() -> Failure {
+    Failure::new(
+        Exit::Usage,
+        "lint --format openmetrics: metrics are written by `report` (nothing was run)",
+    )
 }
 
 /// The whole lint on parsed rules: findings minus the allowed rules, and
@@ -75,16 +119,158 @@ pub fn lint_rules_with(
     allow: &[RuleKey],
     tables: &Tables,
 ) -> (LintReport, Exit) {
-    let mut report = lint::predict_with(rules, servers, tables);
+    lint_rules_in(
+        rules,
+        servers,
+        allow,
+        tables,
+        &lint::predict::PredictOptions::default(),
+        false,
+    )
+}
+
+/// [`lint_rules_with`] for a dialect / `--reply-via`, and `--strict`.
+/// Exit 1 when a rule is predicted `bypass` or `blocked`, a finding says
+/// the replies are (or, if a condition holds, may be) misrouted or
+/// dropped; with `--strict` also for `stateful` and `unexplained` rules.
+/// Allowed rules are left out.
+pub fn lint_rules_in(
+    rules: &[Rule],
+    servers: &Servers,
+    allow: &[RuleKey],
+    tables: &Tables,
+    opts: &lint::predict::PredictOptions,
+    strict: bool,
+) -> (LintReport, Exit) {
+    let mut report = lint::predict::predict_in(rules, servers, tables, opts);
     report
         .findings
         .retain(|f| !allow.contains(&f.stateful_rule.key()));
-    let exit = if lint::has_problems(&report.findings) {
+    for v in &mut report.verdicts {
+        if allow.contains(&v.rule.key()) {
+            v.verdict = crate::pf::Verdict::Allowed;
+            v.reason = format!("allowed with --allow: {}", v.reason);
+        }
+    }
+    let failing = report.verdicts.iter().any(|v| {
+        if strict {
+            v.verdict.fails_strict()
+        } else {
+            v.verdict.is_failure()
+        }
+    });
+    let exit = if failing || lint::has_problems(&report.findings) {
         Exit::Found
     } else {
         Exit::Ok
     };
     (report, exit)
+}
+
+/// `pfctl -nvf FILE`: pfctl parses the candidate ruleset and prints it,
+/// loading nothing (`-n`). Over `--pfctl 'ssh fw doas pfctl'` FILE is a
+/// path on the router.
+fn candidate_text(args: &SourceArgs, conf: &str) -> anyhow::Result<String> {
+    let pfctl = crate::source::Pfctl::from_options(&args.pfctl)?;
+    let (text, _) = pfctl.run(&["-n", "-v", "-f", conf])?;
+    Ok(text)
+}
+
+/// `pfctl -nv` prints no `@N`: number the rules the way pf will, from 0 in
+/// each ruleset in listing order (scrub and translation rules apart, as
+/// FreeBSD numbers them separately), so states and findings name the
+/// numbers the loaded ruleset will have. A listing with numbers is kept.
+pub fn number_rules(rules: &mut [Rule]) {
+    if rules.iter().any(|r| r.number.is_some()) {
+        return;
+    }
+    let mut next: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    for r in rules.iter_mut() {
+        if r.scrub || matches!(r.action, crate::model::Action::Other(_)) {
+            continue;
+        }
+        let n = next.entry(r.anchor_path.clone()).or_insert(0);
+        r.number = Some(*n);
+        *n += 1;
+    }
+}
+
+/// One rule whose predicted verdict the candidate ruleset changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub text: String,
+    pub loaded: Option<crate::pf::Verdict>,
+    pub candidate: Option<crate::pf::Verdict>,
+}
+
+impl Change {
+    /// `fixes` (a failure goes away), `breaks` (one appears), else `changes`.
+    pub fn effect(&self) -> &'static str {
+        let bad = |v: Option<crate::pf::Verdict>| v.is_some_and(crate::pf::Verdict::is_failure);
+        match (bad(self.loaded), bad(self.candidate)) {
+            (true, false) => "fixes",
+            (false, true) => "breaks",
+            _ => "changes",
+        }
+    }
+}
+
+/// The verdicts that differ between the loaded and the candidate ruleset,
+/// matched by rule text (numbers move when rules are added).
+pub fn compare(loaded: &LintReport, candidate: &LintReport) -> Vec<Change> {
+    let key = |t: &str| crate::lint::flow::stateless_text(t);
+    let mut out: Vec<Change> = Vec::new();
+    for v in &loaded.verdicts {
+        let other = candidate
+            .verdicts
+            .iter()
+            .find(|c| key(&c.rule.text) == key(&v.rule.text));
+        if other.map(|c| c.verdict) != Some(v.verdict) {
+            out.push(Change {
+                text: v.rule.text.clone(),
+                loaded: Some(v.verdict),
+                candidate: other.map(|c| c.verdict),
+            });
+        }
+    }
+    for c in &candidate.verdicts {
+        if !loaded
+            .verdicts
+            .iter()
+            .any(|v| key(&v.rule.text) == key(&c.rule.text))
+        {
+            out.push(Change {
+                text: c.rule.text.clone(),
+                loaded: None,
+                candidate: Some(c.verdict),
+            });
+        }
+    }
+    out
+}
+
+/// The comparison as a table.
+pub fn compare_text(changes: &[Change]) -> String {
+    use std::fmt::Write as _;
+    if changes.is_empty() {
+        return "the candidate ruleset changes no verdict\n".into();
+    }
+    let word = |v: Option<crate::pf::Verdict>| v.map_or("-", crate::pf::Verdict::word);
+    let mut out = format!(
+        "{:<8} {:<12} {:<12} RULE\n",
+        "EFFECT", "LOADED", "CANDIDATE"
+    );
+    for c in changes {
+        let _ = writeln!(
+            out,
+            "{:<8} {:<12} {:<12} {}",
+            c.effect(),
+            word(c.loaded),
+            word(c.candidate),
+            crate::sanitize::neutralize(&c.text)
+        );
+    }
+    out
 }
 
 /// The contents of the tables the rules name: from the recording's

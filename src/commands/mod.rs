@@ -1,7 +1,9 @@
 //! One module per subcommand: each turns parsed arguments into an exit status.
 
+pub mod check;
 pub mod demo;
 pub mod lint;
+pub mod monitor;
 pub mod parse;
 pub mod record;
 pub mod report;

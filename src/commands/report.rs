@@ -1,8 +1,11 @@
 //! `pfblame report`: poll the source `--samples` times, analyse, print one
-//! report (text, JSON or markdown) on stdout.
+//! report (text, JSON, markdown or OpenMetrics) on stdout, or with
+//! `--output FILE` into FILE, replaced atomically.
 //!
-//! Exit status: 1 if any rule created spurious server states (or states of
-//! a rule not allowed make packets skip a `route-to` rule), else 0 (also
+//! Exit status: 1 if any rule's verdict is `bypass` or `blocked` (its
+//! states misroute or drop the servers' replies), or a finding about a rule
+//! not allowed says so; with `--strict` also on `stateful` and
+//! `unexplained`; else 0 (also
 //! without `--server`, where the busiest rules are listed). Lines of pfctl
 //! output that could not be read are printed on stderr as diagnostics and do
 //! not change the status, unless nothing at all could be read from input that
@@ -19,12 +22,14 @@ use std::collections::HashMap;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::time::Duration;
 
+use super::monitor::{self, Timed};
 use crate::analyze::{Analysis, Config, SampleBuilder, Verdict, analyze};
 use crate::cli::{Format, ReportArgs};
-use crate::exit::{Exit, Failure};
+use crate::exit::{Exit, Failure, is_broken_pipe};
 use crate::kill::{self, KillGuard, KillRefused};
 use crate::lint::FindingSeverity;
 use crate::model::{RuleKey, Severity, State};
+use crate::report::openmetrics::{self, Scrape};
 use crate::report::{self, Options};
 use crate::sanitize::neutralize;
 use crate::source::{Pfctl, Source, SourceError};
@@ -43,14 +48,19 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
     } else {
         None
     };
-    let (analysis, notes) = collect(source.as_mut(), &cfg, args.samples, interval)?;
-    let status = exit_status(&analysis);
+    let mut timed = Timed::new(source.as_mut());
+    let (analysis, notes) = collect(&mut timed, &cfg, args.samples, interval)?;
+    let scrape = Scrape {
+        host: monitor::host_label(&args.source),
+        poll_seconds: timed.last.map(|d| d.as_secs_f64()),
+    };
+    let status = exit_status_with(&analysis, args.servers.pf.strict);
 
     let mut err = io::stderr().lock();
-    match write_report(&analysis, &notes, args, &mut err) {
+    match write_report(&analysis, &notes, &scrape, args, &mut err) {
         // `pfblame report | head`: the reader has what it wanted; the status
         // stays the report's (no kill runs without its output being seen).
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(status),
+        Err(e) if is_broken_pipe(&e) => return Ok(status),
         other => other?,
     }
     match killer {
@@ -62,7 +72,9 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
                 interactive,
                 input: &mut stdin,
             };
-            kill_spurious(&analysis, guard, &pfctl, ask, &mut err).map(|k| k.unwrap_or(status))
+            let strict = args.servers.pf.strict;
+            kill_spurious(&analysis, guard, &pfctl, ask, strict, &mut err)
+                .map(|k| k.unwrap_or(status))
         }
         None => Ok(status),
     }
@@ -72,9 +84,10 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
 fn write_report(
     analysis: &Analysis,
     notes: &[String],
+    scrape: &Scrape,
     args: &ReportArgs,
     err: &mut dyn Write,
-) -> io::Result<()> {
+) -> anyhow::Result<()> {
     for note in notes {
         writeln!(err, "pfblame: {note}")?;
     }
@@ -83,26 +96,32 @@ fn write_report(
         color: args.color.color.enabled(io::stdout().is_terminal()),
         ..Options::default()
     };
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    if args.format == Format::Json {
-        let mut safe = crate::sanitize::JsonSafe::new(&mut out);
-        report::write(analysis, args.format, &opts, &mut safe)?;
-        safe.into_inner()?;
-    } else {
-        report::write(analysis, args.format, &opts, &mut out)?;
-    }
-    out.flush()
+    // Standard output, or with --output a file replaced atomically.
+    monitor::emit(args.output.as_deref(), |out| match args.format {
+        Format::Json => {
+            let mut safe = crate::sanitize::JsonSafe::new(out);
+            report::write(analysis, args.format, &opts, &mut safe)?;
+            safe.into_inner().map(drop)
+        }
+        Format::OpenMetrics => openmetrics::write(analysis, scrape, out),
+        format => report::write(analysis, format, &opts, out),
+    })
 }
 
 /// The exit status of a finished report (see the module documentation).
 /// Findings of allowed rules are shown but do not change it: `--allow`
 /// says their states are expected.
 pub fn exit_status(a: &Analysis) -> Exit {
+    exit_status_with(a, false)
+}
+
+/// [`exit_status`], with `--strict`.
+pub fn exit_status_with(a: &Analysis, strict: bool) -> Exit {
     let errors = a.diagnostics.iter().any(|d| d.severity == Severity::Error);
     let nothing_read = a.total_states == 0 && a.rows.is_empty();
     if errors && nothing_read {
         Exit::DataErr
-    } else if a.has_spurious() || has_unallowed_errors(a) {
+    } else if a.fails(strict) || has_unallowed_errors(a) {
         Exit::Found
     } else {
         Exit::Ok
@@ -183,12 +202,26 @@ pub fn read_answer(input: &mut dyn BufRead) -> io::Result<Answer> {
 /// The server states of the rows judged spurious (allowed rules' states are
 /// expected and stay).
 pub fn spurious_server_states(a: &Analysis) -> Vec<State> {
+    failing_server_states(a, false)
+}
+
+/// The server states of the rows that make the report fail: `bypass` and
+/// `blocked`, with `--strict` also `stateful` and `unexplained` (what the
+/// exit status counts is what `--kill` removes; `allowed` never).
+pub fn failing_server_states(a: &Analysis, strict: bool) -> Vec<State> {
+    let fails = |v: Verdict| {
+        if strict {
+            v.fails_strict()
+        } else {
+            v.is_failure()
+        }
+    };
     a.states
         .iter()
         .filter(|(s, r)| {
             a.rows
                 .get(*r)
-                .is_some_and(|row| row.verdict == Some(Verdict::Spurious))
+                .is_some_and(|row| row.verdict.is_some_and(fails))
                 && a.servers.matches(s)
         })
         .map(|(s, _)| s.clone())
@@ -203,12 +236,13 @@ pub fn kill_spurious(
     guard: KillGuard,
     pfctl: &Pfctl,
     ask: Ask<'_>,
+    strict: bool,
     err: &mut dyn Write,
 ) -> anyhow::Result<Option<Exit>> {
     if let Err(why) = kill::check_complete(&a.diagnostics) {
         return Err(refusal(why).into());
     }
-    let states = spurious_server_states(a);
+    let states = failing_server_states(a, strict);
     let (plan, skipped) = kill::plan_with_skips(&states);
     for why in &skipped {
         writeln!(err, "pfblame: cannot remove {}", neutralize(why))?;
@@ -412,7 +446,7 @@ mod tests {
             ..RuleRow::default()
         });
         assert_eq!(exit_status(&a), Exit::Ok);
-        a.rows[0].verdict = Some(Verdict::Spurious);
+        a.rows[0].verdict = Some(Verdict::Bypass);
         assert_eq!(exit_status(&a), Exit::Found);
         // Unreadable lines do not change the verdict when something was read.
         a.diagnostics.push(diag(Severity::Error));

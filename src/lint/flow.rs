@@ -2,25 +2,15 @@
 //! hop, and the findings that follow: a stateful hop whose state catches a
 //! hop that a routing rule would have decided is a bypass.
 
-use std::net::IpAddr;
-
 use serde::Serialize;
 
-use super::evaluate::{Decider, Decision, EvalOptions, Ruleset};
 use super::possible::{self, Alternative};
 use super::{Finding, FindingKind, FindingRule, FindingSeverity};
-use crate::matcher::{Packet, flags_text, tcp_flags};
 use crate::model::{Direction, Family, RouteKind, RuleRoute};
+use crate::pf::evaluate::{Decider, Decision, EvalOptions, Ruleset};
+use crate::pf::matcher::{Packet, flags_text, tcp_flags};
 
-/// Which way a packet goes in its connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Leg {
-    /// Client to server (the connection's first packet is a request).
-    Request,
-    /// Server to client.
-    Reply,
-}
+pub use crate::pf::path::{Connection, Leg};
 
 /// One crossing of pf: a packet, in or out, on one interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,10 +34,7 @@ impl Hop {
     /// pf orders key addresses by direction (inbound src,dst; outbound
     /// dst,src).
     pub fn key_side(&self) -> bool {
-        matches!(
-            (self.packet.direction, self.leg),
-            (Direction::In, Leg::Request) | (Direction::Out, Leg::Reply)
-        )
+        crate::pf::path::key_side(self.packet.direction, self.leg)
     }
 
     /// `tcp to 2001:db8::10 port 443 out on em1` (requests) or
@@ -86,60 +73,49 @@ pub fn where_text(p: &Packet) -> String {
 /// The four hops of a connection from a client behind `client_if` to a
 /// server behind `server_if`: request in and out, reply in and (intended)
 /// out. The client's address and port are not known.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Connection {
-    pub proto: String,
-    pub server: IpAddr,
-    pub port: Option<u16>,
-    pub client_if: String,
-    pub server_if: String,
-}
-
-impl Connection {
-    pub fn hops(&self) -> Vec<Hop> {
-        let tcp = self.proto == "tcp";
-        let family = if self.server.is_ipv4() {
-            Family::Inet
-        } else {
-            Family::Inet6
-        };
-        let syn = tcp.then_some(tcp_flags::SYN);
-        let syn_ack = tcp.then_some(tcp_flags::SYN | tcp_flags::ACK);
-        let req = |iface: &str, direction| Hop {
-            leg: Leg::Request,
-            packet: Packet {
-                family,
-                proto: self.proto.clone(),
-                src: None,
-                src_port: None,
-                dst: Some(self.server),
-                dst_port: self.port,
-                iface: iface.to_string(),
-                direction,
-                tcp_flags: syn,
-            },
-        };
-        let rep = |iface: &str, direction| Hop {
-            leg: Leg::Reply,
-            packet: Packet {
-                family,
-                proto: self.proto.clone(),
-                src: Some(self.server),
-                src_port: self.port,
-                dst: None,
-                dst_port: None,
-                iface: iface.to_string(),
-                direction,
-                tcp_flags: syn_ack,
-            },
-        };
-        vec![
-            req(&self.client_if, Direction::In),
-            req(&self.server_if, Direction::Out),
-            rep(&self.server_if, Direction::In),
-            rep(&self.client_if, Direction::Out),
-        ]
-    }
+pub fn hops(conn: &Connection) -> Vec<Hop> {
+    let tcp = conn.proto == "tcp";
+    let family = if conn.server.is_ipv4() {
+        Family::Inet
+    } else {
+        Family::Inet6
+    };
+    let syn = tcp.then_some(tcp_flags::SYN);
+    let syn_ack = tcp.then_some(tcp_flags::SYN | tcp_flags::ACK);
+    let req = |iface: &str, direction| Hop {
+        leg: Leg::Request,
+        packet: Packet {
+            family,
+            proto: conn.proto.clone(),
+            src: None,
+            src_port: None,
+            dst: Some(conn.server),
+            dst_port: conn.port,
+            iface: iface.to_string(),
+            direction,
+            tcp_flags: syn,
+        },
+    };
+    let rep = |iface: &str, direction| Hop {
+        leg: Leg::Reply,
+        packet: Packet {
+            family,
+            proto: conn.proto.clone(),
+            src: Some(conn.server),
+            src_port: conn.port,
+            dst: None,
+            dst_port: None,
+            iface: iface.to_string(),
+            direction,
+            tcp_flags: syn_ack,
+        },
+    };
+    vec![
+        req(&conn.client_if, Direction::In),
+        req(&conn.server_if, Direction::Out),
+        rep(&conn.server_if, Direction::In),
+        rep(&conn.client_if, Direction::Out),
+    ]
 }
 
 /// What the evaluation said about one hop (for output).
@@ -191,9 +167,7 @@ fn uncertain_note(key: crate::model::RuleKey, reason: &str) -> String {
     }
 }
 
-pub fn route_text(r: &RuleRoute) -> String {
-    format!("{} {}", r.kind, r.target)
-}
+pub use crate::pf::path::route_text;
 
 /// Does a state made at `made` route the packets of `caught`? route-to and
 /// dup-to act on packets going the state's way, reply-to on the others.
@@ -230,7 +204,14 @@ pub fn analyze(rs: &Ruleset<'_>, hops: &[Hop]) -> (Vec<HopReport>, Vec<Finding>)
         .collect();
     let mut findings = Vec::new();
     for (i, hop) in hops.iter().enumerate() {
-        missed_replies(rs, hop, &decisions[i], &mut findings);
+        // A hop whose packets an earlier hop's state catches never reaches
+        // the ruleset: a rule its flags miss changes nothing there.
+        let caught = (0..i).any(|j| {
+            decisions[j].keeps_state() && caught_hops(hops, j, &decisions[j]).contains(&i)
+        });
+        if !caught {
+            missed_replies(rs, hop, &decisions[i], &mut findings);
+        }
         state_findings(hops, &decisions, i, &mut findings);
     }
     possible::possible_bypasses(hops, &decisions, &alts, &mut findings);
@@ -280,6 +261,15 @@ fn state_findings(hops: &[Hop], decisions: &[Decision<'_>], i: usize, out: &mut 
         bypassed = true;
         out.push(bypass_finding(made, d, &hops[j], other, wanted));
     }
+    // reply-to acts on the reply leaving by another interface; an if-bound
+    // state is never found there (`pf_find_state` compares the kif).
+    if own_route.is_some_and(|r| r.kind == RouteKind::ReplyTo)
+        && if_bound(d)
+        && d.dialect.is_openbsd()
+    {
+        out.push(bound_reply_to_finding(made, d));
+        return;
+    }
     // A state made by a routing rule is how routing with state is meant to
     // work; other server states are worth a warning.
     if !bypassed && own_route.is_none() {
@@ -298,10 +288,26 @@ fn bypass_finding(
     other: &Decision<'_>,
     wanted: &RuleRoute,
 ) -> Finding {
+    let keeps = match d.keeps_state_for {
+        Some(t)
+            if !d
+                .decider
+                .rule()
+                .is_some_and(crate::model::Rule::keeps_state) =>
+        {
+            format!(
+                "{} passes {} with `no state`, but rule {} translates it and {} keeps state for \
+             translated packets",
+                d.decider.name(),
+                made.flow_text(),
+                t.key,
+                d.dialect
+            )
+        }
+        _ => format!("{} keeps state for {}", d.decider.name(), made.flow_text()),
+    };
     let message = format!(
-        "{} keeps state for {}; {} match that state and skip {} rule {}",
-        d.decider.name(),
-        made.flow_text(),
+        "{keeps}; {} match that state and skip {} rule {}",
         caught.label(),
         wanted.kind,
         other.decider.key(),
@@ -315,7 +321,40 @@ fn bypass_finding(
         states: 0,
         confirmed: false,
         message,
-        fix: no_state_fix(&d.decider, made),
+        fix: match d.keeps_state_for {
+            Some(t) => translation_fix(t, made),
+            None => no_state_fix_in_rs(&d.decider, made, d.dialect),
+        },
+        condition: None,
+        check: None,
+    }
+}
+
+fn bound_reply_to_finding(made: &Hop, d: &Decision<'_>) -> Finding {
+    let text = d.decider.rule().map(|r| r.text.clone()).unwrap_or_default();
+    Finding {
+        severity: FindingSeverity::Error,
+        kind: FindingKind::Bypass,
+        stateful_rule: FindingRule::from_decider(&d.decider),
+        bypassed_rule: Some(FindingRule::from_decider(&d.decider)),
+        path: path_text(
+            made.flow_text(),
+            "nothing: the replies leave by another interface and never match it",
+        ),
+        states: 0,
+        confirmed: false,
+        message: format!(
+            "{} keeps if-bound state with reply-to for {}: the replies leave by the routing \
+             table on another interface, never match the state bound to {}, and the reply-to \
+             never applies",
+            d.decider.name(),
+            made.flow_text(),
+            made.packet.iface
+        ),
+        fix: format!(
+            "make its states float: `{}`",
+            floating_text(&text, d.dialect)
+        ),
         condition: None,
         check: None,
     }
@@ -347,7 +386,7 @@ fn server_states_finding<'h>(
         ),
         fix: format!(
             "{}; or accept these states with --allow {}",
-            no_state_fix(&d.decider, made),
+            no_state_fix_in_rs(&d.decider, made, d.dialect),
             allow_arg(&d.decider)
         ),
         condition: None,
@@ -413,18 +452,44 @@ fn missed_replies(rs: &Ruleset<'_>, hop: &Hop, real: &Decision<'_>, out: &mut Ve
         states: 0,
         confirmed: false,
         message,
-        fix: format!(
-            "add `no state` to rule {} (a rule without state matches every packet of the connection){}",
-            meant.key,
-            if meant.rule.route.is_some() {
-                "; or route the replies with `reply-to` on a stateful inbound rule"
-            } else {
-                ""
-            }
-        ),
+        fix: missed_replies_fix(meant.key, meant.rule, rs.dialect()),
         condition: None,
         check: None,
     });
+}
+
+/// A stateful rule that replies never match. OpenBSD 6.9+ routes only
+/// through states, so a routing rule keeps state and takes `flags any`
+/// (or the routing moves to `reply-to` on the inbound rule); elsewhere
+/// `no state` also works.
+fn missed_replies_fix(
+    key: crate::model::RuleKey,
+    rule: &crate::model::Rule,
+    dialect: crate::pf::Dialect,
+) -> String {
+    if dialect.routes_only_through_states() {
+        let alt = if rule.route.is_some() {
+            "; or put `reply-to` on the inbound rule for the server's requests, with floating \
+             states"
+        } else {
+            ""
+        };
+        return format!(
+            "let rule {key} match every packet of the connection: `{}`{alt}",
+            flags_any_text(&rule.text)
+        );
+    }
+    format!(
+        "add `no state` to rule {key} (a rule without state matches every packet of the \
+         connection: `{}`), or `flags any`: `{}`{}",
+        stateless_text(&rule.text),
+        flags_any_text(&rule.text),
+        if rule.route.is_some() {
+            "; or route the replies with `reply-to` on a stateful inbound rule"
+        } else {
+            ""
+        }
+    )
 }
 
 /// The usual fix: the rule should not keep state; if it must for other
@@ -438,6 +503,53 @@ pub(crate) fn no_state_fix(d: &Decider<'_>, made: &Hop) -> String {
     let Some(rule) = d.rule() else {
         return format!("pass these packets explicitly: `{}`", quick_rule_for(made));
     };
+    let dialect = crate::pf::dialect::detect(None, std::slice::from_ref(rule), &[]).dialect;
+    no_state_fix_in(d, rule, made, dialect)
+}
+
+fn no_state_fix_in_rs(d: &Decider<'_>, made: &Hop, dialect: crate::pf::Dialect) -> String {
+    match d.rule() {
+        Some(rule) => no_state_fix_in(d, rule, made, dialect),
+        None => no_state_fix(d, made),
+    }
+}
+
+/// FreeBSD family: the state comes from a translation of these packets
+/// (`pf_test_rule` keeps state for `nr != NULL`), not from the filter rule:
+/// exclude the server's packets from the translation before it.
+fn translation_fix(t: crate::pf::evaluate::RuleRef<'_>, made: &Hop) -> String {
+    let p = &made.packet;
+    let (side, addr) = match made.leg {
+        Leg::Request => ("to", p.dst),
+        Leg::Reply => ("from", p.src),
+    };
+    let kind = t.rule.action.to_string();
+    format!(
+        "rule {} (`{}`) translates these packets, so pf keeps state for them even under `no \
+         state`; exclude the server before it: `no {kind} on {} {side} {}` (then check with \
+         `pfctl -s nat`)",
+        t.key,
+        t.rule.text,
+        p.iface,
+        addr.map_or_else(|| "any".to_string(), |a| a.to_string())
+    )
+}
+
+/// [`no_state_fix`] for `dialect`: never `no state` on a routing rule of
+/// OpenBSD 6.9+ (`rule_consistent`: route-to needs keep state).
+pub(crate) fn no_state_fix_in(
+    d: &Decider<'_>,
+    rule: &crate::model::Rule,
+    made: &Hop,
+    dialect: crate::pf::Dialect,
+) -> String {
+    if rule.route.is_some() && dialect.routes_only_through_states() {
+        return format!(
+            "rule {} routes, and on {dialect} route-to/reply-to need keep state: keep it; \
+             check that no earlier rule's state catches the packets it should route",
+            d.key()
+        );
+    }
     format!(
         "add `no state` to rule {} (`{}`); if it must keep state for other hosts, put `{}` before it",
         d.key(),
@@ -450,7 +562,7 @@ pub(crate) fn no_state_fix(d: &Decider<'_>, made: &Hop) -> String {
 /// as pf.conf takes it (tables without the address count `pfctl -vv`
 /// prints: `<www:2>` → `<www>`), so the admin can paste it.
 pub fn stateless_text(text: &str) -> String {
-    let words = crate::matcher::words(text);
+    let words = crate::pf::matcher::words(text);
     let mut out: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -480,6 +592,68 @@ pub fn stateless_text(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     s.push_str(" no state");
+    s
+}
+
+/// A rule's text with `flags any` instead of its `flags` (or added before
+/// its route option), as pf.conf takes it: a stateful rule then matches
+/// every packet of the connection, replies included (`flags any` is in
+/// both parse.y grammars).
+pub fn flags_any_text(text: &str) -> String {
+    let words = crate::pf::matcher::words(text);
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    let mut done = false;
+    while i < words.len() {
+        let w = words[i];
+        if w == "flags" {
+            out.push("flags any".into());
+            done = true;
+            i += 2;
+            continue;
+        }
+        if !done
+            && matches!(
+                w,
+                "route-to" | "reply-to" | "dup-to" | "keep" | "modulate" | "synproxy"
+            )
+        {
+            // OpenBSD prints route options after the addresses; FreeBSD
+            // before the family, where `flags` may not stand.
+            if w != "route-to" && w != "reply-to" && w != "dup-to"
+                || out.iter().any(|o| o == "to" || o == "all")
+            {
+                out.push("flags any".into());
+                done = true;
+            }
+        }
+        out.push(without_table_count(w));
+        i += 1;
+    }
+    if !done {
+        out.push("flags any".into());
+    }
+    out.join(" ")
+}
+
+/// A rule's text with its states floating: `keep state (floating)` (or the
+/// `if-bound` option replaced), as pf.conf takes it.
+pub fn floating_text(text: &str, dialect: crate::pf::Dialect) -> String {
+    let _ = dialect;
+    let words = crate::pf::matcher::words(text);
+    let mut out: Vec<String> = Vec::new();
+    let mut has_state = false;
+    for w in &words {
+        let w2 = w.replace("if-bound", "floating");
+        has_state |= *w == "state";
+        out.push(without_table_count(&w2));
+    }
+    let mut s = out.join(" ");
+    if !has_state {
+        s.push_str(" keep state (floating)");
+    } else if !s.contains("floating") {
+        s = s.replacen("keep state", "keep state (floating)", 1);
+    }
     s
 }
 

@@ -1,6 +1,6 @@
 //! "May match": rules whose match the listing cannot tell — tables whose
 //! contents are not known, interface groups, dynamic interface addresses.
-//! Such a rule does not decide a packet in [`super::evaluate`]; it is kept
+//! Such a rule does not decide a packet in [`crate::pf::evaluate`]; it is kept
 //! as uncertain. Here each one is assumed to match, the packet is evaluated
 //! again (pf's last match wins and `quick` still hold, so a later
 //! non-quick rule takes over only if no later rule matches, and an earlier
@@ -8,11 +8,11 @@
 //! state on a path a routing rule decides, the bypass is a *possible* one:
 //! it happens exactly when the condition holds, which the admin can check.
 
-use super::evaluate::{Decision, EvalOptions, Ruleset};
 use super::flow::{self, Hop};
 use super::{Finding, FindingKind, FindingRule, FindingSeverity};
-use crate::matcher::{self};
 use crate::model::{AddrSpec, Rule, RuleKey};
+use crate::pf::evaluate::{Decision, EvalOptions, Ruleset};
+use crate::pf::matcher::{self};
 
 /// What must hold for an alternative decision.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,12 +10,15 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::evaluate::Ruleset;
 use super::flow::{self, Connection, HopReport};
-use super::{Finding, FindingRule};
-use crate::analyze::Servers;
-use crate::matcher::{self, Match, Packet, Tables};
+use super::{Finding, FindingKind, FindingRule, FindingSeverity};
 use crate::model::{Action, Direction, Family, PortOp, PortSpec, RouteKind, Rule};
+use crate::pf::Servers;
+use crate::pf::dialect::Detected;
+use crate::pf::evaluate::Ruleset;
+use crate::pf::matcher::{self, Match, Packet, Tables};
+use crate::pf::path::{ReplyPath, walk};
+use crate::pf::{Dialect, Verdict};
 
 /// One connection walked by lint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,17 +28,44 @@ pub struct PathReport {
     /// The routing rule the path was derived from.
     pub routing_rule: FindingRule,
     pub hops: Vec<HopReport>,
+    /// The same connection walked with the states its own hops create:
+    /// where the replies really leave ([`crate::pf::path::walk`]).
+    pub reply_path: ReplyPath,
+    /// The connection walked (client and server side interfaces).
+    #[serde(skip)]
+    pub connection: Connection,
+}
+
+/// The verdict lint predicts for a rule that would create server states
+/// (the words of `report`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleVerdict {
+    pub rule: FindingRule,
+    pub verdict: Verdict,
+    pub reason: String,
 }
 
 /// Everything `lint` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LintReport {
     pub servers: Servers,
+    /// The pf dialect the prediction holds for.
+    pub dialect: Dialect,
+    pub dialect_source: Detected,
     pub paths: Vec<PathReport>,
     pub findings: Vec<Finding>,
+    /// One per rule the findings and paths name as creating server states.
+    pub verdicts: Vec<RuleVerdict>,
     /// Why some routing rules could not be turned into a path, and other
     /// limits of the prediction.
     pub notes: Vec<String>,
+}
+
+/// What lint is told besides the rules: `--pf` and `--reply-via`.
+#[derive(Debug, Clone, Default)]
+pub struct PredictOptions {
+    pub dialect: Option<Dialect>,
+    pub reply_via: Option<String>,
 }
 
 /// Predicts the findings for `servers` from `rules` alone (no states).
@@ -47,11 +77,25 @@ pub fn predict(rules: &[Rule], servers: &Servers) -> LintReport {
 /// [`predict`] with known table contents: rules naming a table in
 /// `tables` match or not for the table's addresses.
 pub fn predict_with(rules: &[Rule], servers: &Servers, tables: &Tables) -> LintReport {
-    let rs = Ruleset::with_tables(rules, tables);
+    predict_in(rules, servers, tables, &PredictOptions::default())
+}
+
+/// [`predict_with`] for a given (or detected) dialect and `--reply-via`.
+pub fn predict_in(
+    rules: &[Rule],
+    servers: &Servers,
+    tables: &Tables,
+    opts: &PredictOptions,
+) -> LintReport {
+    let detected = crate::pf::dialect::detect(opts.dialect, rules, &[]);
+    let rs = Ruleset::with_tables(rules, tables).with_dialect(detected.dialect);
     let mut report = LintReport {
         servers: servers.clone(),
+        dialect: detected.dialect,
+        dialect_source: detected,
         paths: Vec::new(),
         findings: Vec::new(),
+        verdicts: Vec::new(),
         notes: Vec::new(),
     };
     let mut seen: Vec<Connection> = Vec::new();
@@ -62,7 +106,7 @@ pub fn predict_with(rules: &[Rule], servers: &Servers, tables: &Tables) -> LintR
                 if seen.contains(&conn) {
                     continue;
                 }
-                let hops = conn.hops();
+                let hops = flow::hops(&conn);
                 let (hop_reports, findings) = flow::analyze(&rs, &hops);
                 for f in findings {
                     if !report.findings.contains(&f) {
@@ -73,11 +117,21 @@ pub fn predict_with(rules: &[Rule], servers: &Servers, tables: &Tables) -> LintR
                     description: describe(&conn),
                     routing_rule: FindingRule::from_rule(rs.key_of(idx), Some(rule)),
                     hops: hop_reports,
+                    reply_path: walk(&rs, &conn, &[], opts.reply_via.as_deref()),
+                    connection: conn.clone(),
                 });
                 seen.push(conn);
             }
         }
     }
+    if let Some(via) = opts
+        .reply_via
+        .as_deref()
+        .filter(|_| report.paths.is_empty())
+    {
+        reply_via_paths(&rs, servers, via, &mut report);
+    }
+    report.verdicts = verdicts(&rs, &report);
     if report.paths.is_empty() {
         report.notes.push(
             "no route-to/reply-to pass rule matches the server's traffic: no routing to bypass"
@@ -85,6 +139,125 @@ pub fn predict_with(rules: &[Rule], servers: &Servers, tables: &Tables) -> LintR
         );
     }
     report
+}
+
+/// `--reply-via IFACE` with no routing rule: the client side is IFACE, the
+/// server side comes from the rules passing traffic to the server.
+fn reply_via_paths(rs: &Ruleset<'_>, servers: &Servers, via: &str, report: &mut LintReport) {
+    for server in servers.nets.iter().map(|n| n.addr()) {
+        let ports: Vec<Option<u16>> = if servers.ports.is_empty() {
+            vec![None]
+        } else {
+            servers.ports.iter().copied().map(Some).collect()
+        };
+        for port in ports {
+            let Some(server_if) = server_side(rs, server, "tcp", port, via) else {
+                report.notes.push(format!(
+                    "--reply-via {via}: no rule names the server's LAN interface"
+                ));
+                continue;
+            };
+            let conn = Connection {
+                proto: "tcp".into(),
+                server,
+                port,
+                client_if: via.to_string(),
+                server_if,
+            };
+            let (hop_reports, findings) = flow::analyze(rs, &flow::hops(&conn));
+            for f in findings {
+                if !report.findings.contains(&f) {
+                    report.findings.push(f);
+                }
+            }
+            report.paths.push(PathReport {
+                description: describe(&conn),
+                routing_rule: FindingRule::from_rule(
+                    crate::model::RuleKey {
+                        anchor: None,
+                        number: None,
+                    },
+                    None,
+                ),
+                hops: hop_reports,
+                reply_path: walk(rs, &conn, &[], Some(via)),
+                connection: conn,
+            });
+        }
+    }
+}
+
+/// One verdict per rule that would create server states: from the
+/// findings (bypass, blocked, possible bypass, harmless states), then from
+/// the walked paths (rules whose states carry the routing).
+fn verdicts(rs: &Ruleset<'_>, report: &LintReport) -> Vec<RuleVerdict> {
+    let mut out: Vec<RuleVerdict> = Vec::new();
+    let mut add = |rule: &FindingRule, verdict: Verdict, reason: String| {
+        match out.iter_mut().find(|v| v.rule.key() == rule.key()) {
+            // The most severe verdict wins: bypass/blocked over the others.
+            Some(v) if rank(verdict) > rank(v.verdict) => {
+                v.verdict = verdict;
+                v.reason = reason;
+            }
+            Some(_) => {}
+            None => out.push(RuleVerdict {
+                rule: rule.clone(),
+                verdict,
+                reason,
+            }),
+        }
+    };
+    for f in &report.findings {
+        let verdict = match (f.kind, f.severity) {
+            (FindingKind::Bypass, _) => Verdict::Bypass,
+            (FindingKind::MissedReplies, FindingSeverity::Error)
+                if f.message.contains("blocked") =>
+            {
+                Verdict::Blocked
+            }
+            (FindingKind::MissedReplies, FindingSeverity::Error) => Verdict::Bypass,
+            (FindingKind::PossibleBypass, _) => Verdict::Unexplained,
+            _ => Verdict::Stateful,
+        };
+        let reason = match f.kind {
+            FindingKind::PossibleBypass => format!(
+                "cannot tell from the listing: possible bypass, if {}: {}",
+                f.condition.as_deref().unwrap_or("a condition holds"),
+                f.message
+            ),
+            _ => f.message.clone(),
+        };
+        add(&f.stateful_rule, verdict, reason);
+    }
+    for p in &report.paths {
+        for h in &p.reply_path.hops {
+            let crate::pf::path::DecidedBy::Rule { rule, .. } = h.decided_by else {
+                continue;
+            };
+            let Some(r) = rs.find(rule) else { continue };
+            if let (true, Some(rt)) = (h.created_state, &r.rule.route) {
+                let reason = format!(
+                    "keeps state with {}: its states carry that routing",
+                    crate::pf::path::route_text(rt)
+                );
+                add(
+                    &FindingRule::from_rule(rule, Some(r.rule)),
+                    Verdict::Routing,
+                    reason,
+                );
+            }
+        }
+    }
+    out
+}
+
+fn rank(v: Verdict) -> u8 {
+    match v {
+        Verdict::Bypass | Verdict::Blocked => 3,
+        Verdict::Unexplained => 2,
+        Verdict::Stateful => 1,
+        _ => 0,
+    }
 }
 
 fn describe(c: &Connection) -> String {
@@ -150,22 +323,54 @@ fn rule_iface(rule: &Rule) -> Option<String> {
         .map(|i| i.name.to_string())
 }
 
-/// The interface a route-to pool sends to (`gif0`, `(gif0 2001:db8::1)`).
-fn route_iface(rule: &Rule) -> Option<String> {
+/// The interface a route-to pool sends to; for an address-only pool
+/// (OpenBSD 6.9+ `route-to 2001:db8::1`, the routing table picks the
+/// interface) the interface of the rule passing the requests in.
+fn route_iface(
+    rs: &Ruleset<'_>,
+    rule: &Rule,
+    server: IpAddr,
+    proto: &str,
+    port: Option<u16>,
+) -> Option<String> {
     let rt = rule.route.as_ref()?;
-    if let Some(i) = rt.ifaces.first() {
-        return Some(i.to_string());
-    }
-    // The parser could not list the interfaces: read the first word.
-    let word: String = rt
-        .target
-        .trim_start_matches(['(', '{', ' '])
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        .collect();
-    let word = word.rsplit('@').next().unwrap_or(&word).to_string();
-    (!word.is_empty() && word.parse::<IpAddr>().is_err() && !matcher::is_group_name(&word))
-        .then_some(word)
+    crate::pf::path::route_iface(rt).or_else(|| {
+        let lan = rule_iface(rule)?;
+        client_side(rs, server, proto, port, &lan)
+    })
+}
+
+/// The interface requests to the server arrive on: the first plain
+/// interface, other than the server's LAN, of a rule passing them in.
+fn client_side(
+    rs: &Ruleset<'_>,
+    server: IpAddr,
+    proto: &str,
+    port: Option<u16>,
+    lan: &str,
+) -> Option<String> {
+    rs.rules()
+        .iter()
+        .filter(|r| r.action == Action::Pass && r.direction == Some(Direction::In))
+        .filter_map(|r| {
+            let iface = rule_iface(r)?;
+            if iface == lan {
+                return None;
+            }
+            let probe = Packet {
+                family: family_of(server),
+                proto: proto.to_string(),
+                src: None,
+                src_port: None,
+                dst: Some(server),
+                dst_port: port,
+                iface: iface.clone(),
+                direction: Direction::In,
+                tcp_flags: None,
+            };
+            rs.rule_matches(r, &probe, false).is_yes().then_some(iface)
+        })
+        .next()
 }
 
 /// Connections a routing rule is about, for one server address.
@@ -219,7 +424,7 @@ fn connections(
             })
         } else if probe.direction == Direction::In {
             // `pass in on B from server route-to A`: replies come in on B.
-            route_iface(rule).map(|client_if| Connection {
+            route_iface(rs, rule, server, &proto, port).map(|client_if| Connection {
                 proto: proto.clone(),
                 server,
                 port,
@@ -229,7 +434,7 @@ fn connections(
         } else {
             // `pass out on X from server route-to A`: the LAN side comes
             // from the other rules.
-            route_iface(rule).and_then(|client_if| {
+            route_iface(rs, rule, server, &proto, port).and_then(|client_if| {
                 server_side(rs, server, &proto, port, &client_if).map(|server_if| Connection {
                     proto: proto.clone(),
                     server,

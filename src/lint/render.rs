@@ -43,6 +43,7 @@ fn clean(s: &str) -> String {
 /// Human-readable lint report.
 pub fn text(r: &LintReport) -> String {
     let mut out = String::new();
+    let _ = writeln!(out, "pf: {}", clean(&r.dialect_source.describe()));
     for p in &r.paths {
         let _ = writeln!(out, "path: {}", clean(&p.description));
         let _ = writeln!(
@@ -77,6 +78,7 @@ pub fn text(r: &LintReport) -> String {
                 let _ = writeln!(out, "    note: {}", clean(u));
             }
         }
+        let _ = writeln!(out, "  {}", clean(&reply_path_line(&p.reply_path)));
         out.push('\n');
     }
     for n in &r.notes {
@@ -91,7 +93,33 @@ pub fn text(r: &LintReport) -> String {
             out.push('\n');
         }
     }
+    if !r.verdicts.is_empty() {
+        out.push('\n');
+        for v in &r.verdicts {
+            let _ = writeln!(
+                out,
+                "{} {}: {}",
+                v.rule.key(),
+                v.verdict.word(),
+                clean(&v.reason)
+            );
+        }
+    }
     out
+}
+
+/// `replies leave on gif0 (intended: gif0)`, or says where they go instead.
+pub fn reply_path_line(p: &crate::pf::path::ReplyPath) -> String {
+    let exit = p
+        .egress
+        .as_deref()
+        .map_or("by the routing table".to_string(), |e| format!("on {e}"));
+    match (&p.intended, p.blocked, p.misrouted()) {
+        (_, true, _) => "the connection is blocked on this path".to_string(),
+        (None, _, _) => format!("replies leave {exit} (no routing asked for them)"),
+        (Some(i), _, true) => format!("replies leave {exit}, not on {i}: misrouted"),
+        (Some(i), _, false) => format!("replies leave {exit} (intended: {i})"),
+    }
 }
 
 fn decider_name(r: &super::FindingRule) -> String {

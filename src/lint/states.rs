@@ -17,14 +17,14 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use super::evaluate::{Decider, Ruleset};
 use super::flow::{Hop, Leg, path_text, route_text, stateless_text, where_text};
 use super::{Finding, FindingKind, FindingRule, FindingSeverity};
-use crate::analyze::{Servers, allow_text};
-use crate::matcher::{Packet, TableEntry, match_port, tcp_flags};
 use crate::model::{
     AddrSpec, Direction, Family, HostAddr, PortSpec, RouteKind, Rule, RuleKey, State,
 };
+use crate::pf::evaluate::{Decider, Ruleset};
+use crate::pf::matcher::{Packet, TableEntry, match_port, tcp_flags};
+use crate::pf::{Dialect, Servers, allow_text};
 
 /// What a state's printed routing says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -167,7 +167,19 @@ pub fn findings_of(
     server_states: &[&State],
     servers: &Servers,
 ) -> (Vec<Finding>, FindingsStats) {
-    let rs = Ruleset::new(sample_rules);
+    let d = crate::pf::dialect::detect(None, sample_rules, &[]).dialect;
+    findings_in(sample_rules, server_states, servers, d)
+}
+
+/// [`findings_of`] for the pf of `dialect` (which decides whether a
+/// stateless rule can route, and which fixes pfctl accepts).
+pub fn findings_in(
+    sample_rules: &[Rule],
+    server_states: &[&State],
+    servers: &Servers,
+    dialect: Dialect,
+) -> (Vec<Finding>, FindingsStats) {
+    let rs = Ruleset::new(sample_rules).with_dialect(dialect);
     let classes = ClientClasses::new(&rs);
     let mut flows: HashMap<FlowKey, (usize, u64)> = HashMap::new();
     for (i, s) in server_states.iter().enumerate() {
@@ -312,7 +324,7 @@ impl<'a> ClientClasses<'a> {
                 bits.push(from.is_ipv4() == a.is_ipv4() && *from <= a && a <= *to);
             }
             for t in &self.tables {
-                bits.push(crate::matcher::Tables::contains(t, a));
+                bits.push(crate::pf::matcher::Tables::contains(t, a));
             }
         }
         if port.is_some() {
@@ -416,6 +428,27 @@ fn flow_verdict(
             }
         }
     }
+    // reply-to on an if-bound state: the reply leaves by the routing table
+    // on another interface, where `pf_find_state` (kif compared) never finds
+    // the state, so the reply-to never applies.
+    // OpenBSD only: FreeBSD keeps the original interface of a routed state
+    // (`orig_kif`, printed `origif:`) and finds it there too.
+    let bound = &*s.iface != "all" && &*s.iface != "ALL" && rs.dialect().is_openbsd();
+    if let Some(r) = creator_rule.filter(|r| {
+        bound
+            && r.route
+                .as_ref()
+                .is_some_and(|rt| rt.kind == RouteKind::ReplyTo)
+    }) {
+        bypasses.push(Bypass {
+            caught: format!(
+                "replies leaving by another interface (the state is bound to {})",
+                s.iface
+            ),
+            rule: FindingRule::from_rule(key, Some(r)),
+            route: "reply-to".into(),
+        });
+    }
     // States made by a routing rule (or carrying a route) are how stateful
     // routing is meant to work.
     let routed = routing == StateRouting::Routed || creator_rule.is_some_and(|r| r.route.is_some());
@@ -424,9 +457,15 @@ fn flow_verdict(
         (true, true) => Outcome::Routed,
         (true, false) => Outcome::ServerStates,
     };
-    let fix = match outcome {
-        Outcome::Bypasses(_) => bypass_fix(key, creator_rule),
-        _ => warning_fix(key, creator_rule),
+    let fix = match &outcome {
+        Outcome::Bypasses(b)
+            if b.iter()
+                .any(|b| b.route == "reply-to" && b.rule.key() == key) =>
+        {
+            floating_fix(key, creator_rule, rs.dialect())
+        }
+        Outcome::Bypasses(_) => bypass_fix(key, creator_rule, rs.dialect()),
+        _ => warning_fix(key, creator_rule, rs.dialect()),
     };
     Verdict {
         key,
@@ -528,6 +567,15 @@ impl Group {
         let n = f.states;
         let those = if n == 1 { "that state" } else { "those states" };
         f.message = match &f.bypassed_rule {
+            Some(b) if b.key() == key && self.route == "reply-to" => format!(
+                "{} for {} ({}) with reply-to, but {those} {} if-bound: the replies leave by \
+                 the routing table on another interface, never match {those}, and the \
+                 reply-to never applies",
+                keeps_state(key),
+                self.made,
+                count_states(n),
+                if n == 1 { "is" } else { "are" },
+            ),
             Some(b) => format!(
                 "{} for {} ({}); {} match {those} and skip {} rule {}{}",
                 keeps_state(key),
@@ -574,9 +622,24 @@ fn keeps_state(key: RuleKey) -> String {
     }
 }
 
-/// What to change in the ruleset so the rule makes no such states.
-fn change_text(key: RuleKey, rule: Option<&Rule>) -> String {
+/// What to change in the ruleset so the rule makes no such states. A rule
+/// that routes keeps its state on OpenBSD 6.9+ (pfctl refuses route-to
+/// without it, `rule_consistent`): say what to check instead. On the
+/// FreeBSD family a `no state` rule whose states come from a translation
+/// needs the translation excluded (`no nat` / `no rdr`).
+fn change_text(key: RuleKey, rule: Option<&Rule>, dialect: Dialect) -> String {
     match rule {
+        Some(r) if r.route.is_some() && dialect.routes_only_through_states() => format!(
+            "rule {key} routes, and on {dialect} route-to/reply-to need keep state: keep it;              check that no earlier state catches the packets it should route"
+        ),
+        Some(r)
+            if r.state == Some(crate::model::StatePolicy::No)
+                && dialect.translation_keeps_state() =>
+        {
+            format!(
+                "rule {key} is already `no state`: on {dialect} the states come from a nat/rdr              translation of these packets (or `scrub … reassemble tcp`); exclude the server's              traffic from it with a `no nat` / `no rdr` rule for the server before the              translation, and check which translation applies with `pfctl -s nat`"
+            )
+        }
         Some(r) => format!(
             "add `no state` to rule {key} (`{}`)",
             stateless_text(&r.text)
@@ -590,18 +653,30 @@ fn change_text(key: RuleKey, rule: Option<&Rule>) -> String {
 
 /// The fix of a bypass: change the rule, then remove the states it made,
 /// which go on catching the packets until they expire.
-fn bypass_fix(key: RuleKey, rule: Option<&Rule>) -> String {
+fn bypass_fix(key: RuleKey, rule: Option<&Rule>, dialect: Dialect) -> String {
     format!(
         "{}; then remove the existing states, which keep bypassing until they expire (pfblame report --kill --allow-kill)",
-        change_text(key, rule)
+        change_text(key, rule, dialect)
     )
+}
+
+/// An if-bound reply-to rule: let its states float (`keep state
+/// (floating)`, a state option of both parse.y grammars).
+fn floating_fix(key: RuleKey, rule: Option<&Rule>, dialect: Dialect) -> String {
+    match rule {
+        Some(r) => format!(
+            "make the states of rule {key} float: `{}`; then remove the existing states              (pfblame report --kill --allow-kill)",
+            super::flow::floating_text(&r.text, dialect)
+        ),
+        None => format!("rule {key} is not in the current listing"),
+    }
 }
 
 /// The fix of states that skip no routing: nothing is broken, so either
 /// accept them, or make the rule stateless if the server's packets must
 /// always be decided by the ruleset (before adding route-to rules for it).
-fn warning_fix(key: RuleKey, rule: Option<&Rule>) -> String {
-    let change = change_text(key, rule);
+fn warning_fix(key: RuleKey, rule: Option<&Rule>, dialect: Dialect) -> String {
+    let change = change_text(key, rule, dialect);
     if rule.is_none() && key.number.is_some() {
         // The rule is gone: nothing to change, the states expire.
         return format!("{change}; these states expire on their own");

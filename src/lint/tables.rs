@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 
-use crate::matcher::{TableEntry, Tables};
 use crate::model::{AddrSpec, Diagnostic, Rule, Severity};
+use crate::pf::matcher::{TableEntry, Tables};
 use crate::source::Pfctl;
 
 /// Subdirectory of a recording holding table listings.

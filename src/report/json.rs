@@ -31,7 +31,12 @@ pub struct Report<'a> {
     /// Without `--server`: the rules owning the most states.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub busiest: Vec<RuleDto<'a>>,
-    pub spurious: bool,
+    /// Some rule's states misroute or drop the replies (`bypass`/`blocked`).
+    pub misrouted: bool,
+    /// The pf dialect the verdicts hold for (`openbsd`, `freebsd`, …).
+    pub dialect: Option<crate::pf::Dialect>,
+    /// How it was chosen: `--pf`, `detected` or `assumed`, and the clues.
+    pub dialect_source: Option<&'a crate::pf::dialect::Detected>,
     pub generation: GenerationDto,
     pub samples: u32,
     /// Seconds that `new_*`, `gone_*` and `rate` cover: the whole run for
@@ -76,6 +81,9 @@ pub struct RuleDto<'a> {
     pub mismatched_states: u64,
     pub server_addrs: &'a [IpAddr],
     pub examples: Vec<StateDto<'a>>,
+    /// One server state's connection walked through pf: hops, intended
+    /// and real exit of the replies.
+    pub reply_path: Option<&'a crate::pf::path::ReplyPath>,
 }
 
 #[derive(Debug, Serialize)]
@@ -122,7 +130,9 @@ pub fn build<'a>(a: &'a Analysis, opts: &Options) -> Report<'a> {
         server_states: a.server_states,
         rules,
         busiest,
-        spurious: a.has_spurious(),
+        misrouted: a.has_failures(),
+        dialect: a.dialect.as_ref().map(|d| d.dialect),
+        dialect_source: a.dialect.as_ref(),
         generation: GenerationDto {
             number: a.generation.number,
             fingerprint: format!("{:016x}", a.generation.fingerprint),
@@ -139,7 +149,7 @@ pub fn build<'a>(a: &'a Analysis, opts: &Options) -> Report<'a> {
 }
 
 fn rule_dto<'a>(a: &'a Analysis, index: usize, row: &'a RuleRow, opts: &Options) -> RuleDto<'a> {
-    let spurious = row.verdict == Some(Verdict::Spurious);
+    let failing = row.verdict.is_some_and(Verdict::is_failure);
     RuleDto {
         anchor: row.key.anchor,
         anchor_path: &row.anchor_path,
@@ -149,7 +159,7 @@ fn rule_dto<'a>(a: &'a Analysis, index: usize, row: &'a RuleRow, opts: &Options)
         all_states: row.all_states,
         verdict: row.verdict,
         reason: &row.reason,
-        fix: spurious.then(|| row_fix(a, index, row)),
+        fix: failing.then(|| row_fix(a, index, row)),
         resolution: &row.resolution,
         generation: row.generation,
         line: row.rule.as_ref().map(|r| r.line),
@@ -160,6 +170,7 @@ fn rule_dto<'a>(a: &'a Analysis, index: usize, row: &'a RuleRow, opts: &Options)
         older_states: row.older_states,
         mismatched_states: row.mismatched_states,
         server_addrs: &row.server_addrs,
+        reply_path: row.reply_path.as_ref(),
         examples: if a.servers.is_empty() {
             Vec::new()
         } else {

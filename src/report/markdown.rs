@@ -105,7 +105,7 @@ fn table(a: &Analysis, rows: &[(usize, &RuleRow)], out: &mut dyn Write) -> io::R
         }
         if by_server {
             cells.push(match row.verdict {
-                Some(Verdict::Spurious) => "**spurious**".to_string(),
+                Some(v) if v.is_failure() => format!("**{}**", v.word()),
                 v => verdict_text(v).to_string(),
             });
         }
@@ -130,7 +130,7 @@ fn details(
         inline(&row.reason)
     )?;
     findings(a, index, out)?;
-    if row.verdict != Some(Verdict::Spurious) {
+    if !row.verdict.is_some_and(Verdict::is_failure) {
         return Ok(());
     }
     let states = examples(a, index, opts.examples);

@@ -6,6 +6,7 @@
 
 pub mod json;
 pub mod markdown;
+pub mod openmetrics;
 pub mod text;
 
 use std::io::{self, Write};
@@ -21,6 +22,9 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    /// report: metrics for node_exporter's textfile collector or a scrape.
+    #[value(name = "openmetrics")]
+    OpenMetrics,
 }
 
 /// How to render.
@@ -55,6 +59,9 @@ pub fn write(
         Format::Text => text::write(analysis, opts, out),
         Format::Json => json::write(analysis, opts, out),
         Format::Markdown => markdown::write(analysis, opts, out),
+        // `host` localhost and no poll duration: callers that know better
+        // (`report`) call [`openmetrics::write`] with their [`openmetrics::Scrape`].
+        Format::OpenMetrics => openmetrics::write(analysis, &openmetrics::Scrape::default(), out),
     }
 }
 

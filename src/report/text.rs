@@ -6,10 +6,10 @@
 //! servers: 2001:db8:bbbb:1::10 port 443
 //! states:  24 in the table, 4 for the servers
 //!
-//! RULE  ANCHOR  SERVER STATES  VERDICT   RULE TEXT
-//! @14   -       4              spurious  pass out quick on em1 …
+//! RULE  ANCHOR  SERVER STATES  VERDICT  RULE TEXT
+//! @14   -       4              bypass   pass out quick on em1 …
 //!
-//! @14 spurious: keeps state (no `no state`): …
+//! @14 bypass: keeps state: …
 //!   e.g. all tcp … -> …  SYN_SENT:SYN_SENT, out, age 00:00:41
 //!   fix: add `no state` to @14 …
 //! ```
@@ -92,6 +92,9 @@ fn header(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "servers: {line}")?;
     }
     writeln!(out, "states:  {}", super::states_summary(a))?;
+    if let Some(d) = &a.dialect {
+        writeln!(out, "pf:      {}", neutralize(&d.describe()))?;
+    }
     if a.generation.number > 1 {
         writeln!(
             out,
@@ -184,18 +187,14 @@ fn anchor_cell(row: &RuleRow) -> String {
 }
 
 pub(crate) fn verdict_text(v: Option<Verdict>) -> &'static str {
-    match v {
-        Some(Verdict::Spurious) => "spurious",
-        Some(Verdict::Allowed) => "allowed",
-        None => "-",
-    }
+    v.map_or("-", Verdict::word)
 }
 
 fn verdict_colour(cell: &str) -> &'static str {
-    if cell.starts_with("spurious") {
-        RED
-    } else {
-        GREEN
+    match cell.split_whitespace().next() {
+        Some("bypass" | "blocked") => RED,
+        Some("unexplained" | "stateful") => YELLOW,
+        _ => GREEN,
     }
 }
 
@@ -217,7 +216,7 @@ fn details(
         neutralize(&row.reason)
     )?;
     findings(a, index, paint, out)?;
-    if row.verdict != Some(Verdict::Spurious) {
+    if !row.verdict.is_some_and(Verdict::is_failure) {
         return Ok(());
     }
     let shown = examples(a, index, opts.examples);
@@ -256,9 +255,9 @@ fn findings(a: &Analysis, index: usize, paint: &Paint, out: &mut dyn Write) -> i
 }
 
 fn summary(a: &Analysis, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
-    let spurious: Vec<String> = rows_to_show(a, &Options::default())
+    let failing: Vec<String> = rows_to_show(a, &Options::default())
         .into_iter()
-        .filter(|(_, r)| r.verdict == Some(Verdict::Spurious))
+        .filter(|(_, r)| r.verdict.is_some_and(Verdict::is_failure))
         .map(|(i, r)| {
             let label = rule_label(r, a.generation.number);
             match skipped_rules(a, i).as_slice() {
@@ -267,20 +266,20 @@ fn summary(a: &Analysis, paint: &Paint, out: &mut dyn Write) -> io::Result<()> {
             }
         })
         .collect();
-    if spurious.is_empty() {
+    if failing.is_empty() {
         writeln!(
             out,
-            "{} every rule with server states is allowed.",
+            "{} no rule's states misroute or drop the servers' replies.",
             paint.apply(GREEN, "ok:")
         )
     } else {
         writeln!(
             out,
-            "{} {} rule{} created states for the servers: {}",
-            paint.apply(RED, "spurious:"),
-            spurious.len(),
-            if spurious.len() == 1 { "" } else { "s" },
-            spurious.join(", ")
+            "{} replies misrouted or dropped by the states of {} rule{}: {}",
+            paint.apply(RED, "bypass:"),
+            failing.len(),
+            if failing.len() == 1 { "" } else { "s" },
+            failing.join(", ")
         )
     }
 }

@@ -254,6 +254,11 @@ pub struct LiveSource {
     pfctl: Pfctl,
     options: LiveOptions,
     polls: u64,
+    /// Run `pfctl -vsi` on the first poll only, and go on without it if it
+    /// fails: its `Hostid` tells states imported by pfsync (a host id does
+    /// not change between polls). Set by [`LiveSource::from_args`].
+    info_once: bool,
+    info_polled: bool,
 }
 
 impl LiveSource {
@@ -262,6 +267,8 @@ impl LiveSource {
             pfctl,
             options,
             polls: 0,
+            info_once: false,
+            info_polled: false,
         }
     }
 
@@ -273,7 +280,14 @@ impl LiveSource {
                 strategy: args.strategy,
                 ..LiveOptions::default()
             },
-        ))
+        )
+        .with_info_once())
+    }
+
+    /// Also read `pfctl -vsi` once, on the first poll (see `info_once`).
+    pub fn with_info_once(mut self) -> Self {
+        self.info_once = true;
+        self
     }
 
     /// The strategy in force (per-rule falls back to auto on FreeBSD).
@@ -521,6 +535,13 @@ impl Source for LiveSource {
         }
         if self.options.info {
             self.fetch_info(sink, &mut meta)?;
+        } else if self.info_once && !self.info_polled {
+            self.info_polled = true;
+            if let Err(e) = self.fetch_info(sink, &mut meta) {
+                meta.warnings.push(format!(
+                    "`pfctl -vsi` failed ({e}): states imported by pfsync cannot be told by Hostid"
+                ));
+            }
         }
         Ok(meta)
     }

@@ -244,14 +244,14 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[c('n')],
         label: "n",
         command: Command::NextHarmful,
-        help: "next / previous harmful rule (spurious or with a finding)",
+        help: "next / previous harmful rule (bypass/blocked, or with a finding)",
         footer: Some("next bad"),
     },
     Binding {
         keys: &[c('N')],
         label: "N",
         command: Command::PrevHarmful,
-        help: "next / previous harmful rule (spurious or with a finding)",
+        help: "next / previous harmful rule (bypass/blocked, or with a finding)",
         footer: None,
     },
     Binding {
@@ -265,7 +265,7 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[c('K')],
         label: "K",
         command: Command::Kill,
-        help: "kill the selected rule's spurious states (asks first)",
+        help: "kill the selected rule's bypass/blocked states (asks first)",
         footer: Some("kill"),
     },
     Binding {

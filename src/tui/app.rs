@@ -563,7 +563,7 @@ impl App {
         let harmful = |i: usize| {
             a.rows
                 .get(i)
-                .is_some_and(|r| r.verdict == Some(Verdict::Spurious))
+                .is_some_and(|r| r.verdict.is_some_and(Verdict::is_failure))
                 || a.findings_for(i).next().is_some()
         };
         let n = self.rules.len();
@@ -882,7 +882,7 @@ impl App {
                 .iter()
                 .position(|i| {
                     rows.get(*i)
-                        .is_some_and(|r| r.verdict == Some(Verdict::Spurious))
+                        .is_some_and(|r| r.verdict.is_some_and(Verdict::is_failure))
                 })
                 .unwrap_or(0),
             (None, Some(_)) => old_cursor.min(self.rules.len().saturating_sub(1)),
@@ -1105,8 +1105,9 @@ fn finding_rank(a: &Analysis, row: usize) -> Option<FindingSeverity> {
 
 fn verdict_rank(v: Option<Verdict>) -> u8 {
     match v {
-        Some(Verdict::Spurious) => 2,
-        Some(Verdict::Allowed) => 1,
+        Some(v) if v.is_failure() => 3,
+        Some(Verdict::Unexplained | Verdict::Stateful) => 2,
+        Some(_) => 1,
         None => 0,
     }
 }

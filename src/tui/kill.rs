@@ -88,14 +88,14 @@ pub fn spurious_states_of(a: &Analysis, row: usize) -> Result<Vec<State>, String
         return Err("K: no rule selected".into());
     };
     match r.verdict {
-        Some(Verdict::Spurious) => {}
+        Some(v) if v.is_failure() => {}
         Some(Verdict::Allowed) => {
             return Err(format!(
                 "K: {} is allowed (--allow): its states are expected and stay",
                 r.key
             ));
         }
-        None => {
+        _ => {
             return Err(format!(
                 "K: {} has no spurious server state to remove",
                 r.key
@@ -207,7 +207,7 @@ mod tests {
         let spurious = a
             .rows
             .iter()
-            .position(|r| r.verdict == Some(Verdict::Spurious))
+            .position(|r| r.verdict == Some(Verdict::Bypass))
             .unwrap();
         assert!(prompt(&a, spurious, &pfctl).is_ok());
         a.diagnostics.push(crate::model::Diagnostic {

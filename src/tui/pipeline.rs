@@ -129,7 +129,7 @@ mod tests {
         s.analysis
             .rows
             .iter()
-            .find(|r| r.verdict == Some(crate::analyze::Verdict::Spurious))
+            .find(|r| r.verdict == Some(crate::analyze::Verdict::Bypass))
             .and_then(|r| r.rate)
     }
 

@@ -76,6 +76,7 @@ pub fn config(servers: &[&str], ports: &[u16], allow: &[&str]) -> Config {
         servers: Servers::parse(&servers, ports).unwrap(),
         allow: parse_allow(&allow).unwrap(),
         keep_all_states: false,
+        ..Config::default()
     }
 }
 
@@ -100,8 +101,7 @@ pub fn blamed(a: &Analysis) -> Vec<(String, u64, &'static str)> {
         .iter()
         .map(|r| {
             let v = match r.verdict {
-                Some(pfblame::analyze::Verdict::Spurious) => "spurious",
-                Some(pfblame::analyze::Verdict::Allowed) => "allowed",
+                Some(v) => v.word(),
                 None => "-",
             };
             (r.key.to_string(), r.server_states, v)

@@ -201,8 +201,9 @@ fn rule_lines(row: &RuleRow, t: Theme, out: &mut Vec<Line<'static>>) {
         None => out.push(Line::from(resolution_text(row))),
     }
     let (verdict, style) = match row.verdict {
-        Some(Verdict::Spurious) => ("SPURIOUS", t.spurious()),
-        Some(Verdict::Allowed) => ("allowed", t.allowed()),
+        Some(Verdict::Bypass) => ("BYPASS", t.spurious()),
+        Some(Verdict::Blocked) => ("BLOCKED", t.spurious()),
+        Some(v) => (v.word(), t.allowed()),
         None => ("no verdict", t.dim()),
     };
     let mut verdict_line = vec![label(t, "verdict: "), Span::styled(verdict, style)];

@@ -132,18 +132,18 @@ fn compact_lines(app: &App, width: u16, height: u16) -> Vec<Line<'static>> {
     let bypasses = bypass_words(app);
     match bypasses.as_slice() {
         [] => {
-            let spurious = a
+            let harmful = a
                 .rows
                 .iter()
-                .filter(|r| r.verdict == Some(Verdict::Spurious))
+                .filter(|r| r.verdict.is_some_and(Verdict::is_failure))
                 .count();
-            let (text, style) = if spurious > 0 {
+            let (text, style) = if harmful > 0 {
                 (
-                    format!("! {spurious} spurious rule{}", plural(spurious)),
+                    format!("! {harmful} bypass rule{}", plural(harmful)),
                     t.spurious(),
                 )
             } else {
-                ("no spurious rule".to_string(), t.allowed())
+                ("no bypass rule".to_string(), t.allowed())
             };
             out.push(Line::from(Span::styled(cut(&text, w), style)));
         }
@@ -286,7 +286,7 @@ fn findings_line(app: &App) -> Line<'static> {
     let spurious = a
         .rows
         .iter()
-        .filter(|r| r.verdict == Some(Verdict::Spurious))
+        .filter(|r| r.verdict.is_some_and(Verdict::is_failure))
         .count();
     let mut spans = vec![
         Span::styled("states ", t.label()),
@@ -313,11 +313,11 @@ fn findings_line(app: &App) -> Line<'static> {
     spans.push(Span::raw(SEP));
     if spurious > 0 {
         spans.push(Span::styled(
-            format!("! {spurious} spurious rule{}", plural(spurious)),
+            format!("! {spurious} bypass rule{}", plural(spurious)),
             t.spurious(),
         ));
     } else {
-        spans.push(Span::styled("no spurious rule", t.allowed()));
+        spans.push(Span::styled("no bypass rule", t.allowed()));
     }
     Line::from(spans)
 }

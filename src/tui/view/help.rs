@@ -31,7 +31,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         (SELECTED_SYMBOL.trim_end(), "selected row (reversed video)"),
         (
             bypass.as_str(),
-            "spurious rule; its states make replies skip route-to @17",
+            "bypass rule; its states make replies skip route-to @17",
         ),
         (
             possible.as_str(),

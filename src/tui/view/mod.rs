@@ -6,7 +6,7 @@
 //! │ states total/server │ ruleset generation │ spurious rules │ warnings   │
 //! ├ banner (only when pfctl failed, or paused) ───────────────────────────┤
 //! ┌ Rules ────────────────────────────────────────────────────────────────┐
-//! │▶ ! @5   pass in on em0 … port = 443 …      srv  all  new/s  SPURIOUS  │
+//! │▶ ! @5   pass in on em0 … port = 443 …      srv  all  new/s  BYPASS    │
 //! └───────────────────────────────────────────────────────────────────────┘
 //! ┌ States of @5 ─────────────────────────────────────────────────────────┐
 //! │+ in  tcp  src → dst   ESTABLISHED:ESTABLISHED  age  exp  pkts  bytes   │

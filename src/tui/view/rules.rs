@@ -1,5 +1,5 @@
 //! The rules table: one row per rule that created states (or every rule,
-//! with `a`). Spurious rules are bold (red with colour) and marked `!`; the
+//! with `a`). `bypass` and `blocked` rules are bold (red with colour) and marked `!`; the
 //! Finding column says which routing rule their states make replies skip
 //! (`✗ bypass @17`), readable without colour.
 
@@ -335,8 +335,9 @@ fn num(n: u64) -> Cell<'static> {
 fn row(snap: &Snapshot, index: usize, r: &RuleRow, t: Theme, cols: &[Column]) -> Row<'static> {
     let a = &snap.analysis;
     let (mark, verdict, style) = match r.verdict {
-        Some(Verdict::Spurious) => (SPURIOUS_SYMBOL, "SPURIOUS", t.spurious()),
-        Some(Verdict::Allowed) => (" ", "allowed", t.allowed()),
+        Some(Verdict::Bypass) => (SPURIOUS_SYMBOL, "BYPASS", t.spurious()),
+        Some(Verdict::Blocked) => (SPURIOUS_SYMBOL, "BLOCKED", t.spurious()),
+        Some(v) => (" ", v.word(), t.allowed()),
         None if r.server_states == 0 => (" ", "", t.dim()),
         None => (" ", "", Style::new()),
     };

@@ -9,8 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::matcher::{self, Match, Packet, RuleFacts, Tables};
-use crate::model::{Action, Rule, RuleKey, RuleRoute};
+use super::dialect::{self, Dialect};
+use super::matcher::{self, Match, Packet, RuleFacts, Tables};
+use crate::model::{Action, Direction, Rule, RuleKey, RuleRoute};
 
 /// A rule of a listing, with the key its states would print.
 #[derive(Debug, Clone, Copy)]
@@ -91,6 +92,12 @@ pub struct Decision<'a> {
     pub uncertain: Vec<Uncertain<'a>>,
     /// Things the model does not cover for this packet (anchors not listed…).
     pub notes: Vec<String>,
+    /// The dialect whose pf decided (state and routing rules differ).
+    pub dialect: Dialect,
+    /// FreeBSD family: the translation (nat/rdr/binat) or `scrub …
+    /// reassemble tcp` rule that makes pf keep state for this packet even
+    /// when the deciding rule says `no state` (`pf_test_rule`).
+    pub keeps_state_for: Option<RuleRef<'a>>,
 }
 
 impl<'a> Decision<'a> {
@@ -98,20 +105,34 @@ impl<'a> Decision<'a> {
         self.decider.rule().is_none_or(|r| r.action == Action::Pass)
     }
 
-    /// Does the decision create a state for the packet?
+    /// Does the decision create a state for the packet? The rule's state
+    /// keyword, or on the FreeBSD family a translation / TCP reassembly
+    /// (`pf_test_rule`: `r->keep_state || nr != NULL || PFDESC_TCP_NORM`).
     pub fn keeps_state(&self) -> bool {
-        self.passes() && self.decider.rule().is_some_and(Rule::keeps_state)
+        self.passes()
+            && (self.decider.rule().is_some_and(Rule::keeps_state)
+                || self.keeps_state_for.is_some())
     }
 
-    /// The routing applied: the deciding rule's, else the last `match` rule's.
+    /// The routing applied to this packet: the deciding rule's, else (where
+    /// the dialect lets match rules route) the last `match` rule's. On
+    /// OpenBSD 6.9+ pf routes only through the state the rule creates
+    /// (`pf_test` → `pf_route` when `st->rt`), so a rule that keeps no
+    /// state routes nothing there (and pfctl would not load it).
     pub fn route(&self) -> Option<&'a RuleRoute> {
         if !self.passes() {
+            return None;
+        }
+        if self.dialect.routes_only_through_states() && !self.keeps_state() {
             return None;
         }
         self.decider
             .rule()
             .and_then(|r| r.route.as_ref())
             .or_else(|| {
+                if !self.dialect.match_rules_route() {
+                    return None;
+                }
                 self.matched
                     .iter()
                     .rev()
@@ -141,6 +162,8 @@ pub struct Ruleset<'a> {
     keys: Vec<RuleKey>,
     /// Rule key → the non-scrub rules with it (see [`Ruleset::find`]).
     by_key: BTreeMap<RuleKey, Vec<usize>>,
+    /// Whose pf evaluates (detected from the listing unless set).
+    dialect: Dialect,
 }
 
 /// Tells how evaluation goes on after a ruleset (or a rule).
@@ -186,6 +209,7 @@ impl<'a> Ruleset<'a> {
             enclosing: Vec::new(),
             keys: Vec::new(),
             by_key: BTreeMap::new(),
+            dialect: dialect::detect(None, rules, &[]).dialect,
         };
         rs.enclosing = rs.enclosing_anchors();
         rs.keys = (0..rules.len()).map(|i| rs.compute_key(i)).collect();
@@ -231,10 +255,62 @@ impl<'a> Ruleset<'a> {
 
     /// A ruleset whose table references are checked against `tables`.
     pub fn with_tables(rules: &'a [Rule], tables: &'a Tables) -> Self {
-        Ruleset {
-            tables: Some(tables),
-            ..Ruleset::new(rules)
+        let mut rs = Ruleset::new(rules);
+        rs.tables = Some(tables);
+        rs
+    }
+
+    /// The same ruleset evaluated by `dialect`'s pf.
+    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// FreeBSD family: the first translation rule for the packet's
+    /// direction that translates it (`pf_get_translation` takes the first
+    /// match; `no nat` / `no rdr` match and translate nothing), else a
+    /// `scrub … reassemble tcp` rule matching a TCP packet. Either makes
+    /// `pf_test_rule` keep state. `None` on OpenBSD, where translation is
+    /// a filter-rule option and needs keep state anyway.
+    fn state_keeping_translation(&self, pkt: &Packet) -> Option<RuleRef<'a>> {
+        if !self.dialect.translation_keeps_state() {
+            return None;
         }
+        for (idx, rule) in self.rules.iter().enumerate() {
+            let Action::Other(kind) = &rule.action else {
+                continue;
+            };
+            let dirs: &[Direction] = match &**kind {
+                "nat" | "no nat" => &[Direction::Out],
+                "rdr" | "no rdr" => &[Direction::In],
+                "binat" | "no binat" => &[Direction::In, Direction::Out],
+                _ => continue,
+            };
+            if !dirs.contains(&pkt.direction) || !self.rule_matches_at(idx, pkt, false).is_yes() {
+                continue;
+            }
+            if kind.starts_with("no ") {
+                break;
+            }
+            return Some(RuleRef {
+                rule,
+                key: self.key_of(idx),
+            });
+        }
+        let tcp = matcher::proto_number(&pkt.proto) == Some(6);
+        self.rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.scrub && tcp && r.text.contains("reassemble tcp"))
+            .find(|(idx, _)| self.rule_matches_at(*idx, pkt, false).is_yes())
+            .map(|(idx, rule)| RuleRef {
+                rule,
+                key: self.key_of(idx),
+            })
     }
 
     /// The known table contents, if any.
@@ -389,6 +465,8 @@ impl<'a> Ruleset<'a> {
             matched: walk.matched,
             uncertain: walk.uncertain,
             notes: walk.notes,
+            dialect: self.dialect,
+            keeps_state_for: self.state_keeping_translation(pkt),
         }
     }
 
@@ -487,8 +565,16 @@ impl<'a> Ruleset<'a> {
                 return Flow::Stop;
             }
         }
-        // `anchor … quick`: stop once the anchor's rules matched the packet.
-        if r.rule.quick && w.definite > before {
+        // `anchor … quick` stops only when the last matching pass/block rule
+        // sits directly in this anchor's ruleset (`*ctx->am == r` in
+        // OpenBSD's `pf_match_rule`): a match in a nested anchor does not.
+        let direct = w
+            .decider
+            .rule()
+            .and_then(|d| self.index_of(d))
+            .and_then(|i| self.enclosing_anchor(i))
+            == Some(idx);
+        if r.rule.quick && w.definite > before && direct {
             return Flow::Stop;
         }
         Flow::Continue

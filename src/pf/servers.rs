@@ -5,8 +5,17 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::Servers;
+use serde::Serialize;
+
 use crate::model::{Endpoint, Port, RuleKey, State};
+
+/// The server addresses and ports the user asked about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Servers {
+    pub nets: Vec<IpNet>,
+    /// Empty means every port.
+    pub ports: Vec<u16>,
+}
 
 impl Servers {
     /// Parses `--server ADDR[/LEN]` values (a bare address is a /32 or /128)
@@ -168,6 +177,15 @@ fn parse_allow_one(spec: &str) -> Result<RuleKey, String> {
             anchor: Some(number(a)?),
             number: Some(number(n)?),
         }),
+    }
+}
+
+/// `--allow` spelling of a key: `12`, `3:0`, `default`.
+pub fn allow_text(key: RuleKey) -> String {
+    match (key.anchor, key.number) {
+        (_, None) => "default".to_string(),
+        (None, Some(n)) => n.to_string(),
+        (Some(a), Some(n)) => format!("{a}:{n}"),
     }
 }
 

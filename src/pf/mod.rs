@@ -1,0 +1,71 @@
+//! The pf engine: how pf itself decides a packet, pure and dialect-aware.
+//!
+//! Nothing here knows about polls, reports or the TUI; `lint` and `analyze`
+//! build on it, never the other way round.
+//!
+//! - [`dialect`]: which pf (OpenBSD 6.9+, OpenBSD ≤ 6.8, FreeBSD, pfSense,
+//!   OPNsense, macOS) a listing comes from, and the behaviour that differs.
+//! - [`matcher`]: does one rule match one packet (yes, no, cannot tell).
+//! - [`evaluate`]: which rule decides a packet (last match, `quick`,
+//!   anchors, `match` rules, the default rule).
+//! - [`path`]: the hops of one connection, with the state or rule that
+//!   decides each hop and where the server's replies really leave.
+//! - [`grammar`]: the rule-consistency checks of `pfctl` (`rule_consistent`
+//!   in sbin/pfctl/parse.y) that a suggested rule line must pass.
+//! - [`servers`]: which states are the server's (`--server`, `--port`).
+
+pub mod dialect;
+pub mod evaluate;
+pub mod grammar;
+pub mod matcher;
+pub mod path;
+pub mod servers;
+
+pub use dialect::Dialect;
+
+use serde::Serialize;
+pub use servers::{Servers, allow_text, net_text, parse_allow, port_number};
+
+/// What pfblame thinks of a rule that created server states: where its
+/// states make the server's replies go. Exactly one per rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Its states make replies skip the intended routing.
+    Bypass,
+    /// Because of state handling, replies are dropped.
+    Blocked,
+    /// Its states carry the intended routing (a stateful route-to rule,
+    /// `reply-to` on the inbound rule): the routing itself, not a fault.
+    Routing,
+    /// Has server states; the replies' routing is not affected.
+    Stateful,
+    /// The user said these states are expected (`--allow`).
+    Allowed,
+    /// pfblame cannot tell (the reason says why).
+    Unexplained,
+}
+
+impl Verdict {
+    /// The word shown in reports, JSON and the TUI.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Bypass => "bypass",
+            Verdict::Blocked => "blocked",
+            Verdict::Routing => "routing",
+            Verdict::Stateful => "stateful",
+            Verdict::Allowed => "allowed",
+            Verdict::Unexplained => "unexplained",
+        }
+    }
+
+    /// Replies are misrouted or dropped: `report` exits 1.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Verdict::Bypass | Verdict::Blocked)
+    }
+
+    /// `--strict` also fails on these.
+    pub fn fails_strict(self) -> bool {
+        self.is_failure() || matches!(self, Verdict::Stateful | Verdict::Unexplained)
+    }
+}

@@ -1,0 +1,286 @@
+//! `report --format openmetrics`: the verdicts as metrics, for
+//! node_exporter's textfile collector or a Prometheus scrape (the
+//! OpenMetrics 1.0 text format: `# TYPE`, `# HELP`, `# UNIT` per family,
+//! then its samples, and `# EOF` last).
+//!
+//! Every family carries a `host` label (`localhost`, the ssh host, or
+//! `recorded`: see [`Scrape`]), so the files of several routers can be
+//! scraped side by side. Label values that came from pfctl (anchor names)
+//! or from the command line (the host) are first neutralised
+//! ([`crate::sanitize::neutralize`]: no control or bidi characters), then
+//! escaped as the format asks (`\\`, `\"`, `\n`).
+
+use std::io::{self, Write};
+
+use crate::analyze::{Analysis, RuleRow, Verdict};
+use crate::sanitize::neutralize;
+
+use super::rule_label;
+
+/// What the metrics say about where they come from, besides the analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scrape {
+    /// The `host` label: `localhost` for a local pfctl, the ssh host, or
+    /// `recorded` for `--from`.
+    pub host: String,
+    /// Seconds the last poll took (wall time of fetching and parsing);
+    /// `None` leaves the family out.
+    pub poll_seconds: Option<f64>,
+}
+
+impl Default for Scrape {
+    fn default() -> Self {
+        Scrape {
+            host: "localhost".to_string(),
+            poll_seconds: None,
+        }
+    }
+}
+
+/// Every verdict, in the order the `pfblame_rules` samples are written.
+const VERDICTS: [Verdict; 6] = [
+    Verdict::Bypass,
+    Verdict::Blocked,
+    Verdict::Routing,
+    Verdict::Stateful,
+    Verdict::Allowed,
+    Verdict::Unexplained,
+];
+
+/// Writes the metrics of `a`, ending with `# EOF`.
+pub fn write(a: &Analysis, scrape: &Scrape, out: &mut dyn Write) -> io::Result<()> {
+    let host = label_value(&scrape.host);
+    let host_only = format!("host=\"{host}\"");
+
+    family(
+        out,
+        "pfblame",
+        "info",
+        "pfblame's version and the pf dialect the verdicts hold for.",
+        None,
+    )?;
+    let dialect = a
+        .dialect
+        .as_ref()
+        .map_or_else(|| "unknown".to_string(), |d| d.dialect.to_string());
+    writeln!(
+        out,
+        "pfblame_info{{{host_only},version=\"{}\",dialect=\"{}\"}} 1",
+        label_value(env!("CARGO_PKG_VERSION")),
+        label_value(&dialect)
+    )?;
+
+    family(
+        out,
+        "pfblame_rule_server_states",
+        "gauge",
+        "Server states created by one rule, with the rule's verdict.",
+        None,
+    )?;
+    for row in a.rows.iter().filter(|r| r.server_states > 0) {
+        let Some(verdict) = row.verdict else { continue };
+        writeln!(
+            out,
+            "pfblame_rule_server_states{{{host_only},anchor=\"{}\",rule=\"{}\",verdict=\"{}\"}} {}",
+            label_value(&row.anchor_path),
+            label_value(&rule_label(row, a.generation.number)),
+            verdict.word(),
+            row.server_states
+        )?;
+    }
+
+    family(
+        out,
+        "pfblame_rules",
+        "gauge",
+        "Rules with server states, by verdict.",
+        None,
+    )?;
+    for v in VERDICTS {
+        writeln!(
+            out,
+            "pfblame_rules{{{host_only},verdict=\"{}\"}} {}",
+            v.word(),
+            rules_with(a, v)
+        )?;
+    }
+
+    gauge(
+        out,
+        "pfblame_harmful_rules",
+        "Rules whose states misroute or drop the servers' replies (bypass or blocked).",
+        &host_only,
+        harmful_rules(a),
+    )?;
+    gauge(
+        out,
+        "pfblame_server_states",
+        "States of the server addresses (and ports) in the state table.",
+        &host_only,
+        a.server_states,
+    )?;
+    gauge(
+        out,
+        "pfblame_states",
+        "States in the state table.",
+        &host_only,
+        a.total_states,
+    )?;
+    gauge(
+        out,
+        "pfblame_parse_errors",
+        "Lines of pfctl output that could not be read (error diagnostics).",
+        &host_only,
+        parse_errors(a),
+    )?;
+    if let Some(secs) = scrape.poll_seconds {
+        family(
+            out,
+            "pfblame_poll_duration_seconds",
+            "gauge",
+            "Seconds the last poll took (running pfctl or reading the recording, and parsing).",
+            Some("seconds"),
+        )?;
+        writeln!(
+            out,
+            "pfblame_poll_duration_seconds{{{host_only}}} {}",
+            number(secs)
+        )?;
+    }
+    if let Some(taken) = a.taken_at {
+        family(
+            out,
+            "pfblame_sample_timestamp_seconds",
+            "gauge",
+            "When the analysed sample was taken (Unix time; a recording's own time).",
+            Some("seconds"),
+        )?;
+        let secs = taken.timestamp_millis() as f64 / 1000.0;
+        writeln!(
+            out,
+            "pfblame_sample_timestamp_seconds{{{host_only}}} {}",
+            number(secs)
+        )?;
+    }
+    writeln!(out, "# EOF")
+}
+
+/// `# TYPE`, `# UNIT` (when given; the name must then end in `_UNIT`) and
+/// `# HELP` of one family.
+fn family(
+    out: &mut dyn Write,
+    name: &str,
+    kind: &str,
+    help: &str,
+    unit: Option<&str>,
+) -> io::Result<()> {
+    writeln!(out, "# TYPE {name} {kind}")?;
+    if let Some(unit) = unit {
+        writeln!(out, "# UNIT {name} {unit}")?;
+    }
+    writeln!(out, "# HELP {name} {}", help_text(help))
+}
+
+/// A gauge family with one sample labelled by host only.
+fn gauge(
+    out: &mut dyn Write,
+    name: &str,
+    help: &str,
+    host: &str,
+    value: impl std::fmt::Display,
+) -> io::Result<()> {
+    family(out, name, "gauge", help, None)?;
+    writeln!(out, "{name}{{{host}}} {value}")
+}
+
+fn rules_with(a: &Analysis, v: Verdict) -> usize {
+    counted(a).filter(|r| r.verdict == Some(v)).count()
+}
+
+/// Rules with server states and a verdict (the rows the metrics describe).
+fn counted(a: &Analysis) -> impl Iterator<Item = &RuleRow> {
+    a.rows
+        .iter()
+        .filter(|r| r.server_states > 0 && r.verdict.is_some())
+}
+
+/// Rules whose verdict is `bypass` or `blocked`.
+pub fn harmful_rules(a: &Analysis) -> usize {
+    counted(a)
+        .filter(|r| r.verdict.is_some_and(Verdict::is_failure))
+        .count()
+}
+
+/// Error diagnostics of the sample (lines that could not be read).
+pub fn parse_errors(a: &Analysis) -> usize {
+    a.diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::model::Severity::Error)
+        .count()
+}
+
+/// A label value: neutralised, then escaped as OpenMetrics asks (backslash,
+/// double quote and line feed; neutralising has already made any line feed
+/// a visible `\x0a`, the escape is kept for the format's sake).
+pub fn label_value(text: &str) -> String {
+    escape(&neutralize(text))
+}
+
+/// HELP text: the same escapes (the format's `escaped-string` for both).
+fn help_text(text: &str) -> String {
+    escape(&neutralize(text))
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A float as OpenMetrics writes it (finite; never `NaN`).
+fn number(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        "0".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped_and_neutralised() {
+        assert_eq!(label_value(r#"a\b"c"#), r#"a\\b\"c"#);
+        // A raw line feed never survives: neutralised to a visible escape,
+        // whose backslash is then escaped.
+        assert_eq!(label_value("a\nb"), r"a\\x0ab");
+        assert_eq!(label_value("x\x1b[31m"), r"x\\x1b[31m");
+        assert_eq!(escape("a\nb"), r"a\nb");
+        assert_eq!(help_text(r#"say "hi"\"#), r#"say \"hi\"\\"#);
+    }
+
+    #[test]
+    fn empty_analysis_still_ends_with_eof() {
+        let mut out = Vec::new();
+        write(&Analysis::default(), &Scrape::default(), &mut out).expect("write to a Vec");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert!(text.contains("pfblame_harmful_rules{host=\"localhost\"} 0\n"));
+        assert!(!text.contains("pfblame_poll_duration_seconds"));
+    }
+
+    #[test]
+    fn numbers_are_finite() {
+        assert_eq!(number(0.25), "0.25");
+        assert_eq!(number(f64::NAN), "0");
+    }
+}
