@@ -89,7 +89,16 @@ wait_for "pfblame │ server"
 wait_for "BYPASS"
 screen | grep -qE '^┃▶ ! @' || fail "the selected row is not the spurious rule (▶ ! @N)"
 wait_for "States of @"
-wait_for "q/^C quit"
+wait_for "q/F10 quit"
+
+# 1a. Replays: the demo loops (marking each round); a recording says when
+# it has ended instead of promising polls "every 1s".
+if [[ ${args[0]} == demo ]]; then
+    wait_for ", loop 2"
+elif [[ " ${args[*]} " == *" --from "* ]]; then
+    wait_for "replay ended, no more polls"
+    screen | grep -qF "every 1s" && fail "an ended replay still says every 1s"
+fi
 
 # 1b. Live pfctl failing, then working again (only with a fake pfctl).
 if [[ -n ${E2E_PFCTL_MODE_FILE:-} ]]; then
@@ -137,6 +146,28 @@ wait_for "bypass rule; its states make replies skip route-to"
 keys Escape
 wait_gone "pfblame keys"
 wait_for "Rules with server states"
+# Esc on the main screen does nothing (only q, F10 and Ctrl-C quit).
+keys Escape
+sleep 0.5
+screen | grep -qF "pfblame exited" && fail "Esc quit the main screen"
+wait_for "Rules with server states"
+
+# 2b. Jump to a rule with :, back to the harmful one with n, y shows the
+# selected state's kill command in the footer.
+keys ':'
+keys -l '17'
+wait_for ":17"
+keys Enter
+wait_for "All rules ("
+screen | grep -qE '^┃▶ +@17 ' || fail ":17 did not select @17"
+keys n
+screen_has_selected() { screen | grep -qE '^┃▶ ! @'; }
+for _ in $(seq 50); do screen_has_selected && break; sleep 0.1; done
+screen_has_selected || fail "n did not go back to the harmful rule"
+keys a
+wait_for "Rules with server states"
+keys y
+wait_for "y: pfctl -k id -k "
 
 # 3. Filter as you type, by address (matched as a parsed address).
 keys '/'
@@ -151,12 +182,19 @@ wait_gone "Esc clear"
 keys Enter
 wait_for "Details · Enter: close"
 wait_for "verdict: BYPASS"
-wait_for "skip route-to rule @"
-wait_for "fix: "
+# The path, drawn: the request's hops, then the reply's, the bypass marked.
+wait_for "path (✗: bypassed)"
+wait_for "request out em1"
+wait_for "✗ state of @"
 wait_for "more lines below: Tab, then ↓"
-# The rest (the selected state) is reached by scrolling the focused pane.
-keys Tab Tab G
+# The rest (the finding in words, the fix, the selected state) is reached
+# by scrolling the focused pane.
+keys Tab Tab
 wait_for "↑↓ scroll"
+keys PageDown
+wait_for "fix: "
+keys G
+wait_for "new server states per poll"
 wait_for "route:"
 keys Enter
 wait_gone "Details · Enter: close"
@@ -172,12 +210,17 @@ wait_for "PAUSED — data frozen"
 keys p
 wait_gone "PAUSED"
 
-# 6. Resize: too small, then back.
+# 6. Resize: small screens degrade (compact header naming the bypass,
+# fewer columns) instead of refusing; then back.
 t resize-window -t e2e -x 70 -y 20
-wait_for "this one is 70×20"
+wait_for "bypasses route-to @"
+screen | grep -qF "needs a terminal" && fail "70x20 was refused"
+t resize-window -t e2e -x 40 -y 12
+wait_for "bypasses route-to @"
+screen | grep -qE '^┃▶ ! @' || fail "no selected spurious rule at 40x12"
 t resize-window -t e2e -x 80 -y 24
 wait_for "States of @"
-wait_for "? help"
+wait_for "?/F1 help"
 
 # 7. q quits with status 0 and gives the terminal back.
 keys q

@@ -59,13 +59,44 @@ fn the_rules_table_and_header_name_the_bypassed_rule() {
     for (w, h) in [(120, 32), (80, 24)] {
         let screen = text(&mut app, w, h);
         let row = line_with(&screen, "▶ ! @14");
-        assert!(row.contains("BYPASS"), "{screen}");
         assert!(row.contains("✗ bypass @17"), "{w}x{h}:\n{screen}");
+        assert!(
+            row.contains("out em1 → <www> :443 keep"),
+            "the compact form, whole: {w}x{h}:\n{screen}"
+        );
         assert!(
             screen.contains("✗ 1 route-to bypass (@14 → @17)"),
             "{w}x{h}:\n{screen}"
         );
     }
+    // The verdict column goes first when narrow (the `!` and the finding say it).
+    assert!(line_with(&text(&mut app, 120, 32), "▶ ! @14").contains("BYPASS"));
+    // 40x12 still names the bypass in one line, and selects the rule.
+    let small = text(&mut app, 40, 12);
+    assert!(small.contains("✗ @14 bypasses route-to @17"), "{small}");
+    assert!(line_with(&small, "▶ ! @14").contains("out em1 → <www> :443"));
+    assert!(!small.contains("needs a terminal"), "{small}");
+}
+
+#[test]
+fn rules_that_differ_only_in_the_port_look_different_at_80_columns() {
+    let mut app = demo_app();
+    cmd(&mut app, Command::ToggleAllRules);
+    let screen = text(&mut app, 80, 24);
+    let r13 = line_with(&screen, " @13 ");
+    let r14 = line_with(&screen, " @14 ");
+    assert!(r13.contains("out em1 → <www> :80 keep"), "{screen}");
+    assert!(r14.contains("out em1 → <www> :443 keep"), "{screen}");
+    // Every cut is marked: a row whose text does not fit shows `…`.
+    cmd(&mut app, Command::StartJump);
+    for ch in "17".chars() {
+        app.update(Action::JumpChar(ch));
+    }
+    app.update(Action::JumpAccept);
+    let screen = text(&mut app, 80, 24);
+    let r17 = line_with(&screen, "▶   @17 ");
+    assert!(r17.contains('…'), "{screen}");
+    assert!(r17.contains("in em1"), "{screen}");
 }
 
 #[test]
@@ -73,25 +104,46 @@ fn the_details_pane_explains_the_finding() {
     let mut app = demo_app();
     cmd(&mut app, Command::ToggleDetails);
     let screen = text(&mut app, 120, 32);
-    assert!(screen.contains("skip route-to rule @17"), "{screen}");
-    assert!(
-        screen.contains("skips @17: pass in quick on em1 inet6 proto tcp from 2001:db8:bbbb:1::10"),
-        "{screen}"
-    );
-    assert!(screen.contains("path: "), "{screen}");
-    assert!(
-        screen.contains("fix: add `no state` to rule @14"),
-        "{screen}"
-    );
+    // The path, drawn first: request hops, then reply hops, the bypass marked.
+    let hop = |needle: &str| {
+        screen
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?}:\n{screen}"))
+    };
+    assert!(hop("path (✗: bypassed)") < hop("request in  gif0"));
+    assert!(hop("request in  gif0") < hop("request out em1"));
+    assert!(hop("request out em1") < hop("│server "));
+    assert!(hop("│server ") < hop("reply   in  em1"));
+    assert!(line_with(&screen, "request out em1").contains("@14 passes it and keeps state"));
+    assert!(!line_with(&screen, "request out em1").contains('✗'));
+    assert!(line_with(&screen, "reply   in  em1").contains("✗ state of @14"));
     assert!(screen.contains("more lines below: Tab, then ↓"), "{screen}");
     insta::assert_snapshot!("demo_details_120x32", screen);
+    // The finding in words, and the history, further down.
+    let all: Vec<String> = pfblame::tui::view::details::lines(&app, 118)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let all = all.join("\n");
+    assert!(line_with(&all, "routing table").contains("✗ default route, not gif0 (@17)"));
+    assert!(all.contains("skip route-to rule @17"), "{all}");
+    assert!(
+        all.contains("skips @17: pass in quick on em1 inet6 proto tcp from 2001:db8:bbbb:1::10"),
+        "{all}"
+    );
+    assert!(all.contains("fix: add `no state` to rule @14"), "{all}");
+    assert!(
+        all.contains("new server states per poll: last 4 polls, most 2, now 1"),
+        "{all}"
+    );
     // At 80x24 the rest is reached by scrolling, and scrolling ends with it.
     let small = text(&mut app, 80, 24);
-    assert!(small.contains("skip route-to rule"), "{small}");
+    assert!(small.contains("path (✗: bypassed)"), "{small}");
     cmd(&mut app, Command::FocusNext);
     cmd(&mut app, Command::End);
     let end = text(&mut app, 80, 24);
-    assert!(end.contains("line 55 of the states listing"), "{end}");
+    assert!(end.contains("of the states listing"), "{end}");
     assert!(app.details_scroll > 0 && app.details_scroll == app.details_max_scroll);
     insta::assert_snapshot!("demo_details_scrolled_80x24", end);
 }
@@ -122,7 +174,7 @@ fn kill_refused_in_the_demo_says_why() {
         "{screen}"
     );
     assert!(
-        !line_with(&screen, "q/^C quit").contains("K kill"),
+        !line_with(&screen, "q/F10 quit").contains("K kill"),
         "the footer hints K only when it can work"
     );
 }
@@ -134,7 +186,7 @@ fn the_kill_confirmation_shows_the_commands() {
     app.kill = KillAccess::new(true, true, Some(pfctl));
     let footer = text(&mut app, 120, 32);
     assert!(
-        line_with(&footer, "q/^C quit").contains("K kill"),
+        line_with(&footer, "q/F10 quit").contains("K kill"),
         "{footer}"
     );
     cmd(&mut app, Command::Kill);

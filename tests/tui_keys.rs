@@ -160,9 +160,15 @@ fn help_opens_and_closes_and_quit_ends_the_loop() {
 }
 
 #[test]
-fn esc_quits_when_nothing_is_open_and_ctrl_c_always() {
+fn esc_never_quits_but_q_f10_and_ctrl_c_do() {
     let mut s = Session::new(80, 24);
-    assert_eq!(s.feed(vec![key(KeyCode::Esc)]), Ended::Quit);
+    assert_eq!(
+        s.feed(vec![key(KeyCode::Esc), key(KeyCode::Esc)]),
+        Ended::Disconnected
+    );
+    assert!(!s.app.should_quit, "Esc on the main screen does nothing");
+    let mut s = Session::new(80, 24);
+    assert_eq!(s.feed(vec![key(KeyCode::F(10))]), Ended::Quit);
     let mut s = Session::new(80, 24);
     let ctrl_c = Event::Input(TermEvent::Key(KeyEvent::new(
         KeyCode::Char('c'),
@@ -238,7 +244,19 @@ fn resize_relayouts() {
     let mut s = Session::new(120, 32);
     s.terminal.backend_mut().resize(70, 20);
     s.feed(vec![Event::Input(TermEvent::Resize(70, 20))]);
-    assert!(s.screen().contains("this one is 70×20"), "{}", s.screen());
+    // Small screens degrade: a compact header, fewer columns; not refused.
+    let small = s.screen();
+    assert!(!small.contains("needs a terminal"), "{small}");
+    assert!(small.contains("▶ ! @5"), "{small}");
+    assert!(small.contains("! 1 bypass rule"), "{small}");
+    s.terminal.backend_mut().resize(40, 12);
+    s.feed(vec![Event::Input(TermEvent::Resize(40, 12))]);
+    let tiny = s.screen();
+    assert!(tiny.contains("▶ ! @5"), "{tiny}");
+    insta::assert_snapshot!("main_40x12", tiny);
+    s.terminal.backend_mut().resize(20, 6);
+    s.feed(vec![Event::Input(TermEvent::Resize(20, 6))]);
+    assert!(s.screen().contains("needs a"), "{}", s.screen());
     s.terminal.backend_mut().resize(80, 24);
     s.feed(vec![Event::Input(TermEvent::Resize(80, 24))]);
     assert!(s.screen().contains("States of @5"), "{}", s.screen());
@@ -279,4 +297,28 @@ fn a_key_press_is_fast_at_a_million_states() {
     }
     assert_eq!(s.app.state_cursor, N - N / 10 - 1);
     assert!(s.screen().contains("States of @5"));
+}
+
+#[test]
+fn jump_next_harmful_copy_and_f_keys() {
+    let mut s = Session::new(80, 24);
+    s.keys(":6");
+    assert!(s.screen().contains(":6█"), "the prompt shows what is typed");
+    s.feed(vec![key(KeyCode::Enter)]);
+    let screen = s.screen();
+    assert!(screen.contains("┃▶   @6 "), "{screen}");
+    s.keys("n");
+    assert!(s.screen().contains("┃▶ ! @5 "), "{}", s.screen());
+    s.keys("y");
+    let screen = s.screen();
+    let footer = screen.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
+    assert!(footer.starts_with("y: pfctl -k id -k "), "{screen}");
+    s.keys("j");
+    assert!(!s.screen().contains("y: pfctl"), "gone at the next key");
+    s.feed(vec![key(KeyCode::F(6))]);
+    assert_eq!(s.app.sort, SortColumn::ServerStates);
+    s.feed(vec![key(KeyCode::F(3))]);
+    assert!(s.app.editing_filter);
+    s.feed(vec![key(KeyCode::Esc), key(KeyCode::F(1))]);
+    assert!(s.screen().contains("pfblame keys"));
 }

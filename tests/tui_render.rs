@@ -117,11 +117,14 @@ fn before_the_first_poll() {
 }
 
 #[test]
-fn too_small_terminal_says_so() {
+fn small_terminals_degrade_and_only_tiny_ones_are_refused() {
     let mut a = app(false);
     let t = text(&mut a, 60, 20);
-    assert!(t.contains("at least"), "{t}");
-    assert!(t.contains("80×24; this one is 60×20"), "{t}");
+    assert!(!t.contains("at least"), "60x20 is drawn: {t}");
+    assert!(t.contains("▶ ! @5"), "{t}");
+    insta::assert_snapshot!("main_60x20", t);
+    let t = text(&mut a, 30, 7);
+    assert!(t.contains("needs a"), "{t}");
 }
 
 #[test]

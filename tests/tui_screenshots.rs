@@ -58,13 +58,30 @@ fn the_main_screenshot_shows_the_stray_rule_selected() {
         details.text()
     );
     assert!(selected.contains("✗ bypass @17"), "{text}");
-    let kill = screens
-        .iter()
-        .find(|s| s.name == "kill")
-        .expect("a kill screen");
-    assert!(
-        kill.text().contains("doas pfctl -k id -k "),
-        "{}",
-        kill.text()
-    );
+    // The demo loops: no screenshot says the replay ended.
+    for s in &screens {
+        assert!(!s.text().contains("ended"), "{}: {}", s.name, s.text());
+    }
+    let shot = |name: &str| {
+        screens
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("a {name} screen"))
+            .text()
+    };
+    // The path, drawn, with the bypassed hop marked.
+    let path = shot("path");
+    assert!(path.contains("request out em1"), "{path}");
+    assert!(path.contains("✗ state of @14"), "{path}");
+    assert!(path.contains("✗ default route, not gif0 (@17)"), "{path}");
+    // The smallest layout still names the bypass.
+    let small = shot("small-40x12");
+    assert!(small.contains("✗ @14 bypasses route-to @17"), "{small}");
+    assert!(small.lines().count() <= 12 && small.lines().all(|l| l.chars().count() <= 40));
+    // At 80 columns @13 and @14 are told apart.
+    let all = shot("all-rules-80x24");
+    assert!(all.contains("@13  out em1 → <www> :80 keep"), "{all}");
+    assert!(all.contains("@14  out em1 → <www> :443 keep"), "{all}");
+    // No kill confirmation: the demo cannot kill.
+    assert!(screens.iter().all(|s| s.name != "kill"));
 }

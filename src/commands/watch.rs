@@ -12,7 +12,7 @@ use crate::source::{Pfctl, Source};
 use crate::tui::app::{App, Settings, SortColumn};
 use crate::tui::event::FirstPoll;
 use crate::tui::kill::KillAccess;
-use crate::tui::pipeline::Pipeline;
+use crate::tui::pipeline::{Pipeline, Reopen};
 use crate::tui::theme::Theme;
 
 /// Runs the command.
@@ -24,7 +24,15 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<Exit> {
     let shown = args.source.from.is_none() || args.source.strategy() == Strategy::PerRule;
     let strategy = shown.then_some(args.source.strategy());
     let kill = kill_access(args, source.as_ref())?;
-    start(source, config, strategy, interval, args.color.color, kill)
+    start(
+        source,
+        config,
+        strategy,
+        interval,
+        args.color.color,
+        kill,
+        None,
+    )
 }
 
 /// What `K` may do: with `--allow-kill` on a live source, run the same
@@ -41,7 +49,8 @@ pub fn kill_access(args: &WatchArgs, source: &dyn Source) -> anyhow::Result<Kill
 /// The TUI on any source: polls once (so a missing pfctl or a permission
 /// problem ends the command with its exit status before the screen is
 /// taken over), then hands the terminal to the watch screen. Later failures
-/// are shown in a banner over the last good data.
+/// are shown in a banner over the last good data. With `reopen`, a replay
+/// starts again at its end (the demo).
 pub fn start(
     source: Box<dyn Source>,
     config: Config,
@@ -49,6 +58,7 @@ pub fn start(
     interval: Duration,
     color: ColorChoice,
     kill: KillAccess,
+    reopen: Option<Reopen>,
 ) -> anyhow::Result<Exit> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Failure::new(
@@ -57,7 +67,14 @@ pub fn start(
         )
         .into());
     }
-    let (mut app, pipeline) = prepare(source, config, strategy, interval, color.enabled(true))?;
+    let (mut app, pipeline) = prepare_looping(
+        source,
+        config,
+        strategy,
+        interval,
+        color.enabled(true),
+        reopen,
+    )?;
     app.kill = kill;
     crate::tui::run_terminal(app, Box::new(pipeline), FirstPoll::AfterInterval)
 }
@@ -67,10 +84,23 @@ pub fn start(
 /// busiest first, which is what one wants to look at on an unknown router.
 pub fn prepare(
     source: Box<dyn Source>,
+    config: Config,
+    strategy: Option<Strategy>,
+    interval: Duration,
+    color: bool,
+) -> anyhow::Result<(App, Pipeline)> {
+    prepare_looping(source, config, strategy, interval, color, None)
+}
+
+/// [`prepare`], with a replay that starts again at its end when `reopen`
+/// is given.
+pub fn prepare_looping(
+    source: Box<dyn Source>,
     mut config: Config,
     strategy: Option<Strategy>,
     interval: Duration,
     color: bool,
+    reopen: Option<Reopen>,
 ) -> anyhow::Result<(App, Pipeline)> {
     let no_server = config.servers.nets.is_empty();
     let servers = if no_server {
@@ -80,6 +110,9 @@ pub fn prepare(
     };
     config.keep_all_states |= no_server;
     let mut pipeline = Pipeline::new(source, config);
+    if let Some(reopen) = reopen {
+        pipeline = pipeline.looping(reopen);
+    }
     let first = pipeline.poll_once()?;
     let source = pipeline.describe();
     // Live sources name their strategy already (`pfctl (live, auto)`).

@@ -30,7 +30,14 @@ pub enum Command {
     /// Remove the selected rule's spurious server states (asks first).
     Kill,
     ToggleHelp,
-    /// Esc: closes the help, the filter or the details; quits otherwise.
+    /// `:`: type a rule to jump to (`@17`, `17`, `relayd/0`).
+    StartJump,
+    /// `n` / `N`: the next / previous harmful rule (spurious, or with a finding).
+    NextHarmful,
+    PrevHarmful,
+    /// `y`: show the selected state's pfctl kill command in the footer.
+    CopyState,
+    /// Esc: closes the help, the filter or the details; never quits.
     Back,
     Quit,
 }
@@ -46,6 +53,13 @@ pub enum Action {
     FilterAccept,
     /// Esc in the filter: clear it and stop editing.
     FilterCancel,
+    /// A character typed after `:`.
+    JumpChar(char),
+    JumpBackspace,
+    /// Enter after `:`: jump to the rule typed.
+    JumpAccept,
+    /// Esc after `:`: forget it.
+    JumpCancel,
     /// Mouse wheel over the screen cell (column, row).
     ScrollUp(u16, u16),
     ScrollDown(u16, u16),
@@ -157,24 +171,24 @@ pub const KEYMAP: &[Binding] = &[
         footer: Some("details"),
     },
     Binding {
-        keys: &[c('/')],
+        keys: &[c('/'), k(KeyCode::F(3))],
         label: "/",
         command: Command::StartFilter,
-        help: "filter as you type: rule text, or an address/prefix",
+        help: "filter as you type: rule text, or an address/prefix (F3)",
         footer: Some("filter"),
     },
     Binding {
-        keys: &[c('s')],
+        keys: &[c('s'), k(KeyCode::F(6))],
         label: "s",
         command: Command::CycleSort,
-        help: "sort by the next column / reverse (or click a header)",
+        help: "sort by the next column (F6) / reverse (or click a header)",
         footer: Some("sort"),
     },
     Binding {
         keys: &[c('r')],
         label: "r",
         command: Command::ReverseSort,
-        help: "sort by the next column / reverse (or click a header)",
+        help: "sort by the next column (F6) / reverse (or click a header)",
         footer: None,
     },
     Binding {
@@ -220,15 +234,43 @@ pub const KEYMAP: &[Binding] = &[
         footer: None,
     },
     Binding {
+        keys: &[c(':')],
+        label: ":",
+        command: Command::StartJump,
+        help: "jump to a rule: type @17, 17 or relayd/0, then Enter",
+        footer: Some("jump"),
+    },
+    Binding {
+        keys: &[c('n')],
+        label: "n",
+        command: Command::NextHarmful,
+        help: "next / previous harmful rule (bypass/blocked, or with a finding)",
+        footer: Some("next bad"),
+    },
+    Binding {
+        keys: &[c('N')],
+        label: "N",
+        command: Command::PrevHarmful,
+        help: "next / previous harmful rule (bypass/blocked, or with a finding)",
+        footer: None,
+    },
+    Binding {
+        keys: &[c('y')],
+        label: "y",
+        command: Command::CopyState,
+        help: "show the selected state's pfctl kill command (to copy)",
+        footer: None,
+    },
+    Binding {
         keys: &[c('K')],
         label: "K",
         command: Command::Kill,
-        help: "kill the selected rule's spurious states (asks first)",
+        help: "kill the selected rule's bypass/blocked states (asks first)",
         footer: Some("kill"),
     },
     Binding {
         keys: &[c('?'), k(KeyCode::F(1))],
-        label: "?",
+        label: "?/F1",
         command: Command::ToggleHelp,
         help: "this help",
         footer: Some("help"),
@@ -237,27 +279,39 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[k(KeyCode::Esc)],
         label: "Esc",
         command: Command::Back,
-        help: "close help / clear filter / close details; else quit",
+        help: "close help / clear filter / close details (never quits)",
         footer: None,
     },
     Binding {
         keys: &[
             c('q'),
+            k(KeyCode::F(10)),
             Key {
                 code: KeyCode::Char('c'),
                 ctrl: true,
             },
         ],
-        label: "q/^C",
+        label: "q/F10",
         command: Command::Quit,
         help: "quit",
         footer: Some("quit"),
     },
 ];
 
-/// The action for a key press, given whether the filter is being edited.
+/// What typed keys go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// The key table.
+    Keys,
+    /// The filter after `/`.
+    Filter,
+    /// The rule to jump to after `:`.
+    Jump,
+}
+
+/// The action for a key press, given where typed keys go.
 /// Key releases and repeats of other kinds are ignored.
-pub fn action_for_key(key: KeyEvent, editing_filter: bool) -> Option<Action> {
+pub fn action_for_key(key: KeyEvent, input: Input) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
         return None;
     }
@@ -265,8 +319,10 @@ pub fn action_for_key(key: KeyEvent, editing_filter: bool) -> Option<Action> {
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Action::Command(Command::Quit));
     }
-    if editing_filter {
-        return filter_key(key, ctrl);
+    match input {
+        Input::Filter => return filter_key(key, ctrl),
+        Input::Jump => return jump_key(key, ctrl),
+        Input::Keys => {}
     }
     KEYMAP
         .iter()
@@ -300,6 +356,16 @@ fn filter_key(key: KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Up => Some(Action::Command(Command::Up)),
         KeyCode::Down => Some(Action::Command(Command::Down)),
         KeyCode::Char(ch) if !ctrl => Some(Action::FilterChar(ch)),
+        _ => None,
+    }
+}
+
+fn jump_key(key: KeyEvent, ctrl: bool) -> Option<Action> {
+    match key.code {
+        KeyCode::Esc => Some(Action::JumpCancel),
+        KeyCode::Enter => Some(Action::JumpAccept),
+        KeyCode::Backspace => Some(Action::JumpBackspace),
+        KeyCode::Char(ch) if !ctrl => Some(Action::JumpChar(ch)),
         _ => None,
     }
 }
@@ -349,6 +415,10 @@ mod tests {
             RefreshNow,
             Kill,
             ToggleHelp,
+            StartJump,
+            NextHarmful,
+            PrevHarmful,
+            CopyState,
             Back,
             Quit,
         ] {
@@ -366,7 +436,7 @@ mod tests {
 
     #[test]
     fn keys_map_to_commands() {
-        let cmd = |code| action_for_key(press(code), false).map(|a| format!("{a:?}"));
+        let cmd = |code| action_for_key(press(code), Input::Keys).map(|a| format!("{a:?}"));
         assert_eq!(cmd(KeyCode::Char('j')).as_deref(), Some("Command(Down)"));
         assert_eq!(
             cmd(KeyCode::Char(' ')).as_deref(),
@@ -377,9 +447,33 @@ mod tests {
             Some("Command(RefreshNow)")
         );
         assert_eq!(cmd(KeyCode::Char('x')), None);
+        assert_eq!(cmd(KeyCode::F(1)).as_deref(), Some("Command(ToggleHelp)"));
+        assert_eq!(cmd(KeyCode::F(3)).as_deref(), Some("Command(StartFilter)"));
+        assert_eq!(cmd(KeyCode::F(6)).as_deref(), Some("Command(CycleSort)"));
+        assert_eq!(cmd(KeyCode::F(10)).as_deref(), Some("Command(Quit)"));
+        assert_eq!(cmd(KeyCode::Esc).as_deref(), Some("Command(Back)"));
+        assert_eq!(
+            cmd(KeyCode::Char(':')).as_deref(),
+            Some("Command(StartJump)")
+        );
+        assert_eq!(
+            cmd(KeyCode::Char('n')).as_deref(),
+            Some("Command(NextHarmful)")
+        );
+        assert_eq!(
+            cmd(KeyCode::Char('N')).as_deref(),
+            Some("Command(PrevHarmful)")
+        );
+        assert_eq!(
+            cmd(KeyCode::Char('y')).as_deref(),
+            Some("Command(CopyState)")
+        );
+        let jump = |code| action_for_key(press(code), Input::Jump).map(|a| format!("{a:?}"));
+        assert_eq!(jump(KeyCode::Char('q')).as_deref(), Some("JumpChar('q')"));
+        assert_eq!(jump(KeyCode::Enter).as_deref(), Some("JumpAccept"));
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert!(matches!(
-            action_for_key(ctrl_c, true),
+            action_for_key(ctrl_c, Input::Filter),
             Some(Action::Command(Command::Quit))
         ));
     }
@@ -387,11 +481,11 @@ mod tests {
     #[test]
     fn the_filter_takes_letters() {
         assert!(matches!(
-            action_for_key(press(KeyCode::Char('q')), true),
+            action_for_key(press(KeyCode::Char('q')), Input::Filter),
             Some(Action::FilterChar('q'))
         ));
         assert!(matches!(
-            action_for_key(press(KeyCode::Esc), true),
+            action_for_key(press(KeyCode::Esc), Input::Filter),
             Some(Action::FilterCancel)
         ));
     }
@@ -411,7 +505,7 @@ mod tests {
         assert_eq!(answer(KeyCode::Enter), None, "Enter is not a yes");
         assert_eq!(answer(KeyCode::Char('K')), None);
         assert_eq!(
-            action_for_key(press(KeyCode::Char('K')), false).map(|a| format!("{a:?}")),
+            action_for_key(press(KeyCode::Char('K')), Input::Keys).map(|a| format!("{a:?}")),
             Some("Command(Kill)".to_string())
         );
     }
@@ -420,6 +514,6 @@ mod tests {
     fn releases_are_ignored() {
         let mut key = press(KeyCode::Char('q'));
         key.kind = KeyEventKind::Release;
-        assert!(action_for_key(key, false).is_none());
+        assert!(action_for_key(key, Input::Keys).is_none());
     }
 }

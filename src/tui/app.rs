@@ -8,6 +8,7 @@
 //! keeps a key press cheap at a million states.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -16,7 +17,7 @@ use ratatui::layout::{Position, Rect};
 use crate::analyze::{Analysis, RuleRow, Verdict};
 use crate::lint::FindingSeverity;
 use crate::model::{RuleKey, State};
-use crate::tui::action::{Action, Command};
+use crate::tui::action::{Action, Command, Input};
 use crate::tui::event::Control;
 use crate::tui::kill::{self, KillAccess, KillPrompt};
 use crate::tui::snapshot::{Snapshot, StateIdent};
@@ -152,6 +153,11 @@ pub struct App {
     pub filter_text: String,
     pub filter: Filter,
     pub editing_filter: bool,
+    /// The rule being typed after `:` (jump), while the prompt is open.
+    pub jump: Option<String>,
+    /// What `y` showed in the footer (the selected state's kill command),
+    /// until the next key.
+    pub copied: Option<String>,
     pub focus: Focus,
     pub details_open: bool,
     pub help_open: bool,
@@ -171,7 +177,7 @@ pub struct App {
     /// For an address filter: matching states per row.
     net_matches: Vec<u64>,
     /// Visible states of the selected rule: indexes into `analysis.states`.
-    pub states: Vec<u32>,
+    pub states: Arc<[u32]>,
     pub state_cursor: usize,
     pub state_offset: usize,
     /// How many of `states` are new since the previous poll.
@@ -211,6 +217,8 @@ impl App {
             filter_text: String::new(),
             filter: Filter::None,
             editing_filter: false,
+            jump: None,
+            copied: None,
             focus: Focus::Rules,
             details_open: false,
             help_open: false,
@@ -223,7 +231,7 @@ impl App {
             rule_cursor: 0,
             rule_offset: 0,
             net_matches: Vec::new(),
-            states: Vec::new(),
+            states: Arc::from([]),
             state_cursor: 0,
             state_offset: 0,
             states_new: 0,
@@ -248,10 +256,24 @@ impl App {
         }
     }
 
+    /// Where typed keys go now.
+    pub fn input(&self) -> Input {
+        if self.jump.is_some() {
+            Input::Jump
+        } else if self.editing_filter {
+            Input::Filter
+        } else {
+            Input::Keys
+        }
+    }
+
     /// Applies an action. Returns what the collector must be told, if anything.
     pub fn update(&mut self, action: Action) -> Option<Control> {
-        if self.is_key(&action) && !self.killing {
-            self.notice = None;
+        if self.is_key(&action) {
+            self.copied = None;
+            if !self.killing {
+                self.notice = None;
+            }
         }
         let control = match action {
             Action::Command(cmd) => self.command(cmd),
@@ -280,6 +302,28 @@ impl App {
             Action::FilterCancel => {
                 self.editing_filter = false;
                 self.clear_filter();
+                None
+            }
+            Action::JumpChar(ch) => {
+                if let Some(j) = &mut self.jump {
+                    j.push(ch);
+                }
+                None
+            }
+            Action::JumpBackspace => {
+                if let Some(j) = &mut self.jump {
+                    j.pop();
+                }
+                None
+            }
+            Action::JumpAccept => {
+                if let Some(target) = self.jump.take() {
+                    self.jump_to(&target);
+                }
+                None
+            }
+            Action::JumpCancel => {
+                self.jump = None;
                 None
             }
             Action::ScrollUp(x, y) => {
@@ -322,6 +366,10 @@ impl App {
                 | Action::FilterBackspace
                 | Action::FilterAccept
                 | Action::FilterCancel
+                | Action::JumpChar(_)
+                | Action::JumpBackspace
+                | Action::JumpAccept
+                | Action::JumpCancel
                 | Action::Click(..)
                 | Action::ConfirmKill(_)
         )
@@ -370,8 +418,11 @@ impl App {
                 self.refresh_rules();
             }
             Command::ToggleAllStates => {
+                // A view: the data stays. The states shown now are what
+                // this poll kept; with all states asked for and only server
+                // states kept, the rest comes with the next poll.
                 self.show_all_states = !self.show_all_states;
-                self.states_pending = true;
+                self.refresh_states(true);
                 return Some(Control::KeepAllStates(self.show_all_states));
             }
             Command::TogglePause => return Some(self.toggle_pause()),
@@ -385,7 +436,11 @@ impl App {
             }
             Command::Kill => self.ask_kill(),
             Command::ToggleHelp => self.help_open = true,
-            Command::Back => return self.back(),
+            Command::StartJump => self.jump = Some(String::new()),
+            Command::NextHarmful => self.next_harmful(true),
+            Command::PrevHarmful => self.next_harmful(false),
+            Command::CopyState => self.copy_state(),
+            Command::Back => self.back(),
             Command::Quit => {
                 self.should_quit = true;
                 return Some(Control::Quit);
@@ -457,17 +512,117 @@ impl App {
         }
     }
 
-    /// Esc: undo the last thing opened; quit when nothing is open.
-    fn back(&mut self) -> Option<Control> {
+    /// Esc: undo the last thing opened. It never quits (q, F10, Ctrl-C do):
+    /// one Esc too many must not end a session.
+    fn back(&mut self) {
         if !self.filter_text.is_empty() {
             self.clear_filter();
         } else if self.details_open {
             self.toggle_details();
-        } else {
-            self.should_quit = true;
-            return Some(Control::Quit);
         }
-        None
+    }
+
+    /// `:` then Enter: selects the rule typed (`@17`, `17`, `relayd/0`,
+    /// `@1:2`), showing all rules when it is not among those listed.
+    fn jump_to(&mut self, target: &str) {
+        let Some(snap) = &self.snapshot else {
+            return;
+        };
+        let Some(want) = parse_jump(target) else {
+            self.notice = Some(Notice {
+                text: format!(": `{}` is not a rule (try @17 or relayd/0)", target.trim()),
+                error: false,
+            });
+            return;
+        };
+        let Some(row) = snap.analysis.rows.iter().position(|r| want.matches(r)) else {
+            self.notice = Some(Notice {
+                text: format!(": no rule {} in this ruleset", target.trim()),
+                error: false,
+            });
+            return;
+        };
+        if !self.rules.contains(&row) {
+            self.show_all_rules = true;
+            self.clear_filter();
+            self.refresh_rules();
+        }
+        if let Some(at) = self.rules.iter().position(|i| *i == row) {
+            self.focus = Focus::Rules;
+            self.rule_cursor = at;
+            self.rule_selected();
+        }
+    }
+
+    /// `n` / `N`: the next (previous) harmful rule in the table, wrapping.
+    fn next_harmful(&mut self, forward: bool) {
+        let Some(snap) = &self.snapshot else {
+            return;
+        };
+        let a = &snap.analysis;
+        let harmful = |i: usize| {
+            a.rows
+                .get(i)
+                .is_some_and(|r| r.verdict.is_some_and(Verdict::is_failure))
+                || a.findings_for(i).next().is_some()
+        };
+        let n = self.rules.len();
+        let found = (1..=n)
+            .map(|d| {
+                if forward {
+                    (self.rule_cursor + d) % n
+                } else {
+                    (self.rule_cursor + n - d % n) % n
+                }
+            })
+            .find(|at| harmful(self.rules[*at]));
+        match found {
+            Some(at) => {
+                self.focus = Focus::Rules;
+                if at != self.rule_cursor {
+                    self.rule_cursor = at;
+                    self.rule_selected();
+                }
+            }
+            None => {
+                self.notice = Some(Notice {
+                    text: "n: no harmful rule in this list (a: all rules)".into(),
+                    error: false,
+                });
+            }
+        }
+    }
+
+    /// `y`: the selected state's kill command, shown in the footer to be
+    /// copied with the terminal's own selection (no escape sequences).
+    fn copy_state(&mut self) {
+        let Some(state) = self.current_state() else {
+            self.notice = Some(Notice {
+                text: "y: no state selected".into(),
+                error: false,
+            });
+            return;
+        };
+        let text = match crate::kill::plan(std::slice::from_ref(state)).first() {
+            Some(args) => {
+                let args: Vec<String> = args
+                    .iter()
+                    .map(|a| {
+                        if a.contains(' ') {
+                            format!("'{a}'")
+                        } else {
+                            a.clone()
+                        }
+                    })
+                    .collect();
+                format!("pfctl {}", args.join(" "))
+            }
+            None => match state.id {
+                Some(id) => format!("id {id:016x}"),
+                None => "this state has no id and no key pfctl can take".to_string(),
+            },
+        };
+        self.copied = Some(text);
     }
 
     fn toggle_details(&mut self) {
@@ -597,6 +752,7 @@ impl App {
             self.help_open = false;
             return;
         }
+        self.jump = None;
         let p = Position::new(x, y);
         if let Some(col) = self.header_column_at(p) {
             self.focus = Focus::Rules;
@@ -627,11 +783,11 @@ impl App {
     /// The sortable column of the rules table's header row at `p`, if any.
     fn header_column_at(&self, p: Position) -> Option<SortColumn> {
         let body = self.areas.rules_body;
-        let snap = self.snapshot.as_ref()?;
+        self.snapshot.as_ref()?;
         if self.rules.is_empty() || p.y + 1 != body.y {
             return None;
         }
-        view::rules::columns(body.width, !snap.analysis.findings.is_empty())
+        view::rules::columns_of(self)
             .into_iter()
             .find(|c| p.x >= body.x + c.x && p.x < body.x + c.x + c.width)
             .and_then(|c| c.sort)
@@ -660,7 +816,6 @@ impl App {
     fn show(&mut self, snapshot: Snapshot) {
         self.polls += 1;
         self.error = None;
-        self.states_pending = false;
         self.snapshot = Some(snapshot);
         self.states_stale = true;
         self.compute_net_matches();
@@ -704,7 +859,7 @@ impl App {
     fn refresh_rules(&mut self) {
         let Some(snap) = &self.snapshot else {
             self.rules.clear();
-            self.states.clear();
+            self.states = Arc::from([]);
             return;
         };
         let rows = &snap.analysis.rows;
@@ -756,10 +911,15 @@ impl App {
     /// Rebuilds the visible states of the selected rule. With `keep`, the
     /// cursor goes back to the selected state (by id or 5-tuple).
     fn refresh_states(&mut self, keep: bool) {
-        self.states.clear();
+        self.states = Arc::from([]);
         self.states_new = 0;
         self.states_stale = false;
         self.states_source = self.rules.get(self.rule_cursor).copied();
+        self.states_pending = self.show_all_states
+            && self
+                .snapshot
+                .as_ref()
+                .is_some_and(|s| !s.all_kept && !s.analysis.servers.nets.is_empty());
         let (Some(snap), Some(&row)) = (&self.snapshot, self.rules.get(self.rule_cursor)) else {
             self.state_cursor = 0;
             return;
@@ -767,13 +927,21 @@ impl App {
         let Some(list) = snap.by_row.get(row) else {
             return;
         };
-        self.states = match &self.filter {
-            Filter::Net(_) => list
-                .iter()
+        // A poll that kept every state also serves the server-only view.
+        let servers = &snap.analysis.servers;
+        let server_only = !self.show_all_states && snap.all_kept && !servers.nets.is_empty();
+        let filtering = server_only || matches!(self.filter, Filter::Net(_));
+        self.states = if filtering {
+            list.iter()
                 .copied()
-                .filter(|i| snap.state(*i).is_some_and(|s| self.filter.matches_state(s)))
-                .collect(),
-            _ => list.clone(),
+                .filter(|i| {
+                    snap.state(*i).is_some_and(|s| {
+                        self.filter.matches_state(s) && (!server_only || servers.matches(s))
+                    })
+                })
+                .collect()
+        } else {
+            Arc::clone(list)
         };
         let found = if keep {
             self.selected_state.as_ref().and_then(|want| {
@@ -784,7 +952,8 @@ impl App {
         } else {
             None
         };
-        self.states_new = self.states.iter().filter(|i| snap.is_new(**i)).count();
+        // New states come first in each list (see `Snapshot::build`).
+        self.states_new = self.states.iter().take_while(|i| snap.is_new(**i)).count();
         self.state_cursor = match found {
             Some(at) => at,
             None if keep => self.state_cursor.min(self.states.len().saturating_sub(1)),
@@ -835,12 +1004,18 @@ impl App {
             self.areas.rules_body.height as usize,
             self.rules.len(),
         );
+        let height = self.areas.states_body.height as usize;
         self.state_offset = keep_visible(
             self.state_cursor,
             self.state_offset,
-            self.areas.states_body.height as usize,
+            height,
             self.states.len(),
         );
+        // New states are listed first: scroll back up to them when the
+        // cursor stays visible, so what just appeared is not hidden.
+        if self.states_new > 0 && self.state_offset > 0 {
+            self.state_offset = (self.state_cursor + 1).saturating_sub(height);
+        }
         self.details_max_scroll = self.areas.details.map_or(0, |area| {
             let inner = area.height.saturating_sub(2);
             let lines = view::details::lines(self, area.width.saturating_sub(2)).len();
@@ -877,6 +1052,40 @@ fn keep_visible(cursor: usize, offset: usize, height: usize, len: usize) -> usiz
     } else {
         offset
     }
+}
+
+/// A rule typed after `:`: a number in an anchor path (empty: the main
+/// ruleset), or a key as the table prints it (`@1:2`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum JumpTarget {
+    Path(String, u32),
+    Key(String),
+}
+
+impl JumpTarget {
+    fn matches(&self, row: &RuleRow) -> bool {
+        match self {
+            JumpTarget::Path(path, n) => row.anchor_path == *path && row.key.number == Some(*n),
+            JumpTarget::Key(key) => row.key.to_string() == *key,
+        }
+    }
+}
+
+/// `@17` / `17` (main ruleset), `relayd/0` (rule 0 of anchor `relayd`),
+/// `@1:2` (a key as listed).
+fn parse_jump(text: &str) -> Option<JumpTarget> {
+    let t = text.trim();
+    let bare = t.strip_prefix('@').unwrap_or(t);
+    if let Ok(n) = bare.parse::<u32>() {
+        return Some(JumpTarget::Path(String::new(), n));
+    }
+    if let Some((path, n)) = bare.rsplit_once('/')
+        && let Ok(n) = n.parse::<u32>()
+        && !path.is_empty()
+    {
+        return Some(JumpTarget::Path(path.to_string(), n));
+    }
+    (t.starts_with('@') && t.len() > 1).then(|| JumpTarget::Key(t.to_string()))
 }
 
 fn row_text_matches(row: &RuleRow, needle: &str) -> bool {
@@ -1079,7 +1288,9 @@ mod tests {
         assert!(app.details_open);
         assert_eq!(cmd(&mut app, Command::Back), None);
         assert!(!app.details_open);
-        assert_eq!(cmd(&mut app, Command::Back), Some(Control::Quit));
+        assert_eq!(cmd(&mut app, Command::Back), None, "Esc never quits");
+        assert!(!app.should_quit);
+        assert_eq!(cmd(&mut app, Command::Quit), Some(Control::Quit));
         assert!(app.should_quit);
     }
 
@@ -1260,14 +1471,18 @@ mod tests {
     fn kill_confirmation_lists_exactly_the_commands() {
         let mut app = killing_app();
         assert_eq!(selected_key(&app).as_deref(), Some("@14"));
-        let ids = listed_ids(&app);
+        // The pane lists newest first; the commands follow the listing.
+        let mut ids = listed_ids(&app);
+        ids.sort();
         assert_eq!(
             ids.len(),
             7,
             "the scenario's last poll: 7 server states of @14"
         );
         assert_eq!(cmd(&mut app, Command::Kill), None, "nothing runs yet");
-        let prompt = app.kill_prompt.clone().expect("a confirmation");
+        let mut prompt = app.kill_prompt.clone().expect("a confirmation");
+        prompt.plan.sort();
+        prompt.lines[1..].sort();
         let want: Vec<Vec<String>> = ids
             .iter()
             .map(|id| vec!["-k".into(), "id".into(), "-k".into(), id.clone()])
@@ -1287,7 +1502,11 @@ mod tests {
         // `y` hands the same commands to the collector.
         cmd(&mut app, Command::Kill);
         match app.update(Action::ConfirmKill(true)) {
-            Some(Control::Kill(job)) => assert_eq!(job.prompt.plan, want),
+            Some(Control::Kill(job)) => {
+                let mut plan = job.prompt.plan.clone();
+                plan.sort();
+                assert_eq!(plan, want);
+            }
             other => panic!("expected a kill job, got {other:?}"),
         }
         assert!(app.killing);
@@ -1319,7 +1538,7 @@ mod tests {
         let mut app = app();
         cmd(&mut app, Command::ToggleAllRules);
         let body = app.areas.rules_body;
-        let all = view::rules::columns(body.width, false)
+        let all = view::rules::columns_of(&app)
             .into_iter()
             .find(|c| c.name == "All")
             .unwrap();
@@ -1328,7 +1547,7 @@ mod tests {
         assert!(!app.reverse);
         app.update(Action::Click(body.x + all.x + 1, body.y - 1));
         assert!(app.reverse, "a second click reverses");
-        let text = view::rules::columns(body.width, false)
+        let text = view::rules::columns_of(&app)
             .into_iter()
             .find(|c| c.name == "Rule text")
             .unwrap();
@@ -1383,15 +1602,104 @@ mod tests {
     }
 
     #[test]
-    fn all_states_toggle_asks_the_collector() {
-        let mut app = app();
+    fn all_states_toggle_changes_the_view_not_the_data() {
+        let mut app = demo_app();
+        let before = app.snapshot.as_ref().unwrap().analysis.clone();
+        let marks = app.snapshot.as_ref().unwrap().new_count;
+        let listed = listed_ids(&app);
+        assert!(marks > 0, "the last poll has new states");
         assert_eq!(
             cmd(&mut app, Command::ToggleAllStates),
             Some(Control::KeepAllStates(true))
         );
-        assert!(app.states_pending);
-        app.update(Action::Polled(Box::new(fake::snapshot())));
+        let snap = app.snapshot.as_ref().unwrap();
+        assert!(Arc::ptr_eq(&snap.analysis, &before), "the same poll");
+        assert_eq!(snap.new_count, marks, "new-state marks kept");
+        assert_eq!(listed_ids(&app), listed, "the states shown so far stay");
+        assert!(app.states_pending, "the rest comes with the next poll");
+        // A poll that kept every state: no longer pending; toggling back
+        // shows the server states from that same poll, at once.
+        let mut all = Snapshot::build(
+            Arc::clone(&before),
+            None,
+            Duration::ZERO,
+            &mut NewStateTracker::default(),
+        );
+        all.all_kept = true;
+        app.update(Action::Polled(Box::new(all)));
         assert!(!app.states_pending);
+        assert_eq!(
+            cmd(&mut app, Command::ToggleAllStates),
+            Some(Control::KeepAllStates(false))
+        );
+        assert!(!app.states_pending);
+        assert_eq!(app.states.len(), listed.len());
+    }
+
+    #[test]
+    fn jump_selects_the_rule_typed_showing_all_rules_if_needed() {
+        let mut app = demo_app();
+        assert_eq!(app.input(), Input::Keys);
+        cmd(&mut app, Command::StartJump);
+        assert_eq!(app.input(), Input::Jump);
+        for ch in "@17".chars() {
+            app.update(Action::JumpChar(ch));
+        }
+        app.update(Action::JumpAccept);
+        assert_eq!(app.input(), Input::Keys);
+        assert_eq!(selected_key(&app).as_deref(), Some("@17"));
+        assert!(app.show_all_rules, "@17 has no server states");
+        cmd(&mut app, Command::StartJump);
+        for ch in "99".chars() {
+            app.update(Action::JumpChar(ch));
+        }
+        app.update(Action::JumpAccept);
+        assert_eq!(selected_key(&app).as_deref(), Some("@17"));
+        assert!(notice(&app).contains("no rule 99"), "{}", notice(&app));
+        assert_eq!(
+            parse_jump("relayd/0"),
+            Some(JumpTarget::Path("relayd".into(), 0))
+        );
+        assert_eq!(
+            parse_jump(" 13 "),
+            Some(JumpTarget::Path(String::new(), 13))
+        );
+        assert_eq!(parse_jump("@1:2"), Some(JumpTarget::Key("@1:2".into())));
+        assert_eq!(parse_jump("www"), None);
+    }
+
+    #[test]
+    fn n_goes_to_the_next_harmful_rule() {
+        let mut app = demo_app();
+        cmd(&mut app, Command::ToggleAllRules);
+        cmd(&mut app, Command::Home);
+        assert_ne!(selected_key(&app).as_deref(), Some("@14"));
+        cmd(&mut app, Command::NextHarmful);
+        assert_eq!(selected_key(&app).as_deref(), Some("@14"));
+        cmd(&mut app, Command::NextHarmful);
+        assert_eq!(
+            selected_key(&app).as_deref(),
+            Some("@14"),
+            "the only one: wraps"
+        );
+        cmd(&mut app, Command::End);
+        cmd(&mut app, Command::PrevHarmful);
+        assert_eq!(selected_key(&app).as_deref(), Some("@14"));
+    }
+
+    #[test]
+    fn y_shows_the_selected_states_kill_command_until_the_next_key() {
+        let mut app = demo_app();
+        let state = app.current_state().unwrap().clone();
+        cmd(&mut app, Command::CopyState);
+        let want = format!(
+            "pfctl -k id -k {:016x}/{:08x}",
+            state.id.unwrap(),
+            state.creator_id.unwrap()
+        );
+        assert_eq!(app.copied.as_deref(), Some(want.as_str()));
+        cmd(&mut app, Command::Down);
+        assert!(app.copied.is_none());
     }
 
     #[test]

@@ -218,9 +218,12 @@ pub fn collect(
                 interval = d;
                 false
             }
+            // A view toggle changes what the next poll keeps, never the
+            // data shown: no poll now, unless none would ever come (a
+            // replay at its end plays its last poll again).
             Ok(Control::KeepAllStates(keep)) => {
                 poller.keep_all_states(keep);
-                true
+                poller.exhausted()
             }
             // pfctl runs here, between polls: the UI stays responsive and a
             // kill never overlaps a poll of the same pfctl.
@@ -328,6 +331,11 @@ mod tests {
             "paused"
         );
         ctl.send(Control::KeepAllStates(true)).unwrap();
+        assert!(
+            rx.recv_timeout(Duration::from_millis(100)).is_err(),
+            "a view toggle does not poll"
+        );
+        ctl.send(Control::RefreshNow).unwrap();
         assert!(matches!(next_poll(&rx), Event::Polled(s) if s.analysis.server_states == 1));
         ctl.send(Control::Quit).unwrap();
         h.join().unwrap();

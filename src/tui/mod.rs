@@ -8,13 +8,18 @@
 pub mod action;
 pub mod app;
 pub mod event;
-#[doc(hidden)]
+/// Hand-made analyses for tests (not part of the product).
+#[cfg(any(test, feature = "test-support"))]
 #[doc(hidden)]
 pub mod fake;
 pub mod kill;
 pub mod pipeline;
+/// The screenshots of `screenshots/` (not part of the product).
+#[cfg(any(test, feature = "test-support"))]
 pub mod screens;
 pub mod snapshot;
+/// Frames as SVG and text, for screenshots and tests (not part of the product).
+#[cfg(any(test, feature = "test-support"))]
 pub mod svg;
 pub mod theme;
 pub mod view;
@@ -127,7 +132,7 @@ fn handle(
             }
             None
         }
-        Event::Input(TermEvent::Key(key)) => action_for_key(key, app.editing_filter),
+        Event::Input(TermEvent::Key(key)) => action_for_key(key, app.input()),
         Event::Input(TermEvent::Mouse(m)) => action_for_mouse(m),
         // A resize needs no action: the next draw lays out for the new size.
         Event::Input(_) => None,

@@ -7,7 +7,10 @@ use std::time::Instant;
 use crate::analyze::{Analysis, Config, SampleBuilder, analyze};
 use crate::source::{Source, SourceError};
 use crate::tui::event::Poller;
-use crate::tui::snapshot::{NewStateTracker, Snapshot};
+use crate::tui::snapshot::{History, NewStateTracker, Snapshot};
+
+/// Opens round `n` (2, 3, …) of a looping replay.
+pub type Reopen = Box<dyn FnMut(u32) -> Box<dyn Source> + Send>;
 
 /// Polls a [`Source`] and analyses each poll against the previous one.
 pub struct Pipeline {
@@ -21,18 +24,36 @@ pub struct Pipeline {
     tracker: NewStateTracker,
     /// A replay played its last poll: polling again would repeat it.
     at_end: bool,
+    /// New server states per rule over the last polls.
+    history: Arc<History>,
+    /// For `demo`: starts the replay again when it ends.
+    reopen: Option<Reopen>,
+    /// The round of a looping replay (1 for the first).
+    round: u32,
 }
 
 impl Pipeline {
     pub fn new(source: Box<dyn Source>, config: Config) -> Self {
+        let mut tracker = NewStateTracker::default();
+        tracker.keep_all(config.keep_all_states);
         Pipeline {
             source,
             config,
             prev: None,
             before_prev: None,
-            tracker: NewStateTracker::default(),
+            tracker,
             at_end: false,
+            history: Arc::default(),
+            reopen: None,
+            round: 1,
         }
+    }
+
+    /// Loops the replay: at its end, `reopen` gives the source of the next
+    /// round (the demo shifts the recorded times so they keep going forward).
+    pub fn looping(mut self, reopen: Reopen) -> Self {
+        self.reopen = Some(reopen);
+        self
     }
 
     /// The source's one-line description, for the header.
@@ -44,7 +65,17 @@ impl Pipeline {
     /// uses it to exit with the right status).
     pub fn poll_once(&mut self) -> Result<Snapshot, SourceError> {
         let started = Instant::now();
+        if self.at_end
+            && let Some(reopen) = &mut self.reopen
+        {
+            self.round += 1;
+            self.source = reopen(self.round);
+            self.at_end = false;
+        }
         let repeat = self.at_end;
+        if repeat {
+            self.tracker.repeat_next();
+        }
         let mut builder = SampleBuilder::new(&self.config);
         let meta = self.source.poll(&mut builder)?;
         self.at_end = !self.source.is_live() && meta.position.is_some_and(|(i, n)| i >= n);
@@ -59,14 +90,15 @@ impl Pipeline {
         let analysis = Arc::new(analyze(against.as_deref(), &sample, &self.config));
         if !repeat {
             self.before_prev = self.prev.take();
+            Arc::make_mut(&mut self.history).record(&analysis);
         }
         self.prev = Some(Arc::clone(&analysis));
-        Ok(Snapshot::build(
-            analysis,
-            Some(meta),
-            started.elapsed(),
-            &mut self.tracker,
-        ))
+        let mut snapshot =
+            Snapshot::build(analysis, Some(meta), started.elapsed(), &mut self.tracker);
+        snapshot.all_kept = self.config.keep_all_states;
+        snapshot.history = Arc::clone(&self.history);
+        snapshot.replay_loop = self.reopen.is_some().then_some(self.round);
+        Ok(snapshot)
     }
 }
 
@@ -76,15 +108,14 @@ impl Poller for Pipeline {
     }
 
     fn keep_all_states(&mut self, keep: bool) {
-        if self.config.keep_all_states != keep {
-            self.config.keep_all_states = keep;
-            // A different set of states: none of them is "new" for that.
-            self.tracker.reset();
-        }
+        // From the next poll on; the tracker keeps the previous poll's
+        // states, so marks and counts stay what they were.
+        self.config.keep_all_states = keep;
+        self.tracker.keep_all(keep);
     }
 
     fn exhausted(&self) -> bool {
-        self.at_end
+        self.at_end && self.reopen.is_none()
     }
 }
 
@@ -120,7 +151,11 @@ mod tests {
         assert!(again.analysis.states.len() > last.analysis.states.len());
         assert_eq!(spurious_rate(&again), spurious_rate(&last));
         assert_eq!(again.analysis.warnings, last.analysis.warnings);
-        assert_eq!(again.new_count, 0, "a new set of states is not 'new'");
+        assert_eq!(
+            again.new_count, last.new_count,
+            "the same poll again: the same new states (only server states can be new)"
+        );
+        assert!(again.all_kept);
     }
 
     #[test]

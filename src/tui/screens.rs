@@ -8,11 +8,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
-use crate::source::Pfctl;
 use crate::tui::action::{Action, Command};
 use crate::tui::app::App;
 use crate::tui::event::Poller;
-use crate::tui::kill::KillAccess;
 use crate::tui::svg;
 
 /// One screenshot: a name (the file stem), a caption and the frame.
@@ -58,10 +56,16 @@ fn frame(app: &mut App, width: u16, height: u16) -> Result<Buffer, String> {
 }
 
 /// The screenshots, from an app that has played its polls: the main screen
-/// (the first spurious rule is selected), the main screen at 80x24, the
-/// details pane (the finding: which route-to rule is skipped, the fix), the
-/// help, and the kill confirmation.
+/// (the first spurious rule is selected), the same at 80x24 and at 40x12
+/// (the smallest layout), all rules at 80x24 (rules that differ only in
+/// the port, told apart), the details pane, the path diagram (the details
+/// pane scrolled to it), and the help. Each is reached by keys a user can
+/// press; there is no kill confirmation: the demo refuses kills (a live
+/// session's confirmation is tested in `tests/tui_kill.rs`).
 pub fn screens(app: &mut App) -> Result<Vec<Screen>, String> {
+    let key = |app: &mut App, c: Command| {
+        app.update(Action::Command(c));
+    };
     let mut out = vec![Screen {
         name: "main",
         caption: "pfblame: the rule that created the stray states is highlighted and selected",
@@ -72,37 +76,46 @@ pub fn screens(app: &mut App) -> Result<Vec<Screen>, String> {
         caption: "pfblame at 80x24",
         buffer: frame(app, 80, 24)?,
     });
-    app.update(Action::Command(Command::ToggleDetails));
+    out.push(Screen {
+        name: "small-40x12",
+        caption: "pfblame at 40x12: one line still names the bypass",
+        buffer: frame(app, 40, 12)?,
+    });
+    key(app, Command::ToggleAllRules);
+    key(app, Command::Up);
+    out.push(Screen {
+        name: "all-rules-80x24",
+        caption: "pfblame: all rules at 80x24, in the compact form (@13 port 80, @14 port 443)",
+        buffer: frame(app, 80, 24)?,
+    });
+    key(app, Command::Down);
+    key(app, Command::ToggleAllRules);
+    key(app, Command::ToggleDetails);
     out.push(Screen {
         name: "details",
         caption: "pfblame: details of the stray rule and of its selected state",
         buffer: frame(app, 120, 32)?,
     });
-    app.update(Action::Command(Command::ToggleDetails));
-    app.update(Action::Command(Command::ToggleHelp));
+    // Tab to the details pane, then down to the path.
+    frame(app, 120, 32)?;
+    key(app, Command::FocusPrev);
+    for _ in 0..5 {
+        key(app, Command::Down);
+    }
+    out.push(Screen {
+        name: "path",
+        caption: "pfblame: the connection's path, the hop where the reply skips route-to marked",
+        buffer: frame(app, 120, 32)?,
+    });
+    key(app, Command::Home);
+    key(app, Command::FocusNext);
+    key(app, Command::ToggleDetails);
+    key(app, Command::ToggleHelp);
     out.push(Screen {
         name: "help",
         caption: "pfblame: the keys",
         buffer: frame(app, 120, 32)?,
     });
-    app.update(Action::Command(Command::ToggleHelp));
-    out.push(kill_screen(app)?);
+    key(app, Command::ToggleHelp);
     Ok(out)
-}
-
-/// `K` as it looks with `--allow-kill` on live pfctl (`doas pfctl`): the
-/// confirmation. Kills are allowed for this frame only; `n` closes it.
-fn kill_screen(app: &mut App) -> Result<Screen, String> {
-    let pfctl = Pfctl::new("doas pfctl", 10.0).map_err(|e| e.to_string())?;
-    let before = std::mem::replace(&mut app.kill, KillAccess::Allowed(pfctl));
-    app.update(Action::Command(Command::Kill));
-    let buffer = frame(app, 120, 32);
-    app.update(Action::ConfirmKill(false));
-    app.update(Action::Command(Command::Down));
-    app.kill = before;
-    Ok(Screen {
-        name: "kill",
-        caption: "pfblame: K (with --allow-kill, on live pfctl) shows the exact pfctl commands before anything runs",
-        buffer: buffer?,
-    })
 }

@@ -1,12 +1,13 @@
 //! One poll, ready for the screen: the [`Analysis`] plus the indexes the UI
 //! needs, built off the UI thread so a key press never waits for them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::analyze::Analysis;
-use crate::model::{Direction, Endpoint, State};
+use crate::analyze::Servers;
+use crate::model::{Direction, Endpoint, RuleKey, State};
 use crate::source::PollMeta;
 
 /// Identifies a state across polls: its pf id (with the creator id, since ids
@@ -72,11 +73,80 @@ pub struct Snapshot {
     pub elapsed: Duration,
     /// For each row of `analysis.rows`, the indexes of its states in
     /// `analysis.states`, in listing order.
-    pub by_row: Vec<Vec<u32>>,
+    /// Shared, so selecting a rule with a million states copies nothing.
+    pub by_row: Vec<Arc<[u32]>>,
     /// For each state of `analysis.states`: new since the previous poll.
     pub is_new: Vec<bool>,
     /// Number of `true` in `is_new`.
     pub new_count: usize,
+    /// Every state is kept, not just the server states (the states pane's
+    /// "all states" view can be shown from this poll without another).
+    pub all_kept: bool,
+    /// New server states per rule over the last polls (the sparklines).
+    pub history: Arc<History>,
+    /// A looping replay (`demo`): which round this poll belongs to (1-based).
+    pub replay_loop: Option<u32>,
+}
+
+/// How many polls the history keeps per rule.
+pub const HISTORY_POLLS: usize = 30;
+
+/// New server states per poll, per rule, over the last [`HISTORY_POLLS`]
+/// polls: bounded, kept by the collector (so a paused screen misses none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    per_rule: HashMap<RuleKey, VecDeque<u64>>,
+    /// Polls recorded so far (at most [`HISTORY_POLLS`] are kept).
+    polls: usize,
+}
+
+impl History {
+    /// Records one poll: each row's new server states (0 when unknown, as
+    /// on the first poll). Rules that had none over the whole window are
+    /// forgotten, so the map stays as small as the rules that matter.
+    pub fn record(&mut self, analysis: &Analysis) {
+        let shown = self.polls.min(HISTORY_POLLS - 1);
+        let mut seen = HashSet::new();
+        for row in &analysis.rows {
+            let n = row.new_states.unwrap_or(0);
+            if !seen.insert(row.key) {
+                continue;
+            }
+            if n == 0 && row.server_states == 0 && !self.per_rule.contains_key(&row.key) {
+                continue;
+            }
+            let list = self
+                .per_rule
+                .entry(row.key)
+                .or_insert_with(|| std::iter::repeat_n(0, shown).collect());
+            list.push_back(n);
+        }
+        for (key, list) in &mut self.per_rule {
+            if !seen.contains(key) {
+                list.push_back(0);
+            }
+            while list.len() > HISTORY_POLLS {
+                list.pop_front();
+            }
+        }
+        self.per_rule
+            .retain(|_, l| l.iter().any(|n| *n > 0) || l.len() < 2);
+        self.polls += 1;
+    }
+
+    /// The rule's new server states per poll, oldest first (empty when none
+    /// were seen in the window).
+    pub fn of(&self, key: RuleKey) -> Vec<u64> {
+        self.per_rule
+            .get(&key)
+            .map(|l| l.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// How many polls the window holds now.
+    pub fn polls(&self) -> usize {
+        self.polls.min(HISTORY_POLLS)
+    }
 }
 
 impl Snapshot {
@@ -88,8 +158,8 @@ impl Snapshot {
         elapsed: Duration,
         tracker: &mut NewStateTracker,
     ) -> Self {
-        let by_row = index_by_row(&analysis);
-        let is_new = tracker.mark(analysis.states.iter().map(|(s, _)| s));
+        let is_new = tracker.mark_analysis(&analysis);
+        let by_row = index_by_row(&analysis, &is_new);
         let new_count = is_new.iter().filter(|n| **n).count();
         Snapshot {
             analysis,
@@ -98,6 +168,9 @@ impl Snapshot {
             by_row,
             is_new,
             new_count,
+            all_kept: false,
+            history: Arc::default(),
+            replay_loop: None,
         }
     }
 
@@ -121,46 +194,211 @@ impl Snapshot {
     }
 }
 
-/// Groups state indexes by row. A row index out of range (which `analyze`
-/// never produces) is ignored rather than trusted.
-fn index_by_row(analysis: &Analysis) -> Vec<Vec<u32>> {
+/// Groups state indexes by row, new states first, then newest first (by
+/// age), so a pane too short for all of them still shows what just
+/// appeared. A row index out of range (which `analyze` never produces) is
+/// ignored rather than trusted.
+fn index_by_row(analysis: &Analysis, is_new: &[bool]) -> Vec<Arc<[u32]>> {
     let mut by_row = vec![Vec::new(); analysis.rows.len()];
     for (i, (_, row)) in analysis.states.iter().enumerate() {
         if let (Some(list), Ok(i)) = (by_row.get_mut(*row), u32::try_from(i)) {
             list.push(i);
         }
     }
+    let key = |i: &u32| {
+        let at = *i as usize;
+        let new = is_new.get(at).copied().unwrap_or(false);
+        let age = analysis.states.get(at).and_then(|(s, _)| s.age);
+        (!new, age.unwrap_or(u64::MAX))
+    };
     by_row
+        .into_iter()
+        .map(|mut list| {
+            list.sort_by_key(key);
+            Arc::from(list)
+        })
+        .collect()
 }
 
-/// Remembers which states the previous poll had.
+/// The states one poll kept, and whether it kept every state or only the
+/// server states.
+#[derive(Debug, Clone)]
+struct Seen {
+    idents: HashSet<StateIdent>,
+    all: bool,
+}
+
+/// Remembers which states the previous poll had (and the one before, for a
+/// replay that plays its last poll again).
 #[derive(Debug, Default)]
 pub struct NewStateTracker {
-    previous: Option<HashSet<StateIdent>>,
+    previous: Option<Seen>,
+    before: Option<Seen>,
+    /// The next poll keeps every state.
+    keep_all: bool,
+    /// The next poll repeats the last one: compare with the one before.
+    repeat: bool,
 }
 
 impl NewStateTracker {
-    /// Forgets the previous poll (after the kept set of states changed, every
-    /// state would otherwise look new).
-    pub fn reset(&mut self) {
-        self.previous = None;
+    /// The next poll keeps every state (`true`) or only the server states.
+    /// The previous poll's set stays: a state that poll could not have kept
+    /// is never called new (it is simply not known).
+    pub fn keep_all(&mut self, keep: bool) {
+        self.keep_all = keep;
+    }
+
+    /// The next poll is the last one played again (a replay at its end).
+    pub fn repeat_next(&mut self) {
+        self.repeat = true;
     }
 
     /// Marks the states absent from the previous poll, and remembers these.
     /// The first poll marks nothing: there is nothing to compare with.
     pub fn mark<'a>(&mut self, states: impl Iterator<Item = &'a State>) -> Vec<bool> {
+        self.mark_with(states, None)
+    }
+
+    /// [`mark`](Self::mark) for an analysis, whose servers say which states
+    /// a poll that kept only server states would have seen.
+    pub fn mark_analysis(&mut self, analysis: &Analysis) -> Vec<bool> {
+        self.mark_with(
+            analysis.states.iter().map(|(s, _)| s),
+            Some(&analysis.servers),
+        )
+    }
+
+    fn mark_with<'a>(
+        &mut self,
+        states: impl Iterator<Item = &'a State>,
+        servers: Option<&Servers>,
+    ) -> Vec<bool> {
+        let repeat = std::mem::take(&mut self.repeat);
+        let against = if repeat {
+            self.before.as_ref()
+        } else {
+            self.previous.as_ref()
+        };
         let mut seen = HashSet::new();
         let mut marks = Vec::new();
         for state in states {
             let ident = StateIdent::of(state);
-            let new = self
-                .previous
-                .as_ref()
-                .is_some_and(|prev| !prev.contains(&ident));
+            let new = against.is_some_and(|prev| {
+                let known = prev.all || servers.is_none_or(|s| s.matches(state));
+                known && !prev.idents.contains(&ident)
+            });
             marks.push(new);
             seen.insert(ident);
         }
+        let seen = Seen {
+            idents: seen,
+            all: self.keep_all || servers.is_none(),
+        };
+        if !repeat {
+            self.before = self.previous.take();
+        }
         self.previous = Some(seen);
         marks
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::tui::fake;
+
+    fn with_new(a: &Analysis, row: usize, new: u64) -> Analysis {
+        let mut a = a.clone();
+        a.rows[row].new_states = Some(new);
+        a
+    }
+
+    #[test]
+    fn history_is_bounded_and_drops_to_zero_when_a_fix_works() {
+        let base = fake::analysis();
+        let at = base
+            .rows
+            .iter()
+            .position(|r| r.key.number == Some(5))
+            .unwrap();
+        let key = base.rows[at].key;
+        let mut h = History::default();
+        for n in [3, 2, 4, 0, 0] {
+            h.record(&with_new(&base, at, n));
+        }
+        assert_eq!(h.of(key), [3, 2, 4, 0, 0]);
+        let spark = crate::tui::view::format::sparkline(&h.of(key), 5);
+        assert!(spark.ends_with("▁▁"), "the line drops to zero: {spark}");
+        assert!(!spark.starts_with('▁'), "before the fix it was up: {spark}");
+        for _ in 0..(HISTORY_POLLS + 5) {
+            h.record(&with_new(&base, at, 1));
+        }
+        assert_eq!(h.of(key).len(), HISTORY_POLLS, "bounded");
+        assert_eq!(h.polls(), HISTORY_POLLS);
+        // A rule with no new state over the whole window is forgotten.
+        for _ in 0..HISTORY_POLLS {
+            h.record(&with_new(&base, at, 0));
+        }
+        let mut quiet = base.clone();
+        quiet.rows[at].server_states = 0;
+        quiet.rows[at].new_states = Some(0);
+        h.record(&quiet);
+        assert!(h.of(key).is_empty());
+    }
+
+    #[test]
+    fn keeping_all_states_from_now_on_marks_no_other_state_new() {
+        let a = fake::analysis();
+        let mut t = NewStateTracker::default();
+        // Server states only, twice: nothing new the second time.
+        let servers_only: Vec<bool> = t.mark_analysis(&a);
+        assert!(servers_only.iter().all(|n| !n));
+        assert!(t.mark_analysis(&a).iter().all(|n| !n));
+        // Now every state is kept: one that is not the server's appears.
+        t.keep_all(true);
+        let mut all = a.clone();
+        let mut other = fake::server_state(6, 77, 0xaaaa, 77);
+        other.dst = fake::server_state(6, 1, 1, 1).src;
+        assert!(!all.servers.matches(&other), "not a server state");
+        all.states.push((other, 0));
+        let marks = t.mark_analysis(&all);
+        assert!(!marks[marks.len() - 1], "not known before: not called new");
+        // A new server state is still found.
+        let mut next = all.clone();
+        next.states.push((fake::server_state(5, 9, 1, 99), 0));
+        let marks = t.mark_analysis(&next);
+        assert!(marks[marks.len() - 1]);
+        // The same poll played again is compared with the one before.
+        t.repeat_next();
+        let again = t.mark_analysis(&next);
+        assert_eq!(again, marks);
+    }
+
+    #[test]
+    fn states_are_listed_new_first_then_newest_first() {
+        let a = fake::analysis();
+        let mut t = NewStateTracker::default();
+        t.mark_analysis(&a);
+        let mut next = a.clone();
+        let row = next
+            .rows
+            .iter()
+            .position(|r| r.key.number == Some(5))
+            .unwrap();
+        let mut fresh = fake::server_state(5, 9, 1, 99);
+        fresh.age = Some(10_000);
+        next.states.push((fresh, row));
+        let snap = Snapshot::build(Arc::new(next), None, Duration::ZERO, &mut t);
+        let list = &snap.by_row[row];
+        assert!(
+            snap.is_new(list[0]),
+            "the new state first, though old by age"
+        );
+        let ages: Vec<u64> = list[1..]
+            .iter()
+            .map(|i| snap.state(*i).unwrap().age.unwrap())
+            .collect();
+        assert!(ages.windows(2).all(|w| w[0] <= w[1]), "{ages:?}");
     }
 }

@@ -16,6 +16,8 @@ pub const BYPASS_SYMBOL: &str = "✗";
 pub const POSSIBLE_SYMBOL: &str = "?";
 /// Marks a state that is new since the previous poll.
 pub const NEW_SYMBOL: &str = "+";
+/// In the all-states view: a state of the server (`-s`).
+pub const SERVER_SYMBOL: &str = "●";
 /// Marks a state older than the last ruleset change (its rule number may
 /// belong to the previous ruleset).
 pub const OLDER_SYMBOL: &str = "~";
@@ -62,6 +64,11 @@ impl Theme {
     /// Rows without server states (shown with `a`), and other quiet text.
     pub fn dim(self) -> Style {
         Style::new().add_modifier(Modifier::DIM)
+    }
+
+    /// The sparkline of new server states per poll.
+    pub fn trend(self) -> Style {
+        self.fg(Style::new(), Color::Cyan)
     }
 
     /// A state new since the previous poll.

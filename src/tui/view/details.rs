@@ -18,17 +18,26 @@ use crate::tui::view::rules::pane;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let (at, max) = (app.details_scroll, app.details_max_scroll);
+    let left = max - at;
     let more = if max == 0 {
         String::new()
     } else if app.focus == Focus::Details {
         format!(" · ↑↓ scroll {at}/{max}")
     } else {
         // Say how to get there: ↑↓ move the rules until the pane has focus.
-        let left = max - at;
         let s = if left == 1 { "" } else { "s" };
         format!(" · {left} more line{s} below: Tab, then ↓")
     };
-    let title = Line::from(format!(" Details · Enter: close{more} "));
+    let long = format!(" Details · Enter: close{more} ");
+    let room = usize::from(area.width.saturating_sub(2));
+    let title = if long.chars().count() <= room {
+        long
+    } else if left > 0 {
+        crate::tui::view::format::cut(&format!(" Details · {left} more ↓ "), room)
+    } else {
+        crate::tui::view::format::cut(" Details ", room)
+    };
+    let title = Line::from(title);
     let block = pane(app, title, Focus::Details);
     let lines = lines(app, area.width.saturating_sub(2));
     let p = Paragraph::new(lines)
@@ -47,9 +56,16 @@ pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
         (Some(row), Some(index), Some(snap)) => {
             rule_lines(row, t, &mut lines);
             change_lines(row, generation, t, &mut lines);
+            path_lines(&snap.analysis, index, t, &mut lines);
             finding_lines(&snap.analysis, index, t, &mut lines);
             lines.push(Line::from(""));
             count_lines(row, t, &mut lines);
+            history_lines(
+                &snap.history.of(row.key),
+                snap.history.polls(),
+                t,
+                &mut lines,
+            );
         }
         _ => lines.push(Line::from("no rule selected")),
     }
@@ -83,6 +99,43 @@ fn finding_lines(a: &Analysis, index: usize, t: Theme, out: &mut Vec<Line<'stati
         for line in skipped.iter().chain(rest) {
             out.push(labelled(line, t));
         }
+    }
+}
+
+/// The first bypass of the row, drawn as the connection's hops.
+fn path_lines(a: &Analysis, index: usize, t: Theme, out: &mut Vec<Line<'static>>) {
+    let diagram = a
+        .findings_for(index)
+        .find_map(|f| super::path::from_finding(f, a));
+    if let Some(d) = diagram {
+        out.push(Line::from(""));
+        out.extend(super::path::lines(&d, t));
+    }
+}
+
+/// Rows of the details pane's history chart.
+const CHART_ROWS: usize = 3;
+
+/// New server states per poll over the last polls, as a small bar chart:
+/// a fix that works shows as the bars dropping to the baseline.
+fn history_lines(values: &[u64], polls: usize, t: Theme, out: &mut Vec<Line<'static>>) {
+    if values.is_empty() {
+        return;
+    }
+    let max = values.iter().copied().max().unwrap_or(0);
+    let last = values.last().copied().unwrap_or(0);
+    out.push(Line::from(vec![
+        label(t, "new server states per poll: "),
+        Span::raw(format!(
+            "last {polls} poll{}, most {max}, now {last}",
+            if polls == 1 { "" } else { "s" }
+        )),
+    ]));
+    for row in crate::tui::view::format::chart(values, CHART_ROWS) {
+        out.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(row, t.trend()),
+        ]));
     }
 }
 

@@ -7,11 +7,46 @@ use ratatui::widgets::Paragraph;
 
 use crate::tui::action::{Binding, Command, KEYMAP};
 use crate::tui::app::{App, Filter};
-use crate::tui::view::format::clean;
+use crate::tui::view::format::{clean, cut};
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.theme;
     let mut spans = Vec::new();
+    let w = usize::from(area.width);
+    if let Some(jump) = &app.jump {
+        spans.push(Span::styled(":", t.key()));
+        spans.push(Span::styled(clean(jump).into_owned(), t.filter()));
+        spans.push(Span::styled("█", t.filter()));
+        spans.push(Span::styled(
+            cut(
+                " rule to jump to (@17, relayd/0) · Enter go · Esc cancel",
+                w.saturating_sub(jump.chars().count() + 2),
+            ),
+            t.label(),
+        ));
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
+    if let Some(copied) = &app.copied {
+        // Plain text, whole (wrapped onto a second row when long), so the
+        // terminal's own selection copies it: no escape sequences.
+        let text = format!("y: {}", clean(copied));
+        // Broken at a space, so each argument stays whole on one row.
+        let mut rows: Vec<Line> = Vec::new();
+        let mut row = String::new();
+        for word in text.split(' ') {
+            if !row.is_empty() && row.chars().count() + 1 + word.chars().count() > w {
+                rows.push(Line::from(std::mem::take(&mut row)));
+            }
+            if !row.is_empty() {
+                row.push(' ');
+            }
+            row.push_str(word);
+        }
+        rows.push(Line::from(row));
+        frame.render_widget(Paragraph::new(rows).style(t.filter()), area);
+        return;
+    }
     if app.editing_filter || !app.filter_text.is_empty() {
         spans.push(Span::styled("/", t.key()));
         spans.push(Span::styled(
@@ -50,6 +85,15 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::raw(format!(" {}  ", b.footer.unwrap_or_default())));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Rows the footer needs at `width`: two when a copied command is longer
+/// than the screen is wide.
+pub fn height(app: &App, width: u16) -> u16 {
+    match &app.copied {
+        Some(c) if c.chars().count() + 3 > usize::from(width) => 2,
+        _ => 1,
+    }
 }
 
 /// The footer hints that fit in `room` columns, in key-table order. Help and

@@ -8,13 +8,23 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::analyze::Verdict;
 use crate::tui::app::App;
 use crate::tui::theme::{BYPASS_SYMBOL, POSSIBLE_SYMBOL};
-use crate::tui::view::format::{clean, clock, elapsed, human, interval};
+use crate::tui::view::format::{clean, clock, cut, elapsed, human, interval};
 
 const SEP: &str = " │ ";
 
+/// Below this size the header is compact: a few short lines, each cut with `…`.
+pub const FULL_WIDTH: u16 = 80;
+pub const FULL_HEIGHT: u16 = 24;
+/// Below this height the compact header drops the servers line.
+const TALL_ENOUGH_FOR_SESSION: u16 = 16;
+
 /// What is watched and how, the last poll, and what it found: two lines
-/// when the session and the poll fit on one, else three.
-pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
+/// when the session and the poll fit on one, else three; on a small screen
+/// the compact form.
+pub fn lines(app: &App, width: u16, height: u16) -> Vec<Line<'static>> {
+    if width < FULL_WIDTH || height < FULL_HEIGHT {
+        return compact_lines(app, width, height);
+    }
     let width = usize::from(width);
     let sep = SEP.chars().count();
     // Session, interval and poll on one line when they fit; else the
@@ -67,7 +77,132 @@ pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
 }
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    frame.render_widget(Paragraph::new(lines(app, area.width)), area);
+    frame.render_widget(
+        Paragraph::new(lines(app, area.width, app.areas.screen_height)),
+        area,
+    );
+}
+
+/// The header of a small screen: the servers (when tall enough), the poll
+/// in short, and one line per bypass in words (`✗ @14 bypasses route-to
+/// @17`), each cut with `…` to the width.
+fn compact_lines(app: &App, width: u16, height: u16) -> Vec<Line<'static>> {
+    let t = app.theme;
+    let w = usize::from(width);
+    let mut out = Vec::new();
+    if height >= TALL_ENOUGH_FOR_SESSION {
+        let text = format!(
+            "pfblame · {} · {}",
+            clean(&app.settings.servers),
+            clean(&app.settings.source)
+        );
+        out.push(Line::from(Span::styled(cut(&text, w), t.title())));
+    }
+    let Some(snap) = &app.snapshot else {
+        out.push(Line::from(Span::styled(
+            cut("waiting for pfctl output", w),
+            t.label(),
+        )));
+        return out;
+    };
+    let a = &snap.analysis;
+    let mut poll = format!("{} · {} srv", clock(a.taken_at), a.server_states);
+    if snap.new_count > 0 {
+        poll.push_str(&format!(", {} new", snap.new_count));
+    }
+    if let Some((i, n)) = snap.meta.as_ref().and_then(|m| m.position) {
+        let round = match snap.replay_loop {
+            Some(r) => format!(" loop {r}"),
+            None if i >= n => " ended".to_string(),
+            None => String::new(),
+        };
+        let long = format!("{poll} · replay {i}/{n}{round}");
+        poll = if long.chars().count() <= w {
+            long
+        } else {
+            format!("{poll} · {i}/{n}{round}")
+        };
+    } else {
+        poll.push_str(&format!(" · every {}", interval(app.settings.interval)));
+    }
+    if !warnings(app).is_empty() {
+        poll.push_str(" · ⚠");
+    }
+    out.push(Line::from(cut(&poll, w)));
+    let bypasses = bypass_words(app);
+    match bypasses.as_slice() {
+        [] => {
+            let harmful = a
+                .rows
+                .iter()
+                .filter(|r| r.verdict.is_some_and(Verdict::is_failure))
+                .count();
+            let (text, style) = if harmful > 0 {
+                (
+                    format!("! {harmful} bypass rule{}", plural(harmful)),
+                    t.spurious(),
+                )
+            } else {
+                ("no bypass rule".to_string(), t.allowed())
+            };
+            out.push(Line::from(Span::styled(cut(&text, w), style)));
+        }
+        [only] => out.push(Line::from(Span::styled(cut(only, w), t.spurious()))),
+        [first, rest @ ..] => {
+            let text = format!("{first} (+{} more)", rest.len());
+            out.push(Line::from(Span::styled(cut(&text, w), t.spurious())));
+        }
+    }
+    out
+}
+
+/// Each route-to bypass found, in words: `✗ @14 bypasses route-to @17`.
+pub fn bypass_words(app: &App) -> Vec<String> {
+    use crate::lint::FindingSeverity;
+    let Some(snap) = &app.snapshot else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for f in &snap.analysis.findings {
+        if f.severity != FindingSeverity::Error {
+            continue;
+        }
+        let text = match &f.bypassed_rule {
+            Some(b) => format!(
+                "{BYPASS_SYMBOL} {} bypasses route-to {}",
+                f.stateful_rule.key(),
+                b.key()
+            ),
+            None => format!("{BYPASS_SYMBOL} {}: error", f.stateful_rule.key()),
+        };
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
+}
+
+/// Where a replay is: `replay 2/4`, `replay 2/4, loop 3` (the demo starts
+/// again at its end), `replay 4/4, ended`. `None` for live pfctl.
+fn replay_text(app: &App) -> Option<String> {
+    let snap = app.snapshot.as_ref()?;
+    let (i, n) = snap.meta.as_ref()?.position?;
+    Some(match snap.replay_loop {
+        Some(round) => format!("replay {i}/{n}, loop {round}"),
+        None if i >= n => format!("replay {i}/{n}, ended"),
+        None => format!("replay {i}/{n}"),
+    })
+}
+
+/// A replay (not looping) played its last poll: no more polls will come.
+fn replay_ended(app: &App) -> bool {
+    app.snapshot.as_ref().is_some_and(|s| {
+        s.replay_loop.is_none()
+            && s.meta
+                .as_ref()
+                .and_then(|m| m.position)
+                .is_some_and(|(i, n)| i >= n)
+    })
 }
 
 fn session_line(app: &App) -> Line<'static> {
@@ -87,9 +222,13 @@ fn session_line(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-/// `every 2s` (and a mark while a poll runs).
+/// `every 2s` (and a mark while a poll runs); `replay ended` when no poll
+/// will come any more.
 fn interval_spans(app: &App) -> Vec<Span<'static>> {
     let t = app.theme;
+    if replay_ended(app) {
+        return vec![Span::styled("replay ended, no more polls", t.warning())];
+    }
     let mut spans = vec![
         Span::styled("every ", t.label()),
         Span::raw(interval(app.settings.interval)),
@@ -127,12 +266,8 @@ fn poll_spans(app: &App) -> Vec<Span<'static>> {
         if bytes > 0 {
             spans.push(Span::styled(format!(", {} read", human(bytes)), t.label()));
         }
-        match meta.position {
-            Some((i, n)) if i >= n && n > 1 => {
-                spans.push(Span::raw(format!(" · replay {i}/{n}, ended")));
-            }
-            Some((i, n)) if n > 1 => spans.push(Span::raw(format!(" · replay {i}/{n}"))),
-            _ => {}
+        if let Some(r) = replay_text(app) {
+            spans.push(Span::raw(format!(" · {r}")));
         }
     }
     spans

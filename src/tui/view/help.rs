@@ -8,7 +8,8 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 use crate::tui::action::KEYMAP;
 use crate::tui::app::App;
 use crate::tui::theme::{
-    BYPASS_SYMBOL, NEW_SYMBOL, OLDER_SYMBOL, POSSIBLE_SYMBOL, SELECTED_SYMBOL, SPURIOUS_SYMBOL,
+    BYPASS_SYMBOL, NEW_SYMBOL, OLDER_SYMBOL, POSSIBLE_SYMBOL, SELECTED_SYMBOL, SERVER_SYMBOL,
+    SPURIOUS_SYMBOL,
 };
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
@@ -41,6 +42,14 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             "state new since the last poll / older than a ruleset reload",
         ),
         (
+            SERVER_SYMBOL,
+            "a state of the server (in the all-states view, A)",
+        ),
+        (
+            "▁▃█",
+            "Trend: new server states per poll, oldest left (▁: none)",
+        ),
+        (
             "@5? @19 g1",
             "rule missing now / rule of an earlier ruleset generation",
         ),
@@ -49,6 +58,16 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             Span::styled(format!(" {mark:<15}"), t.key()),
             Span::raw(what),
         ]));
+    }
+    // A screen too short for it all: the last row says so (no silent cut).
+    let room = usize::from(area.height.saturating_sub(2));
+    if lines.len() > room && room > 0 {
+        let left = lines.len() - (room - 1);
+        lines.truncate(room - 1);
+        lines.push(Line::from(Span::styled(
+            format!(" … {left} more lines: a taller terminal shows them"),
+            t.label(),
+        )));
     }
     let height = (lines.len() as u16 + 2).min(area.height);
     let width = 78.min(area.width);

@@ -6,7 +6,7 @@
 //! │ states total/server │ ruleset generation │ spurious rules │ warnings   │
 //! ├ banner (only when pfctl failed, or paused) ───────────────────────────┤
 //! ┌ Rules ────────────────────────────────────────────────────────────────┐
-//! │▶ ! @5   pass in on em0 … port = 443 …      srv  all  new/s  SPURIOUS  │
+//! │▶ ! @5   pass in on em0 … port = 443 …      srv  all  new/s  BYPASS    │
 //! └───────────────────────────────────────────────────────────────────────┘
 //! ┌ States of @5 ─────────────────────────────────────────────────────────┐
 //! │+ in  tcp  src → dst   ESTABLISHED:ESTABLISHED  age  exp  pkts  bytes   │
@@ -21,6 +21,7 @@ pub mod footer;
 pub mod format;
 pub mod header;
 pub mod help;
+pub mod path;
 pub mod rules;
 pub mod states;
 
@@ -31,9 +32,12 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::tui::app::App;
 
-/// The smallest screen the full layout fits on.
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
+/// The smallest screen anything is drawn on. Below 80×24 the screen
+/// degrades instead: a compact header, fewer columns, then fewer panes.
+pub const MIN_WIDTH: u16 = 32;
+pub const MIN_HEIGHT: u16 = 8;
+/// Below this body height the states pane is left out (the rules need it).
+const STATES_MIN_BODY: u16 = 8;
 
 /// Where each region of the screen goes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -50,6 +54,8 @@ pub struct Areas {
     pub states_body: Rect,
     pub details: Option<Rect>,
     pub footer: Rect,
+    /// The screen's height (the header is compact on short screens).
+    pub screen_height: u16,
 }
 
 /// Lays out the screen for the app's current state. Pure, so the app can use
@@ -58,16 +64,17 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return Areas {
             too_small: true,
+            screen_height: area.height,
             ..Areas::default()
         };
     }
     let banner_height = header::banner_height(app, area.width);
-    let header_height = header::lines(app, area.width).len() as u16;
+    let header_height = header::lines(app, area.width, area.height).len() as u16;
     let [header, banner, body, footer] = Layout::vertical([
         Constraint::Length(header_height),
         Constraint::Length(banner_height),
         Constraint::Fill(1),
-        Constraint::Length(1),
+        Constraint::Length(footer::height(app, area.width)),
     ])
     .areas(area);
 
@@ -82,6 +89,7 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         states_body: states.map(table_body).unwrap_or_default(),
         details,
         footer,
+        screen_height: area.height,
     }
 }
 
@@ -89,11 +97,17 @@ pub fn layout(area: Rect, app: &App) -> Areas {
 /// pane is as tall as its rows need (a few, usually), up to 45 %.
 fn split_body(body: Rect, app: &App) -> (Rect, Option<Rect>, Option<Rect>) {
     let wanted = if app.snapshot.is_some() {
-        (app.rules.len() as u16).saturating_add(3).max(5)
+        (app.rules.len() as u16).saturating_add(3)
     } else {
         body.height
     };
-    let rules_h = wanted.min(body.height * 45 / 100).max(5);
+    // A rules pane is at least its borders, header and one row (two rows
+    // when there is room, so an empty list's message fits too).
+    let floor = if body.height < 12 { 4 } else { 5 };
+    let rules_h = wanted.min(body.height * 45 / 100).max(floor);
+    if !app.details_open && body.height < STATES_MIN_BODY {
+        return (body, None, None);
+    }
     if !app.details_open {
         let [r, s] =
             Layout::vertical([Constraint::Length(rules_h), Constraint::Fill(1)]).areas(body);

@@ -14,8 +14,9 @@ use ratatui::widgets::{
 use crate::analyze::{Analysis, RuleRow, Verdict};
 use crate::lint::{FindingKind, FindingSeverity};
 use crate::tui::app::{App, Filter, Focus, SortColumn};
+use crate::tui::snapshot::Snapshot;
 use crate::tui::theme::{BYPASS_SYMBOL, POSSIBLE_SYMBOL, SELECTED_SYMBOL, SPURIOUS_SYMBOL, Theme};
-use crate::tui::view::format::{rate, rule_label, rule_short};
+use crate::tui::view::format::{cut, rate, rule_compact, rule_label, sparkline};
 
 /// A bordered pane, its border bold when focused.
 pub fn pane<'a>(app: &App, title: Line<'a>, focus: Focus) -> Block<'a> {
@@ -37,7 +38,7 @@ pub fn pane<'a>(app: &App, title: Line<'a>, focus: Focus) -> Block<'a> {
 }
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let block = pane(app, title(app), Focus::Rules);
+    let block = pane(app, title(app, area.width), Focus::Rules);
     let Some(snap) = &app.snapshot else {
         let text = if app.error.is_some() {
             "no data: the first poll failed"
@@ -53,14 +54,13 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let height = app.areas.rules_body.height as usize;
-    let a = &snap.analysis;
-    let cols = columns(app.areas.rules_body.width, !a.findings.is_empty());
+    let cols = columns_of(app);
     let table_rows: Vec<Row> = app
         .rules
         .iter()
         .skip(app.rule_offset)
         .take(height)
-        .filter_map(|i| Some(row(a, *i, rows.get(*i)?, app.theme, &cols)))
+        .filter_map(|i| Some(row(snap, *i, rows.get(*i)?, app.theme, &cols)))
         .collect();
     let header = Row::new(cols.iter().map(|c| header_cell(app, c))).style(app.theme.table_header());
     let widths: Vec<Constraint> = cols.iter().map(|c| c.constraint).collect();
@@ -89,6 +89,8 @@ pub enum ColumnKind {
     Server,
     All,
     Rate,
+    /// New server states per poll, over the last polls (a sparkline).
+    Trend,
     Verdict,
     Finding,
 }
@@ -106,41 +108,105 @@ pub struct Column {
     pub width: u16,
 }
 
-/// Below this body width the `All` column is left out: the rule text needs
-/// the room more (the details pane still shows the count).
-const ALL_COLUMN_MIN_WIDTH: u16 = 100;
+/// What the columns' widths depend on, besides the screen: the widest
+/// values of the visible rows (counts of 1–2 digits need 3 columns, not 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableSpec {
+    /// The analysis has findings (the Finding column is shown).
+    pub findings: bool,
+    pub rule: u16,
+    pub server: u16,
+    pub all: u16,
+    pub rate: u16,
+}
 
-/// The columns for a table body `width` columns wide; the Finding column
-/// only when the analysis has findings (the rule text needs the room).
-pub fn columns(width: u16, findings: bool) -> Vec<Column> {
+impl TableSpec {
+    /// The spec for the app's visible rows.
+    pub fn of(app: &App) -> Self {
+        let Some(snap) = &app.snapshot else {
+            return TableSpec {
+                findings: false,
+                rule: 4,
+                server: 3,
+                all: 3,
+                rate: 5,
+            };
+        };
+        let a = &snap.analysis;
+        let rows = app.rules.iter().filter_map(|i| a.rows.get(*i));
+        let (mut rule, mut server, mut all) = (4, 3, 3);
+        for r in rows {
+            rule = rule.max(rule_label(r, a.generation.number).chars().count());
+            server = server.max(r.server_states.to_string().len());
+            all = all.max(r.all_states.to_string().len());
+        }
+        // The sorted column's header has room for its arrow.
+        let arrow = |col: SortColumn| usize::from(app.sort == col);
+        // Not the rule column: sorting by rule is the default, and on a
+        // narrow screen its arrow would cost the rule text a column.
+        let rule = rule.min(16);
+        let server = server.max(3 + arrow(SortColumn::ServerStates));
+        let all = all.max(3 + arrow(SortColumn::AllStates));
+        let w = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+        TableSpec {
+            findings: !a.findings.is_empty(),
+            rule: w(rule),
+            server: w(server),
+            all: w(all),
+            rate: w(5 + arrow(SortColumn::Rate)),
+        }
+    }
+}
+
+/// Columns leave the table in this order as the screen narrows (below the
+/// body width given): the count of all states first, the verdict (the `!`
+/// mark and the Finding say it) when findings exist, the sparkline, the
+/// rate, last the finding (the header line still names the bypass).
+const DROP_ALL_BELOW: u16 = 100;
+const DROP_VERDICT_BELOW: u16 = 90;
+const DROP_TREND_BELOW: u16 = 64;
+const DROP_RATE_BELOW: u16 = 52;
+const DROP_FINDING_BELOW: u16 = 44;
+/// The sparkline's width: one cell per poll.
+const TREND_WIDE: u16 = 10;
+const TREND_NARROW: u16 = 6;
+
+/// The columns for a table body `width` columns wide.
+pub fn columns(width: u16, spec: TableSpec) -> Vec<Column> {
     use ColumnKind as K;
-    let mut spec = vec![
+    let trend = if width >= DROP_ALL_BELOW {
+        TREND_WIDE
+    } else {
+        TREND_NARROW
+    };
+    let mut cols = vec![
         (K::Mark, "", None, Constraint::Length(1)),
         (
             K::Rule,
             "Rule",
             Some(SortColumn::Rule),
-            Constraint::Length(8),
+            Constraint::Length(spec.rule),
         ),
         (K::Text, "Rule text", None, Constraint::Fill(1)),
         (
             K::Server,
-            "Server",
+            "Srv",
             Some(SortColumn::ServerStates),
-            Constraint::Length(7),
+            Constraint::Length(spec.server),
         ),
         (
             K::All,
             "All",
             Some(SortColumn::AllStates),
-            Constraint::Length(7),
+            Constraint::Length(spec.all),
         ),
         (
             K::Rate,
             "New/s",
             Some(SortColumn::Rate),
-            Constraint::Length(6),
+            Constraint::Length(spec.rate),
         ),
+        (K::Trend, "Trend", None, Constraint::Length(trend)),
         (
             K::Verdict,
             "Verdict",
@@ -154,20 +220,23 @@ pub fn columns(width: u16, findings: bool) -> Vec<Column> {
             Constraint::Length(FINDING_WIDTH),
         ),
     ];
-    if width < ALL_COLUMN_MIN_WIDTH {
-        spec.retain(|c| c.0 != K::All);
-    }
-    if !findings {
-        spec.retain(|c| c.0 != K::Finding);
-    }
+    let drop = |kind: K| match kind {
+        K::All => width < DROP_ALL_BELOW,
+        K::Verdict => spec.findings && width < DROP_VERDICT_BELOW,
+        K::Trend => width < DROP_TREND_BELOW,
+        K::Rate => width < DROP_RATE_BELOW,
+        K::Finding => !spec.findings || width < DROP_FINDING_BELOW,
+        _ => false,
+    };
+    cols.retain(|c| !drop(c.0));
     // As `Table` lays out: the selection symbol's column, then the
     // columns from the left, one space apart.
     let symbol = SELECTED_SYMBOL.chars().count() as u16;
     let area = Rect::new(symbol, 0, width.saturating_sub(symbol), 1);
-    let rects = Layout::horizontal(spec.iter().map(|c| c.3))
+    let rects = Layout::horizontal(cols.iter().map(|c| c.3))
         .spacing(1)
         .split(area);
-    spec.iter()
+    cols.iter()
         .zip(rects.iter())
         .map(|((kind, name, sort, constraint), r)| Column {
             kind: *kind,
@@ -180,7 +249,12 @@ pub fn columns(width: u16, findings: bool) -> Vec<Column> {
         .collect()
 }
 
-/// `✗ bypass @17` fits; longer anchor keys are cut by the table.
+/// The columns for the app's rules table as it is laid out now.
+pub fn columns_of(app: &App) -> Vec<Column> {
+    columns(app.areas.rules_body.width, TableSpec::of(app))
+}
+
+/// `✗ bypass @17` fits; longer anchor keys are cut with `…`.
 const FINDING_WIDTH: u16 = 13;
 
 fn header_cell(app: &App, column: &Column) -> Cell<'static> {
@@ -193,10 +267,16 @@ fn header_cell(app: &App, column: &Column) -> Cell<'static> {
         }
         _ => "",
     };
-    let text = format!("{name}{arrow}");
+    // The arrow goes first when the column is narrow (the title names the sort).
+    let with_arrow = format!("{name}{arrow}");
+    let text = if with_arrow.chars().count() <= usize::from(column.width) {
+        with_arrow
+    } else {
+        cut(name, usize::from(column.width))
+    };
     let right = matches!(
-        col,
-        Some(SortColumn::ServerStates | SortColumn::AllStates | SortColumn::Rate)
+        column.kind,
+        ColumnKind::Server | ColumnKind::All | ColumnKind::Rate
     );
     Cell::from(if right {
         Line::from(text).alignment(Alignment::Right)
@@ -205,23 +285,34 @@ fn header_cell(app: &App, column: &Column) -> Cell<'static> {
     })
 }
 
-fn title(app: &App) -> Line<'static> {
+/// The pane's title; a short form when the pane is narrow, cut with `…`
+/// when even that does not fit.
+fn title(app: &App, width: u16) -> Line<'static> {
     let what = if app.show_all_rules {
         "All rules"
     } else {
         "Rules with server states"
     };
     let total = app.snapshot.as_ref().map_or(0, |s| s.analysis.rows.len());
-    let mut text = format!(" {what} ({} of {total})", app.rules.len());
+    let shown = app.rules.len();
+    let mut text = format!(" {what} ({shown} of {total})");
+    let mut short = format!(
+        " {} {shown}/{total}",
+        if app.show_all_rules { "All" } else { "Rules" }
+    );
     if !matches!(app.filter, Filter::None) {
         text.push_str(" · filtered");
+        short.push_str(" filtered");
     }
-    text.push_str(&format!(
-        " · sort: {}{} ",
-        app.sort.name(),
-        if app.reverse { ", reversed" } else { "" }
-    ));
-    Line::from(text)
+    let reversed = if app.reverse { ", reversed" } else { "" };
+    text.push_str(&format!(" · sort: {}{reversed} ", app.sort.name()));
+    short.push_str(&format!(" · {} ", app.sort.name()));
+    let room = usize::from(width.saturating_sub(2));
+    Line::from(if text.chars().count() <= room {
+        text
+    } else {
+        cut(&short, room)
+    })
 }
 
 fn empty_message(app: &App) -> String {
@@ -241,7 +332,8 @@ fn num(n: u64) -> Cell<'static> {
     Cell::from(Line::from(n.to_string()).alignment(Alignment::Right))
 }
 
-fn row(a: &Analysis, index: usize, r: &RuleRow, t: Theme, cols: &[Column]) -> Row<'static> {
+fn row(snap: &Snapshot, index: usize, r: &RuleRow, t: Theme, cols: &[Column]) -> Row<'static> {
+    let a = &snap.analysis;
     let (mark, verdict, style) = match r.verdict {
         Some(Verdict::Bypass) => (SPURIOUS_SYMBOL, "BYPASS", t.spurious()),
         Some(Verdict::Blocked) => (SPURIOUS_SYMBOL, "BLOCKED", t.spurious()),
@@ -252,15 +344,23 @@ fn row(a: &Analysis, index: usize, r: &RuleRow, t: Theme, cols: &[Column]) -> Ro
     let generation = a.generation.number;
     let cells = cols.iter().map(|c| match c.kind {
         ColumnKind::Mark => Cell::from(Span::raw(mark)),
-        ColumnKind::Rule => Cell::from(rule_label(r, generation)),
-        ColumnKind::Text => Cell::from(rule_short(r)),
+        ColumnKind::Rule => Cell::from(cut(&rule_label(r, generation), usize::from(c.width))),
+        ColumnKind::Text => Cell::from(rule_compact(r, usize::from(c.width))),
         ColumnKind::Server => num(r.server_states),
         ColumnKind::All => num(r.all_states),
         ColumnKind::Rate => Cell::from(Line::from(rate(r.rate)).alignment(Alignment::Right)),
+        ColumnKind::Trend => Cell::from(Span::styled(
+            sparkline(&snap.history.of(r.key), usize::from(c.width)),
+            t.trend(),
+        )),
         ColumnKind::Verdict => Cell::from(verdict),
         ColumnKind::Finding => match finding_cell(a, index) {
-            Some((text, FindingSeverity::Error)) => Cell::from(Span::styled(text, t.spurious())),
-            Some((text, FindingSeverity::Warning)) => Cell::from(Span::styled(text, t.warning())),
+            Some((text, FindingSeverity::Error)) => {
+                Cell::from(Span::styled(cut(&text, usize::from(c.width)), t.spurious()))
+            }
+            Some((text, FindingSeverity::Warning)) => {
+                Cell::from(Span::styled(cut(&text, usize::from(c.width)), t.warning()))
+            }
             None => Cell::from(""),
         },
     });

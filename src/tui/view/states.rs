@@ -8,8 +8,8 @@ use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
 
 use crate::model::State;
 use crate::tui::app::{App, Filter, Focus};
-use crate::tui::theme::{NEW_SYMBOL, OLDER_SYMBOL, SELECTED_SYMBOL};
-use crate::tui::view::format::{clean, endpoint, fit_middle, hms, pair, state_pair};
+use crate::tui::theme::{NEW_SYMBOL, OLDER_SYMBOL, SELECTED_SYMBOL, SERVER_SYMBOL};
+use crate::tui::view::format::{clean, cut, endpoint, fit_middle, hms, pair, state_pair};
 use crate::tui::view::rules::pane;
 
 /// What the first column says about a state.
@@ -67,11 +67,11 @@ impl Column {
 /// The columns for the visible states, fitted to `width`: optional columns
 /// (expiry, packets, bytes) only when they fit, the state pair abbreviated
 /// when narrow.
-fn columns(visible: &[(&State, Mark)], width: u16) -> Vec<Column> {
-    let cells = |f: &dyn Fn(&State) -> String| visible.iter().map(|(s, _)| f(s)).collect();
+fn columns(visible: &[(&State, Mark, bool)], width: u16, server_marks: bool) -> Vec<Column> {
+    let cells = |f: &dyn Fn(&State) -> String| visible.iter().map(|(s, _, _)| f(s)).collect();
     let marks = visible
         .iter()
-        .map(|(_, m)| match m {
+        .map(|(_, m, _)| match m {
             Mark::New => NEW_SYMBOL,
             Mark::Older => OLDER_SYMBOL,
             Mark::None => " ",
@@ -97,11 +97,37 @@ fn columns(visible: &[(&State, Mark)], width: u16) -> Vec<Column> {
         Column::new("State", cells(&|s| state_pair(s, false))),
         Column::new("Age", cells(&|s| s.age.map(hms).unwrap_or_default())),
     ];
+    if server_marks {
+        let marks = visible
+            .iter()
+            .map(|(_, _, server)| if *server { SERVER_SYMBOL } else { " " })
+            .map(str::to_string)
+            .collect();
+        cols.insert(1, Column::new("S", marks));
+    }
     let used = |cols: &[Column]| -> u16 {
         cols.iter().map(Column::need).sum::<u16>() + cols.len() as u16 - 1
     };
-    if used(&cols) > width {
-        cols[6] = Column::new("State", cells(&|s| state_pair(s, true)));
+    if used(&cols) > width
+        && let Some(c) = cols.iter_mut().find(|c| c.title == "State")
+    {
+        *c = Column::new("State", cells(&|s| state_pair(s, true)));
+    }
+    // Narrow screens: the columns that tell states apart least go first,
+    // while the addresses would get less than 14 columns each.
+    for title in ["Proto", "If", "Dir", "Age", "State"] {
+        let elastic: u16 = cols.iter().filter(|c| c.elastic).count() as u16;
+        let fixed: u16 = cols
+            .iter()
+            .filter(|c| !c.elastic)
+            .map(Column::need)
+            .sum::<u16>()
+            + cols.len() as u16
+            - 1;
+        if width.saturating_sub(fixed) >= 14 * elastic {
+            break;
+        }
+        cols.retain(|c| c.title != title);
     }
     for (title, f) in [
         (
@@ -152,7 +178,7 @@ fn constraints(cols: &[Column]) -> Vec<Constraint> {
 }
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let block = pane(app, title(app), Focus::States);
+    let block = pane(app, title(app, area.width), Focus::States);
     let Some(snap) = &app.snapshot else {
         frame.render_widget(block, area);
         return;
@@ -169,27 +195,32 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let height = app.areas.states_body.height as usize;
-    let visible: Vec<(&State, Mark)> = app
+    let servers = &snap.analysis.servers;
+    let visible: Vec<(&State, Mark, bool)> = app
         .states
         .iter()
         .skip(app.state_offset)
         .take(height)
-        .filter_map(|i| snap.state(*i).map(|s| (s, mark(snap, *i))))
+        .filter_map(|i| {
+            snap.state(*i)
+                .map(|s| (s, mark(snap, *i), servers.matches(s)))
+        })
         .collect();
     // Inside the borders, less the selection symbol's columns.
     let width = area
         .width
         .saturating_sub(2 + SELECTED_SYMBOL.chars().count() as u16);
-    let mut cols = columns(&visible, width);
+    let server_marks = server_marks(app);
+    let mut cols = columns(&visible, width, server_marks);
     fit_elastic(&mut cols, width);
     let rows: Vec<Row> = visible
         .iter()
         .enumerate()
-        .map(|(i, (_, m))| {
+        .map(|(i, (_, m, server))| {
             let cells = cols.iter().map(|c| Cell::from(c.cells[i].clone()));
             let row = Row::new(cells);
             // With all states shown, the server states stand out.
-            let other = app.show_all_states && !snap.analysis.servers.matches(visible[i].0);
+            let other = server_marks && !server;
             match m {
                 Mark::New => row.style(app.theme.new_state()),
                 Mark::Older => row.style(app.theme.dim()),
@@ -215,27 +246,79 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-fn title(app: &App) -> Line<'static> {
+/// The all-states view marks the server's states (when servers are given).
+fn server_marks(app: &App) -> bool {
+    app.show_all_states
+        && app
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| !s.analysis.servers.nets.is_empty())
+}
+
+/// States below the pane's last row (the pane says so: `3 more ↓`).
+pub fn hidden_below(app: &App) -> usize {
+    let shown = usize::from(app.areas.states_body.height);
+    app.states.len().saturating_sub(app.state_offset + shown)
+}
+
+/// The pane's title; the short form when the long one does not fit the
+/// pane's `width`, cut with `…` when even that does not.
+fn title(app: &App, width: u16) -> Line<'static> {
     let Some(row) = app.current_row() else {
         return Line::from(" States ");
     };
     let which = if app.show_all_states { "" } else { "server " };
     let n = app.states.len();
     let plural = if n == 1 { "" } else { "s" };
-    let mut text = format!(" States of {} · {n} {which}state{plural}", row.key);
+    let below = hidden_below(app);
+    let pending = app.states_pending;
+    // Three forms, longest first: the first that fits is shown.
+    let mut long = format!(" States of {} · {n} {which}state{plural}", row.key);
+    let mut medium = long.clone();
+    let mut short = format!(" {} · {n}", row.key);
+    let mut all = |text: &str| {
+        long.push_str(text);
+        medium.push_str(text);
+    };
     if let Filter::Net(net) = &app.filter {
-        text.push_str(&format!(" touching {net}"));
+        all(&format!(" touching {net}"));
+        short.push_str(" filtered");
     }
     if app.states_new > 0 {
-        text.push_str(&format!(" · {} new ({NEW_SYMBOL})", app.states_new));
+        all(&format!(" · {} new ({NEW_SYMBOL})", app.states_new));
+        short.push_str(&format!(" · {} new", app.states_new));
     }
-    if app.states_pending {
-        text.push_str(" · loading…");
+    if app.state_offset > 0 {
+        all(&format!(" · {} above ↑", app.state_offset));
+        short.push_str(&format!(" · {}↑", app.state_offset));
     }
-    text.push_str(if app.show_all_states {
+    if below > 0 {
+        all(&format!(" · {below} more ↓"));
+        short.push_str(&format!(" · {below} more ↓"));
+    }
+    if server_marks(app) {
+        all(&format!(" · {SERVER_SYMBOL} server's"));
+    }
+    if pending {
+        long.push_str(" · all states from the next poll");
+        medium.push_str(" · rest next poll");
+        short.push_str(" · all: next poll");
+    }
+    long.push_str(if app.show_all_states {
         " · A: server only "
     } else {
         " · A: all states "
     });
-    Line::from(text)
+    medium.push(' ');
+    short.push(' ');
+    let room = usize::from(width.saturating_sub(2));
+    let fits = |t: &String| t.chars().count() <= room;
+    let chosen = if fits(&long) {
+        long
+    } else if fits(&medium) {
+        medium
+    } else {
+        cut(&short, room)
+    };
+    Line::from(chosen)
 }
