@@ -703,6 +703,7 @@ mod tests {
         rt.route = Some(RuleRoute {
             kind: crate::model::RouteKind::RouteTo,
             target: "2001:db8:cccc::1@gif0".into(),
+            pool: Default::default(),
             ifaces: vec!["gif0".into()],
             addrs: vec![],
         });
