@@ -572,15 +572,7 @@ pub fn split_lines(text: &str) -> impl Iterator<Item = &str> {
 /// is at most 63 bytes); a longer one is skipped whole, never held.
 pub const MAX_LINE: usize = 64 * 1024;
 
-/// One line from [`for_each_line`].
-pub enum Line<'a> {
-    /// The line without its `\n`.
-    Text(&'a [u8]),
-    /// A line longer than [`MAX_LINE`], skipped: its length in bytes.
-    TooLong(u64),
-}
-
-/// The diagnostic for a [`Line::TooLong`].
+/// The diagnostic for a [`TextLine::TooLong`].
 pub fn too_long(line: usize, len: u64) -> Diagnostic {
     Diagnostic {
         line,
@@ -594,10 +586,28 @@ pub fn too_long(line: usize, len: u64) -> Diagnostic {
     }
 }
 
-/// `read_until(b'\n')`, but searching the reader's buffer directly instead
-/// of copying every line: only a line that straddles two buffer fills is
-/// copied, and never more than [`MAX_LINE`] bytes of it.
-pub fn for_each_line<R: BufRead>(mut r: R, mut f: impl FnMut(Line<'_>)) -> io::Result<()> {
+/// One line from [`for_each_text_line`], without its `\n`.
+pub enum TextLine<'a> {
+    /// The line, valid UTF-8.
+    Text(&'a str),
+    /// The line's bytes: not valid UTF-8.
+    Bytes(&'a [u8]),
+    /// A line longer than [`MAX_LINE`], skipped: its length in bytes.
+    TooLong(u64),
+}
+
+/// Calls `f` with every line of `r`. Lines longer than
+/// [`MAX_LINE`] are skipped, never held. Lines are found in the reader's
+/// buffer (only a line that straddles two buffer fills is copied); the part of a buffer up to its last newline is checked for
+/// UTF-8 once (splitting valid UTF-8 at `\n` leaves valid UTF-8), and only
+/// a buffer that fails is checked line by line.
+pub fn for_each_text_line<R: BufRead>(mut r: R, mut f: impl FnMut(TextLine<'_>)) -> io::Result<()> {
+    fn checked(bytes: &[u8]) -> TextLine<'_> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => TextLine::Text(text),
+            Err(_) => TextLine::Bytes(bytes),
+        }
+    }
     let mut carry: Vec<u8> = Vec::new();
     // Bytes of an over-long line seen so far.
     let mut skipping: Option<u64> = None;
@@ -610,26 +620,31 @@ pub fn for_each_line<R: BufRead>(mut r: R, mut f: impl FnMut(Line<'_>)) -> io::R
         if buf.is_empty() {
             break;
         }
+        let lines_end = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
+        let text = std::str::from_utf8(buf.get(..lines_end).unwrap_or_default()).ok();
         let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', buf) {
+        for_each_newline(buf, |nl| {
             let piece = buf.get(start..nl).unwrap_or_default();
             let len = carry.len() + piece.len();
             if let Some(seen) = skipping.take() {
-                f(Line::TooLong(seen + piece.len() as u64));
+                f(TextLine::TooLong(seen + piece.len() as u64));
             } else if len > MAX_LINE {
-                f(Line::TooLong(len as u64));
+                f(TextLine::TooLong(len as u64));
                 carry.clear();
-            } else if carry.is_empty() {
-                f(Line::Text(piece));
-            } else {
+            } else if !carry.is_empty() {
                 carry.extend_from_slice(piece);
-                f(Line::Text(&carry));
+                f(checked(&carry));
                 carry.clear();
+            } else {
+                match text.and_then(|t| t.get(start..nl)) {
+                    Some(line) => f(TextLine::Text(line)),
+                    None => f(checked(piece)),
+                }
             }
             start = nl + 1;
-        }
+        });
         let rest = buf.get(start..).unwrap_or_default();
-        match &mut skipping {
+        match skipping.as_mut() {
             Some(seen) => *seen += rest.len() as u64,
             None if carry.len() + rest.len() > MAX_LINE => {
                 skipping = Some((carry.len() + rest.len()) as u64);
@@ -641,11 +656,40 @@ pub fn for_each_line<R: BufRead>(mut r: R, mut f: impl FnMut(Line<'_>)) -> io::R
         r.consume(used);
     }
     match skipping {
-        Some(seen) => f(Line::TooLong(seen)),
-        None if !carry.is_empty() => f(Line::Text(&carry)),
+        Some(seen) => f(TextLine::TooLong(seen)),
+        None if !carry.is_empty() => f(checked(&carry)),
         None => {}
     }
     Ok(())
+}
+
+/// Calls `f` with the position of every `\n` of `buf`, in order. Lines
+/// are short (60-100 bytes): a search call per line costs more than
+/// testing 8 bytes at a time for `\n` (SWAR: a byte of `w ^ 0x0a…` is zero
+/// exactly where `w` has a newline; the test below sets its high bit).
+#[inline(always)]
+pub(crate) fn for_each_newline(buf: &[u8], mut f: impl FnMut(usize)) {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let mut base = 0;
+    let mut words = buf.chunks_exact(8);
+    for word in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let x = u64::from_le_bytes(bytes) ^ NEWLINES;
+        // High bit of each byte: set iff that byte of `x` is zero.
+        let mut zero = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+        while zero != 0 {
+            f(base + (zero.trailing_zeros() / 8) as usize);
+            zero &= zero - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == b'\n' {
+            f(base + i);
+        }
+    }
 }
 
 /// Diagnostics kept per input; the rest are counted exactly.
@@ -767,14 +811,14 @@ mod tests {
     }
 
     #[test]
-    fn for_each_line_joins_lines_across_buffer_fills() {
+    fn lines_are_joined_across_buffer_fills() {
         let text = "first line\nsecond, longer line\n\nlast without newline";
         for cap in [1, 2, 3, 7, 64] {
             let r = io::BufReader::with_capacity(cap, text.as_bytes());
             let mut lines = Vec::new();
-            for_each_line(r, |l| {
-                if let Line::Text(l) = l {
-                    lines.push(String::from_utf8_lossy(l).into_owned());
+            for_each_text_line(r, |l| {
+                if let TextLine::Text(l) = l {
+                    lines.push(l.to_owned());
                 }
             })
             .unwrap();
@@ -785,7 +829,7 @@ mod tests {
             );
         }
         let mut n = 0;
-        for_each_line("a\n".as_bytes(), |_| n += 1).unwrap();
+        for_each_text_line("a\n".as_bytes(), |_| n += 1).unwrap();
         assert_eq!(n, 1, "a final newline ends the last line, it starts none");
     }
 
@@ -798,10 +842,11 @@ mod tests {
         for cap in [1000, 8192, 1 << 20] {
             let r = io::BufReader::with_capacity(cap, &text[..]);
             let mut seen = Vec::new();
-            for_each_line(r, |l| {
+            for_each_text_line(r, |l| {
                 seen.push(match l {
-                    Line::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                    Line::TooLong(n) => format!("too long: {n}"),
+                    TextLine::Text(t) => t.to_owned(),
+                    TextLine::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+                    TextLine::TooLong(n) => format!("too long: {n}"),
                 })
             })
             .unwrap();

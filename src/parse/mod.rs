@@ -11,9 +11,9 @@ use std::io::{self, BufRead};
 
 use crate::model::{Diagnostic, Parsed, Severity, State};
 
+use common::TextLine;
 use info::InfoParser;
 use rules::{RulesParser, looks_like_rule};
-use states::skim::TextLine;
 use states::{StatesParser, looks_like_state};
 
 /// Parses any single pfctl output (states, rules, info, or `pfctl -sa` with
@@ -60,7 +60,7 @@ fn read_lines<R: BufRead, S: StateSink>(r: R, sink: S) -> io::Result<(Parsed, S)
     let mut cap = common::DiagCap::default();
     // UTF-8 is checked once per reader buffer; only lines of a buffer that
     // fails are checked (and reported) one by one.
-    states::skim::for_each_text_line(r, |line| {
+    common::for_each_text_line(r, |line| {
         line_no += 1;
         match line {
             TextLine::Text(line) => router.push(line_no, line),

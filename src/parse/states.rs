@@ -35,9 +35,9 @@ use crate::model::{
     Diagnostic, Direction, Endpoint, HostAddr, RouteKind, SeqWindow, Severity, State, StateRoute,
 };
 use crate::parse::common::{
-    DiagCap, Expected, Line, PResult, blank0, blank1, clip, column_of, counter_pair, dec_u8,
-    dec_u32, dec_u64, duration, end_of_line, endpoint, expect, fail, for_each_line, hex_creator,
-    hex_id, host_addr, is_blank, keyword, nul_column, split_lines, too_long, word,
+    DiagCap, Expected, PResult, TextLine, blank0, blank1, clip, column_of, counter_pair, dec_u8,
+    dec_u32, dec_u64, duration, end_of_line, endpoint, expect, fail, for_each_text_line,
+    hex_creator, hex_id, host_addr, is_blank, keyword, nul_column, split_lines, too_long, word,
 };
 
 /// Interned strings kept per field; beyond this, strings are not cached.
@@ -1036,32 +1036,29 @@ pub fn read_states<R: BufRead>(
     let mut batch: Vec<State> = Vec::with_capacity(BATCH + 1);
     let mut line_no = 0;
     let mut cap = DiagCap::default();
-    for_each_line(&mut input, |line| {
+    for_each_text_line(&mut input, |line| {
         line_no += 1;
-        let mut buf = match line {
-            Line::Text(buf) => buf,
-            Line::TooLong(len) => {
-                diags.push(too_long(line_no, len));
-                return;
+        match line {
+            TextLine::Text(text) => {
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                parser.push_into(line_no, text, diags, &mut batch);
             }
-        };
-        if let Some(b) = buf.strip_suffix(b"\r") {
-            buf = b;
-        }
-        match std::str::from_utf8(buf) {
-            Ok(line) => parser.push_into(line_no, line, diags, &mut batch),
-            Err(e) => {
+            TextLine::Bytes(mut buf) => {
+                if let Some(b) = buf.strip_suffix(b"\r") {
+                    buf = b;
+                }
                 let line = String::from_utf8_lossy(buf);
-                let valid = &line[..e.valid_up_to()];
+                let valid = std::str::from_utf8(buf).map_or_else(|e| e.valid_up_to(), str::len);
                 diags.push(Diagnostic {
                     line: line_no,
-                    column: valid.chars().count() + 1,
+                    column: line.get(..valid).map_or(1, |v| v.chars().count() + 1),
                     severity: Severity::Warning,
                     message: "expected UTF-8 text: invalid bytes replaced by U+FFFD".to_owned(),
                     text: clip(&line),
                 });
                 parser.push_into(line_no, &line, diags, &mut batch);
             }
+            TextLine::TooLong(len) => diags.push(too_long(line_no, len)),
         }
         if batch.len() > BATCH {
             let done = batch.len() - 1;

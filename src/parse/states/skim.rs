@@ -18,7 +18,9 @@ use std::sync::Arc;
 
 use super::{MainLine, StatesParser, continuation_of, fast, main_direction, main_line};
 use crate::model::{Diagnostic, Direction, Endpoint, HostAddr, RuleKey, Severity, State};
-use crate::parse::common::{DiagCap, MAX_LINE, blank0, clip, nul_column, too_long};
+use crate::parse::common::{
+    DiagCap, TextLine, blank0, clip, for_each_text_line, nul_column, too_long,
+};
 
 /// A state that was counted, not kept: what its lines said about its rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,119 +334,10 @@ fn lossy_line(line_no: usize, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> Stri
     line
 }
 
-/// One line from [`for_each_text_line`], without its `\n`.
-pub(crate) enum TextLine<'a> {
-    /// The line, valid UTF-8.
-    Text(&'a str),
-    /// The line's bytes: not valid UTF-8.
-    Bytes(&'a [u8]),
-    /// A line longer than [`MAX_LINE`], skipped: its length in bytes.
-    TooLong(u64),
-}
-
-/// Calls `f` with every line of `r`. Like
-/// [`crate::parse::common::for_each_line`] (and with its [`MAX_LINE`] cap:
-/// a longer line is skipped, never held), lines are read in the reader's
-/// buffer; the part of a buffer up to its last newline is checked for
-/// UTF-8 once (splitting valid UTF-8 at `\n` leaves valid UTF-8), and only
-/// a buffer that fails is checked line by line.
-pub(crate) fn for_each_text_line<R: BufRead>(
-    mut r: R,
-    mut f: impl FnMut(TextLine<'_>),
-) -> io::Result<()> {
-    fn checked(bytes: &[u8]) -> TextLine<'_> {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => TextLine::Text(text),
-            Err(_) => TextLine::Bytes(bytes),
-        }
-    }
-    let mut carry: Vec<u8> = Vec::new();
-    // Bytes of an over-long line seen so far.
-    let mut skipping: Option<u64> = None;
-    loop {
-        let buf = match r.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if buf.is_empty() {
-            break;
-        }
-        let lines_end = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
-        let text = std::str::from_utf8(buf.get(..lines_end).unwrap_or_default()).ok();
-        let mut start = 0;
-        for_each_newline(buf, |nl| {
-            let piece = buf.get(start..nl).unwrap_or_default();
-            let len = carry.len() + piece.len();
-            if let Some(seen) = skipping.take() {
-                f(TextLine::TooLong(seen + piece.len() as u64));
-            } else if len > MAX_LINE {
-                f(TextLine::TooLong(len as u64));
-                carry.clear();
-            } else if !carry.is_empty() {
-                carry.extend_from_slice(piece);
-                f(checked(&carry));
-                carry.clear();
-            } else {
-                match text.and_then(|t| t.get(start..nl)) {
-                    Some(line) => f(TextLine::Text(line)),
-                    None => f(checked(piece)),
-                }
-            }
-            start = nl + 1;
-        });
-        let rest = buf.get(start..).unwrap_or_default();
-        match skipping.as_mut() {
-            Some(seen) => *seen += rest.len() as u64,
-            None if carry.len() + rest.len() > MAX_LINE => {
-                skipping = Some((carry.len() + rest.len()) as u64);
-                carry.clear();
-            }
-            None => carry.extend_from_slice(rest),
-        }
-        let used = buf.len();
-        r.consume(used);
-    }
-    match skipping {
-        Some(seen) => f(TextLine::TooLong(seen)),
-        None if !carry.is_empty() => f(checked(&carry)),
-        None => {}
-    }
-    Ok(())
-}
-
-/// Calls `f` with the position of every `\n` of `buf`, in order. Lines
-/// are short (60-100 bytes): a search call per line costs more than
-/// testing 8 bytes at a time for `\n` (SWAR: a byte of `w ^ 0x0a…` is zero
-/// exactly where `w` has a newline; the test below sets its high bit).
-#[inline(always)]
-fn for_each_newline(buf: &[u8], mut f: impl FnMut(usize)) {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
-    let mut base = 0;
-    let mut words = buf.chunks_exact(8);
-    for word in &mut words {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(word);
-        let x = u64::from_le_bytes(bytes) ^ NEWLINES;
-        // High bit of each byte: set iff that byte of `x` is zero.
-        let mut zero = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
-        while zero != 0 {
-            f(base + (zero.trailing_zeros() / 8) as usize);
-            zero &= zero - 1;
-        }
-        base += 8;
-    }
-    for (i, &b) in words.remainder().iter().enumerate() {
-        if b == b'\n' {
-            f(base + i);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::common::for_each_newline;
 
     struct Count(Vec<Counted>);
 
