@@ -46,20 +46,6 @@ pub struct Config {
     pub reply_via: Option<String>,
 }
 
-impl Config {
-    /// Reads `--server`, `--port` and `--allow`. The error is one line for
-    /// the user (exit status 2, usage).
-    pub fn from_args(args: &crate::cli::ServerArgs) -> Result<Config, String> {
-        Ok(Config {
-            servers: Servers::parse(&args.servers, &args.ports)?,
-            allow: parse_allow(&args.allow)?,
-            keep_all_states: false,
-            dialect: args.pf.pf,
-            reply_via: args.pf.reply_via.clone(),
-        })
-    }
-}
-
 /// One poll, parsed.
 #[derive(Debug, Clone, Default)]
 pub struct Sample {

@@ -317,6 +317,21 @@ pub struct ServerArgs {
     pub pf: PfArgs,
 }
 
+impl ServerArgs {
+    /// The analysis settings these options ask for: `--server`, `--port`
+    /// and `--allow` parsed (the error is one line for the user, exit
+    /// status 2), and `--pf`/`--reply-via`.
+    pub fn config(&self) -> Result<crate::analyze::Config, String> {
+        Ok(crate::analyze::Config {
+            servers: crate::pf::Servers::parse(&self.servers, &self.ports)?,
+            allow: crate::pf::servers::parse_allow(&self.allow)?,
+            keep_all_states: false,
+            dialect: self.pf.pf,
+            reply_via: self.pf.reply_via.clone(),
+        })
+    }
+}
+
 /// Whose pf, and where the server's replies should go (the verdicts).
 #[derive(Debug, Clone, Default, Args)]
 pub struct PfArgs {

@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use clap::Parser;
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
-use pfblame::analyze::Config;
 use pfblame::cli::{Cli, Command, WatchArgs};
 use pfblame::commands::watch;
 use pfblame::kill::KillRefused;
@@ -160,7 +159,7 @@ fn k_then_y_kills_exactly_the_stray_states_and_polls_again() {
     let source = pfblame::source::open(&args.source.options()).unwrap();
     let access = watch::kill_access(&args, source.as_ref()).unwrap();
     assert!(access.is_allowed());
-    let config = Config::from_args(&args.servers).unwrap();
+    let config = args.servers.config().unwrap();
     let interval = args.source.interval();
     let (mut app, pipeline) = watch::prepare(source, config, None, interval, false).unwrap();
     app.kill = access;
@@ -265,7 +264,7 @@ fn k_is_refused_without_allow_kill_and_on_a_recording() {
     assert!(matches!(access, KillAccess::Refused(KillRefused::Recorded)));
 
     // On screen: K says why, no confirmation, nothing run.
-    let config = Config::from_args(&args.servers).unwrap();
+    let config = args.servers.config().unwrap();
     let interval = std::time::Duration::from_secs(2);
     let (mut app, _pipeline) = watch::prepare(source, config, None, interval, false).unwrap();
     app.kill = access;

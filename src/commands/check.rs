@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use super::monitor::Timed;
 use super::report::{collect, exit_status_with};
-use crate::analyze::{Analysis, Config, RuleRow, Verdict};
+use crate::analyze::{Analysis, RuleRow, Verdict};
 use crate::cli::CheckArgs;
 use crate::exit::Exit;
 use crate::lint::FindingSeverity;
@@ -122,7 +122,7 @@ fn poll(args: &CheckArgs) -> anyhow::Result<(Analysis, Option<f64>)> {
     if args.servers.servers.is_empty() {
         anyhow::bail!("check needs --server ADDR[/LEN]: the verdicts are about a server's replies");
     }
-    let cfg = Config::from_args(&args.servers).map_err(anyhow::Error::msg)?;
+    let cfg = args.servers.config().map_err(anyhow::Error::msg)?;
     let mut source = crate::source::open(&args.source.options())?;
     let mut timed = Timed::new(source.as_mut());
     let (analysis, _notes) = collect(&mut timed, &cfg, 1, std::time::Duration::ZERO)?;

@@ -35,7 +35,10 @@ use crate::sanitize::neutralize;
 use crate::source::{Pfctl, Source, SourceError};
 
 pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
-    let cfg = Config::from_args(&args.servers).map_err(|e| Failure::new(Exit::Usage, e))?;
+    let cfg = args
+        .servers
+        .config()
+        .map_err(|e| Failure::new(Exit::Usage, e))?;
     if args.samples == 0 {
         return Err(Failure::new(Exit::Usage, "--samples must be at least 1").into());
     }

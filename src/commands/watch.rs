@@ -17,7 +17,10 @@ use crate::tui::theme::Theme;
 
 /// Runs the command.
 pub fn run(args: &WatchArgs) -> anyhow::Result<Exit> {
-    let config = Config::from_args(&args.servers).map_err(|m| Failure::new(Exit::Usage, m))?;
+    let config = args
+        .servers
+        .config()
+        .map_err(|m| Failure::new(Exit::Usage, m))?;
     let interval = args.source.interval();
     let source = crate::source::open(&args.source.options())?;
     // A recording is read one way unless per-rule files are asked for.
