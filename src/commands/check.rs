@@ -255,7 +255,7 @@ fn warning_rows(a: &Analysis, strict: bool) -> Vec<String> {
 
 /// `no rule's states misroute the replies (1 routing, 1 stateful; 7 server states)`.
 fn ok_summary(a: &Analysis) -> String {
-    let counts: Vec<String> = VERDICTS
+    let counts: Vec<String> = Verdict::ALL
         .iter()
         .map(|v| (v, count(a, *v)))
         .filter(|(_, n)| *n > 0)
@@ -270,15 +270,6 @@ fn ok_summary(a: &Analysis) -> String {
     text
 }
 
-const VERDICTS: [Verdict; 6] = [
-    Verdict::Bypass,
-    Verdict::Blocked,
-    Verdict::Routing,
-    Verdict::Stateful,
-    Verdict::Allowed,
-    Verdict::Unexplained,
-];
-
 fn count(a: &Analysis, v: Verdict) -> usize {
     a.rows
         .iter()
@@ -290,7 +281,7 @@ fn count(a: &Analysis, v: Verdict) -> usize {
 /// 0, unexplained warning above 0), server states, all states, the poll's
 /// seconds.
 fn perfdata(a: &Analysis, poll_seconds: Option<f64>) -> String {
-    let mut items: Vec<String> = VERDICTS
+    let mut items: Vec<String> = Verdict::ALL
         .iter()
         .map(|v| {
             let thresholds = match v {

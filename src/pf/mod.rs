@@ -47,6 +47,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in the order reports list them.
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Bypass,
+        Verdict::Blocked,
+        Verdict::Routing,
+        Verdict::Stateful,
+        Verdict::Allowed,
+        Verdict::Unexplained,
+    ];
+
     /// The word shown in reports, JSON and the TUI.
     pub fn word(self) -> &'static str {
         match self {

@@ -37,16 +37,6 @@ impl Default for Scrape {
     }
 }
 
-/// Every verdict, in the order the `pfblame_rules` samples are written.
-const VERDICTS: [Verdict; 6] = [
-    Verdict::Bypass,
-    Verdict::Blocked,
-    Verdict::Routing,
-    Verdict::Stateful,
-    Verdict::Allowed,
-    Verdict::Unexplained,
-];
-
 /// Writes the metrics of `a`, ending with `# EOF`.
 pub fn write(a: &Analysis, scrape: &Scrape, out: &mut dyn Write) -> io::Result<()> {
     let host = label_value(&scrape.host);
@@ -96,7 +86,7 @@ pub fn write(a: &Analysis, scrape: &Scrape, out: &mut dyn Write) -> io::Result<(
         "Rules with server states, by verdict.",
         None,
     )?;
-    for v in VERDICTS {
+    for v in Verdict::ALL {
         writeln!(
             out,
             "pfblame_rules{{{host_only},verdict=\"{}\"}} {}",
