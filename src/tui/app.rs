@@ -603,7 +603,7 @@ impl App {
             });
             return;
         };
-        let text = match crate::kill::plan(std::slice::from_ref(state)).first() {
+        let text = match crate::kill::plan(std::slice::from_ref(&state)).first() {
             Some(args) => {
                 let args: Vec<String> = args
                     .iter()
@@ -845,9 +845,9 @@ impl App {
             return;
         };
         self.net_matches = vec![0; snap.analysis.rows.len()];
-        for (state, row) in &snap.analysis.states {
-            if self.filter.matches_state(state)
-                && let Some(n) = self.net_matches.get_mut(*row)
+        for (state, row) in snap.analysis.states.iter() {
+            if self.filter.matches_state(&state)
+                && let Some(n) = self.net_matches.get_mut(row)
             {
                 *n += 1;
             }
@@ -936,7 +936,7 @@ impl App {
                 .copied()
                 .filter(|i| {
                     snap.state(*i).is_some_and(|s| {
-                        self.filter.matches_state(s) && (!server_only || servers.matches(s))
+                        self.filter.matches_state(&s) && (!server_only || servers.matches(&s))
                     })
                 })
                 .collect()
@@ -947,7 +947,7 @@ impl App {
             self.selected_state.as_ref().and_then(|want| {
                 self.states
                     .iter()
-                    .position(|i| snap.state(*i).is_some_and(|s| want.is(s)))
+                    .position(|i| snap.state(*i).is_some_and(|s| want.is(&s)))
             })
         } else {
             None
@@ -963,7 +963,7 @@ impl App {
     }
 
     fn remember_state(&mut self) {
-        self.selected_state = self.current_state().map(StateIdent::of);
+        self.selected_state = self.current_state().as_ref().map(StateIdent::of);
     }
 
     /// The index (into `analysis.rows`) of the selected row.
@@ -978,8 +978,8 @@ impl App {
         snap.analysis.rows.get(*self.rules.get(self.rule_cursor)?)
     }
 
-    /// The selected state, with whether it is new since the previous poll.
-    pub fn current_state(&self) -> Option<&State> {
+    /// The selected state (built from the analysis' compact store).
+    pub fn current_state(&self) -> Option<State> {
         let snap = self.snapshot.as_ref()?;
         snap.state(*self.states.get(self.state_cursor)?)
     }
@@ -1365,12 +1365,12 @@ mod tests {
         let want = app.current_state().unwrap().id;
         // Next poll: states in another order, one state gone, one new.
         let mut a = fake::analysis();
-        a.states.reverse();
-        a.states
-            .retain(|(s, _)| s.id != Some(0x6640_0000_0000_0001));
+        a.states = a.states.reordered((0..a.states.len()).rev());
+        a.states.retain(|s, _| s.id != Some(0x6640_0000_0000_0001));
         a.states.push((fake::server_state(5, 7, 1, 7), 5));
         let mut tracker = NewStateTracker::default();
-        tracker.mark(fake::analysis().states.iter().map(|(s, _)| s));
+        let before: Vec<State> = fake::analysis().states.iter().map(|(s, _)| s).collect();
+        tracker.mark(before.iter());
         let snap = Snapshot::build(Arc::new(a), None, Duration::ZERO, &mut tracker);
         assert_eq!(snap.new_count, 1);
         app.update(Action::Polled(Box::new(snap)));

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::analyze::{Analysis, Config, SampleBuilder, analyze};
+use crate::analyze::{Analysis, Config, SampleBuilder, analyze_owned};
+use crate::pf::Dialect;
 use crate::source::{Source, SourceError};
 use crate::tui::event::Poller;
 use crate::tui::snapshot::{History, NewStateTracker, Snapshot};
@@ -30,6 +31,32 @@ pub struct Pipeline {
     reopen: Option<Reopen>,
     /// The round of a looping replay (1 for the first).
     round: u32,
+    /// Kill is enabled (`--allow-kill`): `pfctl -k id` needs every poll's ids.
+    ids_always: bool,
+    /// The UI shows something that needs ids (the details pane).
+    ids_asked: bool,
+}
+
+/// True when the polls after `analysis` need the `-vv` line of each state
+/// (`pfctl -vvss`), whatever the UI shows:
+///
+/// * server states of pf's default rule: their verdict reads their
+///   `creatorid` against the `Hostid` (pfsync imports, `ruleless_verdict`
+///   in analyze);
+/// * any pf but OpenBSD's: FreeBSD's `print_state()` (pfctl's
+///   `pf_print_state.c`) prints the state's `route-to:`/`reply-to:`/
+///   `gateway:`, `rtable:` and `origif:` on that line, which the verdicts
+///   and the dialect detection read. OpenBSD's prints only the ids there.
+fn needs_vv_line(analysis: &Analysis) -> bool {
+    let openbsd = analysis
+        .dialect
+        .as_ref()
+        .is_some_and(|d| matches!(d.dialect, Dialect::OpenBsd | Dialect::OpenBsd68));
+    !openbsd
+        || analysis
+            .rows
+            .iter()
+            .any(|r| r.key.number.is_none() && r.server_states > 0)
 }
 
 impl Pipeline {
@@ -46,7 +73,22 @@ impl Pipeline {
             history: Arc::default(),
             reopen: None,
             round: 1,
+            ids_always: false,
+            ids_asked: false,
         }
+    }
+
+    /// Every poll fetches the state ids (kill is enabled).
+    pub fn ids_always(&mut self, on: bool) {
+        self.ids_always = on;
+    }
+
+    /// Whether the next poll lists states with their ids (`pfctl -vvss`)
+    /// or without (`-vss`, 17% less text on OpenBSD): with them on the
+    /// first poll, when kill is enabled, when the UI asks (details pane),
+    /// and while the analysis needs that line ([`needs_vv_line`]).
+    pub fn wants_ids(&self) -> bool {
+        self.ids_always || self.ids_asked || self.prev.as_deref().is_none_or(needs_vv_line)
     }
 
     /// Loops the replay: at its end, `reopen` gives the source of the next
@@ -77,6 +119,8 @@ impl Pipeline {
             self.tracker.repeat_next();
         }
         let mut builder = SampleBuilder::new(&self.config);
+        let ids = self.wants_ids();
+        self.source.want_ids(ids);
         let meta = self.source.poll(&mut builder)?;
         self.at_end = !self.source.is_live() && meta.position.is_some_and(|(i, n)| i >= n);
         let sample = builder.finish(Some(meta.clone()));
@@ -87,9 +131,12 @@ impl Pipeline {
         } else {
             &self.prev
         };
-        let analysis = Arc::new(analyze(against.as_deref(), &sample, &self.config));
+        // The sample's states move into the analysis: never two copies.
+        let analysis = Arc::new(analyze_owned(against.as_deref(), sample, &self.config));
         if !repeat {
-            self.before_prev = self.prev.take();
+            // Only a replay plays a poll again; a live source never needs
+            // the poll before the previous one (a million states of it).
+            self.before_prev = self.prev.take().filter(|_| !self.source.is_live());
             Arc::make_mut(&mut self.history).record(&analysis);
         }
         self.prev = Some(Arc::clone(&analysis));
@@ -112,6 +159,10 @@ impl Poller for Pipeline {
         // states, so marks and counts stay what they were.
         self.config.keep_all_states = keep;
         self.tracker.keep_all(keep);
+    }
+
+    fn want_ids(&mut self, want: bool) {
+        self.ids_asked = want;
     }
 
     fn exhausted(&self) -> bool {
