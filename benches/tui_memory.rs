@@ -30,6 +30,7 @@ use pfblame::tui::action::{Action, Command};
 use pfblame::tui::app::{App, Settings};
 use pfblame::tui::pipeline::Pipeline;
 use pfblame::tui::theme::Theme;
+use pfblame::tui::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -128,7 +129,7 @@ fn main() {
         strategy: "auto".into(),
         interval: Duration::from_secs(2),
     };
-    let mut app = App::new(settings, Theme::new(false));
+    let mut app = App::new(settings, Theme::new(false), &view::MEASURE);
     app.update(Action::Command(Command::ToggleAllStates));
     let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
     println!(

@@ -146,3 +146,15 @@ fn report_and_record_sources_always_list_ids() {
     src.poll(&mut tally).expect("poll");
     assert_eq!(states_runs(&fake), ["-vvss", "-vss", "-vvss"]);
 }
+
+#[test]
+fn freebsd_keeps_the_vv_line_for_its_routing() {
+    // FreeBSD's print_state() prints route-to:/gateway:, rtable: and
+    // origif: on the -vv line, which the verdicts read: never -vss there.
+    let fake = Fake::new("../scenarios/freebsd-nat");
+    let mut p = pipeline(&fake, "2001:db8::10");
+    for _ in 0..3 {
+        poll(&mut p);
+    }
+    assert_eq!(states_runs(&fake), ["-vvss", "-vvss", "-vvss"]);
+}

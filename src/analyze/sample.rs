@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(
             s.states
                 .get(0)
-                .unwrap()
+                .expect("kept")
                 .dst
                 .port
                 .as_ref()
