@@ -843,18 +843,35 @@ fn ident(s: &State, by_id: bool) -> Ident {
     }
 }
 
-/// The kept states of rows that own server states (with their rows): a
-/// superset of the server states, found from the rows alone, so a poll
-/// that kept every state builds only these.
-fn server_states_of<'a>(
+/// Indexes of the kept states of rows that own server states (with their
+/// rows): a superset of the server states, found from the rows alone, so
+/// a poll that kept every state builds only these.
+fn server_indexes<'a>(
     states: &'a KeptStates,
     rows: &'a [RuleRow],
-) -> impl Iterator<Item = (State, usize)> + 'a {
+) -> impl Iterator<Item = (usize, usize)> + 'a {
     states
         .rows()
         .enumerate()
         .filter(|(_, r)| rows.get(*r).is_some_and(|row| row.server_states > 0))
-        .filter_map(|(i, r)| Some((states.state(i)?, r)))
+}
+
+/// [`server_indexes`], the states built.
+fn server_states_of<'a>(
+    states: &'a KeptStates,
+    rows: &'a [RuleRow],
+) -> impl Iterator<Item = (State, usize)> + 'a {
+    server_indexes(states, rows).filter_map(|(i, r)| Some((states.state(i)?, r)))
+}
+
+/// A 64-bit hash of an ident: two server states of one poll share one
+/// with a chance of about one in 2^64 a pair (a state then counted as
+/// neither new nor gone).
+fn ident_hash(ident: &Ident) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    ident.hash(&mut h);
+    h.finish()
 }
 
 /// New and gone server states per row, and new states per second.
@@ -868,34 +885,45 @@ fn apply_deltas(
     carried: &HashMap<Ident, &RuleRow>,
     by_id: bool,
 ) -> (u64, u64) {
-    let before: Vec<State> = server_states_of(&prev.states, &prev.rows)
-        .map(|(s, _)| s)
-        .filter(|s| cfg.servers.matches(s))
-        .collect();
-    let now: Vec<(State, usize)> = server_states_of(states, &rows.rows)
-        .filter(|(s, _)| cfg.servers.matches(s))
-        .collect();
-    let before_ids: HashSet<Ident> = before.iter().map(|s| ident(s, by_id)).collect();
-    let now_ids: HashSet<Ident> = now.iter().map(|(s, _)| ident(s, by_id)).collect();
+    // Each server state as the hash of its ident, with its index: a few
+    // bytes a state, so a poll with every state kept compares no copies.
+    let server_hashes = |kept: &KeptStates, rows: &[RuleRow]| -> Vec<(u64, usize, usize)> {
+        server_indexes(kept, rows)
+            .filter_map(|(i, r)| {
+                let s = kept.state(i)?;
+                cfg.servers
+                    .matches(&s)
+                    .then(|| (ident_hash(&ident(&s, by_id)), i, r))
+            })
+            .collect()
+    };
+    let before = server_hashes(&prev.states, &prev.rows);
+    let now = server_hashes(states, &rows.rows);
+    let before_ids: HashSet<u64> = before.iter().map(|(h, _, _)| *h).collect();
+    let now_ids: HashSet<u64> = now.iter().map(|(h, _, _)| *h).collect();
 
     let (mut new, mut gone) = (0, 0);
     let mut new_per_row: HashMap<usize, u64> = HashMap::new();
     let mut gone_per_row: HashMap<usize, u64> = HashMap::new();
-    for (s, row) in &now {
-        if !before_ids.contains(&ident(s, by_id)) {
+    for (h, _, row) in &now {
+        if !before_ids.contains(h) {
             *new_per_row.entry(*row).or_default() += 1;
             new += 1;
         }
     }
-    for s in &before {
-        if !now_ids.contains(&ident(s, by_id)) {
-            let row = match carried.get(&ident(s, by_id)) {
-                Some(old) => rows.carried_row(old),
-                None => rows.row_for(s.rule_key()),
-            };
-            *gone_per_row.entry(row).or_default() += 1;
-            gone += 1;
+    for (h, i, _) in &before {
+        if now_ids.contains(h) {
+            continue;
         }
+        let Some(s) = prev.states.state(*i) else {
+            continue;
+        };
+        let row = match carried.get(&ident(&s, by_id)) {
+            Some(old) => rows.carried_row(old),
+            None => rows.row_for(s.rule_key()),
+        };
+        *gone_per_row.entry(row).or_default() += 1;
+        gone += 1;
     }
     let dt = interval.filter(|dt| *dt > 0.0);
     for (i, row) in rows.rows.iter_mut().enumerate() {

@@ -37,6 +37,8 @@ fn round_trip(name: &str, states: &[State]) -> StateStore {
         assert_eq!(store.rule_key(i), Some(s.rule_key()), "{name}: rule {i}");
         assert_eq!(store.age(i), s.age, "{name}: age {i}");
         assert_eq!(store.verbose(i), s.verbose, "{name}: verbose {i}");
+        let id = s.id.map(|id| (id, s.creator_id));
+        assert_eq!(store.id(i), id, "{name}: id {i}");
     }
     assert!(store.iter().eq(states.iter().cloned()), "{name}: iter");
     assert_eq!(store.any_id(), states.iter().any(|s| s.id.is_some()));

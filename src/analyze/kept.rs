@@ -72,6 +72,11 @@ impl KeptStates {
         self.store.rule_key(i)
     }
 
+    /// The state's id and creator id, without building it.
+    pub fn id(&self, i: usize) -> Option<(u64, Option<u32>)> {
+        self.store.id(i)
+    }
+
     /// True when the state was listed with its `-v` lines.
     pub fn verbose(&self, i: usize) -> bool {
         self.store.verbose(i)

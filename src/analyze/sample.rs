@@ -65,6 +65,13 @@ impl SampleBuilder {
         }
     }
 
+    /// Expects about `n` kept states (the previous poll's): their store is
+    /// allocated once, a little larger.
+    pub fn expect_states(mut self, n: usize) -> Self {
+        self.sample.states.reserve(n.saturating_add(n / 16));
+        self
+    }
+
     /// Counts one parsed state and keeps it if it is a server state (or if
     /// every state is kept).
     pub fn add_state(&mut self, state: State) {

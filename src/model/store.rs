@@ -11,14 +11,15 @@
 //! * ages, expiries, packet and byte counters are `u32`, the rule number a
 //!   `u32`, the anchor a `u16`, the creator id a `u16` index into its own
 //!   small table (this host and its pfsync peers);
-//! * the TCP sequence windows and the translated ends (NAT, rdr) are kept
+//! * the TCP sequence windows, the translated ends (NAT, rdr) and the
+//!   age-line flags (`log`, `sloppy`: each distinct list once) are kept
 //!   only for the states that have them, in sparse columns found by
 //!   binary search.
 //!
 //! A state that does not fit (a host or service name instead of a number,
-//! an rdomain, a gateway or route, age-line flags, a value
-//! beyond the column's width, a sequence diff, …) is kept whole, boxed, in
-//! a sparse side table. [`StateStore::get`] gives back exactly the `State`
+//! an rdomain, a gateway or route, a value
+//! beyond the column's width, a sequence diff, …) is kept whole, as a
+//! `State`, in a sparse side table. [`StateStore::get`] gives back exactly the `State`
 //! that was pushed, whichever way it was kept (the tests check that on
 //! every fixture and on generated tables).
 
@@ -47,6 +48,8 @@ mod bit {
     pub const SEQ: u32 = 1 << 14;
     /// Has a translated end, in [`super::StateStore::nat`].
     pub const NAT: u32 = 1 << 16;
+    /// Has age-line flags, in [`super::StateStore::flags`].
+    pub const FLAGS: u32 = 1 << 17;
     /// Kept whole in [`super::StateStore::whole`].
     pub const WHOLE: u32 = 1 << 15;
 }
@@ -128,6 +131,13 @@ pub struct StateStore {
     /// translated ends (source, destination).
     nat_of: Vec<u32>,
     nat: Vec<[NatEnd; 2]>,
+    /// Indexes (ascending) of the states with age-line flags (`log`,
+    /// `sloppy`, …), and the index of their list in `flag_lists`.
+    flags_of: Vec<u32>,
+    flags: Vec<u32>,
+    /// Each distinct list of flags once (a router has a handful).
+    flag_lists: Vec<Vec<Box<str>>>,
+    flag_index: HashMap<Vec<Box<str>>, u32>,
     /// Indexes (ascending) of the states kept whole, and those states.
     whole_of: Vec<u32>,
     whole: Vec<State>,
@@ -162,7 +172,6 @@ fn compact_port(port: &Option<Port>) -> Option<Option<u16>> {
 fn is_plain(s: &State) -> bool {
     s.gateway.is_none()
         && s.route.is_none()
-        && s.flags.is_empty()
         && s.rtable.is_none()
         && s.origif.is_none()
         && s.src.rdomain.is_none()
@@ -197,6 +206,7 @@ struct Row {
     creator: u16,
     seq: Option<Windows>,
     nat: Option<[NatEnd; 2]>,
+    flags: Option<u32>,
 }
 
 /// A translated end in columns, `None` when it does not fit (a name, an
@@ -257,6 +267,7 @@ impl StateStore {
                     creator: 0,
                     seq: None,
                     nat: None,
+                    flags: None,
                 });
                 self.whole_of.push(index.unwrap_or(u32::MAX));
                 self.whole.push(s.clone());
@@ -336,6 +347,12 @@ impl StateStore {
                 ])
             }
         };
+        let flags = if s.flags.is_empty() {
+            None
+        } else {
+            bits |= bit::FLAGS;
+            Some(self.flag_list(&s.flags)?)
+        };
         let names = [
             self.text.id(&s.iface)?,
             self.text.id(&s.proto)?,
@@ -356,7 +373,35 @@ impl StateStore {
             creator,
             seq,
             nat,
+            flags,
         })
+    }
+
+    fn flag_list(&mut self, flags: &[Box<str>]) -> Option<u32> {
+        if let Some(i) = self.flag_index.get(flags) {
+            return Some(*i);
+        }
+        // Distinct lists are few; input that makes each one new (garbage)
+        // keeps those states whole instead of growing the table for ever.
+        let i = u32::try_from(self.flag_lists.len())
+            .ok()
+            .filter(|i| *i < 65_536)?;
+        self.flag_lists.push(flags.to_vec());
+        self.flag_index.insert(flags.to_vec(), i);
+        Some(i)
+    }
+
+    fn flags_at(&self, i: usize) -> Vec<Box<str>> {
+        if self.bits(i) & bit::FLAGS == 0 {
+            return Vec::new();
+        }
+        u32::try_from(i)
+            .ok()
+            .and_then(|i| self.flags_of.binary_search(&i).ok())
+            .and_then(|at| self.flags.get(at))
+            .and_then(|list| self.flag_lists.get(*list as usize))
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn creator_index(&mut self, c: u32) -> Option<u16> {
@@ -381,6 +426,10 @@ impl StateStore {
         if let Some(n) = r.nat {
             self.nat_of.push(index);
             self.nat.push(n);
+        }
+        if let Some(f) = r.flags {
+            self.flags_of.push(index);
+            self.flags.push(f);
         }
         self.line.push(r.line);
         self.names.push(r.names);
@@ -497,7 +546,7 @@ impl StateStore {
             bytes: pair(bit::BYTES, b0, b1),
             anchor: (b & bit::ANCHOR != 0).then(|| u32::from(self.anchor[i])),
             rule: self.opt(i, bit::RULE, self.rule[i]),
-            flags: Vec::new(),
+            flags: self.flags_at(i),
             id: (b & bit::ID != 0).then_some(self.id[i]),
             creator_id: (b & bit::CREATOR != 0)
                 .then(|| self.creators.get(usize::from(self.creator[i])).copied())
@@ -551,6 +600,18 @@ impl StateStore {
         self.opt(i, bit::AGE, age).map(u64::from)
     }
 
+    /// The state's id and creator id, without building the state.
+    pub fn id(&self, i: usize) -> Option<(u64, Option<u32>)> {
+        if let Some(s) = self.whole(i) {
+            return s.id.map(|id| (id, s.creator_id));
+        }
+        let b = *self.bits.get(i)?;
+        let creator = (b & bit::CREATOR != 0)
+            .then(|| self.creators.get(usize::from(self.creator[i])).copied())
+            .flatten();
+        (b & bit::ID != 0).then_some((self.id[i], creator))
+    }
+
     /// True when the state was listed with its `-v` lines.
     pub fn verbose(&self, i: usize) -> bool {
         match self.whole(i) {
@@ -600,6 +661,8 @@ impl StateStore {
             + cap(&self.seq)
             + cap(&self.nat_of)
             + cap(&self.nat)
+            + cap(&self.flags_of)
+            + cap(&self.flags)
             + cap(&self.whole_of)
             + cap(&self.whole)
             + whole_boxes
@@ -609,6 +672,23 @@ impl StateStore {
     /// How many states are kept whole (for the figures and tests).
     pub fn whole_count(&self) -> usize {
         self.whole.len()
+    }
+
+    /// Room for `n` more states in the dense columns, allocated once: a
+    /// poll of about the previous poll's size then grows no column step by
+    /// step, which left the allocator's heap fragmented poll after poll.
+    pub fn reserve(&mut self, n: usize) {
+        self.line.reserve_exact(n);
+        self.names.reserve_exact(n);
+        self.bits.reserve_exact(n);
+        self.addr.reserve_exact(n);
+        self.port.reserve_exact(n);
+        self.times.reserve_exact(n);
+        self.counters.reserve_exact(n);
+        self.anchor.reserve_exact(n);
+        self.rule.reserve_exact(n);
+        self.id.reserve_exact(n);
+        self.creator.reserve_exact(n);
     }
 
     /// Gives back unused capacity (after the last push of a poll).
@@ -629,6 +709,8 @@ impl StateStore {
         self.seq.shrink_to_fit();
         self.nat_of.shrink_to_fit();
         self.nat.shrink_to_fit();
+        self.flags_of.shrink_to_fit();
+        self.flags.shrink_to_fit();
         self.whole_of.shrink_to_fit();
         self.whole.shrink_to_fit();
     }
@@ -684,6 +766,7 @@ em0 tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
             assert_eq!(store.get(i).as_ref(), Some(s), "state {i}");
             assert_eq!(store.rule_key(i), Some(s.rule_key()));
             assert_eq!(store.age(i), s.age);
+            assert_eq!(store.id(i), s.id.map(|id| (id, s.creator_id)));
         }
         assert_eq!(store.iter().collect::<Vec<_>>(), states);
         assert_eq!(store.get(3), None);
@@ -695,10 +778,6 @@ em0 tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
     fn rare_fields_and_wide_values_keep_the_state_whole() {
         let base = parsed(TCP6).remove(1);
         let variants: Vec<State> = vec![
-            State {
-                flags: vec!["sloppy".into()],
-                ..base.clone()
-            },
             State {
                 route: Some(Box::new(StateRoute {
                     kind: RouteKind::RouteTo,
@@ -763,10 +842,19 @@ em0 tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
     }
 
     #[test]
-    fn translations_stay_in_columns() {
+    fn translations_and_flags_stay_in_columns() {
         let base = parsed(TCP6).remove(1);
         let v6 = parsed(TCP6).remove(0);
         let variants = [
+            State {
+                flags: vec!["sloppy".into()],
+                ..base.clone()
+            },
+            State {
+                flags: vec!["log".into(), "sloppy".into()],
+                src_nat: Some(Box::new(base.dst.clone())),
+                ..base.clone()
+            },
             State {
                 src_nat: Some(Box::new(base.dst.clone())),
                 ..base.clone()

@@ -1069,7 +1069,7 @@ impl App {
                 self.states
                     .rows
                     .iter()
-                    .position(|i| snap.state(*i).is_some_and(|s| want.is(&s)))
+                    .position(|i| snap.state_is(*i, want))
             })
         } else {
             None

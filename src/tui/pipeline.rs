@@ -118,7 +118,8 @@ impl Pipeline {
         if repeat {
             self.tracker.repeat_next();
         }
-        let mut builder = SampleBuilder::new(&self.config);
+        let expected = self.prev.as_ref().map_or(0, |p| p.states.len());
+        let mut builder = SampleBuilder::new(&self.config).expect_states(expected);
         let ids = self.wants_ids();
         self.source.want_ids(ids);
         let meta = self.source.poll(&mut builder)?;

@@ -194,6 +194,17 @@ impl Snapshot {
         self.analysis.states.state(index as usize)
     }
 
+    /// True when the state at `index` is the one `ident` names; by id
+    /// without building the state (a search through a million stays cheap).
+    pub fn state_is(&self, index: u32, ident: &StateIdent) -> bool {
+        match ident {
+            StateIdent::Id { id, creator } => {
+                self.analysis.states.id(index as usize) == Some((*id, *creator))
+            }
+            StateIdent::Tuple { .. } => self.state(index).is_some_and(|s| ident.is(&s)),
+        }
+    }
+
     pub fn is_new(&self, index: u32) -> bool {
         self.is_new.get(index as usize).copied().unwrap_or(false)
     }
