@@ -309,8 +309,12 @@ pub struct ServerArgs {
     #[arg(short = 'p', long = "port", value_name = "N")]
     pub ports: Vec<u16>,
 
-    /// A rule whose server states are expected: N (main ruleset) or ANCHOR:N (repeatable).
-    #[arg(long = "allow", value_name = "[ANCHOR:]N")]
+    /// A rule whose server states are expected (repeatable): N (main ruleset),
+    /// M:N (rule N of the anchor called by rule M, as states print `anchor M,
+    /// rule N`), `default`, or, to survive reloads that renumber rules,
+    /// label:NAME (rules with `label "NAME"`) or an anchor path glob such as
+    /// 'relayd/*' (the rules of relayd and every anchor below it; `*` and `?`).
+    #[arg(long = "allow", value_name = "RULE")]
     pub allow: Vec<String>,
 
     #[command(flatten)]

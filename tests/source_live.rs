@@ -117,7 +117,10 @@ fn per_rule_runs_each_number_once_for_the_main_ruleset_and_anchors() {
         ]
     );
     assert!(
-        !meta.warnings.iter().any(|w| w.contains("fetched every state")),
+        !meta
+            .warnings
+            .iter()
+            .any(|w| w.contains("fetched every state")),
         "{:?}",
         meta.warnings
     );
@@ -145,10 +148,19 @@ fn anchored_rule_3(dir: &std::path::Path) {
     let rules = [
         ("@0 block return all\n", 0),
         ("@1 pass out all flags S/SA\n", 1),
-        ("@2 pass in on em0 inet proto tcp from any to 192.0.2.10 port = 22 flags S/SA\n", 0),
-        ("@3 pass in on em0 inet proto tcp from any to 192.0.2.10 port = 443 flags S/SA\n", 1),
+        (
+            "@2 pass in on em0 inet proto tcp from any to 192.0.2.10 port = 22 flags S/SA\n",
+            0,
+        ),
+        (
+            "@3 pass in on em0 inet proto tcp from any to 192.0.2.10 port = 443 flags S/SA\n",
+            1,
+        ),
         ("@4 anchor \"relayd/*\" all {\n", 2),
-        ("@3 pass in quick on em0 inet proto tcp from any to 192.0.2.80 port = 80 flags S/SA\n", 2),
+        (
+            "@3 pass in quick on em0 inet proto tcp from any to 192.0.2.80 port = 80 flags S/SA\n",
+            2,
+        ),
     ];
     let mut text = String::new();
     for (line, states) in rules {
@@ -165,11 +177,31 @@ fn anchored_rule_3(dir: &std::path::Path) {
         )
     };
     let states = [
-        state("192.0.2.10:443 <- 203.0.113.7:40000", "rule 3", "64f1a2b300000a01"),
-        state("192.0.2.80:80 <- 203.0.113.8:40001", "anchor 4, rule 3", "64f1a2b300000a02"),
-        state("192.0.2.80:80 <- 203.0.113.9:40002", "anchor 4, rule 3", "64f1a2b300000a03"),
-        state("192.0.2.1:41022 -> 198.51.100.20:443", "rule 1", "64f1a2b300000a0a"),
-        state("192.0.2.1:41022 -> 198.51.100.20:443", "rule 3", "64f1a2b300000a0a"),
+        state(
+            "192.0.2.10:443 <- 203.0.113.7:40000",
+            "rule 3",
+            "64f1a2b300000a01",
+        ),
+        state(
+            "192.0.2.80:80 <- 203.0.113.8:40001",
+            "anchor 4, rule 3",
+            "64f1a2b300000a02",
+        ),
+        state(
+            "192.0.2.80:80 <- 203.0.113.9:40002",
+            "anchor 4, rule 3",
+            "64f1a2b300000a03",
+        ),
+        state(
+            "192.0.2.1:41022 -> 198.51.100.20:443",
+            "rule 1",
+            "64f1a2b300000a0a",
+        ),
+        state(
+            "192.0.2.1:41022 -> 198.51.100.20:443",
+            "rule 3",
+            "64f1a2b300000a0a",
+        ),
     ];
     std::fs::write(dir.join("states.txt"), states.concat()).expect("write states");
 }
