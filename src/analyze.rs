@@ -41,6 +41,9 @@ pub struct Config {
     pub keep_all_states: bool,
     /// `--pf`: the pf dialect, instead of detecting it from the listings.
     pub dialect: Option<Dialect>,
+    /// The dialect `record` wrote into the recording's `meta.toml`: used
+    /// when `--pf` is not given.
+    pub recorded_dialect: Option<Dialect>,
     /// `--reply-via`: where the server's replies should leave when the
     /// ruleset names no route-to/reply-to for them.
     pub reply_via: Option<String>,
@@ -408,7 +411,12 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         .iter()
         .map(|r| is_allowed(r, cfg, generation.number, &current))
         .collect();
-    let detected = dialect::detect(cfg.dialect, &sample.rules, &sample.states);
+    let detected = dialect::choose(
+        cfg.dialect,
+        cfg.recorded_dialect,
+        &sample.rules,
+        &sample.states,
+    );
     let findings = server_findings(
         sample,
         &rows.rows,
@@ -523,6 +531,7 @@ fn attach_reply_paths(
     let opts = crate::lint::predict::PredictOptions {
         dialect: Some(dialect),
         reply_via: cfg.reply_via.clone(),
+        ..Default::default()
     };
     let report = crate::lint::predict::predict_in(
         &sample.rules,

@@ -60,8 +60,13 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     for (what, d) in &loaded.diagnostics {
         eprintln!("pfblame: {what} {d}");
     }
+    let recorded = match (&args.conf, &source.from) {
+        (None, Some(from)) => crate::cli::recorded_dialect(from),
+        _ => None,
+    };
     let opts = lint::predict::PredictOptions {
         dialect: args.servers.pf.pf,
+        recorded_dialect: recorded,
         reply_via: args.servers.pf.reply_via.clone(),
     };
     let (mut report, exit) = lint_rules_in(

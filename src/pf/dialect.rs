@@ -103,6 +103,32 @@ impl Dialect {
     pub fn is_openbsd(self) -> bool {
         matches!(self, Dialect::OpenBsd | Dialect::OpenBsd68)
     }
+
+    /// The dialect named `name` (the `--pf` spelling, as `record` writes it
+    /// into `meta.toml`).
+    pub fn from_name(name: &str) -> Option<Dialect> {
+        <Dialect as clap::ValueEnum>::value_variants()
+            .iter()
+            .copied()
+            .find(|d| d.name() == name.trim())
+    }
+}
+
+/// The dialect of an analysis: `--pf` wins, then the one the recording
+/// names (`record` keeps it in `meta.toml`), else what the listings tell.
+pub fn choose(
+    forced: Option<Dialect>,
+    recorded: Option<Dialect>,
+    rules: &[Rule],
+    states: &[State],
+) -> Detected {
+    match (forced, recorded) {
+        (None, Some(d)) => Detected {
+            how: "recorded",
+            ..detect(Some(d), rules, states)
+        },
+        _ => detect(forced, rules, states),
+    }
 }
 
 /// How the dialect of an analysis was chosen.

@@ -336,6 +336,21 @@ fn is_layout_file(name: &str) -> bool {
         || (name.starts_with("states-R") && name.ends_with(".txt"))
 }
 
+/// The `dialect` that `record` wrote into the recording's `meta.toml`: of
+/// DIR itself, else of its last numbered poll. `None` for files, older
+/// recordings and anything unreadable (the listings then tell).
+pub fn recorded_dialect(from: &Path) -> Option<String> {
+    let meta = if from.join(META_FILE).is_file() {
+        from.join(META_FILE)
+    } else {
+        let (numbered, _) = numbered_polls(from).ok()?;
+        numbered.last()?.join(META_FILE)
+    };
+    let text = fs::read_to_string(meta).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    table.get("dialect")?.as_str().map(str::to_string)
+}
+
 /// `taken_at` of `meta.toml` (RFC 3339, as a string or a TOML date-time).
 fn read_meta(path: &Path) -> Result<Option<DateTime<Utc>>, SourceError> {
     let text = fs::read_to_string(path).map_err(|e| missing_or_io(path, e))?;
