@@ -448,7 +448,7 @@ pub struct RecordArgs {
     #[arg(long)]
     pub per_rule: bool,
     /// The pf dialect, kept in `meta.toml` (detected from the listings when
-    /// not given); `--from` on the recording uses it.
+    /// not given); replays of the recording use it.
     #[arg(long = "pf", value_enum, value_name = "DIALECT")]
     pub pf: Option<crate::pf::Dialect>,
     /// Directory to write.
