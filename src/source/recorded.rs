@@ -24,6 +24,9 @@ pub const RULES_FILE: &str = "rules.txt";
 pub const STATES_FILE: &str = "states.txt";
 pub const INFO_FILE: &str = "info.txt";
 pub const META_FILE: &str = "meta.toml";
+/// The router's service-name table (`/etc/services`), copied by `record`
+/// into its first poll so that replays resolve port names the same way.
+pub const SERVICES_FILE: &str = "services.txt";
 
 /// The temporary directory `record` writes a single poll into before its
 /// files move into DIR.
@@ -334,6 +337,21 @@ fn scan_poll_dir(dir: &Path) -> Result<DirPoll, SourceError> {
 fn is_layout_file(name: &str) -> bool {
     [RULES_FILE, STATES_FILE, INFO_FILE, META_FILE].contains(&name)
         || (name.starts_with("states-R") && name.ends_with(".txt"))
+}
+
+/// The service table a recording keeps: `DIR/services.txt`, else the one
+/// of its first numbered poll that has one.
+pub fn recorded_services(from: &Path) -> Option<String> {
+    let direct = from.join(SERVICES_FILE);
+    if direct.is_file() {
+        return crate::services::read_table(&direct);
+    }
+    let (numbered, _) = numbered_polls(from).ok()?;
+    numbered
+        .iter()
+        .map(|d| d.join(SERVICES_FILE))
+        .find(|p| p.is_file())
+        .and_then(|p| crate::services::read_table(&p))
 }
 
 /// The `dialect` that `record` wrote into the recording's `meta.toml`: of
