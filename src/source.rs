@@ -18,11 +18,12 @@ pub mod quote;
 mod recorded;
 
 pub use check::{BINARY_SNIFF, Checked};
-pub use live::{LiveOptions, LiveSource, Pfctl, PfctlOptions};
+pub use live::{LiveOptions, LiveSource, NAT_ARGS, Pfctl, PfctlOptions, Translation};
 pub use process::{display_argv, end_running as end_running_pfctl};
 pub use recorded::{
-    INFO_FILE, META_FILE, RULES_FILE, ReplaySource, SERVICES_FILE, SINGLE_POLL_TMP, STATES_FILE,
-    is_poll_tmp_name, load_dir, per_rule_file, poll_tmp_name, recorded_dialect, recorded_services,
+    INFO_FILE, META_FILE, NAT_FILE, RULES_FILE, ReplaySource, SERVICES_FILE, SINGLE_POLL_TMP,
+    STATES_FILE, is_poll_tmp_name, load_dir, per_rule_file, poll_tmp_name, recorded_dialect,
+    recorded_services,
 };
 
 /// How states are fetched (`--strategy`).
@@ -41,6 +42,11 @@ pub struct Options {
     pub from: Option<PathBuf>,
     pub pfctl: PfctlOptions,
     pub strategy: Strategy,
+    /// Tells from the first rules listing whether this pfctl keeps
+    /// translation rules apart (FreeBSD, macOS: `pfctl -sn`), so that live
+    /// polls also read them; `None` never runs `-sn`. The dialect is the
+    /// pf engine's to tell (`crate::pf::dialect`), so the caller passes it.
+    pub translation: Option<fn(&str) -> bool>,
 }
 
 /// The warning given when the rules listing is empty.
@@ -68,6 +74,9 @@ pub trait PollSink {
     fn states(&mut self, rule: Option<u32>, input: &mut dyn BufRead) -> io::Result<()>;
     /// `pfctl -vsi`, when the source has it.
     fn info(&mut self, _text: &str) {}
+    /// FreeBSD/macOS translation rules (`pfctl -a '*' -vvsn`, a recording's
+    /// `nat.txt`), when the source has them; comes right after the rules.
+    fn translation_rules(&mut self, _text: &str) {}
 }
 
 /// One pfctl run (or one recorded file read) of a poll.

@@ -37,9 +37,9 @@ use crate::exit::{Exit, Failure};
 use crate::pf::Dialect;
 use crate::pf::dialect::{self, Detected};
 use crate::source::{
-    Checked, INFO_FILE, LiveOptions, LiveSource, META_FILE, Pfctl, PollMeta, PollSink, RULES_FILE,
-    Run, SERVICES_FILE, SINGLE_POLL_TMP, STATES_FILE, Source, display_argv, per_rule_file,
-    poll_tmp_name,
+    Checked, INFO_FILE, LiveOptions, LiveSource, META_FILE, NAT_FILE, Pfctl, PollMeta, PollSink,
+    RULES_FILE, Run, SERVICES_FILE, SINGLE_POLL_TMP, STATES_FILE, Source, Translation,
+    display_argv, per_rule_file, poll_tmp_name,
 };
 
 /// Runs the command.
@@ -54,6 +54,11 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
             strategy: Strategy::Auto,
             info: true,
             also_per_rule: per_rule,
+            translation: match args.pf {
+                Some(d) if d.translation_keeps_state() => Translation::On,
+                Some(_) => Translation::Off,
+                None => Translation::Decide(dialect::lists_translation_rules),
+            },
         },
     ));
     let root = prepare_dir(&args.dir)?;
@@ -240,6 +245,7 @@ fn is_layout_name(name: &str) -> bool {
         INFO_FILE,
         META_FILE,
         SERVICES_FILE,
+        NAT_FILE,
         SINGLE_POLL_TMP,
     ]
     .contains(&name)
@@ -470,6 +476,10 @@ impl PollSink for FileSink {
     fn info(&mut self, text: &str) {
         let _ = self.write_file(INFO_FILE, text.as_bytes());
     }
+
+    fn translation_rules(&mut self, text: &str) {
+        let _ = self.write_file(NAT_FILE, text.as_bytes());
+    }
 }
 
 /// Bytes of the states listing kept to tell the dialect by: enough for the
@@ -586,6 +596,7 @@ fn file_for(argv: &[String]) -> Option<String> {
         [.., "-vvsr"] => Some(RULES_FILE.into()),
         [.., "-vvss"] => Some(STATES_FILE.into()),
         [.., "-vsi"] => Some(INFO_FILE.into()),
+        [.., "-vvsn"] => Some(NAT_FILE.into()),
         _ => None,
     }
 }
