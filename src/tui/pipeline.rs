@@ -1,10 +1,10 @@
-//! The real poller: source → parse (in the [`SampleBuilder`]) → analyse →
-//! index. Runs on the collector thread, so none of it costs the UI a frame.
+//! The real poller: a poll [`Session`] (source → parse → analyse) → index. Runs on the collector thread, so none of it costs the UI a frame.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::analyze::{Analysis, Config, SampleBuilder, analyze};
+use crate::analyze::Config;
+use crate::poll::Session;
 use crate::source::{Source, SourceError};
 use crate::tui::event::Poller;
 use crate::tui::snapshot::{History, NewStateTracker, Snapshot};
@@ -15,12 +15,8 @@ pub type Reopen = Box<dyn FnMut(u32) -> Box<dyn Source> + Send>;
 /// Polls a [`Source`] and analyses each poll against the previous one.
 pub struct Pipeline {
     source: Box<dyn Source>,
-    config: Config,
-    /// The previous analysis, for deltas, rates and ruleset generations.
-    prev: Option<Arc<Analysis>>,
-    /// The one before: what a replayed last poll is compared with when it
-    /// is played again (with other settings), so it keeps its deltas.
-    before_prev: Option<Arc<Analysis>>,
+    /// The previous analyses, for deltas, rates and ruleset generations.
+    session: Session,
     tracker: NewStateTracker,
     /// A replay played its last poll: polling again would repeat it.
     at_end: bool,
@@ -38,9 +34,7 @@ impl Pipeline {
         tracker.keep_all(config.keep_all_states);
         Pipeline {
             source,
-            config,
-            prev: None,
-            before_prev: None,
+            session: Session::new(config),
             tracker,
             at_end: false,
             history: Arc::default(),
@@ -76,26 +70,22 @@ impl Pipeline {
         if repeat {
             self.tracker.repeat_next();
         }
-        let mut builder = SampleBuilder::new(&self.config);
-        let meta = self.source.poll(&mut builder)?;
-        self.at_end = !self.source.is_live() && meta.position.is_some_and(|(i, n)| i >= n);
-        let sample = builder.finish(Some(meta.clone()));
-        // A replay at its end plays its last poll again: compare it with the
-        // poll before, as the first time, not with itself.
-        let against = if repeat {
-            &self.before_prev
+        // A replay at its end plays its last poll again (see `poll_again`).
+        let polled = if repeat {
+            self.session.poll_again(self.source.as_mut())?
         } else {
-            &self.prev
+            let polled = self.session.poll(self.source.as_mut())?;
+            Arc::make_mut(&mut self.history).record(&polled.analysis);
+            polled
         };
-        let analysis = Arc::new(analyze(against.as_deref(), &sample, &self.config));
-        if !repeat {
-            self.before_prev = self.prev.take();
-            Arc::make_mut(&mut self.history).record(&analysis);
-        }
-        self.prev = Some(Arc::clone(&analysis));
-        let mut snapshot =
-            Snapshot::build(analysis, Some(meta), started.elapsed(), &mut self.tracker);
-        snapshot.all_kept = self.config.keep_all_states;
+        self.at_end = polled.at_end(self.source.as_ref());
+        let mut snapshot = Snapshot::build(
+            polled.analysis,
+            Some(polled.meta),
+            started.elapsed(),
+            &mut self.tracker,
+        );
+        snapshot.all_kept = self.session.config().keep_all_states;
         snapshot.history = Arc::clone(&self.history);
         snapshot.replay_loop = self.reopen.is_some().then_some(self.round);
         Ok(snapshot)
@@ -110,7 +100,7 @@ impl Poller for Pipeline {
     fn keep_all_states(&mut self, keep: bool) {
         // From the next poll on; the tracker keeps the previous poll's
         // states, so marks and counts stay what they were.
-        self.config.keep_all_states = keep;
+        self.session.keep_all_states(keep);
         self.tracker.keep_all(keep);
     }
 
