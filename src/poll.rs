@@ -14,8 +14,8 @@ pub use sample::{MAX_DIAGNOSTICS, SampleBuilder};
 
 use std::sync::Arc;
 
-use crate::analyze::{Analysis, Config, analyze};
-use crate::source::{PollMeta, Source, SourceError};
+use crate::analyze::{Analysis, Config, Servers, analyze};
+use crate::source::{PollMeta, Source, SourceError, demo};
 
 /// One poll, analysed.
 #[derive(Debug, Clone)]
@@ -93,5 +93,43 @@ impl Session {
         let against = if again { &self.before_prev } else { &self.prev };
         let analysis = Arc::new(analyze(against.as_deref(), &sample, &self.config));
         Ok(Polled { analysis, meta })
+    }
+}
+
+/// The demo's analysis settings: the embedded scenario's server and port
+/// (`crate::source::demo`).
+pub fn demo_config() -> Config {
+    let servers =
+        Servers::parse(&[demo::DEMO_SERVER.to_string()], &[demo::DEMO_PORT]).unwrap_or_default();
+    Config {
+        servers,
+        ..Config::default()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_compares_each_poll_with_the_one_before() {
+        let mut source = demo::source();
+        let mut session = Session::new(demo_config());
+        let first = session.poll(source.as_mut()).unwrap();
+        assert_eq!(first.analysis.samples, 1);
+        assert!(!first.at_end(source.as_ref()));
+        let second = session.poll(source.as_mut()).unwrap();
+        assert_eq!(second.analysis.samples, 2);
+        // The scenario's README: poll 0002 has 2 new stray states.
+        assert_eq!(second.analysis.new_server_states, Some(2));
+        let last = session.into_last().unwrap();
+        assert!(Arc::ptr_eq(&last, &second.analysis));
+    }
+
+    #[test]
+    fn the_demo_server_is_valid() {
+        assert_eq!(demo_config().servers.nets.len(), 1);
+        assert_eq!(demo_config().servers.ports, [demo::DEMO_PORT]);
     }
 }

@@ -113,7 +113,8 @@ impl Poller for Pipeline {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::commands::demo;
+    use crate::poll::demo_config;
+    use crate::source::demo;
 
     fn spurious_rate(s: &Snapshot) -> Option<f64> {
         s.analysis
@@ -125,7 +126,7 @@ mod tests {
 
     #[test]
     fn a_replay_stops_at_its_end_and_replays_the_last_poll_with_its_deltas() {
-        let mut p = Pipeline::new(demo::source(), demo::config());
+        let mut p = Pipeline::new(demo::source(), demo_config());
         let mut last = None;
         for _ in 0..4 {
             assert!(!p.exhausted());
@@ -150,11 +151,26 @@ mod tests {
 
     #[test]
     fn states_new_since_the_previous_poll_are_marked() {
-        let mut p = Pipeline::new(demo::source(), demo::config());
+        let mut p = Pipeline::new(demo::source(), demo_config());
         let first = p.poll().unwrap();
         assert_eq!(first.new_count, 0, "nothing to compare the first poll with");
         let second = p.poll().unwrap();
         // The scenario's README: poll 0002 has 2 new stray states.
         assert_eq!(second.new_count, 2);
+    }
+
+    #[test]
+    fn the_demo_loops_and_says_which_round() {
+        let mut p =
+            Pipeline::new(demo::source(), demo_config()).looping(Box::new(demo::round_source));
+        let mut seen = Vec::new();
+        for _ in 0..9 {
+            assert!(!p.exhausted(), "a looping demo never runs out");
+            let s = p.poll().unwrap();
+            seen.push((s.meta.unwrap().position, s.replay_loop));
+        }
+        assert_eq!(seen[3], (Some((4, 4)), Some(1)));
+        assert_eq!(seen[4], (Some((1, 4)), Some(2)));
+        assert_eq!(seen[8], (Some((1, 4)), Some(3)));
     }
 }
