@@ -16,6 +16,7 @@ mod live;
 mod process;
 pub mod quote;
 mod recorded;
+pub mod tables;
 
 pub use check::{BINARY_SNIFF, Checked};
 pub use live::{LiveOptions, LiveSource, Pfctl, PfctlOptions};
