@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use pfblame::analyze::{Analysis, Config, Sample, SampleBuilder, Servers, analyze};
+use pfblame::analyze::{Analysis, Config, Sample, Servers, analyze};
+use pfblame::poll::SampleBuilder;
 use pfblame::print::Flavor;
 use pfblame::source::PollSink;
 use pfblame::tui::action::{Action, Command};

@@ -1,7 +1,8 @@
 //! Pure analysis: which rules created the states of the server addresses,
 //! and why that matters.
 //!
-//! Input is a [`Sample`] (one parsed poll, built by [`SampleBuilder`]);
+//! Input is a [`Sample`] (one parsed poll, built by the poll layer's
+//! `crate::poll::SampleBuilder`);
 //! output an [`Analysis`] that the TUI and the reports read, made by
 //! [`analyze`]. Nothing here runs pfctl or parses text, and time comes from
 //! the sample, never from the clock.
@@ -10,11 +11,9 @@
 //! Fields may be added; renaming one is an interface change.
 
 mod resolve;
-mod sample;
 
 pub use crate::pf::{Allow, Servers, Verdict, allow_text, net_text, parse_allow, port_number};
 pub use resolve::{Lookup, RuleIndex};
-pub use sample::{MAX_DIAGNOSTICS, SampleBuilder};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;

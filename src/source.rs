@@ -12,10 +12,12 @@ use chrono::{DateTime, Utc};
 
 mod check;
 mod dedup;
+pub mod demo;
 mod live;
 mod process;
 pub mod quote;
 mod recorded;
+pub mod tables;
 
 pub use check::{BINARY_SNIFF, Checked};
 pub use live::{LiveOptions, LiveSource, NAT_ARGS, Pfctl, PfctlOptions, Translation};

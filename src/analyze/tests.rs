@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::resolve::tests::rule;
 use super::*;
 use crate::model::{Counters, HostAddr, Port};
+use crate::poll::SampleBuilder;
 
 fn ep(addr: &str, port: u16) -> Endpoint {
     let ip: IpAddr = addr.parse().expect("test address");
