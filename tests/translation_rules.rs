@@ -133,3 +133,57 @@ fn record_on_openbsd_writes_no_nat_txt() {
     assert!(!dir.join("nat.txt").exists());
     assert_eq!(nat_runs(&fake), 0);
 }
+
+/// The verdict of pf's default rule row in `report --format json`.
+fn default_row(dir: &Path) -> (String, String) {
+    let out = Command::cargo_bin("pfblame")
+        .unwrap()
+        .env_remove("PFBLAME_CONFIG")
+        .args([
+            "report", "--format", "json", "--pf", "freebsd", "-s", "10.0.0.5",
+        ])
+        .arg("--from")
+        .arg(dir)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = json["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["number"].is_null())
+        .expect("the default rule's row")
+        .clone();
+    (
+        row["verdict"].as_str().unwrap().to_string(),
+        row["reason"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn a_replayed_nat_txt_explains_states_no_filter_rule_made() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::write(dir.join("rules.txt"), FREEBSD_RULES).unwrap();
+    // An `rdr pass` state: FreeBSD records no filter rule for it.
+    fs::write(
+        dir.join("states.txt"),
+        "all tcp 10.0.0.5:80 (192.0.2.10:8080) <- 203.0.113.5:40000       ESTABLISHED:ESTABLISHED\n   \
+         age 00:00:40, expires in 00:09:59, 8:7 pkts, 700:9100 bytes\n   \
+         id: 64f1a2b300000a01 creatorid: 4e1f00c2\n",
+    )
+    .unwrap();
+    let (without, _) = default_row(dir);
+    assert_eq!(without, "unexplained");
+    fs::write(dir.join("nat.txt"), FREEBSD_NAT).unwrap();
+    let (with, reason) = default_row(dir);
+    assert_eq!(with, "stateful", "{reason}");
+    // It names a translation rule of nat.txt as the cause.
+    assert!(
+        FREEBSD_NAT
+            .lines()
+            .filter(|l| l.starts_with('@'))
+            .any(|rule| reason.contains(rule)),
+        "{reason}"
+    );
+}
