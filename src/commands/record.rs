@@ -34,9 +34,12 @@ use serde::Serialize;
 
 use crate::cli::{RecordArgs, Strategy};
 use crate::exit::{Exit, Failure};
+use crate::pf::Dialect;
+use crate::pf::dialect::{self, Detected};
 use crate::source::{
-    Checked, INFO_FILE, LiveOptions, LiveSource, META_FILE, Pfctl, PollMeta, PollSink, RULES_FILE,
-    Run, SINGLE_POLL_TMP, STATES_FILE, Source, display_argv, per_rule_file, poll_tmp_name,
+    Checked, INFO_FILE, LiveOptions, LiveSource, META_FILE, NAT_FILE, Pfctl, PollMeta, PollSink,
+    RULES_FILE, Run, SERVICES_FILE, SINGLE_POLL_TMP, STATES_FILE, Source, Translation,
+    display_argv, per_rule_file, poll_tmp_name,
 };
 
 /// Runs the command.
@@ -51,9 +54,15 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
             strategy: Strategy::Auto,
             info: true,
             also_per_rule: per_rule,
+            translation: match args.pf {
+                Some(d) if d.translation_keeps_state() => Translation::On,
+                Some(_) => Translation::Off,
+                None => Translation::Decide(dialect::lists_translation_rules),
+            },
         },
     ));
     let root = prepare_dir(&args.dir)?;
+    let services = router_services(&pfctl);
     let interval = args.source.interval();
     for n in 1..=args.count {
         let target = if args.count > 1 {
@@ -61,7 +70,9 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
         } else {
             Target::Single
         };
-        record_poll(&mut source, &pfctl, &root, target)?;
+        // The first poll keeps the router's service table for replays.
+        let table = if n == 1 { services.as_deref() } else { None };
+        record_poll(&mut source, &pfctl, args.pf, table, &root, target)?;
         if n < args.count {
             thread::sleep(interval);
         }
@@ -73,6 +84,18 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
         args.dir.display()
     );
     Ok(Exit::Ok)
+}
+
+/// The router's `/etc/services` when pfctl runs on this host (see
+/// `source::install_services`); with `--ssh` the recording keeps none and
+/// replays use the bundled selection.
+fn router_services(pfctl: &Pfctl) -> Option<String> {
+    if pfctl.is_remote() {
+        return None;
+    }
+    let text = crate::services::read_table(Path::new(crate::services::SYSTEM_TABLE))?;
+    crate::services::install(&text);
+    Some(text)
 }
 
 fn check_args(args: &RecordArgs) -> Result<(), Failure> {
@@ -221,6 +244,8 @@ fn is_layout_name(name: &str) -> bool {
         STATES_FILE,
         INFO_FILE,
         META_FILE,
+        SERVICES_FILE,
+        NAT_FILE,
         SINGLE_POLL_TMP,
     ]
     .contains(&name)
@@ -252,18 +277,26 @@ impl Target {
 fn record_poll(
     source: &mut Checked<LiveSource>,
     pfctl: &Pfctl,
+    forced: Option<Dialect>,
+    services: Option<&str>,
     root: &Root,
     target: Target,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let tmp = target.tmp_name();
     let mut sink = FileSink::create(root, &tmp)?;
+    if let Some(text) = services
+        && let Err(failure) = sink.write_file(SERVICES_FILE, text.as_bytes())
+    {
+        sink.remove(root);
+        return Err(failure.into());
+    }
     let polled = source.poll(&mut sink);
     let outcome = match (sink.failure.take(), polled) {
         // A write that failed is the cause, whatever the source made of it.
         (Some(failure), _) => Err(failure.into()),
         (None, Err(e)) => Err(anyhow::Error::from(e)),
-        (None, Ok(meta)) => meta_toml(&meta, pfctl, started.elapsed())
+        (None, Ok(meta)) => meta_toml(&meta, pfctl, &sink.dialect(forced), started.elapsed())
             .and_then(|text| Ok(sink.write_file(META_FILE, text.as_bytes())?))
             .and_then(|()| Ok(sink.publish(root, target)?))
             .map(|()| meta),
@@ -294,6 +327,10 @@ struct FileSink {
     created: Vec<String>,
     /// The first write that failed: it decides the exit status.
     failure: Option<Failure>,
+    /// The rules listing and the start of the states listing, to tell the
+    /// dialect from (see [`FileSink::dialect`]).
+    rules_text: String,
+    states_head: Vec<u8>,
 }
 
 impl FileSink {
@@ -315,6 +352,8 @@ impl FileSink {
             shown,
             created: Vec::new(),
             failure: None,
+            rules_text: String::new(),
+            states_head: Vec::new(),
         })
     }
 
@@ -399,14 +438,29 @@ impl FileSink {
 
 impl PollSink for FileSink {
     fn rules(&mut self, text: &str) {
+        self.rules_text = text.to_string();
         let _ = self.write_file(RULES_FILE, text.as_bytes());
     }
 
-    /// Streams the listing to its file: states are never held in memory.
+    /// Streams the listing to its file: states are never held in memory
+    /// (only the first [`STATES_HEAD`] bytes of the full listing are kept,
+    /// to tell the dialect by).
     fn states(&mut self, rule: Option<u32>, input: &mut dyn BufRead) -> io::Result<()> {
         let name = rule.map_or_else(|| STATES_FILE.to_string(), per_rule_file);
         let mut w = self.open(&name)?;
-        let mut copied = io::copy(input, &mut w).map(|_| ());
+        let mut head = Vec::new();
+        let mut tee = Tee {
+            inner: input,
+            head: if rule.is_none() {
+                Some(&mut head)
+            } else {
+                None
+            },
+        };
+        let mut copied = io::copy(&mut tee, &mut w).map(|_| ());
+        if rule.is_none() {
+            self.states_head = head;
+        }
         if copied.is_ok() {
             copied = w.flush();
         }
@@ -422,6 +476,44 @@ impl PollSink for FileSink {
     fn info(&mut self, text: &str) {
         let _ = self.write_file(INFO_FILE, text.as_bytes());
     }
+
+    fn translation_rules(&mut self, text: &str) {
+        let _ = self.write_file(NAT_FILE, text.as_bytes());
+    }
+}
+
+/// Bytes of the states listing kept to tell the dialect by: enough for the
+/// thousands of states [`dialect::detect`] looks at.
+const STATES_HEAD: usize = 2 * 1024 * 1024;
+
+/// A reader that keeps a copy of the first [`STATES_HEAD`] bytes it reads.
+struct Tee<'a, 'h> {
+    inner: &'a mut dyn BufRead,
+    head: Option<&'h mut Vec<u8>>,
+}
+
+impl io::Read for Tee<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(head) = self.head.as_deref_mut() {
+            let room = STATES_HEAD.saturating_sub(head.len()).min(n);
+            head.extend_from_slice(&buf[..room]);
+        }
+        Ok(n)
+    }
+}
+
+impl FileSink {
+    /// The dialect of this poll: `--pf`, else told from the listings (the
+    /// rules and the first states), as `report` would detect it.
+    fn dialect(&self, forced: Option<Dialect>) -> Detected {
+        let (rules, _) = crate::parse::rules::parse_rules(&self.rules_text);
+        let text = String::from_utf8_lossy(&self.states_head);
+        // The last state may be cut: only whole lines are parsed.
+        let whole = text.rfind('\n').map_or("", |end| &text[..=end]);
+        let (states, _) = crate::parse::states::parse_states(whole);
+        dialect::detect(forced, &rules, &states)
+    }
 }
 
 /// Errors that come from reading pfctl's output, not from writing the file.
@@ -432,11 +524,15 @@ fn is_read_side(e: &io::Error) -> bool {
     )
 }
 
-/// `meta.toml`: when, how, and how each pfctl run went.
+/// `meta.toml`: when, how, whose pf, and how each pfctl run went.
 #[derive(Serialize)]
 struct MetaFile {
     taken_at: String,
     pfctl: String,
+    /// The pf dialect (`--pf` spelling); `--from` uses it unless `--pf` is given.
+    dialect: String,
+    /// How it was chosen: `--pf`, `detected: …` or `assumed`.
+    dialect_source: String,
     notes: String,
     duration_secs: f64,
     warnings: Vec<String>,
@@ -456,10 +552,17 @@ struct RunMeta {
     stderr: String,
 }
 
-fn meta_toml(meta: &PollMeta, pfctl: &Pfctl, took: Duration) -> anyhow::Result<String> {
+fn meta_toml(
+    meta: &PollMeta,
+    pfctl: &Pfctl,
+    dialect: &Detected,
+    took: Duration,
+) -> anyhow::Result<String> {
     let file = MetaFile {
         taken_at: meta.taken_at.to_rfc3339(),
         pfctl: pfctl.command().to_string(),
+        dialect: dialect.dialect.name().to_string(),
+        dialect_source: dialect.describe(),
         notes: format!("recorded by pfblame {}", env!("CARGO_PKG_VERSION")),
         duration_secs: took.as_secs_f64(),
         warnings: meta.warnings.clone(),
@@ -493,6 +596,7 @@ fn file_for(argv: &[String]) -> Option<String> {
         [.., "-vvsr"] => Some(RULES_FILE.into()),
         [.., "-vvss"] => Some(STATES_FILE.into()),
         [.., "-vsi"] => Some(INFO_FILE.into()),
+        [.., "-vvsn"] => Some(NAT_FILE.into()),
         _ => None,
     }
 }

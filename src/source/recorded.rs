@@ -16,6 +16,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::Strategy;
+use super::dedup::{Dedup, SeenStates, duplicates_warning};
 use super::{NO_RULES_WARNING, PollMeta, PollSink, RecordedPoll, Run, Source, SourceError};
 
 /// File names of the recorded layout (see `shared/design.md`).
@@ -23,6 +24,11 @@ pub const RULES_FILE: &str = "rules.txt";
 pub const STATES_FILE: &str = "states.txt";
 pub const INFO_FILE: &str = "info.txt";
 pub const META_FILE: &str = "meta.toml";
+/// The router's service-name table (`/etc/services`), copied by `record`
+/// into its first poll so that replays resolve port names the same way.
+pub const SERVICES_FILE: &str = "services.txt";
+/// FreeBSD/macOS translation rules: `pfctl -a '*' -vvsn`.
+pub const NAT_FILE: &str = "nat.txt";
 
 /// The temporary directory `record` writes a single poll into before its
 /// files move into DIR.
@@ -69,6 +75,7 @@ struct DirPoll {
     rules: Option<PathBuf>,
     states: Option<PathBuf>,
     info: Option<PathBuf>,
+    nat: Option<PathBuf>,
     per_rule: BTreeMap<u32, PathBuf>,
     taken_at: Option<DateTime<Utc>>,
     /// Found while scanning (odd file names).
@@ -302,6 +309,7 @@ fn scan_poll_dir(dir: &Path) -> Result<DirPoll, SourceError> {
             RULES_FILE => poll.rules = Some(path),
             STATES_FILE => poll.states = Some(path),
             INFO_FILE => poll.info = Some(path),
+            NAT_FILE => poll.nat = Some(path),
             META_FILE => poll.taken_at = read_meta(&path)?,
             _ => {
                 if let Some(rest) = name.strip_prefix("states-R") {
@@ -331,8 +339,38 @@ fn scan_poll_dir(dir: &Path) -> Result<DirPoll, SourceError> {
 
 /// The files of the layout that are read as pfctl output or metadata.
 fn is_layout_file(name: &str) -> bool {
-    [RULES_FILE, STATES_FILE, INFO_FILE, META_FILE].contains(&name)
+    [RULES_FILE, STATES_FILE, INFO_FILE, NAT_FILE, META_FILE].contains(&name)
         || (name.starts_with("states-R") && name.ends_with(".txt"))
+}
+
+/// The service table a recording keeps: `DIR/services.txt`, else the one
+/// of its first numbered poll that has one.
+pub fn recorded_services(from: &Path) -> Option<String> {
+    let direct = from.join(SERVICES_FILE);
+    if direct.is_file() {
+        return crate::services::read_table(&direct);
+    }
+    let (numbered, _) = numbered_polls(from).ok()?;
+    numbered
+        .iter()
+        .map(|d| d.join(SERVICES_FILE))
+        .find(|p| p.is_file())
+        .and_then(|p| crate::services::read_table(&p))
+}
+
+/// The `dialect` that `record` wrote into the recording's `meta.toml`: of
+/// DIR itself, else of its last numbered poll. `None` for files, older
+/// recordings and anything unreadable (the listings then tell).
+pub fn recorded_dialect(from: &Path) -> Option<String> {
+    let meta = if from.join(META_FILE).is_file() {
+        from.join(META_FILE)
+    } else {
+        let (numbered, _) = numbered_polls(from).ok()?;
+        numbered.last()?.join(META_FILE)
+    };
+    let text = fs::read_to_string(meta).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    table.get("dialect")?.as_str().map(str::to_string)
 }
 
 /// `taken_at` of `meta.toml` (RFC 3339, as a string or a TOML date-time).
@@ -389,10 +427,12 @@ fn read_run(path: &Path, started: Instant, bytes: u64) -> Run {
     }
 }
 
-/// Streams a state listing from a file into the sink.
+/// Streams a state listing from a file into the sink; with `seen`, states
+/// already handed on in this poll are left out (per-rule listings).
 fn stream_states(
     path: &Path,
     rule: Option<u32>,
+    seen: Option<&mut SeenStates>,
     sink: &mut dyn PollSink,
     meta: &mut PollMeta,
 ) -> Result<(), SourceError> {
@@ -402,11 +442,14 @@ fn stream_states(
         inner: BufReader::new(file),
         bytes: 0,
     };
-    sink.states(rule, &mut reader)
-        .map_err(|e| SourceError::Io {
-            what: path.display().to_string(),
-            source: e,
-        })?;
+    let streamed = match seen {
+        Some(seen) => sink.states(rule, &mut Dedup::new(&mut reader, seen)),
+        None => sink.states(rule, &mut reader),
+    };
+    streamed.map_err(|e| SourceError::Io {
+        what: path.display().to_string(),
+        source: e,
+    })?;
     meta.runs.push(read_run(path, started, reader.bytes));
     Ok(())
 }
@@ -429,9 +472,13 @@ fn play_memory(
         source: e,
     };
     if strategy == Strategy::PerRule && !poll.per_rule.is_empty() {
+        let mut seen = SeenStates::default();
         for (n, text) in &poll.per_rule {
-            sink.states(Some(*n), &mut text.as_bytes())
+            sink.states(Some(*n), &mut Dedup::new(&mut text.as_bytes(), &mut seen))
                 .map_err(io_err)?;
+        }
+        if seen.dropped > 0 {
+            meta.warnings.push(duplicates_warning(seen.dropped));
         }
     } else {
         sink.states(None, &mut poll.states.as_bytes())
@@ -468,6 +515,10 @@ fn play_dir(
         meta.warnings.push(NO_RULES_WARNING.into());
     }
     sink.rules(&rules);
+    if let Some(path) = &poll.nat {
+        let nat = read_text(path, meta)?;
+        sink.translation_rules(&nat);
+    }
     let use_per_rule =
         !poll.per_rule.is_empty() && (strategy == Strategy::PerRule || poll.states.is_none());
     if use_per_rule {
@@ -477,11 +528,15 @@ fn play_dir(
                 poll.dir.display()
             ));
         }
+        let mut seen = SeenStates::default();
         for (n, path) in &poll.per_rule {
-            stream_states(path, Some(*n), sink, meta)?;
+            stream_states(path, Some(*n), Some(&mut seen), sink, meta)?;
+        }
+        if seen.dropped > 0 {
+            meta.warnings.push(duplicates_warning(seen.dropped));
         }
     } else if let Some(path) = &poll.states {
-        stream_states(path, None, sink, meta)?;
+        stream_states(path, None, None, sink, meta)?;
     } else {
         // Without states there is nothing to blame: not an empty table.
         return Err(SourceError::BadRecording {
@@ -648,7 +703,7 @@ fn play_file(path: &Path, sink: &mut dyn PollSink, meta: &mut PollMeta) -> Resul
             meta.warnings
                 .push(format!("{shown} holds states only: the rules are unknown"));
             sink.rules("");
-            stream_states(path, None, sink, meta)?;
+            stream_states(path, None, None, sink, meta)?;
         }
     }
     Ok(())

@@ -5,7 +5,7 @@
 
 use std::io::{self, BufRead};
 
-use super::{Config, Sample, Servers};
+use crate::analyze::{Config, Sample, Servers};
 use crate::model::{Diagnostic, Endpoint, RuleKey, State};
 use crate::parse::states::skim::{Counted, SkimSink, skim_states};
 use crate::source::{PollMeta, PollSink};
@@ -168,6 +168,15 @@ impl PollSink for SampleBuilder {
         let (info, diags) = crate::parse::info::parse_info(text);
         self.sample.info = Some(info);
         self.add_diagnostics("info", diags);
+    }
+
+    /// The translation rules join the rules: each keeps its own ruleset
+    /// (`Rule::ruleset`), so state attribution still names filter rules
+    /// only, and the verdicts see what keeps state under `no state`.
+    fn translation_rules(&mut self, text: &str) {
+        let (rules, diags) = crate::parse::rules::parse_rules(text);
+        self.sample.rules.extend(rules);
+        self.add_diagnostics("translation rules", diags);
     }
 }
 
