@@ -9,6 +9,7 @@
 //! The types below are the interface shared with `tui` and `report`.
 //! Fields may be added; renaming one is an interface change.
 
+pub mod fleet;
 mod resolve;
 mod sample;
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 mod check;
+pub mod fleet;
 mod live;
 mod process;
 pub mod quote;

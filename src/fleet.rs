@@ -1,0 +1,152 @@
+//! Polling a fleet (issue #17): every host at once, each on its own
+//! thread with its own source, so a host that hangs costs its own
+//! `--timeout` (pfctl, or ssh, is killed then) and never hides the others.
+//!
+//! Above [`crate::source`] and [`crate::analyze`]: a host's poll is parsed
+//! and analysed on its thread, and [`crate::analyze::fleet::merge`] reads
+//! the analyses of the hosts that answered.
+
+use std::time::{Duration, Instant};
+
+use crate::analyze::fleet::{FleetAnalysis, HostInput, merge};
+use crate::analyze::{Analysis, Config, SampleBuilder, analyze};
+use crate::model::Info;
+use crate::source::fleet::{HostSpec, hosts, open_host};
+use crate::source::{Options, Source, SourceError};
+
+/// One host of the fleet, with what its earlier polls left.
+pub struct Host {
+    pub name: String,
+    source: Box<dyn Source>,
+    prev: Option<Analysis>,
+    /// `pfctl -vsi` as last seen (live sources read it once).
+    info: Option<Info>,
+}
+
+/// What one host's poll gave.
+pub struct HostPoll {
+    pub name: String,
+    /// The analysis, or why the poll failed (the host's banner).
+    pub outcome: Result<Analysis, SourceError>,
+    /// `Checksum` of `pfctl -si`, when known.
+    pub checksum: Option<String>,
+    /// How long the poll took (running pfctl or reading, and parsing).
+    pub duration: Duration,
+    /// For replays: which poll of how many.
+    pub position: Option<(usize, usize)>,
+}
+
+/// The hosts, polled together.
+pub struct Fleet {
+    hosts: Vec<Host>,
+    live: bool,
+}
+
+impl Fleet {
+    /// The fleet the options name, or `None` for a single source (one
+    /// `--ssh`, local pfctl, a one-host recording).
+    pub fn open(o: &Options) -> Result<Option<Fleet>, SourceError> {
+        let Some(specs) = hosts(o)? else {
+            return Ok(None);
+        };
+        let hosts = specs
+            .iter()
+            .map(|spec: &HostSpec| {
+                Ok(Host {
+                    name: spec.name.clone(),
+                    source: open_host(spec, o)?,
+                    prev: None,
+                    info: None,
+                })
+            })
+            .collect::<Result<Vec<_>, SourceError>>()?;
+        let live = hosts.iter().any(|h| h.source.is_live());
+        Ok(Some(Fleet { hosts, live }))
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.hosts.iter().map(|h| h.name.as_str()).collect()
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+
+    /// Polls every host at once, one thread each; results in host order.
+    pub fn poll(&mut self, cfg: &Config) -> Vec<HostPoll> {
+        std::thread::scope(|scope| {
+            let running: Vec<_> = self
+                .hosts
+                .iter_mut()
+                .map(|host| {
+                    let name = host.name.clone();
+                    (name, scope.spawn(move || host.poll(cfg)))
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|(name, handle)| {
+                    handle.join().unwrap_or_else(|_| HostPoll {
+                        outcome: Err(SourceError::BadRecording {
+                            path: name.clone(),
+                            detail: "the poll of this host panicked (a bug in pfblame)".into(),
+                        }),
+                        name,
+                        checksum: None,
+                        duration: Duration::ZERO,
+                        position: None,
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+impl Host {
+    fn poll(&mut self, cfg: &Config) -> HostPoll {
+        let start = Instant::now();
+        let mut builder = SampleBuilder::new(cfg);
+        let result = self.source.poll(&mut builder);
+        let duration = start.elapsed();
+        let outcome = result.map(|meta| {
+            let position = meta.position;
+            let sample = builder.finish(Some(meta));
+            if sample.info.is_some() {
+                self.info = sample.info.clone();
+            }
+            let a = analyze(self.prev.as_ref(), &sample, cfg);
+            self.prev = Some(a.clone());
+            (a, position)
+        });
+        let (outcome, position) = match outcome {
+            Ok((a, p)) => (Ok(a), p),
+            Err(e) => (Err(e), None),
+        };
+        HostPoll {
+            name: self.name.clone(),
+            outcome,
+            checksum: self
+                .info
+                .as_ref()
+                .and_then(|i| i.checksum.as_deref())
+                .map(str::to_string),
+            duration,
+            position,
+        }
+    }
+}
+
+/// The merge of the hosts that answered.
+pub fn merged(polls: &[HostPoll]) -> FleetAnalysis {
+    let inputs: Vec<HostInput<'_>> = polls
+        .iter()
+        .filter_map(|p| {
+            Some(HostInput {
+                name: &p.name,
+                analysis: p.outcome.as_ref().ok()?,
+                checksum: p.checksum.as_deref(),
+            })
+        })
+        .collect();
+    merge(&inputs)
+}
