@@ -192,6 +192,28 @@ impl Fleet {
         }
     }
 
+    fn env_path(&self) -> String {
+        format!(
+            "{}:{}",
+            self.bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+
+    fn record(&self, dir: &Path, args: &[&str]) -> std::process::Output {
+        Command::cargo_bin("pfblame")
+            .unwrap()
+            .arg("record")
+            .args(args)
+            .args(["--pfctl", &format!("{MANIFEST}/tests/fake-pfctl")])
+            .arg(dir)
+            .env("PATH", self.env_path())
+            .env("FAKE_SSH_HOSTS", &self.hosts)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    }
+
     fn report(&self, args: &[&str]) -> (std::process::Output, Duration) {
         let path = format!(
             "{}:{}",
@@ -332,4 +354,59 @@ fn host_options_are_checked_before_anything_runs() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+#[test]
+fn record_writes_one_directory_per_host_that_replays_as_the_fleet() {
+    let fleet = Fleet::new();
+    let pair = scenario("carp-pair");
+    fleet.host("fw-a", &pair.join("fw-a"), None);
+    fleet.host("fw-b", &pair.join("fw-b"), None);
+    let out_dir = tempfile::tempdir().unwrap();
+    let rec = out_dir.path().join("rec");
+    let out = fleet.record(
+        &rec,
+        &[
+            "--ssh", "fw-a", "--ssh", "fw-b", "--count", "2", "-i", "0.1",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for host in ["fw-a", "fw-b"] {
+        for poll in ["0001", "0002"] {
+            for f in ["rules.txt", "states.txt", "info.txt", "meta.toml"] {
+                assert!(
+                    rec.join(host).join(poll).join(f).is_file(),
+                    "{host}/{poll}/{f}"
+                );
+            }
+        }
+    }
+    let replay = pfblame(&[
+        "report",
+        "--from",
+        rec.to_str().unwrap(),
+        "-s",
+        SERVER,
+        "--format",
+        "json",
+    ]);
+    let r = json(&replay);
+    assert_eq!(r["hosts"].as_array().unwrap().len(), 2);
+    assert_eq!(host_of(rule(&r, "port = 22"), "fw-b")["without_rule"], 1);
+    // One host replays alone too.
+    let one = pfblame(&[
+        "report",
+        "--from",
+        rec.join("fw-b").to_str().unwrap(),
+        "-s",
+        SERVER,
+        "--format",
+        "json",
+    ]);
+    assert!(json(&one).get("hosts").is_none());
 }

@@ -39,9 +39,19 @@ use crate::source::{
     Run, SINGLE_POLL_TMP, STATES_FILE, Source, display_argv, per_rule_file, poll_tmp_name,
 };
 
+mod fleet;
+
 /// Runs the command.
 pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
     check_args(args)?;
+    let options = crate::source::Options {
+        from: None,
+        pfctl: args.source.pfctl.options(),
+        strategy: args.source.strategy(),
+    };
+    if let Some(hosts) = crate::source::fleet::hosts(&options)? {
+        return fleet::run(args, &options, &hosts);
+    }
     let pfctl = Pfctl::from_options(&args.source.pfctl.options())?;
     let per_rule = args.per_rule || args.source.strategy() == Strategy::PerRule;
     // Output that is not pfctl's is not recorded: the poll fails.

@@ -123,6 +123,22 @@ pub fn hosts(o: &Options) -> Result<Option<Vec<HostSpec>>, SourceError> {
     Ok(Some(specs))
 }
 
+/// The pfctl command of a live host (`None` for a recorded one).
+pub fn host_pfctl(spec: &HostSpec, o: &Options) -> Result<Option<Pfctl>, SourceError> {
+    Ok(match &spec.transport {
+        Transport::Ssh(host) => {
+            let one = super::PfctlOptions {
+                ssh: vec![host.clone()],
+                hosts: Vec::new(),
+                ..o.pfctl.clone()
+            };
+            Some(Pfctl::from_options(&one)?)
+        }
+        Transport::Command(words) => Some(Pfctl::through(&o.pfctl, &spec.name, words.clone())?),
+        Transport::Recorded(_) => None,
+    })
+}
+
 /// Opens one host's source: live pfctl through its transport (reading
 /// `pfctl -vsi` once, for its Hostid and Checksum), or its recording.
 pub fn open_host(spec: &HostSpec, o: &Options) -> Result<Box<dyn Source>, SourceError> {
@@ -138,20 +154,13 @@ pub fn open_host(spec: &HostSpec, o: &Options) -> Result<Box<dyn Source>, Source
             .with_info_once(),
         ))
     };
-    Ok(match &spec.transport {
-        Transport::Ssh(host) => {
-            let one = super::PfctlOptions {
-                ssh: vec![host.clone()],
-                hosts: Vec::new(),
-                ..o.pfctl.clone()
-            };
-            live(Pfctl::from_options(&one)?)
-        }
-        Transport::Command(words) => live(Pfctl::through(&o.pfctl, &spec.name, words.clone())?),
-        Transport::Recorded(dir) => Box::new(Checked::new(
+    match (&spec.transport, host_pfctl(spec, o)?) {
+        (_, Some(pfctl)) => Ok(live(pfctl)),
+        (Transport::Recorded(dir), None) => Ok(Box::new(Checked::new(
             ReplaySource::open(dir)?.with_strategy(o.strategy),
-        )),
-    })
+        ))),
+        (_, None) => Err(invalid(format!("`{}` has no pfctl command", spec.name))),
+    }
 }
 
 /// True for a directory that is one host's recording: its own files, or
