@@ -410,3 +410,58 @@ fn record_writes_one_directory_per_host_that_replays_as_the_fleet() {
     ]);
     assert!(json(&one).get("hosts").is_none());
 }
+
+#[test]
+fn check_judges_every_host_and_critical_wins_over_a_host_down() {
+    let dir = scenario("carp-pair");
+    let out = pfblame(&["check", "--from", dir.to_str().unwrap(), "-s", SERVER]);
+    assert_eq!(out.status.code(), Some(2));
+    let line = text(&out);
+    assert!(line.starts_with("CRITICAL - fw-a: CRITICAL "), "{line}");
+    assert!(
+        line.contains("fw-b: CRITICAL") && line.contains("fw-b/bypass=1"),
+        "{line}"
+    );
+    assert_eq!(line.lines().count(), 1);
+
+    let fleet = Fleet::new();
+    fleet.host("fw-a", &dir.join("fw-a"), None);
+    fleet.host("fw-c", &dir.join("fw-a"), Some("hang"));
+    let path = fleet.env_path();
+    let run = |allow: &[&str]| {
+        Command::cargo_bin("pfblame")
+            .unwrap()
+            .args([
+                "check",
+                "--ssh",
+                "fw-a",
+                "--ssh",
+                "fw-c",
+                "--timeout",
+                "3",
+                "-s",
+                SERVER,
+            ])
+            .args(allow)
+            .args(["--pfctl", &format!("{MANIFEST}/tests/fake-pfctl")])
+            .env("PATH", &path)
+            .env("FAKE_SSH_HOSTS", &fleet.hosts)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("fw-c: UNKNOWN the poll failed"),
+        "{}",
+        text(&out)
+    );
+    let out = run(&["--allow", "2"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).starts_with("UNKNOWN - fw-a: OK"),
+        "{}",
+        text(&out)
+    );
+}

@@ -11,6 +11,7 @@
 
 use std::io::{self, IsTerminal, Write};
 
+use super::check::{Outcome, Status, judge};
 use super::monitor;
 use super::report::exit_status_with;
 use crate::analyze::Config;
@@ -19,6 +20,7 @@ use crate::exit::{Exit, Failure, is_broken_pipe};
 use crate::fleet::{Fleet, HostPoll, merged};
 use crate::report::Options;
 use crate::report::fleet::{HostReport, write};
+use crate::report::openmetrics::Scrape;
 use crate::sanitize::neutralize;
 
 /// Runs `report` on the fleet.
@@ -27,13 +29,6 @@ pub fn report(args: &ReportArgs, cfg: &Config, mut fleet: Fleet) -> anyhow::Resu
         return Err(Failure::new(
             Exit::Usage,
             "report --kill refused: not with several hosts yet; run it for one host (nothing was run)",
-        )
-        .into());
-    }
-    if args.format == Format::OpenMetrics {
-        return Err(Failure::new(
-            Exit::Usage,
-            "--format openmetrics is not available for several hosts yet; run one report per host",
         )
         .into());
     }
@@ -78,11 +73,90 @@ pub fn report(args: &ReportArgs, cfg: &Config, mut fleet: Fleet) -> anyhow::Resu
             write(&hosts, &fleet_analysis, args.format, &opts, &mut safe)?;
             safe.into_inner().map(drop)
         }
+        Format::OpenMetrics => openmetrics(&polls, out),
         format => write(&hosts, &fleet_analysis, format, &opts, out),
     });
     match result {
         Err(e) if is_broken_pipe(&e) => Ok(status),
         other => other.map(|()| status),
+    }
+}
+
+/// `--format openmetrics`: every family once, a sample set per host.
+fn openmetrics(polls: &[HostPoll], out: &mut dyn Write) -> io::Result<()> {
+    let scrapes: Vec<(&crate::analyze::Analysis, Scrape)> = polls
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.outcome.as_ref().ok()?,
+                Scrape {
+                    host: p.name.clone(),
+                    poll_seconds: Some(p.duration.as_secs_f64()),
+                },
+            ))
+        })
+        .collect();
+    let hosts: Vec<(&crate::analyze::Analysis, &Scrape)> =
+        scrapes.iter().map(|(a, s)| (*a, s)).collect();
+    let failed: Vec<&str> = polls
+        .iter()
+        .filter(|p| p.outcome.is_err())
+        .map(|p| p.name.as_str())
+        .collect();
+    crate::report::openmetrics::write_hosts(&hosts, &failed, out)
+}
+
+/// `check` over the fleet: each host judged as `check` judges one, the
+/// worst status wins with CRITICAL above UNKNOWN (a bypass read on one box
+/// is real even when another box could not be polled), then WARNING, OK.
+/// The summary names each host; perfdata labels are prefixed `HOST/`.
+pub fn check(mut fleet: Fleet, cfg: &Config, strict: bool) -> Outcome {
+    let polls = fleet.poll(cfg);
+    let outcomes: Vec<(String, Outcome)> = polls
+        .iter()
+        .map(|p| {
+            let outcome = match &p.outcome {
+                Ok(a) => judge(a, strict, Some(p.duration.as_secs_f64())),
+                Err(e) => Outcome {
+                    status: Status::Unknown,
+                    summary: format!("the poll failed: {e}"),
+                    perfdata: String::new(),
+                },
+            };
+            (p.name.clone(), outcome)
+        })
+        .collect();
+    let rank = |s: Status| match s {
+        Status::Critical => 3,
+        Status::Unknown => 2,
+        Status::Warning => 1,
+        Status::Ok => 0,
+    };
+    let status = outcomes
+        .iter()
+        .map(|(_, o)| o.status)
+        .max_by_key(|s| rank(*s))
+        .unwrap_or(Status::Unknown);
+    let summary = outcomes
+        .iter()
+        .map(|(h, o)| format!("{}: {} {}", neutralize(h), o.status.word(), o.summary))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let perfdata = outcomes
+        .iter()
+        .flat_map(|(h, o)| {
+            let host = neutralize(h).replace([' ', '=', '\''], "_");
+            o.perfdata
+                .split_whitespace()
+                .map(move |item| format!("{host}/{item}"))
+                .collect::<Vec<_>>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    Outcome {
+        status,
+        summary: summary.replace(['|', '\n'], " "),
+        perfdata,
     }
 }
 
