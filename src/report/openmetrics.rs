@@ -37,6 +37,9 @@ impl Default for Scrape {
     }
 }
 
+/// A gauge with one sample per host: name, help, value.
+type HostGauge = (&'static str, &'static str, fn(&Analysis) -> u64);
+
 /// Writes the metrics of `a`, ending with `# EOF`.
 pub fn write(a: &Analysis, scrape: &Scrape, out: &mut dyn Write) -> io::Result<()> {
     write_hosts(&[(a, scrape)], &[], out)
@@ -116,7 +119,7 @@ pub fn write_hosts(
         }
     }
 
-    let per_host: [(&str, &str, fn(&Analysis) -> u64); 4] = [
+    let per_host: [HostGauge; 4] = [
         (
             "pfblame_harmful_rules",
             "Rules whose states misroute or drop the servers' replies (bypass or blocked).",
