@@ -34,6 +34,8 @@ pub struct HostPoll {
     pub duration: Duration,
     /// For replays: which poll of how many.
     pub position: Option<(usize, usize)>,
+    /// Live pfctl (not a recording): the duration is worth showing.
+    pub live: bool,
 }
 
 /// The hosts, polled together.
@@ -95,6 +97,7 @@ impl Fleet {
                         checksum: None,
                         duration: Duration::ZERO,
                         position: None,
+                        live: false,
                     })
                 })
                 .collect()
@@ -132,6 +135,7 @@ impl Host {
                 .map(str::to_string),
             duration,
             position,
+            live: self.source.is_live(),
         }
     }
 }

@@ -53,6 +53,7 @@ pub fn report(args: &ReportArgs, cfg: &Config, mut fleet: Fleet) -> anyhow::Resu
             analysis: p.outcome.as_ref().map_err(|_| e.as_str()),
             checksum: p.checksum.as_deref(),
             poll_seconds: p.duration.as_secs_f64(),
+            live: p.live,
         })
         .collect();
     let strict = args.servers.pf.strict;

@@ -23,6 +23,9 @@ pub struct HostReport<'a> {
     pub analysis: Result<&'a Analysis, &'a str>,
     pub checksum: Option<&'a str>,
     pub poll_seconds: f64,
+    /// Live pfctl: the text report shows the poll's duration (a replay's
+    /// is noise).
+    pub live: bool,
 }
 
 /// Writes the fleet report in `format` (text, markdown as text, or JSON).
@@ -49,15 +52,15 @@ fn verdict_word(v: Option<Verdict>) -> String {
 fn host_line(h: &HostReport<'_>, fleet: &FleetAnalysis) -> String {
     match h.analysis {
         Err(why) => format!(
-            "host {}: POLL FAILED ({:.2} s): {}",
+            "host {}: POLL FAILED{}: {}",
             neutralize(h.name),
-            h.poll_seconds,
+            poll_time(h),
             neutralize(why)
         ),
         Ok(a) => {
             let summary = fleet.hosts.iter().find(|s| s.name == h.name);
             format!(
-                "host {}: Hostid {}, Checksum {}, {} states, {} server states ({} imported by pfsync), poll {:.2} s",
+                "host {}: Hostid {}, Checksum {}, {} states, {} server states ({} imported by pfsync){}",
                 neutralize(h.name),
                 summary
                     .and_then(|s| s.hostid.as_deref())
@@ -66,9 +69,18 @@ fn host_line(h: &HostReport<'_>, fleet: &FleetAnalysis) -> String {
                 a.total_states,
                 a.server_states,
                 summary.map_or(0, |s| s.imported_states),
-                h.poll_seconds
+                poll_time(h)
             )
         }
+    }
+}
+
+/// `, poll 0.42 s` for a live host.
+fn poll_time(h: &HostReport<'_>) -> String {
+    if h.live {
+        format!(", poll {:.2} s", h.poll_seconds)
+    } else {
+        String::new()
     }
 }
 
