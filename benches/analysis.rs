@@ -23,6 +23,7 @@ use pfblame::tui::action::{Action, Command};
 use pfblame::tui::app::{App, Settings};
 use pfblame::tui::snapshot::{NewStateTracker, Snapshot};
 use pfblame::tui::theme::Theme;
+use pfblame::tui::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -122,7 +123,7 @@ fn app_over(n: u64, keep_all: bool) -> (App, Terminal<TestBackend>) {
         strategy: "auto".into(),
         interval: Duration::from_secs(2),
     };
-    let mut app = App::new(settings, Theme::new(false));
+    let mut app = App::new(settings, Theme::new(false), &view::MEASURE);
     if keep_all {
         app.update(Action::Command(Command::ToggleAllStates));
     }

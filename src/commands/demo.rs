@@ -17,6 +17,7 @@ use crate::tui::{
     app::{App, Settings},
     screens::{self, Screen},
     theme::Theme,
+    view,
 };
 
 /// The scenario's web server address on the tunnel prefix, and its port:
@@ -154,7 +155,7 @@ pub fn screenshots() -> Result<Vec<Screen>, String> {
         interval: std::time::Duration::from_secs(2),
     };
     let mut pipeline = crate::tui::pipeline::Pipeline::new(source(), config).looping(reopen());
-    let mut app = App::new(settings, Theme::new(true));
+    let mut app = App::new(settings, Theme::new(true), &view::MEASURE);
     screens::play(&mut app, &mut pipeline, POLLS.len())?;
     screens::screens(&mut app)
 }
