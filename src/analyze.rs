@@ -130,6 +130,10 @@ pub struct RuleRow {
     /// replies really leave. `None` when no route-to/reply-to path of the
     /// ruleset (or `--reply-via`) covers the state's connection.
     pub reply_path: Option<crate::pf::path::ReplyPath>,
+    /// The host whose ruleset the row belongs to, in the TUI's view of a
+    /// fleet (`crate::fleet::combined`); `None` for one firewall.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 impl Default for RuleRow {
@@ -740,6 +744,7 @@ fn empty_row(key: RuleKey, anchor_path: String, resolution: Resolution) -> RuleR
         generation: 0,
         mismatched_states: 0,
         reply_path: None,
+        host: None,
     }
 }
 

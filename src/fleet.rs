@@ -154,3 +154,107 @@ pub fn merged(polls: &[HostPoll]) -> FleetAnalysis {
         .collect();
     merge(&inputs)
 }
+
+/// One [`Analysis`] holding every answered host's rows and states, each
+/// row naming its host: what the TUI shows for a fleet (a Host column, a
+/// filter by host). A host's row of pf's default rule whose states the
+/// merge blamed on another host's rule says so in its reason.
+pub fn combined(polls: &[HostPoll], fleet: &FleetAnalysis) -> Analysis {
+    let answered: Vec<(&str, &Analysis)> = polls
+        .iter()
+        .filter_map(|p| Some((p.name.as_str(), p.outcome.as_ref().ok()?)))
+        .collect();
+    let Some((_, first)) = answered.first() else {
+        return Analysis::default();
+    };
+    let mut out = Analysis {
+        taken_at: answered.iter().filter_map(|(_, a)| a.taken_at).max(),
+        servers: first.servers.clone(),
+        generation: first.generation.clone(),
+        dialect: first.dialect.clone(),
+        interval: first.interval,
+        samples: first.samples,
+        ..Analysis::default()
+    };
+    let mut seen_findings = std::collections::HashSet::new();
+    for (name, a) in &answered {
+        let offset = out.rows.len();
+        for row in &a.rows {
+            let mut row = row.clone();
+            row.host = Some((*name).to_string());
+            if row.generation == a.generation.number {
+                row.generation = out.generation.number;
+            }
+            row.candidates.iter_mut().for_each(|c| *c += offset);
+            if row.resolution == crate::analyze::Resolution::DefaultRule {
+                row.reason.push_str(&blamed_elsewhere(fleet, name));
+            }
+            out.rows.push(row);
+        }
+        out.states
+            .extend(a.states.iter().map(|(s, r)| (s.clone(), r + offset)));
+        out.older_than_ruleset.extend(&a.older_than_ruleset);
+        out.total_states += a.total_states;
+        out.server_states += a.server_states;
+        out.new_server_states = add(out.new_server_states, a.new_server_states);
+        out.gone_server_states = add(out.gone_server_states, a.gone_server_states);
+        out.diagnostics.extend(a.diagnostics.iter().cloned());
+        out.warnings
+            .extend(a.warnings.iter().map(|w| format!("{name}: {w}")));
+        for f in &a.findings {
+            if seen_findings.insert(f.message.clone()) {
+                out.findings.push(f.clone());
+            }
+        }
+    }
+    out.warnings
+        .extend(fleet.findings.iter().map(|f| f.message.clone()));
+    for p in polls {
+        if let Err(e) = &p.outcome {
+            out.warnings
+                .push(format!("{}: the poll failed: {e}", p.name));
+        }
+    }
+    out
+}
+
+fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (None, None) => None,
+        _ => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+    }
+}
+
+/// `; fleet: 1 of them made by fw-a's @5:0 (stateful)` for `host`'s
+/// states of pf's default rule that the merge gave to another host's rule.
+fn blamed_elsewhere(fleet: &FleetAnalysis, host: &str) -> String {
+    let mut parts = Vec::new();
+    for row in &fleet.rows {
+        let Some(judge) = row.judged_on.as_deref().filter(|j| *j != host) else {
+            continue;
+        };
+        let Some(here) = row
+            .hosts
+            .iter()
+            .find(|h| h.host == host && h.without_rule > 0)
+        else {
+            continue;
+        };
+        let key = row
+            .hosts
+            .iter()
+            .find(|h| h.host == judge)
+            .and_then(|h| h.key)
+            .map_or_else(|| "rule".to_string(), |k| k.to_string());
+        parts.push(format!(
+            "{} made by {judge}'s {key} ({})",
+            here.without_rule,
+            row.verdict.map_or("no verdict", |v| v.word())
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; fleet: {}", parts.join(", "))
+    }
+}
