@@ -468,6 +468,10 @@ pub struct DemoArgs {
     /// Seconds between replayed polls (0.1 to 3600).
     #[arg(short = 'i', long, value_name = "SECS", default_value = "2", value_parser = seconds, allow_hyphen_values = true)]
     pub interval: Duration,
+    /// The CARP pair instead (fixtures/scenarios/carp-pair): master and
+    /// backup with pfsync-synced states, one screen.
+    #[arg(long)]
+    pub pair: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -66,6 +66,22 @@ impl Fleet {
         Ok(Some(Fleet { hosts, live }))
     }
 
+    /// A fleet of sources opened elsewhere (`demo --pair`'s embedded
+    /// recordings), named in this order.
+    pub fn from_sources(sources: Vec<(String, Box<dyn Source>)>) -> Fleet {
+        let live = sources.iter().any(|(_, s)| s.is_live());
+        let hosts = sources
+            .into_iter()
+            .map(|(name, source)| Host {
+                name,
+                source,
+                prev: None,
+                info: None,
+            })
+            .collect();
+        Fleet { hosts, live }
+    }
+
     pub fn names(&self) -> Vec<&str> {
         self.hosts.iter().map(|h| h.name.as_str()).collect()
     }

@@ -255,7 +255,7 @@ fn a_hanging_host_gets_its_banner_and_the_others_are_still_reported() {
         "--ssh",
         "fw-d",
         "--timeout",
-        "4",
+        "15",
     ]);
     let r = json(&out);
     let names: Vec<&str> = r["hosts"]
@@ -279,7 +279,7 @@ fn a_hanging_host_gets_its_banner_and_the_others_are_still_reported() {
         hung["error"]
             .as_str()
             .unwrap()
-            .contains("did not finish within 4.0 s"),
+            .contains("did not finish within 15.0 s"),
         "{hung:#}"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -290,14 +290,14 @@ fn a_hanging_host_gets_its_banner_and_the_others_are_still_reported() {
     // A bypass outranks the host that could not be polled.
     assert_eq!(out.status.code(), Some(1));
     // In parallel: the whole report takes less than the hosts' polls one
-    // after the other (the two hanging hosts alone are 2 x 4 s).
+    // after the other (the two hanging hosts alone are 2 x 15 s).
     let polls: f64 = r["hosts"]
         .as_array()
         .unwrap()
         .iter()
         .map(|h| h["poll_seconds"].as_f64().unwrap())
         .sum();
-    assert!(polls >= 8.0, "{polls}");
+    assert!(polls >= 30.0, "{polls}");
     assert!(
         took.as_secs_f64() < polls,
         "took {took:?}, the polls {polls} s"
@@ -318,7 +318,7 @@ fn a_host_down_without_findings_exits_with_its_failure() {
         "--ssh",
         "fw-nowhere",
         "--timeout",
-        "5",
+        "15",
         "--allow",
         "2",
     ]);
@@ -449,7 +449,7 @@ fn check_judges_every_host_and_critical_wins_over_a_host_down() {
                 "--ssh",
                 "fw-c",
                 "--timeout",
-                "3",
+                "15",
                 "-s",
                 SERVER,
             ])

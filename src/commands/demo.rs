@@ -126,9 +126,82 @@ pub fn config() -> Config {
     }
 }
 
+/// One host of the embedded CARP pair (`fixtures/scenarios/carp-pair/`).
+macro_rules! pair_host {
+    ($host:literal) => {
+        (
+            $host,
+            include_str!(concat!(
+                "../../fixtures/scenarios/carp-pair/",
+                $host,
+                "/rules.txt"
+            )),
+            include_str!(concat!(
+                "../../fixtures/scenarios/carp-pair/",
+                $host,
+                "/states.txt"
+            )),
+            include_str!(concat!(
+                "../../fixtures/scenarios/carp-pair/",
+                $host,
+                "/info.txt"
+            )),
+            include_str!(concat!(
+                "../../fixtures/scenarios/carp-pair/",
+                $host,
+                "/meta.toml"
+            )),
+        )
+    };
+}
+
+/// The pair: (host, rules.txt, states.txt, info.txt, meta.toml).
+const PAIR: &[(&str, &str, &str, &str, &str)] = &[pair_host!("fw-a"), pair_host!("fw-b")];
+
+/// The server of the pair scenario.
+pub const PAIR_SERVER: &str = "2001:db8::10";
+
+/// `demo --pair`: the embedded CARP pair as a fleet.
+pub fn pair_fleet() -> crate::fleet::Fleet {
+    let sources = PAIR
+        .iter()
+        .map(|(host, rules, states, info, meta)| {
+            let poll = RecordedPoll {
+                taken_at: taken_at(meta),
+                rules: (*rules).to_string(),
+                states: (*states).to_string(),
+                info: Some((*info).to_string()),
+                per_rule: BTreeMap::new(),
+            };
+            let source: Box<dyn Source> = Box::new(
+                ReplaySource::from_memory(vec![poll])
+                    .with_description(format!("demo: carp-pair {host}")),
+            );
+            ((*host).to_string(), source)
+        })
+        .collect();
+    crate::fleet::Fleet::from_sources(sources)
+}
+
+/// The pair's analysis settings.
+pub fn pair_config() -> Config {
+    Config {
+        servers: Servers::parse(&[PAIR_SERVER.to_string()], &[]).unwrap_or_default(),
+        ..Config::default()
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
     let interval = args.interval;
+    if args.pair {
+        return crate::commands::watch::start_fleet(
+            pair_fleet(),
+            pair_config(),
+            interval,
+            args.color.color,
+        );
+    }
     // The strategy says how live pfctl is asked; a replay has none to show.
     // A replay has no live pfctl: `K` says so.
     let kill = KillAccess::new(false, false, None);
@@ -200,6 +273,21 @@ mod tests {
         assert_eq!(seen[3], (Some((4, 4)), Some(1)));
         assert_eq!(seen[4], (Some((1, 4)), Some(2)));
         assert_eq!(seen[8], (Some((1, 4)), Some(3)));
+    }
+
+    #[test]
+    fn the_pair_demo_blames_the_masters_anchor_rule_for_the_backups_state() {
+        let mut fleet = pair_fleet();
+        let polls = fleet.poll(&pair_config());
+        assert!(polls.iter().all(|p| p.outcome.is_ok()));
+        let merged = crate::fleet::merged(&polls);
+        let admin = merged
+            .rows
+            .iter()
+            .find(|r| r.anchor_path == "admin")
+            .unwrap();
+        assert_eq!(admin.judged_on.as_deref(), Some("fw-a"));
+        assert_eq!(admin.hosts[1].without_rule, 1);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<Exit> {
         .map_err(|m| Failure::new(Exit::Usage, m))?;
     let interval = args.source.interval();
     if let Some(fleet) = crate::fleet::Fleet::open(&args.source.options())? {
-        return start_fleet(fleet, config, interval, args);
+        return start_fleet(fleet, config, interval, args.color.color);
     }
     let source = crate::source::open(&args.source.options())?;
     // A recording is read one way unless per-rule files are asked for.
@@ -146,11 +146,11 @@ pub fn prepare_looping(
 /// `watch` over several hosts: the rows of every host, a Host column, a
 /// header line per host; `/NAME` filters one host. Kills stay off (`K`
 /// says so): they would need the host of each state.
-fn start_fleet(
+pub fn start_fleet(
     fleet: crate::fleet::Fleet,
     config: Config,
     interval: Duration,
-    args: &WatchArgs,
+    color: ColorChoice,
 ) -> anyhow::Result<Exit> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Failure::new(
@@ -159,7 +159,7 @@ fn start_fleet(
         )
         .into());
     }
-    let (app, pipeline) = prepare_fleet(fleet, config, interval, args.color.color.enabled(true))?;
+    let (app, pipeline) = prepare_fleet(fleet, config, interval, color.enabled(true))?;
     crate::tui::run_terminal(app, Box::new(pipeline), FirstPoll::AfterInterval)
 }
 
