@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use pfblame::analyze::{Analysis, Config, Sample, SampleBuilder, Servers, analyze};
+use pfblame::analyze::{Analysis, Config, Sample, Servers, analyze};
+use pfblame::poll::SampleBuilder;
 use pfblame::print::Flavor;
 use pfblame::source::PollSink;
 use pfblame::tui::action::{Action, Command};
@@ -42,7 +43,7 @@ fn main() {
 fn config(keep_all: bool) -> Config {
     Config {
         servers: Servers::parse(&["2001:db8::10".into()], &[]).expect("valid server"),
-        allow: Vec::new(),
+        allow: Default::default(),
         keep_all_states: keep_all,
         ..Config::default()
     }

@@ -9,8 +9,9 @@
 use std::time::{Duration, Instant};
 
 use crate::analyze::fleet::{FleetAnalysis, HostInput, merge};
-use crate::analyze::{Analysis, Config, SampleBuilder, analyze};
+use crate::analyze::{Analysis, Config, analyze};
 use crate::model::Info;
+use crate::poll::SampleBuilder;
 use crate::source::fleet::{HostSpec, hosts, open_host};
 use crate::source::{Options, Source, SourceError};
 
@@ -272,5 +273,105 @@ fn blamed_elsewhere(fleet: &FleetAnalysis, host: &str) -> String {
         String::new()
     } else {
         format!("; fleet: {}", parts.join(", "))
+    }
+}
+
+/// The merge (`crate::analyze::fleet`) over the bundled CARP pair, parsed
+/// and analysed as a poll would be.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod merge_tests {
+    use crate::analyze::fleet::{HostInput, merge};
+    use crate::analyze::{Analysis, Config, Servers, analyze};
+    use crate::poll::SampleBuilder;
+    use crate::source::PollSink;
+
+    /// One host of a bundled scenario, analysed, with its checksum.
+    fn host(scenario: &str, name: &str) -> (Analysis, String) {
+        let dir = format!(
+            "{}/fixtures/scenarios/{scenario}/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).unwrap();
+        let cfg = Config {
+            servers: Servers::parse(&["2001:db8::10".to_string()], &[]).unwrap(),
+            ..Config::default()
+        };
+        let mut b = SampleBuilder::new(&cfg);
+        b.rules(&read("rules.txt"));
+        b.states(None, &mut read("states.txt").as_bytes()).unwrap();
+        b.info(&read("info.txt"));
+        let sample = b.finish(None);
+        let checksum = sample
+            .info
+            .as_ref()
+            .unwrap()
+            .checksum
+            .as_deref()
+            .unwrap()
+            .to_string();
+        (analyze(None, &sample, &cfg), checksum)
+    }
+
+    fn input<'a>(name: &'a str, h: &'a (Analysis, String)) -> HostInput<'a> {
+        HostInput {
+            name,
+            analysis: &h.0,
+            checksum: Some(&h.1),
+        }
+    }
+
+    #[test]
+    fn synced_states_count_once_and_follow_the_creator() {
+        let (a, b) = (host("carp-pair", "fw-a"), host("carp-pair", "fw-b"));
+        let m = merge(&[input("fw-a", &a), input("fw-b", &b)]);
+        assert_eq!(m.server_states, 3);
+        assert_eq!(m.hosts[1].imported_states, 3);
+        assert!(
+            m.states
+                .iter()
+                .all(|s| s.creator.as_deref() == Some("fw-a"))
+        );
+        assert!(m.states.iter().all(|s| s.lives_on == ["fw-a", "fw-b"]));
+        // No row of pf's default rule is left: the creator named every rule.
+        assert!(m.rows.iter().all(|r| r.text.is_some()));
+        assert!(m.findings.is_empty(), "same checksum");
+    }
+
+    #[test]
+    fn without_the_creator_the_backup_keeps_what_it_can_tell() {
+        let b = host("carp-pair", "fw-b");
+        let m = merge(&[input("fw-b", &b)]);
+        assert_eq!(m.server_states, 3);
+        // Rule 2 was resolved on import (same checksum); the anchor
+        // rule's state stays pf's default rule, its creator not polled.
+        assert!(
+            m.rows
+                .iter()
+                .any(|r| r.text.is_some() && r.server_states == 2)
+        );
+        assert!(
+            m.rows
+                .iter()
+                .any(|r| r.text.is_none() && r.server_states == 1)
+        );
+        assert!(m.states.iter().all(|s| s.creator.is_none()));
+    }
+
+    #[test]
+    fn differing_checksums_list_the_rules_of_each_side() {
+        let (a, b) = (
+            host("carp-pair-mismatch", "fw-a"),
+            host("carp-pair-mismatch", "fw-b"),
+        );
+        let m = merge(&[input("fw-a", &a), input("fw-b", &b)]);
+        let f = &m.findings[0];
+        assert_eq!(f.hosts, ["fw-a", "fw-b"]);
+        assert_eq!(f.only_on["fw-a"].len(), 1);
+        assert_eq!(f.only_on["fw-b"].len(), 1);
+        assert_eq!(f.imported_without_rule, 3);
+        // The same ruleset on both sides is no finding, whatever the order.
+        let same = merge(&[input("fw-b", &b), input("fw-b2", &b)]);
+        assert!(same.findings.is_empty());
     }
 }

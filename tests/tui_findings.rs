@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use pfblame::commands::demo;
 use pfblame::source::Pfctl;
+use pfblame::source::demo;
 use pfblame::tui::action::{Action, Command};
 use pfblame::tui::app::{App, Settings, SortColumn};
 use pfblame::tui::event::Poller;
@@ -19,7 +19,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn demo_app() -> App {
-    let config = demo::config();
+    let config = pfblame::poll::demo_config();
     let settings = Settings {
         servers: config.servers.describe(),
         source: "demo: dual-prefix (4 polls)".into(),

@@ -7,8 +7,9 @@ use std::thread;
 use std::time::Duration;
 
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
-use pfblame::commands::{demo, watch};
+use pfblame::commands::watch;
 use pfblame::source::Pfctl;
+use pfblame::source::demo;
 use pfblame::tui::app::App;
 use pfblame::tui::event::{BURST_GAP, Control, Event};
 use pfblame::tui::kill::KillAccess;
@@ -32,7 +33,7 @@ fn paste(text: &str) -> Event {
 fn killing_app() -> App {
     let (mut app, _) = watch::prepare(
         demo::source(),
-        demo::config(),
+        pfblame::poll::demo_config(),
         None,
         Duration::from_secs(2),
         false,

@@ -1520,8 +1520,8 @@ mod tests {
     fn demo_app() -> App {
         use crate::tui::event::Poller;
         let mut p = crate::tui::pipeline::Pipeline::new(
-            crate::commands::demo::source(),
-            crate::commands::demo::config(),
+            crate::source::demo::source(),
+            crate::poll::demo_config(),
         );
         let mut app = App::new(settings(), Theme::new(false), &view::MEASURE);
         while !p.exhausted() {

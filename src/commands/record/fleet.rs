@@ -47,6 +47,7 @@ pub(super) fn run(args: &RecordArgs, o: &Options, hosts: &[HostSpec]) -> anyhow:
             failed: 0,
         });
     }
+    let forced = args.pf;
     let mut first_error: Option<anyhow::Error> = None;
     for n in 1..=args.count {
         let target = if args.count > 1 {
@@ -58,7 +59,9 @@ pub(super) fn run(args: &RecordArgs, o: &Options, hosts: &[HostSpec]) -> anyhow:
             let running: Vec<_> = recorders
                 .iter_mut()
                 .map(|r| {
-                    scope.spawn(move || record_poll(&mut r.source, &r.pfctl, &r.root, target).err())
+                    scope.spawn(move || {
+                        record_poll(&mut r.source, &r.pfctl, forced, &r.root, target).err()
+                    })
                 })
                 .collect();
             running
