@@ -21,6 +21,7 @@ fn pair_app() -> App {
         from: Some(from),
         pfctl: PfctlOptions::local("pfctl", std::time::Duration::from_secs(1)),
         strategy: Strategy::Auto,
+        translation: None,
     };
     let fleet = Fleet::open(&options).unwrap().expect("a fleet recording");
     let config = Config {

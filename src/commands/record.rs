@@ -51,6 +51,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
         from: None,
         pfctl: args.source.pfctl.options(),
         strategy: args.source.strategy(),
+        translation: None,
     };
     if let Some(hosts) = crate::source::fleet::hosts(&options)? {
         return fleet::run(args, &options, &hosts);
@@ -64,11 +65,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
             strategy: Strategy::Auto,
             info: true,
             also_per_rule: per_rule,
-            translation: match args.pf {
-                Some(d) if d.translation_keeps_state() => Translation::On,
-                Some(_) => Translation::Off,
-                None => Translation::Decide(dialect::lists_translation_rules),
-            },
+            translation: translation_for(args.pf),
         },
     ));
     let root = prepare_dir(&args.dir)?;
@@ -94,6 +91,16 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
         args.dir.display()
     );
     Ok(Exit::Ok)
+}
+
+/// Whether the recording reads translation rules: as `--pf` says, else
+/// decided from the first rules listing.
+fn translation_for(pf: Option<Dialect>) -> Translation {
+    match pf {
+        Some(d) if d.translation_keeps_state() => Translation::On,
+        Some(_) => Translation::Off,
+        None => Translation::Decide(dialect::lists_translation_rules),
+    }
 }
 
 /// The router's `/etc/services` when pfctl runs on this host (see

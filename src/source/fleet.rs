@@ -148,6 +148,9 @@ pub fn open_host(spec: &HostSpec, o: &Options) -> Result<Box<dyn Source>, Source
                 pfctl,
                 super::LiveOptions {
                     strategy: o.strategy,
+                    translation: o
+                        .translation
+                        .map_or(super::Translation::Off, super::Translation::Decide),
                     ..super::LiveOptions::default()
                 },
             )
@@ -220,6 +223,7 @@ mod tests {
                 ..PfctlOptions::local("doas pfctl", Duration::from_secs(1))
             },
             strategy: Strategy::Auto,
+            translation: None,
         }
     }
 

@@ -8,7 +8,7 @@ use std::thread;
 
 use rustix::fs::{Mode, OFlags};
 
-use super::{Root, Target, create_failure, prepare_dir, record_poll};
+use super::{Root, Target, create_failure, prepare_dir, record_poll, translation_for};
 use crate::cli::{RecordArgs, Strategy};
 use crate::exit::{Exit, Failure};
 use crate::source::fleet::{HostSpec, host_pfctl};
@@ -37,6 +37,7 @@ pub(super) fn run(args: &RecordArgs, o: &Options, hosts: &[HostSpec]) -> anyhow:
                 strategy: Strategy::Auto,
                 info: true,
                 also_per_rule: per_rule,
+                translation: translation_for(args.pf),
             },
         ));
         recorders.push(Recorder {
@@ -60,7 +61,7 @@ pub(super) fn run(args: &RecordArgs, o: &Options, hosts: &[HostSpec]) -> anyhow:
                 .iter_mut()
                 .map(|r| {
                     scope.spawn(move || {
-                        record_poll(&mut r.source, &r.pfctl, forced, &r.root, target).err()
+                        record_poll(&mut r.source, &r.pfctl, forced, None, &r.root, target).err()
                     })
                 })
                 .collect();
