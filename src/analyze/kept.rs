@@ -119,6 +119,14 @@ impl FromIterator<(State, usize)> for KeptStates {
     }
 }
 
+impl Extend<(State, usize)> for KeptStates {
+    fn extend<I: IntoIterator<Item = (State, usize)>>(&mut self, iter: I) {
+        for pair in iter {
+            self.push(pair);
+        }
+    }
+}
+
 impl PartialEq for KeptStates {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.rows == other.rows && self.iter().eq(other.iter())
