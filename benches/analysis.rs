@@ -16,13 +16,15 @@ use std::time::Duration;
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use pfblame::analyze::{Analysis, Config, Sample, SampleBuilder, Servers, analyze};
+use pfblame::analyze::{Analysis, Config, Sample, Servers, analyze};
+use pfblame::poll::SampleBuilder;
 use pfblame::print::Flavor;
 use pfblame::source::PollSink;
 use pfblame::tui::action::{Action, Command};
 use pfblame::tui::app::{App, Settings};
 use pfblame::tui::snapshot::{NewStateTracker, Snapshot};
 use pfblame::tui::theme::Theme;
+use pfblame::tui::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -41,7 +43,7 @@ fn main() {
 fn config(keep_all: bool) -> Config {
     Config {
         servers: Servers::parse(&["2001:db8::10".into()], &[]).expect("valid server"),
-        allow: Vec::new(),
+        allow: Default::default(),
         keep_all_states: keep_all,
         ..Config::default()
     }
@@ -122,7 +124,7 @@ fn app_over(n: u64, keep_all: bool) -> (App, Terminal<TestBackend>) {
         strategy: "auto".into(),
         interval: Duration::from_secs(2),
     };
-    let mut app = App::new(settings, Theme::new(false));
+    let mut app = App::new(settings, Theme::new(false), &view::MEASURE);
     if keep_all {
         app.update(Action::Command(Command::ToggleAllStates));
     }

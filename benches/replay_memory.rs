@@ -18,6 +18,7 @@ use pfblame::tui::action::Action;
 use pfblame::tui::app::{App, Settings};
 use pfblame::tui::pipeline::Pipeline;
 use pfblame::tui::theme::Theme;
+use pfblame::tui::view;
 
 #[path = "../examples/gen_table.rs"]
 #[allow(dead_code)]
@@ -90,7 +91,7 @@ fn main() {
         .collect();
     let config = Config {
         servers: Servers::parse(&["2001:db8::10".into()], &[]).expect("valid"),
-        allow: Vec::new(),
+        allow: Default::default(),
         keep_all_states: false,
         ..Config::default()
     };
@@ -107,7 +108,7 @@ fn main() {
         strategy: "auto".into(),
         interval: Duration::from_secs(2),
     };
-    let mut app = App::new(settings, Theme::new(false));
+    let mut app = App::new(settings, Theme::new(false), &view::MEASURE);
     let warm_up = 20.min(polls);
     let mut start_rss = None;
     let started = Instant::now();

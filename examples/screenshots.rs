@@ -11,7 +11,7 @@ use std::path::Path;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
     fs::create_dir_all(&dir)?;
-    for screen in pfblame::commands::demo::screenshots()? {
+    for screen in pfblame::tui::screens::screenshots()? {
         let svg = dir.join(format!("{}.svg", screen.name));
         let txt = dir.join(format!("{}.txt", screen.name));
         fs::write(&svg, screen.svg())?;

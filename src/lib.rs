@@ -16,6 +16,7 @@ pub mod manpage;
 pub mod model;
 pub mod parse;
 pub mod pf;
+pub mod poll;
 pub mod print;
 pub mod report;
 pub mod sanitize;

@@ -882,6 +882,21 @@ pub struct TableDef {
     pub files: Vec<Box<str>>,
 }
 
+/// One entry of a pf table: an address or prefix, possibly negated (`!`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableEntry {
+    pub net: ipnet::IpNet,
+    pub negated: bool,
+}
+
+/// A table a rule names: the ruleset the rule is in (`""` for the main
+/// ruleset) and the table name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TableRef {
+    pub anchor: String,
+    pub name: String,
+}
+
 /// Everything one parse of pfctl output produced.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Parsed {

@@ -6,6 +6,7 @@ pub mod common;
 pub mod info;
 pub mod rules;
 pub mod states;
+pub mod tables;
 
 use std::io::{self, BufRead};
 

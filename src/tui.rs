@@ -13,6 +13,7 @@ pub mod event;
 #[doc(hidden)]
 pub mod fake;
 pub mod kill;
+pub mod layout;
 pub mod pipeline;
 /// The screenshots of `screenshots/` (not part of the product).
 #[cfg(any(test, feature = "test-support"))]
@@ -106,7 +107,7 @@ fn handle(
 ) -> Option<Ended> {
     let quiet = matches!(ev, Event::Input(_)) && gate.arrived(Instant::now());
     let action = match ev {
-        Event::Input(TermEvent::Key(key)) if app.kill_prompt.is_some() => {
+        Event::Input(TermEvent::Key(key)) if app.kill_prompt().is_some() => {
             let action = confirm_key(key);
             // Only a deliberate yes (see `InputGate`); no, Esc and Ctrl-C
             // are always safe and always work.
@@ -125,7 +126,7 @@ fn handle(
             }
         }
         Event::Input(TermEvent::Paste(text)) => {
-            for ch in pasted_filter_text(&text, app.editing_filter, app.kill_prompt.is_some()) {
+            for ch in pasted_filter_text(&text, app.filter.editing, app.kill_prompt().is_some()) {
                 if let Some(c) = app.update(Action::FilterChar(ch)) {
                     let _ = control.send(c);
                 }

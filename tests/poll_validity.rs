@@ -210,7 +210,7 @@ fn a_closed_pipe_keeps_the_exit_status() {
                 "/fixtures/scenarios/dual-prefix"
             ),
             "-s",
-            pfblame::commands::demo::DEMO_SERVER,
+            pfblame::source::demo::DEMO_SERVER,
         ])
         .stdin(Stdio::null())
         .stdout(writer)

@@ -8,8 +8,9 @@ mod report_support;
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use pfblame::analyze::{SampleBuilder, analyze};
+use pfblame::analyze::analyze;
 use pfblame::lint::{FindingKind, FindingSeverity};
+use pfblame::poll::SampleBuilder;
 use pfblame::source::PollSink;
 use report_support::{config, scenario};
 

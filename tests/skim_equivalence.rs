@@ -10,10 +10,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use pfblame::analyze::{Config, Sample, SampleBuilder, Servers};
+use pfblame::analyze::{Config, Sample, Servers};
 use pfblame::model::{Diagnostic, Endpoint, RuleKey, State};
 use pfblame::parse::states::read_states;
 use pfblame::parse::states::skim::{Counted, SkimSink, skim_states};
+use pfblame::poll::SampleBuilder;
 use pfblame::print::Flavor;
 use pfblame::source::PollSink;
 

@@ -55,7 +55,7 @@ fn recorded_scenario_in_tmux() {
             "/fixtures/scenarios/dual-prefix"
         ),
         "-s",
-        pfblame::commands::demo::DEMO_SERVER,
+        pfblame::source::demo::DEMO_SERVER,
         "-p",
         "443",
         "-i",
@@ -94,7 +94,7 @@ fn live_fake_pfctl_failing_then_recovering_in_tmux() {
             "--pfctl",
             wrapper.to_str().expect("utf-8 path"),
             "-s",
-            pfblame::commands::demo::DEMO_SERVER,
+            pfblame::source::demo::DEMO_SERVER,
             "-p",
             "443",
             "-i",

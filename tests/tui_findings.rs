@@ -6,20 +6,20 @@
 
 use std::time::Duration;
 
-use pfblame::commands::demo;
 use pfblame::source::Pfctl;
+use pfblame::source::demo;
 use pfblame::tui::action::{Action, Command};
 use pfblame::tui::app::{App, Settings, SortColumn};
 use pfblame::tui::event::Poller;
 use pfblame::tui::kill::KillAccess;
 use pfblame::tui::pipeline::Pipeline;
 use pfblame::tui::theme::Theme;
-use pfblame::tui::{draw, svg};
+use pfblame::tui::{draw, svg, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn demo_app() -> App {
-    let config = demo::config();
+    let config = pfblame::poll::demo_config();
     let settings = Settings {
         servers: config.servers.describe(),
         source: "demo: dual-prefix (4 polls)".into(),
@@ -27,7 +27,7 @@ fn demo_app() -> App {
         interval: Duration::from_secs(2),
     };
     let mut pipeline = Pipeline::new(demo::source(), config);
-    let mut app = App::new(settings, Theme::new(false));
+    let mut app = App::new(settings, Theme::new(false), &view::MEASURE);
     while !pipeline.exhausted() {
         let mut snap = pipeline.poll().unwrap();
         snap.elapsed = Duration::from_millis(3);
@@ -144,7 +144,7 @@ fn the_details_pane_explains_the_finding() {
     cmd(&mut app, Command::End);
     let end = text(&mut app, 80, 24);
     assert!(end.contains("of the states listing"), "{end}");
-    assert!(app.details_scroll > 0 && app.details_scroll == app.details_max_scroll);
+    assert!(app.details.scroll > 0 && app.details.scroll == app.details.max_scroll);
     insta::assert_snapshot!("demo_details_scrolled_80x24", end);
 }
 
@@ -152,11 +152,11 @@ fn the_details_pane_explains_the_finding() {
 fn sorting_by_finding_puts_the_bypass_first() {
     let mut app = demo_app();
     cmd(&mut app, Command::ToggleAllRules);
-    while app.sort != SortColumn::Finding {
+    while app.rules.sort != SortColumn::Finding {
         cmd(&mut app, Command::CycleSort);
     }
     let snap = app.snapshot.as_ref().unwrap();
-    let first = &snap.analysis.rows[app.rules[0]];
+    let first = &snap.analysis.rows[app.rules.rows[0]];
     assert_eq!(first.key.to_string(), "@14");
     let screen = text(&mut app, 120, 32);
     assert!(screen.contains("sort: finding"), "{screen}");

@@ -13,7 +13,7 @@ use pfblame::tui::app::{App, Focus, Settings, SortColumn};
 use pfblame::tui::event::{Control, Event};
 use pfblame::tui::snapshot::{NewStateTracker, Snapshot};
 use pfblame::tui::theme::Theme;
-use pfblame::tui::{Ended, fake, run, svg};
+use pfblame::tui::{Ended, fake, run, svg, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -35,7 +35,7 @@ impl Session {
         let (control_tx, control) = mpsc::channel();
         let mut s = Session {
             terminal: Terminal::new(TestBackend::new(w, h)).unwrap(),
-            app: App::new(settings, Theme::new(false)),
+            app: App::new(settings, Theme::new(false), &view::MEASURE),
             control,
             control_tx,
         };
@@ -81,7 +81,7 @@ fn key(code: KeyCode) -> Event {
 fn filter_as_you_type_then_clear() {
     let mut s = Session::new(120, 32);
     s.keys("a/2001:db8:0:aaaa::9");
-    assert!(s.app.editing_filter);
+    assert!(s.app.filter.editing);
     let screen = s.screen();
     assert!(screen.contains("All rules (1 of 9) · filtered"), "{screen}");
     assert!(
@@ -92,11 +92,11 @@ fn filter_as_you_type_then_clear() {
     s.keys("q");
     assert!(!s.app.should_quit);
     s.feed(vec![key(KeyCode::Backspace), key(KeyCode::Enter)]);
-    assert!(!s.app.editing_filter);
+    assert!(!s.app.filter.editing);
     assert!(s.screen().contains("Esc clear"));
     insta::assert_snapshot!("filter_kept_120x32", s.screen());
     s.feed(vec![key(KeyCode::Esc)]);
-    assert!(s.app.filter_text.is_empty());
+    assert!(s.app.filter.text.is_empty());
     assert!(!s.app.should_quit, "the first Esc only clears the filter");
 }
 
@@ -104,7 +104,7 @@ fn filter_as_you_type_then_clear() {
 fn sort_and_reverse() {
     let mut s = Session::new(120, 32);
     s.keys("ass");
-    assert_eq!(s.app.sort, SortColumn::AllStates);
+    assert_eq!(s.app.rules.sort, SortColumn::AllStates);
     let screen = s.screen();
     assert!(screen.contains("sort: all states"), "{screen}");
     assert!(screen.contains("All▼"), "{screen}");
@@ -186,7 +186,7 @@ fn tab_enter_and_details_navigation() {
         key(KeyCode::Down),
     ]);
     assert_eq!(s.app.focus, Focus::States);
-    assert_eq!(s.app.state_cursor, 2);
+    assert_eq!(s.app.states.cursor, 2);
     s.feed(vec![key(KeyCode::Enter)]);
     let screen = s.screen();
     assert!(screen.contains("Details"), "{screen}");
@@ -198,7 +198,7 @@ fn tab_enter_and_details_navigation() {
     s.feed(vec![key(KeyCode::Tab), key(KeyCode::Down)]);
     assert_eq!(s.app.focus, Focus::Details);
     // Everything fits in the pane: there is nothing to scroll past.
-    assert_eq!(s.app.details_scroll, 0);
+    assert_eq!(s.app.details.scroll, 0);
 }
 
 #[test]
@@ -275,7 +275,7 @@ fn a_key_press_is_fast_at_a_million_states() {
         &mut NewStateTracker::default(),
     );
     s.feed(vec![Event::Polled(Box::new(snap))]);
-    assert_eq!(s.app.states.len(), N - N / 10);
+    assert_eq!(s.app.states.rows.len(), N - N / 10);
     // Debug builds are several times slower than release; the bound holds
     // for both, with a margin for a loaded CI machine.
     let limit = Duration::from_millis(if cfg!(debug_assertions) { 150 } else { 50 });
@@ -295,7 +295,7 @@ fn a_key_press_is_fast_at_a_million_states() {
         eprintln!("{name}: {took:?}");
         assert!(took < limit, "{name}: {took:?}");
     }
-    assert_eq!(s.app.state_cursor, N - N / 10 - 1);
+    assert_eq!(s.app.states.cursor, N - N / 10 - 1);
     assert!(s.screen().contains("States of @5"));
 }
 
@@ -316,9 +316,9 @@ fn jump_next_harmful_copy_and_f_keys() {
     s.keys("j");
     assert!(!s.screen().contains("y: pfctl"), "gone at the next key");
     s.feed(vec![key(KeyCode::F(6))]);
-    assert_eq!(s.app.sort, SortColumn::ServerStates);
+    assert_eq!(s.app.rules.sort, SortColumn::ServerStates);
     s.feed(vec![key(KeyCode::F(3))]);
-    assert!(s.app.editing_filter);
+    assert!(s.app.filter.editing);
     s.feed(vec![key(KeyCode::Esc), key(KeyCode::F(1))]);
     assert!(s.screen().contains("pfblame keys"));
 }

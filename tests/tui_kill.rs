@@ -271,7 +271,7 @@ fn k_is_refused_without_allow_kill_and_on_a_recording() {
     let mut terminal = Terminal::new(TestBackend::new(120, 32)).unwrap();
     let (screen, controls) = feed(&mut terminal, &mut app, vec![key('K')]);
     assert!(controls.is_empty(), "{controls:?}");
-    assert!(app.kill_prompt.is_none());
+    assert!(app.kill_prompt().is_none());
     assert!(
         screen.contains("kill is not possible on recorded data"),
         "{screen}"
@@ -279,7 +279,7 @@ fn k_is_refused_without_allow_kill_and_on_a_recording() {
     // `y` without a confirmation only shows the selected state's command.
     let (screen, controls) = feed(&mut terminal, &mut app, vec![key('y')]);
     assert!(controls.is_empty(), "{controls:?}");
-    assert!(app.kill_prompt.is_none());
+    assert!(app.kill_prompt().is_none());
     assert!(screen.contains("y: pfctl -k id -k "), "{screen}");
     assert!(read_json_lines(&fake.kill_log()).is_empty());
 }

@@ -7,8 +7,9 @@ use std::thread;
 use std::time::Duration;
 
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
-use pfblame::commands::{demo, watch};
+use pfblame::commands::watch;
 use pfblame::source::Pfctl;
+use pfblame::source::demo;
 use pfblame::tui::app::App;
 use pfblame::tui::event::{BURST_GAP, Control, Event};
 use pfblame::tui::kill::KillAccess;
@@ -32,7 +33,7 @@ fn paste(text: &str) -> Event {
 fn killing_app() -> App {
     let (mut app, _) = watch::prepare(
         demo::source(),
-        demo::config(),
+        pfblame::poll::demo_config(),
         None,
         Duration::from_secs(2),
         false,
@@ -70,7 +71,7 @@ fn typed_ahead_ky_opens_the_confirmation_but_never_answers_it() {
         }
     });
     assert_eq!(kills(&controls), 0, "{controls:?}");
-    assert!(app.kill_prompt.is_some(), "the question is still open");
+    assert!(app.kill_prompt().is_some(), "the question is still open");
     let notice = app
         .notice
         .as_ref()
@@ -116,14 +117,17 @@ fn a_bracketed_paste_is_text_for_the_filter_never_commands() {
         tx.send(paste("y")).unwrap();
     });
     assert!(controls.is_empty(), "{controls:?}");
-    assert!(app.kill_prompt.is_none(), "a paste opened the confirmation");
-    assert!(!app.editing_filter && app.filter_text.is_empty());
+    assert!(
+        app.kill_prompt().is_none(),
+        "a paste opened the confirmation"
+    );
+    assert!(!app.filter.editing && app.filter.text.is_empty());
 
     let _ = feed(&mut app, |tx| {
         tx.send(key('/')).unwrap();
         tx.send(paste("2001:db8:\x1b[2J\nK")).unwrap();
     });
-    assert!(app.editing_filter);
-    assert_eq!(app.filter_text, "2001:db8:[2JK");
-    assert!(app.kill_prompt.is_none());
+    assert!(app.filter.editing);
+    assert_eq!(app.filter.text, "2001:db8:[2JK");
+    assert!(app.kill_prompt().is_none());
 }

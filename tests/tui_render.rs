@@ -9,7 +9,7 @@ use pfblame::tui::action::{Action, Command};
 use pfblame::tui::app::{App, Settings};
 use pfblame::tui::fake;
 use pfblame::tui::theme::Theme;
-use pfblame::tui::{draw, svg};
+use pfblame::tui::{draw, svg, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -25,7 +25,7 @@ fn settings() -> Settings {
 }
 
 fn app(color: bool) -> App {
-    let mut app = App::new(settings(), Theme::new(color));
+    let mut app = App::new(settings(), Theme::new(color), &view::MEASURE);
     app.update(Action::Polled(Box::new(fake::snapshot())));
     app
 }
@@ -109,7 +109,7 @@ fn paused_banner() {
 
 #[test]
 fn before_the_first_poll() {
-    let mut a = App::new(settings(), Theme::new(false));
+    let mut a = App::new(settings(), Theme::new(false), &view::MEASURE);
     a.update(Action::PollStarted);
     let t = text(&mut a, 80, 24);
     assert!(t.contains("waiting for the first poll"), "{t}");
@@ -129,7 +129,7 @@ fn small_terminals_degrade_and_only_tiny_ones_are_refused() {
 
 #[test]
 fn pfctl_text_is_neutralised() {
-    let mut a = App::new(settings(), Theme::new(false));
+    let mut a = App::new(settings(), Theme::new(false), &view::MEASURE);
     let mut analysis = fake::analysis();
     let row = &mut analysis.rows[5];
     if let Some(rule) = row.rule.as_mut() {
@@ -238,7 +238,7 @@ fn new_states_are_marked() {
 
 #[test]
 fn rules_of_an_earlier_ruleset_and_older_states_are_marked() {
-    let mut a = App::new(settings(), Theme::new(false));
+    let mut a = App::new(settings(), Theme::new(false), &view::MEASURE);
     let mut analysis = fake::analysis();
     analysis.generation.number = 2;
     analysis.rows[6].generation = 1;

@@ -8,7 +8,7 @@ use std::path::Path;
 #[test]
 fn committed_screenshots_are_current() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
-    let screens = pfblame::commands::demo::screenshots().expect("the demo renders");
+    let screens = pfblame::tui::screens::screenshots().expect("the demo renders");
     assert!(screens.len() >= 3, "main, details and help at least");
     let mut stale = Vec::new();
     for screen in &screens {
@@ -27,7 +27,7 @@ fn committed_screenshots_are_current() {
 
 #[test]
 fn the_main_screenshot_shows_the_stray_rule_selected() {
-    let screens = pfblame::commands::demo::screenshots().expect("the demo renders");
+    let screens = pfblame::tui::screens::screenshots().expect("the demo renders");
     let main = screens
         .iter()
         .find(|s| s.name == "main")

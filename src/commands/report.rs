@@ -20,15 +20,17 @@
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::monitor::{self, Timed};
-use crate::analyze::{Analysis, Config, SampleBuilder, Verdict, analyze};
+use crate::analyze::{Analysis, Config, Verdict};
 use crate::cli::{Format, ReportArgs};
 use crate::exit::{Exit, Failure, is_broken_pipe};
 use crate::kill::{self, KillGuard, KillRefused};
 use crate::lint::FindingSeverity;
 use crate::model::{RuleKey, Severity, State};
+use crate::poll::Session;
 use crate::report::openmetrics::{self, Scrape};
 use crate::report::{self, Options};
 use crate::sanitize::neutralize;
@@ -37,7 +39,7 @@ use crate::source::{Pfctl, Source, SourceError};
 pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
     let cfg = args
         .servers
-        .config()
+        .config_for(args.source.from.as_deref())
         .map_err(|e| Failure::new(Exit::Usage, e))?;
     if args.samples == 0 {
         return Err(Failure::new(Exit::Usage, "--samples must be at least 1").into());
@@ -312,19 +314,15 @@ pub fn collect(
     interval: Duration,
 ) -> Result<(Analysis, Vec<String>), SourceError> {
     let mut notes = Vec::new();
-    let mut prev: Option<Analysis> = None;
+    let mut session = Session::new(cfg.clone());
     let mut run = RunTotals::default();
     for i in 0..samples {
         if i > 0 && source.is_live() {
             std::thread::sleep(interval);
         }
-        let mut builder = SampleBuilder::new(cfg);
-        let meta = source.poll(&mut builder)?;
-        let position = meta.position;
-        let sample = builder.finish(Some(meta));
-        let a = analyze(prev.as_ref(), &sample, cfg);
-        run.add(&a);
-        prev = Some(a);
+        let polled = session.poll(source)?;
+        let position = polled.meta.position;
+        run.add(&polled.analysis);
         let last = i + 1 == samples;
         if !source.is_live() && !last {
             let end = match position {
@@ -341,8 +339,10 @@ pub fn collect(
             }
         }
     }
-    match prev {
-        Some(mut a) => {
+    match session.into_last() {
+        Some(a) => {
+            // The session held the only other reference: no copy.
+            let mut a = Arc::unwrap_or_clone(a);
             run.apply(&mut a);
             Ok((a, notes))
         }

@@ -14,12 +14,13 @@ use crate::tui::event::FirstPoll;
 use crate::tui::kill::KillAccess;
 use crate::tui::pipeline::{Pipeline, Reopen};
 use crate::tui::theme::Theme;
+use crate::tui::view;
 
 /// Runs the command.
 pub fn run(args: &WatchArgs) -> anyhow::Result<Exit> {
     let config = args
         .servers
-        .config()
+        .config_for(args.source.from.as_deref())
         .map_err(|m| Failure::new(Exit::Usage, m))?;
     let interval = args.source.interval();
     let source = crate::source::open(&args.source.options())?;
@@ -129,11 +130,11 @@ pub fn prepare_looping(
         strategy,
         interval,
     };
-    let mut app = App::new(settings, Theme::new(color));
+    let mut app = App::new(settings, Theme::new(color), &view::MEASURE);
     if no_server {
-        app.show_all_rules = true;
-        app.show_all_states = true;
-        app.sort = SortColumn::AllStates;
+        app.rules.show_all = true;
+        app.states.show_all = true;
+        app.rules.sort = SortColumn::AllStates;
     }
     app.update(crate::tui::action::Action::Polled(Box::new(first)));
     Ok((app, pipeline))

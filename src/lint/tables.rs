@@ -1,27 +1,16 @@
-//! Table contents for lint: what `pfctl -t NAME -T show` prints, read from
-//! a recording (`DIR/tables/NAME.txt`, or `DIR/tables/ANCHOR/PATH/NAME.txt`
-//! for a table of an anchor) or from live pfctl. With the contents known,
+//! Table contents for lint: the tables the rules name, their listings
+//! (`pfctl -t NAME -T show`, read by `source::tables`, parsed by
+//! `parse::tables`) and notes on what was found. With the contents known,
 //! a rule naming the table matches or not instead of "may match".
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use ipnet::IpNet;
-
-use crate::model::{AddrSpec, Diagnostic, Rule, Severity};
-use crate::pf::matcher::{TableEntry, Tables};
+pub use crate::model::TableRef;
+use crate::model::{AddrSpec, Diagnostic, Rule};
+use crate::parse::tables::parse_show;
+use crate::pf::matcher::Tables;
 use crate::source::Pfctl;
-
-/// Subdirectory of a recording holding table listings.
-pub const TABLES_DIR: &str = "tables";
-
-/// A table a rule names: the ruleset the rule is in (`""` for the main
-/// ruleset) and the table name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TableRef {
-    pub anchor: String,
-    pub name: String,
-}
+use crate::source::tables::{Fetched, read_live, read_recorded};
 
 /// Every table the rules name, once each, in listing order.
 pub fn referenced(rules: &[Rule]) -> Vec<TableRef> {
@@ -42,50 +31,6 @@ pub fn referenced(rules: &[Rule]) -> Vec<TableRef> {
     out
 }
 
-/// Parses `pfctl -t NAME -T show`: one address or prefix per line, indented,
-/// `!` for a negated entry. With `-v` pfctl adds `Cleared:` and counter
-/// lines, which are skipped. Lines that are none of these become
-/// diagnostics; parsing goes on.
-pub fn parse_show(text: &str) -> (Vec<TableEntry>, Vec<Diagnostic>) {
-    let mut entries = Vec::new();
-    let mut diags = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let body = line.trim();
-        if body.is_empty() || is_stats_line(body) {
-            continue;
-        }
-        let (negated, rest) = match body.strip_prefix('!') {
-            Some(r) => (true, r.trim_start()),
-            None => (false, body),
-        };
-        let word = rest.split_whitespace().next().unwrap_or("");
-        match parse_net(word) {
-            Some(net) => entries.push(TableEntry { net, negated }),
-            None => diags.push(Diagnostic {
-                line: i + 1,
-                column: line.len() - line.trim_start().len() + 1,
-                severity: Severity::Warning,
-                message: "expected an address or prefix (as `pfctl -T show` prints)".into(),
-                text: line.to_string(),
-            }),
-        }
-    }
-    (entries, diags)
-}
-
-/// `-v` statistics: `Cleared:`, `In/Block:`, `Out/Pass:` and the like.
-fn is_stats_line(body: &str) -> bool {
-    body.split_whitespace()
-        .next()
-        .is_some_and(|w| w.ends_with(':') && w.chars().next().is_some_and(char::is_alphabetic))
-}
-
-fn parse_net(word: &str) -> Option<IpNet> {
-    word.parse::<IpNet>()
-        .ok()
-        .or_else(|| word.parse::<std::net::IpAddr>().ok().map(IpNet::from))
-}
-
 /// What loading tables produced: the contents, where each came from, and
 /// the problems met (for stderr).
 #[derive(Debug, Default)]
@@ -98,146 +43,48 @@ pub struct Loaded {
     pub diagnostics: Vec<(String, Diagnostic)>,
 }
 
-/// A table name or anchor path component that is safe as a file name.
-fn safe_component(s: &str) -> bool {
-    !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\\', '\0'])
-}
-
-/// The file of a table in a recording's `tables/` directory.
-pub fn recorded_file(dir: &Path, t: &TableRef) -> Option<PathBuf> {
-    if !safe_component(&t.name) {
-        return None;
-    }
-    let mut path = dir.join(TABLES_DIR);
-    if !t.anchor.is_empty() {
-        for part in t.anchor.split('/') {
-            if !safe_component(part) {
-                return None;
-            }
-            path.push(part);
-        }
-    }
-    path.push(format!("{}.txt", t.name));
-    Some(path)
-}
-
 /// Reads the tables the rules name from the recordings `dirs` (first found
-/// wins). A table of an anchor is looked up under its anchor path first,
-/// then as a main-ruleset table (pf's fallback). Missing files leave the
-/// table unknown.
+/// wins; see [`read_recorded`]). Missing files leave the table unknown.
 pub fn load_recorded(dirs: &[PathBuf], refs: &[TableRef]) -> Loaded {
+    loaded(refs, read_recorded(dirs, refs))
+}
+
+/// Runs pfctl for every table the rules name (see [`read_live`]). A
+/// failing run leaves the table unknown, with a note saying why.
+pub fn load_live(pfctl: &Pfctl, refs: &[TableRef]) -> Loaded {
+    loaded(refs, read_live(pfctl, refs))
+}
+
+/// Parses what was read, with a note per table read or not.
+fn loaded(refs: &[TableRef], fetched: Vec<Fetched>) -> Loaded {
     let mut loaded = Loaded::default();
-    let mut wanted: Vec<TableRef> = Vec::new();
-    for t in refs {
-        wanted.push(t.clone());
-        let main = TableRef {
-            anchor: String::new(),
-            name: t.name.clone(),
-        };
-        if !wanted.contains(&main) {
-            wanted.push(main);
-        }
-    }
-    for t in &wanted {
-        let found = dirs
-            .iter()
-            .filter_map(|d| recorded_file(d, t))
-            .find(|p| p.is_file());
-        let Some(path) = found else {
-            continue;
-        };
-        let shown = path.display().to_string();
-        match fs::read(&path) {
-            Ok(bytes) => {
-                let (entries, diags) = parse_show(&String::from_utf8_lossy(&bytes));
+    for f in fetched {
+        match f {
+            Fetched::Read {
+                table: t,
+                origin,
+                text,
+            } => {
+                let (entries, diags) = parse_show(&text);
                 loaded.notes.push(format!(
-                    "{}: {} from {shown}",
-                    table_label(t),
-                    entry_count(entries.len())
+                    "{}: {} from {}",
+                    table_label(&t),
+                    entry_count(entries.len()),
+                    origin.quoted()
                 ));
                 loaded.tables.insert(&t.anchor, &t.name, entries);
+                let name = origin.name();
                 loaded
                     .diagnostics
-                    .extend(diags.into_iter().map(|d| (shown.clone(), d)));
+                    .extend(diags.into_iter().map(|d| (name.to_string(), d)));
             }
-            Err(e) => loaded
-                .notes
-                .push(format!("{}: could not read {shown}: {e}", table_label(t))),
+            Fetched::Failed { table, why } => {
+                loaded.notes.push(format!("{}: {why}", table_label(&table)));
+            }
         }
     }
     note_unknown(refs, &mut loaded);
     loaded
-}
-
-/// The argv pfblame adds to run `pfctl [-a ANCHOR] -t NAME -T show`.
-pub fn show_args(t: &TableRef) -> Vec<&str> {
-    let mut args = Vec::new();
-    if !t.anchor.is_empty() {
-        args.extend(["-a", t.anchor.as_str()]);
-    }
-    args.extend(["-t", t.name.as_str(), "-T", "show"]);
-    args
-}
-
-/// Runs `pfctl [-a ANCHOR] -t NAME -T show` for every table the rules
-/// name (argv, no shell, with the `--timeout`). A table of an anchor that
-/// pfctl does not know there is looked up in the main ruleset. A failing
-/// run leaves the table unknown, with a note saying why.
-pub fn load_live(pfctl: &Pfctl, refs: &[TableRef]) -> Loaded {
-    let mut loaded = Loaded::default();
-    let mut failed: Vec<TableRef> = Vec::new();
-    for t in refs {
-        let main = TableRef {
-            anchor: String::new(),
-            name: t.name.clone(),
-        };
-        let candidates = if t.anchor.is_empty() {
-            vec![main]
-        } else {
-            vec![t.clone(), main]
-        };
-        for c in candidates {
-            if loaded.tables.has(&c.anchor, &c.name) {
-                break;
-            }
-            if failed.contains(&c) {
-                continue;
-            }
-            if load_one_live(pfctl, &c, &mut loaded) {
-                break;
-            }
-            failed.push(c);
-        }
-    }
-    note_unknown(refs, &mut loaded);
-    loaded
-}
-
-/// One `-T show` run; false (with a note) when it failed.
-fn load_one_live(pfctl: &Pfctl, t: &TableRef, loaded: &mut Loaded) -> bool {
-    let args = show_args(t);
-    let cmd = crate::source::display_argv(&pfctl.argv(&args));
-    match pfctl.run(&args) {
-        Ok((text, _run)) => {
-            let (entries, diags) = parse_show(&text);
-            loaded.notes.push(format!(
-                "{}: {} from `{cmd}`",
-                table_label(t),
-                entry_count(entries.len())
-            ));
-            loaded.tables.insert(&t.anchor, &t.name, entries);
-            loaded
-                .diagnostics
-                .extend(diags.into_iter().map(|d| (cmd.clone(), d)));
-            true
-        }
-        Err(e) => {
-            loaded
-                .notes
-                .push(format!("{}: not read ({e})", table_label(t)));
-            false
-        }
-    }
 }
 
 fn note_unknown(refs: &[TableRef], loaded: &mut Loaded) {
@@ -272,23 +119,11 @@ fn entry_count(n: usize) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn show_output_with_negation_and_stats() {
-        let text = "   2001:db8:aaaa:1::10\n  !192.0.2.0/25\n   192.0.2.10\tCleared: Thu Jan  1 00:00:00 1970\n\tIn/Block:    [ Packets: 0 Bytes: 0 ]\n   bogus\n";
-        let (entries, diags) = parse_show(text);
-        assert_eq!(entries.len(), 3);
-        assert!(entries[1].negated);
-        assert_eq!(
-            entries[1].net,
-            "192.0.2.0/25".parse::<IpNet>().expect("prefix")
-        );
-        assert_eq!(
-            entries[2].net,
-            "192.0.2.10/32".parse::<IpNet>().expect("prefix")
-        );
-        assert_eq!(diags.len(), 1);
-        assert_eq!(diags[0].line, 5);
-        assert_eq!(diags[0].column, 4);
+    fn t(anchor: &str, name: &str) -> TableRef {
+        TableRef {
+            anchor: anchor.into(),
+            name: name.into(),
+        }
     }
 
     #[test]
@@ -302,31 +137,48 @@ mod tests {
     }
 
     #[test]
-    fn recorded_file_refuses_path_tricks() {
-        let d = Path::new("/rec");
-        let t = |anchor: &str, name: &str| TableRef {
-            anchor: anchor.into(),
-            name: name.into(),
-        };
+    fn labels_and_counts_read_as_english() {
+        assert_eq!(table_label(&t("", "www")), "table <www>");
         assert_eq!(
-            recorded_file(d, &t("", "www")),
-            Some(PathBuf::from("/rec/tables/www.txt"))
+            table_label(&t("relayd", "www")),
+            "table <www> of anchor \"relayd\""
         );
-        assert_eq!(
-            recorded_file(d, &t("relayd/web", "www")),
-            Some(PathBuf::from("/rec/tables/relayd/web/www.txt"))
-        );
-        assert_eq!(recorded_file(d, &t("", "../x")), None);
-        assert_eq!(recorded_file(d, &t("../..", "www")), None);
-        assert_eq!(recorded_file(d, &t("a//b", "www")), None);
+        assert_eq!(entry_count(1), "1 entry");
+        assert_eq!(entry_count(0), "0 entries");
+        assert_eq!(entry_count(2), "2 entries");
     }
 
     #[test]
-    fn show_args_name_the_anchor_when_there_is_one() {
-        let t = TableRef {
-            anchor: "relayd".into(),
-            name: "www".into(),
-        };
-        assert_eq!(show_args(&t), ["-a", "relayd", "-t", "www", "-T", "show"]);
+    fn what_was_read_is_known_with_a_note_and_the_rest_stays_unknown() {
+        let refs = [t("", "www"), t("", "db")];
+        let fetched = vec![
+            Fetched::Read {
+                table: t("", "www"),
+                origin: crate::source::tables::Origin::File("rec/tables/www.txt".into()),
+                text: "   192.0.2.1\n   bogus\n".into(),
+            },
+            Fetched::Failed {
+                table: t("", "db"),
+                why: "not read (boom)".into(),
+            },
+        ];
+        let l = loaded(&refs, fetched);
+        assert!(l.tables.has("", "www"));
+        assert!(!l.tables.has("", "db"));
+        assert_eq!(l.notes[0], "table <www>: 1 entry from rec/tables/www.txt");
+        assert_eq!(l.notes[1], "table <db>: not read (boom)");
+        assert!(l.notes[2].starts_with("table <db>: contents not known"));
+        assert_eq!(l.diagnostics.len(), 1);
+        assert_eq!(l.diagnostics[0].0, "rec/tables/www.txt");
+    }
+
+    #[test]
+    fn every_table_named_is_listed_once_in_order() {
+        let rules = crate::parse::rules::parse_rules(
+            "@0 pass in from <a> to <b>\n@1 block in from <b> to any\n",
+        )
+        .0;
+        let refs = referenced(&rules);
+        assert_eq!(refs, [t("", "a"), t("", "b")]);
     }
 }

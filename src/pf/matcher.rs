@@ -10,8 +10,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
-use ipnet::IpNet;
-
 use crate::model::{
     AddrSpec, Direction, Family, HostSpec, IfaceSpec, Port, PortOp, PortSpec, Rule,
 };
@@ -297,12 +295,7 @@ pub fn service_port(name: &str) -> Option<u16> {
     crate::services::port_of(name)
 }
 
-/// One entry of a pf table: an address or prefix, possibly negated (`!`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TableEntry {
-    pub net: IpNet,
-    pub negated: bool,
-}
+pub use crate::model::TableEntry;
 
 /// Known contents of pf tables (from `pfctl -t NAME -T show` or a
 /// recording's `tables/NAME.txt`), by ruleset (anchor path, `""` for the

@@ -2,10 +2,12 @@
 //! takes an [`Action`] and returns what the collector should be told. Pure:
 //! no terminal, no threads, no clock, so every key path is unit-tested.
 //!
-//! The visible rows are cached (`rules`, `states`: index lists into the
-//! snapshot) and rebuilt only when the data, the filter, the sort or the
-//! selected rule changes; moving the cursor touches nothing else, which
-//! keeps a key press cheap at a million states.
+//! The state is grouped by pane ([`RulesPane`], [`StatesPane`],
+//! [`DetailsPane`], [`FilterInput`]) and by what is open over them
+//! ([`Modal`]). The visible rows are cached (`rules.rows`, `states.rows`:
+//! index lists into the snapshot) and rebuilt only when the data, the
+//! filter, the sort or the selected rule changes; moving the cursor touches
+//! nothing else, which keeps a key press cheap at a million states.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -20,9 +22,9 @@ use crate::model::{RuleKey, State};
 use crate::tui::action::{Action, Command, Input};
 use crate::tui::event::Control;
 use crate::tui::kill::{self, KillAccess, KillPrompt};
+use crate::tui::layout::{self, Areas, Content, keep_visible};
 use crate::tui::snapshot::{Snapshot, StateIdent};
 use crate::tui::theme::Theme;
-use crate::tui::view::{self, Areas};
 
 /// The intervals `+` and `-` step through, in seconds.
 pub const INTERVAL_STEPS: &[f64] = &[0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0];
@@ -128,6 +130,135 @@ pub struct Notice {
     pub error: bool,
 }
 
+/// The rules table: which rows are listed, in which order, and where the
+/// cursor is. The rows are cached and rebuilt only when the data, the
+/// filter or the sort changes (see the module doc).
+#[derive(Debug)]
+pub struct RulesPane {
+    /// Visible rules: indexes into `snapshot.analysis.rows`, filtered and sorted.
+    pub rows: Vec<usize>,
+    pub cursor: usize,
+    /// The first row on screen.
+    pub offset: usize,
+    pub sort: SortColumn,
+    pub reverse: bool,
+    /// `a`: rules without server states are listed too.
+    pub show_all: bool,
+    /// For an address filter: matching states per row.
+    net_matches: Vec<u64>,
+    /// The rule the cursor is on, found again after each poll.
+    selected: Option<RuleKey>,
+}
+
+impl Default for RulesPane {
+    fn default() -> Self {
+        RulesPane {
+            rows: Vec::new(),
+            cursor: 0,
+            offset: 0,
+            sort: SortColumn::Rule,
+            reverse: false,
+            show_all: false,
+            net_matches: Vec::new(),
+            selected: None,
+        }
+    }
+}
+
+/// The states of the selected rule.
+#[derive(Debug)]
+pub struct StatesPane {
+    /// Visible states of the selected rule: indexes into `analysis.states`.
+    pub rows: Arc<[u32]>,
+    pub cursor: usize,
+    /// The first row on screen.
+    pub offset: usize,
+    /// How many of `rows` are new since the previous poll (they come first).
+    pub new: usize,
+    /// `A`: every state, not only those of the servers.
+    pub show_all: bool,
+    /// `A` was pressed and the poll with the new set of states is pending.
+    pub pending: bool,
+    /// The row `rows` was built for, and whether data or filter changed
+    /// since (only then is the list rebuilt: a sort keeps it).
+    source: Option<usize>,
+    stale: bool,
+    /// The state the cursor is on, found again after each poll.
+    selected: Option<StateIdent>,
+}
+
+impl Default for StatesPane {
+    fn default() -> Self {
+        StatesPane {
+            rows: Arc::from([]),
+            cursor: 0,
+            offset: 0,
+            new: 0,
+            show_all: false,
+            pending: false,
+            source: None,
+            stale: true,
+            selected: None,
+        }
+    }
+}
+
+/// The details pane (Enter).
+#[derive(Debug, Default)]
+pub struct DetailsPane {
+    pub open: bool,
+    pub scroll: u16,
+    /// How far the pane can scroll: its wrapped lines less its height.
+    pub max_scroll: u16,
+}
+
+/// The filter typed after `/`: the text as typed and what it means.
+#[derive(Debug)]
+pub struct FilterInput {
+    pub text: String,
+    pub parsed: Filter,
+    /// The filter is being typed (keys go to it).
+    pub editing: bool,
+}
+
+impl Default for FilterInput {
+    fn default() -> Self {
+        FilterInput {
+            text: String::new(),
+            parsed: Filter::None,
+            editing: false,
+        }
+    }
+}
+
+/// What is open over the screen and takes the keys. One at a time: the
+/// variants replace a chain of flags that had to be tested in the right order.
+#[derive(Debug, Default)]
+pub enum Modal {
+    #[default]
+    None,
+    /// `?`: closes with ?, Esc or q (Ctrl-C still quits).
+    Help,
+    /// `:`: the rule being typed (jump).
+    Jump(String),
+    /// `K`: the kill confirmation, answered with y / n.
+    KillPrompt(KillPrompt),
+}
+
+/// The text-dependent sizes the layout needs, measured by whoever draws the
+/// screen (`view`). A trait object, so `app` lays out the screen for paging
+/// and mouse hits without importing the view that implements it.
+pub trait Measure: std::fmt::Debug {
+    /// The header's and the banner's heights, in lines.
+    fn header_height(&self, app: &App, width: u16, height: u16) -> u16;
+    fn banner_height(&self, app: &App, width: u16) -> u16;
+    fn footer_height(&self, app: &App, width: u16) -> u16;
+    /// How many lines the details pane has at this inner width.
+    fn details_lines(&self, app: &App, width: u16) -> usize;
+    /// The sortable column of the rules table's header at `x` (inside the border).
+    fn sort_column_at(&self, app: &App, x: u16) -> Option<SortColumn>;
+}
+
 /// The watch screen's state.
 #[derive(Debug)]
 pub struct App {
@@ -144,61 +275,31 @@ pub struct App {
     pub paused: bool,
     /// `R` while paused: show the next poll even though paused.
     take_next_while_paused: bool,
-    pub show_all_rules: bool,
-    pub show_all_states: bool,
-    /// `A` was pressed and the poll with the new set of states is pending.
-    pub states_pending: bool,
-    pub sort: SortColumn,
-    pub reverse: bool,
-    pub filter_text: String,
-    pub filter: Filter,
-    pub editing_filter: bool,
-    /// The rule being typed after `:` (jump), while the prompt is open.
-    pub jump: Option<String>,
+    pub rules: RulesPane,
+    pub states: StatesPane,
+    pub details: DetailsPane,
+    pub filter: FilterInput,
+    pub modal: Modal,
     /// What `y` showed in the footer (the selected state's kill command),
     /// until the next key.
     pub copied: Option<String>,
     pub focus: Focus,
-    pub details_open: bool,
-    pub help_open: bool,
     pub should_quit: bool,
     /// Whether `K` may remove states (`--allow-kill` on a live source).
     pub kill: KillAccess,
-    /// The kill confirmation being shown.
-    pub kill_prompt: Option<KillPrompt>,
     /// Confirmed kill commands are running on the collector thread.
     pub killing: bool,
     pub notice: Option<Notice>,
 
-    /// Visible rules: indexes into `snapshot.analysis.rows`, filtered and sorted.
-    pub rules: Vec<usize>,
-    pub rule_cursor: usize,
-    pub rule_offset: usize,
-    /// For an address filter: matching states per row.
-    net_matches: Vec<u64>,
-    /// Visible states of the selected rule: indexes into `analysis.states`.
-    pub states: Arc<[u32]>,
-    pub state_cursor: usize,
-    pub state_offset: usize,
-    /// How many of `states` are new since the previous poll.
-    pub states_new: usize,
-    /// The row `states` was built for, and whether data or filter changed
-    /// since (only then is the list rebuilt: a sort keeps it).
-    states_source: Option<usize>,
-    states_stale: bool,
-    pub details_scroll: u16,
-    /// How far the details pane can scroll: its wrapped lines less its height.
-    pub details_max_scroll: u16,
-    selected_rule: Option<RuleKey>,
-    selected_state: Option<StateIdent>,
-
     /// The whole screen, and where each pane was laid out on it.
     screen: Rect,
     pub areas: Areas,
+    measure: &'static dyn Measure,
 }
 
 impl App {
-    pub fn new(settings: Settings, theme: Theme) -> Self {
+    /// `measure` is the view's ([`crate::tui::view::MEASURE`]).
+    pub fn new(settings: Settings, theme: Theme, measure: &'static dyn Measure) -> Self {
         let mut app = App {
             settings,
             theme,
@@ -209,43 +310,31 @@ impl App {
             polls: 0,
             paused: false,
             take_next_while_paused: false,
-            show_all_rules: false,
-            show_all_states: false,
-            states_pending: false,
-            sort: SortColumn::Rule,
-            reverse: false,
-            filter_text: String::new(),
-            filter: Filter::None,
-            editing_filter: false,
-            jump: None,
+            rules: RulesPane::default(),
+            states: StatesPane::default(),
+            details: DetailsPane::default(),
+            filter: FilterInput::default(),
+            modal: Modal::None,
             copied: None,
             focus: Focus::Rules,
-            details_open: false,
-            help_open: false,
             should_quit: false,
             kill: KillAccess::Refused(crate::kill::KillRefused::NotAllowed),
-            kill_prompt: None,
             killing: false,
             notice: None,
-            rules: Vec::new(),
-            rule_cursor: 0,
-            rule_offset: 0,
-            net_matches: Vec::new(),
-            states: Arc::from([]),
-            state_cursor: 0,
-            state_offset: 0,
-            states_new: 0,
-            states_source: None,
-            states_stale: true,
-            details_scroll: 0,
-            details_max_scroll: 0,
-            selected_rule: None,
-            selected_state: None,
             screen: Rect::new(0, 0, 120, 32),
             areas: Areas::default(),
+            measure,
         };
         app.relayout();
         app
+    }
+
+    /// The kill confirmation being shown.
+    pub fn kill_prompt(&self) -> Option<&KillPrompt> {
+        match &self.modal {
+            Modal::KillPrompt(p) => Some(p),
+            _ => None,
+        }
     }
 
     /// Tells the app the screen's size (before each draw).
@@ -258,9 +347,9 @@ impl App {
 
     /// Where typed keys go now.
     pub fn input(&self) -> Input {
-        if self.jump.is_some() {
+        if matches!(self.modal, Modal::Jump(_)) {
             Input::Jump
-        } else if self.editing_filter {
+        } else if self.filter.editing {
             Input::Filter
         } else {
             Input::Keys
@@ -286,44 +375,44 @@ impl App {
                 None
             }
             Action::FilterChar(ch) => {
-                self.filter_text.push(ch);
+                self.filter.text.push(ch);
                 self.filter_changed();
                 None
             }
             Action::FilterBackspace => {
-                self.filter_text.pop();
+                self.filter.text.pop();
                 self.filter_changed();
                 None
             }
             Action::FilterAccept => {
-                self.editing_filter = false;
+                self.filter.editing = false;
                 None
             }
             Action::FilterCancel => {
-                self.editing_filter = false;
+                self.filter.editing = false;
                 self.clear_filter();
                 None
             }
             Action::JumpChar(ch) => {
-                if let Some(j) = &mut self.jump {
+                if let Modal::Jump(j) = &mut self.modal {
                     j.push(ch);
                 }
                 None
             }
             Action::JumpBackspace => {
-                if let Some(j) = &mut self.jump {
+                if let Modal::Jump(j) = &mut self.modal {
                     j.pop();
                 }
                 None
             }
             Action::JumpAccept => {
-                if let Some(target) = self.jump.take() {
+                if let Modal::Jump(target) = std::mem::take(&mut self.modal) {
                     self.jump_to(&target);
                 }
                 None
             }
             Action::JumpCancel => {
-                self.jump = None;
+                self.close_jump();
                 None
             }
             Action::ScrollUp(x, y) => {
@@ -376,23 +465,26 @@ impl App {
     }
 
     fn command(&mut self, cmd: Command) -> Option<Control> {
-        if self.kill_prompt.is_some() {
-            // The confirmation is modal: it takes y / n (see
-            // `action::confirm_key`); only quitting gets past it.
-            if cmd == Command::Quit {
-                self.should_quit = true;
-                return Some(Control::Quit);
+        match self.modal {
+            Modal::KillPrompt(_) => {
+                // The confirmation takes y / n (see `action::confirm_key`);
+                // only quitting gets past it.
+                if cmd == Command::Quit {
+                    self.should_quit = true;
+                    return Some(Control::Quit);
+                }
+                return None;
             }
-            return None;
-        }
-        if self.help_open {
-            // The help is modal: it closes with ?, Esc or q (Ctrl-C still quits).
-            match cmd {
-                Command::ToggleHelp | Command::Back => self.help_open = false,
-                Command::Quit => self.should_quit = true,
-                _ => {}
+            Modal::Help => {
+                match cmd {
+                    Command::ToggleHelp | Command::Back => self.modal = Modal::None,
+                    Command::Quit => self.should_quit = true,
+                    _ => {}
+                }
+                return self.should_quit.then_some(Control::Quit);
             }
-            return self.should_quit.then_some(Control::Quit);
+            // Typed keys go to the prompt (see `input`); commands act as usual.
+            Modal::Jump(_) | Modal::None => {}
         }
         match cmd {
             Command::Up => self.move_by(-1),
@@ -404,26 +496,26 @@ impl App {
             Command::FocusNext => self.cycle_focus(true),
             Command::FocusPrev => self.cycle_focus(false),
             Command::ToggleDetails => self.toggle_details(),
-            Command::StartFilter => self.editing_filter = true,
+            Command::StartFilter => self.filter.editing = true,
             Command::CycleSort => {
-                self.sort = self.sort.next();
+                self.rules.sort = self.rules.sort.next();
                 self.refresh_rules();
             }
             Command::ReverseSort => {
-                self.reverse = !self.reverse;
+                self.rules.reverse = !self.rules.reverse;
                 self.refresh_rules();
             }
             Command::ToggleAllRules => {
-                self.show_all_rules = !self.show_all_rules;
+                self.rules.show_all = !self.rules.show_all;
                 self.refresh_rules();
             }
             Command::ToggleAllStates => {
                 // A view: the data stays. The states shown now are what
                 // this poll kept; with all states asked for and only server
                 // states kept, the rest comes with the next poll.
-                self.show_all_states = !self.show_all_states;
+                self.states.show_all = !self.states.show_all;
                 self.refresh_states(true);
-                return Some(Control::KeepAllStates(self.show_all_states));
+                return Some(Control::KeepAllStates(self.states.show_all));
             }
             Command::TogglePause => return Some(self.toggle_pause()),
             Command::ShorterInterval => return self.step_interval(false),
@@ -435,8 +527,8 @@ impl App {
                 return Some(Control::RefreshNow);
             }
             Command::Kill => self.ask_kill(),
-            Command::ToggleHelp => self.help_open = true,
-            Command::StartJump => self.jump = Some(String::new()),
+            Command::ToggleHelp => self.modal = Modal::Help,
+            Command::StartJump => self.modal = Modal::Jump(String::new()),
             Command::NextHarmful => self.next_harmful(true),
             Command::PrevHarmful => self.next_harmful(false),
             Command::CopyState => self.copy_state(),
@@ -464,19 +556,27 @@ impl App {
             self.notice = refused("K: the previous kill is still running".into());
             return;
         }
-        let (Some(snap), Some(&row)) = (&self.snapshot, self.rules.get(self.rule_cursor)) else {
+        let (Some(snap), Some(&row)) = (&self.snapshot, self.rules.rows.get(self.rules.cursor))
+        else {
             self.notice = refused("K: no rule selected".into());
             return;
         };
         match kill::prompt(&snap.analysis, row, pfctl) {
-            Ok(prompt) => self.kill_prompt = Some(prompt),
+            Ok(prompt) => self.modal = Modal::KillPrompt(prompt),
             Err(text) => self.notice = refused(text),
         }
     }
 
     /// `y` or `n` on the kill confirmation.
     fn answer_kill(&mut self, yes: bool) -> Option<Control> {
-        let prompt = self.kill_prompt.take()?;
+        // Only an open confirmation is answered (and closed).
+        let prompt = match std::mem::take(&mut self.modal) {
+            Modal::KillPrompt(prompt) => prompt,
+            other => {
+                self.modal = other;
+                return None;
+            }
+        };
         if !yes {
             self.notice = Some(Notice {
                 text: format!("K: nothing was removed from {}", prompt.rule),
@@ -512,12 +612,18 @@ impl App {
         }
     }
 
+    fn close_jump(&mut self) {
+        if matches!(self.modal, Modal::Jump(_)) {
+            self.modal = Modal::None;
+        }
+    }
+
     /// Esc: undo the last thing opened. It never quits (q, F10, Ctrl-C do):
     /// one Esc too many must not end a session.
     fn back(&mut self) {
-        if !self.filter_text.is_empty() {
+        if !self.filter.text.is_empty() {
             self.clear_filter();
-        } else if self.details_open {
+        } else if self.details.open {
             self.toggle_details();
         }
     }
@@ -542,14 +648,14 @@ impl App {
             });
             return;
         };
-        if !self.rules.contains(&row) {
-            self.show_all_rules = true;
+        if !self.rules.rows.contains(&row) {
+            self.rules.show_all = true;
             self.clear_filter();
             self.refresh_rules();
         }
-        if let Some(at) = self.rules.iter().position(|i| *i == row) {
+        if let Some(at) = self.rules.rows.iter().position(|i| *i == row) {
             self.focus = Focus::Rules;
-            self.rule_cursor = at;
+            self.rules.cursor = at;
             self.rule_selected();
         }
     }
@@ -566,21 +672,21 @@ impl App {
                 .is_some_and(|r| r.verdict.is_some_and(Verdict::is_failure))
                 || a.findings_for(i).next().is_some()
         };
-        let n = self.rules.len();
+        let n = self.rules.rows.len();
         let found = (1..=n)
             .map(|d| {
                 if forward {
-                    (self.rule_cursor + d) % n
+                    (self.rules.cursor + d) % n
                 } else {
-                    (self.rule_cursor + n - d % n) % n
+                    (self.rules.cursor + n - d % n) % n
                 }
             })
-            .find(|at| harmful(self.rules[*at]));
+            .find(|at| harmful(self.rules.rows[*at]));
         match found {
             Some(at) => {
                 self.focus = Focus::Rules;
-                if at != self.rule_cursor {
-                    self.rule_cursor = at;
+                if at != self.rules.cursor {
+                    self.rules.cursor = at;
                     self.rule_selected();
                 }
             }
@@ -626,9 +732,9 @@ impl App {
     }
 
     fn toggle_details(&mut self) {
-        self.details_open = !self.details_open;
-        self.details_scroll = 0;
-        if !self.details_open && self.focus == Focus::Details {
+        self.details.open = !self.details.open;
+        self.details.scroll = 0;
+        if !self.details.open && self.focus == Focus::Details {
             self.focus = Focus::Rules;
         }
         self.relayout();
@@ -697,32 +803,32 @@ impl App {
     fn move_by(&mut self, delta: isize) {
         match self.focus {
             Focus::Rules => {
-                let to = step(self.rule_cursor, delta, self.rules.len());
-                if to != self.rule_cursor {
-                    self.rule_cursor = to;
+                let to = step(self.rules.cursor, delta, self.rules.rows.len());
+                if to != self.rules.cursor {
+                    self.rules.cursor = to;
                     self.rule_selected();
                 }
             }
             Focus::States => {
-                self.state_cursor = step(self.state_cursor, delta, self.states.len());
+                self.states.cursor = step(self.states.cursor, delta, self.states.rows.len());
                 self.remember_state();
             }
             Focus::Details => {
-                let max = self.details_max_scroll as isize;
-                let to = (self.details_scroll as isize)
+                let max = self.details.max_scroll as isize;
+                let to = (self.details.scroll as isize)
                     .saturating_add(delta)
                     .clamp(0, max);
-                self.details_scroll = to as u16;
+                self.details.scroll = to as u16;
             }
         }
     }
 
     /// The rule cursor moved: show the states of the new rule.
     fn rule_selected(&mut self) {
-        self.selected_rule = self.current_row().map(|r| r.key);
-        self.state_cursor = 0;
-        self.state_offset = 0;
-        self.details_scroll = 0;
+        self.rules.selected = self.current_row().map(|r| r.key);
+        self.states.cursor = 0;
+        self.states.offset = 0;
+        self.details.scroll = 0;
         self.refresh_states(false);
     }
 
@@ -744,31 +850,32 @@ impl App {
     }
 
     fn click(&mut self, x: u16, y: u16) {
-        if self.kill_prompt.is_some() {
+        match self.modal {
             // Only y / n answer the confirmation.
-            return;
+            Modal::KillPrompt(_) => return,
+            Modal::Help => {
+                self.modal = Modal::None;
+                return;
+            }
+            Modal::Jump(_) => self.close_jump(),
+            Modal::None => {}
         }
-        if self.help_open {
-            self.help_open = false;
-            return;
-        }
-        self.jump = None;
         let p = Position::new(x, y);
         if let Some(col) = self.header_column_at(p) {
             self.focus = Focus::Rules;
             self.sort_by(col);
         } else if self.areas.rules_body.contains(p) {
             self.focus = Focus::Rules;
-            let at = self.rule_offset + usize::from(y - self.areas.rules_body.y);
-            if at < self.rules.len() && at != self.rule_cursor {
-                self.rule_cursor = at;
+            let at = self.rules.offset + usize::from(y - self.areas.rules_body.y);
+            if at < self.rules.rows.len() && at != self.rules.cursor {
+                self.rules.cursor = at;
                 self.rule_selected();
             }
         } else if self.areas.states.is_some() && self.areas.states_body.contains(p) {
             self.focus = Focus::States;
-            let at = self.state_offset + usize::from(y - self.areas.states_body.y);
-            if at < self.states.len() {
-                self.state_cursor = at;
+            let at = self.states.offset + usize::from(y - self.areas.states_body.y);
+            if at < self.states.rows.len() {
+                self.states.cursor = at;
                 self.remember_state();
             }
         } else if self.areas.details.is_some_and(|r| r.contains(p)) {
@@ -784,22 +891,20 @@ impl App {
     fn header_column_at(&self, p: Position) -> Option<SortColumn> {
         let body = self.areas.rules_body;
         self.snapshot.as_ref()?;
-        if self.rules.is_empty() || p.y + 1 != body.y {
+        if self.rules.rows.is_empty() || p.y + 1 != body.y {
             return None;
         }
-        view::rules::columns_of(self)
-            .into_iter()
-            .find(|c| p.x >= body.x + c.x && p.x < body.x + c.x + c.width)
-            .and_then(|c| c.sort)
+        let x = p.x.checked_sub(body.x)?;
+        self.measure.sort_column_at(self, x)
     }
 
     /// A click on a column header: sort by it; a second click reverses.
     fn sort_by(&mut self, col: SortColumn) {
-        if self.sort == col {
-            self.reverse = !self.reverse;
+        if self.rules.sort == col {
+            self.rules.reverse = !self.rules.reverse;
         } else {
-            self.sort = col;
-            self.reverse = false;
+            self.rules.sort = col;
+            self.rules.reverse = false;
         }
         self.refresh_rules();
     }
@@ -817,21 +922,21 @@ impl App {
         self.polls += 1;
         self.error = None;
         self.snapshot = Some(snapshot);
-        self.states_stale = true;
+        self.states.stale = true;
         self.compute_net_matches();
         self.refresh_rules();
     }
 
     fn clear_filter(&mut self) {
-        self.filter_text.clear();
+        self.filter.text.clear();
         self.filter_changed();
     }
 
     fn filter_changed(&mut self) {
-        let filter = Filter::parse(&self.filter_text);
-        if filter != self.filter {
-            self.filter = filter;
-            self.states_stale = true;
+        let filter = Filter::parse(&self.filter.text);
+        if filter != self.filter.parsed {
+            self.filter.parsed = filter;
+            self.states.stale = true;
             self.compute_net_matches();
             self.refresh_rules();
         }
@@ -840,14 +945,14 @@ impl App {
     /// One pass over the states: how many states of each row the address
     /// filter matches (done when the data or the filter changes, not per key).
     fn compute_net_matches(&mut self) {
-        self.net_matches.clear();
-        let (Some(snap), Filter::Net(_)) = (&self.snapshot, &self.filter) else {
+        self.rules.net_matches.clear();
+        let (Some(snap), Filter::Net(_)) = (&self.snapshot, &self.filter.parsed) else {
             return;
         };
-        self.net_matches = vec![0; snap.analysis.rows.len()];
+        self.rules.net_matches = vec![0; snap.analysis.rows.len()];
         for (state, row) in &snap.analysis.states {
-            if self.filter.matches_state(state)
-                && let Some(n) = self.net_matches.get_mut(*row)
+            if self.filter.parsed.matches_state(state)
+                && let Some(n) = self.rules.net_matches.get_mut(*row)
             {
                 *n += 1;
             }
@@ -858,52 +963,61 @@ impl App {
     /// the selected rule; on the first poll, on the first spurious rule.
     fn refresh_rules(&mut self) {
         let Some(snap) = &self.snapshot else {
-            self.rules.clear();
-            self.states = Arc::from([]);
+            self.rules.rows.clear();
+            self.states.rows = Arc::from([]);
             return;
         };
         let rows = &snap.analysis.rows;
         let mut visible: Vec<usize> = (0..rows.len())
             .filter(|i| self.row_visible(*i, &rows[*i]))
             .collect();
-        sort_rows(&mut visible, &snap.analysis, self.sort, self.reverse);
-        self.rules = visible;
+        sort_rows(
+            &mut visible,
+            &snap.analysis,
+            self.rules.sort,
+            self.rules.reverse,
+        );
+        self.rules.rows = visible;
 
-        let old_cursor = self.rule_cursor;
-        let found = self.selected_rule.and_then(|key| {
+        let old_cursor = self.rules.cursor;
+        let found = self.rules.selected.and_then(|key| {
             self.rules
+                .rows
                 .iter()
                 .position(|i| rows.get(*i).is_some_and(|r| r.key == key))
         });
-        self.rule_cursor = match (found, self.selected_rule) {
+        self.rules.cursor = match (found, self.rules.selected) {
             (Some(at), _) => at,
             (None, None) => self
                 .rules
+                .rows
                 .iter()
                 .position(|i| {
                     rows.get(*i)
                         .is_some_and(|r| r.verdict.is_some_and(Verdict::is_failure))
                 })
                 .unwrap_or(0),
-            (None, Some(_)) => old_cursor.min(self.rules.len().saturating_sub(1)),
+            (None, Some(_)) => old_cursor.min(self.rules.rows.len().saturating_sub(1)),
         };
         let same_rule = found.is_some();
         let key = self.current_row().map(|r| r.key);
         if key.is_some() {
-            self.selected_rule = key;
+            self.rules.selected = key;
         }
-        if self.states_stale || self.rules.get(self.rule_cursor).copied() != self.states_source {
+        if self.states.stale
+            || self.rules.rows.get(self.rules.cursor).copied() != self.states.source
+        {
             self.refresh_states(same_rule);
         }
     }
 
     fn row_visible(&self, index: usize, row: &RuleRow) -> bool {
-        if !self.show_all_rules && row.server_states == 0 {
+        if !self.rules.show_all && row.server_states == 0 {
             return false;
         }
-        match &self.filter {
+        match &self.filter.parsed {
             Filter::None => true,
-            Filter::Net(_) => self.net_matches.get(index).is_some_and(|n| *n > 0),
+            Filter::Net(_) => self.rules.net_matches.get(index).is_some_and(|n| *n > 0),
             Filter::Text(t) => row_text_matches(row, t),
         }
     }
@@ -911,17 +1025,18 @@ impl App {
     /// Rebuilds the visible states of the selected rule. With `keep`, the
     /// cursor goes back to the selected state (by id or 5-tuple).
     fn refresh_states(&mut self, keep: bool) {
-        self.states = Arc::from([]);
-        self.states_new = 0;
-        self.states_stale = false;
-        self.states_source = self.rules.get(self.rule_cursor).copied();
-        self.states_pending = self.show_all_states
+        self.states.rows = Arc::from([]);
+        self.states.new = 0;
+        self.states.stale = false;
+        self.states.source = self.rules.rows.get(self.rules.cursor).copied();
+        self.states.pending = self.states.show_all
             && self
                 .snapshot
                 .as_ref()
                 .is_some_and(|s| !s.all_kept && !s.analysis.servers.nets.is_empty());
-        let (Some(snap), Some(&row)) = (&self.snapshot, self.rules.get(self.rule_cursor)) else {
-            self.state_cursor = 0;
+        let (Some(snap), Some(&row)) = (&self.snapshot, self.rules.rows.get(self.rules.cursor))
+        else {
+            self.states.cursor = 0;
             return;
         };
         let Some(list) = snap.by_row.get(row) else {
@@ -929,14 +1044,14 @@ impl App {
         };
         // A poll that kept every state also serves the server-only view.
         let servers = &snap.analysis.servers;
-        let server_only = !self.show_all_states && snap.all_kept && !servers.nets.is_empty();
-        let filtering = server_only || matches!(self.filter, Filter::Net(_));
-        self.states = if filtering {
+        let server_only = !self.states.show_all && snap.all_kept && !servers.nets.is_empty();
+        let filtering = server_only || matches!(self.filter.parsed, Filter::Net(_));
+        self.states.rows = if filtering {
             list.iter()
                 .copied()
                 .filter(|i| {
                     snap.state(*i).is_some_and(|s| {
-                        self.filter.matches_state(s) && (!server_only || servers.matches(s))
+                        self.filter.parsed.matches_state(s) && (!server_only || servers.matches(s))
                     })
                 })
                 .collect()
@@ -944,8 +1059,9 @@ impl App {
             Arc::clone(list)
         };
         let found = if keep {
-            self.selected_state.as_ref().and_then(|want| {
+            self.states.selected.as_ref().and_then(|want| {
                 self.states
+                    .rows
                     .iter()
                     .position(|i| snap.state(*i).is_some_and(|s| want.is(s)))
             })
@@ -953,41 +1069,60 @@ impl App {
             None
         };
         // New states come first in each list (see `Snapshot::build`).
-        self.states_new = self.states.iter().take_while(|i| snap.is_new(**i)).count();
-        self.state_cursor = match found {
+        self.states.new = self
+            .states
+            .rows
+            .iter()
+            .take_while(|i| snap.is_new(**i))
+            .count();
+        self.states.cursor = match found {
             Some(at) => at,
-            None if keep => self.state_cursor.min(self.states.len().saturating_sub(1)),
+            None if keep => self
+                .states
+                .cursor
+                .min(self.states.rows.len().saturating_sub(1)),
             None => 0,
         };
         self.remember_state();
     }
 
     fn remember_state(&mut self) {
-        self.selected_state = self.current_state().map(StateIdent::of);
+        self.states.selected = self.current_state().map(StateIdent::of);
     }
 
     /// The index (into `analysis.rows`) of the selected row.
     pub fn current_row_index(&self) -> Option<usize> {
         self.snapshot.as_ref()?;
-        self.rules.get(self.rule_cursor).copied()
+        self.rules.rows.get(self.rules.cursor).copied()
     }
 
     /// The selected row of the rules table.
     pub fn current_row(&self) -> Option<&RuleRow> {
         let snap = self.snapshot.as_ref()?;
-        snap.analysis.rows.get(*self.rules.get(self.rule_cursor)?)
+        snap.analysis
+            .rows
+            .get(*self.rules.rows.get(self.rules.cursor)?)
     }
 
     /// The selected state, with whether it is new since the previous poll.
     pub fn current_state(&self) -> Option<&State> {
         let snap = self.snapshot.as_ref()?;
-        snap.state(*self.states.get(self.state_cursor)?)
+        snap.state(*self.states.rows.get(self.states.cursor)?)
     }
 
     /// Recomputes the layout for the current screen and state, and scrolls
     /// each table so its cursor is visible.
     fn relayout(&mut self) {
-        self.areas = view::layout(self.screen, self);
+        let m = self.measure;
+        let content = Content {
+            header: m.header_height(self, self.screen.width, self.screen.height),
+            banner: m.banner_height(self, self.screen.width),
+            footer: m.footer_height(self, self.screen.width),
+            rule_rows: self.snapshot.as_ref().map(|_| self.rules.rows.len()),
+            state_rows: self.states.rows.len(),
+            details_open: self.details.open,
+        };
+        self.areas = layout::layout(self.screen, &content);
         if self.focus == Focus::States && self.areas.states.is_none() {
             self.focus = if self.areas.details.is_some() {
                 Focus::Details
@@ -998,32 +1133,32 @@ impl App {
         if self.focus == Focus::Details && self.areas.details.is_none() {
             self.focus = Focus::Rules;
         }
-        self.rule_offset = keep_visible(
-            self.rule_cursor,
-            self.rule_offset,
+        self.rules.offset = keep_visible(
+            self.rules.cursor,
+            self.rules.offset,
             self.areas.rules_body.height as usize,
-            self.rules.len(),
+            self.rules.rows.len(),
         );
         let height = self.areas.states_body.height as usize;
-        self.state_offset = keep_visible(
-            self.state_cursor,
-            self.state_offset,
+        self.states.offset = keep_visible(
+            self.states.cursor,
+            self.states.offset,
             height,
-            self.states.len(),
+            self.states.rows.len(),
         );
         // New states are listed first: scroll back up to them when the
         // cursor stays visible, so what just appeared is not hidden.
-        if self.states_new > 0 && self.state_offset > 0 {
-            self.state_offset = (self.state_cursor + 1).saturating_sub(height);
+        if self.states.new > 0 && self.states.offset > 0 {
+            self.states.offset = (self.states.cursor + 1).saturating_sub(height);
         }
-        self.details_max_scroll = self.areas.details.map_or(0, |area| {
+        self.details.max_scroll = self.areas.details.map_or(0, |area| {
             let inner = area.height.saturating_sub(2);
-            let lines = view::details::lines(self, area.width.saturating_sub(2)).len();
+            let lines = m.details_lines(self, area.width.saturating_sub(2));
             u16::try_from(lines)
                 .unwrap_or(u16::MAX)
                 .saturating_sub(inner)
         });
-        self.details_scroll = self.details_scroll.min(self.details_max_scroll);
+        self.details.scroll = self.details.scroll.min(self.details.max_scroll);
     }
 }
 
@@ -1035,23 +1170,6 @@ fn step(at: usize, delta: isize, len: usize) -> usize {
     (at as isize)
         .saturating_add(delta)
         .clamp(0, len as isize - 1) as usize
-}
-
-/// The first visible row so that `cursor` is on screen, moving as little as
-/// possible from `offset`.
-fn keep_visible(cursor: usize, offset: usize, height: usize, len: usize) -> usize {
-    if height == 0 {
-        return cursor;
-    }
-    let max_offset = len.saturating_sub(height);
-    let offset = offset.min(max_offset);
-    if cursor < offset {
-        cursor
-    } else if cursor >= offset + height {
-        cursor + 1 - height
-    } else {
-        offset
-    }
 }
 
 /// A rule typed after `:`: a number in an anchor path (empty: the main
@@ -1145,6 +1263,7 @@ mod tests {
     use super::*;
     use crate::tui::fake;
     use crate::tui::snapshot::NewStateTracker;
+    use crate::tui::view;
     use std::sync::Arc;
 
     fn settings() -> Settings {
@@ -1157,7 +1276,7 @@ mod tests {
     }
 
     fn app() -> App {
-        let mut app = App::new(settings(), Theme::new(false));
+        let mut app = App::new(settings(), Theme::new(false), &view::MEASURE);
         app.update(Action::Polled(Box::new(fake::snapshot())));
         app
     }
@@ -1175,18 +1294,18 @@ mod tests {
         let app = app();
         assert_eq!(selected_key(&app).as_deref(), Some("@5"));
         // Only rules with server states: @5 and @6.
-        assert_eq!(app.rules.len(), 2);
-        assert_eq!(app.states.len(), 5);
+        assert_eq!(app.rules.rows.len(), 2);
+        assert_eq!(app.states.rows.len(), 5);
     }
 
     #[test]
     fn all_rules_toggle_shows_every_row() {
         let mut app = app();
         cmd(&mut app, Command::ToggleAllRules);
-        assert_eq!(app.rules.len(), 9);
+        assert_eq!(app.rules.rows.len(), 9);
         assert_eq!(selected_key(&app).as_deref(), Some("@5"), "selection kept");
         cmd(&mut app, Command::ToggleAllRules);
-        assert_eq!(app.rules.len(), 2);
+        assert_eq!(app.rules.rows.len(), 2);
     }
 
     #[test]
@@ -1194,7 +1313,7 @@ mod tests {
         let mut app = app();
         cmd(&mut app, Command::Down);
         assert_eq!(selected_key(&app).as_deref(), Some("@6"));
-        assert_eq!(app.states.len(), 1);
+        assert_eq!(app.states.rows.len(), 1);
         cmd(&mut app, Command::Down);
         assert_eq!(
             selected_key(&app).as_deref(),
@@ -1210,14 +1329,14 @@ mod tests {
         let mut app = app();
         cmd(&mut app, Command::ToggleAllRules);
         cmd(&mut app, Command::CycleSort);
-        assert_eq!(app.sort, SortColumn::ServerStates);
+        assert_eq!(app.rules.sort, SortColumn::ServerStates);
         let first = |app: &App| {
             let snap = app.snapshot.as_ref().unwrap();
-            snap.analysis.rows[app.rules[0]].key.to_string()
+            snap.analysis.rows[app.rules.rows[0]].key.to_string()
         };
         assert_eq!(first(&app), "@5");
         cmd(&mut app, Command::CycleSort);
-        assert_eq!(app.sort, SortColumn::AllStates);
+        assert_eq!(app.rules.sort, SortColumn::AllStates);
         assert_eq!(first(&app), "@6", "40 states in all");
         cmd(&mut app, Command::ReverseSort);
         assert_ne!(first(&app), "@6");
@@ -1232,17 +1351,17 @@ mod tests {
     fn address_filter_matches_parsed_addresses() {
         let mut app = app();
         cmd(&mut app, Command::StartFilter);
-        assert!(app.editing_filter);
+        assert!(app.filter.editing);
         // A non-canonical spelling of a client of @6 (2001:db8:0:aaaa::9).
         for ch in "2001:0db8:0:aaaa:0::9".chars() {
             app.update(Action::FilterChar(ch));
         }
-        assert!(matches!(app.filter, Filter::Net(_)));
-        assert_eq!(app.rules.len(), 1);
+        assert!(matches!(app.filter.parsed, Filter::Net(_)));
+        assert_eq!(app.rules.rows.len(), 1);
         assert_eq!(selected_key(&app).as_deref(), Some("@6"));
         app.update(Action::FilterAccept);
-        assert!(!app.editing_filter);
-        assert_eq!(app.filter_text, "2001:0db8:0:aaaa:0::9");
+        assert!(!app.filter.editing);
+        assert_eq!(app.filter.text, "2001:0db8:0:aaaa:0::9");
     }
 
     #[test]
@@ -1251,11 +1370,11 @@ mod tests {
         for ch in "2001:db8:0:1::3/128".chars() {
             app.update(Action::FilterChar(ch));
         }
-        assert_eq!(app.rules.len(), 1);
-        assert_eq!(app.states.len(), 1);
+        assert_eq!(app.rules.rows.len(), 1);
+        assert_eq!(app.states.rows.len(), 1);
         app.update(Action::FilterCancel);
-        assert_eq!(app.filter, Filter::None);
-        assert_eq!(app.states.len(), 5);
+        assert_eq!(app.filter.parsed, Filter::None);
+        assert_eq!(app.states.rows.len(), 5);
     }
 
     #[test]
@@ -1265,29 +1384,29 @@ mod tests {
         for ch in "GIF0".chars() {
             app.update(Action::FilterChar(ch));
         }
-        assert_eq!(app.filter, Filter::Text("gif0".into()));
+        assert_eq!(app.filter.parsed, Filter::Text("gif0".into()));
         // @1, @3 (route-to gif0), @4.
-        assert_eq!(app.rules.len(), 3);
+        assert_eq!(app.rules.rows.len(), 3);
         app.update(Action::FilterBackspace);
-        assert_eq!(app.filter, Filter::Text("gif".into()));
+        assert_eq!(app.filter.parsed, Filter::Text("gif".into()));
     }
 
     #[test]
     fn esc_closes_things_before_quitting() {
         let mut app = app();
         cmd(&mut app, Command::ToggleHelp);
-        assert!(app.help_open);
+        assert!(matches!(app.modal, Modal::Help));
         assert_eq!(cmd(&mut app, Command::Down), None);
         assert_eq!(selected_key(&app).as_deref(), Some("@5"), "help is modal");
         assert_eq!(cmd(&mut app, Command::Back), None);
-        assert!(!app.help_open);
+        assert!(matches!(app.modal, Modal::None));
         app.update(Action::FilterChar('x'));
         cmd(&mut app, Command::ToggleDetails);
         assert_eq!(cmd(&mut app, Command::Back), None);
-        assert!(app.filter_text.is_empty());
-        assert!(app.details_open);
+        assert!(app.filter.text.is_empty());
+        assert!(app.details.open);
         assert_eq!(cmd(&mut app, Command::Back), None);
-        assert!(!app.details_open);
+        assert!(!app.details.open);
         assert_eq!(cmd(&mut app, Command::Back), None, "Esc never quits");
         assert!(!app.should_quit);
         assert_eq!(cmd(&mut app, Command::Quit), Some(Control::Quit));
@@ -1350,7 +1469,7 @@ mod tests {
         let mut app = app();
         app.update(Action::PollFailed("pfctl: permission denied".into()));
         assert_eq!(app.error.as_deref(), Some("pfctl: permission denied"));
-        assert_eq!(app.rules.len(), 2);
+        assert_eq!(app.rules.rows.len(), 2);
         app.update(Action::Polled(Box::new(fake::snapshot())));
         assert!(app.error.is_none());
     }
@@ -1389,19 +1508,19 @@ mod tests {
         cmd(&mut app, Command::FocusPrev);
         assert_eq!(app.focus, Focus::Details);
         // Everything fits at 120x32: nothing to scroll.
-        assert_eq!(app.details_max_scroll, 0);
+        assert_eq!(app.details.max_scroll, 0);
         cmd(&mut app, Command::Down);
-        assert_eq!(app.details_scroll, 0);
+        assert_eq!(app.details.scroll, 0);
     }
 
     /// The app after every poll of `pfblame demo` (whose @14 has a finding).
     fn demo_app() -> App {
         use crate::tui::event::Poller;
         let mut p = crate::tui::pipeline::Pipeline::new(
-            crate::commands::demo::source(),
-            crate::commands::demo::config(),
+            crate::source::demo::source(),
+            crate::poll::demo_config(),
         );
-        let mut app = App::new(settings(), Theme::new(false));
+        let mut app = App::new(settings(), Theme::new(false), &view::MEASURE);
         while !p.exhausted() {
             app.update(Action::Polled(Box::new(p.poll().unwrap())));
         }
@@ -1420,7 +1539,7 @@ mod tests {
         let mut app = demo_app();
         assert_eq!(selected_key(&app).as_deref(), Some("@14"));
         assert_eq!(cmd(&mut app, Command::Kill), None);
-        assert!(app.kill_prompt.is_none());
+        assert!(app.kill_prompt().is_none());
         assert!(
             notice(&app).contains("needs --allow-kill"),
             "{}",
@@ -1437,7 +1556,7 @@ mod tests {
         let pfctl = crate::source::Pfctl::new("pfctl", 5.0).unwrap();
         app.kill = KillAccess::new(true, false, Some(pfctl));
         assert_eq!(cmd(&mut app, Command::Kill), None);
-        assert!(app.kill_prompt.is_none());
+        assert!(app.kill_prompt().is_none());
         assert!(
             notice(&app).contains("not possible on recorded data"),
             "{}",
@@ -1459,6 +1578,7 @@ mod tests {
     fn listed_ids(app: &App) -> Vec<String> {
         let snap = app.snapshot.as_ref().unwrap();
         app.states
+            .rows
             .iter()
             .map(|i| {
                 let s = snap.state(*i).unwrap();
@@ -1480,7 +1600,7 @@ mod tests {
             "the scenario's last poll: 7 server states of @14"
         );
         assert_eq!(cmd(&mut app, Command::Kill), None, "nothing runs yet");
-        let mut prompt = app.kill_prompt.clone().expect("a confirmation");
+        let mut prompt = app.kill_prompt().cloned().expect("a confirmation");
         prompt.plan.sort();
         prompt.lines[1..].sort();
         let want: Vec<Vec<String>> = ids
@@ -1497,7 +1617,7 @@ mod tests {
         assert_eq!(cmd(&mut app, Command::Down), None);
         assert_eq!(selected_key(&app).as_deref(), Some("@14"));
         assert_eq!(app.update(Action::ConfirmKill(false)), None);
-        assert!(app.kill_prompt.is_none());
+        assert!(app.kill_prompt().is_none());
         assert!(notice(&app).contains("nothing was removed"));
         // `y` hands the same commands to the collector.
         cmd(&mut app, Command::Kill);
@@ -1525,7 +1645,7 @@ mod tests {
         cmd(&mut app, Command::Home);
         assert_ne!(selected_key(&app).as_deref(), Some("@14"));
         cmd(&mut app, Command::Kill);
-        assert!(app.kill_prompt.is_none());
+        assert!(app.kill_prompt().is_none());
         assert!(
             notice(&app).contains("no spurious server state"),
             "{}",
@@ -1543,17 +1663,17 @@ mod tests {
             .find(|c| c.name == "All")
             .unwrap();
         app.update(Action::Click(body.x + all.x + 1, body.y - 1));
-        assert_eq!(app.sort, SortColumn::AllStates);
-        assert!(!app.reverse);
+        assert_eq!(app.rules.sort, SortColumn::AllStates);
+        assert!(!app.rules.reverse);
         app.update(Action::Click(body.x + all.x + 1, body.y - 1));
-        assert!(app.reverse, "a second click reverses");
+        assert!(app.rules.reverse, "a second click reverses");
         let text = view::rules::columns_of(&app)
             .into_iter()
             .find(|c| c.name == "Rule text")
             .unwrap();
         app.update(Action::Click(body.x + text.x + 1, body.y - 1));
         assert_eq!(
-            app.sort,
+            app.rules.sort,
             SortColumn::AllStates,
             "the text column does not sort"
         );
@@ -1571,20 +1691,20 @@ mod tests {
         let lines = view::details::lines(&app, area.width - 2).len() as u16;
         let max = lines - (area.height - 2);
         assert!(max > 0, "the content is taller than the pane at 80x24");
-        assert_eq!(app.details_max_scroll, max);
+        assert_eq!(app.details.max_scroll, max);
         cmd(&mut app, Command::Down);
-        assert_eq!(app.details_scroll, 1);
+        assert_eq!(app.details.scroll, 1);
         cmd(&mut app, Command::End);
-        assert_eq!(app.details_scroll, max, "the last line is at the bottom");
+        assert_eq!(app.details.scroll, max, "the last line is at the bottom");
         cmd(&mut app, Command::PageDown);
-        assert_eq!(app.details_scroll, max, "no scrolling past the end");
+        assert_eq!(app.details.scroll, max, "no scrolling past the end");
         cmd(&mut app, Command::Up);
-        assert_eq!(app.details_scroll, max - 1, "one key back up, not many");
+        assert_eq!(app.details.scroll, max - 1, "one key back up, not many");
         app.update(Action::ScrollDown(area.x + 2, area.y + 2));
-        assert_eq!(app.details_scroll, max);
+        assert_eq!(app.details.scroll, max);
         // A bigger screen needs less scrolling: the offset follows.
         app.set_screen(Rect::new(0, 0, 120, 60));
-        assert!(app.details_scroll <= app.details_max_scroll);
+        assert!(app.details.scroll <= app.details.max_scroll);
     }
 
     #[test]
@@ -1616,7 +1736,7 @@ mod tests {
         assert!(Arc::ptr_eq(&snap.analysis, &before), "the same poll");
         assert_eq!(snap.new_count, marks, "new-state marks kept");
         assert_eq!(listed_ids(&app), listed, "the states shown so far stay");
-        assert!(app.states_pending, "the rest comes with the next poll");
+        assert!(app.states.pending, "the rest comes with the next poll");
         // A poll that kept every state: no longer pending; toggling back
         // shows the server states from that same poll, at once.
         let mut all = Snapshot::build(
@@ -1627,13 +1747,13 @@ mod tests {
         );
         all.all_kept = true;
         app.update(Action::Polled(Box::new(all)));
-        assert!(!app.states_pending);
+        assert!(!app.states.pending);
         assert_eq!(
             cmd(&mut app, Command::ToggleAllStates),
             Some(Control::KeepAllStates(false))
         );
-        assert!(!app.states_pending);
-        assert_eq!(app.states.len(), listed.len());
+        assert!(!app.states.pending);
+        assert_eq!(app.states.rows.len(), listed.len());
     }
 
     #[test]
@@ -1648,7 +1768,7 @@ mod tests {
         app.update(Action::JumpAccept);
         assert_eq!(app.input(), Input::Keys);
         assert_eq!(selected_key(&app).as_deref(), Some("@17"));
-        assert!(app.show_all_rules, "@17 has no server states");
+        assert!(app.rules.show_all, "@17 has no server states");
         cmd(&mut app, Command::StartJump);
         for ch in "99".chars() {
             app.update(Action::JumpChar(ch));
@@ -1704,7 +1824,7 @@ mod tests {
 
     #[test]
     fn paging_keeps_the_cursor_visible() {
-        let mut app = App::new(settings(), Theme::new(false));
+        let mut app = App::new(settings(), Theme::new(false), &view::MEASURE);
         app.set_screen(Rect::new(0, 0, 80, 24));
         let snap = Snapshot::build(
             Arc::new(fake::big_analysis(1000)),
@@ -1717,19 +1837,12 @@ mod tests {
         cmd(&mut app, Command::PageDown);
         cmd(&mut app, Command::PageDown);
         let h = app.areas.states_body.height as usize;
-        assert!(app.state_cursor > 0);
-        assert!(app.state_offset <= app.state_cursor && app.state_cursor < app.state_offset + h);
+        assert!(app.states.cursor > 0);
+        assert!(
+            app.states.offset <= app.states.cursor && app.states.cursor < app.states.offset + h
+        );
         cmd(&mut app, Command::End);
-        assert_eq!(app.state_cursor, app.states.len() - 1);
-        assert_eq!(app.state_offset, app.states.len() - h);
-    }
-
-    #[test]
-    fn keep_visible_scrolls_minimally() {
-        assert_eq!(keep_visible(0, 0, 5, 10), 0);
-        assert_eq!(keep_visible(5, 0, 5, 10), 1);
-        assert_eq!(keep_visible(2, 4, 5, 10), 2);
-        assert_eq!(keep_visible(3, 8, 5, 10), 3);
-        assert_eq!(keep_visible(0, 9, 5, 3), 0);
+        assert_eq!(app.states.cursor, app.states.rows.len() - 1);
+        assert_eq!(app.states.offset, app.states.rows.len() - h);
     }
 }

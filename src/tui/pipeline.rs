@@ -1,10 +1,10 @@
-//! The real poller: source → parse (in the [`SampleBuilder`]) → analyse →
-//! index. Runs on the collector thread, so none of it costs the UI a frame.
+//! The real poller: a poll [`Session`] (source → parse → analyse) → index. Runs on the collector thread, so none of it costs the UI a frame.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::analyze::{Analysis, Config, SampleBuilder, analyze};
+use crate::analyze::Config;
+use crate::poll::Session;
 use crate::source::{Source, SourceError};
 use crate::tui::event::Poller;
 use crate::tui::snapshot::{History, NewStateTracker, Snapshot};
@@ -15,12 +15,8 @@ pub type Reopen = Box<dyn FnMut(u32) -> Box<dyn Source> + Send>;
 /// Polls a [`Source`] and analyses each poll against the previous one.
 pub struct Pipeline {
     source: Box<dyn Source>,
-    config: Config,
-    /// The previous analysis, for deltas, rates and ruleset generations.
-    prev: Option<Arc<Analysis>>,
-    /// The one before: what a replayed last poll is compared with when it
-    /// is played again (with other settings), so it keeps its deltas.
-    before_prev: Option<Arc<Analysis>>,
+    /// The previous analyses, for deltas, rates and ruleset generations.
+    session: Session,
     tracker: NewStateTracker,
     /// A replay played its last poll: polling again would repeat it.
     at_end: bool,
@@ -38,9 +34,7 @@ impl Pipeline {
         tracker.keep_all(config.keep_all_states);
         Pipeline {
             source,
-            config,
-            prev: None,
-            before_prev: None,
+            session: Session::new(config),
             tracker,
             at_end: false,
             history: Arc::default(),
@@ -76,26 +70,22 @@ impl Pipeline {
         if repeat {
             self.tracker.repeat_next();
         }
-        let mut builder = SampleBuilder::new(&self.config);
-        let meta = self.source.poll(&mut builder)?;
-        self.at_end = !self.source.is_live() && meta.position.is_some_and(|(i, n)| i >= n);
-        let sample = builder.finish(Some(meta.clone()));
-        // A replay at its end plays its last poll again: compare it with the
-        // poll before, as the first time, not with itself.
-        let against = if repeat {
-            &self.before_prev
+        // A replay at its end plays its last poll again (see `poll_again`).
+        let polled = if repeat {
+            self.session.poll_again(self.source.as_mut())?
         } else {
-            &self.prev
+            let polled = self.session.poll(self.source.as_mut())?;
+            Arc::make_mut(&mut self.history).record(&polled.analysis);
+            polled
         };
-        let analysis = Arc::new(analyze(against.as_deref(), &sample, &self.config));
-        if !repeat {
-            self.before_prev = self.prev.take();
-            Arc::make_mut(&mut self.history).record(&analysis);
-        }
-        self.prev = Some(Arc::clone(&analysis));
-        let mut snapshot =
-            Snapshot::build(analysis, Some(meta), started.elapsed(), &mut self.tracker);
-        snapshot.all_kept = self.config.keep_all_states;
+        self.at_end = polled.at_end(self.source.as_ref());
+        let mut snapshot = Snapshot::build(
+            polled.analysis,
+            Some(polled.meta),
+            started.elapsed(),
+            &mut self.tracker,
+        );
+        snapshot.all_kept = self.session.config().keep_all_states;
         snapshot.history = Arc::clone(&self.history);
         snapshot.replay_loop = self.reopen.is_some().then_some(self.round);
         Ok(snapshot)
@@ -110,7 +100,7 @@ impl Poller for Pipeline {
     fn keep_all_states(&mut self, keep: bool) {
         // From the next poll on; the tracker keeps the previous poll's
         // states, so marks and counts stay what they were.
-        self.config.keep_all_states = keep;
+        self.session.keep_all_states(keep);
         self.tracker.keep_all(keep);
     }
 
@@ -123,7 +113,8 @@ impl Poller for Pipeline {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::commands::demo;
+    use crate::poll::demo_config;
+    use crate::source::demo;
 
     fn spurious_rate(s: &Snapshot) -> Option<f64> {
         s.analysis
@@ -135,7 +126,7 @@ mod tests {
 
     #[test]
     fn a_replay_stops_at_its_end_and_replays_the_last_poll_with_its_deltas() {
-        let mut p = Pipeline::new(demo::source(), demo::config());
+        let mut p = Pipeline::new(demo::source(), demo_config());
         let mut last = None;
         for _ in 0..4 {
             assert!(!p.exhausted());
@@ -160,11 +151,26 @@ mod tests {
 
     #[test]
     fn states_new_since_the_previous_poll_are_marked() {
-        let mut p = Pipeline::new(demo::source(), demo::config());
+        let mut p = Pipeline::new(demo::source(), demo_config());
         let first = p.poll().unwrap();
         assert_eq!(first.new_count, 0, "nothing to compare the first poll with");
         let second = p.poll().unwrap();
         // The scenario's README: poll 0002 has 2 new stray states.
         assert_eq!(second.new_count, 2);
+    }
+
+    #[test]
+    fn the_demo_loops_and_says_which_round() {
+        let mut p =
+            Pipeline::new(demo::source(), demo_config()).looping(Box::new(demo::round_source));
+        let mut seen = Vec::new();
+        for _ in 0..9 {
+            assert!(!p.exhausted(), "a looping demo never runs out");
+            let s = p.poll().unwrap();
+            seen.push((s.meta.unwrap().position, s.replay_loop));
+        }
+        assert_eq!(seen[3], (Some((4, 4)), Some(1)));
+        assert_eq!(seen[4], (Some((1, 4)), Some(2)));
+        assert_eq!(seen[8], (Some((1, 4)), Some(3)));
     }
 }

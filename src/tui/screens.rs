@@ -8,10 +8,14 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
+use crate::source::demo;
 use crate::tui::action::{Action, Command};
-use crate::tui::app::App;
+use crate::tui::app::{App, Settings};
 use crate::tui::event::Poller;
+use crate::tui::pipeline::Pipeline;
 use crate::tui::svg;
+use crate::tui::theme::Theme;
+use crate::tui::view;
 
 /// One screenshot: a name (the file stem), a caption and the frame.
 #[derive(Debug, Clone)]
@@ -29,6 +33,22 @@ impl Screen {
     pub fn text(&self) -> String {
         svg::to_text(&self.buffer)
     }
+}
+
+/// The screenshots of `screenshots/`: the demo (looping, as `pfblame demo`
+/// runs) with every recorded poll played once.
+pub fn screenshots() -> Result<Vec<Screen>, String> {
+    let config = crate::poll::demo_config();
+    let settings = Settings {
+        servers: config.servers.describe(),
+        source: demo::source().describe(),
+        strategy: String::new(),
+        interval: std::time::Duration::from_secs(2),
+    };
+    let mut pipeline = Pipeline::new(demo::source(), config).looping(Box::new(demo::round_source));
+    let mut app = App::new(settings, Theme::new(true), &view::MEASURE);
+    play(&mut app, &mut pipeline, demo::recorded_polls().len())?;
+    screens(&mut app)
 }
 
 /// Poll time shown in the screenshots: the real one varies from run to run,

@@ -30,116 +30,38 @@ use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Text};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use crate::tui::app::App;
+use crate::tui::app::{App, Measure, Modal, SortColumn};
+use crate::tui::layout::{MIN_HEIGHT, MIN_WIDTH};
 
-/// The smallest screen anything is drawn on. Below 80×24 the screen
-/// degrades instead: a compact header, fewer columns, then fewer panes.
-pub const MIN_WIDTH: u16 = 32;
-pub const MIN_HEIGHT: u16 = 8;
-/// Below this body height the states pane is left out (the rules need it).
-const STATES_MIN_BODY: u16 = 8;
+/// The view's measures of the text it draws, for the app's layout.
+pub static MEASURE: ViewMeasure = ViewMeasure;
 
-/// Where each region of the screen goes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Areas {
-    /// The screen is below [`MIN_WIDTH`]×[`MIN_HEIGHT`]: only a message is drawn.
-    pub too_small: bool,
-    pub header: Rect,
-    pub banner: Option<Rect>,
-    pub rules: Rect,
-    /// The rows of the rules table (inside the border, below the header row).
-    pub rules_body: Rect,
-    /// `None` when the details pane takes its place (short screens).
-    pub states: Option<Rect>,
-    pub states_body: Rect,
-    pub details: Option<Rect>,
-    pub footer: Rect,
-    /// The screen's height (the header is compact on short screens).
-    pub screen_height: u16,
-}
+/// [`Measure`] by the view's own functions (header, footer, details, columns).
+#[derive(Debug)]
+pub struct ViewMeasure;
 
-/// Lays out the screen for the app's current state. Pure, so the app can use
-/// it for paging and mouse hits before anything is drawn.
-pub fn layout(area: Rect, app: &App) -> Areas {
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        return Areas {
-            too_small: true,
-            screen_height: area.height,
-            ..Areas::default()
-        };
+impl Measure for ViewMeasure {
+    fn header_height(&self, app: &App, width: u16, height: u16) -> u16 {
+        header::lines(app, width, height).len() as u16
     }
-    let banner_height = header::banner_height(app, area.width);
-    let header_height = header::lines(app, area.width, area.height).len() as u16;
-    let [header, banner, body, footer] = Layout::vertical([
-        Constraint::Length(header_height),
-        Constraint::Length(banner_height),
-        Constraint::Fill(1),
-        Constraint::Length(footer::height(app, area.width)),
-    ])
-    .areas(area);
 
-    let (rules, states, details) = split_body(body, app);
-    Areas {
-        too_small: false,
-        header,
-        banner: (banner_height > 0).then_some(banner),
-        rules,
-        rules_body: table_body(rules),
-        states,
-        states_body: states.map(table_body).unwrap_or_default(),
-        details,
-        footer,
-        screen_height: area.height,
+    fn banner_height(&self, app: &App, width: u16) -> u16 {
+        header::banner_height(app, width)
     }
-}
 
-/// Splits the body between the rules, the states and the details. The rules
-/// pane is as tall as its rows need (a few, usually), up to 45 %.
-fn split_body(body: Rect, app: &App) -> (Rect, Option<Rect>, Option<Rect>) {
-    let wanted = if app.snapshot.is_some() {
-        (app.rules.len() as u16).saturating_add(3)
-    } else {
-        body.height
-    };
-    // A rules pane is at least its borders, header and one row (two rows
-    // when there is room, so an empty list's message fits too).
-    let floor = if body.height < 12 { 4 } else { 5 };
-    let rules_h = wanted.min(body.height * 45 / 100).max(floor);
-    if !app.details_open && body.height < STATES_MIN_BODY {
-        return (body, None, None);
+    fn footer_height(&self, app: &App, width: u16) -> u16 {
+        footer::height(app, width)
     }
-    if !app.details_open {
-        let [r, s] =
-            Layout::vertical([Constraint::Length(rules_h), Constraint::Fill(1)]).areas(body);
-        return (r, Some(s), None);
-    }
-    if body.height >= 26 {
-        let rules_h = rules_h.min(body.height * 35 / 100).max(5);
-        let states_h = (app.states.len() as u16)
-            .saturating_add(3)
-            .clamp(5, body.height * 35 / 100);
-        let [r, s, d] = Layout::vertical([
-            Constraint::Length(rules_h),
-            Constraint::Length(states_h),
-            Constraint::Fill(1),
-        ])
-        .areas(body);
-        (r, Some(s), Some(d))
-    } else {
-        // Short screens: the details replace the states pane.
-        let [r, d] =
-            Layout::vertical([Constraint::Length(rules_h), Constraint::Fill(1)]).areas(body);
-        (r, None, Some(d))
-    }
-}
 
-/// The rows of a bordered table with one header row.
-fn table_body(pane: Rect) -> Rect {
-    Rect {
-        x: pane.x + 1,
-        y: pane.y + 2,
-        width: pane.width.saturating_sub(2),
-        height: pane.height.saturating_sub(3),
+    fn details_lines(&self, app: &App, width: u16) -> usize {
+        details::lines(app, width).len()
+    }
+
+    fn sort_column_at(&self, app: &App, x: u16) -> Option<SortColumn> {
+        rules::columns_of(app)
+            .into_iter()
+            .find(|c| x >= c.x && x < c.x + c.width)
+            .and_then(|c| c.sort)
     }
 }
 
@@ -162,11 +84,10 @@ pub fn render(frame: &mut Frame, app: &App) {
         details::render(frame, app, details);
     }
     footer::render(frame, app, areas.footer);
-    if app.help_open {
-        help::render(frame, app, frame.area());
-    }
-    if let Some(prompt) = &app.kill_prompt {
-        confirm::render(frame, app, prompt, frame.area());
+    match &app.modal {
+        Modal::Help => help::render(frame, app, frame.area()),
+        Modal::KillPrompt(prompt) => confirm::render(frame, app, prompt, frame.area()),
+        Modal::Jump(_) | Modal::None => {}
     }
 }
 

@@ -8,7 +8,8 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use pfblame::analyze::{Analysis, Config, SampleBuilder, Servers, analyze, parse_allow};
+use pfblame::analyze::{Analysis, Config, Servers, analyze, parse_allow};
+use pfblame::poll::SampleBuilder;
 use pfblame::source::{PollMeta, PollSink, Source, SourceError};
 
 pub fn scenario(name: &str) -> PathBuf {

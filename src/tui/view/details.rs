@@ -17,7 +17,7 @@ use crate::tui::view::format::{clean, endpoint, hms, human, pair, wrap_lines};
 use crate::tui::view::rules::pane;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let (at, max) = (app.details_scroll, app.details_max_scroll);
+    let (at, max) = (app.details.scroll, app.details.max_scroll);
     let left = max - at;
     let more = if max == 0 {
         String::new()
@@ -42,7 +42,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let lines = lines(app, area.width.saturating_sub(2));
     let p = Paragraph::new(lines)
         .block(block)
-        .scroll((app.details_scroll, 0));
+        .scroll((app.details.scroll, 0));
     frame.render_widget(p, area);
 }
 

@@ -6,14 +6,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::tui::action::{Binding, Command, KEYMAP};
-use crate::tui::app::{App, Filter};
+use crate::tui::app::{App, Filter, Modal};
 use crate::tui::view::format::{clean, cut};
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.theme;
     let mut spans = Vec::new();
     let w = usize::from(area.width);
-    if let Some(jump) = &app.jump {
+    if let Modal::Jump(jump) = &app.modal {
         spans.push(Span::styled(":", t.key()));
         spans.push(Span::styled(clean(jump).into_owned(), t.filter()));
         spans.push(Span::styled("█", t.filter()));
@@ -47,22 +47,22 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(rows).style(t.filter()), area);
         return;
     }
-    if app.editing_filter || !app.filter_text.is_empty() {
+    if app.filter.editing || !app.filter.text.is_empty() {
         spans.push(Span::styled("/", t.key()));
         spans.push(Span::styled(
-            clean(&app.filter_text).into_owned(),
+            clean(&app.filter.text).into_owned(),
             t.filter(),
         ));
-        if app.editing_filter {
+        if app.filter.editing {
             spans.push(Span::styled("█", t.filter()));
         }
-        let kind = match &app.filter {
+        let kind = match &app.filter.parsed {
             Filter::None => "type rule text or an address/prefix".to_string(),
             Filter::Text(_) => "rule text".to_string(),
             Filter::Net(net) => format!("address {net}"),
         };
         spans.push(Span::styled(format!(" ({kind})"), t.label()));
-        let keys = if app.editing_filter {
+        let keys = if app.filter.editing {
             [("Enter", "keep"), ("Esc", "clear")]
         } else {
             [("/", "edit"), ("Esc", "clear")]
@@ -72,7 +72,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             spans.push(Span::styled(k, t.key()));
             spans.push(Span::raw(format!(" {what}")));
         }
-        if app.editing_filter {
+        if app.filter.editing {
             frame.render_widget(Paragraph::new(Line::from(spans)), area);
             return;
         }

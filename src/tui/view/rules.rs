@@ -49,7 +49,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         return;
     };
     let rows = &snap.analysis.rows;
-    if app.rules.is_empty() {
+    if app.rules.rows.is_empty() {
         super::render_placeholder(frame, area, block, &empty_message(app));
         return;
     }
@@ -57,8 +57,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let cols = columns_of(app);
     let table_rows: Vec<Row> = app
         .rules
+        .rows
         .iter()
-        .skip(app.rule_offset)
+        .skip(app.rules.offset)
         .take(height)
         .filter_map(|i| Some(row(snap, *i, rows.get(*i)?, app.theme, &cols)))
         .collect();
@@ -75,8 +76,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .row_highlight_style(selected_style)
         .highlight_symbol(SELECTED_SYMBOL)
         .highlight_spacing(HighlightSpacing::Always);
-    let mut state =
-        TableState::default().with_selected(Some(app.rule_cursor.saturating_sub(app.rule_offset)));
+    let mut state = TableState::default()
+        .with_selected(Some(app.rules.cursor.saturating_sub(app.rules.offset)));
     frame.render_stateful_widget(table, area, &mut state);
 }
 
@@ -133,7 +134,7 @@ impl TableSpec {
             };
         };
         let a = &snap.analysis;
-        let rows = app.rules.iter().filter_map(|i| a.rows.get(*i));
+        let rows = app.rules.rows.iter().filter_map(|i| a.rows.get(*i));
         let (mut rule, mut server, mut all) = (4, 3, 3);
         for r in rows {
             rule = rule.max(rule_label(r, a.generation.number).chars().count());
@@ -141,7 +142,7 @@ impl TableSpec {
             all = all.max(r.all_states.to_string().len());
         }
         // The sorted column's header has room for its arrow.
-        let arrow = |col: SortColumn| usize::from(app.sort == col);
+        let arrow = |col: SortColumn| usize::from(app.rules.sort == col);
         // Not the rule column: sorting by rule is the default, and on a
         // narrow screen its arrow would cost the rule text a column.
         let rule = rule.min(16);
@@ -260,9 +261,9 @@ const FINDING_WIDTH: u16 = 13;
 fn header_cell(app: &App, column: &Column) -> Cell<'static> {
     let (name, col) = (column.name, column.sort);
     let arrow = match col {
-        Some(c) if c == app.sort => {
+        Some(c) if c == app.rules.sort => {
             // Counts sort most first unless reversed; the rule column the other way.
-            let ascending = (c == SortColumn::Rule) != app.reverse;
+            let ascending = (c == SortColumn::Rule) != app.rules.reverse;
             if ascending { "▲" } else { "▼" }
         }
         _ => "",
@@ -288,25 +289,25 @@ fn header_cell(app: &App, column: &Column) -> Cell<'static> {
 /// The pane's title; a short form when the pane is narrow, cut with `…`
 /// when even that does not fit.
 fn title(app: &App, width: u16) -> Line<'static> {
-    let what = if app.show_all_rules {
+    let what = if app.rules.show_all {
         "All rules"
     } else {
         "Rules with server states"
     };
     let total = app.snapshot.as_ref().map_or(0, |s| s.analysis.rows.len());
-    let shown = app.rules.len();
+    let shown = app.rules.rows.len();
     let mut text = format!(" {what} ({shown} of {total})");
     let mut short = format!(
         " {} {shown}/{total}",
-        if app.show_all_rules { "All" } else { "Rules" }
+        if app.rules.show_all { "All" } else { "Rules" }
     );
-    if !matches!(app.filter, Filter::None) {
+    if !matches!(app.filter.parsed, Filter::None) {
         text.push_str(" · filtered");
         short.push_str(" filtered");
     }
-    let reversed = if app.reverse { ", reversed" } else { "" };
-    text.push_str(&format!(" · sort: {}{reversed} ", app.sort.name()));
-    short.push_str(&format!(" · {} ", app.sort.name()));
+    let reversed = if app.rules.reverse { ", reversed" } else { "" };
+    text.push_str(&format!(" · sort: {}{reversed} ", app.rules.sort.name()));
+    short.push_str(&format!(" · {} ", app.rules.sort.name()));
     let room = usize::from(width.saturating_sub(2));
     Line::from(if text.chars().count() <= room {
         text
@@ -316,9 +317,9 @@ fn title(app: &App, width: u16) -> Line<'static> {
 }
 
 fn empty_message(app: &App) -> String {
-    if !matches!(app.filter, Filter::None) {
+    if !matches!(app.filter.parsed, Filter::None) {
         "no rule matches the filter (Esc clears it)".to_string()
-    } else if app.show_all_rules {
+    } else if app.rules.show_all {
         "the rules listing is empty".to_string()
     } else {
         format!(

@@ -183,10 +183,10 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(block, area);
         return;
     };
-    if app.states.is_empty() {
+    if app.states.rows.is_empty() {
         let text = if app.current_row().is_none() {
             "select a rule to see its states"
-        } else if app.states_pending {
+        } else if app.states.pending {
             "loading…"
         } else {
             "no states to show for this rule"
@@ -198,8 +198,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let servers = &snap.analysis.servers;
     let visible: Vec<(&State, Mark, bool)> = app
         .states
+        .rows
         .iter()
-        .skip(app.state_offset)
+        .skip(app.states.offset)
         .take(height)
         .filter_map(|i| {
             snap.state(*i)
@@ -242,13 +243,13 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .highlight_symbol(SELECTED_SYMBOL)
         .highlight_spacing(HighlightSpacing::Always);
     let mut state = TableState::default()
-        .with_selected(Some(app.state_cursor.saturating_sub(app.state_offset)));
+        .with_selected(Some(app.states.cursor.saturating_sub(app.states.offset)));
     frame.render_stateful_widget(table, area, &mut state);
 }
 
 /// The all-states view marks the server's states (when servers are given).
 fn server_marks(app: &App) -> bool {
-    app.show_all_states
+    app.states.show_all
         && app
             .snapshot
             .as_ref()
@@ -258,7 +259,10 @@ fn server_marks(app: &App) -> bool {
 /// States below the pane's last row (the pane says so: `3 more ↓`).
 pub fn hidden_below(app: &App) -> usize {
     let shown = usize::from(app.areas.states_body.height);
-    app.states.len().saturating_sub(app.state_offset + shown)
+    app.states
+        .rows
+        .len()
+        .saturating_sub(app.states.offset + shown)
 }
 
 /// The pane's title; the short form when the long one does not fit the
@@ -267,11 +271,11 @@ fn title(app: &App, width: u16) -> Line<'static> {
     let Some(row) = app.current_row() else {
         return Line::from(" States ");
     };
-    let which = if app.show_all_states { "" } else { "server " };
-    let n = app.states.len();
+    let which = if app.states.show_all { "" } else { "server " };
+    let n = app.states.rows.len();
     let plural = if n == 1 { "" } else { "s" };
     let below = hidden_below(app);
-    let pending = app.states_pending;
+    let pending = app.states.pending;
     // Three forms, longest first: the first that fits is shown.
     let mut long = format!(" States of {} · {n} {which}state{plural}", row.key);
     let mut medium = long.clone();
@@ -280,17 +284,17 @@ fn title(app: &App, width: u16) -> Line<'static> {
         long.push_str(text);
         medium.push_str(text);
     };
-    if let Filter::Net(net) = &app.filter {
+    if let Filter::Net(net) = &app.filter.parsed {
         all(&format!(" touching {net}"));
         short.push_str(" filtered");
     }
-    if app.states_new > 0 {
-        all(&format!(" · {} new ({NEW_SYMBOL})", app.states_new));
-        short.push_str(&format!(" · {} new", app.states_new));
+    if app.states.new > 0 {
+        all(&format!(" · {} new ({NEW_SYMBOL})", app.states.new));
+        short.push_str(&format!(" · {} new", app.states.new));
     }
-    if app.state_offset > 0 {
-        all(&format!(" · {} above ↑", app.state_offset));
-        short.push_str(&format!(" · {}↑", app.state_offset));
+    if app.states.offset > 0 {
+        all(&format!(" · {} above ↑", app.states.offset));
+        short.push_str(&format!(" · {}↑", app.states.offset));
     }
     if below > 0 {
         all(&format!(" · {below} more ↓"));
@@ -304,7 +308,7 @@ fn title(app: &App, width: u16) -> Line<'static> {
         medium.push_str(" · rest next poll");
         short.push_str(" · all: next poll");
     }
-    long.push_str(if app.show_all_states {
+    long.push_str(if app.states.show_all {
         " · A: server only "
     } else {
         " · A: all states "

@@ -5,7 +5,7 @@
 
 use std::io::{self, BufRead};
 
-use super::{Config, Sample, Servers};
+use crate::analyze::{Config, Sample, Servers};
 use crate::model::{Diagnostic, Endpoint, RuleKey, State};
 use crate::parse::states::skim::{Counted, SkimSink, skim_states};
 use crate::source::{PollMeta, PollSink};

@@ -1,0 +1,130 @@
+//! The bundled dual-prefix scenario (`fixtures/scenarios/dual-prefix/`, see
+//! its README), embedded in the binary so `pfblame demo` and the tests run
+//! from any directory, without a BSD and without pfctl: a recorded source
+//! like the others, kept next to them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::source::{RecordedPoll, ReplaySource, Source};
+
+/// The scenario's web server address on the tunnel prefix, and its port:
+/// the states of this address that rule @14 creates are the stray ones.
+pub const DEMO_SERVER: &str = "2001:db8:bbbb:1::10";
+pub const DEMO_PORT: u16 = 443;
+
+macro_rules! poll {
+    ($n:literal) => {
+        (
+            include_str!(concat!(
+                "../../fixtures/scenarios/dual-prefix/",
+                $n,
+                "/rules.txt"
+            )),
+            include_str!(concat!(
+                "../../fixtures/scenarios/dual-prefix/",
+                $n,
+                "/states.txt"
+            )),
+            include_str!(concat!(
+                "../../fixtures/scenarios/dual-prefix/",
+                $n,
+                "/meta.toml"
+            )),
+        )
+    };
+}
+
+/// The scenario's polls: (rules.txt, states.txt, meta.toml).
+const POLLS: &[(&str, &str, &str)] = &[poll!("0001"), poll!("0002"), poll!("0003"), poll!("0004")];
+
+/// `taken_at` of a poll's `meta.toml` (a TOML date-time or an RFC 3339 string).
+fn taken_at(meta: &str) -> Option<DateTime<Utc>> {
+    let table: toml::Table = toml::from_str(meta).ok()?;
+    let text = match table.get("taken_at")? {
+        toml::Value::Datetime(d) => d.to_string(),
+        toml::Value::String(s) => s.clone(),
+        _ => return None,
+    };
+    DateTime::parse_from_rfc3339(&text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The embedded polls.
+pub fn recorded_polls() -> Vec<RecordedPoll> {
+    POLLS
+        .iter()
+        .map(|(rules, states, meta)| RecordedPoll {
+            taken_at: taken_at(meta),
+            rules: (*rules).to_string(),
+            states: (*states).to_string(),
+            info: None,
+            per_rule: BTreeMap::new(),
+        })
+        .collect()
+}
+
+/// The embedded polls of round `round` (1-based) of the looping demo: the
+/// recorded times moved forward by whole rounds (the recording's span plus
+/// one gap between polls), so rates and ages keep going forward.
+pub fn polls_of_round(round: u32) -> Vec<RecordedPoll> {
+    let mut polls = recorded_polls();
+    let times: Vec<DateTime<Utc>> = polls.iter().filter_map(|p| p.taken_at).collect();
+    let (Some(first), Some(last)) = (times.first(), times.last()) else {
+        return polls;
+    };
+    let gap = match times.len() {
+        0 | 1 => chrono::TimeDelta::seconds(2),
+        n => (*last - *first) / (n as i32 - 1),
+    };
+    let period = *last - *first + gap;
+    let shift = period * round.saturating_sub(1) as i32;
+    for p in &mut polls {
+        p.taken_at = p.taken_at.map(|t| t + shift);
+    }
+    polls
+}
+
+/// The demo's source: the embedded replay.
+pub fn source() -> Box<dyn Source> {
+    round_source(1)
+}
+
+/// The replay of round `round` (1-based): see [`polls_of_round`].
+pub fn round_source(round: u32) -> Box<dyn Source> {
+    let polls = polls_of_round(round);
+    let n = polls.len();
+    Box::new(
+        ReplaySource::from_memory(polls).with_description(format!("demo: dual-prefix ({n} polls)")),
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_poll_is_embedded_with_its_time() {
+        let polls = recorded_polls();
+        assert_eq!(polls.len(), 4);
+        for p in &polls {
+            assert!(p.taken_at.is_some());
+            assert!(p.rules.contains("@14 pass out quick on em1"));
+            assert!(!p.states.is_empty());
+        }
+        assert!(polls[0].taken_at < polls[3].taken_at);
+    }
+
+    #[test]
+    fn later_rounds_keep_time_going_forward() {
+        let one = polls_of_round(1);
+        let two = polls_of_round(2);
+        assert_eq!(one[0].taken_at, recorded_polls()[0].taken_at);
+        // 09:30:00..09:30:09 every 3 s: round 2 starts at 09:30:12.
+        let step = two[0].taken_at.unwrap() - one[3].taken_at.unwrap();
+        assert_eq!(step, chrono::TimeDelta::seconds(3));
+    }
+}
