@@ -399,8 +399,8 @@ mod tests {
             assert_eq!(text(|o| write_u64(o, v)), v.to_string());
         }
         // Around every digit-count change and every bit-length change.
-        for k in 0..20 {
-            for v in [POW10[k] - 1, POW10[k], POW10[k] + 1] {
+        for p in POW10 {
+            for v in [p - 1, p, p + 1] {
                 assert_eq!(text(|o| write_u64(o, v)), v.to_string());
             }
         }
