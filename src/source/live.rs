@@ -43,6 +43,9 @@ pub const RULES_ARGS: [&str; 3] = ["-a", "*", "-vvsr"];
 pub const STATES_ARGS: [&str; 1] = ["-vvss"];
 /// Arguments of the info run.
 pub const INFO_ARGS: [&str; 1] = ["-vsi"];
+/// Arguments of the translation rules run (FreeBSD, macOS: nat, rdr and
+/// binat rules are a ruleset of their own, `pfctl_show_nat()`).
+pub const NAT_ARGS: [&str; 3] = ["-a", "*", "-vvsn"];
 /// Per-rule runs started ahead of the one being read.
 pub const PER_RULE_CONCURRENCY: usize = 4;
 
@@ -58,9 +61,11 @@ const ALTQ_NOISE: [&str; 2] = [
 pub struct PfctlOptions {
     /// The pfctl command: local, or the remote command under `ssh`.
     pub command: String,
-    /// Hosts to run it on through ssh; at most one for now (a `Vec` so that
-    /// fleets can come later without changing the option).
+    /// Hosts to run it on through ssh. One host per [`Pfctl`]: several
+    /// are a fleet, polled by `crate::source::fleet` one `Pfctl` each.
     pub ssh: Vec<String>,
+    /// `--host NAME=COMMAND`: other transports (see `crate::source::fleet`).
+    pub hosts: Vec<String>,
     /// Words handed to ssh before the host.
     pub ssh_opts: Vec<String>,
     pub timeout: Duration,
@@ -73,6 +78,7 @@ impl PfctlOptions {
             command: command.to_string(),
             ssh: Vec::new(),
             ssh_opts: Vec::new(),
+            hosts: Vec::new(),
             timeout,
         }
     }
@@ -87,6 +93,9 @@ enum Via {
     /// spaces and the remote shell splits them again, so every remote word
     /// is quoted with [`quote::join`] and handed to ssh as one word.
     Ssh { opts: Vec<String>, host: String },
+    /// `--host NAME=COMMAND`: COMMAND's words, then the quoted line as its
+    /// last word, as for ssh (the transport hands it to a remote shell).
+    Transport { words: Vec<String> },
 }
 
 /// The pfctl command: words split like a shell would, run without one
@@ -170,13 +179,15 @@ impl Pfctl {
             _ => {
                 return Err(invalid(
                     "--ssh",
-                    "given more than once: one host at a time for now",
+                    "given more than once: several hosts are a fleet, which `report` polls \
+                     (one host at a time elsewhere for now)",
                 ));
             }
         };
         let text = match &via {
             Via::Local => command.clone(),
             Via::Ssh { host, .. } => format!("{command} on {host} (ssh)"),
+            Via::Transport { .. } => command.clone(),
         };
         Ok(Pfctl {
             words,
@@ -184,6 +195,23 @@ impl Pfctl {
             timeout: o.timeout,
             via,
         })
+    }
+
+    /// `--host NAME=COMMAND`: the pfctl command of `o` run through the
+    /// transport `words` (COMMAND split into argv, no shell here), every
+    /// remote word quoted into one last word like `--ssh` does.
+    pub fn through(o: &PfctlOptions, name: &str, words: Vec<String>) -> Result<Self, SourceError> {
+        if words.is_empty() {
+            return Err(invalid("--host", format!("`{name}` has an empty command")));
+        }
+        let local = PfctlOptions {
+            ssh: Vec::new(),
+            ..o.clone()
+        };
+        let mut pfctl = Self::from_options(&local)?;
+        pfctl.text = format!("{} on {name} ({})", o.command, display_argv(&words));
+        pfctl.via = Via::Transport { words };
+        Ok(pfctl)
     }
 
     /// The command as the user gave it.
@@ -197,7 +225,7 @@ impl Pfctl {
 
     /// True when pfctl runs on another host through ssh.
     pub fn is_remote(&self) -> bool {
-        matches!(self.via, Via::Ssh { .. })
+        matches!(self.via, Via::Ssh { .. } | Via::Transport { .. })
     }
 
     /// The full argv run for pfctl with `args` appended: the words as they
@@ -212,6 +240,11 @@ impl Pfctl {
                 argv.extend(opts.iter().cloned());
                 argv.push(host.clone());
                 argv.push("--".into());
+                argv.push(quote::join(&words));
+                argv
+            }
+            Via::Transport { words: transport } => {
+                let mut argv = transport.clone();
                 argv.push(quote::join(&words));
                 argv
             }
@@ -232,14 +265,28 @@ impl Pfctl {
 }
 
 /// What a live source fetches besides rules and states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct LiveOptions {
     pub strategy: Strategy,
     /// Also run `pfctl -vsi` and hand it to [`PollSink::info`].
     pub info: bool,
-    /// With `auto`: after `-vvss`, also run `-vvss -R n` for every main-ruleset
-    /// rule with states (what `record --per-rule` keeps).
+    /// With `auto`: after `-vvss`, also run `-vvss -R n` for every rule
+    /// number with states (what `record --per-rule` keeps).
     pub also_per_rule: bool,
+    /// Whether to read the translation rules (`pfctl -a '*' -vvsn`).
+    pub translation: Translation,
+}
+
+/// Whether a live source reads translation rules. OpenBSD has no `-sn`
+/// (since 4.7 nat and rdr are options of filter rules, which `-sr`
+/// lists); FreeBSD and macOS list them apart.
+#[derive(Debug, Clone, Copy)]
+pub enum Translation {
+    Off,
+    On,
+    /// Decided on the first poll from its rules listing by this test, then
+    /// kept for the later polls.
+    Decide(fn(&str) -> bool),
 }
 
 impl Default for LiveOptions {
@@ -248,6 +295,7 @@ impl Default for LiveOptions {
             strategy: Strategy::Auto,
             info: false,
             also_per_rule: false,
+            translation: Translation::Off,
         }
     }
 }
@@ -282,6 +330,9 @@ impl LiveSource {
             Pfctl::from_options(&args.pfctl)?,
             LiveOptions {
                 strategy: args.strategy,
+                translation: args
+                    .translation
+                    .map_or(Translation::Off, Translation::Decide),
                 ..LiveOptions::default()
             },
         )
@@ -339,6 +390,34 @@ impl LiveSource {
             .consume(|r| sink.states(None, r))?;
         note_run(meta, run);
         Ok(())
+    }
+
+    /// The translation rules, when this pfctl lists them apart (decided on
+    /// the first poll). A failed run is a warning, and is not tried again:
+    /// the filter rules and states still answer.
+    fn fetch_translation(&mut self, rules: &str, sink: &mut dyn PollSink, meta: &mut PollMeta) {
+        if let Translation::Decide(lists) = self.options.translation {
+            self.options.translation = if lists(rules) {
+                Translation::On
+            } else {
+                Translation::Off
+            };
+        }
+        if !matches!(self.options.translation, Translation::On) {
+            return;
+        }
+        match self.pfctl.run(&NAT_ARGS) {
+            Ok((text, run)) => {
+                note_run(meta, run);
+                sink.translation_rules(&text);
+            }
+            Err(e) => {
+                meta.warnings.push(format!(
+                    "`pfctl -a '*' -vvsn` failed ({e}): translation rules were not read"
+                ));
+                self.options.translation = Translation::Off;
+            }
+        }
     }
 
     fn fetch_info(&self, sink: &mut dyn PollSink, meta: &mut PollMeta) -> Result<(), SourceError> {
@@ -538,6 +617,7 @@ impl Source for LiveSource {
         };
         let rules = self.fetch_rules(&mut meta)?;
         sink.rules(&rules);
+        self.fetch_translation(&rules, sink, &mut meta);
         match self.options.strategy {
             Strategy::Auto => {
                 self.fetch_states(sink, &mut meta)?;
