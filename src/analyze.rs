@@ -203,6 +203,9 @@ pub struct Analysis {
     pub dialect: Option<Detected>,
     /// `Hostid` of `pfctl -si`, from this sample or an earlier one.
     pub hostid: Option<u32>,
+    /// `Checksum` of `pfctl -si` (the ruleset's), from this sample or an
+    /// earlier one: a fleet compares it between hosts.
+    pub checksum: Option<String>,
 }
 
 impl Analysis {
@@ -515,6 +518,11 @@ fn analyze_states(
         findings,
         dialect: Some(detected),
         hostid: ctx.hostid,
+        checksum: sample
+            .info
+            .as_ref()
+            .and_then(|i| i.checksum.as_deref().map(str::to_string))
+            .or_else(|| prev.and_then(|p| p.checksum.clone())),
     }
 }
 

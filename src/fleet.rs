@@ -3,15 +3,17 @@
 //! `--timeout` (pfctl, or ssh, is killed then) and never hides the others.
 //!
 //! Above [`crate::source`] and [`crate::analyze`]: a host's poll is parsed
-//! and analysed on its thread, and [`crate::analyze::fleet::merge`] reads
+//! and analysed on its thread through its own [`crate::poll::Session`] (the
+//! loop a single host uses), and [`crate::analyze::fleet::merge`] reads
 //! the analyses of the hosts that answered.
 
 use std::time::{Duration, Instant};
 
 use crate::analyze::fleet::{FleetAnalysis, HostInput, merge};
-use crate::analyze::{Analysis, Config, analyze};
-use crate::model::Info;
-use crate::poll::SampleBuilder;
+use std::sync::Arc;
+
+use crate::analyze::{Analysis, Config};
+use crate::poll::Session;
 use crate::source::fleet::{HostSpec, hosts, open_host};
 use crate::source::{Options, Source, SourceError};
 
@@ -19,16 +21,16 @@ use crate::source::{Options, Source, SourceError};
 pub struct Host {
     pub name: String,
     source: Box<dyn Source>,
-    prev: Option<Analysis>,
-    /// `pfctl -vsi` as last seen (live sources read it once).
-    info: Option<Info>,
+    /// The host's poll → parse → analyse loop, the one single hosts use;
+    /// opened at the first poll with that poll's settings.
+    session: Option<Session>,
 }
 
 /// What one host's poll gave.
 pub struct HostPoll {
     pub name: String,
     /// The analysis, or why the poll failed (the host's banner).
-    pub outcome: Result<Analysis, SourceError>,
+    pub outcome: Result<Arc<Analysis>, SourceError>,
     /// `Checksum` of `pfctl -si`, when known.
     pub checksum: Option<String>,
     /// How long the poll took (running pfctl or reading, and parsing).
@@ -58,8 +60,7 @@ impl Fleet {
                 Ok(Host {
                     name: spec.name.clone(),
                     source: open_host(spec, o)?,
-                    prev: None,
-                    info: None,
+                    session: None,
                 })
             })
             .collect::<Result<Vec<_>, SourceError>>()?;
@@ -76,8 +77,7 @@ impl Fleet {
             .map(|(name, source)| Host {
                 name,
                 source,
-                prev: None,
-                info: None,
+                session: None,
             })
             .collect();
         Fleet { hosts, live }
@@ -123,33 +123,25 @@ impl Fleet {
 }
 
 impl Host {
+    /// One poll through the host's own [`Session`], as for a single host.
+    /// Of `cfg`, only `keep_all_states` may change between polls (the
+    /// TUI's `A`); the rest is the first poll's.
     fn poll(&mut self, cfg: &Config) -> HostPoll {
+        let session = self
+            .session
+            .get_or_insert_with(|| Session::new(cfg.clone()));
+        session.keep_all_states(cfg.keep_all_states);
         let start = Instant::now();
-        let mut builder = SampleBuilder::new(cfg);
-        let result = self.source.poll(&mut builder);
+        let polled = session.poll(self.source.as_mut());
         let duration = start.elapsed();
-        let outcome = result.map(|meta| {
-            let position = meta.position;
-            let sample = builder.finish(Some(meta));
-            if sample.info.is_some() {
-                self.info = sample.info.clone();
-            }
-            let a = analyze(self.prev.as_ref(), &sample, cfg);
-            self.prev = Some(a.clone());
-            (a, position)
-        });
-        let (outcome, position) = match outcome {
-            Ok((a, p)) => (Ok(a), p),
+        let (outcome, position) = match polled {
+            Ok(p) => (Ok(p.analysis), p.meta.position),
             Err(e) => (Err(e), None),
         };
         HostPoll {
             name: self.name.clone(),
+            checksum: session.last().and_then(|a| a.checksum.clone()),
             outcome,
-            checksum: self
-                .info
-                .as_ref()
-                .and_then(|i| i.checksum.as_deref())
-                .map(str::to_string),
             duration,
             position,
             live: self.source.is_live(),
@@ -164,7 +156,7 @@ pub fn merged(polls: &[HostPoll]) -> FleetAnalysis {
         .filter_map(|p| {
             Some(HostInput {
                 name: &p.name,
-                analysis: p.outcome.as_ref().ok()?,
+                analysis: p.outcome.as_deref().ok()?,
                 checksum: p.checksum.as_deref(),
             })
         })
@@ -179,7 +171,7 @@ pub fn merged(polls: &[HostPoll]) -> FleetAnalysis {
 pub fn combined(polls: &[HostPoll], fleet: &FleetAnalysis) -> Analysis {
     let answered: Vec<(&str, &Analysis)> = polls
         .iter()
-        .filter_map(|p| Some((p.name.as_str(), p.outcome.as_ref().ok()?)))
+        .filter_map(|p| Some((p.name.as_str(), p.outcome.as_deref().ok()?)))
         .collect();
     let Some((_, first)) = answered.first() else {
         return Analysis::default();

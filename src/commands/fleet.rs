@@ -42,7 +42,7 @@ pub fn report(args: &ReportArgs, cfg: &Config, mut fleet: Fleet) -> anyhow::Resu
     let fleet_analysis = merged(&polls);
     let errors: Vec<String> = polls
         .iter()
-        .map(|p| p.outcome.as_ref().err().map(ToString::to_string))
+        .map(|p| p.outcome.as_deref().err().map(ToString::to_string))
         .map(Option::unwrap_or_default)
         .collect();
     let hosts: Vec<HostReport<'_>> = polls
@@ -50,7 +50,7 @@ pub fn report(args: &ReportArgs, cfg: &Config, mut fleet: Fleet) -> anyhow::Resu
         .zip(&errors)
         .map(|(p, e)| HostReport {
             name: &p.name,
-            analysis: p.outcome.as_ref().map_err(|_| e.as_str()),
+            analysis: p.outcome.as_deref().map_err(|_| e.as_str()),
             checksum: p.checksum.as_deref(),
             poll_seconds: p.duration.as_secs_f64(),
             live: p.live,
@@ -89,7 +89,7 @@ fn openmetrics(polls: &[HostPoll], out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .filter_map(|p| {
             Some((
-                p.outcome.as_ref().ok()?,
+                p.outcome.as_deref().ok()?,
                 Scrape {
                     host: p.name.clone(),
                     poll_seconds: Some(p.duration.as_secs_f64()),
@@ -165,13 +165,13 @@ pub fn check(mut fleet: Fleet, cfg: &Config, strict: bool) -> Outcome {
 pub fn fleet_status(polls: &[HostPoll], merged_fails: bool, strict: bool) -> Exit {
     let per_host: Vec<Exit> = polls
         .iter()
-        .filter_map(|p| p.outcome.as_ref().ok())
+        .filter_map(|p| p.outcome.as_deref().ok())
         .map(|a| exit_status_with(a, strict))
         .collect();
     if merged_fails || per_host.contains(&Exit::Found) {
         return Exit::Found;
     }
-    if let Some(e) = polls.iter().find_map(|p| p.outcome.as_ref().err()) {
+    if let Some(e) = polls.iter().find_map(|p| p.outcome.as_deref().err()) {
         return Exit::from(e);
     }
     if per_host.contains(&Exit::DataErr) {

@@ -44,7 +44,7 @@ impl Poller for FleetPipeline {
         if polls.iter().all(|p| p.outcome.is_err()) {
             let why: Vec<String> = polls
                 .iter()
-                .filter_map(|p| Some(format!("{}: {}", p.name, p.outcome.as_ref().err()?)))
+                .filter_map(|p| Some(format!("{}: {}", p.name, p.outcome.as_deref().err()?)))
                 .collect();
             return Err(why.join("; "));
         }
@@ -58,7 +58,7 @@ impl Poller for FleetPipeline {
         snapshot.hosts = polls
             .iter()
             .map(|p| {
-                let a = p.outcome.as_ref().ok();
+                let a = p.outcome.as_deref().ok();
                 HostLine {
                     name: p.name.clone(),
                     taken_at: a.and_then(|a| a.taken_at),
@@ -67,7 +67,7 @@ impl Poller for FleetPipeline {
                     server_states: a.map_or(0, |a| a.server_states),
                     hostid: a.and_then(|a| a.hostid),
                     carp: None,
-                    error: p.outcome.as_ref().err().map(ToString::to_string),
+                    error: p.outcome.as_deref().err().map(ToString::to_string),
                 }
             })
             .collect();
