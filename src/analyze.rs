@@ -199,6 +199,12 @@ pub struct Analysis {
     /// which `route-to` / `reply-to` rule ([`crate::lint::findings`] over
     /// the server states of rules of the current ruleset), most severe first.
     pub findings: Vec<crate::lint::Finding>,
+    /// For an analysis that joins several hosts' rows (a fleet's), the
+    /// hosts each finding holds for, beside `findings`; empty for one
+    /// host. Rules on two hosts share numbers, so a finding about one
+    /// host's `@2` must not mark the other host's `@2`.
+    #[serde(skip)]
+    pub finding_hosts: Vec<Vec<String>>,
     /// The pf dialect the verdicts hold for, and how it was chosen.
     pub dialect: Option<Detected>,
     /// `Hostid` of `pfctl -si`, from this sample or an earlier one.
@@ -260,14 +266,28 @@ impl Analysis {
     /// stateful rule is that row's rule. Rows of an older ruleset (carried
     /// over a reload) have none: findings are about the current listing.
     pub fn findings_for(&self, row: usize) -> impl Iterator<Item = &crate::lint::Finding> {
-        let key = self
+        let row = self
             .rows
             .get(row)
-            .filter(|r| r.generation == self.generation.number || r.generation == 0)
-            .map(|r| r.key);
+            .filter(|r| r.generation == self.generation.number || r.generation == 0);
+        let key = row.map(|r| r.key);
+        let host = row.and_then(|r| r.host.as_deref());
         self.findings
             .iter()
-            .filter(move |f| Some(f.stateful_rule.key()) == key)
+            .enumerate()
+            .filter(move |(i, f)| {
+                Some(f.stateful_rule.key()) == key && self.finding_holds_on(*i, host)
+            })
+            .map(|(_, f)| f)
+    }
+
+    /// Does finding `i` hold for a row of `host`? Always, unless the
+    /// analysis joins several hosts and names others for it.
+    fn finding_holds_on(&self, i: usize, host: Option<&str>) -> bool {
+        match (self.finding_hosts.get(i), host) {
+            (Some(hosts), Some(host)) => hosts.iter().any(|h| h == host),
+            _ => true,
+        }
     }
 
     /// True when any finding is an error (replies skip a routing rule).
@@ -516,6 +536,7 @@ fn analyze_states(
         gone_server_states,
         samples: prev.map_or(1, |p| p.samples.saturating_add(1)),
         findings,
+        finding_hosts: Vec::new(),
         dialect: Some(detected),
         hostid: ctx.hostid,
         checksum: sample

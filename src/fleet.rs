@@ -185,7 +185,6 @@ pub fn combined(polls: &[HostPoll], fleet: &FleetAnalysis) -> Analysis {
         samples: first.samples,
         ..Analysis::default()
     };
-    let mut seen_findings = std::collections::HashSet::new();
     for (name, a) in &answered {
         let offset = out.rows.len();
         for row in &a.rows {
@@ -210,9 +209,15 @@ pub fn combined(polls: &[HostPoll], fleet: &FleetAnalysis) -> Analysis {
         out.diagnostics.extend(a.diagnostics.iter().cloned());
         out.warnings
             .extend(a.warnings.iter().map(|w| format!("{name}: {w}")));
+        // A finding that several hosts share is listed once, naming each
+        // host it holds for; it marks only those hosts' rows.
         for f in &a.findings {
-            if seen_findings.insert(f.message.clone()) {
-                out.findings.push(f.clone());
+            match out.findings.iter().position(|seen| seen == f) {
+                Some(i) => out.finding_hosts[i].push((*name).to_string()),
+                None => {
+                    out.findings.push(f.clone());
+                    out.finding_hosts.push(vec![(*name).to_string()]);
+                }
             }
         }
     }
@@ -365,5 +370,56 @@ mod merge_tests {
         // The same ruleset on both sides is no finding, whatever the order.
         let same = merge(&[input("fw-b", &b), input("fw-b2", &b)]);
         assert!(same.findings.is_empty());
+    }
+
+    /// One single-host scenario (`fixtures/scenarios/NAME/`), analysed for
+    /// the seed's server.
+    fn scenario(name: &str) -> Analysis {
+        let dir = format!("{}/fixtures/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
+        let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).unwrap();
+        let cfg = Config {
+            servers: Servers::parse(&["2001:db8::10".to_string()], &[]).unwrap(),
+            ..Config::default()
+        };
+        let mut b = SampleBuilder::new(&cfg);
+        b.rules(&read("rules.txt"));
+        b.states(None, &mut read("states.txt").as_bytes()).unwrap();
+        analyze(None, &b.finish(None), &cfg)
+    }
+
+    #[test]
+    fn a_finding_marks_only_the_rows_of_the_hosts_it_holds_for() {
+        use crate::fleet::{HostPoll, combined, merged};
+        use std::sync::Arc;
+        let stray = scenario("freebsd-stray-1");
+        let clean = scenario("freebsd-seed");
+        let finding = stray.findings.first().expect("the stray rule's finding");
+        let key = finding.stateful_rule.key();
+        assert!(
+            clean.findings.is_empty() && clean.rows.iter().any(|r| r.key == key),
+            "the clean host has the same rule number and no finding"
+        );
+        let poll = |name: &str, a: Analysis| HostPoll {
+            name: name.to_string(),
+            outcome: Ok(Arc::new(a)),
+            checksum: None,
+            duration: std::time::Duration::ZERO,
+            position: None,
+            live: false,
+        };
+        let polls = [poll("fw-x", stray), poll("fw-y", clean)];
+        let all = combined(&polls, &merged(&polls));
+        let marked = |host: &str| {
+            all.rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.key == key && r.host.as_deref() == Some(host))
+                .any(|(i, _)| all.findings_for(i).next().is_some())
+        };
+        assert!(marked("fw-x"));
+        assert!(
+            !marked("fw-y"),
+            "fw-y's rule of the same number has no finding"
+        );
     }
 }
