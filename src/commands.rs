@@ -5,6 +5,7 @@ pub mod completions;
 pub mod config;
 pub mod demo;
 pub mod lint;
+pub mod manpage;
 pub mod monitor;
 pub mod parse;
 pub mod record;

@@ -12,7 +12,6 @@ pub mod config;
 pub mod exit;
 pub mod kill;
 pub mod lint;
-pub mod manpage;
 pub mod model;
 pub mod parse;
 pub mod pf;
