@@ -43,7 +43,7 @@ fn main() {
 fn config(keep_all: bool) -> Config {
     Config {
         servers: Servers::parse(&["2001:db8::10".into()], &[]).expect("valid server"),
-        allow: Vec::new(),
+        allow: Default::default(),
         keep_all_states: keep_all,
         ..Config::default()
     }

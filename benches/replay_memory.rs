@@ -91,7 +91,7 @@ fn main() {
         .collect();
     let config = Config {
         servers: Servers::parse(&["2001:db8::10".into()], &[]).expect("valid"),
-        allow: Vec::new(),
+        allow: Default::default(),
         keep_all_states: false,
         ..Config::default()
     };

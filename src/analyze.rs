@@ -12,7 +12,7 @@
 
 mod resolve;
 
-pub use crate::pf::{Servers, Verdict, allow_text, net_text, parse_allow, port_number};
+pub use crate::pf::{Allow, Servers, Verdict, allow_text, net_text, parse_allow, port_number};
 pub use resolve::{Lookup, RuleIndex};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -34,12 +34,15 @@ use crate::source::PollMeta;
 pub struct Config {
     pub servers: Servers,
     /// Rules whose server states are expected (`--allow`).
-    pub allow: Vec<RuleKey>,
+    pub allow: Allow,
     /// Keep every state in the sample (the TUI's "all states" toggle), not
     /// just the server states.
     pub keep_all_states: bool,
     /// `--pf`: the pf dialect, instead of detecting it from the listings.
     pub dialect: Option<Dialect>,
+    /// The dialect `record` wrote into the recording's `meta.toml`: used
+    /// when `--pf` is not given.
+    pub recorded_dialect: Option<Dialect>,
     /// `--reply-via`: where the server's replies should leave when the
     /// ruleset names no route-to/reply-to for them.
     pub reply_via: Option<String>,
@@ -402,12 +405,17 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         .filter(|r| r.generation == generation.number)
         .filter_map(|r| Some((r.key, r.rule.as_ref()?.text.as_str())))
         .collect();
-    let allowed: Vec<bool> = rows
+    let allowed: Vec<Option<String>> = rows
         .rows
         .iter()
         .map(|r| is_allowed(r, cfg, generation.number, &current))
         .collect();
-    let detected = dialect::detect(cfg.dialect, &sample.rules, &sample.states);
+    let detected = dialect::choose(
+        cfg.dialect,
+        cfg.recorded_dialect,
+        &sample.rules,
+        &sample.states,
+    );
     let findings = server_findings(
         sample,
         &rows.rows,
@@ -522,6 +530,7 @@ fn attach_reply_paths(
     let opts = crate::lint::predict::PredictOptions {
         dialect: Some(dialect),
         reply_via: cfg.reply_via.clone(),
+        ..Default::default()
     };
     let report = crate::lint::predict::predict_in(
         &sample.rules,
@@ -874,25 +883,23 @@ fn apply_creation_rates(prev: &Analysis, rows: &mut [RuleRow], rules: &[Rule], d
     }
 }
 
-/// `--allow` names rules by their numbers in the current listing. A rule of
-/// an older ruleset is allowed only if the current listing has the same rule
-/// under the same number (a reload that kept it in place).
+/// The `--allow` value that covers the row, if any. A label or an anchor
+/// glob names the rule itself, so it holds across reloads. A number names
+/// a rule of the current listing: a rule of an older ruleset is allowed by
+/// number only if the current listing has the same rule under the same
+/// number (a reload that kept it in place).
 fn is_allowed(
     row: &RuleRow,
     cfg: &Config,
     generation: u32,
     current: &HashMap<RuleKey, &str>,
-) -> bool {
-    if !cfg.allow.contains(&row.key) {
-        return false;
-    }
-    if row.generation == generation {
-        return true;
-    }
-    match (&row.rule, current.get(&row.key)) {
-        (Some(old), Some(now)) => old.text == *now,
-        _ => false,
-    }
+) -> Option<String> {
+    let labels = row.rule.as_ref().map_or(&[][..], |r| r.labels.as_slice());
+    let number_holds = row.generation == generation
+        || matches!((&row.rule, current.get(&row.key)), (Some(old), Some(now)) if old.text == *now);
+    cfg.allow
+        .matching(number_holds.then_some(row.key), &row.anchor_path, labels)
+        .map(str::to_string)
 }
 
 /// What the server states of one row show, gathered while attributing them.
@@ -951,7 +958,7 @@ fn translation_rule(rules: &[Rule], d: Dialect) -> Option<String> {
 /// findings about its states (`mine`) and what the rule is.
 fn judge(
     row: &mut RuleRow,
-    allowed: bool,
+    allowed: Option<String>,
     ctx: &JudgeCtx,
     facts: &RowFacts,
     mine: &[&crate::lint::Finding],
@@ -971,12 +978,11 @@ fn judge(
     let blocked = mine
         .iter()
         .find(|f| f.kind == FindingKind::MissedReplies && f.message.contains("blocked"));
-    let (verdict, mut reason) = if allowed {
+    let (verdict, mut reason) = if let Some(by) = allowed {
         (
             Verdict::Allowed,
             format!(
-                "allowed with --allow {}: {what} {} expected",
-                allow_text(row.key),
+                "allowed with --allow {by}: {what} {} expected",
                 if n == 1 { "is" } else { "are" }
             ),
         )

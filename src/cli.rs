@@ -10,7 +10,7 @@
 //! core types ([`crate::source::Options`]) before anything runs.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::parser::ValueSource;
@@ -309,8 +309,12 @@ pub struct ServerArgs {
     #[arg(short = 'p', long = "port", value_name = "N")]
     pub ports: Vec<u16>,
 
-    /// A rule whose server states are expected: N (main ruleset) or ANCHOR:N (repeatable).
-    #[arg(long = "allow", value_name = "[ANCHOR:]N")]
+    /// A rule whose server states are expected (repeatable): N (main ruleset),
+    /// M:N (rule N of the anchor called by rule M, as states print `anchor M,
+    /// rule N`), `default`, or, to survive reloads that renumber rules,
+    /// label:NAME (rules with `label "NAME"`) or an anchor path glob such as
+    /// 'relayd/*' (the rules of relayd and every anchor below it; `*` and `?`).
+    #[arg(long = "allow", value_name = "RULE")]
     pub allow: Vec<String>,
 
     #[command(flatten)]
@@ -327,9 +331,24 @@ impl ServerArgs {
             allow: crate::pf::servers::parse_allow(&self.allow)?,
             keep_all_states: false,
             dialect: self.pf.pf,
+            recorded_dialect: None,
             reply_via: self.pf.reply_via.clone(),
         })
     }
+
+    /// [`Self::config`] for a source: with `--from`, the dialect `record`
+    /// kept in the recording (`--pf` still wins).
+    pub fn config_for(&self, from: Option<&Path>) -> Result<crate::analyze::Config, String> {
+        Ok(crate::analyze::Config {
+            recorded_dialect: from.and_then(recorded_dialect),
+            ..self.config()?
+        })
+    }
+}
+
+/// The dialect a recording names, if `record` wrote one pfblame knows.
+pub fn recorded_dialect(from: &Path) -> Option<crate::pf::Dialect> {
+    crate::source::recorded_dialect(from).and_then(|name| crate::pf::Dialect::from_name(&name))
 }
 
 /// Whose pf, and where the server's replies should go (the verdicts).
@@ -428,6 +447,10 @@ pub struct RecordArgs {
     /// Also record `pfctl -vvss -R n` for every rule with states.
     #[arg(long)]
     pub per_rule: bool,
+    /// The pf dialect, kept in `meta.toml` (detected from the listings when
+    /// not given); replays of the recording use it.
+    #[arg(long = "pf", value_enum, value_name = "DIALECT")]
+    pub pf: Option<crate::pf::Dialect>,
     /// Directory to write.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,

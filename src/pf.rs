@@ -24,7 +24,7 @@ pub mod servers;
 pub use dialect::Dialect;
 
 use serde::Serialize;
-pub use servers::{Servers, allow_text, net_text, parse_allow, port_number};
+pub use servers::{Allow, AllowSpec, Servers, allow_text, net_text, parse_allow, port_number};
 
 /// What pfblame thinks of a rule that created server states: where its
 /// states make the server's replies go. Exactly one per rule.

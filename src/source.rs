@@ -11,6 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 mod check;
+mod dedup;
 pub mod demo;
 mod live;
 mod process;
@@ -23,7 +24,7 @@ pub use live::{LiveOptions, LiveSource, Pfctl, PfctlOptions};
 pub use process::{display_argv, end_running as end_running_pfctl};
 pub use recorded::{
     INFO_FILE, META_FILE, RULES_FILE, ReplaySource, SINGLE_POLL_TMP, STATES_FILE, is_poll_tmp_name,
-    load_dir, per_rule_file, poll_tmp_name,
+    load_dir, per_rule_file, poll_tmp_name, recorded_dialect,
 };
 
 /// How states are fetched (`--strategy`).

@@ -7,9 +7,10 @@ mod lint_support;
 
 use assert_cmd::Command;
 use lint_support::*;
-use pfblame::commands::lint::{allow_keys, lint_rules};
+use pfblame::commands::lint::lint_rules;
 use pfblame::exit::Exit;
 use pfblame::model::RuleKey;
+use pfblame::pf::{AllowSpec, parse_allow};
 
 fn fixture(name: &str) -> String {
     format!("{}/fixtures/lint/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -63,20 +64,26 @@ fn directory_without_rules_is_a_data_error() {
 #[test]
 fn exit_1_when_something_is_found_0_when_clean() {
     let s = servers();
-    assert_eq!(lint_rules(&mission(Some(2), true), &s, &[]).1, Exit::Found);
-    assert_eq!(lint_rules(&mission(None, true), &s, &[]).1, Exit::Ok);
+    assert_eq!(
+        lint_rules(&mission(Some(2), true), &s, &Default::default()).1,
+        Exit::Found
+    );
+    assert_eq!(
+        lint_rules(&mission(None, true), &s, &Default::default()).1,
+        Exit::Ok
+    );
 }
 
 #[test]
 fn allowed_rules_are_not_findings() {
     let s = servers();
-    let allow = allow_keys(&["1".into()]).unwrap();
+    let allow = parse_allow(&["1".into()]).unwrap();
     assert_eq!(
-        allow,
-        [RuleKey {
+        allow.specs().collect::<Vec<_>>(),
+        [&AllowSpec::Key(RuleKey {
             anchor: None,
             number: Some(1)
-        }]
+        })]
     );
     // @1 keeping state only gives a server-states warning: allowed, clean.
     assert_eq!(lint_rules(&mission(Some(1), true), &s, &allow).1, Exit::Ok);
@@ -85,13 +92,16 @@ fn allowed_rules_are_not_findings() {
         lint_rules(&mission(Some(2), true), &s, &allow).1,
         Exit::Found
     );
-    assert!(allow_keys(&["x:1".into()]).is_err());
+    assert!(parse_allow(&["x:1".into()]).is_err());
     assert_eq!(
-        allow_keys(&["5:0".into()]).unwrap(),
-        [RuleKey {
+        parse_allow(&["5:0".into()])
+            .unwrap()
+            .specs()
+            .collect::<Vec<_>>(),
+        [&AllowSpec::Key(RuleKey {
             anchor: Some(5),
             number: Some(0)
-        }]
+        })]
     );
 }
 

@@ -77,7 +77,7 @@ fn compare_says_which_verdicts_the_change_fixes() {
         lint_rules_in(
             &rules,
             &servers,
-            &[],
+            &Default::default(),
             &Tables::new(),
             &PredictOptions::default(),
             false,

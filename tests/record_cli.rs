@@ -361,3 +361,68 @@ fn an_interrupted_record_leaves_no_replayable_poll() {
         .code(65)
         .stderr(predicate::str::contains("did not finish"));
 }
+
+/// `dialect_source` of `report --format json` on a recording, with `extra` options.
+fn reported_dialect(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = Command::cargo_bin("pfblame")
+        .expect("binary")
+        .env_remove("PFBLAME_CONFIG")
+        .args(["report", "--format", "json", "--from"])
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("runs");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(json["dialect"], json["dialect_source"]["dialect"]);
+    json["dialect_source"].clone()
+}
+
+#[test]
+fn record_keeps_the_dialect_and_from_uses_it_unless_pf_is_given() {
+    let fake = Fake::new("openbsd-main");
+    let out = tempfile::tempdir().expect("tempdir");
+    // Detected from the listings: OpenBSD's pfctl prints no `keep state`.
+    let detected = out.path().join("detected");
+    record(&fake, &detected, &[]).assert().success();
+    let meta: toml::Table = fs::read_to_string(detected.join("meta.toml"))
+        .expect("meta")
+        .parse()
+        .expect("toml");
+    assert_eq!(meta["dialect"].as_str(), Some("openbsd"));
+    assert!(
+        meta["dialect_source"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("openbsd (detected")),
+        "{meta:?}"
+    );
+    // Given with --pf: kept as given, and replays use it over the listings.
+    let given = out.path().join("given");
+    record(&fake, &given, &["--pf", "freebsd"])
+        .assert()
+        .success();
+    let meta: toml::Table = fs::read_to_string(given.join("meta.toml"))
+        .expect("meta")
+        .parse()
+        .expect("toml");
+    assert_eq!(meta["dialect"].as_str(), Some("freebsd"));
+    let replayed = reported_dialect(&given, &[]);
+    assert_eq!(replayed["dialect"], "freebsd", "{replayed}");
+    assert_eq!(replayed["how"], "recorded", "{replayed}");
+    // An explicit --pf still wins.
+    let forced = reported_dialect(&given, &["--pf", "openbsd-6.8"]);
+    assert_eq!(forced["dialect"], "openbsd-6.8", "{forced}");
+    assert_eq!(forced["how"], "--pf", "{forced}");
+    // Numbered polls: the last poll's meta.toml names it.
+    let polls = out.path().join("polls");
+    record(
+        &fake,
+        &polls,
+        &["--pf", "macos", "--count", "2", "-i", "0.1"],
+    )
+    .assert()
+    .success();
+    assert_eq!(reported_dialect(&polls, &[])["dialect"], "macos");
+    // A recording without the key (older pfblame) is detected as before.
+    let older = fake.recording.clone();
+    assert_eq!(reported_dialect(&older, &[])["how"], "detected");
+}

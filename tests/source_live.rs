@@ -96,22 +96,139 @@ fn both_strategies_give_the_same_attribution() {
 }
 
 #[test]
-fn per_rule_fetches_everything_at_once_when_anchors_own_states() {
+fn per_rule_runs_each_number_once_for_the_main_ruleset_and_anchors() {
     let fake = Fake::new("openbsd-anchors");
     let (meta, per_rule) = poll(&fake, Strategy::PerRule);
     let meta = meta.expect("poll succeeds");
-    // rules, one -vvss, and the first poll's -vsi.
-    assert_eq!(fake.invocations().len(), 3, "{:?}", fake.invocations());
+    // Main @1 and @2 have states, and @0 of anchor "web"; the anchor call
+    // @3 counts its rules' states but owns none. No fallback to one -vvss.
+    let mut runs: Vec<Vec<String>> = fake
+        .invocations()
+        .into_iter()
+        .filter(|argv| argv.contains(&"-R".to_string()))
+        .collect();
+    runs.sort();
+    assert_eq!(
+        runs,
+        [
+            words(&["-vvss", "-R", "0"]),
+            words(&["-vvss", "-R", "1"]),
+            words(&["-vvss", "-R", "2"]),
+        ]
+    );
     assert!(
-        meta.warnings.iter().any(|w| w.contains("anchors")),
+        !meta
+            .warnings
+            .iter()
+            .any(|w| w.contains("fetched every state")),
         "{:?}",
         meta.warnings
     );
-    assert_eq!(per_rule.calls, [None]);
+    assert_eq!(per_rule.calls, [Some(0), Some(1), Some(2)]);
+    // Each state is attributed by its own `anchor M, rule N`: the anchor's
+    // rule 0 is told from the main rule 0 (which has none).
     let (_, auto) = poll(&Fake::new("openbsd-anchors"), Strategy::Auto);
-    assert_eq!(per_rule.per_key, auto.per_key);
-    assert_eq!(auto.per_key.get(&(Some(3), Some(0))), Some(&2));
-    assert_eq!(auto.per_key.get(&(None, None)), Some(&1));
+    let mut expected = auto.per_key.clone();
+    // -R never lists states without a rule number (the first poll says so).
+    assert_eq!(expected.remove(&(None, None)), Some(1));
+    assert_eq!(per_rule.per_key, expected);
+    assert_eq!(per_rule.per_key.get(&(Some(3), Some(0))), Some(&2));
+    assert!(meta.warnings.iter().any(|w| w.contains("default rule")));
+}
+
+/// A recording where rule 3 of the main ruleset and rule 3 of anchor
+/// "relayd/www" (called by @4) both own states, and where one state (id
+/// ...0a) is printed once under rule 1 and once under rule 3.
+fn anchored_rule_3(dir: &std::path::Path) {
+    let counters = |states: u32| {
+        format!(
+            "  [ Evaluations: 10        Packets: 10        Bytes: 1000        States: {states}     ]\n"
+        )
+    };
+    let rules = [
+        ("@0 block return all\n", 0),
+        ("@1 pass out all flags S/SA\n", 1),
+        (
+            "@2 pass in on em0 inet proto tcp from any to 192.0.2.10 port = 22 flags S/SA\n",
+            0,
+        ),
+        (
+            "@3 pass in on em0 inet proto tcp from any to 192.0.2.10 port = 443 flags S/SA\n",
+            1,
+        ),
+        ("@4 anchor \"relayd/*\" all {\n", 2),
+        (
+            "@3 pass in quick on em0 inet proto tcp from any to 192.0.2.80 port = 80 flags S/SA\n",
+            2,
+        ),
+    ];
+    let mut text = String::new();
+    for (line, states) in rules {
+        text.push_str(line);
+        text.push_str(&counters(states));
+    }
+    text.push_str("}\n");
+    std::fs::write(dir.join("rules.txt"), text).expect("write rules");
+    let state = |key: &str, items: &str, id: &str| {
+        format!(
+            "all tcp {key}       ESTABLISHED:ESTABLISHED\n   \
+             age 00:00:40, expires in 00:09:59, 8:7 pkts, 700:9100 bytes, {items}\n   \
+             id: {id} creatorid: 4e1f00c2\n"
+        )
+    };
+    let states = [
+        state(
+            "192.0.2.10:443 <- 203.0.113.7:40000",
+            "rule 3",
+            "64f1a2b300000a01",
+        ),
+        state(
+            "192.0.2.80:80 <- 203.0.113.8:40001",
+            "anchor 4, rule 3",
+            "64f1a2b300000a02",
+        ),
+        state(
+            "192.0.2.80:80 <- 203.0.113.9:40002",
+            "anchor 4, rule 3",
+            "64f1a2b300000a03",
+        ),
+        state(
+            "192.0.2.1:41022 -> 198.51.100.20:443",
+            "rule 1",
+            "64f1a2b300000a0a",
+        ),
+        state(
+            "192.0.2.1:41022 -> 198.51.100.20:443",
+            "rule 3",
+            "64f1a2b300000a0a",
+        ),
+    ];
+    std::fs::write(dir.join("states.txt"), states.concat()).expect("write states");
+}
+
+#[test]
+fn per_rule_finds_anchor_and_main_rule_3_and_counts_a_repeated_state_once() {
+    let recording = tempfile::tempdir().expect("tempdir");
+    anchored_rule_3(recording.path());
+    let mut fake = Fake::new("openbsd-main");
+    fake.recording = recording.path().to_path_buf();
+    let (meta, tally) = poll(&fake, Strategy::PerRule);
+    let meta = meta.expect("poll succeeds");
+    assert!(tally.diagnostics.is_empty(), "{:?}", tally.diagnostics);
+    assert_eq!(tally.calls, [Some(1), Some(3)]);
+    assert_eq!(tally.per_key.get(&(None, Some(3))), Some(&1));
+    assert_eq!(tally.per_key.get(&(Some(4), Some(3))), Some(&2));
+    // The state listed by both -R 1 and -R 3 counts once, under the run
+    // that listed it first.
+    assert_eq!(tally.per_key.get(&(None, Some(1))), Some(&1));
+    assert_eq!(tally.total(), 4);
+    assert!(
+        meta.warnings
+            .iter()
+            .any(|w| w.contains("1 state record repeated")),
+        "{:?}",
+        meta.warnings
+    );
 }
 
 #[test]

@@ -541,6 +541,59 @@ fn allow_applies_to_a_carried_rule_only_if_it_kept_its_number() {
 }
 
 #[test]
+fn allow_by_label_follows_the_rule_across_a_reload_that_renumbers_it() {
+    let c = cfg(&[SERVER], &[], &["label:ssh"]);
+    let labelled = || {
+        let mut rules = ruleset();
+        rules[5].labels.push("ssh".into());
+        rules
+    };
+    let ssh = with_id(state("2001:db8:aaaa:2::5", 50003, SERVER, 22, Some(4)), 7);
+    let first = analyze(None, &sample(labelled(), vec![ssh.clone()], &c, 0), &c);
+    let r = row(&first, None, Some(4));
+    assert_eq!(r.verdict, Some(Verdict::Allowed));
+    assert!(
+        r.reason.starts_with("allowed with --allow label:ssh:"),
+        "{}",
+        r.reason
+    );
+    // The same reload that defeats `--allow 4`: the label still names it.
+    let mut moved = labelled();
+    moved.swap(4, 5);
+    moved[4].number = Some(3);
+    moved[5].number = Some(4);
+    let second = analyze(Some(&first), &sample(moved, vec![ssh], &c, 4), &c);
+    assert_eq!(second.generation.number, 2);
+    assert!(!second.fails(true));
+    // A label nobody carries allows nothing.
+    let none = cfg(&[SERVER], &[], &["label:web"]);
+    let ssh = with_id(state("2001:db8:aaaa:2::5", 50003, SERVER, 22, Some(4)), 7);
+    let a = analyze(None, &sample(labelled(), vec![ssh], &none, 0), &none);
+    assert_ne!(row(&a, None, Some(4)).verdict, Some(Verdict::Allowed));
+}
+
+#[test]
+fn anchored_rules_can_be_allowed_by_anchor_path() {
+    let states = || {
+        vec![anchored(
+            state("2001:db8:dddd::1", 50001, "2001:db8::10", 443, Some(0)),
+            2,
+        )]
+    };
+    for (spec, allowed) in [("relayd/*", true), ("relay?", true), ("other/*", false)] {
+        let c = cfg(&[SERVER], &[], &[spec]);
+        let a = analyze(None, &sample(ruleset(), states(), &c, 0), &c);
+        let r = a.blamed()[0];
+        assert_eq!(
+            r.verdict == Some(Verdict::Allowed),
+            allowed,
+            "{spec}: {}",
+            r.reason
+        );
+    }
+}
+
+#[test]
 fn creation_rates_come_from_counters_within_a_generation() {
     let c = cfg(&[SERVER], &[], &[]);
     let mut rules1 = ruleset();
@@ -592,8 +645,11 @@ fn busiest_rules_without_servers() {
 #[test]
 fn allow_text_round_trips() {
     for k in ["12", "3:0", "default"] {
-        let key = parse_allow(&[k.to_string()]).expect("valid")[0];
-        assert_eq!(allow_text(key), k);
+        let allow = parse_allow(&[k.to_string()]).expect("valid");
+        match allow.specs().next() {
+            Some(crate::pf::AllowSpec::Key(key)) => assert_eq!(allow_text(*key), k),
+            other => panic!("{k}: {other:?}"),
+        }
     }
 }
 

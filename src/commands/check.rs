@@ -122,7 +122,10 @@ fn poll(args: &CheckArgs) -> anyhow::Result<(Analysis, Option<f64>)> {
     if args.servers.servers.is_empty() {
         anyhow::bail!("check needs --server ADDR[/LEN]: the verdicts are about a server's replies");
     }
-    let cfg = args.servers.config().map_err(anyhow::Error::msg)?;
+    let cfg = args
+        .servers
+        .config_for(args.source.from.as_deref())
+        .map_err(anyhow::Error::msg)?;
     let mut source = crate::source::open(&args.source.options())?;
     let mut timed = Timed::new(source.as_mut());
     let (analysis, _notes) = collect(&mut timed, &cfg, 1, std::time::Duration::ZERO)?;

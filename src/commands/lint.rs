@@ -17,11 +17,12 @@ use ipnet::IpNet;
 
 use crate::cli::{Format, LintArgs, ServerArgs};
 use crate::exit::{Exit, Failure};
+use crate::lint::FindingRule;
 use crate::lint::tables::{self, Loaded};
 use crate::lint::{self, LintReport, render};
-use crate::model::{Diagnostic, Rule, RuleKey};
-use crate::pf::Servers;
+use crate::model::{Diagnostic, Rule};
 use crate::pf::matcher::Tables;
+use crate::pf::{Allow, Servers};
 use crate::source::{Options as SourceArgs, PollSink, SourceError};
 
 /// Runs the command.
@@ -30,7 +31,8 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
         return Err(openmetrics_refused().into());
     }
     let servers = servers(&args.servers)?;
-    let allow = allow_keys(&args.servers.allow)?;
+    let allow =
+        crate::pf::parse_allow(&args.servers.allow).map_err(|e| Failure::new(Exit::Usage, e))?;
     let source = args.source.options();
     let (text, table_dirs) = match &args.conf {
         Some(conf) => (candidate_text(&source, conf)?, Vec::new()),
@@ -58,8 +60,13 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     for (what, d) in &loaded.diagnostics {
         eprintln!("pfblame: {what} {d}");
     }
+    let recorded = match (&args.conf, &source.from) {
+        (None, Some(from)) => crate::cli::recorded_dialect(from),
+        _ => None,
+    };
     let opts = lint::predict::PredictOptions {
         dialect: args.servers.pf.pf,
+        recorded_dialect: recorded,
         reply_via: args.servers.pf.reply_via.clone(),
     };
     let (mut report, exit) = lint_rules_in(
@@ -107,7 +114,7 @@ fn openmetrics_refused() -> Failure {
 
 /// The whole lint on parsed rules: findings minus the allowed rules, and
 /// the exit status (1 when something is left).
-pub fn lint_rules(rules: &[Rule], servers: &Servers, allow: &[RuleKey]) -> (LintReport, Exit) {
+pub fn lint_rules(rules: &[Rule], servers: &Servers, allow: &Allow) -> (LintReport, Exit) {
     lint_rules_with(rules, servers, allow, &Tables::new())
 }
 
@@ -116,7 +123,7 @@ pub fn lint_rules(rules: &[Rule], servers: &Servers, allow: &[RuleKey]) -> (Lint
 pub fn lint_rules_with(
     rules: &[Rule],
     servers: &Servers,
-    allow: &[RuleKey],
+    allow: &Allow,
     tables: &Tables,
 ) -> (LintReport, Exit) {
     lint_rules_in(
@@ -137,7 +144,7 @@ pub fn lint_rules_with(
 pub fn lint_rules_in(
     rules: &[Rule],
     servers: &Servers,
-    allow: &[RuleKey],
+    allow: &Allow,
     tables: &Tables,
     opts: &lint::predict::PredictOptions,
     strict: bool,
@@ -145,11 +152,11 @@ pub fn lint_rules_in(
     let mut report = lint::predict::predict_in(rules, servers, tables, opts);
     report
         .findings
-        .retain(|f| !allow.contains(&f.stateful_rule.key()));
+        .retain(|f| allowed_by(allow, rules, &f.stateful_rule).is_none());
     for v in &mut report.verdicts {
-        if allow.contains(&v.rule.key()) {
+        if let Some(by) = allowed_by(allow, rules, &v.rule) {
             v.verdict = crate::pf::Verdict::Allowed;
-            v.reason = format!("allowed with --allow: {}", v.reason);
+            v.reason = format!("allowed with --allow {by}: {}", v.reason);
         }
     }
     let failing = report.verdicts.iter().any(|v| {
@@ -316,22 +323,14 @@ fn parse_net(s: &str) -> Result<IpNet, Failure> {
         .map_err(|_| Failure::new(Exit::Usage, format!("-s {s}: not an address or prefix")))
 }
 
-/// `--allow N` (main ruleset) or `--allow M:N` (anchor rule M, rule N).
-pub fn allow_keys(items: &[String]) -> Result<Vec<RuleKey>, Failure> {
-    items
+/// The `--allow` value that covers the rule a finding names: by its
+/// numbers, or by the labels and anchor of the listed rule.
+fn allowed_by<'a>(allow: &'a Allow, rules: &[Rule], named: &FindingRule) -> Option<&'a str> {
+    let labels = rules
         .iter()
-        .map(|s| {
-            let bad = || Failure::new(Exit::Usage, format!("--allow {s}: expected N or ANCHOR:N"));
-            let (anchor, number) = match s.split_once(':') {
-                Some((a, n)) => (Some(a.parse().map_err(|_| bad())?), n),
-                None => (None, s.as_str()),
-            };
-            Ok(RuleKey {
-                anchor,
-                number: Some(number.parse().map_err(|_| bad())?),
-            })
-        })
-        .collect()
+        .find(|r| r.anchor_path == named.anchor_path && r.number == named.number)
+        .map_or(&[][..], |r| r.labels.as_slice());
+    allow.matching(Some(named.key()), &named.anchor_path, labels)
 }
 
 /// The rules listing: `--from` read here (file, `DIR/rules.txt`, or the

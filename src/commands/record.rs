@@ -34,6 +34,8 @@ use serde::Serialize;
 
 use crate::cli::{RecordArgs, Strategy};
 use crate::exit::{Exit, Failure};
+use crate::pf::Dialect;
+use crate::pf::dialect::{self, Detected};
 use crate::source::{
     Checked, INFO_FILE, LiveOptions, LiveSource, META_FILE, Pfctl, PollMeta, PollSink, RULES_FILE,
     Run, SINGLE_POLL_TMP, STATES_FILE, Source, display_argv, per_rule_file, poll_tmp_name,
@@ -61,7 +63,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
         } else {
             Target::Single
         };
-        record_poll(&mut source, &pfctl, &root, target)?;
+        record_poll(&mut source, &pfctl, args.pf, &root, target)?;
         if n < args.count {
             thread::sleep(interval);
         }
@@ -252,6 +254,7 @@ impl Target {
 fn record_poll(
     source: &mut Checked<LiveSource>,
     pfctl: &Pfctl,
+    forced: Option<Dialect>,
     root: &Root,
     target: Target,
 ) -> anyhow::Result<()> {
@@ -263,7 +266,7 @@ fn record_poll(
         // A write that failed is the cause, whatever the source made of it.
         (Some(failure), _) => Err(failure.into()),
         (None, Err(e)) => Err(anyhow::Error::from(e)),
-        (None, Ok(meta)) => meta_toml(&meta, pfctl, started.elapsed())
+        (None, Ok(meta)) => meta_toml(&meta, pfctl, &sink.dialect(forced), started.elapsed())
             .and_then(|text| Ok(sink.write_file(META_FILE, text.as_bytes())?))
             .and_then(|()| Ok(sink.publish(root, target)?))
             .map(|()| meta),
@@ -294,6 +297,10 @@ struct FileSink {
     created: Vec<String>,
     /// The first write that failed: it decides the exit status.
     failure: Option<Failure>,
+    /// The rules listing and the start of the states listing, to tell the
+    /// dialect from (see [`FileSink::dialect`]).
+    rules_text: String,
+    states_head: Vec<u8>,
 }
 
 impl FileSink {
@@ -315,6 +322,8 @@ impl FileSink {
             shown,
             created: Vec::new(),
             failure: None,
+            rules_text: String::new(),
+            states_head: Vec::new(),
         })
     }
 
@@ -399,14 +408,29 @@ impl FileSink {
 
 impl PollSink for FileSink {
     fn rules(&mut self, text: &str) {
+        self.rules_text = text.to_string();
         let _ = self.write_file(RULES_FILE, text.as_bytes());
     }
 
-    /// Streams the listing to its file: states are never held in memory.
+    /// Streams the listing to its file: states are never held in memory
+    /// (only the first [`STATES_HEAD`] bytes of the full listing are kept,
+    /// to tell the dialect by).
     fn states(&mut self, rule: Option<u32>, input: &mut dyn BufRead) -> io::Result<()> {
         let name = rule.map_or_else(|| STATES_FILE.to_string(), per_rule_file);
         let mut w = self.open(&name)?;
-        let mut copied = io::copy(input, &mut w).map(|_| ());
+        let mut head = Vec::new();
+        let mut tee = Tee {
+            inner: input,
+            head: if rule.is_none() {
+                Some(&mut head)
+            } else {
+                None
+            },
+        };
+        let mut copied = io::copy(&mut tee, &mut w).map(|_| ());
+        if rule.is_none() {
+            self.states_head = head;
+        }
         if copied.is_ok() {
             copied = w.flush();
         }
@@ -424,6 +448,40 @@ impl PollSink for FileSink {
     }
 }
 
+/// Bytes of the states listing kept to tell the dialect by: enough for the
+/// thousands of states [`dialect::detect`] looks at.
+const STATES_HEAD: usize = 2 * 1024 * 1024;
+
+/// A reader that keeps a copy of the first [`STATES_HEAD`] bytes it reads.
+struct Tee<'a, 'h> {
+    inner: &'a mut dyn BufRead,
+    head: Option<&'h mut Vec<u8>>,
+}
+
+impl io::Read for Tee<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(head) = self.head.as_deref_mut() {
+            let room = STATES_HEAD.saturating_sub(head.len()).min(n);
+            head.extend_from_slice(&buf[..room]);
+        }
+        Ok(n)
+    }
+}
+
+impl FileSink {
+    /// The dialect of this poll: `--pf`, else told from the listings (the
+    /// rules and the first states), as `report` would detect it.
+    fn dialect(&self, forced: Option<Dialect>) -> Detected {
+        let (rules, _) = crate::parse::rules::parse_rules(&self.rules_text);
+        let text = String::from_utf8_lossy(&self.states_head);
+        // The last state may be cut: only whole lines are parsed.
+        let whole = text.rfind('\n').map_or("", |end| &text[..=end]);
+        let (states, _) = crate::parse::states::parse_states(whole);
+        dialect::detect(forced, &rules, &states)
+    }
+}
+
 /// Errors that come from reading pfctl's output, not from writing the file.
 fn is_read_side(e: &io::Error) -> bool {
     matches!(
@@ -432,11 +490,15 @@ fn is_read_side(e: &io::Error) -> bool {
     )
 }
 
-/// `meta.toml`: when, how, and how each pfctl run went.
+/// `meta.toml`: when, how, whose pf, and how each pfctl run went.
 #[derive(Serialize)]
 struct MetaFile {
     taken_at: String,
     pfctl: String,
+    /// The pf dialect (`--pf` spelling); `--from` uses it unless `--pf` is given.
+    dialect: String,
+    /// How it was chosen: `--pf`, `detected: …` or `assumed`.
+    dialect_source: String,
     notes: String,
     duration_secs: f64,
     warnings: Vec<String>,
@@ -456,10 +518,17 @@ struct RunMeta {
     stderr: String,
 }
 
-fn meta_toml(meta: &PollMeta, pfctl: &Pfctl, took: Duration) -> anyhow::Result<String> {
+fn meta_toml(
+    meta: &PollMeta,
+    pfctl: &Pfctl,
+    dialect: &Detected,
+    took: Duration,
+) -> anyhow::Result<String> {
     let file = MetaFile {
         taken_at: meta.taken_at.to_rfc3339(),
         pfctl: pfctl.command().to_string(),
+        dialect: dialect.dialect.name().to_string(),
+        dialect_source: dialect.describe(),
         notes: format!("recorded by pfblame {}", env!("CARGO_PKG_VERSION")),
         duration_secs: took.as_secs_f64(),
         warnings: meta.warnings.clone(),

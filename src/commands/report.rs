@@ -39,7 +39,7 @@ use crate::source::{Pfctl, Source, SourceError};
 pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
     let cfg = args
         .servers
-        .config()
+        .config_for(args.source.from.as_deref())
         .map_err(|e| Failure::new(Exit::Usage, e))?;
     if args.samples == 0 {
         return Err(Failure::new(Exit::Usage, "--samples must be at least 1").into());

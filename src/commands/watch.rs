@@ -20,7 +20,7 @@ use crate::tui::view;
 pub fn run(args: &WatchArgs) -> anyhow::Result<Exit> {
     let config = args
         .servers
-        .config()
+        .config_for(args.source.from.as_deref())
         .map_err(|m| Failure::new(Exit::Usage, m))?;
     let interval = args.source.interval();
     let source = crate::source::open(&args.source.options())?;

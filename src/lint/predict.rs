@@ -65,6 +65,8 @@ pub struct LintReport {
 #[derive(Debug, Clone, Default)]
 pub struct PredictOptions {
     pub dialect: Option<Dialect>,
+    /// The dialect a recording's `meta.toml` names (`--pf` wins).
+    pub recorded_dialect: Option<Dialect>,
     pub reply_via: Option<String>,
 }
 
@@ -87,7 +89,7 @@ pub fn predict_in(
     tables: &Tables,
     opts: &PredictOptions,
 ) -> LintReport {
-    let detected = crate::pf::dialect::detect(opts.dialect, rules, &[]);
+    let detected = crate::pf::dialect::choose(opts.dialect, opts.recorded_dialect, rules, &[]);
     let rs = Ruleset::with_tables(rules, tables).with_dialect(detected.dialect);
     let mut report = LintReport {
         servers: servers.clone(),

@@ -58,8 +58,9 @@ impl Dialect {
 
     /// OpenBSD 6.9+: `rule_consistent()` (sbin/pfctl/parse.y) refuses
     /// "route-to, reply-to and dup-to require keep state", and `pf_test()`
-    /// calls `pf_route()` only for a state whose `rt` was copied from the
-    /// rule that created it. So routing happens only through states.
+    /// calls `pf_route()` only for a state whose `rt` was set by
+    /// `pf_set_rt_ifp()` from the rule that created it (sys/net/pf.c 1.1218).
+    /// So routing happens only through states.
     pub fn routes_only_through_states(self) -> bool {
         self == Dialect::OpenBsd
     }
@@ -77,10 +78,19 @@ impl Dialect {
     }
 
     /// OpenBSD's parse.y refuses route-to on `match` rules ("route-to,
-    /// reply-to and dup-to are not supported on match rules") and
-    /// `pf_rule_to_actions()` does not copy `rt`: match rules never route.
-    /// FreeBSD's listing may carry them (FreeBSD 14 `pf_rule_to_actions()`
-    /// copies the routing); pfblame follows the listing there.
+    /// reply-to and dup-to are not supported on match rules"), and the
+    /// kernel could not use it anyway: in sys/net/pf.c 1.1218 (2025-07-07)
+    /// `pf_rule_to_actions()` copies queues, rtable, log, tos, ttl, mss,
+    /// prio and delay but no `rt`, and `pf_set_rt_ifp()` takes the routing
+    /// from `st->rule.ptr`, the pass rule that created the state. So match
+    /// rules never route there.
+    /// FreeBSD: the 14-era `struct pf_rule_actions` (sys/net/pfvar.h) has no
+    /// routing fields, while the 15-era one (with `pf_test_ctx` and NAT64)
+    /// carries `rt`, `rt_addr` and `rt_kif`, so routing travels in the
+    /// actions there. Whether FreeBSD 15's `pf_rule_to_actions()` fills them
+    /// from match rules was not readable (its pf.c is not in the sources
+    /// pfblame was checked against), so pfblame follows the listing: a match
+    /// rule printed with route-to is taken to route.
     pub fn match_rules_route(self) -> bool {
         !matches!(self, Dialect::OpenBsd | Dialect::OpenBsd68)
     }
@@ -102,6 +112,32 @@ impl Dialect {
 
     pub fn is_openbsd(self) -> bool {
         matches!(self, Dialect::OpenBsd | Dialect::OpenBsd68)
+    }
+
+    /// The dialect named `name` (the `--pf` spelling, as `record` writes it
+    /// into `meta.toml`).
+    pub fn from_name(name: &str) -> Option<Dialect> {
+        <Dialect as clap::ValueEnum>::value_variants()
+            .iter()
+            .copied()
+            .find(|d| d.name() == name.trim())
+    }
+}
+
+/// The dialect of an analysis: `--pf` wins, then the one the recording
+/// names (`record` keeps it in `meta.toml`), else what the listings tell.
+pub fn choose(
+    forced: Option<Dialect>,
+    recorded: Option<Dialect>,
+    rules: &[Rule],
+    states: &[State],
+) -> Detected {
+    match (forced, recorded) {
+        (None, Some(d)) => Detected {
+            how: "recorded",
+            ..detect(Some(d), rules, states)
+        },
+        _ => detect(forced, rules, states),
     }
 }
 

@@ -566,8 +566,12 @@ impl<'a> Ruleset<'a> {
             }
         }
         // `anchor … quick` stops only when the last matching pass/block rule
-        // sits directly in this anchor's ruleset (`*ctx->am == r` in
-        // OpenBSD's `pf_match_rule`): a match in a nested anchor does not.
+        // sits directly in this anchor's ruleset: read in OpenBSD's
+        // sys/net/pf.c 1.1218 (2025-07-07), `pf_match_rule()` sets
+        // `*ctx->am = ctx->a` (the innermost anchor call) when a pass/block
+        // rule matches, and on leaving an anchor returns PF_TEST_QUICK only
+        // `if (r->quick == PF_TEST_QUICK && *ctx->am == r)`. A match in a
+        // nested anchor names the nested call, so it does not stop here.
         let direct = w
             .decider
             .rule()

@@ -232,9 +232,13 @@ fn packet(conn: &Connection, leg: Leg, direction: Direction, iface: &str) -> Pac
     }
 }
 
-/// Does a state route the packet going `direction`? `pf_route` returns
-/// early when `(rt == PF_REPLYTO) == (st->direction == pd->dir)`; dup-to
-/// duplicates in both directions and leaves the packet's own way alone.
+/// Does a state route the packet going `direction`? Read in OpenBSD's
+/// sys/net/pf.c 1.1218 (2025-07-07), `pf_route()` and `pf_route6()`: for
+/// `st->rt == PF_DUPTO` they copy the packet (`m_dup_pkt`) with no direction
+/// test, so dup-to duplicates both ways and the packet itself goes on as
+/// routed; otherwise they return early when `(st->rt == PF_REPLYTO) ==
+/// (st->direction == pd->dir)`, so route-to acts on the state's own
+/// direction and reply-to on the other.
 fn state_route_applies(st: &PathState, direction: Direction) -> Option<&RuleRoute> {
     let route = st.route.as_ref()?;
     let same_way = st.direction == direction;

@@ -126,38 +126,169 @@ pub fn port_number(port: &Port) -> Option<u16> {
     port.number()
 }
 
-/// Parses `--allow` values: `N` (main ruleset), `M:N` (rule N of the anchor
-/// called by rule M), or `default` (pf's default rule) — the numbers a state
-/// prints as `anchor M, rule N`.
-pub fn parse_allow(specs: &[String]) -> Result<Vec<RuleKey>, String> {
-    specs.iter().map(|s| parse_allow_one(s)).collect()
+/// One `--allow` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowSpec {
+    /// `N`, `@N`, `M:N` or `default`: the numbers a state prints as
+    /// `anchor M, rule N`. They name other rules after a reload.
+    Key(RuleKey),
+    /// `label:NAME`: every rule carrying `label "NAME"`, wherever it sits.
+    Label(String),
+    /// `relayd/*`, `relayd/www`: every rule inside an anchor whose path (as
+    /// pfctl prints it, without a leading `/`) matches the glob.
+    Anchor(String),
 }
 
-fn parse_allow_one(spec: &str) -> Result<RuleKey, String> {
-    let t = spec.trim().trim_start_matches('@');
-    if t == "default" {
-        return Ok(RuleKey {
-            anchor: None,
-            number: None,
-        });
+/// The `--allow` values: rules whose server states are expected. The
+/// only parser of the option (report, check, lint, watch and the config
+/// file all go through [`parse_allow`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Allow {
+    /// Each value as the user wrote it, and what it means.
+    specs: Vec<(String, AllowSpec)>,
+}
+
+impl Allow {
+    pub fn is_empty(&self) -> bool {
+        self.specs.is_empty()
     }
-    let bad = || {
+
+    pub fn specs(&self) -> impl Iterator<Item = &AllowSpec> {
+        self.specs.iter().map(|(_, s)| s)
+    }
+
+    /// The `--allow` value (as written) that covers the rule `key` of the
+    /// ruleset `anchor_path` with `labels`, if any. Numbers are tried first
+    /// (the most precise); `key` is `None` when the numbers no longer name
+    /// this rule (it belongs to an earlier ruleset).
+    pub fn matching(
+        &self,
+        key: Option<RuleKey>,
+        anchor_path: &str,
+        labels: &[Box<str>],
+    ) -> Option<&str> {
+        let by = |want: fn(&AllowSpec) -> bool| {
+            self.specs
+                .iter()
+                .filter(|(_, s)| want(s))
+                .find(|(_, s)| s.covers(key, anchor_path, labels))
+                .map(|(text, _)| text.as_str())
+        };
+        by(|s| matches!(s, AllowSpec::Key(_))).or_else(|| by(|_| true))
+    }
+}
+
+impl AllowSpec {
+    fn covers(&self, key: Option<RuleKey>, anchor_path: &str, labels: &[Box<str>]) -> bool {
+        match self {
+            AllowSpec::Key(k) => Some(*k) == key,
+            AllowSpec::Label(name) => labels.iter().any(|l| **l == **name),
+            AllowSpec::Anchor(glob) => anchor_matches(glob, anchor_path),
+        }
+    }
+}
+
+/// `relayd/*` covers the rules of `relayd` itself and of every anchor
+/// below it (what `pfctl -a 'relayd/*' -sr` lists); otherwise `*` matches
+/// any run of characters (`/` included) and `?` one character. The main
+/// ruleset is in no anchor: no glob covers it.
+fn anchor_matches(glob: &str, path: &str) -> bool {
+    if path.is_empty() {
+        return false;
+    }
+    if let Some(parent) = glob.strip_suffix("/*")
+        && path == parent
+    {
+        return true;
+    }
+    glob_matches(glob.as_bytes(), path.as_bytes())
+}
+
+/// `*` and `?` globbing, iterative (no backtracking blow-up).
+fn glob_matches(glob: &[u8], text: &[u8]) -> bool {
+    let (mut g, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match glob.get(g) {
+            Some(b'*') => {
+                star = Some((g, t));
+                g += 1;
+            }
+            Some(c) if *c == b'?' || *c == text[t] => {
+                g += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sg, st)) => {
+                    g = sg + 1;
+                    t = st + 1;
+                    star = Some((sg, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    glob[g..].iter().all(|c| *c == b'*')
+}
+
+/// Parses `--allow` values: `N` (main ruleset), `M:N` (rule N of the anchor
+/// called by rule M), `default` (pf's default rule) — the numbers a state
+/// prints as `anchor M, rule N` — or, to survive reloads, `label:NAME` and
+/// an anchor path glob (`relayd/*`).
+pub fn parse_allow(specs: &[String]) -> Result<Allow, String> {
+    let specs = specs
+        .iter()
+        .map(|s| Ok((s.trim().to_string(), parse_allow_one(s)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Allow { specs })
+}
+
+fn parse_allow_one(spec: &str) -> Result<AllowSpec, String> {
+    let bad = |why: &str| {
         format!(
-            "invalid --allow `{spec}`: expected N (rule N of the main ruleset), M:N (rule N \
-             inside the anchor called by rule M, as a state prints `anchor M, rule N`) or `default`"
+            "invalid --allow `{spec}`{why}: expected N (rule N of the main ruleset), M:N (rule N \
+             inside the anchor called by rule M, as a state prints `anchor M, rule N`), \
+             `default`, label:NAME (rules with that label) or an anchor path glob such as \
+             'relayd/*'"
         )
     };
-    let number = |s: &str| s.trim().parse::<u32>().map_err(|_| bad());
-    match t.split_once(':') {
-        None => Ok(RuleKey {
+    let t = spec.trim();
+    if let Some(name) = t.strip_prefix("label:") {
+        let name = name
+            .strip_prefix('"')
+            .and_then(|n| n.strip_suffix('"'))
+            .unwrap_or(name);
+        if name.is_empty() {
+            return Err(bad(" (the label is empty)"));
+        }
+        return Ok(AllowSpec::Label(name.to_string()));
+    }
+    if t.contains(['/', '*', '?']) {
+        let glob = t.trim_start_matches('/');
+        if glob.is_empty() || glob.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad(""));
+        }
+        return Ok(AllowSpec::Anchor(glob.to_string()));
+    }
+    let t = t.trim_start_matches('@');
+    if t == "default" {
+        return Ok(AllowSpec::Key(RuleKey {
+            anchor: None,
+            number: None,
+        }));
+    }
+    let number = |s: &str| s.trim().parse::<u32>().map_err(|_| bad(""));
+    let key = match t.split_once(':') {
+        None => RuleKey {
             anchor: None,
             number: Some(number(t)?),
-        }),
-        Some((a, n)) => Ok(RuleKey {
+        },
+        Some((a, n)) => RuleKey {
             anchor: Some(number(a)?),
             number: Some(number(n)?),
-        }),
-    }
+        },
+    };
+    Ok(AllowSpec::Key(key))
 }
 
 /// `--allow` spelling of a key: `12`, `3:0`, `default`.
@@ -213,35 +344,100 @@ mod tests {
         assert!(Servers::parse(&["10.0.0.1".into()], &[0]).is_err());
     }
 
+    fn key(anchor: Option<u32>, number: Option<u32>) -> RuleKey {
+        RuleKey { anchor, number }
+    }
+
+    /// A key that still names the rule.
+    fn at(anchor: Option<u32>, number: Option<u32>) -> Option<RuleKey> {
+        Some(key(anchor, number))
+    }
+
+    fn allow(specs: &[&str]) -> Allow {
+        let specs: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
+        parse_allow(&specs).expect("valid")
+    }
+
     #[test]
     fn allow_forms() {
-        let a = parse_allow(&["12".into(), "3:0".into(), "@4".into(), "default".into()])
-            .expect("valid");
+        let a = allow(&["12", "3:0", "@4", "default", "label:ssh", "relayd/*"]);
+        let specs: Vec<&AllowSpec> = a.specs().collect();
         assert_eq!(
-            a,
+            specs,
             [
-                RuleKey {
-                    anchor: None,
-                    number: Some(12)
-                },
-                RuleKey {
-                    anchor: Some(3),
-                    number: Some(0)
-                },
-                RuleKey {
-                    anchor: None,
-                    number: Some(4)
-                },
-                RuleKey {
-                    anchor: None,
-                    number: None
-                },
+                &AllowSpec::Key(key(None, Some(12))),
+                &AllowSpec::Key(key(Some(3), Some(0))),
+                &AllowSpec::Key(key(None, Some(4))),
+                &AllowSpec::Key(key(None, None)),
+                &AllowSpec::Label("ssh".into()),
+                &AllowSpec::Anchor("relayd/*".into()),
             ]
         );
-        for bad in ["", "x", "3:", ":1", "1:2:3", "-1", "relayd:1"] {
+        assert_eq!(
+            allow(&["label:\"web server\""]).specs().next(),
+            Some(&AllowSpec::Label("web server".into()))
+        );
+        for bad in [
+            "", "x", "3:", ":1", "1:2:3", "-1", "relayd:1", "label:", "/", "a b/*",
+        ] {
             let e = parse_allow(&[bad.into()]).expect_err(bad);
-            assert!(e.contains("--allow"), "{e}");
+            assert!(e.contains("--allow") && e.contains("label:NAME"), "{e}");
         }
+    }
+
+    #[test]
+    fn labels_match_wherever_the_rule_sits() {
+        let a = allow(&["label:ssh"]);
+        let ssh: [Box<str>; 2] = ["mgmt".into(), "ssh".into()];
+        assert_eq!(a.matching(at(None, Some(7)), "", &ssh), Some("label:ssh"));
+        assert_eq!(
+            a.matching(at(Some(2), Some(0)), "relayd/x", &ssh),
+            Some("label:ssh")
+        );
+        assert_eq!(a.matching(at(None, Some(7)), "", &["sshd".into()]), None);
+        assert_eq!(a.matching(at(None, Some(7)), "", &[]), None);
+    }
+
+    #[test]
+    fn anchor_globs_match_paths_as_pfctl_prints_them() {
+        let a = allow(&["relayd/*"]);
+        for path in ["relayd", "relayd/www", "relayd/www/deep"] {
+            assert!(
+                a.matching(at(Some(3), Some(0)), path, &[]).is_some(),
+                "{path}"
+            );
+        }
+        for path in ["", "relaydx", "other/relayd/www"] {
+            assert!(
+                a.matching(at(Some(3), Some(0)), path, &[]).is_none(),
+                "{path}"
+            );
+        }
+        let a = allow(&["/ftp-proxy/?23*"]);
+        assert!(
+            a.matching(at(None, Some(1)), "ftp-proxy/1234", &[])
+                .is_some()
+        );
+        assert!(
+            a.matching(at(None, Some(1)), "ftp-proxy/5213", &[])
+                .is_none()
+        );
+        // No glob covers the main ruleset, not even `*`.
+        assert!(allow(&["*"]).matching(at(None, Some(1)), "", &[]).is_none());
+        assert!(glob_matches(b"a*b*c", b"axxbyyc"));
+        assert!(!glob_matches(b"a*b*c", b"axxbyy"));
+    }
+
+    #[test]
+    fn a_number_is_preferred_as_the_reason() {
+        let a = allow(&["relayd/*", "3:0"]);
+        assert_eq!(
+            a.matching(at(Some(3), Some(0)), "relayd/www", &[]),
+            Some("3:0")
+        );
+        // A number that no longer names the rule leaves the glob.
+        assert_eq!(a.matching(None, "relayd/www", &[]), Some("relayd/*"));
+        assert_eq!(allow(&["3:0"]).matching(None, "relayd/www", &[]), None);
     }
 
     #[test]

@@ -5,16 +5,19 @@
 //! for every rule at once.
 //!
 //! `per-rule` is what the classic shell loop does, without its waste: it
-//! lists the rules, then runs `pfctl -vvss -R n` only for rules of the main
-//! ruleset whose `States:` counter is above zero, a few at a time. Two
-//! limits of `-R` shape it:
+//! lists the rules, then runs `pfctl -vvss -R n` only for the rule numbers
+//! whose `States:` counter is above zero in any ruleset, main or anchor, a
+//! few at a time. Two properties of `-R` shape it:
 //!
-//! - `-R n` compares the rule number only, ignoring anchors, so `-R 3` also
-//!   returns states of rule 3 of every anchor. When rules inside anchors own
-//!   states (their counters, or the anchor rule's, say so), per-rule cannot
-//!   tell them apart, and the poll fetches every state with one `-vvss`
-//!   instead (with a warning). This keeps the answer right at the cost of
-//!   the saving.
+//! - `-R n` compares the rule number only, ignoring anchors
+//!   (`pfctl_show_states()` in OpenBSD's sbin/pfctl/pfctl.c prints a state
+//!   when `ntohl(p->rule) == shownr`; `pf_state_export()` in sys/net/pf.c
+//!   exports `st->rule.ptr->nr`, the number inside the state's own
+//!   ruleset). So `-R 3` returns rule 3 of the main ruleset and rule 3 of
+//!   every anchor: one run per number covers them all, and each state is
+//!   attributed by its own `-vv` items (`anchor M, rule N`), never by the
+//!   number asked for. The runs are separate snapshots, so a state is
+//!   counted once per poll by its id ([`super::dedup`]).
 //! - States of pf's default rule carry no rule number, and states of rules
 //!   from an earlier ruleset only show up when the current rule with that
 //!   number has states: `-R` misses them. The first poll warns about this.
@@ -28,6 +31,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::Strategy;
+use super::dedup::{Dedup, SeenStates, duplicates_warning};
 use super::process::{Spawned, display_argv, quote_stderr};
 use super::quote;
 use super::{NO_RULES_WARNING, PollMeta, PollSink, Run, Source, SourceError, strategy_name};
@@ -366,7 +370,12 @@ impl LiveSource {
                     .into(),
             );
         }
-        match self.run_per_rule(&numbers, sink, meta)? {
+        let mut seen = SeenStates::default();
+        let outcome = self.run_per_rule(&numbers, sink, meta, Some(&mut seen))?;
+        if seen.dropped > 0 {
+            meta.warnings.push(duplicates_warning(seen.dropped));
+        }
+        match outcome {
             PerRule::Done => Ok(()),
             PerRule::Rejected(stderr) => {
                 meta.warnings
@@ -378,12 +387,15 @@ impl LiveSource {
     }
 
     /// Runs `-vvss -R n` for each number, up to [`PER_RULE_CONCURRENCY`] at
-    /// once, handing the outputs to the sink in order.
+    /// once, handing the outputs to the sink in order. With `seen`, a state
+    /// already handed on in this poll is left out (see [`super::dedup`]);
+    /// without it (`record`), the listings pass as pfctl printed them.
     fn run_per_rule(
         &self,
         numbers: &[u32],
         sink: &mut dyn PollSink,
         meta: &mut PollMeta,
+        mut seen: Option<&mut SeenStates>,
     ) -> Result<PerRule, SourceError> {
         let mut queue: VecDeque<u32> = numbers.iter().copied().collect();
         let mut running: VecDeque<(u32, Spawned)> = VecDeque::new();
@@ -397,7 +409,11 @@ impl LiveSource {
             let Some((n, spawned)) = running.pop_front() else {
                 return Ok(PerRule::Done);
             };
-            match spawned.consume(|r| sink.states(Some(n), r)) {
+            let consumed = spawned.consume(|r| match seen.as_deref_mut() {
+                Some(seen) => sink.states(Some(n), &mut Dedup::new(r, seen)),
+                None => sink.states(Some(n), r),
+            });
+            match consumed {
                 Ok(run) => {
                     done += 1;
                     note_run(meta, run);
@@ -422,7 +438,7 @@ enum PerRule {
 /// What the per-rule strategy will do this poll.
 #[derive(Debug, PartialEq, Eq)]
 enum Plan {
-    /// Run `-R n` for these main-ruleset rules.
+    /// Run `-R n` for these rule numbers (any ruleset).
     Rules(Vec<u32>),
     /// Fetch every state at once, for this reason (a warning).
     Auto(String),
@@ -435,13 +451,12 @@ fn plan_per_rule(rules_text: &str) -> Plan {
 }
 
 fn plan_for(rules: &[Rule]) -> Plan {
-    let states = |r: &Rule| r.counters.as_ref().map(|c| c.states);
     // Anchor lines may be synthesised by pfctl (children of `foo/*`): no
     // number, no counters. Only rules that can own states must have both.
     if rules
         .iter()
         .filter(|r| r.action != Action::Anchor)
-        .any(|r| states(r).is_none() || r.number.is_none())
+        .any(|r| r.counters.is_none() || r.number.is_none())
     {
         return Plan::Auto(
             "per-rule: the rules listing lacks `@N` numbers or `States:` counters; \
@@ -449,23 +464,22 @@ fn plan_for(rules: &[Rule]) -> Plan {
                 .into(),
         );
     }
-    let anchored = rules.iter().any(|r| {
-        (!r.anchor_path.is_empty() || r.action == Action::Anchor) && states(r).unwrap_or(0) > 0
-    });
-    if anchored {
-        return Plan::Auto(
-            "per-rule: rules inside anchors own states, and `pfctl -R n` matches rule \
-             numbers without their anchor; fetched every state with one `pfctl -vvss` instead"
-                .into(),
-        );
-    }
+    Plan::Rules(per_rule_numbers(rules))
+}
+
+/// The numbers to run `-R n` for: every rule of any ruleset (main or
+/// anchor) whose `States:` counter is above zero, each number once. Anchor
+/// calls are left out: their counter also counts their rules' states
+/// (`STATE_INC_COUNTERS` in OpenBSD's pf.c bumps `anchor.ptr->states_cur`),
+/// but no state records the anchor call as its rule.
+pub(super) fn per_rule_numbers(rules: &[Rule]) -> Vec<u32> {
     let numbers: BTreeSet<u32> = rules
         .iter()
-        .filter(|r| r.anchor_path.is_empty() && r.action != Action::Anchor)
-        .filter(|r| states(r).unwrap_or(0) > 0)
+        .filter(|r| r.action != Action::Anchor)
+        .filter(|r| r.counters.as_ref().is_some_and(|c| c.states > 0))
         .filter_map(|r| r.number)
         .collect();
-    Plan::Rules(numbers.into_iter().collect())
+    numbers.into_iter().collect()
 }
 
 /// FreeBSD: `pfctl: unknown command line argument: 5 ...` and usage, exit 1.
@@ -548,9 +562,10 @@ impl Source for LiveSource {
 }
 
 impl LiveSource {
-    /// `record --per-rule`: the `-R n` listings next to the full one. Anchors
-    /// do not matter here (the recording keeps raw pfctl output); a pfctl
-    /// without `-R` only costs the per-rule files.
+    /// `record --per-rule`: the `-R n` listings next to the full one, for
+    /// the same numbers as the per-rule strategy, as pfctl printed them (a
+    /// replay drops repeated states); a pfctl without `-R` only costs the
+    /// per-rule files.
     fn also_per_rule(
         &mut self,
         rules_text: &str,
@@ -558,14 +573,8 @@ impl LiveSource {
         meta: &mut PollMeta,
     ) -> Result<(), SourceError> {
         let (rules, _) = crate::parse::rules::parse_rules(rules_text);
-        let numbers: BTreeSet<u32> = rules
-            .iter()
-            .filter(|r| r.anchor_path.is_empty() && r.action != Action::Anchor)
-            .filter(|r| r.counters.as_ref().is_some_and(|c| c.states > 0))
-            .filter_map(|r| r.number)
-            .collect();
-        let numbers: Vec<u32> = numbers.into_iter().collect();
-        if let PerRule::Rejected(stderr) = self.run_per_rule(&numbers, sink, meta)? {
+        let numbers = per_rule_numbers(&rules);
+        if let PerRule::Rejected(stderr) = self.run_per_rule(&numbers, sink, meta, None)? {
             meta.warnings
                 .push(rejected_warning(&stderr, "recorded no per-rule listings"));
             self.options.also_per_rule = false;
@@ -604,13 +613,17 @@ mod tests {
     }
 
     #[test]
-    fn plan_falls_back_when_anchors_own_states() {
+    fn plan_runs_each_number_with_states_in_any_ruleset_once() {
         let rules = [
+            rule(0, "", Action::Block, 0),
             rule(1, "", Action::Pass, 3),
-            rule(2, "", Action::Anchor, 0),
+            // The anchor call counts its rules' states: not a rule of its own.
+            rule(2, "", Action::Anchor, 4),
             rule(0, "relayd/www", Action::Pass, 2),
+            rule(1, "relayd/www", Action::Pass, 2),
+            rule(5, "relayd/ssh", Action::Pass, 1),
         ];
-        assert!(matches!(plan_for(&rules), Plan::Auto(w) if w.contains("anchors")));
+        assert_eq!(plan_for(&rules), Plan::Rules(vec![0, 1, 5]));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::Strategy;
+use super::dedup::{Dedup, SeenStates, duplicates_warning};
 use super::{NO_RULES_WARNING, PollMeta, PollSink, RecordedPoll, Run, Source, SourceError};
 
 /// File names of the recorded layout (see `shared/design.md`).
@@ -335,6 +336,21 @@ fn is_layout_file(name: &str) -> bool {
         || (name.starts_with("states-R") && name.ends_with(".txt"))
 }
 
+/// The `dialect` that `record` wrote into the recording's `meta.toml`: of
+/// DIR itself, else of its last numbered poll. `None` for files, older
+/// recordings and anything unreadable (the listings then tell).
+pub fn recorded_dialect(from: &Path) -> Option<String> {
+    let meta = if from.join(META_FILE).is_file() {
+        from.join(META_FILE)
+    } else {
+        let (numbered, _) = numbered_polls(from).ok()?;
+        numbered.last()?.join(META_FILE)
+    };
+    let text = fs::read_to_string(meta).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    table.get("dialect")?.as_str().map(str::to_string)
+}
+
 /// `taken_at` of `meta.toml` (RFC 3339, as a string or a TOML date-time).
 fn read_meta(path: &Path) -> Result<Option<DateTime<Utc>>, SourceError> {
     let text = fs::read_to_string(path).map_err(|e| missing_or_io(path, e))?;
@@ -389,10 +405,12 @@ fn read_run(path: &Path, started: Instant, bytes: u64) -> Run {
     }
 }
 
-/// Streams a state listing from a file into the sink.
+/// Streams a state listing from a file into the sink; with `seen`, states
+/// already handed on in this poll are left out (per-rule listings).
 fn stream_states(
     path: &Path,
     rule: Option<u32>,
+    seen: Option<&mut SeenStates>,
     sink: &mut dyn PollSink,
     meta: &mut PollMeta,
 ) -> Result<(), SourceError> {
@@ -402,11 +420,14 @@ fn stream_states(
         inner: BufReader::new(file),
         bytes: 0,
     };
-    sink.states(rule, &mut reader)
-        .map_err(|e| SourceError::Io {
-            what: path.display().to_string(),
-            source: e,
-        })?;
+    let streamed = match seen {
+        Some(seen) => sink.states(rule, &mut Dedup::new(&mut reader, seen)),
+        None => sink.states(rule, &mut reader),
+    };
+    streamed.map_err(|e| SourceError::Io {
+        what: path.display().to_string(),
+        source: e,
+    })?;
     meta.runs.push(read_run(path, started, reader.bytes));
     Ok(())
 }
@@ -429,9 +450,13 @@ fn play_memory(
         source: e,
     };
     if strategy == Strategy::PerRule && !poll.per_rule.is_empty() {
+        let mut seen = SeenStates::default();
         for (n, text) in &poll.per_rule {
-            sink.states(Some(*n), &mut text.as_bytes())
+            sink.states(Some(*n), &mut Dedup::new(&mut text.as_bytes(), &mut seen))
                 .map_err(io_err)?;
+        }
+        if seen.dropped > 0 {
+            meta.warnings.push(duplicates_warning(seen.dropped));
         }
     } else {
         sink.states(None, &mut poll.states.as_bytes())
@@ -477,11 +502,15 @@ fn play_dir(
                 poll.dir.display()
             ));
         }
+        let mut seen = SeenStates::default();
         for (n, path) in &poll.per_rule {
-            stream_states(path, Some(*n), sink, meta)?;
+            stream_states(path, Some(*n), Some(&mut seen), sink, meta)?;
+        }
+        if seen.dropped > 0 {
+            meta.warnings.push(duplicates_warning(seen.dropped));
         }
     } else if let Some(path) = &poll.states {
-        stream_states(path, None, sink, meta)?;
+        stream_states(path, None, None, sink, meta)?;
     } else {
         // Without states there is nothing to blame: not an empty table.
         return Err(SourceError::BadRecording {
@@ -648,7 +677,7 @@ fn play_file(path: &Path, sink: &mut dyn PollSink, meta: &mut PollMeta) -> Resul
             meta.warnings
                 .push(format!("{shown} holds states only: the rules are unknown"));
             sink.rules("");
-            stream_states(path, None, sink, meta)?;
+            stream_states(path, None, None, sink, meta)?;
         }
     }
     Ok(())
