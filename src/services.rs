@@ -35,7 +35,7 @@ fn parse(data: &'static str) -> HashMap<&'static str, u16> {
 }
 
 /// The port a service name stands for (a decimal number is itself).
-pub fn port_of(name: &str) -> Option<u16> {
+pub(crate) fn port_of(name: &str) -> Option<u16> {
     if let Ok(n) = name.parse::<u16>() {
         return Some(n);
     }
