@@ -241,6 +241,7 @@ impl SourceArgs {
             from: self.from.clone(),
             pfctl: self.pfctl.options(),
             strategy: self.strategy.strategy,
+            translation: Some(crate::pf::dialect::lists_translation_rules),
         }
     }
 
@@ -271,6 +272,8 @@ impl RulesSourceArgs {
             from: self.from.clone(),
             pfctl: self.pfctl.options(),
             strategy: Strategy::Auto,
+            // lint reads the filter rules of one listing only.
+            translation: None,
         }
     }
 }

@@ -20,11 +20,12 @@ mod recorded;
 pub mod tables;
 
 pub use check::{BINARY_SNIFF, Checked};
-pub use live::{LiveOptions, LiveSource, Pfctl, PfctlOptions};
+pub use live::{LiveOptions, LiveSource, NAT_ARGS, Pfctl, PfctlOptions, Translation};
 pub use process::{display_argv, end_running as end_running_pfctl};
 pub use recorded::{
-    INFO_FILE, META_FILE, RULES_FILE, ReplaySource, SINGLE_POLL_TMP, STATES_FILE, is_poll_tmp_name,
-    load_dir, per_rule_file, poll_tmp_name, recorded_dialect,
+    INFO_FILE, META_FILE, NAT_FILE, RULES_FILE, ReplaySource, SERVICES_FILE, SINGLE_POLL_TMP,
+    STATES_FILE, is_poll_tmp_name, load_dir, per_rule_file, poll_tmp_name, recorded_dialect,
+    recorded_services,
 };
 
 /// How states are fetched (`--strategy`).
@@ -43,6 +44,11 @@ pub struct Options {
     pub from: Option<PathBuf>,
     pub pfctl: PfctlOptions,
     pub strategy: Strategy,
+    /// Tells from the first rules listing whether this pfctl keeps
+    /// translation rules apart (FreeBSD, macOS: `pfctl -sn`), so that live
+    /// polls also read them; `None` never runs `-sn`. The dialect is the
+    /// pf engine's to tell (`crate::pf::dialect`), so the caller passes it.
+    pub translation: Option<fn(&str) -> bool>,
 }
 
 /// The warning given when the rules listing is empty.
@@ -70,6 +76,9 @@ pub trait PollSink {
     fn states(&mut self, rule: Option<u32>, input: &mut dyn BufRead) -> io::Result<()>;
     /// `pfctl -vsi`, when the source has it.
     fn info(&mut self, _text: &str) {}
+    /// FreeBSD/macOS translation rules (`pfctl -a '*' -vvsn`, a recording's
+    /// `nat.txt`), when the source has them; comes right after the rules.
+    fn translation_rules(&mut self, _text: &str) {}
 }
 
 /// One pfctl run (or one recorded file read) of a poll.
@@ -166,6 +175,7 @@ pub enum SourceError {
 /// Opens the source the options ask for: `--from PATH` (a recorded directory,
 /// a directory of numbered polls, or a single file) or live `--pfctl CMD`.
 pub fn open(args: &Options) -> Result<Box<dyn Source>, SourceError> {
+    install_services(args);
     // Every poll is checked: output that is not pfctl's fails the poll.
     match &args.from {
         Some(path) => Ok(Box::new(Checked::new(
@@ -173,6 +183,24 @@ pub fn open(args: &Options) -> Result<Box<dyn Source>, SourceError> {
         ))),
         None => Ok(Box::new(Checked::new(LiveSource::from_options(args)?))),
     }
+}
+
+/// Port names are printed by pfctl with the router's getservbyport(), so
+/// they are resolved with the router's table where pfblame can read it:
+/// the copy a recording keeps (`services.txt`), or `/etc/services` when
+/// pfctl runs on this host. With `--ssh`, and for recordings without a
+/// copy, the bundled selection (`crate::services`) is used. Returns the
+/// table's text when one was installed.
+pub fn install_services(args: &Options) -> Option<String> {
+    let text = match &args.from {
+        Some(path) => recorded_services(path)?,
+        None if args.pfctl.ssh.is_empty() => {
+            crate::services::read_table(std::path::Path::new(crate::services::SYSTEM_TABLE))?
+        }
+        None => return None,
+    };
+    crate::services::install(&text)?;
+    Some(text)
 }
 
 /// `auto` / `per-rule`, as the option is spelled.

@@ -161,6 +161,7 @@ fn the_watch_screen_neutralises_hostile_text() {
         from: Some(dir.path().to_path_buf()),
         pfctl: PfctlOptions::local("pfctl", Duration::from_secs(1)),
         strategy: Strategy::Auto,
+        translation: None,
     };
     let source = pfblame::source::open(&options).unwrap();
     let config = Config {

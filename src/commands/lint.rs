@@ -341,6 +341,7 @@ fn rules_text(args: &SourceArgs) -> anyhow::Result<(String, Vec<PathBuf>)> {
     match &args.from {
         Some(path) => {
             let text = read_recorded_rules(path)?;
+            crate::source::install_services(args);
             Ok((text, table_dirs(path)))
         }
         None => Ok((live_rules(args)?, Vec::new())),

@@ -37,8 +37,9 @@ use crate::exit::{Exit, Failure};
 use crate::pf::Dialect;
 use crate::pf::dialect::{self, Detected};
 use crate::source::{
-    Checked, INFO_FILE, LiveOptions, LiveSource, META_FILE, Pfctl, PollMeta, PollSink, RULES_FILE,
-    Run, SINGLE_POLL_TMP, STATES_FILE, Source, display_argv, per_rule_file, poll_tmp_name,
+    Checked, INFO_FILE, LiveOptions, LiveSource, META_FILE, NAT_FILE, Pfctl, PollMeta, PollSink,
+    RULES_FILE, Run, SERVICES_FILE, SINGLE_POLL_TMP, STATES_FILE, Source, Translation,
+    display_argv, per_rule_file, poll_tmp_name,
 };
 
 /// Runs the command.
@@ -53,9 +54,15 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
             strategy: Strategy::Auto,
             info: true,
             also_per_rule: per_rule,
+            translation: match args.pf {
+                Some(d) if d.translation_keeps_state() => Translation::On,
+                Some(_) => Translation::Off,
+                None => Translation::Decide(dialect::lists_translation_rules),
+            },
         },
     ));
     let root = prepare_dir(&args.dir)?;
+    let services = router_services(&pfctl);
     let interval = args.source.interval();
     for n in 1..=args.count {
         let target = if args.count > 1 {
@@ -63,7 +70,9 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
         } else {
             Target::Single
         };
-        record_poll(&mut source, &pfctl, args.pf, &root, target)?;
+        // The first poll keeps the router's service table for replays.
+        let table = if n == 1 { services.as_deref() } else { None };
+        record_poll(&mut source, &pfctl, args.pf, table, &root, target)?;
         if n < args.count {
             thread::sleep(interval);
         }
@@ -75,6 +84,18 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
         args.dir.display()
     );
     Ok(Exit::Ok)
+}
+
+/// The router's `/etc/services` when pfctl runs on this host (see
+/// `source::install_services`); with `--ssh` the recording keeps none and
+/// replays use the bundled selection.
+fn router_services(pfctl: &Pfctl) -> Option<String> {
+    if pfctl.is_remote() {
+        return None;
+    }
+    let text = crate::services::read_table(Path::new(crate::services::SYSTEM_TABLE))?;
+    crate::services::install(&text);
+    Some(text)
 }
 
 fn check_args(args: &RecordArgs) -> Result<(), Failure> {
@@ -223,6 +244,8 @@ fn is_layout_name(name: &str) -> bool {
         STATES_FILE,
         INFO_FILE,
         META_FILE,
+        SERVICES_FILE,
+        NAT_FILE,
         SINGLE_POLL_TMP,
     ]
     .contains(&name)
@@ -255,12 +278,19 @@ fn record_poll(
     source: &mut Checked<LiveSource>,
     pfctl: &Pfctl,
     forced: Option<Dialect>,
+    services: Option<&str>,
     root: &Root,
     target: Target,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let tmp = target.tmp_name();
     let mut sink = FileSink::create(root, &tmp)?;
+    if let Some(text) = services
+        && let Err(failure) = sink.write_file(SERVICES_FILE, text.as_bytes())
+    {
+        sink.remove(root);
+        return Err(failure.into());
+    }
     let polled = source.poll(&mut sink);
     let outcome = match (sink.failure.take(), polled) {
         // A write that failed is the cause, whatever the source made of it.
@@ -446,6 +476,10 @@ impl PollSink for FileSink {
     fn info(&mut self, text: &str) {
         let _ = self.write_file(INFO_FILE, text.as_bytes());
     }
+
+    fn translation_rules(&mut self, text: &str) {
+        let _ = self.write_file(NAT_FILE, text.as_bytes());
+    }
 }
 
 /// Bytes of the states listing kept to tell the dialect by: enough for the
@@ -562,6 +596,7 @@ fn file_for(argv: &[String]) -> Option<String> {
         [.., "-vvsr"] => Some(RULES_FILE.into()),
         [.., "-vvss"] => Some(STATES_FILE.into()),
         [.., "-vsi"] => Some(INFO_FILE.into()),
+        [.., "-vvsn"] => Some(NAT_FILE.into()),
         _ => None,
     }
 }

@@ -124,6 +124,16 @@ impl Dialect {
     }
 }
 
+/// True when the pfctl that printed `rules_text` (a `-vvsr` listing) keeps
+/// translation rules in rulesets of their own, listed by `pfctl -sn`: the
+/// FreeBSD family and macOS. OpenBSD has no `-sn` (nat-to and rdr-to are
+/// filter rule options there), and an empty listing is taken for OpenBSD
+/// (see [`detect`]), so nothing is run that its pfctl would refuse.
+pub fn lists_translation_rules(rules_text: &str) -> bool {
+    let (rules, _) = crate::parse::rules::parse_rules(rules_text);
+    detect(None, &rules, &[]).dialect.translation_keeps_state()
+}
+
 /// The dialect of an analysis: `--pf` wins, then the one the recording
 /// names (`record` keeps it in `meta.toml`), else what the listings tell.
 pub(crate) fn choose(

@@ -161,6 +161,15 @@ impl PollSink for SampleBuilder {
         self.sample.info = Some(info);
         self.add_diagnostics("info", diags);
     }
+
+    /// The translation rules join the rules: each keeps its own ruleset
+    /// (`Rule::ruleset`), so state attribution still names filter rules
+    /// only, and the verdicts see what keeps state under `no state`.
+    fn translation_rules(&mut self, text: &str) {
+        let (rules, diags) = crate::parse::rules::parse_rules(text);
+        self.sample.rules.extend(rules);
+        self.add_diagnostics("translation rules", diags);
+    }
 }
 
 /// The builder as the skimming parser's sink, for one state listing.

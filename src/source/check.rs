@@ -207,6 +207,10 @@ impl PollSink for Watch<'_> {
     fn info(&mut self, text: &str) {
         self.inner.info(text);
     }
+
+    fn translation_rules(&mut self, text: &str) {
+        self.inner.translation_rules(text);
+    }
 }
 
 /// A [`BufRead`] that classifies the lines its reader consumes, and stops

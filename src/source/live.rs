@@ -43,6 +43,9 @@ pub const RULES_ARGS: [&str; 3] = ["-a", "*", "-vvsr"];
 pub const STATES_ARGS: [&str; 1] = ["-vvss"];
 /// Arguments of the info run.
 pub const INFO_ARGS: [&str; 1] = ["-vsi"];
+/// Arguments of the translation rules run (FreeBSD, macOS: nat, rdr and
+/// binat rules are a ruleset of their own, `pfctl_show_nat()`).
+pub const NAT_ARGS: [&str; 3] = ["-a", "*", "-vvsn"];
 /// Per-rule runs started ahead of the one being read.
 pub const PER_RULE_CONCURRENCY: usize = 4;
 
@@ -232,14 +235,28 @@ impl Pfctl {
 }
 
 /// What a live source fetches besides rules and states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct LiveOptions {
     pub strategy: Strategy,
     /// Also run `pfctl -vsi` and hand it to [`PollSink::info`].
     pub info: bool,
-    /// With `auto`: after `-vvss`, also run `-vvss -R n` for every main-ruleset
-    /// rule with states (what `record --per-rule` keeps).
+    /// With `auto`: after `-vvss`, also run `-vvss -R n` for every rule
+    /// number with states (what `record --per-rule` keeps).
     pub also_per_rule: bool,
+    /// Whether to read the translation rules (`pfctl -a '*' -vvsn`).
+    pub translation: Translation,
+}
+
+/// Whether a live source reads translation rules. OpenBSD has no `-sn`
+/// (since 4.7 nat and rdr are options of filter rules, which `-sr`
+/// lists); FreeBSD and macOS list them apart.
+#[derive(Debug, Clone, Copy)]
+pub enum Translation {
+    Off,
+    On,
+    /// Decided on the first poll from its rules listing by this test, then
+    /// kept for the later polls.
+    Decide(fn(&str) -> bool),
 }
 
 impl Default for LiveOptions {
@@ -248,6 +265,7 @@ impl Default for LiveOptions {
             strategy: Strategy::Auto,
             info: false,
             also_per_rule: false,
+            translation: Translation::Off,
         }
     }
 }
@@ -282,6 +300,9 @@ impl LiveSource {
             Pfctl::from_options(&args.pfctl)?,
             LiveOptions {
                 strategy: args.strategy,
+                translation: args
+                    .translation
+                    .map_or(Translation::Off, Translation::Decide),
                 ..LiveOptions::default()
             },
         )
@@ -339,6 +360,34 @@ impl LiveSource {
             .consume(|r| sink.states(None, r))?;
         note_run(meta, run);
         Ok(())
+    }
+
+    /// The translation rules, when this pfctl lists them apart (decided on
+    /// the first poll). A failed run is a warning, and is not tried again:
+    /// the filter rules and states still answer.
+    fn fetch_translation(&mut self, rules: &str, sink: &mut dyn PollSink, meta: &mut PollMeta) {
+        if let Translation::Decide(lists) = self.options.translation {
+            self.options.translation = if lists(rules) {
+                Translation::On
+            } else {
+                Translation::Off
+            };
+        }
+        if !matches!(self.options.translation, Translation::On) {
+            return;
+        }
+        match self.pfctl.run(&NAT_ARGS) {
+            Ok((text, run)) => {
+                note_run(meta, run);
+                sink.translation_rules(&text);
+            }
+            Err(e) => {
+                meta.warnings.push(format!(
+                    "`pfctl -a '*' -vvsn` failed ({e}): translation rules were not read"
+                ));
+                self.options.translation = Translation::Off;
+            }
+        }
     }
 
     fn fetch_info(&self, sink: &mut dyn PollSink, meta: &mut PollMeta) -> Result<(), SourceError> {
@@ -538,6 +587,7 @@ impl Source for LiveSource {
         };
         let rules = self.fetch_rules(&mut meta)?;
         sink.rules(&rules);
+        self.fetch_translation(&rules, sink, &mut meta);
         match self.options.strategy {
             Strategy::Auto => {
                 self.fetch_states(sink, &mut meta)?;

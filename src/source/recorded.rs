@@ -24,6 +24,11 @@ pub const RULES_FILE: &str = "rules.txt";
 pub const STATES_FILE: &str = "states.txt";
 pub const INFO_FILE: &str = "info.txt";
 pub const META_FILE: &str = "meta.toml";
+/// The router's service-name table (`/etc/services`), copied by `record`
+/// into its first poll so that replays resolve port names the same way.
+pub const SERVICES_FILE: &str = "services.txt";
+/// FreeBSD/macOS translation rules: `pfctl -a '*' -vvsn`.
+pub const NAT_FILE: &str = "nat.txt";
 
 /// The temporary directory `record` writes a single poll into before its
 /// files move into DIR.
@@ -70,6 +75,7 @@ struct DirPoll {
     rules: Option<PathBuf>,
     states: Option<PathBuf>,
     info: Option<PathBuf>,
+    nat: Option<PathBuf>,
     per_rule: BTreeMap<u32, PathBuf>,
     taken_at: Option<DateTime<Utc>>,
     /// Found while scanning (odd file names).
@@ -303,6 +309,7 @@ fn scan_poll_dir(dir: &Path) -> Result<DirPoll, SourceError> {
             RULES_FILE => poll.rules = Some(path),
             STATES_FILE => poll.states = Some(path),
             INFO_FILE => poll.info = Some(path),
+            NAT_FILE => poll.nat = Some(path),
             META_FILE => poll.taken_at = read_meta(&path)?,
             _ => {
                 if let Some(rest) = name.strip_prefix("states-R") {
@@ -332,8 +339,23 @@ fn scan_poll_dir(dir: &Path) -> Result<DirPoll, SourceError> {
 
 /// The files of the layout that are read as pfctl output or metadata.
 fn is_layout_file(name: &str) -> bool {
-    [RULES_FILE, STATES_FILE, INFO_FILE, META_FILE].contains(&name)
+    [RULES_FILE, STATES_FILE, INFO_FILE, NAT_FILE, META_FILE].contains(&name)
         || (name.starts_with("states-R") && name.ends_with(".txt"))
+}
+
+/// The service table a recording keeps: `DIR/services.txt`, else the one
+/// of its first numbered poll that has one.
+pub fn recorded_services(from: &Path) -> Option<String> {
+    let direct = from.join(SERVICES_FILE);
+    if direct.is_file() {
+        return crate::services::read_table(&direct);
+    }
+    let (numbered, _) = numbered_polls(from).ok()?;
+    numbered
+        .iter()
+        .map(|d| d.join(SERVICES_FILE))
+        .find(|p| p.is_file())
+        .and_then(|p| crate::services::read_table(&p))
 }
 
 /// The `dialect` that `record` wrote into the recording's `meta.toml`: of
@@ -493,6 +515,10 @@ fn play_dir(
         meta.warnings.push(NO_RULES_WARNING.into());
     }
     sink.rules(&rules);
+    if let Some(path) = &poll.nat {
+        let nat = read_text(path, meta)?;
+        sink.translation_rules(&nat);
+    }
     let use_per_rule =
         !poll.per_rule.is_empty() && (strategy == Strategy::PerRule || poll.states.is_none());
     if use_per_rule {

@@ -100,6 +100,7 @@ impl Fake {
             pfctl: PfctlOptions::local(&self.command(), Duration::from_secs_f64(timeout)),
             from: None,
             strategy,
+            translation: Some(pfblame::pf::dialect::lists_translation_rules),
         }
     }
 
@@ -120,6 +121,7 @@ pub fn from_args(path: &Path, strategy: Strategy) -> SourceArgs {
         pfctl: PfctlOptions::local("pfctl", Duration::from_secs(10)),
         from: Some(path.to_path_buf()),
         strategy,
+        translation: None,
     }
 }
 
@@ -137,6 +139,8 @@ pub struct Tally {
     /// States of a per-rule call whose own rule number differs from the call's.
     pub foreign: u64,
     pub info: Option<String>,
+    /// The translation rules handed over (FreeBSD/macOS `-vvsn`, `nat.txt`).
+    pub translation: Option<String>,
     pub bytes: u64,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -178,6 +182,10 @@ impl PollSink for Tally {
 
     fn info(&mut self, text: &str) {
         self.info = Some(text.to_string());
+    }
+
+    fn translation_rules(&mut self, text: &str) {
+        self.translation = Some(text.to_string());
     }
 }
 
