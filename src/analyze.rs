@@ -10,6 +10,7 @@
 //! The types below are the interface shared with `tui` and `report`.
 //! Fields may be added; renaming one is an interface change.
 
+pub mod fleet;
 mod resolve;
 
 pub use crate::pf::{Allow, Servers, Verdict, allow_text, net_text, parse_allow, port_number};
@@ -131,6 +132,10 @@ pub struct RuleRow {
     /// replies really leave. `None` when no route-to/reply-to path of the
     /// ruleset (or `--reply-via`) covers the state's connection.
     pub reply_path: Option<crate::pf::path::ReplyPath>,
+    /// The host whose ruleset the row belongs to, in the TUI's view of a
+    /// fleet (`crate::fleet::combined`); `None` for one firewall.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 impl Default for RuleRow {
@@ -747,6 +752,7 @@ fn empty_row(key: RuleKey, anchor_path: String, resolution: Resolution) -> RuleR
         generation: 0,
         mismatched_states: 0,
         reply_path: None,
+        host: None,
     }
 }
 

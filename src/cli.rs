@@ -176,6 +176,12 @@ pub struct PfctlArgs {
     #[arg(long, value_name = "HOST")]
     pub ssh: Vec<String>,
 
+    /// Another host of the fleet, reached by COMMAND (repeatable): COMMAND
+    /// is split into words (no shell) and given the remote pfctl command
+    /// line, quoted, as its last word, as ssh is (e.g. 'fw2=ssh -J jump fw2').
+    #[arg(long = "host", value_name = "NAME=COMMAND")]
+    pub hosts: Vec<String>,
+
     /// One word handed to ssh before HOST (repeatable), e.g. --ssh-opt=-p2222.
     #[arg(
         long = "ssh-opt",
@@ -196,6 +202,7 @@ impl PfctlArgs {
             command: self.pfctl.clone(),
             ssh: self.ssh.clone(),
             ssh_opts: self.ssh_opts.clone(),
+            hosts: self.hosts.clone(),
             timeout: self.timeout,
         }
     }
@@ -224,7 +231,7 @@ pub struct SourceArgs {
     pub pfctl: PfctlArgs,
 
     /// Recorded directory or file instead of live pfctl.
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["pfctl", "ssh"])]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["pfctl", "ssh", "hosts"])]
     pub from: Option<PathBuf>,
 
     #[command(flatten)]
@@ -262,7 +269,7 @@ pub struct RulesSourceArgs {
     pub pfctl: PfctlArgs,
 
     /// Recorded directory or file instead of live pfctl.
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["pfctl", "ssh"])]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["pfctl", "ssh", "hosts"])]
     pub from: Option<PathBuf>,
 }
 
@@ -487,6 +494,10 @@ pub struct DemoArgs {
     /// Seconds between replayed polls (0.1 to 3600).
     #[arg(short = 'i', long, value_name = "SECS", default_value = "2", value_parser = seconds, allow_hyphen_values = true)]
     pub interval: Duration,
+    /// The CARP pair instead (fixtures/scenarios/carp-pair): master and
+    /// backup with pfsync-synced states, one screen.
+    #[arg(long)]
+    pub pair: bool,
 }
 
 #[derive(Debug, Clone, Args)]

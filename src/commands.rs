@@ -4,6 +4,7 @@ pub mod check;
 pub mod completions;
 pub mod config;
 pub mod demo;
+pub mod fleet;
 pub mod lint;
 pub mod manpage;
 pub mod monitor;

@@ -31,9 +31,9 @@ use serde::{Deserialize, Serialize};
 use crate::exit::{Exit, Failure};
 
 /// The keys of the file, which are also the long option names.
-pub(crate) const KEYS: [&str; 10] = [
-    "server", "port", "allow", "ssh", "ssh-opt", "pfctl", "interval", "timeout", "strategy",
-    "color",
+pub(crate) const KEYS: [&str; 11] = [
+    "server", "port", "allow", "ssh", "host", "ssh-opt", "pfctl", "interval", "timeout",
+    "strategy", "color",
 ];
 
 /// One value or a list (`server = "2001:db8::10"` or `server = ["…", "…"]`).
@@ -82,6 +82,9 @@ pub struct Settings {
     pub allow: Option<OneOrMany<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssh: Option<OneOrMany<String>>,
+    /// Fleet hosts reached by a command, `NAME=COMMAND` (issue #17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<OneOrMany<String>>,
     #[serde(default, rename = "ssh-opt", skip_serializing_if = "Option::is_none")]
     pub ssh_opt: Option<OneOrMany<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,6 +115,7 @@ impl Settings {
                 .map(|p| p.to_vec().iter().map(u16::to_string).collect()),
             strings(&self.allow),
             strings(&self.ssh),
+            strings(&self.host),
             strings(&self.ssh_opt),
             one(&self.pfctl),
             seconds(&self.interval),
@@ -133,6 +137,7 @@ impl Settings {
             port: p.port.clone().or_else(|| self.port.clone()),
             allow: p.allow.clone().or_else(|| self.allow.clone()),
             ssh: p.ssh.clone().or_else(|| self.ssh.clone()),
+            host: p.host.clone().or_else(|| self.host.clone()),
             ssh_opt: p.ssh_opt.clone().or_else(|| self.ssh_opt.clone()),
             pfctl: p.pfctl.clone().or_else(|| self.pfctl.clone()),
             interval: p.interval.or(self.interval),
@@ -519,13 +524,13 @@ mod tests {
     #[test]
     fn every_key_is_an_option_name_and_pairs_keep_key_order() {
         let all = parse(
-            "server=\"a\"\nport=1\nallow=\"3:1\"\nssh=\"fw\"\nssh-opt=[\"-p2222\"]\npfctl=\"doas pfctl\"\ninterval=1.5\ntimeout=30\nstrategy=\"auto\"\ncolor=\"never\"\n",
+            "server=\"a\"\nport=1\nallow=\"3:1\"\nssh=\"fw\"\nhost=[\"fw2=ssh -J jump fw2\"]\nssh-opt=[\"-p2222\"]\npfctl=\"doas pfctl\"\ninterval=1.5\ntimeout=30\nstrategy=\"auto\"\ncolor=\"never\"\n",
             "c.toml",
         )
         .expect("every key");
         let keys: Vec<&str> = all.pairs().iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, KEYS);
-        assert_eq!(all.pairs()[6], ("interval", vec!["1.5".to_string()]));
+        assert_eq!(all.pairs()[7], ("interval", vec!["1.5".to_string()]));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod exit;
+pub mod fleet;
 pub mod kill;
 pub mod lint;
 pub mod model;

@@ -4,6 +4,7 @@
 //! anchor names, interface names) goes through [`crate::sanitize::neutralize`]
 //! before it reaches a terminal or a document.
 
+pub mod fleet;
 pub mod json;
 pub mod markdown;
 pub mod openmetrics;

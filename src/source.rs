@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 mod check;
 mod dedup;
 pub mod demo;
+pub mod fleet;
 mod live;
 mod process;
 pub mod quote;
@@ -178,6 +179,15 @@ pub fn open(args: &Options) -> Result<Box<dyn Source>, SourceError> {
     install_services(args);
     // Every poll is checked: output that is not pfctl's fails the poll.
     match &args.from {
+        Some(path) if fleet::fleet_recording(path)?.is_some() => Err(SourceError::InvalidOption {
+            option: "--from".into(),
+            detail: format!(
+                "{} holds one recording per host (a fleet): `report` reads it whole; for this \
+                 command name one host's directory (--from {}/HOST)",
+                path.display(),
+                path.display()
+            ),
+        }),
         Some(path) => Ok(Box::new(Checked::new(
             ReplaySource::open(path)?.with_strategy(args.strategy),
         ))),

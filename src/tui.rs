@@ -12,6 +12,7 @@ pub mod event;
 #[cfg(any(test, feature = "test-support"))]
 #[doc(hidden)]
 pub mod fake;
+pub mod fleet;
 pub mod kill;
 pub mod layout;
 pub mod pipeline;

@@ -163,10 +163,55 @@ fn report_json_of_every_recording_matches_the_schema() {
 }
 
 #[test]
+fn fleet_reports_carry_their_hosts_and_match_the_schema() {
+    let v = validator("report");
+    for rec in [
+        "fixtures/scenarios/carp-pair",
+        "fixtures/scenarios/carp-pair-mismatch",
+    ] {
+        let doc = json_of(&[
+            "report",
+            "--format",
+            "json",
+            "--from",
+            rec,
+            "-s",
+            "2001:db8::10",
+        ]);
+        assert_valid(&v, &doc, rec);
+        let hosts = doc["hosts"].as_array().expect("a hosts array");
+        assert_eq!(hosts.len(), 2, "{rec}");
+        for h in hosts {
+            assert_valid(&v, &h["report"], &format!("{rec}: host {}", h["name"]));
+        }
+        assert!(doc["rules"].as_array().is_some_and(|r| !r.is_empty()));
+    }
+    // A broken host entry fails: the schema says what a host is.
+    let mut doc = json_of(&[
+        "report",
+        "--format",
+        "json",
+        "--from",
+        "fixtures/scenarios/carp-pair",
+        "-s",
+        "2001:db8::10",
+    ]);
+    doc["hosts"][0]["hostid"] = Value::from("not hex");
+    assert!(!v.is_valid(&doc));
+}
+
+#[test]
 fn lint_json_of_every_recording_matches_the_schema() {
     let v = validator("lint");
     let (mut findings, mut docs) = (0, 0);
     for rec in recordings() {
+        // lint reads one ruleset: a fleet recording is refused (exit 2).
+        if pfblame::source::fleet::fleet_recording(&root().join(&rec))
+            .expect("readable")
+            .is_some()
+        {
+            continue;
+        }
         for extra in [
             &["-s", "2001:db8:bbbb:1::10"][..],
             &["-s", "2001:db8::10", "-p", "443"],

@@ -19,6 +19,7 @@ const TIERS: &[&[&str]] = &[
     &["signals", "kill", "lint"],
     &["exit", "analyze"],
     &["config", "poll", "report"],
+    &["fleet"],
     &["tui", "cli"],
     &["commands"],
 ];

@@ -399,3 +399,35 @@ fn over_ssh_the_host_label_is_the_ssh_host_escaped() {
     let states = samples(family(&families, "pfblame_server_states"));
     assert_eq!(states, [(labels(&[("host", host)]), 2.0)]);
 }
+
+#[test]
+fn a_fleet_is_one_document_with_a_host_label_per_host() {
+    let (code, text) = report(&[
+        "--from",
+        "fixtures/scenarios/carp-pair",
+        "-s",
+        "2001:db8::10",
+    ]);
+    assert_eq!(code, 1, "the master's @2 bypasses");
+    let families = parse(&text).expect("the real parser reads the fleet's document");
+    let harmful = samples(family(&families, "pfblame_harmful_rules"));
+    assert_eq!(
+        harmful,
+        [
+            (labels(&[("host", "fw-a")]), 1.0),
+            (labels(&[("host", "fw-b")]), 1.0)
+        ]
+    );
+    let rules = samples(family(&families, "pfblame_rule_server_states"));
+    assert!(rules.contains(&(
+        labels(&[
+            ("host", "fw-a"),
+            ("anchor", "admin"),
+            ("rule", "@5:0"),
+            ("verdict", "stateful")
+        ]),
+        1.0
+    )));
+    let polls = samples(family(&families, "pfblame_poll_duration_seconds"));
+    assert_eq!(polls.len(), 2);
+}

@@ -52,3 +52,11 @@ fn readme_lint_example_is_current() {
         1,
     );
 }
+
+#[test]
+fn readme_fleet_example_is_current() {
+    check(
+        "pfblame report --from fixtures/scenarios/carp-pair -s 2001:db8::10 -p 22",
+        0,
+    );
+}

@@ -87,6 +87,11 @@ impl Outcome {
 /// Runs the plugin and returns its exit status; prints the line whatever
 /// happens.
 pub fn run(args: &CheckArgs) -> ExitCode {
+    match fleet(args) {
+        Ok(Some(outcome)) => return print(&outcome),
+        Ok(None) => {}
+        Err(e) => return print(&Outcome::unknown(&format!("{e:#}"))),
+    }
     let outcome = match poll(args) {
         Ok((analysis, poll_seconds)) => judge(&analysis, args.servers.pf.strict, poll_seconds),
         Err(e) => Outcome::unknown(&format!("{e:#}")),
@@ -115,6 +120,23 @@ pub fn usage_error(e: &clap::Error) -> ExitCode {
         .find(|l| !l.is_empty())
         .unwrap_or("usage error");
     print(&Outcome::unknown(&format!("usage: {first}")))
+}
+
+/// Several hosts (issue #17): one line for the fleet
+/// ([`super::fleet::check`]), or `None` for a single source.
+fn fleet(args: &CheckArgs) -> anyhow::Result<Option<Outcome>> {
+    let Some(fleet) = crate::fleet::Fleet::open(&args.source.options())? else {
+        return Ok(None);
+    };
+    if args.servers.servers.is_empty() {
+        anyhow::bail!("check needs --server ADDR[/LEN]: the verdicts are about a server's replies");
+    }
+    let cfg = args.servers.config().map_err(anyhow::Error::msg)?;
+    Ok(Some(super::fleet::check(
+        fleet,
+        &cfg,
+        args.servers.pf.strict,
+    )))
 }
 
 /// One poll; the analysis and the poll's seconds.

@@ -42,9 +42,20 @@ use crate::source::{
     display_argv, per_rule_file, poll_tmp_name,
 };
 
+mod fleet;
+
 /// Runs the command.
 pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
     check_args(args)?;
+    let options = crate::source::Options {
+        from: None,
+        pfctl: args.source.pfctl.options(),
+        strategy: args.source.strategy(),
+        translation: None,
+    };
+    if let Some(hosts) = crate::source::fleet::hosts(&options)? {
+        return fleet::run(args, &options, &hosts);
+    }
     let pfctl = Pfctl::from_options(&args.source.pfctl.options())?;
     let per_rule = args.per_rule || args.source.strategy() == Strategy::PerRule;
     // Output that is not pfctl's is not recorded: the poll fails.
@@ -54,11 +65,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
             strategy: Strategy::Auto,
             info: true,
             also_per_rule: per_rule,
-            translation: match args.pf {
-                Some(d) if d.translation_keeps_state() => Translation::On,
-                Some(_) => Translation::Off,
-                None => Translation::Decide(dialect::lists_translation_rules),
-            },
+            translation: translation_for(args.pf),
         },
     ));
     let root = prepare_dir(&args.dir)?;
@@ -84,6 +91,16 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
         args.dir.display()
     );
     Ok(Exit::Ok)
+}
+
+/// Whether the recording reads translation rules: as `--pf` says, else
+/// decided from the first rules listing.
+fn translation_for(pf: Option<Dialect>) -> Translation {
+    match pf {
+        Some(d) if d.translation_keeps_state() => Translation::On,
+        Some(_) => Translation::Off,
+        None => Translation::Decide(dialect::lists_translation_rules),
+    }
 }
 
 /// The router's `/etc/services` when pfctl runs on this host (see

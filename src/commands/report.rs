@@ -44,6 +44,9 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Exit> {
     if args.samples == 0 {
         return Err(Failure::new(Exit::Usage, "--samples must be at least 1").into());
     }
+    if let Some(fleet) = crate::fleet::Fleet::open(&args.source.options())? {
+        return super::fleet::report(args, &cfg, fleet);
+    }
     let interval = args.source.interval();
     let mut source = crate::source::open(&args.source.options())?;
     // Refuse before polling, so a refused kill runs nothing at all.

@@ -23,6 +23,9 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<Exit> {
         .config_for(args.source.from.as_deref())
         .map_err(|m| Failure::new(Exit::Usage, m))?;
     let interval = args.source.interval();
+    if let Some(fleet) = crate::fleet::Fleet::open(&args.source.options())? {
+        return start_fleet(fleet, config, interval, args.color.color);
+    }
     let source = crate::source::open(&args.source.options())?;
     // A recording is read one way unless per-rule files are asked for.
     let shown = args.source.from.is_none() || args.source.strategy() == Strategy::PerRule;
@@ -128,6 +131,61 @@ pub fn prepare_looping(
         servers,
         source,
         strategy,
+        interval,
+    };
+    let mut app = App::new(settings, Theme::new(color), &view::MEASURE);
+    if no_server {
+        app.rules.show_all = true;
+        app.states.show_all = true;
+        app.rules.sort = SortColumn::AllStates;
+    }
+    app.update(crate::tui::action::Action::Polled(Box::new(first)));
+    Ok((app, pipeline))
+}
+
+/// `watch` over several hosts: the rows of every host, a Host column, a
+/// header line per host; `/NAME` filters one host. Kills stay off (`K`
+/// says so): they would need the host of each state.
+pub fn start_fleet(
+    fleet: crate::fleet::Fleet,
+    config: Config,
+    interval: Duration,
+    color: ColorChoice,
+) -> anyhow::Result<Exit> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Failure::new(
+            Exit::Usage,
+            "watch needs a terminal; for pipes and scripts use `pfblame report`",
+        )
+        .into());
+    }
+    let (app, pipeline) = prepare_fleet(fleet, config, interval, color.enabled(true))?;
+    crate::tui::run_terminal(app, Box::new(pipeline), FirstPoll::AfterInterval)
+}
+
+/// The App and the fleet's poller after the first poll (tests use it too).
+pub fn prepare_fleet(
+    fleet: crate::fleet::Fleet,
+    mut config: Config,
+    interval: Duration,
+    color: bool,
+) -> anyhow::Result<(App, crate::tui::fleet::FleetPipeline)> {
+    use crate::tui::event::Poller;
+    let no_server = config.servers.nets.is_empty();
+    let servers = if no_server {
+        "none given (-s ADDR)".to_string()
+    } else {
+        config.servers.describe()
+    };
+    config.keep_all_states |= no_server;
+    let mut pipeline = crate::tui::fleet::FleetPipeline::new(fleet, config);
+    let first = pipeline
+        .poll()
+        .map_err(|e| Failure::new(Exit::Unavailable, e))?;
+    let settings = Settings {
+        servers,
+        source: pipeline.describe(),
+        strategy: String::new(),
         interval,
     };
     let mut app = App::new(settings, Theme::new(color), &view::MEASURE);

@@ -37,10 +37,25 @@ impl Default for Scrape {
     }
 }
 
+/// A gauge with one sample per host: name, help, value.
+type HostGauge = (&'static str, &'static str, fn(&Analysis) -> u64);
+
 /// Writes the metrics of `a`, ending with `# EOF`.
 pub fn write(a: &Analysis, scrape: &Scrape, out: &mut dyn Write) -> io::Result<()> {
-    let host = label_value(&scrape.host);
-    let host_only = format!("host=\"{host}\"");
+    write_hosts(&[(a, scrape)], &[], out)
+}
+
+/// The metrics of several hosts in one document (a fleet, issue #17):
+/// each family once, with one sample set per host (`host` label), as
+/// OpenMetrics wants a family's samples together. `failed` names the hosts
+/// whose poll failed: `pfblame_poll_failed{host} 1`, and nothing else
+/// about them.
+pub fn write_hosts(
+    hosts: &[(&Analysis, &Scrape)],
+    failed: &[&str],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let label = |s: &Scrape| format!("host=\"{}\"", label_value(&s.host));
 
     family(
         out,
@@ -49,16 +64,19 @@ pub fn write(a: &Analysis, scrape: &Scrape, out: &mut dyn Write) -> io::Result<(
         "pfblame's version and the pf dialect the verdicts hold for.",
         None,
     )?;
-    let dialect = a
-        .dialect
-        .as_ref()
-        .map_or_else(|| "unknown".to_string(), |d| d.dialect.to_string());
-    writeln!(
-        out,
-        "pfblame_info{{{host_only},version=\"{}\",dialect=\"{}\"}} 1",
-        label_value(env!("CARGO_PKG_VERSION")),
-        label_value(&dialect)
-    )?;
+    for (a, s) in hosts {
+        let dialect = a
+            .dialect
+            .as_ref()
+            .map_or_else(|| "unknown".to_string(), |d| d.dialect.to_string());
+        writeln!(
+            out,
+            "pfblame_info{{{},version=\"{}\",dialect=\"{}\"}} 1",
+            label(s),
+            label_value(env!("CARGO_PKG_VERSION")),
+            label_value(&dialect)
+        )?;
+    }
 
     family(
         out,
@@ -67,16 +85,19 @@ pub fn write(a: &Analysis, scrape: &Scrape, out: &mut dyn Write) -> io::Result<(
         "Server states created by one rule, with the rule's verdict.",
         None,
     )?;
-    for row in a.rows.iter().filter(|r| r.server_states > 0) {
-        let Some(verdict) = row.verdict else { continue };
-        writeln!(
-            out,
-            "pfblame_rule_server_states{{{host_only},anchor=\"{}\",rule=\"{}\",verdict=\"{}\"}} {}",
-            label_value(&row.anchor_path),
-            label_value(&rule_label(row, a.generation.number)),
-            verdict.word(),
-            row.server_states
-        )?;
+    for (a, s) in hosts {
+        for row in a.rows.iter().filter(|r| r.server_states > 0) {
+            let Some(verdict) = row.verdict else { continue };
+            writeln!(
+                out,
+                "pfblame_rule_server_states{{{},anchor=\"{}\",rule=\"{}\",verdict=\"{}\"}} {}",
+                label(s),
+                label_value(&row.anchor_path),
+                label_value(&rule_label(row, a.generation.number)),
+                verdict.word(),
+                row.server_states
+            )?;
+        }
     }
 
     family(
@@ -86,44 +107,45 @@ pub fn write(a: &Analysis, scrape: &Scrape, out: &mut dyn Write) -> io::Result<(
         "Rules with server states, by verdict.",
         None,
     )?;
-    for v in Verdict::ALL {
-        writeln!(
-            out,
-            "pfblame_rules{{{host_only},verdict=\"{}\"}} {}",
-            v.word(),
-            rules_with(a, v)
-        )?;
+    for (a, s) in hosts {
+        for v in Verdict::ALL {
+            writeln!(
+                out,
+                "pfblame_rules{{{},verdict=\"{}\"}} {}",
+                label(s),
+                v.word(),
+                rules_with(a, v)
+            )?;
+        }
     }
 
-    gauge(
-        out,
-        "pfblame_harmful_rules",
-        "Rules whose states misroute or drop the servers' replies (bypass or blocked).",
-        &host_only,
-        harmful_rules(a),
-    )?;
-    gauge(
-        out,
-        "pfblame_server_states",
-        "States of the server addresses (and ports) in the state table.",
-        &host_only,
-        a.server_states,
-    )?;
-    gauge(
-        out,
-        "pfblame_states",
-        "States in the state table.",
-        &host_only,
-        a.total_states,
-    )?;
-    gauge(
-        out,
-        "pfblame_parse_errors",
-        "Lines of pfctl output that could not be read (error diagnostics).",
-        &host_only,
-        parse_errors(a),
-    )?;
-    if let Some(secs) = scrape.poll_seconds {
+    let per_host: [HostGauge; 4] = [
+        (
+            "pfblame_harmful_rules",
+            "Rules whose states misroute or drop the servers' replies (bypass or blocked).",
+            |a| harmful_rules(a) as u64,
+        ),
+        (
+            "pfblame_server_states",
+            "States of the server addresses (and ports) in the state table.",
+            |a| a.server_states,
+        ),
+        ("pfblame_states", "States in the state table.", |a| {
+            a.total_states
+        }),
+        (
+            "pfblame_parse_errors",
+            "Lines of pfctl output that could not be read (error diagnostics).",
+            |a| parse_errors(a) as u64,
+        ),
+    ];
+    for (name, help, value) in per_host {
+        family(out, name, "gauge", help, None)?;
+        for (a, s) in hosts {
+            writeln!(out, "{name}{{{}}} {}", label(s), value(a))?;
+        }
+    }
+    if hosts.iter().any(|(_, s)| s.poll_seconds.is_some()) {
         family(
             out,
             "pfblame_poll_duration_seconds",
@@ -131,13 +153,18 @@ pub fn write(a: &Analysis, scrape: &Scrape, out: &mut dyn Write) -> io::Result<(
             "Seconds the last poll took (running pfctl or reading the recording, and parsing).",
             Some("seconds"),
         )?;
-        writeln!(
-            out,
-            "pfblame_poll_duration_seconds{{{host_only}}} {}",
-            number(secs)
-        )?;
+        for (_, s) in hosts {
+            if let Some(secs) = s.poll_seconds {
+                writeln!(
+                    out,
+                    "pfblame_poll_duration_seconds{{{}}} {}",
+                    label(s),
+                    number(secs)
+                )?;
+            }
+        }
     }
-    if let Some(taken) = a.taken_at {
+    if hosts.iter().any(|(a, _)| a.taken_at.is_some()) {
         family(
             out,
             "pfblame_sample_timestamp_seconds",
@@ -145,12 +172,33 @@ pub fn write(a: &Analysis, scrape: &Scrape, out: &mut dyn Write) -> io::Result<(
             "When the analysed sample was taken (Unix time; a recording's own time).",
             Some("seconds"),
         )?;
-        let secs = taken.timestamp_millis() as f64 / 1000.0;
-        writeln!(
+        for (a, s) in hosts {
+            if let Some(taken) = a.taken_at {
+                let secs = taken.timestamp_millis() as f64 / 1000.0;
+                writeln!(
+                    out,
+                    "pfblame_sample_timestamp_seconds{{{}}} {}",
+                    label(s),
+                    number(secs)
+                )?;
+            }
+        }
+    }
+    if !failed.is_empty() {
+        family(
             out,
-            "pfblame_sample_timestamp_seconds{{{host_only}}} {}",
-            number(secs)
+            "pfblame_poll_failed",
+            "gauge",
+            "1 for a host of the fleet whose poll failed (its other metrics are left out).",
+            None,
         )?;
+        for host in failed {
+            writeln!(
+                out,
+                "pfblame_poll_failed{{host=\"{}\"}} 1",
+                label_value(host)
+            )?;
+        }
     }
     writeln!(out, "# EOF")
 }
@@ -169,18 +217,6 @@ fn family(
         writeln!(out, "# UNIT {name} {unit}")?;
     }
     writeln!(out, "# HELP {name} {}", help_text(help))
-}
-
-/// A gauge family with one sample labelled by host only.
-fn gauge(
-    out: &mut dyn Write,
-    name: &str,
-    help: &str,
-    host: &str,
-    value: impl std::fmt::Display,
-) -> io::Result<()> {
-    family(out, name, "gauge", help, None)?;
-    writeln!(out, "{name}{{{host}}} {value}")
 }
 
 fn rules_with(a: &Analysis, v: Verdict) -> usize {

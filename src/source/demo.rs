@@ -36,6 +36,63 @@ macro_rules! poll {
     };
 }
 
+/// One host of the embedded CARP pair (`fixtures/scenarios/carp-pair/`,
+/// `demo --pair`): (host, rules.txt, states.txt, info.txt, meta.toml).
+macro_rules! pair_host {
+    ($host:literal) => {
+        (
+            $host,
+            include_str!(concat!(
+                "../../fixtures/scenarios/carp-pair/",
+                $host,
+                "/rules.txt"
+            )),
+            include_str!(concat!(
+                "../../fixtures/scenarios/carp-pair/",
+                $host,
+                "/states.txt"
+            )),
+            include_str!(concat!(
+                "../../fixtures/scenarios/carp-pair/",
+                $host,
+                "/info.txt"
+            )),
+            include_str!(concat!(
+                "../../fixtures/scenarios/carp-pair/",
+                $host,
+                "/meta.toml"
+            )),
+        )
+    };
+}
+
+/// The CARP pair: the master fw-a and the backup fw-b.
+const PAIR: &[(&str, &str, &str, &str, &str)] = &[pair_host!("fw-a"), pair_host!("fw-b")];
+
+/// The server of the pair scenario.
+pub const PAIR_SERVER: &str = "2001:db8::10";
+
+/// The pair's hosts, each a one-poll replay (with `info.txt`: Hostid and
+/// Checksum), in host order.
+pub fn pair_sources() -> Vec<(String, Box<dyn Source>)> {
+    PAIR.iter()
+        .map(|(host, rules, states, info, meta)| {
+            let poll = RecordedPoll {
+                taken_at: taken_at(meta),
+                rules: (*rules).to_string(),
+                states: (*states).to_string(),
+                info: Some((*info).to_string()),
+                per_rule: BTreeMap::new(),
+            };
+            let source: Box<dyn Source> = Box::new(
+                ReplaySource::from_memory(vec![poll])
+                    .with_description(format!("demo: carp-pair {host}")),
+            );
+            ((*host).to_string(), source)
+        })
+        .collect()
+}
+
 /// The scenario's polls: (rules.txt, states.txt, meta.toml).
 const POLLS: &[(&str, &str, &str)] = &[poll!("0001"), poll!("0002"), poll!("0003"), poll!("0004")];
 

@@ -61,9 +61,11 @@ const ALTQ_NOISE: [&str; 2] = [
 pub struct PfctlOptions {
     /// The pfctl command: local, or the remote command under `ssh`.
     pub command: String,
-    /// Hosts to run it on through ssh; at most one for now (a `Vec` so that
-    /// fleets can come later without changing the option).
+    /// Hosts to run it on through ssh. One host per [`Pfctl`]: several
+    /// are a fleet, polled by `crate::source::fleet` one `Pfctl` each.
     pub ssh: Vec<String>,
+    /// `--host NAME=COMMAND`: other transports (see `crate::source::fleet`).
+    pub hosts: Vec<String>,
     /// Words handed to ssh before the host.
     pub ssh_opts: Vec<String>,
     pub timeout: Duration,
@@ -76,6 +78,7 @@ impl PfctlOptions {
             command: command.to_string(),
             ssh: Vec::new(),
             ssh_opts: Vec::new(),
+            hosts: Vec::new(),
             timeout,
         }
     }
@@ -90,6 +93,9 @@ enum Via {
     /// spaces and the remote shell splits them again, so every remote word
     /// is quoted with [`quote::join`] and handed to ssh as one word.
     Ssh { opts: Vec<String>, host: String },
+    /// `--host NAME=COMMAND`: COMMAND's words, then the quoted line as its
+    /// last word, as for ssh (the transport hands it to a remote shell).
+    Transport { words: Vec<String> },
 }
 
 /// The pfctl command: words split like a shell would, run without one
@@ -173,13 +179,15 @@ impl Pfctl {
             _ => {
                 return Err(invalid(
                     "--ssh",
-                    "given more than once: one host at a time for now",
+                    "given more than once: several hosts are a fleet, which `report` polls \
+                     (one host at a time elsewhere for now)",
                 ));
             }
         };
         let text = match &via {
             Via::Local => command.clone(),
             Via::Ssh { host, .. } => format!("{command} on {host} (ssh)"),
+            Via::Transport { .. } => command.clone(),
         };
         Ok(Pfctl {
             words,
@@ -187,6 +195,23 @@ impl Pfctl {
             timeout: o.timeout,
             via,
         })
+    }
+
+    /// `--host NAME=COMMAND`: the pfctl command of `o` run through the
+    /// transport `words` (COMMAND split into argv, no shell here), every
+    /// remote word quoted into one last word like `--ssh` does.
+    pub fn through(o: &PfctlOptions, name: &str, words: Vec<String>) -> Result<Self, SourceError> {
+        if words.is_empty() {
+            return Err(invalid("--host", format!("`{name}` has an empty command")));
+        }
+        let local = PfctlOptions {
+            ssh: Vec::new(),
+            ..o.clone()
+        };
+        let mut pfctl = Self::from_options(&local)?;
+        pfctl.text = format!("{} on {name} ({})", o.command, display_argv(&words));
+        pfctl.via = Via::Transport { words };
+        Ok(pfctl)
     }
 
     /// The command as the user gave it.
@@ -200,7 +225,7 @@ impl Pfctl {
 
     /// True when pfctl runs on another host through ssh.
     pub fn is_remote(&self) -> bool {
-        matches!(self.via, Via::Ssh { .. })
+        matches!(self.via, Via::Ssh { .. } | Via::Transport { .. })
     }
 
     /// The full argv run for pfctl with `args` appended: the words as they
@@ -215,6 +240,11 @@ impl Pfctl {
                 argv.extend(opts.iter().cloned());
                 argv.push(host.clone());
                 argv.push("--".into());
+                argv.push(quote::join(&words));
+                argv
+            }
+            Via::Transport { words: transport } => {
+                let mut argv = transport.clone();
                 argv.push(quote::join(&words));
                 argv
             }

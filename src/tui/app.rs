@@ -78,7 +78,8 @@ impl SortColumn {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filter {
     None,
-    /// Case-insensitive text of the rule (text, anchor, labels, `@N`).
+    /// Case-insensitive text of the rule (text, anchor, labels, `@N`, and
+    /// the host in a fleet).
     Text(String),
     /// An address or prefix: rules with a state touching it, and those states.
     Net(IpNet),
@@ -1210,6 +1211,8 @@ fn row_text_matches(row: &RuleRow, needle: &str) -> bool {
     let has = |s: &str| s.to_lowercase().contains(needle);
     has(&row.key.to_string())
         || has(&row.anchor_path)
+        // A fleet: `/fw-b` keeps the rows of host fw-b.
+        || row.host.as_deref().is_some_and(has)
         || row
             .rule
             .as_ref()

@@ -86,6 +86,27 @@ pub struct Snapshot {
     pub history: Arc<History>,
     /// A looping replay (`demo`): which round this poll belongs to (1-based).
     pub replay_loop: Option<u32>,
+    /// A fleet (issue #17): one header line per host, in host order; empty
+    /// for one firewall.
+    pub hosts: Vec<HostLine>,
+}
+
+/// What the header says about one host of a fleet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostLine {
+    pub name: String,
+    /// When its last poll was taken (a recording's own time).
+    pub taken_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// What its last poll cost.
+    pub elapsed: Duration,
+    pub states: u64,
+    pub server_states: u64,
+    /// `Hostid` of `pfctl -si`.
+    pub hostid: Option<u32>,
+    /// CARP status, when some output gave it (not read yet: `None`).
+    pub carp: Option<String>,
+    /// Why the last poll failed.
+    pub error: Option<String>,
 }
 
 /// How many polls the history keeps per rule.
@@ -171,6 +192,7 @@ impl Snapshot {
             all_kept: false,
             history: Arc::default(),
             replay_loop: None,
+            hosts: Vec::new(),
         }
     }
 

@@ -73,7 +73,45 @@ pub fn lines(app: &App, width: u16, height: u16) -> Vec<Line<'static>> {
     } else {
         out.push(findings);
     }
+    out.extend(host_lines(app, width));
     out
+}
+
+/// A fleet: one line per host, `fw-a · 12:00:00 · 40 ms · 3 states, 3 srv ·
+/// Hostid 0a0a0001`, or why its poll failed (shown, never hidden).
+fn host_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    let Some(snap) = &app.snapshot else {
+        return Vec::new();
+    };
+    let t = app.theme;
+    snap.hosts
+        .iter()
+        .map(|h| {
+            let name = clean(&h.name);
+            match &h.error {
+                Some(why) => Line::from(Span::styled(
+                    cut(&format!("{name} · ✗ poll failed: {}", clean(why)), width),
+                    t.spurious(),
+                )),
+                None => {
+                    let mut text = format!(
+                        "{name} · {} · {} · {} states, {} srv",
+                        clock(h.taken_at),
+                        elapsed(h.elapsed),
+                        h.states,
+                        h.server_states
+                    );
+                    if let Some(id) = h.hostid {
+                        text.push_str(&format!(" · Hostid {id:08x}"));
+                    }
+                    if let Some(carp) = &h.carp {
+                        text.push_str(&format!(" · CARP {}", clean(carp)));
+                    }
+                    Line::from(cut(&text, width))
+                }
+            }
+        })
+        .collect()
 }
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
@@ -153,6 +191,7 @@ fn compact_lines(app: &App, width: u16, height: u16) -> Vec<Line<'static>> {
             out.push(Line::from(Span::styled(cut(&text, w), t.spurious())));
         }
     }
+    out.extend(host_lines(app, w));
     out
 }
 

@@ -85,6 +85,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
     Mark,
+    /// The host of the row (a fleet, issue #17).
+    Host,
     Rule,
     Text,
     Server,
@@ -119,6 +121,8 @@ pub struct TableSpec {
     pub server: u16,
     pub all: u16,
     pub rate: u16,
+    /// The Host column's width; 0 when no row names a host (one firewall).
+    pub host: u16,
 }
 
 impl TableSpec {
@@ -131,12 +135,16 @@ impl TableSpec {
                 server: 3,
                 all: 3,
                 rate: 5,
+                host: 0,
             };
         };
         let a = &snap.analysis;
         let rows = app.rules.rows.iter().filter_map(|i| a.rows.get(*i));
-        let (mut rule, mut server, mut all) = (4, 3, 3);
+        let (mut rule, mut server, mut all, mut host) = (4, 3, 3, 0);
         for r in rows {
+            if let Some(h) = &r.host {
+                host = host.max(h.chars().count().clamp(4, 12));
+            }
             rule = rule.max(rule_label(r, a.generation.number).chars().count());
             server = server.max(r.server_states.to_string().len());
             all = all.max(r.all_states.to_string().len());
@@ -155,6 +163,7 @@ impl TableSpec {
             server: w(server),
             all: w(all),
             rate: w(5 + arrow(SortColumn::Rate)),
+            host: w(host),
         }
     }
 }
@@ -182,6 +191,7 @@ pub fn columns(width: u16, spec: TableSpec) -> Vec<Column> {
     };
     let mut cols = vec![
         (K::Mark, "", None, Constraint::Length(1)),
+        (K::Host, "Host", None, Constraint::Length(spec.host)),
         (
             K::Rule,
             "Rule",
@@ -227,6 +237,7 @@ pub fn columns(width: u16, spec: TableSpec) -> Vec<Column> {
         K::Trend => width < DROP_TREND_BELOW,
         K::Rate => width < DROP_RATE_BELOW,
         K::Finding => !spec.findings || width < DROP_FINDING_BELOW,
+        K::Host => spec.host == 0,
         _ => false,
     };
     cols.retain(|c| !drop(c.0));
@@ -345,6 +356,10 @@ fn row(snap: &Snapshot, index: usize, r: &RuleRow, t: Theme, cols: &[Column]) ->
     let generation = a.generation.number;
     let cells = cols.iter().map(|c| match c.kind {
         ColumnKind::Mark => Cell::from(Span::raw(mark)),
+        ColumnKind::Host => Cell::from(cut(
+            &crate::sanitize::neutralize(r.host.as_deref().unwrap_or("")),
+            usize::from(c.width),
+        )),
         ColumnKind::Rule => Cell::from(cut(&rule_label(r, generation), usize::from(c.width))),
         ColumnKind::Text => Cell::from(rule_compact(r, usize::from(c.width))),
         ColumnKind::Server => num(r.server_states),

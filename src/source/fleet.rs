@@ -1,0 +1,291 @@
+//! Several firewalls at once (issue #17): which hosts the options name,
+//! and one [`Source`] for each.
+//!
+//! - `--ssh HOST`, repeated: one host each, run like a single `--ssh`
+//!   (`ssh [--ssh-opt…] HOST -- LINE`, every remote word quoted).
+//! - `--host NAME=COMMAND`: COMMAND is split into words like `--pfctl`
+//!   (shell rules, no expansion, never run by a shell here) and is given
+//!   the pfctl command line as one last word, quoted with
+//!   [`super::quote::join`]: the transport hands it to a shell on the host,
+//!   as ssh does (`fw2=ssh -J jump fw2`, `fw3=ssh -p 2222 fw3`).
+//! - `--from DIR` where DIR holds one recording per host
+//!   (`DIR/HOST/rules.txt`… or `DIR/HOST/0001/`…): the layout `record`
+//!   writes for a fleet, detected by [`fleet_recording`].
+//!
+//! Polling them in parallel, and merging what they hold, are the upper
+//! layers' business (`crate::fleet`, `crate::analyze::fleet`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{
+    Checked, LiveSource, META_FILE, Options, Pfctl, RULES_FILE, ReplaySource, STATES_FILE, Source,
+    SourceError,
+};
+
+/// How one host of a fleet is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// `--ssh HOST`.
+    Ssh(String),
+    /// `--host NAME=COMMAND`: COMMAND's words.
+    Command(Vec<String>),
+    /// One host's directory of a fleet recording.
+    Recorded(PathBuf),
+}
+
+/// One host of a fleet: the name it is shown under, and how it is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSpec {
+    pub name: String,
+    pub transport: Transport,
+}
+
+fn invalid(detail: impl Into<String>) -> SourceError {
+    SourceError::InvalidOption {
+        option: "--host".into(),
+        detail: detail.into(),
+    }
+}
+
+/// Splits `NAME=COMMAND` of `--host`; COMMAND split into words like a
+/// shell would (no expansion), never run by one.
+pub fn parse_host(text: &str) -> Result<HostSpec, SourceError> {
+    let (name, command) = text
+        .split_once('=')
+        .ok_or_else(|| invalid(format!("`{text}` is not NAME=COMMAND")))?;
+    let name = name.trim();
+    if !is_host_name(name) {
+        return Err(invalid(format!(
+            "`{name}` is not a host name (letters, digits, `.`, `-`, `_`; not starting with `-`)"
+        )));
+    }
+    let words = shlex::split(command).ok_or_else(|| {
+        invalid(format!(
+            "cannot split `{command}` into words (unbalanced quote?)"
+        ))
+    })?;
+    if words.is_empty() {
+        return Err(invalid(format!("`{name}` has an empty command")));
+    }
+    Ok(HostSpec {
+        name: name.to_string(),
+        transport: Transport::Command(words),
+    })
+}
+
+/// A name shown in reports, used as a metrics label and as a directory
+/// name of a fleet recording: nothing a path or a terminal would read.
+pub fn is_host_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(['-', '.'])
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'@' | b':'))
+}
+
+/// The hosts the options name, in the order given (`--ssh` first, then
+/// `--host`), or the hosts of a fleet recording. `None` when the options
+/// name one source the ordinary way (`--from` a recording of one host,
+/// local pfctl, a single `--ssh`).
+pub fn hosts(o: &Options) -> Result<Option<Vec<HostSpec>>, SourceError> {
+    if let Some(path) = &o.from {
+        return Ok(fleet_recording(path)?.map(|dirs| {
+            dirs.into_iter()
+                .map(|(name, dir)| HostSpec {
+                    name,
+                    transport: Transport::Recorded(dir),
+                })
+                .collect()
+        }));
+    }
+    let p = &o.pfctl;
+    if p.hosts.is_empty() && p.ssh.len() <= 1 {
+        return Ok(None);
+    }
+    let mut specs: Vec<HostSpec> = p
+        .ssh
+        .iter()
+        .map(|h| HostSpec {
+            name: h.clone(),
+            transport: Transport::Ssh(h.clone()),
+        })
+        .collect();
+    for text in &p.hosts {
+        specs.push(parse_host(text)?);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for s in &specs {
+        if !seen.insert(s.name.as_str()) {
+            return Err(invalid(format!("`{}` is named twice", s.name)));
+        }
+    }
+    Ok(Some(specs))
+}
+
+/// The pfctl command of a live host (`None` for a recorded one).
+pub fn host_pfctl(spec: &HostSpec, o: &Options) -> Result<Option<Pfctl>, SourceError> {
+    Ok(match &spec.transport {
+        Transport::Ssh(host) => {
+            let one = super::PfctlOptions {
+                ssh: vec![host.clone()],
+                hosts: Vec::new(),
+                ..o.pfctl.clone()
+            };
+            Some(Pfctl::from_options(&one)?)
+        }
+        Transport::Command(words) => Some(Pfctl::through(&o.pfctl, &spec.name, words.clone())?),
+        Transport::Recorded(_) => None,
+    })
+}
+
+/// Opens one host's source: live pfctl through its transport (reading
+/// `pfctl -vsi` once, for its Hostid and Checksum), or its recording.
+pub fn open_host(spec: &HostSpec, o: &Options) -> Result<Box<dyn Source>, SourceError> {
+    let live = |pfctl: Pfctl| -> Box<dyn Source> {
+        Box::new(Checked::new(
+            LiveSource::new(
+                pfctl,
+                super::LiveOptions {
+                    strategy: o.strategy,
+                    translation: o
+                        .translation
+                        .map_or(super::Translation::Off, super::Translation::Decide),
+                    ..super::LiveOptions::default()
+                },
+            )
+            .with_info_once(),
+        ))
+    };
+    match (&spec.transport, host_pfctl(spec, o)?) {
+        (_, Some(pfctl)) => Ok(live(pfctl)),
+        (Transport::Recorded(dir), None) => Ok(Box::new(Checked::new(
+            ReplaySource::open(dir)?.with_strategy(o.strategy),
+        ))),
+        (_, None) => Err(invalid(format!("`{}` has no pfctl command", spec.name))),
+    }
+}
+
+/// True for a directory that is one host's recording: its own files, or
+/// numbered polls.
+fn is_recording(dir: &Path) -> bool {
+    if dir.join(RULES_FILE).is_file() || dir.join(STATES_FILE).is_file() {
+        return true;
+    }
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            is_poll_number(&name) && e.path().join(META_FILE).is_file()
+        })
+    })
+}
+
+fn is_poll_number(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A fleet recording: a directory that is not itself a recording and
+/// holds one recording per host, in a subdirectory named after the host
+/// (what `record` writes with several hosts). `(host, directory)` sorted
+/// by name; `None` for anything else (a file, a one-host recording).
+pub fn fleet_recording(path: &Path) -> Result<Option<Vec<(String, PathBuf)>>, SourceError> {
+    if !path.is_dir() || is_recording(path) {
+        return Ok(None);
+    }
+    let entries = fs::read_dir(path).map_err(|e| SourceError::Io {
+        what: path.display().to_string(),
+        source: e,
+    })?;
+    let mut hosts: Vec<(String, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| Some((e.file_name().to_str()?.to_string(), e.path())))
+        .filter(|(name, dir)| is_host_name(name) && !is_poll_number(name) && is_recording(dir))
+        .collect();
+    hosts.sort();
+    Ok((!hosts.is_empty()).then_some(hosts))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::source::{PfctlOptions, Strategy};
+    use std::time::Duration;
+
+    fn options(ssh: &[&str], hosts: &[&str]) -> Options {
+        Options {
+            from: None,
+            pfctl: PfctlOptions {
+                ssh: ssh.iter().map(|s| s.to_string()).collect(),
+                hosts: hosts.iter().map(|s| s.to_string()).collect(),
+                ..PfctlOptions::local("doas pfctl", Duration::from_secs(1))
+            },
+            strategy: Strategy::Auto,
+            translation: None,
+        }
+    }
+
+    #[test]
+    fn one_ssh_host_is_not_a_fleet_and_two_are() {
+        assert_eq!(hosts(&options(&["fw"], &[])).unwrap(), None);
+        let two = hosts(&options(&["fw-a", "fw-b"], &[])).unwrap().unwrap();
+        assert_eq!(two.len(), 2);
+        assert_eq!(two[1].transport, Transport::Ssh("fw-b".into()));
+    }
+
+    #[test]
+    fn host_commands_are_split_without_a_shell() {
+        let spec = parse_host("fw2=ssh -J 'jump host' fw2").unwrap();
+        assert_eq!(spec.name, "fw2");
+        assert_eq!(
+            spec.transport,
+            Transport::Command(vec![
+                "ssh".into(),
+                "-J".into(),
+                "jump host".into(),
+                "fw2".into()
+            ])
+        );
+        for bad in [
+            "fw2",
+            "=ssh fw2",
+            "-x=ssh fw",
+            "fw=",
+            "fw=ssh 'oops",
+            "../x=ssh x",
+        ] {
+            assert!(parse_host(bad).is_err(), "{bad}");
+        }
+        assert!(
+            hosts(&options(&["fw"], &["fw=ssh fw"])).is_err(),
+            "named twice"
+        );
+    }
+
+    #[test]
+    fn remote_words_of_a_transport_are_quoted_into_one() {
+        let o = options(&[], &["fw2=ssh -p 2222 fw2"]);
+        let spec = &hosts(&o).unwrap().unwrap()[0];
+        let Transport::Command(words) = &spec.transport else {
+            panic!("a command");
+        };
+        let pfctl = Pfctl::through(&o.pfctl, "fw2", words.clone()).unwrap();
+        assert_eq!(
+            pfctl.argv(&["-a", "*", "-vvsr"]),
+            ["ssh", "-p", "2222", "fw2", "doas pfctl -a '*' -vvsr"]
+        );
+        assert!(pfctl.is_remote());
+    }
+
+    #[test]
+    fn a_fleet_recording_is_told_from_a_one_host_recording() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios");
+        let pair = fleet_recording(&root.join("carp-pair")).unwrap().unwrap();
+        let names: Vec<&str> = pair.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["fw-a", "fw-b"]);
+        assert_eq!(fleet_recording(&root.join("dual-prefix")).unwrap(), None);
+        assert_eq!(fleet_recording(&root.join("openbsd-pfsync")).unwrap(), None);
+    }
+}

@@ -1,0 +1,512 @@
+//! Fleets (issue #17) end to end: `report` over the bundled CARP-pair
+//! recordings (`fixtures/scenarios/carp-pair*`, one directory per host),
+//! and over a stand-in ssh (tests/fake-ssh with FAKE_SSH_HOSTS) that maps
+//! each host name to a fake pfctl recording: two hosts with synced states,
+//! one that hangs (its banner, the others still reported), one with a
+//! different ruleset.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
+const SERVER: &str = "2001:db8::10";
+
+fn scenario(name: &str) -> PathBuf {
+    Path::new(MANIFEST).join("fixtures/scenarios").join(name)
+}
+
+fn pfblame(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("pfblame")
+        .unwrap()
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+fn rule<'a>(report: &'a Value, text_part: &str) -> &'a Value {
+    report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["text"].as_str().is_some_and(|t| t.contains(text_part)))
+        .unwrap_or_else(|| panic!("no merged rule with `{text_part}`: {report:#}"))
+}
+
+fn polled<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == name)
+        .unwrap_or_else(|| panic!("no host {name}: {report:#}"))
+}
+
+fn host_of<'a>(row: &'a Value, host: &str) -> &'a Value {
+    row["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["host"] == host)
+        .unwrap_or_else(|| panic!("{host} missing in {row:#}"))
+}
+
+#[test]
+fn the_backups_imported_states_are_blamed_on_the_masters_rule() {
+    let dir = scenario("carp-pair");
+    let out = pfblame(&[
+        "report",
+        "--from",
+        dir.to_str().unwrap(),
+        "-s",
+        SERVER,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "the master's @2 bypasses");
+    let r = json(&out);
+    assert_eq!(r["hosts"].as_array().unwrap().len(), 2);
+    assert_eq!(r["hosts"][0]["hostid"], "0a0a0001");
+    assert_eq!(r["hosts"][1]["imported_states"], 3);
+    // Synced states count once.
+    assert_eq!(r["server_states"], 3);
+    // The backup shows the anchor rule's state with no rule (pf_state_import
+    // never resolves anchor rules); the merge names the master's rule.
+    let admin = rule(&r, "port = 22");
+    assert_eq!(admin["anchor_path"], "admin");
+    assert_eq!(admin["judged_on"], "fw-a");
+    assert_eq!(host_of(admin, "fw-b")["without_rule"], 1);
+    assert_eq!(host_of(admin, "fw-b")["server_states"], 1);
+    // Same text on both boxes: one row, counts per host.
+    let stray = rule(&r, "port = 443 flags S/SA");
+    assert_eq!(stray["verdict"], "bypass");
+    assert_eq!(stray["server_states"], 2);
+    assert_eq!(host_of(stray, "fw-a")["number"], 2);
+    assert_eq!(host_of(stray, "fw-b")["number"], 2);
+    assert_eq!(host_of(stray, "fw-b")["server_states"], 2);
+    assert_eq!(r["fleet_findings"].as_array().unwrap().len(), 0);
+    // No default-rule row is left over: every state found its rule.
+    assert!(
+        r["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| !x["text"].is_null())
+    );
+    // Each host keeps its own report, where the backup alone cannot tell.
+    let backup = &r["hosts"][1]["report"];
+    assert!(
+        backup["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["number"].is_null())
+    );
+}
+
+#[test]
+fn different_rulesets_are_a_finding_that_says_which_rules_differ() {
+    let dir = scenario("carp-pair-mismatch");
+    let out = pfblame(&[
+        "report",
+        "--from",
+        dir.to_str().unwrap(),
+        "-s",
+        SERVER,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let r = json(&out);
+    let f = &r["fleet_findings"][0];
+    assert_eq!(f["kind"], "ruleset-mismatch");
+    let a = f["only_on"]["fw-a"][0].as_str().unwrap();
+    let b = f["only_on"]["fw-b"][0].as_str().unwrap();
+    assert!(a.starts_with("@2 ") && a.ends_with("flags S/SA"), "{a}");
+    assert!(b.starts_with("@2 ") && b.ends_with("no state"), "{b}");
+    assert!(f["message"].as_str().unwrap().contains("pf_state_import"));
+    // Two states lost rule 2, one the anchor rule.
+    assert_eq!(f["imported_without_rule"], 3);
+    let stray = rule(&r, "port = 443 flags S/SA");
+    let backup = host_of(stray, "fw-b");
+    assert_eq!(backup["listed"], false);
+    assert_eq!(backup["without_rule"], 2);
+    // The text report carries the same finding and the host sections.
+    let out = pfblame(&["report", "--from", dir.to_str().unwrap(), "-s", SERVER]);
+    let t = text(&out);
+    assert!(
+        t.contains("ruleset-mismatch: the rulesets of fw-a and fw-b differ"),
+        "{t}"
+    );
+    assert!(
+        t.contains("== host fw-a ==") && t.contains("== host fw-b =="),
+        "{t}"
+    );
+}
+
+/// A fleet behind the stand-in ssh: HOSTS/<name>/ holds each host's
+/// recording (and `mode` for fake-pfctl's failure modes).
+struct Fleet {
+    _dir: tempfile::TempDir,
+    bin: PathBuf,
+    hosts: PathBuf,
+}
+
+impl Fleet {
+    fn new() -> Fleet {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        let hosts = dir.path().join("hosts");
+        fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(Path::new(MANIFEST).join("tests/fake-ssh"), bin.join("ssh"))
+            .unwrap();
+        Fleet {
+            _dir: dir,
+            bin,
+            hosts,
+        }
+    }
+
+    fn host(&self, name: &str, from: &Path, mode: Option<&str>) {
+        let home = self.hosts.join(name);
+        fs::create_dir_all(&home).unwrap();
+        for f in ["rules.txt", "states.txt", "info.txt"] {
+            fs::copy(from.join(f), home.join(f)).unwrap();
+        }
+        if let Some(mode) = mode {
+            fs::write(home.join("mode"), mode).unwrap();
+        }
+    }
+
+    fn env_path(&self) -> String {
+        format!(
+            "{}:{}",
+            self.bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+
+    fn record(&self, dir: &Path, args: &[&str]) -> std::process::Output {
+        Command::cargo_bin("pfblame")
+            .unwrap()
+            .arg("record")
+            .args(args)
+            .args(["--pfctl", &format!("{MANIFEST}/tests/fake-pfctl")])
+            .arg(dir)
+            .env("PATH", self.env_path())
+            .env("FAKE_SSH_HOSTS", &self.hosts)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    }
+
+    fn report(&self, args: &[&str]) -> (std::process::Output, Duration) {
+        let path = format!(
+            "{}:{}",
+            self.bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let pfctl = format!("{MANIFEST}/tests/fake-pfctl");
+        let start = Instant::now();
+        let out = Command::cargo_bin("pfblame")
+            .unwrap()
+            .arg("report")
+            .args(args)
+            .args(["--pfctl", &pfctl, "-s", SERVER, "--format", "json"])
+            .env("PATH", path)
+            .env("FAKE_SSH_HOSTS", &self.hosts)
+            .env("NO_COLOR", "1")
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        (out, start.elapsed())
+    }
+}
+
+#[test]
+fn a_hanging_host_gets_its_banner_and_the_others_are_still_reported() {
+    let fleet = Fleet::new();
+    let pair = scenario("carp-pair");
+    fleet.host("fw-a", &pair.join("fw-a"), None);
+    fleet.host("fw-b", &pair.join("fw-b"), None);
+    fleet.host("fw-c", &pair.join("fw-a"), Some("hang"));
+    fleet.host("fw-d", &pair.join("fw-a"), Some("hang"));
+    let (out, took) = fleet.report(&[
+        "--ssh",
+        "fw-a",
+        "--host",
+        "fw-b=ssh -oBatchMode=yes fw-b",
+        "--ssh",
+        "fw-c",
+        "--ssh",
+        "fw-d",
+        "--timeout",
+        "15",
+    ]);
+    let r = json(&out);
+    let names: Vec<&str> = r["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    // --ssh hosts first, then --host ones.
+    assert_eq!(names, ["fw-a", "fw-c", "fw-d", "fw-b"]);
+    assert_eq!(polled(&r, "fw-a")["ok"], true, "{:#}", polled(&r, "fw-a"));
+    assert_eq!(
+        polled(&r, "fw-b")["ok"],
+        true,
+        "--host NAME=COMMAND: {:#}",
+        polled(&r, "fw-b")
+    );
+    let hung = polled(&r, "fw-c");
+    assert_eq!(hung["ok"], false);
+    assert!(
+        hung["error"]
+            .as_str()
+            .unwrap()
+            .contains("did not finish within 15.0 s"),
+        "{hung:#}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("fw-c: "), "{stderr}");
+    // The pair is merged as from the recording, despite fw-c.
+    assert_eq!(r["server_states"], 3);
+    assert_eq!(host_of(rule(&r, "port = 22"), "fw-b")["without_rule"], 1);
+    // A bypass outranks the host that could not be polled.
+    assert_eq!(out.status.code(), Some(1));
+    // In parallel: the whole report takes less than the hosts' polls one
+    // after the other (the two hanging hosts alone are 2 x 15 s).
+    let polls: f64 = r["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["poll_seconds"].as_f64().unwrap())
+        .sum();
+    assert!(polls >= 30.0, "{polls}");
+    assert!(
+        took.as_secs_f64() < polls,
+        "took {took:?}, the polls {polls} s"
+    );
+}
+
+#[test]
+fn a_host_down_without_findings_exits_with_its_failure() {
+    let fleet = Fleet::new();
+    let pair = scenario("carp-pair");
+    fleet.host("fw-a", &pair.join("fw-a"), None);
+    fleet.host("fw-c", &pair.join("fw-a"), Some("hang"));
+    let (out, _) = fleet.report(&[
+        "--ssh",
+        "fw-a",
+        "--ssh",
+        "fw-c",
+        "--ssh",
+        "fw-nowhere",
+        "--timeout",
+        "15",
+        "--allow",
+        "2",
+    ]);
+    let r = json(&out);
+    assert_eq!(polled(&r, "fw-a")["ok"], true, "{:#}", polled(&r, "fw-a"));
+    assert_eq!(polled(&r, "fw-nowhere")["ok"], false);
+    assert_eq!(
+        out.status.code(),
+        Some(69),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_host_with_another_ruleset_behind_ssh_gives_the_checksum_finding() {
+    let fleet = Fleet::new();
+    let pair = scenario("carp-pair-mismatch");
+    fleet.host("fw-a", &pair.join("fw-a"), None);
+    fleet.host("fw-b", &pair.join("fw-b"), None);
+    let (out, _) = fleet.report(&["--ssh", "fw-a", "--ssh", "fw-b"]);
+    let r = json(&out);
+    assert_eq!(r["fleet_findings"][0]["kind"], "ruleset-mismatch");
+    assert_eq!(
+        r["hosts"][1]["checksum"],
+        "0x5555eeee6666ffff77770000888899aa"
+    );
+}
+
+#[test]
+fn host_options_are_checked_before_anything_runs() {
+    for bad in [
+        vec!["--host", "fw"],
+        vec!["--host", "-x=ssh fw"],
+        vec!["--ssh", "fw", "--host", "fw=ssh fw"],
+    ] {
+        let mut args = vec!["report", "-s", SERVER];
+        args.extend(bad.iter().copied());
+        let out = pfblame(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn record_writes_one_directory_per_host_that_replays_as_the_fleet() {
+    let fleet = Fleet::new();
+    let pair = scenario("carp-pair");
+    fleet.host("fw-a", &pair.join("fw-a"), None);
+    fleet.host("fw-b", &pair.join("fw-b"), None);
+    let out_dir = tempfile::tempdir().unwrap();
+    let rec = out_dir.path().join("rec");
+    let out = fleet.record(
+        &rec,
+        &[
+            "--ssh", "fw-a", "--ssh", "fw-b", "--count", "2", "-i", "0.1",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for host in ["fw-a", "fw-b"] {
+        for poll in ["0001", "0002"] {
+            for f in ["rules.txt", "states.txt", "info.txt", "meta.toml"] {
+                assert!(
+                    rec.join(host).join(poll).join(f).is_file(),
+                    "{host}/{poll}/{f}"
+                );
+            }
+        }
+    }
+    let replay = pfblame(&[
+        "report",
+        "--from",
+        rec.to_str().unwrap(),
+        "-s",
+        SERVER,
+        "--format",
+        "json",
+    ]);
+    let r = json(&replay);
+    assert_eq!(r["hosts"].as_array().unwrap().len(), 2);
+    assert_eq!(host_of(rule(&r, "port = 22"), "fw-b")["without_rule"], 1);
+    // One host replays alone too.
+    let one = pfblame(&[
+        "report",
+        "--from",
+        rec.join("fw-b").to_str().unwrap(),
+        "-s",
+        SERVER,
+        "--format",
+        "json",
+    ]);
+    assert!(json(&one).get("hosts").is_none());
+}
+
+#[test]
+fn check_judges_every_host_and_critical_wins_over_a_host_down() {
+    let dir = scenario("carp-pair");
+    let out = pfblame(&["check", "--from", dir.to_str().unwrap(), "-s", SERVER]);
+    assert_eq!(out.status.code(), Some(2));
+    let line = text(&out);
+    assert!(line.starts_with("CRITICAL - fw-a: CRITICAL "), "{line}");
+    assert!(
+        line.contains("fw-b: CRITICAL") && line.contains("fw-b/bypass=1"),
+        "{line}"
+    );
+    assert_eq!(line.lines().count(), 1);
+
+    let fleet = Fleet::new();
+    fleet.host("fw-a", &dir.join("fw-a"), None);
+    fleet.host("fw-c", &dir.join("fw-a"), Some("hang"));
+    let path = fleet.env_path();
+    let run = |allow: &[&str]| {
+        Command::cargo_bin("pfblame")
+            .unwrap()
+            .args([
+                "check",
+                "--ssh",
+                "fw-a",
+                "--ssh",
+                "fw-c",
+                "--timeout",
+                "15",
+                "-s",
+                SERVER,
+            ])
+            .args(allow)
+            .args(["--pfctl", &format!("{MANIFEST}/tests/fake-pfctl")])
+            .env("PATH", &path)
+            .env("FAKE_SSH_HOSTS", &fleet.hosts)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("fw-c: UNKNOWN the poll failed"),
+        "{}",
+        text(&out)
+    );
+    let out = run(&["--allow", "2"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).starts_with("UNKNOWN - fw-a: OK"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn the_configuration_file_lists_the_hosts() {
+    let fleet = Fleet::new();
+    let pair = scenario("carp-pair");
+    fleet.host("fw-a", &pair.join("fw-a"), None);
+    fleet.host("fw-b", &pair.join("fw-b"), None);
+    let conf = fleet.hosts.join("pfblame.toml");
+    fs::write(
+        &conf,
+        format!(
+            "ssh = [\"fw-a\"]\nhost = [\"backup=ssh fw-b\"]\npfctl = \"{MANIFEST}/tests/fake-pfctl\"\ntimeout = 20\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("pfblame")
+        .unwrap()
+        .args(["report", "-s", SERVER, "--format", "json"])
+        .env("PATH", fleet.env_path())
+        .env("FAKE_SSH_HOSTS", &fleet.hosts)
+        .env("PFBLAME_CONFIG", &conf)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let r = json(&out);
+    assert_eq!(polled(&r, "fw-a")["ok"], true);
+    assert_eq!(
+        polled(&r, "backup")["ok"],
+        true,
+        "{:#}",
+        polled(&r, "backup")
+    );
+    assert_eq!(host_of(rule(&r, "port = 22"), "backup")["without_rule"], 1);
+}
