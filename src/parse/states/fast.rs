@@ -528,58 +528,79 @@ fn ipv4(b: &[u8]) -> Option<(Ipv4Addr, usize)> {
 
 /// The hex-only IPv6 forms (at most one `::`, no embedded IPv4), over the
 /// same token `common::ipv6` takes (the run of hex digits, `:` and `.`);
-/// `None` for anything else, which std's parser then decides.
+/// `None` for anything else, which std's parser then decides. One pass
+/// over the bytes: the groups are read as the token is found.
 #[inline(always)]
 fn ipv6(b: &[u8]) -> Option<(Ipv6Addr, usize)> {
-    let len = b
-        .iter()
-        .position(|c| !(c.is_ascii_hexdigit() || *c == b':'))
-        .unwrap_or(b.len());
-    if b.get(len) == Some(&b'.') || len == 0 {
+    let mut groups = [0u16; 8];
+    let mut n = 0;
+    // Index in `groups` where `::` stands, if the token has one.
+    let mut gap = None;
+    let mut i = 0;
+    if b.starts_with(b"::") {
+        gap = Some(0);
+        i = 2;
+    }
+    // Reads groups until the token ends (a byte that is neither a hex
+    // digit nor `:`); any malformed group, or a ninth, refuses the token.
+    loop {
+        let start = i;
+        let mut v: u16 = 0;
+        while let Some(&c) = b.get(i) {
+            let d = HEX[usize::from(c)];
+            if d > 15 {
+                break;
+            }
+            v = v.wrapping_shl(4) | u16::from(d);
+            i += 1;
+        }
+        match i - start {
+            // `::` at the end of the token (or alone).
+            0 if gap.is_some() && i == start && gap_ends_at(b, i) => break,
+            1..=4 => {}
+            _ => return None,
+        }
+        *groups.get_mut(n)? = v;
+        n += 1;
+        if b.get(i) != Some(&b':') {
+            break;
+        }
+        i += 1;
+        if b.get(i) == Some(&b':') {
+            if gap.is_some() {
+                return None;
+            }
+            gap = Some(n);
+            i += 1;
+        }
+    }
+    // The token must end here: a `.` means an embedded IPv4 address.
+    if b.get(i) == Some(&b'.') || i == 0 {
         return None;
     }
-    let run = &b[..len];
-    let mut groups = [0u16; 8];
-    match run.windows(2).position(|w| w == b"::") {
-        None => {
-            if ipv6_groups(run, &mut groups, 0)? != 8 {
+    match gap {
+        None if n == 8 => {}
+        None => return None,
+        Some(g) => {
+            if n > 7 {
                 return None;
             }
-        }
-        Some(gap) => {
-            let head = ipv6_groups(&run[..gap], &mut groups, 0)?;
-            let mut tail = [0u16; 8];
-            let t = ipv6_groups(&run[gap + 2..], &mut tail, 0)?;
-            if head + t > 7 {
-                return None;
-            }
-            groups[8 - t..].copy_from_slice(&tail[..t]);
+            // Moves the groups after `::` to the end.
+            let tail = n - g;
+            groups.copy_within(g..n, 8 - tail);
+            groups[g..8 - tail].fill(0);
         }
     }
-    Some((Ipv6Addr::from(groups), len))
+    Some((Ipv6Addr::from(groups), i))
 }
 
-/// Colon-separated groups of 1 to 4 hex digits into `out[at..]`; their
-/// number (0 for an empty part).
+/// True when the `::` just read ends the token (`i` is right after it and
+/// no hex digit or `:` follows).
 #[inline(always)]
-fn ipv6_groups(part: &[u8], out: &mut [u16; 8], at: usize) -> Option<usize> {
-    if part.is_empty() {
-        return Some(0);
-    }
-    let mut n = 0;
-    for g in part.split(|c| *c == b':') {
-        if g.is_empty() || g.len() > 4 {
-            return None;
-        }
-        let mut c = Cursor::new(g);
-        let v = c.hex(4)?;
-        if !c.at_end() {
-            return None;
-        }
-        *out.get_mut(at + n)? = u16::try_from(v).ok()?;
-        n += 1;
-    }
-    Some(n)
+fn gap_ends_at(b: &[u8], i: usize) -> bool {
+    i >= 2
+        && b.get(i - 2..i) == Some(b"::")
+        && !matches!(b.get(i), Some(&c) if c == b':' || HEX[usize::from(c)] <= 15)
 }
 
 #[cfg(test)]
@@ -682,6 +703,9 @@ mod tests {
             "1:2:3:4:5:6:7:8[65535]}",
             "1:2:3:4:5:6:7::",
             "fe80::1:2",
+            "1::",
+            "::1:2:3:4:5:6:7",
+            "A:B::c[80]",
         ] {
             assert!(endpoint_agrees(text), "{text:?}");
         }
@@ -694,6 +718,12 @@ mod tests {
             "1::2::3",
             "1:2:3:4::5:6:7:8",
             "12345::1",
+            ":::",
+            "::1:",
+            ":1::",
+            "1::.",
+            "1:2:3:4:5:6:7:8:9",
+            "::1:2:3:4:5:6:7:8",
             "2001:db8::10[443",
             "host:80",
         ] {
