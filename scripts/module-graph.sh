@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prints, for each top-level module under src/, the other top-level modules
-# it imports (`crate::X` in any non-comment line of its files), one line per module:
+# its non-test code imports (`crate::X` in a non-comment line; `tests.rs`
+# files and everything from a file's first top-level `#[cfg(test)]` on are
+# left out, as in tests/layers.rs), one line per module:
 #   module: dep dep dep
 # Used for the before/after figures in docs/architecture.md; tests/layers.rs
 # checks the same graph against the layer order.
@@ -11,6 +13,8 @@ for f in *.rs; do
     [ "$m" = lib ] && continue
     files=("$f")
     [ -d "$m" ] && while IFS= read -r g; do files+=("$g"); done < <(find "$m" -name '*.rs' | sort)
-    deps=$({ grep -hv '^\s*//' "${files[@]}" | grep -o 'crate::[a-z_]*' || true; } | sed 's/crate:://' | { grep -v -e "^$m\$" -e "^$" || true; } | sort -u | tr '\n' ' ')
+    deps=$(for g in "${files[@]}"; do
+        [ "$(basename "$g")" = tests.rs ] || awk '/^#\[cfg\(test\)\]/ { exit } !/^[[:space:]]*\/\// { print }' "$g"
+    done | { grep -o 'crate::[a-z_]*' || true; } | sed 's/crate:://' | { grep -v -e "^$m\$" -e "^$" || true; } | sort -u | tr '\n' ' ')
     echo "$m: ${deps% }"
 done

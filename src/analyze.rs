@@ -302,7 +302,7 @@ impl Analysis {
 /// and text, not its counters. It changes exactly when the ruleset is
 /// reloaded with different rules, and is the same on every platform and
 /// Rust version (so it can be recorded and compared).
-pub fn fingerprint(rules: &[Rule]) -> u64 {
+pub(crate) fn fingerprint(rules: &[Rule]) -> u64 {
     let mut h = Fnv::default();
     for r in rules {
         h.write(r.anchor_path.as_bytes());

@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod fleet;
 pub mod lint;
+pub mod manpage;
 pub mod monitor;
 pub mod parse;
 pub mod record;

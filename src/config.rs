@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::exit::{Exit, Failure};
 
 /// The keys of the file, which are also the long option names.
-pub const KEYS: [&str; 11] = [
+pub(crate) const KEYS: [&str; 11] = [
     "server", "port", "allow", "ssh", "host", "ssh-opt", "pfctl", "interval", "timeout",
     "strategy", "color",
 ];
@@ -179,7 +179,11 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The settings in force: the top level, with the profile's over it.
-pub fn effective(file: &Settings, profile: Option<&str>, name: &str) -> Result<Settings, String> {
+pub(crate) fn effective(
+    file: &Settings,
+    profile: Option<&str>,
+    name: &str,
+) -> Result<Settings, String> {
     let Some(wanted) = profile else {
         return Ok(file.overlaid_by(&Settings::default()));
     };
@@ -205,7 +209,11 @@ pub fn effective(file: &Settings, profile: Option<&str>, name: &str) -> Result<S
 /// command line gave it, or when an option the command line gave conflicts
 /// with it (`--from` and `--ssh`). An `argv` clap cannot parse is returned
 /// unchanged, so that its error is the usual one.
-pub fn merge_args(argv: &[OsString], cmd: &clap::Command, settings: &Settings) -> Vec<OsString> {
+pub(crate) fn merge_args(
+    argv: &[OsString],
+    cmd: &clap::Command,
+    settings: &Settings,
+) -> Vec<OsString> {
     let mut cmd = cmd.clone();
     cmd.build();
     let Ok(matches) = cmd.clone().try_get_matches_from(argv) else {
@@ -271,7 +279,7 @@ impl Origin {
 /// The file to read: `--config`, then `$PFBLAME_CONFIG`, then
 /// `$XDG_CONFIG_HOME/pfblame/config.toml` (or `~/.config/…`), then
 /// `/etc/pfblame.toml`. `env` looks up a variable, `exists` a path.
-pub fn locate(
+pub(crate) fn locate(
     explicit: Option<&Path>,
     env: &dyn Fn(&str) -> Option<OsString>,
     exists: &dyn Fn(&Path) -> bool,

@@ -77,7 +77,7 @@ impl From<&crate::kill::KillError> for Exit {
 
 impl Exit {
     /// The conventional status for a termination signal: 128 + its number.
-    pub fn for_signal(signal: i32) -> Exit {
+    pub(crate) fn for_signal(signal: i32) -> Exit {
         match signal {
             1 => Exit::Hangup,
             2 => Exit::Interrupted,
@@ -87,7 +87,7 @@ impl Exit {
     }
 
     /// Reading input failed: a permission problem or an I/O error.
-    pub fn for_read_error(e: &io::Error) -> Exit {
+    pub(crate) fn for_read_error(e: &io::Error) -> Exit {
         match e.kind() {
             io::ErrorKind::PermissionDenied => Exit::NoPerm,
             io::ErrorKind::NotFound => Exit::NoInput,
@@ -96,7 +96,7 @@ impl Exit {
     }
 
     /// Creating an output file or directory failed.
-    pub fn for_create_error(e: &io::Error) -> Exit {
+    pub(crate) fn for_create_error(e: &io::Error) -> Exit {
         match e.kind() {
             io::ErrorKind::PermissionDenied => Exit::NoPerm,
             io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => Exit::IoErr,
@@ -105,7 +105,7 @@ impl Exit {
     }
 
     /// Writing to an output file that was created failed (a full disk).
-    pub fn for_write_error(e: &io::Error) -> Exit {
+    pub(crate) fn for_write_error(e: &io::Error) -> Exit {
         match e.kind() {
             io::ErrorKind::PermissionDenied => Exit::NoPerm,
             _ => Exit::IoErr,

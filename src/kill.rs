@@ -39,7 +39,7 @@ pub enum KillRefused {
 }
 
 /// Refuses to kill on a poll with error diagnostics.
-pub fn check_complete(diagnostics: &[crate::model::Diagnostic]) -> Result<(), KillRefused> {
+pub(crate) fn check_complete(diagnostics: &[crate::model::Diagnostic]) -> Result<(), KillRefused> {
     if diagnostics
         .iter()
         .any(|d| d.severity == crate::model::Severity::Error)
@@ -182,7 +182,7 @@ fn display(argv: &[String]) -> String {
 /// `--ssh`: an empty prefix and each command's whole argv, since the kill's
 /// arguments are quoted into the one remote command line
 /// (`ssh fw -- 'doas pfctl -k id -k …'`).
-pub fn as_run_by(
+pub(crate) fn as_run_by(
     pfctl: &crate::source::Pfctl,
     plan: &[Vec<String>],
 ) -> (Vec<String>, Vec<Vec<String>>) {

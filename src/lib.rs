@@ -13,7 +13,6 @@ pub mod exit;
 pub mod fleet;
 pub mod kill;
 pub mod lint;
-pub mod manpage;
 pub mod model;
 pub mod parse;
 pub mod pf;

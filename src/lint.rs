@@ -148,7 +148,7 @@ pub struct Finding {
 /// True when any finding says the replies are (or, if its condition
 /// holds, may be) misrouted or dropped: `lint` exits 1. Harmless server
 /// states (`server-states` warnings) do not count.
-pub fn has_problems(findings: &[Finding]) -> bool {
+pub(crate) fn has_problems(findings: &[Finding]) -> bool {
     findings
         .iter()
         .any(|f| f.severity == FindingSeverity::Error || f.kind == FindingKind::PossibleBypass)

@@ -625,7 +625,7 @@ pub enum Ruleset {
 }
 
 impl Ruleset {
-    pub fn is_filter(&self) -> bool {
+    pub(crate) fn is_filter(&self) -> bool {
         *self == Ruleset::Filter
     }
 }
@@ -831,7 +831,7 @@ pub enum Severity {
 /// The flag a state gets when its `id:` line was present but its id could
 /// not be read: such a state must not be removed by `-k key` (the 5-tuple,
 /// which can also match a state of another rule), see `kill`.
-pub const ID_UNREADABLE: &str = "id-unreadable";
+pub(crate) const ID_UNREADABLE: &str = "id-unreadable";
 
 /// A line the parser could not (fully) understand. Never dropped silently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

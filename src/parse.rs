@@ -2,7 +2,7 @@
 //! streaming. Bad lines become [`Diagnostic`]s with line and column; they are
 //! never silently dropped and never panic.
 
-pub mod common;
+pub(crate) mod common;
 pub mod info;
 pub mod rules;
 pub mod states;
@@ -166,7 +166,7 @@ pub enum Section {
 
 /// `pfctl -sa` section titles (pfctl-formats.md §4.4, `pfctl_print_title()`):
 /// the one list, used by the parser and by recordings.
-pub const SECTION_TITLES: &[(&str, Section)] = &[
+pub(crate) const SECTION_TITLES: &[(&str, Section)] = &[
     ("FILTER RULES:", Section::FilterRules),
     ("STATES:", Section::States),
     ("INFO:", Section::Info),
@@ -184,7 +184,7 @@ pub const SECTION_TITLES: &[(&str, Section)] = &[
 ];
 
 /// The section a title line opens, if it is one (trailing blanks ignored).
-pub fn section_title(line: &str) -> Option<(&'static str, Section)> {
+pub(crate) fn section_title(line: &str) -> Option<(&'static str, Section)> {
     let line = line.trim();
     // Every title ends with `:`; skip the scan for the millions of other lines.
     if !line.ends_with(':') {
@@ -206,7 +206,7 @@ pub struct SaSections {
 /// Splits `pfctl -sa` by its section titles (the blank line pfctl prints
 /// before each title belongs to no section; each part ends in a newline
 /// unless empty). Sections pfblame does not read are dropped.
-pub fn split_sections(text: &str) -> SaSections {
+pub(crate) fn split_sections(text: &str) -> SaSections {
     let mut out = SaSections::default();
     let mut info = String::new();
     let mut saw_info = false;

@@ -70,12 +70,39 @@ impl Verdict {
     }
 
     /// Replies are misrouted or dropped: `report` exits 1.
-    pub fn is_failure(self) -> bool {
+    pub(crate) fn is_failure(self) -> bool {
         matches!(self, Verdict::Bypass | Verdict::Blocked)
     }
 
     /// `--strict` also fails on these.
-    pub fn fails_strict(self) -> bool {
+    pub(crate) fn fails_strict(self) -> bool {
         self.is_failure() || matches!(self, Verdict::Stateful | Verdict::Unexplained)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_verdict_has_its_own_word() {
+        let words: Vec<&str> = Verdict::ALL.iter().map(|v| v.word()).collect();
+        let mut unique = words.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), words.len(), "{words:?}");
+        assert_eq!(Verdict::Bypass.word(), "bypass");
+    }
+
+    #[test]
+    fn strict_fails_on_more_than_the_failures() {
+        for v in Verdict::ALL {
+            if v.is_failure() {
+                assert!(v.fails_strict(), "{v:?}: a failure fails --strict too");
+            }
+        }
+        assert!(Verdict::Bypass.is_failure() && Verdict::Blocked.is_failure());
+        assert!(!Verdict::Stateful.is_failure() && Verdict::Stateful.fails_strict());
+        assert!(!Verdict::Allowed.fails_strict() && !Verdict::Routing.fails_strict());
     }
 }

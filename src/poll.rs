@@ -26,7 +26,7 @@ pub struct Polled {
 
 impl Polled {
     /// A recording played its last poll (a live source never ends).
-    pub fn at_end(&self, source: &dyn Source) -> bool {
+    pub(crate) fn at_end(&self, source: &dyn Source) -> bool {
         !source.is_live() && self.meta.position.is_some_and(|(i, n)| i >= n)
     }
 }
@@ -75,7 +75,7 @@ impl Session {
     /// Polls a replay that is at its end, which plays its last poll again:
     /// that poll is compared with the poll before it, as the first time, not
     /// with itself, so it keeps its deltas.
-    pub fn poll_again(&mut self, source: &mut dyn Source) -> Result<Polled, SourceError> {
+    pub(crate) fn poll_again(&mut self, source: &mut dyn Source) -> Result<Polled, SourceError> {
         let polled = self.poll_against_prev(source, true)?;
         self.prev = Some(Arc::clone(&polled.analysis));
         Ok(polled)
@@ -87,7 +87,7 @@ impl Session {
     }
 
     /// The last analysis, for whoever ends the session.
-    pub fn into_last(self) -> Option<Arc<Analysis>> {
+    pub(crate) fn into_last(self) -> Option<Arc<Analysis>> {
         self.prev
     }
 

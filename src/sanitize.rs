@@ -40,7 +40,7 @@ pub fn neutralize(text: &str) -> Cow<'_, str> {
 /// tab included: pfctl's fields are single-line), DEL, C1 controls, bidi
 /// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069),
 /// zero-width and direction marks (U+200B–U+200F) and U+FEFF.
-pub fn is_unsafe(c: char) -> bool {
+pub(crate) fn is_unsafe(c: char) -> bool {
     c.is_control() || is_invisible(c)
 }
 
@@ -99,7 +99,7 @@ impl<W: Write> JsonSafe<W> {
     }
 
     /// Flushes and returns the inner writer.
-    pub fn into_inner(mut self) -> io::Result<W> {
+    pub(crate) fn into_inner(mut self) -> io::Result<W> {
         self.drain(true)?;
         self.inner.flush()?;
         let JsonSafe { inner, .. } = self;

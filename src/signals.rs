@@ -17,7 +17,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 /// The signals that end pfblame.
-pub const TERMINATING: [i32; 4] = [SIGTERM, SIGHUP, SIGINT, SIGQUIT];
+pub(crate) const TERMINATING: [i32; 4] = [SIGTERM, SIGHUP, SIGINT, SIGQUIT];
 
 /// Called with the signal number instead of exiting.
 pub type Hook = Box<dyn Fn(i32) + Send>;
@@ -55,12 +55,12 @@ fn call_hook(signal: i32) -> bool {
 }
 
 /// Signals go to `hook` until [`clear_hook`].
-pub fn set_hook(hook: Hook) {
+pub(crate) fn set_hook(hook: Hook) {
     HOOKED_ONCE.store(false, Ordering::SeqCst);
     *HOOK.lock().unwrap_or_else(|e| e.into_inner()) = Some(hook);
 }
 
 /// Signals exit at once again.
-pub fn clear_hook() {
+pub(crate) fn clear_hook() {
     *HOOK.lock().unwrap_or_else(|e| e.into_inner()) = None;
 }

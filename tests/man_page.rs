@@ -12,7 +12,7 @@ fn committed_page() -> PathBuf {
 
 #[test]
 fn committed_man_page_matches_the_command_line() {
-    let want = pfblame::manpage::render().expect("the page renders");
+    let want = pfblame::commands::manpage::render().expect("the page renders");
     let have = fs::read_to_string(committed_page()).unwrap_or_default();
     assert!(
         have == want,
@@ -23,7 +23,7 @@ fn committed_man_page_matches_the_command_line() {
 #[test]
 fn man_page_documents_every_long_option() {
     use clap::CommandFactory;
-    let page = pfblame::manpage::render().expect("the page renders");
+    let page = pfblame::commands::manpage::render().expect("the page renders");
     let cmd = pfblame::cli::Cli::command();
     let subs = cmd.get_subcommands().filter(|s| !s.is_hide_set());
     for c in std::iter::once(&cmd).chain(subs) {
@@ -132,7 +132,7 @@ fn exit_codes() -> Vec<u32> {
 
 #[test]
 fn every_exit_status_is_in_the_man_page_and_the_readme() {
-    let page = pfblame::manpage::render().expect("the page renders");
+    let page = pfblame::commands::manpage::render().expect("the page renders");
     let exit_section = page
         .split(".SH \"EXIT STATUS\"")
         .nth(1)

@@ -71,7 +71,7 @@ impl RuleIndex {
     }
 
     /// The key a state created by listed rule `i` prints, if it can be known.
-    pub fn key_of(&self, i: usize) -> Option<RuleKey> {
+    pub(crate) fn key_of(&self, i: usize) -> Option<RuleKey> {
         self.key_of.get(i).copied().flatten()
     }
 
@@ -88,7 +88,7 @@ impl RuleIndex {
 
     /// Listed anchor-call rules numbered `m` (to name the anchor of a key
     /// whose rule is missing).
-    pub fn anchor_calls(&self, m: u32) -> &[usize] {
+    pub(crate) fn anchor_calls(&self, m: u32) -> &[usize] {
         self.calls_by_number.get(&m).map_or(&[], Vec::as_slice)
     }
 }

@@ -33,13 +33,13 @@ impl Hop {
     /// find the same (floating) state exactly when these are equal, because
     /// pf orders key addresses by direction (inbound src,dst; outbound
     /// dst,src).
-    pub fn key_side(&self) -> bool {
+    pub(crate) fn key_side(&self) -> bool {
         crate::pf::path::key_side(self.packet.direction, self.leg)
     }
 
     /// `tcp to 2001:db8::10 port 443 out on em1` (requests) or
     /// `tcp from 2001:db8::10 port 443 in on em1` (replies).
-    pub fn flow_text(&self) -> String {
+    pub(crate) fn flow_text(&self) -> String {
         let p = &self.packet;
         let (word, addr, port) = match self.leg {
             Leg::Request => ("to", p.dst, p.dst_port),
@@ -62,7 +62,7 @@ impl Hop {
 /// `out on em1`: the direction and interface of a packet. A floating state
 /// of a rule without `on` prints its interface as `all`, which is no
 /// interface name (and `on all` no pf syntax): `out on any interface`.
-pub fn where_text(p: &Packet) -> String {
+pub(crate) fn where_text(p: &Packet) -> String {
     if p.iface == "all" {
         format!("{} on any interface", p.direction)
     } else {
@@ -599,7 +599,7 @@ pub fn stateless_text(text: &str) -> String {
 /// its route option), as pf.conf takes it: a stateful rule then matches
 /// every packet of the connection, replies included (`flags any` is in
 /// both parse.y grammars).
-pub fn flags_any_text(text: &str) -> String {
+pub(crate) fn flags_any_text(text: &str) -> String {
     let words = crate::pf::matcher::words(text);
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
@@ -638,7 +638,7 @@ pub fn flags_any_text(text: &str) -> String {
 
 /// A rule's text with its states floating: `keep state (floating)` (or the
 /// `if-bound` option replaced), as pf.conf takes it.
-pub fn floating_text(text: &str, dialect: crate::pf::Dialect) -> String {
+pub(crate) fn floating_text(text: &str, dialect: crate::pf::Dialect) -> String {
     let _ = dialect;
     let words = crate::pf::matcher::words(text);
     let mut out: Vec<String> = Vec::new();
@@ -679,7 +679,7 @@ fn without_table_count(word: &str) -> String {
 }
 
 /// `pass out quick on em1 inet6 proto tcp to 2001:db8::10 port 443 no state`.
-pub fn quick_rule_for(hop: &Hop) -> String {
+pub(crate) fn quick_rule_for(hop: &Hop) -> String {
     let p = &hop.packet;
     let af = match p.family {
         Family::Inet => "inet",
@@ -701,4 +701,31 @@ pub fn quick_rule_for(hop: &Hop) -> String {
     }
     s.push_str(" no state");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stateless_text_drops_flags_and_state_options_and_table_counts() {
+        assert_eq!(
+            stateless_text(
+                "pass out quick on em1 route-to (em1 192.0.2.1) to <www:2> port 443 flags S/SA keep state (max 10)"
+            ),
+            "pass out quick on em1 route-to (em1 192.0.2.1) to <www> port 443 no state"
+        );
+        assert_eq!(
+            stateless_text("pass in proto tcp modulate state"),
+            "pass in proto tcp no state"
+        );
+    }
+
+    #[test]
+    fn the_path_names_who_made_the_state_and_what_it_catches() {
+        assert_eq!(
+            path_text("requests in on em0", "replies"),
+            "state made by requests in on em0 → catches replies"
+        );
+    }
 }

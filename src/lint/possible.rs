@@ -117,7 +117,7 @@ fn checks(rs: &Ruleset<'_>, rule: &Rule) -> Vec<String> {
 ///
 /// Names are quoted for a shell (`source::quote`): the user pastes this, and
 /// a table or anchor name may hold `;`, `$(…)` or quotes.
-pub fn table_check(anchor: &str, name: &str) -> String {
+pub(crate) fn table_check(anchor: &str, name: &str) -> String {
     use crate::source::quote::quote;
     let name = quote(name);
     if anchor.is_empty() {
@@ -146,7 +146,7 @@ fn outcomes<'x, 'a>(
 /// hop a routing rule decides, where at least one of the two decisions
 /// holds only under a condition. Findings already made (definite ones, or
 /// the same possible one) are not repeated.
-pub fn possible_bypasses(
+pub(crate) fn possible_bypasses(
     hops: &[Hop],
     decisions: &[Decision<'_>],
     alts: &[Vec<Alternative<'_>>],
@@ -271,4 +271,24 @@ pub fn note(alt: &Alternative<'_>) -> String {
         c.rule,
         d.decider.name()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_check_quotes_hostile_names_and_always_the_anchor() {
+        assert_eq!(table_check("", "www"), "pfctl -t www -T show");
+        assert_eq!(
+            table_check("relayd", "www"),
+            "pfctl -a 'relayd' -t www -T show"
+        );
+        let hostile = table_check("", "x;rm -rf /");
+        assert!(hostile.starts_with("pfctl -t '"), "{hostile}");
+        assert!(
+            !hostile.contains("x;rm -rf / -T"),
+            "the name is quoted: {hostile}"
+        );
+    }
 }

@@ -83,7 +83,7 @@ pub fn predict_with(rules: &[Rule], servers: &Servers, tables: &Tables) -> LintR
 }
 
 /// [`predict_with`] for a given (or detected) dialect and `--reply-via`.
-pub fn predict_in(
+pub(crate) fn predict_in(
     rules: &[Rule],
     servers: &Servers,
     tables: &Tables,
@@ -491,4 +491,23 @@ fn server_side(
             rs.rule_matches(r, &probe, false).is_yes().then_some(iface)
         })
         .next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_rank_above_unexplained_above_stateful() {
+        assert!(rank(Verdict::Bypass) > rank(Verdict::Unexplained));
+        assert_eq!(rank(Verdict::Bypass), rank(Verdict::Blocked));
+        assert!(rank(Verdict::Unexplained) > rank(Verdict::Stateful));
+        assert!(rank(Verdict::Stateful) > rank(Verdict::Allowed));
+    }
+
+    #[test]
+    fn the_family_follows_the_address() {
+        assert_eq!(family_of("192.0.2.1".parse().expect("v4")), Family::Inet);
+        assert_eq!(family_of("2001:db8::1".parse().expect("v6")), Family::Inet6);
+    }
 }

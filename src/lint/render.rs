@@ -10,7 +10,7 @@ use crate::sanitize;
 /// The lines of one finding: `error: message`, `  path: …`, `  fix: …`;
 /// a possible bypass says so first and adds `  if: …` and `  check: …`.
 /// Control characters of rule text are neutralised.
-pub fn finding_lines(f: &Finding) -> Vec<String> {
+pub(crate) fn finding_lines(f: &Finding) -> Vec<String> {
     let sev = severity_text(f.severity);
     let what = if f.kind == FindingKind::PossibleBypass {
         "possible bypass: "
@@ -109,7 +109,7 @@ pub fn text(r: &LintReport) -> String {
 }
 
 /// `replies leave on gif0 (intended: gif0)`, or says where they go instead.
-pub fn reply_path_line(p: &crate::pf::path::ReplyPath) -> String {
+pub(crate) fn reply_path_line(p: &crate::pf::path::ReplyPath) -> String {
     let exit = p
         .egress
         .as_deref()
@@ -131,7 +131,7 @@ fn decider_name(r: &super::FindingRule) -> String {
 
 /// Bumped when a field of `lint --format json` changes meaning or
 /// disappears (additions keep it); `docs/schema/lint.json` describes it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// The lint report as one JSON object (`schema_version`, `servers`,
 /// `paths`, `findings`, `notes`).
@@ -225,4 +225,21 @@ fn md_cell(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_cells_escape_pipes_and_tags_outside_code() {
+        assert_eq!(md_cell("table <www> | `<x>`"), "table &lt;www> \\| `<x>`");
+        assert_eq!(md_code("a`b|c"), "a'b\\|c");
+    }
+
+    #[test]
+    fn severities_read_as_words() {
+        assert_eq!(severity_text(FindingSeverity::Error), "error");
+        assert_eq!(severity_text(FindingSeverity::Warning), "warning");
+    }
 }

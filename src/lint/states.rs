@@ -604,7 +604,7 @@ impl Group {
 }
 
 /// `1 state`, `4 states`.
-pub fn count_states(n: u64) -> String {
+pub(crate) fn count_states(n: u64) -> String {
     if n == 1 {
         "1 state".to_string()
     } else {
@@ -687,4 +687,26 @@ fn warning_fix(key: RuleKey, rule: Option<&Rule>, dialect: Dialect) -> String {
          rule added later), {change}",
         allow_text(key)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_rules_read_as_english() {
+        assert_eq!(count_states(1), "1 state");
+        assert_eq!(count_states(0), "0 states");
+        assert_eq!(count_states(4), "4 states");
+        let rule = RuleKey {
+            anchor: None,
+            number: Some(2),
+        };
+        assert_eq!(keeps_state(rule), "rule @2 keeps state");
+        let default = RuleKey {
+            anchor: None,
+            number: None,
+        };
+        assert_eq!(keeps_state(default), "the default rule created states");
+    }
 }

@@ -13,7 +13,7 @@ use crate::source::Pfctl;
 use crate::source::tables::{Fetched, read_live, read_recorded};
 
 /// Every table the rules name, once each, in listing order.
-pub fn referenced(rules: &[Rule]) -> Vec<TableRef> {
+pub(crate) fn referenced(rules: &[Rule]) -> Vec<TableRef> {
     let mut out: Vec<TableRef> = Vec::new();
     for r in rules {
         for a in r.from.addrs.iter().chain(&r.to.addrs) {
@@ -45,13 +45,13 @@ pub struct Loaded {
 
 /// Reads the tables the rules name from the recordings `dirs` (first found
 /// wins; see [`read_recorded`]). Missing files leave the table unknown.
-pub fn load_recorded(dirs: &[PathBuf], refs: &[TableRef]) -> Loaded {
+pub(crate) fn load_recorded(dirs: &[PathBuf], refs: &[TableRef]) -> Loaded {
     loaded(refs, read_recorded(dirs, refs))
 }
 
 /// Runs pfctl for every table the rules name (see [`read_live`]). A
 /// failing run leaves the table unknown, with a note saying why.
-pub fn load_live(pfctl: &Pfctl, refs: &[TableRef]) -> Loaded {
+pub(crate) fn load_live(pfctl: &Pfctl, refs: &[TableRef]) -> Loaded {
     loaded(refs, read_live(pfctl, refs))
 }
 

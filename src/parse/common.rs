@@ -17,7 +17,7 @@ use crate::model::{Diagnostic, Endpoint, HostAddr, Port, Severity};
 
 /// Parse failure: the position where parsing stopped and what was wanted there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Expected<'a> {
+pub(crate) struct Expected<'a> {
     /// The unparsed rest of the input (a sub-slice of the parsed line).
     pub at: &'a str,
     /// What was expected, as a noun phrase (`"IPv4 address"`).
@@ -42,21 +42,25 @@ impl<'a> ParseError<&'a str> for Expected<'a> {
 }
 
 /// Result of the leaf parsers.
-pub type PResult<'a, T> = IResult<&'a str, T, Expected<'a>>;
+pub(crate) type PResult<'a, T> = IResult<&'a str, T, Expected<'a>>;
 
 /// A recoverable failure at `at`.
-pub fn fail<'a, T>(at: &'a str, what: &'static str) -> PResult<'a, T> {
+pub(crate) fn fail<'a, T>(at: &'a str, what: &'static str) -> PResult<'a, T> {
     Err(nom::Err::Error(Expected { at, what }))
 }
 
 /// Replaces the message of a failed parse by `what`, at the parser's start.
-pub fn expect<'a, T>(input: &'a str, what: &'static str, r: PResult<'a, T>) -> PResult<'a, T> {
+pub(crate) fn expect<'a, T>(
+    input: &'a str,
+    what: &'static str,
+    r: PResult<'a, T>,
+) -> PResult<'a, T> {
     r.map_err(|e| e.map(|_| Expected { at: input, what }))
 }
 
 /// 1-based character column of `at` inside `line` (`at` must be a sub-slice
 /// of `line`; anything else yields column 1 rather than a panic).
-pub fn column_of(line: &str, at: &str) -> usize {
+pub(crate) fn column_of(line: &str, at: &str) -> usize {
     let start = line.as_ptr() as usize;
     let at_start = at.as_ptr() as usize;
     let inside = at_start >= start && at_start + at.len() <= start + line.len();
@@ -70,7 +74,7 @@ pub fn column_of(line: &str, at: &str) -> usize {
 }
 
 /// Blank characters between tokens (pfctl prints spaces; tabs are tolerated).
-pub fn is_blank(c: char) -> bool {
+pub(crate) fn is_blank(c: char) -> bool {
     c == ' ' || c == '\t'
 }
 
@@ -83,12 +87,12 @@ fn blank_len(input: &str) -> usize {
 }
 
 /// Skips optional blanks.
-pub fn blank0(input: &str) -> &str {
+pub(crate) fn blank0(input: &str) -> &str {
     &input[blank_len(input)..]
 }
 
 /// One or more blanks.
-pub fn blank1(input: &str) -> PResult<'_, &str> {
+pub(crate) fn blank1(input: &str) -> PResult<'_, &str> {
     match blank_len(input) {
         0 => fail(input, "a space"),
         n => Ok((&input[n..], &input[..n])),
@@ -96,7 +100,7 @@ pub fn blank1(input: &str) -> PResult<'_, &str> {
 }
 
 /// A non-blank token (interface names, protocol names, flags).
-pub fn word(input: &str) -> PResult<'_, &str> {
+pub(crate) fn word(input: &str) -> PResult<'_, &str> {
     // Byte search: the delimiters are ASCII, so the split is a char boundary.
     match input.bytes().position(|b| b == b' ' || b == b'\t') {
         Some(0) => fail(input, "a word"),
@@ -108,7 +112,11 @@ pub fn word(input: &str) -> PResult<'_, &str> {
 }
 
 /// Exactly `kw` (a keyword or punctuation).
-pub fn keyword<'a>(input: &'a str, kw: &'static str, what: &'static str) -> PResult<'a, &'a str> {
+pub(crate) fn keyword<'a>(
+    input: &'a str,
+    kw: &'static str,
+    what: &'static str,
+) -> PResult<'a, &'a str> {
     // A plain prefix test (what nom's `tag` does, without its machinery: this
     // runs a dozen times per state).
     match input.strip_prefix(kw) {
@@ -118,7 +126,7 @@ pub fn keyword<'a>(input: &'a str, kw: &'static str, what: &'static str) -> PRes
 }
 
 /// Succeeds only at the end of the input (trailing blanks allowed).
-pub fn end_of_line<'a>(input: &'a str, what: &'static str) -> PResult<'a, ()> {
+pub(crate) fn end_of_line<'a>(input: &'a str, what: &'static str) -> PResult<'a, ()> {
     let rest = blank0(input);
     if rest.is_empty() {
         Ok((rest, ()))
@@ -129,7 +137,7 @@ pub fn end_of_line<'a>(input: &'a str, what: &'static str) -> PResult<'a, ()> {
 
 /// Decimal digits as a `u64`; more than 64 bits is an error, not a wrap.
 /// One pass over the bytes: this runs several times per state line.
-pub fn dec_u64(input: &str) -> PResult<'_, u64> {
+pub(crate) fn dec_u64(input: &str) -> PResult<'_, u64> {
     let bytes = input.as_bytes();
     let mut value: u64 = 0;
     let mut i = 0;
@@ -159,7 +167,7 @@ pub fn dec_u64(input: &str) -> PResult<'_, u64> {
 }
 
 /// Decimal `u32` (rule and anchor numbers, rdomains, rtables).
-pub fn dec_u32(input: &str) -> PResult<'_, u32> {
+pub(crate) fn dec_u32(input: &str) -> PResult<'_, u32> {
     let (rest, v) = dec_u64(input)?;
     match u32::try_from(v) {
         Ok(v) => Ok((rest, v)),
@@ -168,7 +176,7 @@ pub fn dec_u32(input: &str) -> PResult<'_, u32> {
 }
 
 /// Decimal `u8` (window scale).
-pub fn dec_u8(input: &str) -> PResult<'_, u8> {
+pub(crate) fn dec_u8(input: &str) -> PResult<'_, u8> {
     let (rest, v) = dec_u64(input)?;
     match u8::try_from(v) {
         Ok(v) => Ok((rest, v)),
@@ -178,7 +186,7 @@ pub fn dec_u8(input: &str) -> PResult<'_, u8> {
 
 /// Hexadecimal number of at most `max_digits` significant digits
 /// (`%016llx` ids, `%08x` creator ids). Leading zeros are optional.
-pub fn hex_u64(input: &str, max_digits: usize) -> PResult<'_, u64> {
+pub(crate) fn hex_u64(input: &str, max_digits: usize) -> PResult<'_, u64> {
     let max_digits = max_digits.min(16);
     let mut value: u64 = 0;
     let mut significant = 0;
@@ -206,12 +214,12 @@ pub fn hex_u64(input: &str, max_digits: usize) -> PResult<'_, u64> {
 }
 
 /// `%016llx`: a 64-bit state id.
-pub fn hex_id(input: &str) -> PResult<'_, u64> {
+pub(crate) fn hex_id(input: &str) -> PResult<'_, u64> {
     hex_u64(input, 16)
 }
 
 /// `%08x`: a 32-bit creator id.
-pub fn hex_creator(input: &str) -> PResult<'_, u32> {
+pub(crate) fn hex_creator(input: &str) -> PResult<'_, u32> {
     let (rest, v) = hex_u64(input, 8)?;
     match u32::try_from(v) {
         Ok(v) => Ok((rest, v)),
@@ -220,7 +228,7 @@ pub fn hex_creator(input: &str) -> PResult<'_, u32> {
 }
 
 /// `HH:MM:SS` (`%.2u:%.2u:%.2u`) as seconds. Hours are unbounded (`123:04:05`).
-pub fn duration(input: &str) -> PResult<'_, u64> {
+pub(crate) fn duration(input: &str) -> PResult<'_, u64> {
     let (rest, hours) = expect(input, "a duration HH:MM:SS", dec_u64(input))?;
     let (rest, _) = keyword(rest, ":", "':' in a duration HH:MM:SS")?;
     let (rest, minutes) = sexagesimal(rest)?;
@@ -246,7 +254,7 @@ fn sexagesimal(input: &str) -> PResult<'_, u64> {
 }
 
 /// `a:b` of two `u64` counters (`%llu:%llu`).
-pub fn counter_pair(input: &str) -> PResult<'_, (u64, u64)> {
+pub(crate) fn counter_pair(input: &str) -> PResult<'_, (u64, u64)> {
     let (rest, a) = dec_u64(input)?;
     let (rest, _) = keyword(rest, ":", "':' between two counters")?;
     let (rest, b) = dec_u64(rest)?;
@@ -254,7 +262,7 @@ pub fn counter_pair(input: &str) -> PResult<'_, (u64, u64)> {
 }
 
 /// OpenBSD rdomain prefix `(N) ` of a host.
-pub fn rdomain(input: &str) -> PResult<'_, u32> {
+pub(crate) fn rdomain(input: &str) -> PResult<'_, u32> {
     let (rest, _) = keyword(input, "(", "'(' of an rdomain")?;
     let (rest, n) = dec_u32(rest)?;
     let (rest, _) = keyword(rest, ")", "')' after an rdomain number")?;
@@ -264,7 +272,7 @@ pub fn rdomain(input: &str) -> PResult<'_, u32> {
 
 /// An IPv4 address in dotted-quad form (`inet_ntop`: no leading zeros).
 /// Hand-written: two of these on every state line.
-pub fn ipv4(input: &str) -> PResult<'_, Ipv4Addr> {
+pub(crate) fn ipv4(input: &str) -> PResult<'_, Ipv4Addr> {
     let bytes = input.as_bytes();
     let mut octets = [0u8; 4];
     let mut i = 0;
@@ -298,7 +306,7 @@ pub fn ipv4(input: &str) -> PResult<'_, Ipv4Addr> {
 }
 
 /// An IPv6 address in any valid text form (`2001:db8:0:0::1`, `::ffff:1.2.3.4`).
-pub fn ipv6(input: &str) -> PResult<'_, Ipv6Addr> {
+pub(crate) fn ipv6(input: &str) -> PResult<'_, Ipv6Addr> {
     let len = input
         .bytes()
         .position(|b| !(b.is_ascii_hexdigit() || b == b':' || b == b'.'))
@@ -391,7 +399,7 @@ fn is_name_char(c: char) -> bool {
 
 /// A host name as printed with `-r` (short name, `NI_NOFQDN`), or `?` when
 /// the address could not be formatted.
-pub fn host_name(input: &str) -> PResult<'_, &str> {
+pub(crate) fn host_name(input: &str) -> PResult<'_, &str> {
     if let Some(rest) = input.strip_prefix('?') {
         return Ok((rest, "?"));
     }
@@ -399,7 +407,7 @@ pub fn host_name(input: &str) -> PResult<'_, &str> {
 }
 
 /// A service name as printed with OpenBSD `-P` (`ssh`, `https`, `http-alt`).
-pub fn service_name(input: &str) -> PResult<'_, &str> {
+pub(crate) fn service_name(input: &str) -> PResult<'_, &str> {
     expect(
         input,
         "a port number or service name",
@@ -410,7 +418,7 @@ pub fn service_name(input: &str) -> PResult<'_, &str> {
 }
 
 /// A port: decimal `u16`, or a `-P` service name.
-pub fn port(input: &str) -> PResult<'_, Port> {
+pub(crate) fn port(input: &str) -> PResult<'_, Port> {
     if input.starts_with(|c: char| c.is_ascii_digit()) {
         let (rest, v) = dec_u64(input)?;
         // A digit-led name (`3com-tsmux`) continues with name characters.
@@ -429,7 +437,7 @@ pub fn port(input: &str) -> PResult<'_, Port> {
 
 /// Parses a complete address text (no port): IPv6 if it has a colon, IPv4
 /// if it is made of digits and dots, otherwise a host name or `?`.
-pub fn host_addr(text: &str) -> PResult<'_, HostAddr> {
+pub(crate) fn host_addr(text: &str) -> PResult<'_, HostAddr> {
     if text.contains(':') {
         let (rest, a) = ipv6(text)?;
         return whole(
@@ -466,7 +474,7 @@ fn is_host_end(c: char) -> bool {
 /// One end of a state key as `print_host()` prints it: an optional
 /// `(rdomain) ` prefix, the address, and the port (`a.b.c.d:p`,
 /// `v6addr[p]`, `name:p`), or a port-less address.
-pub fn endpoint(input: &str) -> PResult<'_, Endpoint> {
+pub(crate) fn endpoint(input: &str) -> PResult<'_, Endpoint> {
     let (input, rdomain) = if input.starts_with('(') {
         let (rest, rd) = rdomain(input)?;
         (rest, Some(rd))
@@ -553,7 +561,7 @@ fn ipv6_endpoint(input: &str) -> Option<(&str, HostAddr, Option<Port>)> {
 
 /// The lines of `text`, exactly as `text.split('\n')` gives them (a final
 /// empty piece included), found with a vectorised byte search.
-pub fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn split_lines(text: &str) -> impl Iterator<Item = &str> {
     let mut start = 0;
     memchr::memchr_iter(b'\n', text.as_bytes())
         .map(Some)
@@ -570,10 +578,10 @@ pub fn split_lines(text: &str) -> impl Iterator<Item = &str> {
 /// Calls `f` with every line of `r` (without its `\n`), like repeated
 /// The longest line read (bytes). pfctl's lines are far shorter (a label
 /// is at most 63 bytes); a longer one is skipped whole, never held.
-pub const MAX_LINE: usize = 64 * 1024;
+pub(crate) const MAX_LINE: usize = 64 * 1024;
 
 /// The diagnostic for a [`TextLine::TooLong`].
-pub fn too_long(line: usize, len: u64) -> Diagnostic {
+pub(crate) fn too_long(line: usize, len: u64) -> Diagnostic {
     Diagnostic {
         line,
         column: 1,
@@ -587,7 +595,7 @@ pub fn too_long(line: usize, len: u64) -> Diagnostic {
 }
 
 /// One line from [`for_each_text_line`], without its `\n`.
-pub enum TextLine<'a> {
+pub(crate) enum TextLine<'a> {
     /// The line, valid UTF-8.
     Text(&'a str),
     /// The line's bytes: not valid UTF-8.
@@ -601,7 +609,10 @@ pub enum TextLine<'a> {
 /// buffer (only a line that straddles two buffer fills is copied); the part of a buffer up to its last newline is checked for
 /// UTF-8 once (splitting valid UTF-8 at `\n` leaves valid UTF-8), and only
 /// a buffer that fails is checked line by line.
-pub fn for_each_text_line<R: BufRead>(mut r: R, mut f: impl FnMut(TextLine<'_>)) -> io::Result<()> {
+pub(crate) fn for_each_text_line<R: BufRead>(
+    mut r: R,
+    mut f: impl FnMut(TextLine<'_>),
+) -> io::Result<()> {
     fn checked(bytes: &[u8]) -> TextLine<'_> {
         match std::str::from_utf8(bytes) {
             Ok(text) => TextLine::Text(text),
@@ -710,20 +721,20 @@ pub(crate) fn for_each_newline(buf: &[u8], mut f: impl FnMut(usize)) {
 }
 
 /// Diagnostics kept per input; the rest are counted exactly.
-pub const MAX_DIAGNOSTICS: usize = 1000;
+pub(crate) const MAX_DIAGNOSTICS: usize = 1000;
 
 /// Caps the diagnostics of one input: the first [`MAX_DIAGNOSTICS`] are
 /// kept, the others counted, and [`DiagCap::finish`] adds one closing
 /// "… and N more". Garbage input therefore costs bounded memory.
 #[derive(Debug, Default)]
-pub struct DiagCap {
+pub(crate) struct DiagCap {
     dropped: u64,
     dropped_errors: u64,
 }
 
 impl DiagCap {
     /// Drops (and counts) what is beyond the cap. Call after each line.
-    pub fn trim(&mut self, diags: &mut Vec<Diagnostic>) {
+    pub(crate) fn trim(&mut self, diags: &mut Vec<Diagnostic>) {
         if diags.len() <= MAX_DIAGNOSTICS {
             return;
         }
@@ -734,7 +745,7 @@ impl DiagCap {
     }
 
     /// Adds the closing count, if anything was dropped.
-    pub fn finish(mut self, diags: &mut Vec<Diagnostic>) {
+    pub(crate) fn finish(mut self, diags: &mut Vec<Diagnostic>) {
         self.trim(diags);
         if self.dropped == 0 {
             return;
@@ -759,7 +770,7 @@ impl DiagCap {
 const OMITTED_PREFIX: &str = "… and ";
 
 /// How many diagnostics a closing "… and N more" of [`DiagCap`] stands for.
-pub fn omitted(d: &Diagnostic) -> Option<u64> {
+pub(crate) fn omitted(d: &Diagnostic) -> Option<u64> {
     if d.line != 0 {
         return None;
     }
@@ -773,11 +784,11 @@ pub fn omitted(d: &Diagnostic) -> Option<u64> {
 
 /// Longest line text copied into a diagnostic (bytes); longer lines are cut,
 /// so a 10 MB line cannot be copied into every diagnostic it causes.
-pub const MAX_DIAG_TEXT: usize = 4096;
+pub(crate) const MAX_DIAG_TEXT: usize = 4096;
 
 /// The line as a diagnostic keeps it: at most [`MAX_DIAG_TEXT`] bytes, cut
 /// on a character boundary and marked with `…`.
-pub fn clip(line: &str) -> String {
+pub(crate) fn clip(line: &str) -> String {
     if line.len() <= MAX_DIAG_TEXT {
         return line.to_owned();
     }
@@ -791,7 +802,7 @@ pub fn clip(line: &str) -> String {
 /// The 1-based column of the first NUL character, if the line has one.
 /// pfctl prints C strings: a NUL means the input is not pfctl text (a
 /// binary file, a damaged capture).
-pub fn nul_column(line: &str) -> Option<usize> {
+pub(crate) fn nul_column(line: &str) -> Option<usize> {
     let i = memchr::memchr(0, line.as_bytes())?;
     Some(line.get(..i).map_or(1, |p| p.chars().count() + 1))
 }

@@ -124,13 +124,13 @@ impl RulesParser {
 
     /// Tells the parser that a line it did not see came in between (a state,
     /// a message, garbage): counter lines after it belong to no rule.
-    pub fn interrupt(&mut self) {
+    pub(crate) fn interrupt(&mut self) {
         self.last = None;
         self.flush_synth();
     }
 
     /// The `table` definitions seen so far.
-    pub fn take_tables(&mut self) -> Vec<TableDef> {
+    pub(crate) fn take_tables(&mut self) -> Vec<TableDef> {
         std::mem::take(&mut self.tables)
     }
 
@@ -536,7 +536,7 @@ fn number_prefix(body: &str, col0: usize, ctx: &mut LineCtx<'_, '_>) -> Option<N
 }
 
 /// True if `line` looks like a rule line or a rule's counter line.
-pub fn looks_like_rule(line: &str) -> bool {
+pub(crate) fn looks_like_rule(line: &str) -> bool {
     let body = line.trim();
     if body == "}"
         || is_counter_line(body)

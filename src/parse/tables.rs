@@ -8,7 +8,7 @@ use crate::model::{Diagnostic, Severity, TableEntry};
 /// `!` for a negated entry. With `-v` pfctl adds `Cleared:` and counter
 /// lines, which are skipped. Lines that are none of these become
 /// diagnostics; parsing goes on.
-pub fn parse_show(text: &str) -> (Vec<TableEntry>, Vec<Diagnostic>) {
+pub(crate) fn parse_show(text: &str) -> (Vec<TableEntry>, Vec<Diagnostic>) {
     let mut entries = Vec::new();
     let mut diags = Vec::new();
     for (i, line) in text.lines().enumerate() {

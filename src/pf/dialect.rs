@@ -61,7 +61,7 @@ impl Dialect {
     /// calls `pf_route()` only for a state whose `rt` was set by
     /// `pf_set_rt_ifp()` from the rule that created it (sys/net/pf.c 1.1218).
     /// So routing happens only through states.
-    pub fn routes_only_through_states(self) -> bool {
+    pub(crate) fn routes_only_through_states(self) -> bool {
         self == Dialect::OpenBsd
     }
 
@@ -70,7 +70,7 @@ impl Dialect {
     /// `r->keep_state || nr != NULL || (pd->flags & PFDESC_TCP_NORM)`, so a
     /// nat/rdr translation or `scrub … reassemble tcp` keeps state even
     /// under a `no state` filter rule.
-    pub fn translation_keeps_state(self) -> bool {
+    pub(crate) fn translation_keeps_state(self) -> bool {
         matches!(
             self,
             Dialect::FreeBsd | Dialect::PfSense | Dialect::OpnSense | Dialect::MacOs
@@ -91,12 +91,12 @@ impl Dialect {
     /// from match rules was not readable (its pf.c is not in the sources
     /// pfblame was checked against), so pfblame follows the listing: a match
     /// rule printed with route-to is taken to route.
-    pub fn match_rules_route(self) -> bool {
+    pub(crate) fn match_rules_route(self) -> bool {
         !matches!(self, Dialect::OpenBsd | Dialect::OpenBsd68)
     }
 
     /// States without a `rule N` item: who made them.
-    pub fn ruleless_cause(self) -> &'static str {
+    pub(crate) fn ruleless_cause(self) -> &'static str {
         if self.is_openbsd() {
             // OpenBSD's default rule never keeps state; `pf_state_import()`
             // (pfsync) falls back to the default rule when the peer's
@@ -110,13 +110,13 @@ impl Dialect {
         }
     }
 
-    pub fn is_openbsd(self) -> bool {
+    pub(crate) fn is_openbsd(self) -> bool {
         matches!(self, Dialect::OpenBsd | Dialect::OpenBsd68)
     }
 
     /// The dialect named `name` (the `--pf` spelling, as `record` writes it
     /// into `meta.toml`).
-    pub fn from_name(name: &str) -> Option<Dialect> {
+    pub(crate) fn from_name(name: &str) -> Option<Dialect> {
         <Dialect as clap::ValueEnum>::value_variants()
             .iter()
             .copied()
@@ -136,7 +136,7 @@ pub fn lists_translation_rules(rules_text: &str) -> bool {
 
 /// The dialect of an analysis: `--pf` wins, then the one the recording
 /// names (`record` keeps it in `meta.toml`), else what the listings tell.
-pub fn choose(
+pub(crate) fn choose(
     forced: Option<Dialect>,
     recorded: Option<Dialect>,
     rules: &[Rule],
@@ -202,7 +202,7 @@ pub const STATE_CLUES: usize = 10_000;
 /// routing on the id line (`route-to:`, `gateway:`) and `origif:`;
 /// pfSense numbers rules `@N(id)` and prints `gateway:`; OPNsense prints
 /// `rlabel`; macOS names floating states `ALL`.
-pub fn detect(forced: Option<Dialect>, rules: &[Rule], states: &[State]) -> Detected {
+pub(crate) fn detect(forced: Option<Dialect>, rules: &[Rule], states: &[State]) -> Detected {
     let mut v = Votes::default();
     for r in rules {
         rule_clues(r, &mut v);

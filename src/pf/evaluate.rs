@@ -254,14 +254,14 @@ impl<'a> Ruleset<'a> {
     }
 
     /// A ruleset whose table references are checked against `tables`.
-    pub fn with_tables(rules: &'a [Rule], tables: &'a Tables) -> Self {
+    pub(crate) fn with_tables(rules: &'a [Rule], tables: &'a Tables) -> Self {
         let mut rs = Ruleset::new(rules);
         rs.tables = Some(tables);
         rs
     }
 
     /// The same ruleset evaluated by `dialect`'s pf.
-    pub fn with_dialect(mut self, dialect: Dialect) -> Self {
+    pub(crate) fn with_dialect(mut self, dialect: Dialect) -> Self {
         self.dialect = dialect;
         self
     }
@@ -320,7 +320,7 @@ impl<'a> Ruleset<'a> {
 
     /// Does `rule` match `pkt`, with the known tables? (Its own criteria
     /// only; anchors around it are not checked.)
-    pub fn rule_matches(&self, rule: &Rule, pkt: &Packet, check_flags: bool) -> Match {
+    pub(crate) fn rule_matches(&self, rule: &Rule, pkt: &Packet, check_flags: bool) -> Match {
         match self.index_of(rule) {
             Some(idx) => self.rule_matches_at(idx, pkt, check_flags),
             None => matcher::matches_in(rule, pkt, check_flags, self.tables),
@@ -340,7 +340,7 @@ impl<'a> Ruleset<'a> {
 
     /// The anchor rules around `rule`, innermost first (what must match
     /// for pf to reach it).
-    pub fn anchors_around(&self, rule: &Rule) -> Vec<&'a Rule> {
+    pub(crate) fn anchors_around(&self, rule: &Rule) -> Vec<&'a Rule> {
         let mut out = Vec::new();
         let mut idx = self.rules.iter().position(|r| std::ptr::eq(r, rule));
         while let Some(a) = idx.and_then(|i| self.enclosing_anchor(i)) {
@@ -378,7 +378,7 @@ impl<'a> Ruleset<'a> {
 
     /// The key a state would print for the rule at `idx`: the enclosing
     /// anchor rule's number, then the rule's own.
-    pub fn key_of(&self, idx: usize) -> RuleKey {
+    pub(crate) fn key_of(&self, idx: usize) -> RuleKey {
         self.keys
             .get(idx)
             .copied()
@@ -451,7 +451,7 @@ impl<'a> Ruleset<'a> {
         self.evaluate_with(pkt, EvalOptions::default())
     }
 
-    pub fn evaluate_with(&self, pkt: &Packet, opts: EvalOptions<'_>) -> Decision<'a> {
+    pub(crate) fn evaluate_with(&self, pkt: &Packet, opts: EvalOptions<'_>) -> Decision<'a> {
         let mut walk = Walk {
             decider: Decider::Default,
             definite: 0,
@@ -639,4 +639,39 @@ fn is_direct_child(parent: &str, path: &str) -> bool {
         path.strip_prefix(parent).and_then(|r| r.strip_prefix('/'))
     };
     rest.is_some_and(|r| !r.is_empty() && !r.contains('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &str) -> Vec<Rule> {
+        crate::parse::rules::parse_rules(text).0
+    }
+
+    #[test]
+    fn find_gives_the_rule_of_a_key_and_interfaces_skip_groups() {
+        let rs = rules(
+            "@0 block in on egress all\n@1 pass in on em0 proto tcp to port 443 keep state\n@2 pass out on em1 route-to (em2 192.0.2.1) all\n",
+        );
+        let set = Ruleset::new(&rs);
+        let key = RuleKey {
+            anchor: None,
+            number: Some(1),
+        };
+        let found = set.find(key).expect("rule @1");
+        assert_eq!(found.key, key);
+        assert!(found.rule.keeps_state() && found.rule.action == Action::Pass);
+        let d = Decider::Rule(found);
+        assert_eq!(d.key(), key);
+        assert!(d.same(&Decider::Rule(found)));
+        assert!(
+            set.find(RuleKey {
+                anchor: None,
+                number: Some(9)
+            })
+            .is_none()
+        );
+        assert_eq!(set.interfaces(), ["em0", "em1", "em2"], "egress is a group");
+    }
 }

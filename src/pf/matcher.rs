@@ -52,7 +52,7 @@ impl Match {
         }
     }
 
-    pub fn is_yes(&self) -> bool {
+    pub(crate) fn is_yes(&self) -> bool {
         matches!(self, Match::Yes)
     }
 
@@ -138,7 +138,7 @@ impl fmt::Display for HostDisplay {
 }
 
 /// Flag letters of `bits`, pf style (`S`, `SA`).
-pub fn flags_text(bits: u8) -> String {
+pub(crate) fn flags_text(bits: u8) -> String {
     const LETTERS: &[u8; 8] = b"FSRPAUEW";
     LETTERS
         .iter()
@@ -149,7 +149,7 @@ pub fn flags_text(bits: u8) -> String {
 }
 
 /// Parses flag letters (`S`, `SA`, `FSRPAUEW`); `None` on any other letter.
-pub fn parse_flag_letters(text: &str) -> Option<u8> {
+pub(crate) fn parse_flag_letters(text: &str) -> Option<u8> {
     let mut bits = 0u8;
     for c in text.chars() {
         let i = "FSRPAUEW".find(c)?;
@@ -265,7 +265,7 @@ fn opaque_criteria(rule: &Rule, w: &[&str]) -> Option<String> {
 }
 
 /// Protocol numbers of the names pfctl prints (from /etc/protocols).
-pub fn proto_number(name: &str) -> Option<u8> {
+pub(crate) fn proto_number(name: &str) -> Option<u8> {
     if let Ok(n) = name.parse::<u8>() {
         return Some(n);
     }
@@ -291,7 +291,7 @@ pub fn proto_number(name: &str) -> Option<u8> {
 
 /// The port number of a service name (or decimal text), from the one
 /// service table ([`crate::services`]).
-pub fn service_port(name: &str) -> Option<u16> {
+pub(crate) fn service_port(name: &str) -> Option<u16> {
     crate::services::port_of(name)
 }
 
@@ -358,7 +358,7 @@ fn port_value(p: &Port) -> Result<u16, String> {
 }
 
 /// Does one `port …` criterion hold for `port`?
-pub fn match_port(spec: &PortSpec, port: Option<u16>) -> Match {
+pub(crate) fn match_port(spec: &PortSpec, port: Option<u16>) -> Match {
     let Some(p) = port else {
         return Match::Unknown("port not known".into());
     };
@@ -406,7 +406,7 @@ pub struct Scope<'t> {
 /// Reasons of [`Match::Unknown`] that name a checkable condition start
 /// with `if ` (`if table <www> contains 2001:db8::10`), so callers can
 /// say "rule @14 may match if …".
-pub fn match_addr_in(spec: &AddrSpec, addr: Option<IpAddr>, scope: &Scope<'_>) -> Match {
+pub(crate) fn match_addr_in(spec: &AddrSpec, addr: Option<IpAddr>, scope: &Scope<'_>) -> Match {
     let negate = |m: Match, negated: bool| match (m, negated) {
         (Match::Yes, true) => Match::No,
         (Match::No, true) => Match::Yes,
@@ -462,7 +462,7 @@ pub fn match_host(spec: &HostSpec, addr: Option<IpAddr>, port: Option<u16>) -> M
 }
 
 /// [`match_host`] with known table contents.
-pub fn match_host_in(
+pub(crate) fn match_host_in(
     spec: &HostSpec,
     addr: Option<IpAddr>,
     port: Option<u16>,
@@ -488,12 +488,12 @@ fn any_of(items: impl Iterator<Item = Match>) -> Match {
 
 /// Interface names end in a unit number (`em0`, `vlan100`); group names
 /// (`egress`, `lan`) do not, as pf requires.
-pub fn is_group_name(name: &str) -> bool {
+pub(crate) fn is_group_name(name: &str) -> bool {
     !name.ends_with(|c: char| c.is_ascii_digit())
 }
 
 /// Does `on [!] iface` hold for the packet's interface?
-pub fn match_iface(spec: &IfaceSpec, iface: &str) -> Match {
+pub(crate) fn match_iface(spec: &IfaceSpec, iface: &str) -> Match {
     let m = if &*spec.name == iface {
         Match::Yes
     } else if is_group_name(&spec.name) {
@@ -586,19 +586,24 @@ pub fn matches(rule: &Rule, pkt: &Packet) -> Match {
 
 /// [`matches`], optionally blind to the rule's `flags` (to tell which rule
 /// a packet was written for when only `flags S/SA` keeps it from matching).
-pub fn matches_with(rule: &Rule, pkt: &Packet, check_flags: bool) -> Match {
+pub(crate) fn matches_with(rule: &Rule, pkt: &Packet, check_flags: bool) -> Match {
     matches_in(rule, pkt, check_flags, None)
 }
 
 /// [`matches_with`], with known table contents: a rule naming a table
 /// listed in `tables` answers yes or no for the table's addresses.
-pub fn matches_in(rule: &Rule, pkt: &Packet, check_flags: bool, tables: Option<&Tables>) -> Match {
+pub(crate) fn matches_in(
+    rule: &Rule,
+    pkt: &Packet,
+    check_flags: bool,
+    tables: Option<&Tables>,
+) -> Match {
     matches_compiled(rule, &RuleFacts::of(rule), pkt, check_flags, tables)
 }
 
 /// [`matches_in`] with the rule's text already read (`facts` must be
 /// [`RuleFacts::of`] this rule): what a ruleset evaluating many packets calls.
-pub fn matches_compiled(
+pub(crate) fn matches_compiled(
     rule: &Rule,
     facts: &RuleFacts,
     pkt: &Packet,

@@ -44,7 +44,7 @@ pub enum Leg {
 /// The state-key orientation of a packet: two packets of one connection
 /// find the same (floating) state exactly when these are equal, because
 /// `pf_test` orders key addresses by direction (in: src,dst; out: dst,src).
-pub fn key_side(direction: Direction, leg: Leg) -> bool {
+pub(crate) fn key_side(direction: Direction, leg: Leg) -> bool {
     matches!(
         (direction, leg),
         (Direction::In, Leg::Request) | (Direction::Out, Leg::Reply)
@@ -147,7 +147,7 @@ impl ReplyPath {
 /// `2001:db8::1@gif0`): the first one the parser read, else the first word
 /// that is an interface name. `None` for an address-only pool (OpenBSD
 /// 6.9+ `route-to 2001:db8::1`: the routing table picks the interface).
-pub fn route_iface(rt: &RuleRoute) -> Option<String> {
+pub(crate) fn route_iface(rt: &RuleRoute) -> Option<String> {
     if let Some(i) = rt.ifaces.first() {
         return Some(i.to_string());
     }
@@ -171,7 +171,7 @@ pub fn route_text(r: &RuleRoute) -> String {
 /// else of the reply-to rule that would decide the request in on the
 /// client side, else `reply_via`. Flags are ignored: the question is what
 /// the rules are written for, not whether `flags S/SA` lets them match.
-pub fn intended_egress(
+pub(crate) fn intended_egress(
     rs: &Ruleset<'_>,
     conn: &Connection,
     reply_via: Option<&str>,
@@ -271,7 +271,7 @@ fn is_if_bound(d: &Decision<'_>) -> bool {
 
 /// Walks `conn` through `rs` with `existing` states already in the table.
 /// `reply_via` is the intended exit when the ruleset names none.
-pub fn walk(
+pub(crate) fn walk(
     rs: &Ruleset<'_>,
     conn: &Connection,
     existing: &[PathState],

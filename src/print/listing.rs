@@ -17,7 +17,7 @@ use crate::print::{Flavor, Verbosity};
 /// holds: `-vv` ids, `-v` age lines; FreeBSD's id-line items (`rtable:`,
 /// `origif:`, `route-to:` with an interface or of another kind) or
 /// OpenBSD's rdomains and `{addr}` (printed at every verbosity).
-pub fn state_style(s: &State) -> (Flavor, Verbosity) {
+pub(crate) fn state_style(s: &State) -> (Flavor, Verbosity) {
     let verbosity = if s.id.is_some() {
         Verbosity::VV
     } else if s.verbose {

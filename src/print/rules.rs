@@ -560,7 +560,7 @@ fn write_pool_opts(out: &mut impl Write, o: &PoolOpts) -> fmt::Result {
 
 /// The counter lines of a parsed rule, in the style they were printed
 /// (FreeBSD when a FreeBSD-only line was there); nothing without counters.
-pub fn write_counters_for(out: &mut impl Write, r: &Rule) -> fmt::Result {
+pub(crate) fn write_counters_for(out: &mut impl Write, r: &Rule) -> fmt::Result {
     let Some(c) = &r.counters else {
         return Ok(());
     };

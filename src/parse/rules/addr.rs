@@ -7,7 +7,7 @@ use ipnet::IpNet;
 use crate::model::{AddrSpec, Port, PortOp, PortSpec};
 
 /// Splits a leading `!` (pfctl prints `! addr`, lists may hold `!addr`).
-pub fn strip_bang(tok: &str) -> (bool, &str) {
+pub(crate) fn strip_bang(tok: &str) -> (bool, &str) {
     match tok.strip_prefix('!') {
         Some(rest) => (true, rest.trim_start()),
         None => (false, tok),
@@ -15,7 +15,7 @@ pub fn strip_bang(tok: &str) -> (bool, &str) {
 }
 
 /// An address or a prefix: `192.0.2.1`, `2001:db8::/32`.
-pub fn ip_net(s: &str) -> Option<IpNet> {
+pub(crate) fn ip_net(s: &str) -> Option<IpNet> {
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Some(IpNet::from(ip));
     }
@@ -26,7 +26,7 @@ pub fn ip_net(s: &str) -> Option<IpNet> {
 }
 
 /// `<name>`, `<name:N>`, `<name:*>`: the table name (the `-vv` count is dropped).
-pub fn table_name(s: &str) -> Option<&str> {
+pub(crate) fn table_name(s: &str) -> Option<&str> {
     let inner = s.strip_prefix('<')?.strip_suffix('>')?;
     Some(match inner.rsplit_once(':') {
         Some((name, n)) if is_count(n) => name,
@@ -67,7 +67,7 @@ pub fn dynamic(s: &str, counted: bool, negated: bool) -> Option<AddrSpec> {
 
 /// One address element that is a single token (ranges and `route "x"` take
 /// two or three tokens and are handled by the caller).
-pub fn addr_token(tok: &str, counted: bool) -> AddrSpec {
+pub(crate) fn addr_token(tok: &str, counted: bool) -> AddrSpec {
     let (negated, body) = strip_bang(tok);
     if body == "any" && !negated {
         return AddrSpec::Any;
@@ -92,7 +92,7 @@ pub fn addr_token(tok: &str, counted: bool) -> AddrSpec {
 
 /// A port value: a number, or a service name (FreeBSD prints names).
 /// A number too big for a port is kept as text; the caller warns.
-pub fn port_value(s: &str) -> (Port, bool) {
+pub(crate) fn port_value(s: &str) -> (Port, bool) {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         match s.parse::<u16>() {
             Ok(n) => (Port::Num(n), true),
@@ -104,7 +104,7 @@ pub fn port_value(s: &str) -> (Port, bool) {
 }
 
 /// A unary port operator token.
-pub fn unary_op(s: &str) -> Option<PortOp> {
+pub(crate) fn unary_op(s: &str) -> Option<PortOp> {
     Some(match s {
         "=" => PortOp::Eq,
         "!=" => PortOp::Ne,
@@ -117,7 +117,7 @@ pub fn unary_op(s: &str) -> Option<PortOp> {
 }
 
 /// A binary port operator token (`a >< b`, `a <> b`).
-pub fn binary_op(s: &str) -> Option<PortOp> {
+pub(crate) fn binary_op(s: &str) -> Option<PortOp> {
     match s {
         "><" => Some(PortOp::Inside),
         "<>" => Some(PortOp::Outside),
@@ -126,19 +126,19 @@ pub fn binary_op(s: &str) -> Option<PortOp> {
 }
 
 /// `a:b` inclusive range in one token.
-pub fn range_token(s: &str) -> Option<(&str, &str)> {
+pub(crate) fn range_token(s: &str) -> Option<(&str, &str)> {
     let (a, b) = s.split_once(':')?;
     (!a.is_empty() && !b.is_empty() && !b.contains(':')).then_some((a, b))
 }
 
 /// Builds a single-operand port spec.
-pub fn unary(op: PortOp, a: Port) -> PortSpec {
+pub(crate) fn unary(op: PortOp, a: Port) -> PortSpec {
     PortSpec { op, a, b: None }
 }
 
 /// Reads the interfaces and addresses named by a pool's elements:
 /// `(if addr)`, `(if)`, `if`, `addr@if`, `addr`, `(if ?)`.
-pub fn pool_element(elem: &str, ifaces: &mut Vec<Box<str>>, addrs: &mut Vec<IpAddr>) {
+pub(crate) fn pool_element(elem: &str, ifaces: &mut Vec<Box<str>>, addrs: &mut Vec<IpAddr>) {
     let elem = elem.trim_end_matches(',');
     if let Some(inner) = elem.strip_prefix('(').and_then(|e| e.strip_suffix(')')) {
         let mut words = inner.split_whitespace();

@@ -35,7 +35,7 @@ pub fn is_counter_line(body: &str) -> bool {
 
 /// Reads one counter line (`body` has no leading indentation; `col0` is the
 /// 0-based column where it starts) into `c`.
-pub fn read_counter_line(
+pub(crate) fn read_counter_line(
     body: &str,
     col0: usize,
     c: &mut Counters,

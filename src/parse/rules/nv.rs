@@ -39,7 +39,7 @@ impl NvLine {
 }
 
 /// Which `-nv`-only line `body` (trimmed) is, if any.
-pub fn nv_only_line(body: &str) -> Option<NvLine> {
+pub(crate) fn nv_only_line(body: &str) -> Option<NvLine> {
     let (first, rest) = body.split_once(' ').unwrap_or((body, ""));
     match first {
         "set" if !rest.is_empty() => Some(NvLine::Set),
@@ -61,7 +61,11 @@ fn is_macro_name(s: &str) -> bool {
 
 /// `table <name> [persist] [const] [counters] [file "x"]… [{ a b … }]…`,
 /// as `print_tabledef()` prints it.
-pub fn table_definition(body: &str, line: usize, issues: &mut Vec<Issue>) -> Option<TableDef> {
+pub(crate) fn table_definition(
+    body: &str,
+    line: usize,
+    issues: &mut Vec<Issue>,
+) -> Option<TableDef> {
     let toks = tokenize(body);
     let name_tok = toks.get(1)?;
     let name = name_tok

@@ -21,7 +21,7 @@ impl Tok<'_> {
 
 /// Tokenises `text`. Unbalanced quotes or parentheses make the token run to
 /// the end of the line; the caller reports it, nothing is lost.
-pub fn tokenize(text: &str) -> Vec<Tok<'_>> {
+pub(crate) fn tokenize(text: &str) -> Vec<Tok<'_>> {
     let mut toks = Vec::new();
     let mut chars = text.char_indices().enumerate().peekable();
     while let Some((ci, (bi, c))) = chars.next() {
