@@ -21,7 +21,7 @@ pub use crate::source::Strategy;
 use crate::source::{Options, PfctlOptions};
 
 /// `--version`: the version, git commit, build date and target (build.rs).
-pub const LONG_VERSION: &str = concat!(
+pub(crate) const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",
     env!("PFBLAME_GIT_COMMIT"),
@@ -348,7 +348,7 @@ impl ServerArgs {
 
     /// [`Self::config`] for a source: with `--from`, the dialect `record`
     /// kept in the recording (`--pf` still wins).
-    pub fn config_for(&self, from: Option<&Path>) -> Result<crate::analyze::Config, String> {
+    pub(crate) fn config_for(&self, from: Option<&Path>) -> Result<crate::analyze::Config, String> {
         Ok(crate::analyze::Config {
             recorded_dialect: from.and_then(recorded_dialect),
             ..self.config()?
@@ -532,7 +532,7 @@ pub enum ColorChoice {
 impl ColorChoice {
     /// Resolves `auto` against `NO_COLOR` (only when non-empty) and whether the
     /// output is a terminal. The flag wins over the environment.
-    pub fn enabled(self, is_terminal: bool) -> bool {
+    pub(crate) fn enabled(self, is_terminal: bool) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,

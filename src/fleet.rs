@@ -70,7 +70,7 @@ impl Fleet {
 
     /// A fleet of sources opened elsewhere (`demo --pair`'s embedded
     /// recordings), named in this order.
-    pub fn from_sources(sources: Vec<(String, Box<dyn Source>)>) -> Fleet {
+    pub(crate) fn from_sources(sources: Vec<(String, Box<dyn Source>)>) -> Fleet {
         let live = sources.iter().any(|(_, s)| s.is_live());
         let hosts = sources
             .into_iter()
@@ -168,7 +168,7 @@ pub fn merged(polls: &[HostPoll]) -> FleetAnalysis {
 /// row naming its host: what the TUI shows for a fleet (a Host column, a
 /// filter by host). A host's row of pf's default rule whose states the
 /// merge blamed on another host's rule says so in its reason.
-pub fn combined(polls: &[HostPoll], fleet: &FleetAnalysis) -> Analysis {
+pub(crate) fn combined(polls: &[HostPoll], fleet: &FleetAnalysis) -> Analysis {
     let answered: Vec<(&str, &Analysis)> = polls
         .iter()
         .filter_map(|p| Some((p.name.as_str(), p.outcome.as_deref().ok()?)))

@@ -17,7 +17,7 @@ const DATA: &str = include_str!("services.txt");
 
 /// The router's own table (`/etc/services`) is read up to this size; a
 /// bigger file is read that far (BSD's full list is about 100 KiB).
-pub const MAX_TABLE_BYTES: u64 = 2 * 1024 * 1024;
+pub(crate) const MAX_TABLE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Where the router keeps its table.
 pub const SYSTEM_TABLE: &str = "/etc/services";
@@ -82,7 +82,7 @@ pub fn read_table(path: &Path) -> Option<String> {
 /// The port a service name stands for (a decimal number is itself): from
 /// the router's table when one is installed, else (or when it lacks the
 /// name) from the bundled selection.
-pub fn port_of(name: &str) -> Option<u16> {
+pub(crate) fn port_of(name: &str) -> Option<u16> {
     if let Ok(n) = name.parse::<u16>() {
         return Some(n);
     }

@@ -206,7 +206,7 @@ pub fn open(args: &Options) -> Result<Box<dyn Source>, SourceError> {
 /// pfctl runs on this host. With `--ssh`, and for recordings without a
 /// copy, the bundled selection (`crate::services`) is used. Returns the
 /// table's text when one was installed.
-pub fn install_services(args: &Options) -> Option<String> {
+pub(crate) fn install_services(args: &Options) -> Option<String> {
     let text = match &args.from {
         Some(path) => recorded_services(path)?,
         None if args.pfctl.ssh.is_empty() => {
@@ -219,7 +219,7 @@ pub fn install_services(args: &Options) -> Option<String> {
 }
 
 /// `auto` / `per-rule`, as the option is spelled.
-pub fn strategy_name(strategy: Strategy) -> &'static str {
+pub(crate) fn strategy_name(strategy: Strategy) -> &'static str {
     match strategy {
         Strategy::Auto => "auto",
         Strategy::PerRule => "per-rule",

@@ -161,7 +161,7 @@ fn write_window(out: &mut Vec<u8>, w: &SeqWindow) {
 /// short forms for `\b \t \n \f \r`, `\u00xx` for the others), then as
 /// [`crate::sanitize::json_safe`] makes it terminal-safe (DEL, C1 controls,
 /// bidi and zero-width characters as `\uXXXX`).
-pub fn write_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
     let mut start = 0;
@@ -222,7 +222,7 @@ fn write_hex_min4(out: &mut Vec<u8>, v: u32) {
 }
 
 /// Decimal digits of `v` (as `Display`).
-pub fn write_u64(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn write_u64(out: &mut Vec<u8>, mut v: u64) {
     if v < 10 {
         out.push(b'0' + v as u8);
         return;
@@ -310,7 +310,7 @@ fn write_hex(out: &mut Vec<u8>, v: u16) {
 }
 
 /// An address as std's `Display` writes it.
-pub fn write_ip(out: &mut Vec<u8>, ip: &IpAddr) {
+pub(crate) fn write_ip(out: &mut Vec<u8>, ip: &IpAddr) {
     match ip {
         IpAddr::V4(a) => write_ipv4(out, a),
         IpAddr::V6(a) => write_ipv6(out, a),
@@ -318,7 +318,7 @@ pub fn write_ip(out: &mut Vec<u8>, ip: &IpAddr) {
 }
 
 /// Dotted quad (as `Display for Ipv4Addr`).
-pub fn write_ipv4(out: &mut Vec<u8>, a: &Ipv4Addr) {
+pub(crate) fn write_ipv4(out: &mut Vec<u8>, a: &Ipv4Addr) {
     for (i, o) in a.octets().iter().enumerate() {
         if i > 0 {
             out.push(b'.');
@@ -330,7 +330,7 @@ pub fn write_ipv4(out: &mut Vec<u8>, a: &Ipv4Addr) {
 /// RFC 5952 text as `Display for Ipv6Addr` writes it: IPv4-mapped
 /// addresses as `::ffff:a.b.c.d`, otherwise lowercase groups with the
 /// first longest run of two or more zero groups written `::`.
-pub fn write_ipv6(out: &mut Vec<u8>, a: &Ipv6Addr) {
+pub(crate) fn write_ipv6(out: &mut Vec<u8>, a: &Ipv6Addr) {
     if let Some(v4) = a.to_ipv4_mapped() {
         out.extend_from_slice(b"::ffff:");
         write_ipv4(out, &v4);

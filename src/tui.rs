@@ -158,7 +158,7 @@ fn handle(
 /// installs a panic hook that restores it) and puts it back afterwards, also
 /// when a termination signal ends it (see `crate::signals`). Returns the
 /// exit status: 0, or 128 + the signal's number.
-pub fn run_terminal(
+pub(crate) fn run_terminal(
     mut app: App,
     poller: Box<dyn Poller>,
     first: event::FirstPoll,

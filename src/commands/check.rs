@@ -155,7 +155,7 @@ fn poll(args: &CheckArgs) -> anyhow::Result<(Analysis, Option<f64>)> {
 }
 
 /// The plugin's verdict on one analysis (see the module documentation).
-pub fn judge(a: &Analysis, strict: bool, poll_seconds: Option<f64>) -> Outcome {
+pub(crate) fn judge(a: &Analysis, strict: bool, poll_seconds: Option<f64>) -> Outcome {
     let perfdata = perfdata(a, poll_seconds);
     let status = exit_status_with(a, false);
     let errors = parse_errors(a);

@@ -9,18 +9,18 @@ use crate::tui::kill::KillAccess;
 
 /// Starts the demo's replay again at its end: the demo loops, so a
 /// newcomer can watch states appear, rates change and `+` marks come and go.
-pub fn reopen() -> crate::tui::pipeline::Reopen {
+pub(crate) fn reopen() -> crate::tui::pipeline::Reopen {
     Box::new(round_source)
 }
 
 /// `demo --pair`: the embedded CARP pair (`crate::source::demo::pair_sources`)
 /// as a fleet.
-pub fn pair_fleet() -> crate::fleet::Fleet {
+pub(crate) fn pair_fleet() -> crate::fleet::Fleet {
     crate::fleet::Fleet::from_sources(crate::source::demo::pair_sources())
 }
 
 /// The pair's analysis settings: its server, every port.
-pub fn pair_config() -> crate::analyze::Config {
+pub(crate) fn pair_config() -> crate::analyze::Config {
     crate::analyze::Config {
         servers: crate::analyze::Servers::parse(
             &[crate::source::demo::PAIR_SERVER.to_string()],

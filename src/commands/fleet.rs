@@ -162,7 +162,7 @@ pub fn check(mut fleet: Fleet, cfg: &Config, strict: bool) -> Outcome {
 }
 
 /// The fleet's exit status (see the module documentation).
-pub fn fleet_status(polls: &[HostPoll], merged_fails: bool, strict: bool) -> Exit {
+pub(crate) fn fleet_status(polls: &[HostPoll], merged_fails: bool, strict: bool) -> Exit {
     let per_host: Vec<Exit> = polls
         .iter()
         .filter_map(|p| p.outcome.as_deref().ok())

@@ -120,7 +120,7 @@ pub fn lint_rules(rules: &[Rule], servers: &Servers, allow: &Allow) -> (LintRepo
 
 /// [`lint_rules`] with known table contents. Possible findings (a table
 /// not known may hold the server) count: they also exit 1.
-pub fn lint_rules_with(
+pub(crate) fn lint_rules_with(
     rules: &[Rule],
     servers: &Servers,
     allow: &Allow,
@@ -238,7 +238,7 @@ pub fn compare(loaded: &LintReport, candidate: &LintReport) -> Vec<Change> {
 }
 
 /// The comparison as a table.
-pub fn compare_text(changes: &[Change]) -> String {
+pub(crate) fn compare_text(changes: &[Change]) -> String {
     use std::fmt::Write as _;
     if changes.is_empty() {
         return "the candidate ruleset changes no verdict\n".into();
@@ -350,7 +350,7 @@ fn rules_text(args: &SourceArgs) -> anyhow::Result<(String, Vec<PathBuf>)> {
 
 /// Where a recording keeps its `tables/`: next to the rules listing read,
 /// then at the top of the recording. A single file has none.
-pub fn table_dirs(path: &Path) -> Vec<PathBuf> {
+pub(crate) fn table_dirs(path: &Path) -> Vec<PathBuf> {
     if !path.is_dir() {
         return Vec::new();
     }

@@ -15,7 +15,7 @@ use crate::cli::Cli;
 
 /// The date on the page's `.TH` line. A fixed value keeps the output
 /// reproducible; change it when the page's content changes.
-pub const DATE: &str = "2026-12-01";
+pub(crate) const DATE: &str = "2026-12-01";
 
 /// The whole page, as roff (man(7) macros).
 pub fn render() -> io::Result<String> {

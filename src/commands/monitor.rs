@@ -14,7 +14,7 @@ use crate::source::{PollMeta, PollSink, Source, SourceError};
 
 /// The `host` label of the metrics: `recorded` for `--from`, the `--ssh`
 /// host, else `localhost`.
-pub fn host_label(source: &SourceArgs) -> String {
+pub(crate) fn host_label(source: &SourceArgs) -> String {
     if source.from.is_some() {
         return "recorded".to_string();
     }
@@ -61,7 +61,7 @@ impl Source for Timed<'_> {
 
 /// Hands `render` standard output, or with `output` a buffer that is then
 /// written to that file atomically ([`write_atomically`]).
-pub fn emit(
+pub(crate) fn emit(
     output: Option<&Path>,
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> anyhow::Result<()> {
@@ -84,7 +84,7 @@ pub fn emit(
 /// textfile collector ignores: it reads `*.prom` only), flushes it to disk
 /// and renames it over `path`: a reader sees the old file or the new one,
 /// never part of one. The temporary file is removed on failure.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = temporary_beside(path)?;
     let result = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;

@@ -124,7 +124,7 @@ pub fn exit_status(a: &Analysis) -> Exit {
 }
 
 /// [`exit_status`], with `--strict`.
-pub fn exit_status_with(a: &Analysis, strict: bool) -> Exit {
+pub(crate) fn exit_status_with(a: &Analysis, strict: bool) -> Exit {
     let errors = a.diagnostics.iter().any(|d| d.severity == Severity::Error);
     let nothing_read = a.total_states == 0 && a.rows.is_empty();
     if errors && nothing_read {
@@ -194,7 +194,7 @@ pub enum Answer {
 
 /// Reads one line: `y` / `yes` (any case) is yes, any other line no, end
 /// of input no answer.
-pub fn read_answer(input: &mut dyn BufRead) -> io::Result<Answer> {
+pub(crate) fn read_answer(input: &mut dyn BufRead) -> io::Result<Answer> {
     let mut line = String::new();
     if input.read_line(&mut line)? == 0 {
         return Ok(Answer::None);
@@ -216,7 +216,7 @@ pub fn spurious_server_states(a: &Analysis) -> Vec<State> {
 /// The server states of the rows that make the report fail: `bypass` and
 /// `blocked`, with `--strict` also `stateful` and `unexplained` (what the
 /// exit status counts is what `--kill` removes; `allowed` never).
-pub fn failing_server_states(a: &Analysis, strict: bool) -> Vec<State> {
+pub(crate) fn failing_server_states(a: &Analysis, strict: bool) -> Vec<State> {
     let fails = |v: Verdict| {
         if strict {
             v.fails_strict()
@@ -239,7 +239,7 @@ pub fn failing_server_states(a: &Analysis, strict: bool) -> Vec<State> {
 /// Plans, confirms and runs the kill commands; messages go to `err` (stdout
 /// holds the report). `Ok(None)` keeps the report's status; `Ok(Some(_))`
 /// replaces it (a kill that failed).
-pub fn kill_spurious(
+pub(crate) fn kill_spurious(
     a: &Analysis,
     guard: KillGuard,
     pfctl: &Pfctl,

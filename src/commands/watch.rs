@@ -104,7 +104,7 @@ pub fn prepare(
 
 /// [`prepare`], with a replay that starts again at its end when `reopen`
 /// is given.
-pub fn prepare_looping(
+pub(crate) fn prepare_looping(
     source: Box<dyn Source>,
     mut config: Config,
     strategy: Option<Strategy>,
@@ -149,7 +149,7 @@ pub fn prepare_looping(
 /// `watch` over several hosts: the rows of every host, a Host column, a
 /// header line per host; `/NAME` filters one host. Kills stay off (`K`
 /// says so): they would need the host of each state.
-pub fn start_fleet(
+pub(crate) fn start_fleet(
     fleet: crate::fleet::Fleet,
     config: Config,
     interval: Duration,

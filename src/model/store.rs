@@ -31,27 +31,27 @@ use super::{Direction, Endpoint, HostAddr, Port, RuleKey, SeqWindow, State};
 
 /// Bits of [`StateStore::bits`].
 mod bit {
-    pub const OUT: u32 = 1;
-    pub const SRC_V6: u32 = 1 << 1;
-    pub const DST_V6: u32 = 1 << 2;
-    pub const SRC_PORT: u32 = 1 << 3;
-    pub const DST_PORT: u32 = 1 << 4;
-    pub const VERBOSE: u32 = 1 << 5;
-    pub const AGE: u32 = 1 << 6;
-    pub const EXPIRES: u32 = 1 << 7;
-    pub const PACKETS: u32 = 1 << 8;
-    pub const BYTES: u32 = 1 << 9;
+    pub(crate) const OUT: u32 = 1;
+    pub(crate) const SRC_V6: u32 = 1 << 1;
+    pub(crate) const DST_V6: u32 = 1 << 2;
+    pub(crate) const SRC_PORT: u32 = 1 << 3;
+    pub(crate) const DST_PORT: u32 = 1 << 4;
+    pub(crate) const VERBOSE: u32 = 1 << 5;
+    pub(crate) const AGE: u32 = 1 << 6;
+    pub(crate) const EXPIRES: u32 = 1 << 7;
+    pub(crate) const PACKETS: u32 = 1 << 8;
+    pub(crate) const BYTES: u32 = 1 << 9;
     pub const ANCHOR: u32 = 1 << 10;
-    pub const RULE: u32 = 1 << 11;
-    pub const ID: u32 = 1 << 12;
-    pub const CREATOR: u32 = 1 << 13;
-    pub const SEQ: u32 = 1 << 14;
+    pub(crate) const RULE: u32 = 1 << 11;
+    pub(crate) const ID: u32 = 1 << 12;
+    pub(crate) const CREATOR: u32 = 1 << 13;
+    pub(crate) const SEQ: u32 = 1 << 14;
     /// Has a translated end, in [`super::StateStore::nat`].
     pub const NAT: u32 = 1 << 16;
     /// Has age-line flags, in [`super::StateStore::flags`].
     pub const FLAGS: u32 = 1 << 17;
     /// Kept whole in [`super::StateStore::whole`].
-    pub const WHOLE: u32 = 1 << 15;
+    pub(crate) const WHOLE: u32 = 1 << 15;
 }
 
 /// A translated end (`src_nat` / `dst_nat`) in columns: the address as in
@@ -677,7 +677,7 @@ impl StateStore {
     /// Room for `n` more states in the dense columns, allocated once: a
     /// poll of about the previous poll's size then grows no column step by
     /// step, which left the allocator's heap fragmented poll after poll.
-    pub fn reserve(&mut self, n: usize) {
+    pub(crate) fn reserve(&mut self, n: usize) {
         self.line.reserve_exact(n);
         self.names.reserve_exact(n);
         self.bits.reserve_exact(n);

@@ -721,7 +721,7 @@ pub(crate) fn for_each_newline(buf: &[u8], mut f: impl FnMut(usize)) {
 }
 
 /// Diagnostics kept per input; the rest are counted exactly.
-pub(crate) const MAX_DIAGNOSTICS: usize = 1000;
+pub const MAX_DIAGNOSTICS: usize = 1000;
 
 /// Caps the diagnostics of one input: the first [`MAX_DIAGNOSTICS`] are
 /// kept, the others counted, and [`DiagCap::finish`] adds one closing

@@ -160,7 +160,7 @@ impl StatesParser {
     /// `State` is large, and moving it through `push`'s return value costs
     /// a few copies per state. Call [`Self::close`] at the end. Do not mix
     /// with [`Self::push`] on one parser.
-    pub fn push_into(
+    pub(crate) fn push_into(
         &mut self,
         line_no: usize,
         line: &str,
@@ -194,7 +194,12 @@ impl StatesParser {
     /// [`Self::push_into`] for a line that is a valid main line; false (and
     /// nothing done, nothing reported) for any other line. Lets mixed input
     /// parse a state line once instead of recognising it first.
-    pub fn push_main_into(&mut self, line_no: usize, line: &str, out: &mut Vec<State>) -> bool {
+    pub(crate) fn push_main_into(
+        &mut self,
+        line_no: usize,
+        line: &str,
+        out: &mut Vec<State>,
+    ) -> bool {
         if line.starts_with(is_blank) || memchr::memchr(0, line.as_bytes()).is_some() {
             return false;
         }

@@ -192,7 +192,7 @@ fn note(list: &mut Vec<String>, what: &str) {
 }
 
 /// How many states [`detect`] looks at (the first ones of the listing).
-pub const STATE_CLUES: usize = 10_000;
+pub(crate) const STATE_CLUES: usize = 10_000;
 
 /// Tells the dialect from how pfctl printed the rules and states, unless
 /// `forced` (`--pf`). Each clue follows the printing code of that OS

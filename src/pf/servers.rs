@@ -49,13 +49,13 @@ impl Servers {
     /// The endpoint of `state` that makes it a server state: an address
     /// (either side, either key) inside a server prefix whose port is listed
     /// (any port when no `--port` was given). `None` if it is no server state.
-    pub fn server_endpoint<'s>(&self, state: &'s State) -> Option<&'s Endpoint> {
+    pub(crate) fn server_endpoint<'s>(&self, state: &'s State) -> Option<&'s Endpoint> {
         self.find_server_endpoint(state.addrs())
     }
 
     /// The first of `endpoints` that is a server endpoint (see
     /// [`Self::server_endpoint`]).
-    pub fn find_server_endpoint<'s>(
+    pub(crate) fn find_server_endpoint<'s>(
         &self,
         mut endpoints: impl Iterator<Item = &'s Endpoint>,
     ) -> Option<&'s Endpoint> {
@@ -161,7 +161,7 @@ impl Allow {
     /// ruleset `anchor_path` with `labels`, if any. Numbers are tried first
     /// (the most precise); `key` is `None` when the numbers no longer name
     /// this rule (it belongs to an earlier ruleset).
-    pub fn matching(
+    pub(crate) fn matching(
         &self,
         key: Option<RuleKey>,
         anchor_path: &str,

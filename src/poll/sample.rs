@@ -67,7 +67,7 @@ impl SampleBuilder {
 
     /// Expects about `n` kept states (the previous poll's): their store is
     /// allocated once, a little larger.
-    pub fn expect_states(mut self, n: usize) -> Self {
+    pub(crate) fn expect_states(mut self, n: usize) -> Self {
         self.sample.states.reserve(n.saturating_add(n / 16));
         self
     }

@@ -15,7 +15,7 @@ use crate::lint::Finding;
 use crate::model::{Diagnostic, Direction, Endpoint, State};
 
 /// Bumped when a field changes meaning or disappears (additions keep it).
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Serialize)]
 pub struct Report<'a> {

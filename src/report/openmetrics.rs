@@ -50,7 +50,7 @@ pub fn write(a: &Analysis, scrape: &Scrape, out: &mut dyn Write) -> io::Result<(
 /// OpenMetrics wants a family's samples together. `failed` names the hosts
 /// whose poll failed: `pfblame_poll_failed{host} 1`, and nothing else
 /// about them.
-pub fn write_hosts(
+pub(crate) fn write_hosts(
     hosts: &[(&Analysis, &Scrape)],
     failed: &[&str],
     out: &mut dyn Write,
@@ -231,14 +231,14 @@ fn counted(a: &Analysis) -> impl Iterator<Item = &RuleRow> {
 }
 
 /// Rules whose verdict is `bypass` or `blocked`.
-pub fn harmful_rules(a: &Analysis) -> usize {
+pub(crate) fn harmful_rules(a: &Analysis) -> usize {
     counted(a)
         .filter(|r| r.verdict.is_some_and(Verdict::is_failure))
         .count()
 }
 
 /// Error diagnostics of the sample (lines that could not be read).
-pub fn parse_errors(a: &Analysis) -> usize {
+pub(crate) fn parse_errors(a: &Analysis) -> usize {
     a.diagnostics
         .iter()
         .filter(|d| d.severity == crate::model::Severity::Error)

@@ -123,7 +123,7 @@ impl BufRead for Dedup<'_> {
 }
 
 /// Said when a state showed up in more than one `-R n` listing of a poll.
-pub fn duplicates_warning(dropped: u64) -> String {
+pub(crate) fn duplicates_warning(dropped: u64) -> String {
     format!(
         "per-rule: {dropped} state record{} repeated a state id already listed by another \
          `pfctl -vvss -R n` run of this poll; each state was counted once",

@@ -12,7 +12,7 @@ use crate::source::{RecordedPoll, ReplaySource, Source};
 /// The scenario's web server address on the tunnel prefix, and its port:
 /// the states of this address that rule @14 creates are the stray ones.
 pub const DEMO_SERVER: &str = "2001:db8:bbbb:1::10";
-pub const DEMO_PORT: u16 = 443;
+pub(crate) const DEMO_PORT: u16 = 443;
 
 macro_rules! poll {
     ($n:literal) => {
@@ -70,11 +70,11 @@ macro_rules! pair_host {
 const PAIR: &[(&str, &str, &str, &str, &str)] = &[pair_host!("fw-a"), pair_host!("fw-b")];
 
 /// The server of the pair scenario.
-pub const PAIR_SERVER: &str = "2001:db8::10";
+pub(crate) const PAIR_SERVER: &str = "2001:db8::10";
 
 /// The pair's hosts, each a one-poll replay (with `info.txt`: Hostid and
 /// Checksum), in host order.
-pub fn pair_sources() -> Vec<(String, Box<dyn Source>)> {
+pub(crate) fn pair_sources() -> Vec<(String, Box<dyn Source>)> {
     PAIR.iter()
         .map(|(host, rules, states, info, meta)| {
             let poll = RecordedPoll {
@@ -110,7 +110,7 @@ fn taken_at(meta: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The embedded polls.
-pub fn recorded_polls() -> Vec<RecordedPoll> {
+pub(crate) fn recorded_polls() -> Vec<RecordedPoll> {
     POLLS
         .iter()
         .map(|(rules, states, meta)| RecordedPoll {
@@ -126,7 +126,7 @@ pub fn recorded_polls() -> Vec<RecordedPoll> {
 /// The embedded polls of round `round` (1-based) of the looping demo: the
 /// recorded times moved forward by whole rounds (the recording's span plus
 /// one gap between polls), so rates and ages keep going forward.
-pub fn polls_of_round(round: u32) -> Vec<RecordedPoll> {
+pub(crate) fn polls_of_round(round: u32) -> Vec<RecordedPoll> {
     let mut polls = recorded_polls();
     let times: Vec<DateTime<Utc>> = polls.iter().filter_map(|p| p.taken_at).collect();
     let (Some(first), Some(last)) = (times.first(), times.last()) else {
@@ -150,7 +150,7 @@ pub fn source() -> Box<dyn Source> {
 }
 
 /// The replay of round `round` (1-based): see [`polls_of_round`].
-pub fn round_source(round: u32) -> Box<dyn Source> {
+pub(crate) fn round_source(round: u32) -> Box<dyn Source> {
     let polls = polls_of_round(round);
     let n = polls.len();
     Box::new(

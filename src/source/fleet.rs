@@ -50,7 +50,7 @@ fn invalid(detail: impl Into<String>) -> SourceError {
 
 /// Splits `NAME=COMMAND` of `--host`; COMMAND split into words like a
 /// shell would (no expansion), never run by one.
-pub fn parse_host(text: &str) -> Result<HostSpec, SourceError> {
+pub(crate) fn parse_host(text: &str) -> Result<HostSpec, SourceError> {
     let (name, command) = text
         .split_once('=')
         .ok_or_else(|| invalid(format!("`{text}` is not NAME=COMMAND")))?;
@@ -76,7 +76,7 @@ pub fn parse_host(text: &str) -> Result<HostSpec, SourceError> {
 
 /// A name shown in reports, used as a metrics label and as a directory
 /// name of a fleet recording: nothing a path or a terminal would read.
-pub fn is_host_name(name: &str) -> bool {
+pub(crate) fn is_host_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with(['-', '.'])
         && name
@@ -124,7 +124,7 @@ pub fn hosts(o: &Options) -> Result<Option<Vec<HostSpec>>, SourceError> {
 }
 
 /// The pfctl command of a live host (`None` for a recorded one).
-pub fn host_pfctl(spec: &HostSpec, o: &Options) -> Result<Option<Pfctl>, SourceError> {
+pub(crate) fn host_pfctl(spec: &HostSpec, o: &Options) -> Result<Option<Pfctl>, SourceError> {
     Ok(match &spec.transport {
         Transport::Ssh(host) => {
             let one = super::PfctlOptions {
@@ -141,7 +141,7 @@ pub fn host_pfctl(spec: &HostSpec, o: &Options) -> Result<Option<Pfctl>, SourceE
 
 /// Opens one host's source: live pfctl through its transport (reading
 /// `pfctl -vsi` once, for its Hostid and Checksum), or its recording.
-pub fn open_host(spec: &HostSpec, o: &Options) -> Result<Box<dyn Source>, SourceError> {
+pub(crate) fn open_host(spec: &HostSpec, o: &Options) -> Result<Box<dyn Source>, SourceError> {
     let live = |pfctl: Pfctl| -> Box<dyn Source> {
         Box::new(Checked::new(
             LiveSource::new(

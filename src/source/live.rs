@@ -38,21 +38,21 @@ use super::{NO_RULES_WARNING, PollMeta, PollSink, Run, Source, SourceError, stra
 use crate::model::{Action, Rule};
 
 /// Arguments of the rules run: every ruleset, with counters and `@N`.
-pub const RULES_ARGS: [&str; 3] = ["-a", "*", "-vvsr"];
+pub(crate) const RULES_ARGS: [&str; 3] = ["-a", "*", "-vvsr"];
 /// Arguments of the states run.
-pub const STATES_ARGS: [&str; 1] = ["-vvss"];
+pub(crate) const STATES_ARGS: [&str; 1] = ["-vvss"];
 /// Arguments of the states run when nothing needs the ids: `-vss` prints
 /// the same states without their id line (`print_state()` in pfctl's
 /// `pf_print_state.c` prints `id:`/`creatorid:` only for `-vv`), 17% less
 /// text on a generated table (docs/performance.md).
-pub const STATES_ARGS_NO_IDS: [&str; 1] = ["-vss"];
+pub(crate) const STATES_ARGS_NO_IDS: [&str; 1] = ["-vss"];
 /// Arguments of the info run.
-pub const INFO_ARGS: [&str; 1] = ["-vsi"];
+pub(crate) const INFO_ARGS: [&str; 1] = ["-vsi"];
 /// Arguments of the translation rules run (FreeBSD, macOS: nat, rdr and
 /// binat rules are a ruleset of their own, `pfctl_show_nat()`).
 pub const NAT_ARGS: [&str; 3] = ["-a", "*", "-vvsn"];
 /// Per-rule runs started ahead of the one being read.
-pub const PER_RULE_CONCURRENCY: usize = 4;
+pub(crate) const PER_RULE_CONCURRENCY: usize = 4;
 
 /// Lines FreeBSD prints on stderr for every `-v` run without ALTQ: noise.
 const ALTQ_NOISE: [&str; 2] = [
@@ -148,7 +148,7 @@ impl Pfctl {
 
     /// The command the options describe; refuses what would run something
     /// other than what the user named (see [`is_ssh_word`]).
-    pub fn from_options(o: &PfctlOptions) -> Result<Self, SourceError> {
+    pub(crate) fn from_options(o: &PfctlOptions) -> Result<Self, SourceError> {
         let command = &o.command;
         let words = shlex::split(command).ok_or_else(|| {
             invalid(
@@ -229,7 +229,7 @@ impl Pfctl {
     }
 
     /// True when pfctl runs on another host through ssh.
-    pub fn is_remote(&self) -> bool {
+    pub(crate) fn is_remote(&self) -> bool {
         matches!(self.via, Via::Ssh { .. } | Via::Transport { .. })
     }
 
@@ -334,7 +334,7 @@ impl LiveSource {
     }
 
     /// `--pfctl`, `--timeout` and `--strategy` from the command line.
-    pub fn from_options(args: &super::Options) -> Result<Self, SourceError> {
+    pub(crate) fn from_options(args: &super::Options) -> Result<Self, SourceError> {
         Ok(Self::new(
             Pfctl::from_options(&args.pfctl)?,
             LiveOptions {
@@ -349,7 +349,7 @@ impl LiveSource {
     }
 
     /// Also read `pfctl -vsi` once, on the first poll (see `info_once`).
-    pub fn with_info_once(mut self) -> Self {
+    pub(crate) fn with_info_once(mut self) -> Self {
         self.info_once = true;
         self
     }
@@ -402,7 +402,7 @@ impl LiveSource {
     }
 
     /// The arguments of the `auto` states run.
-    pub fn states_args(&self) -> &'static [&'static str] {
+    pub(crate) fn states_args(&self) -> &'static [&'static str] {
         if self.ids {
             &STATES_ARGS
         } else {

@@ -120,7 +120,7 @@ impl Spawned {
     /// Hands standard output to `consume`, then waits for the child and
     /// judges the run. A run without output is judged before `consume` is
     /// called, so a failing pfctl never hands an empty listing to a sink.
-    pub fn consume(
+    pub(crate) fn consume(
         mut self,
         consume: impl FnOnce(&mut dyn BufRead) -> io::Result<()>,
     ) -> Result<Run, SourceError> {
@@ -145,7 +145,7 @@ impl Spawned {
     }
 
     /// Reads the whole output into memory (rules and info: small by nature).
-    pub fn read_all(self) -> Result<(Vec<u8>, Run), SourceError> {
+    pub(crate) fn read_all(self) -> Result<(Vec<u8>, Run), SourceError> {
         let mut out = Vec::new();
         let run = self.consume(|r| r.read_to_end(&mut out).map(|_| ()))?;
         Ok((out, run))
@@ -349,7 +349,7 @@ fn first_line(text: &str) -> String {
 }
 
 /// Standard error for a message: at most a few lines, never empty.
-pub fn quote_stderr(stderr: &str) -> String {
+pub(crate) fn quote_stderr(stderr: &str) -> String {
     const MAX_LINES: usize = 4;
     const MAX_CHARS: usize = 600;
     let stderr = stderr.trim();

@@ -10,7 +10,7 @@ use crate::model::TableRef;
 use crate::source::{Pfctl, display_argv};
 
 /// Subdirectory of a recording holding table listings.
-pub const TABLES_DIR: &str = "tables";
+pub(crate) const TABLES_DIR: &str = "tables";
 
 /// Where a listing came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,7 @@ fn safe_component(s: &str) -> bool {
 }
 
 /// The file of a table in a recording's `tables/` directory.
-pub fn recorded_file(dir: &Path, t: &TableRef) -> Option<PathBuf> {
+pub(crate) fn recorded_file(dir: &Path, t: &TableRef) -> Option<PathBuf> {
     if !safe_component(&t.name) {
         return None;
     }
@@ -84,7 +84,7 @@ fn main_table(t: &TableRef) -> TableRef {
 /// Reads the tables `refs` from the recordings `dirs` (first found wins).
 /// A table of an anchor is looked up under its anchor path, and also as a
 /// main-ruleset table (pf's fallback). Missing files are skipped.
-pub fn read_recorded(dirs: &[PathBuf], refs: &[TableRef]) -> Vec<Fetched> {
+pub(crate) fn read_recorded(dirs: &[PathBuf], refs: &[TableRef]) -> Vec<Fetched> {
     let mut wanted: Vec<TableRef> = Vec::new();
     for t in refs {
         wanted.push(t.clone());
@@ -119,7 +119,7 @@ pub fn read_recorded(dirs: &[PathBuf], refs: &[TableRef]) -> Vec<Fetched> {
 }
 
 /// The argv pfblame adds to run `pfctl [-a ANCHOR] -t NAME -T show`.
-pub fn show_args(t: &TableRef) -> Vec<&str> {
+pub(crate) fn show_args(t: &TableRef) -> Vec<&str> {
     let mut args = Vec::new();
     if !t.anchor.is_empty() {
         args.extend(["-a", t.anchor.as_str()]);
@@ -132,7 +132,7 @@ pub fn show_args(t: &TableRef) -> Vec<&str> {
 /// (argv, no shell, with the `--timeout`). A table of an anchor that pfctl
 /// does not know there is looked up in the main ruleset; each table is run
 /// at most once, read or failed.
-pub fn read_live(pfctl: &Pfctl, refs: &[TableRef]) -> Vec<Fetched> {
+pub(crate) fn read_live(pfctl: &Pfctl, refs: &[TableRef]) -> Vec<Fetched> {
     let mut out = Vec::new();
     let mut read: Vec<TableRef> = Vec::new();
     let mut failed: Vec<TableRef> = Vec::new();

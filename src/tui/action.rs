@@ -106,7 +106,7 @@ const fn c(ch: char) -> Key {
 
 /// The key table, in help order. Neighbours with the same help text share
 /// one help line (`↑/k ↓/j`).
-pub const KEYMAP: &[Binding] = &[
+pub(crate) const KEYMAP: &[Binding] = &[
     Binding {
         keys: &[k(KeyCode::Up), c('k')],
         label: "↑/k",
@@ -311,7 +311,7 @@ pub enum Input {
 
 /// The action for a key press, given where typed keys go.
 /// Key releases and repeats of other kinds are ignored.
-pub fn action_for_key(key: KeyEvent, input: Input) -> Option<Action> {
+pub(crate) fn action_for_key(key: KeyEvent, input: Input) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
         return None;
     }
@@ -333,7 +333,7 @@ pub fn action_for_key(key: KeyEvent, input: Input) -> Option<Action> {
 /// The action for a key while the kill confirmation is shown: only yes,
 /// no, and quit (Ctrl-C) mean anything; every other key is ignored so a
 /// stray key press never runs pfctl.
-pub fn confirm_key(key: KeyEvent) -> Option<Action> {
+pub(crate) fn confirm_key(key: KeyEvent) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
         return None;
     }
@@ -371,7 +371,7 @@ fn jump_key(key: KeyEvent, ctrl: bool) -> Option<Action> {
 }
 
 /// The action for a mouse event.
-pub fn action_for_mouse(m: MouseEvent) -> Option<Action> {
+pub(crate) fn action_for_mouse(m: MouseEvent) -> Option<Action> {
     match m.kind {
         MouseEventKind::ScrollUp => Some(Action::ScrollUp(m.column, m.row)),
         MouseEventKind::ScrollDown => Some(Action::ScrollDown(m.column, m.row)),

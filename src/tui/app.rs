@@ -27,7 +27,7 @@ use crate::tui::snapshot::{Snapshot, StateIdent};
 use crate::tui::theme::Theme;
 
 /// The intervals `+` and `-` step through, in seconds.
-pub const INTERVAL_STEPS: &[f64] = &[0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0];
+pub(crate) const INTERVAL_STEPS: &[f64] = &[0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0];
 
 /// Which pane the movement keys act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,7 +339,7 @@ impl App {
     }
 
     /// Tells the app the screen's size (before each draw).
-    pub fn set_screen(&mut self, area: Rect) {
+    pub(crate) fn set_screen(&mut self, area: Rect) {
         if area != self.screen {
             self.screen = area;
             self.relayout();
@@ -1098,7 +1098,7 @@ impl App {
     }
 
     /// The index (into `analysis.rows`) of the selected row.
-    pub fn current_row_index(&self) -> Option<usize> {
+    pub(crate) fn current_row_index(&self) -> Option<usize> {
         self.snapshot.as_ref()?;
         self.rules.rows.get(self.rules.cursor).copied()
     }
@@ -1112,7 +1112,7 @@ impl App {
     }
 
     /// The selected state (built from the analysis' compact store).
-    pub fn current_state(&self) -> Option<State> {
+    pub(crate) fn current_state(&self) -> Option<State> {
         let snap = self.snapshot.as_ref()?;
         snap.state(*self.states.rows.get(self.states.cursor)?)
     }

@@ -74,7 +74,7 @@ pub trait Poller: Send {
 
 /// Starts the thread that reads terminal events. It ends when the UI stops
 /// listening (the next event fails to send) or the terminal fails.
-pub fn spawn_input(tx: Sender<Event>) -> std::io::Result<JoinHandle<()>> {
+pub(crate) fn spawn_input(tx: Sender<Event>) -> std::io::Result<JoinHandle<()>> {
     thread::Builder::new()
         .name("pfblame-input".into())
         .spawn(move || {
@@ -117,7 +117,7 @@ pub struct InputGate {
 impl InputGate {
     /// Notes an input event at `now`; true when it came after a quiet gap
     /// (so, as a key, it may answer a confirmation).
-    pub fn arrived(&mut self, now: Instant) -> bool {
+    pub(crate) fn arrived(&mut self, now: Instant) -> bool {
         let quiet = self
             .last_input
             .is_none_or(|t| now.saturating_duration_since(t) >= BURST_GAP);
@@ -129,7 +129,7 @@ impl InputGate {
 /// What pasted text may do: type into the filter prompt, character by
 /// character (controls and line breaks dropped), and nothing else. A paste
 /// is text, never commands.
-pub fn pasted_filter_text(text: &str, editing_filter: bool, prompt_open: bool) -> Vec<char> {
+pub(crate) fn pasted_filter_text(text: &str, editing_filter: bool, prompt_open: bool) -> Vec<char> {
     if !editing_filter || prompt_open {
         return Vec::new();
     }

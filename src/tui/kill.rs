@@ -40,7 +40,7 @@ impl KillAccess {
 }
 
 /// Why `K` does nothing, in a few words for the banner.
-pub fn refusal_text(why: KillRefused) -> &'static str {
+pub(crate) fn refusal_text(why: KillRefused) -> &'static str {
     match why {
         KillRefused::NotAllowed => "K: kill needs --allow-kill (start pfblame with it)",
         KillRefused::Recorded => "K: kill is not possible on recorded data (--from, demo)",
@@ -83,7 +83,7 @@ impl PartialEq for KillJob {
 
 /// The server states of row `row` when it is judged spurious (an allowed
 /// rule's states are expected and stay; a rule without verdict has none).
-pub fn spurious_states_of(a: &Analysis, row: usize) -> Result<Vec<State>, String> {
+pub(crate) fn spurious_states_of(a: &Analysis, row: usize) -> Result<Vec<State>, String> {
     let Some(r) = a.rows.get(row) else {
         return Err("K: no rule selected".into());
     };

@@ -6,8 +6,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 
 /// The smallest screen anything is drawn on. Below 80×24 the screen
 /// degrades instead: a compact header, fewer columns, then fewer panes.
-pub const MIN_WIDTH: u16 = 32;
-pub const MIN_HEIGHT: u16 = 8;
+pub(crate) const MIN_WIDTH: u16 = 32;
+pub(crate) const MIN_HEIGHT: u16 = 8;
 /// Below this body height the states pane is left out (the rules need it).
 const STATES_MIN_BODY: u16 = 8;
 
@@ -127,7 +127,7 @@ fn table_body(pane: Rect) -> Rect {
 
 /// The first visible row so that `cursor` is on screen, moving as little as
 /// possible from `offset`.
-pub fn keep_visible(cursor: usize, offset: usize, height: usize, len: usize) -> usize {
+pub(crate) fn keep_visible(cursor: usize, offset: usize, height: usize, len: usize) -> usize {
     if height == 0 {
         return cursor;
     }

@@ -87,7 +87,7 @@ impl Pipeline {
 
     /// Loops the replay: at its end, `reopen` gives the source of the next
     /// round (the demo shifts the recorded times so they keep going forward).
-    pub fn looping(mut self, reopen: Reopen) -> Self {
+    pub(crate) fn looping(mut self, reopen: Reopen) -> Self {
         self.reopen = Some(reopen);
         self
     }

@@ -57,7 +57,7 @@ const SHOWN_POLL_TIME: Duration = Duration::from_millis(3);
 
 /// Plays every poll of `poller` into `app` (at most `max_polls`), as the
 /// collector would, with the poll time fixed.
-pub fn play(app: &mut App, poller: &mut dyn Poller, max_polls: usize) -> Result<(), String> {
+pub(crate) fn play(app: &mut App, poller: &mut dyn Poller, max_polls: usize) -> Result<(), String> {
     for _ in 0..max_polls {
         let mut snapshot = poller.poll()?;
         snapshot.elapsed = SHOWN_POLL_TIME;

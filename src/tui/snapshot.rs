@@ -124,7 +124,7 @@ pub struct HostLine {
 }
 
 /// How many polls the history keeps per rule.
-pub const HISTORY_POLLS: usize = 30;
+pub(crate) const HISTORY_POLLS: usize = 30;
 
 /// New server states per poll, per rule, over the last [`HISTORY_POLLS`]
 /// polls: bounded, kept by the collector (so a paused screen misses none).
@@ -218,7 +218,7 @@ impl Snapshot {
 
     /// True when the state at `index` is the one `ident` names; by id
     /// without building the state (a search through a million stays cheap).
-    pub fn state_is(&self, index: u32, ident: &StateIdent) -> bool {
+    pub(crate) fn state_is(&self, index: u32, ident: &StateIdent) -> bool {
         match ident {
             StateIdent::Id { id, creator } => {
                 self.analysis.states.id(index as usize) == Some((*id, *creator))
@@ -227,13 +227,13 @@ impl Snapshot {
         }
     }
 
-    pub fn is_new(&self, index: u32) -> bool {
+    pub(crate) fn is_new(&self, index: u32) -> bool {
         self.is_new.get(index as usize).copied().unwrap_or(false)
     }
 
     /// The state is older than the last ruleset change: its rule number may
     /// name a rule of the previous ruleset.
-    pub fn is_older(&self, index: u32) -> bool {
+    pub(crate) fn is_older(&self, index: u32) -> bool {
         self.analysis
             .older_than_ruleset
             .get(index as usize)
@@ -304,7 +304,7 @@ impl NewStateTracker {
     }
 
     /// The next poll is the last one played again (a replay at its end).
-    pub fn repeat_next(&mut self) {
+    pub(crate) fn repeat_next(&mut self) {
         self.repeat = true;
     }
 
@@ -317,7 +317,7 @@ impl NewStateTracker {
 
     /// [`mark`](Self::mark) for an analysis, whose servers say which states
     /// a poll that kept only server states would have seen.
-    pub fn mark_analysis(&mut self, analysis: &Analysis) -> Vec<bool> {
+    pub(crate) fn mark_analysis(&mut self, analysis: &Analysis) -> Vec<bool> {
         self.mark_with(
             analysis.states.iter().map(|(s, _)| s),
             analysis.states.any_id(),

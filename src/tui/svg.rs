@@ -148,7 +148,7 @@ fn runs(buf: &Buffer, y: u16) -> Vec<Run> {
 
 /// The buffer as an SVG image: a dark terminal, monospace text, colours,
 /// bold, dim, underline and reversed video as the terminal would show them.
-pub fn to_svg(buf: &Buffer, title: &str) -> String {
+pub(crate) fn to_svg(buf: &Buffer, title: &str) -> String {
     let area = buf.area;
     let width = f64::from(area.width) * CELL_W + 2.0 * PAD;
     let height = f64::from(area.height) * CELL_H + 2.0 * PAD;

@@ -7,20 +7,20 @@
 use ratatui::style::{Color, Modifier, Style};
 
 /// Marks the selected row of the focused table (with REVERSED video).
-pub const SELECTED_SYMBOL: &str = "▶ ";
+pub(crate) const SELECTED_SYMBOL: &str = "▶ ";
 /// Marks a spurious rule in the rules table.
-pub const SPURIOUS_SYMBOL: &str = "!";
+pub(crate) const SPURIOUS_SYMBOL: &str = "!";
 /// Marks a finding: the rule's states make replies skip a routing rule.
-pub const BYPASS_SYMBOL: &str = "✗";
+pub(crate) const BYPASS_SYMBOL: &str = "✗";
 /// Marks a finding that holds only if a condition pfblame cannot check holds.
-pub const POSSIBLE_SYMBOL: &str = "?";
+pub(crate) const POSSIBLE_SYMBOL: &str = "?";
 /// Marks a state that is new since the previous poll.
-pub const NEW_SYMBOL: &str = "+";
+pub(crate) const NEW_SYMBOL: &str = "+";
 /// In the all-states view: a state of the server (`-s`).
-pub const SERVER_SYMBOL: &str = "●";
+pub(crate) const SERVER_SYMBOL: &str = "●";
 /// Marks a state older than the last ruleset change (its rule number may
 /// belong to the previous ruleset).
-pub const OLDER_SYMBOL: &str = "~";
+pub(crate) const OLDER_SYMBOL: &str = "~";
 
 /// The styles, with or without colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,7 @@ impl Theme {
     }
 
     /// The selected row of a pane without focus: still visible, but quieter.
-    pub fn selected_unfocused(self) -> Style {
+    pub(crate) fn selected_unfocused(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }
 
@@ -62,22 +62,22 @@ impl Theme {
     }
 
     /// Rows without server states (shown with `a`), and other quiet text.
-    pub fn dim(self) -> Style {
+    pub(crate) fn dim(self) -> Style {
         Style::new().add_modifier(Modifier::DIM)
     }
 
     /// The sparkline of new server states per poll.
-    pub fn trend(self) -> Style {
+    pub(crate) fn trend(self) -> Style {
         self.fg(Style::new(), Color::Cyan)
     }
 
     /// A state new since the previous poll.
-    pub fn new_state(self) -> Style {
+    pub(crate) fn new_state(self) -> Style {
         self.fg(Style::new().add_modifier(Modifier::BOLD), Color::LightGreen)
     }
 
     /// Table header rows.
-    pub fn table_header(self) -> Style {
+    pub(crate) fn table_header(self) -> Style {
         self.fg(
             Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
             Color::Cyan,
@@ -94,16 +94,16 @@ impl Theme {
     }
 
     /// A border of the focused pane.
-    pub fn border_focused(self) -> Style {
+    pub(crate) fn border_focused(self) -> Style {
         self.fg(Style::new().add_modifier(Modifier::BOLD), Color::Cyan)
     }
 
-    pub fn border(self) -> Style {
+    pub(crate) fn border(self) -> Style {
         Style::new()
     }
 
     /// The error banner (pfctl failed): reversed, so it shows without colour.
-    pub fn error_banner(self) -> Style {
+    pub(crate) fn error_banner(self) -> Style {
         self.bg(
             Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
             Color::Black,

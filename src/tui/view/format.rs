@@ -20,7 +20,7 @@ pub fn clean(text: &str) -> Cow<'_, str> {
 }
 
 /// `1234` → `1.2K`, `5_000_000` → `4.8M` (powers of 1024, like pfctl's peers).
-pub fn human(n: u64) -> String {
+pub(crate) fn human(n: u64) -> String {
     const UNITS: [&str; 5] = ["K", "M", "G", "T", "P"];
     if n < 1024 {
         return n.to_string();
@@ -40,7 +40,7 @@ pub fn human(n: u64) -> String {
 }
 
 /// Seconds as pfctl prints ages and expiries: `hh:mm:ss`, hours unbounded.
-pub fn hms(secs: u64) -> String {
+pub(crate) fn hms(secs: u64) -> String {
     format!(
         "{:02}:{:02}:{:02}",
         secs / 3600,
@@ -70,7 +70,7 @@ pub fn interval(d: Duration) -> String {
 }
 
 /// A poll time: `12:00:04Z` (UTC, from the sample, never the clock).
-pub fn clock(t: Option<DateTime<Utc>>) -> String {
+pub(crate) fn clock(t: Option<DateTime<Utc>>) -> String {
     t.map_or_else(
         || "--:--:--".to_string(),
         |t| t.format("%H:%M:%SZ").to_string(),
@@ -89,7 +89,7 @@ pub fn rate(r: Option<f64>) -> String {
 
 /// The rule column: `@5`, `@1:2`, `default`, `@9?` when the rule is
 /// missing, `@19 g1` for a rule of an earlier ruleset generation (`current`).
-pub fn rule_label(row: &RuleRow, current: u32) -> String {
+pub(crate) fn rule_label(row: &RuleRow, current: u32) -> String {
     let label = match row.resolution {
         Resolution::Missing => format!("{}?", row.key),
         Resolution::Ambiguous { .. } => format!("{}*", row.key),
@@ -124,7 +124,7 @@ fn strip_noise(text: &str) -> String {
 
 /// A short one-line form of the row's rule: the anchor in brackets, the rule
 /// text without default noise; or what the row stands for when no rule does.
-pub fn rule_short(row: &RuleRow) -> String {
+pub(crate) fn rule_short(row: &RuleRow) -> String {
     let mut text = match (&row.rule, &row.resolution) {
         (Some(rule), _) => strip_noise(&clean(&rule.text)),
         (None, Resolution::DefaultRule) => "(pf's default rule: no rule matched)".to_string(),
@@ -388,7 +388,7 @@ fn fit_parts(mut parts: Vec<Part>, width: usize) -> String {
 /// The rules table's text for a row, fitted to `width` columns: the anchor
 /// in brackets, then the rule's compact form (or its text without default
 /// noise when the parser could not read it); a cut ends with `…`.
-pub fn rule_compact(row: &RuleRow, width: usize) -> String {
+pub(crate) fn rule_compact(row: &RuleRow, width: usize) -> String {
     let parts = match &row.rule {
         Some(r) if structured(r) => {
             let anchor =
@@ -408,7 +408,7 @@ const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
 
 /// The last `width` values as a sparkline, oldest left; blank cells before
 /// the first poll. Scaled to the largest value shown.
-pub fn sparkline(values: &[u64], width: usize) -> String {
+pub(crate) fn sparkline(values: &[u64], width: usize) -> String {
     let shown = &values[values.len().saturating_sub(width)..];
     let max = shown.iter().copied().max().unwrap_or(0);
     let mut out = " ".repeat(width - shown.len());
@@ -430,7 +430,7 @@ fn bar(v: u64, max: u64) -> char {
 /// A chart `rows` lines high of the values (one column per value, oldest
 /// left), with eighth blocks for the top of each bar: the details pane's
 /// history. A zero is an empty column above the baseline `▁`.
-pub fn chart(values: &[u64], rows: usize) -> Vec<String> {
+pub(crate) fn chart(values: &[u64], rows: usize) -> Vec<String> {
     let max = values.iter().copied().max().unwrap_or(0);
     let eighths = |v: u64| -> u64 {
         if max == 0 {
@@ -487,7 +487,7 @@ fn short_state(name: &str) -> Option<&'static str> {
 }
 
 /// The state pair: `ESTABLISHED:ESTABLISHED`, or `EST:EST` when narrow.
-pub fn state_pair(s: &State, narrow: bool) -> String {
+pub(crate) fn state_pair(s: &State, narrow: bool) -> String {
     let name = |x: &str| match short_state(x) {
         Some(short) if narrow => short.to_string(),
         _ => clean(x).into_owned(),
@@ -497,7 +497,7 @@ pub fn state_pair(s: &State, narrow: bool) -> String {
 
 /// Fits `text` in `width` columns by cutting its middle (`2001:db8…1[443]`),
 /// so both the start of an address and its end (and port) stay visible.
-pub fn fit_middle(text: &str, width: usize) -> String {
+pub(crate) fn fit_middle(text: &str, width: usize) -> String {
     let n = text.chars().count();
     if n <= width {
         return text.to_string();
@@ -523,7 +523,7 @@ pub fn pair(p: Option<(u64, u64)>) -> String {
 /// many rows the pane's content takes, so scrolling stops at its end.
 /// Continuation rows keep the line's own indentation; a word longer than
 /// the width is cut.
-pub fn wrap_lines(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
+pub(crate) fn wrap_lines(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
     let width = usize::from(width.max(1));
     let mut out = Vec::new();
     for line in lines {

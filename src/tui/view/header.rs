@@ -13,8 +13,8 @@ use crate::tui::view::format::{clean, clock, cut, elapsed, human, interval};
 const SEP: &str = " │ ";
 
 /// Below this size the header is compact: a few short lines, each cut with `…`.
-pub const FULL_WIDTH: u16 = 80;
-pub const FULL_HEIGHT: u16 = 24;
+pub(crate) const FULL_WIDTH: u16 = 80;
+pub(crate) const FULL_HEIGHT: u16 = 24;
 /// Below this height the compact header drops the servers line.
 const TALL_ENOUGH_FOR_SESSION: u16 = 16;
 
@@ -196,7 +196,7 @@ fn compact_lines(app: &App, width: u16, height: u16) -> Vec<Line<'static>> {
 }
 
 /// Each route-to bypass found, in words: `✗ @14 bypasses route-to @17`.
-pub fn bypass_words(app: &App) -> Vec<String> {
+pub(crate) fn bypass_words(app: &App) -> Vec<String> {
     use crate::lint::FindingSeverity;
     let Some(snap) = &app.snapshot else {
         return Vec::new();
@@ -468,7 +468,7 @@ fn banner(app: &App) -> Option<(String, ratatui::style::Style)> {
 }
 
 /// Rows the banner needs at `width`: 0, 1, or 2 for a long error.
-pub fn banner_height(app: &App, width: u16) -> u16 {
+pub(crate) fn banner_height(app: &App, width: u16) -> u16 {
     match banner(app) {
         None => 0,
         Some((text, _)) if text.chars().count() > usize::from(width) => 2,
@@ -476,7 +476,7 @@ pub fn banner_height(app: &App, width: u16) -> u16 {
     }
 }
 
-pub fn render_banner(frame: &mut Frame, app: &App, area: Rect) {
+pub(crate) fn render_banner(frame: &mut Frame, app: &App, area: Rect) {
     let Some((text, style)) = banner(app) else {
         return;
     };

@@ -88,7 +88,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
 
 /// The key table as help lines: neighbours with the same help text share a
 /// line, their labels joined.
-pub fn help_entries() -> Vec<(String, &'static str)> {
+pub(crate) fn help_entries() -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
     for b in KEYMAP {
         match out.last_mut() {

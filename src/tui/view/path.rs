@@ -70,7 +70,7 @@ fn iface_of(rule: &Rule) -> Option<String> {
 /// packets). A state created out on the LAN is
 /// found again by the reply in on the LAN, so the route-to rule for that
 /// pass never runs and the reply leaves by the routing table.
-pub fn from_finding(f: &Finding, a: &Analysis) -> Option<PathDiagram> {
+pub(crate) fn from_finding(f: &Finding, a: &Analysis) -> Option<PathDiagram> {
     let bypassed = f.bypassed_rule.as_ref()?;
     let stateful = rule_of(a, f.stateful_rule.key())?;
     let routing = rule_of(a, bypassed.key())?;

@@ -262,7 +262,7 @@ pub fn columns(width: u16, spec: TableSpec) -> Vec<Column> {
 }
 
 /// The columns for the app's rules table as it is laid out now.
-pub fn columns_of(app: &App) -> Vec<Column> {
+pub(crate) fn columns_of(app: &App) -> Vec<Column> {
     columns(app.areas.rules_body.width, TableSpec::of(app))
 }
 
@@ -387,7 +387,7 @@ fn row(snap: &Snapshot, index: usize, r: &RuleRow, t: Theme, cols: &[Column]) ->
 /// colour. `✗ bypass @17` (replies skip routing rule @17), `? maybe @17` (a
 /// bypass if a condition the listing cannot check holds), else the
 /// severity; `+N` when more routing rules are skipped.
-pub fn finding_cell(a: &Analysis, index: usize) -> Option<(String, FindingSeverity)> {
+pub(crate) fn finding_cell(a: &Analysis, index: usize) -> Option<(String, FindingSeverity)> {
     let worst = a.findings_for(index).map(|f| f.severity).max()?;
     let mut skipped: Vec<String> = Vec::new();
     let mut possible = false;

@@ -264,7 +264,7 @@ fn server_marks(app: &App) -> bool {
 }
 
 /// States below the pane's last row (the pane says so: `3 more ↓`).
-pub fn hidden_below(app: &App) -> usize {
+pub(crate) fn hidden_below(app: &App) -> usize {
     let shown = usize::from(app.areas.states_body.height);
     app.states
         .rows
