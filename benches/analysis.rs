@@ -110,8 +110,14 @@ fn analyze_1m(bencher: Bencher) {
 }
 
 fn app_over(n: u64, keep_all: bool) -> (App, Terminal<TestBackend>) {
+    let (app, term, _) = app_and_snapshot(n, keep_all);
+    (app, term)
+}
+
+/// The app on its first poll, and that poll's snapshot (to hand it again).
+fn app_and_snapshot(n: u64, keep_all: bool) -> (App, Terminal<TestBackend>, Snapshot) {
     let s = sample(n, 1, keep_all);
-    let analysis = Arc::new(analyze(None, &s, &config(keep_all)));
+    let analysis = Arc::new(pfblame::analyze::analyze_owned(None, s, &config(keep_all)));
     let snapshot = Snapshot::build(
         analysis,
         None,
@@ -128,12 +134,12 @@ fn app_over(n: u64, keep_all: bool) -> (App, Terminal<TestBackend>) {
     if keep_all {
         app.update(Action::Command(Command::ToggleAllStates));
     }
-    app.update(Action::Polled(Box::new(snapshot)));
+    app.update(Action::Polled(Box::new(snapshot.clone())));
     // The states pane, where the long list is.
     app.update(Action::Command(Command::FocusNext));
     let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
     pfblame::tui::draw(&mut term, &mut app).expect("draws");
-    (app, term)
+    (app, term, snapshot)
 }
 
 fn key_and_draw(bencher: Bencher, n: u64, keep_all: bool) {
@@ -156,4 +162,33 @@ fn tui_key_and_draw(bencher: Bencher) {
 #[divan::bench(sample_count = 50)]
 fn tui_key_and_draw_all_states(bencher: Bencher) {
     key_and_draw(bencher, all_states(), true);
+}
+
+/// A key in the rules pane: each press selects another rule, whose states
+/// (up to most of the table with every state kept) become the states
+/// pane's list; then a full redraw.
+#[divan::bench(sample_count = 50)]
+fn tui_rule_key_and_draw_all_states(bencher: Bencher) {
+    let (mut app, mut term) = app_over(all_states(), true);
+    app.update(Action::Command(Command::FocusPrev));
+    let mut down = true;
+    bencher.bench_local(|| {
+        let cmd = if down { Command::Down } else { Command::Up };
+        down = !down;
+        app.update(Action::Command(cmd));
+        pfblame::tui::draw(&mut term, &mut app).expect("draws");
+    });
+}
+
+/// A poll arriving on the UI thread with every state kept: the app takes
+/// the snapshot (finds the selected rule and state again in it), then a
+/// full redraw. The collector built the snapshot off this thread.
+#[divan::bench(sample_count = 20)]
+fn tui_poll_and_draw_all_states(bencher: Bencher) {
+    let (mut app, mut term, snapshot) = app_and_snapshot(all_states(), true);
+    app.update(Action::Command(Command::Down));
+    bencher.bench_local(|| {
+        app.update(Action::Polled(Box::new(snapshot.clone())));
+        pfblame::tui::draw(&mut term, &mut app).expect("draws");
+    });
 }

@@ -11,13 +11,16 @@
 //! Fields may be added; renaming one is an interface change.
 
 pub mod fleet;
+mod kept;
 mod resolve;
 
 pub use crate::pf::{Allow, Servers, Verdict, allow_text, net_text, parse_allow, port_number};
+pub use kept::KeptStates;
 pub use resolve::{Lookup, RuleIndex};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -54,8 +57,9 @@ pub struct Config {
 pub struct Sample {
     pub taken_at: Option<DateTime<Utc>>,
     pub rules: Vec<Rule>,
-    /// The states kept: server states, or all with `keep_all_states`.
-    pub states: Vec<State>,
+    /// The states kept: server states, or all with `keep_all_states`, in
+    /// the compact store (a million states are ~90 MB, not ~450).
+    pub states: crate::model::store::StateStore,
     /// Every state seen, kept or not.
     pub total_states: u64,
     /// Every state seen, counted by the rule that created it.
@@ -176,7 +180,7 @@ pub struct Analysis {
     pub rows: Vec<RuleRow>,
     /// The kept states (server states unless `keep_all_states`), each with
     /// the index of its row in `rows`.
-    pub states: Vec<(State, usize)>,
+    pub states: KeptStates,
     pub generation: Generation,
     pub diagnostics: Vec<Diagnostic>,
     /// Things to tell the user (ruleset changed, per-rule fallback…).
@@ -219,11 +223,12 @@ impl Analysis {
     }
 
     /// The kept states that belong to row `row`.
-    pub fn states_of(&self, row: usize) -> impl Iterator<Item = &State> {
+    pub fn states_of(&self, row: usize) -> impl Iterator<Item = State> + '_ {
         self.states
-            .iter()
+            .rows()
+            .enumerate()
             .filter(move |(_, r)| *r == row)
-            .map(|(s, _)| s)
+            .filter_map(|(i, _)| self.states.state(i))
     }
 
     /// True when any row's states misroute or drop the replies
@@ -312,6 +317,25 @@ impl Fnv {
 /// same source (for deltas, rates and ruleset generations), `None` for the
 /// first. Pure: the same inputs give the same analysis.
 pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analysis {
+    analyze_states(prev, sample, sample.states.clone(), cfg)
+}
+
+/// [`analyze`], taking the sample: its states move into the analysis
+/// instead of being copied, so a poll that kept every state never has
+/// two copies of them (the TUI's pipeline).
+pub fn analyze_owned(prev: Option<&Analysis>, mut sample: Sample, cfg: &Config) -> Analysis {
+    let states = std::mem::take(&mut sample.states);
+    analyze_states(prev, &sample, states, cfg)
+}
+
+/// The analysis of `sample`, whose kept states are `kept` (the sample's
+/// own `states` are not read).
+fn analyze_states(
+    prev: Option<&Analysis>,
+    sample: &Sample,
+    kept: crate::model::store::StateStore,
+    cfg: &Config,
+) -> Analysis {
     let index = RuleIndex::build(&sample.rules);
     let generation = next_generation(prev, sample);
     let mut rows = Rows::new(&sample.rules, &index, generation.number);
@@ -324,24 +348,29 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         _ => None,
     };
 
-    // States already seen under an older ruleset keep the rule they had.
-    let before: HashMap<Ident<'_>, &RuleRow> = prev
+    let by_id = prev.is_some_and(|p| p.states.any_id()) && kept.any_id();
+    // States already seen under an older ruleset keep the rule they had
+    // (their rows are looked at first: only those states are built).
+    let before: HashMap<Ident, &RuleRow> = prev
         .map(|p| {
             p.states
-                .iter()
-                .filter_map(|(s, r)| Some((ident(s), p.rows.get(*r)?)))
+                .rows()
+                .enumerate()
+                .filter_map(|(i, r)| Some((i, p.rows.get(r)?)))
                 .filter(|(_, row)| row.generation != generation.number)
+                .filter_map(|(i, row)| Some((ident(&p.states.state(i)?, by_id), row)))
                 .collect()
         })
         .unwrap_or_default();
 
-    let mut states = Vec::with_capacity(sample.states.len());
-    let mut older_than_ruleset = Vec::with_capacity(sample.states.len());
+    let mut state_rows: Vec<u32> = Vec::with_capacity(kept.len());
+    let mut older_than_ruleset = Vec::with_capacity(kept.len());
     let mut addrs: HashMap<usize, BTreeSet<IpAddr>> = HashMap::new();
     let mut row_facts: HashMap<usize, RowFacts> = HashMap::new();
     let mut server_states = 0;
-    for s in &sample.states {
-        let (row, older) = match before.get(&ident(s)) {
+    for s in kept.iter() {
+        let s = &s;
+        let (row, older) = match before.get(&ident(s, by_id)) {
             Some(old) => (rows.carry(old, s.rule_key()), true),
             None => {
                 let older = match (since_change, s.age) {
@@ -374,9 +403,10 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
                 facts.creators.insert(c);
             }
         }
-        states.push((s.clone(), row));
+        state_rows.push(u32::try_from(row).unwrap_or(u32::MAX));
         older_than_ruleset.push(older);
     }
+    let states = KeptStates::from_parts(kept, state_rows);
     for (row, set) in addrs {
         rows.rows[row].server_addrs = set.into_iter().collect();
     }
@@ -396,7 +426,7 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
     }
     let (mut new_server_states, mut gone_server_states) = (None, None);
     if let Some(prev) = prev {
-        let (new, gone) = apply_deltas(prev, &states, cfg, &mut rows, interval, &before);
+        let (new, gone) = apply_deltas(prev, &states, cfg, &mut rows, interval, &before, by_id);
         new_server_states = Some(new);
         gone_server_states = Some(gone);
         if prev.generation.fingerprint == generation.fingerprint {
@@ -415,12 +445,13 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
         .iter()
         .map(|r| is_allowed(r, cfg, generation.number, &current))
         .collect();
-    let detected = dialect::choose(
-        cfg.dialect,
-        cfg.recorded_dialect,
-        &sample.rules,
-        &sample.states,
-    );
+    let first: Vec<State> = states
+        .iter()
+        .take(dialect::STATE_CLUES)
+        .map(|(s, _)| s)
+        .collect();
+    let detected = dialect::choose(cfg.dialect, cfg.recorded_dialect, &sample.rules, &first);
+    drop(first);
     let findings = server_findings(
         sample,
         &rows.rows,
@@ -496,7 +527,7 @@ pub fn analyze(prev: Option<&Analysis>, sample: &Sample, cfg: &Config) -> Analys
 fn server_findings(
     sample: &Sample,
     rows: &[RuleRow],
-    states: &[(State, usize)],
+    states: &KeptStates,
     cfg: &Config,
     generation: u32,
     dialect: Dialect,
@@ -504,8 +535,7 @@ fn server_findings(
     if cfg.servers.is_empty() || sample.rules.is_empty() {
         return Vec::new();
     }
-    let current: Vec<&State> = states
-        .iter()
+    let current: Vec<State> = server_states_of(states, rows)
         .filter(|(s, r)| {
             rows.get(*r).is_some_and(|row| {
                 row.generation == generation && row.rule.as_ref().is_none_or(|rule| fits(rule, s))
@@ -514,6 +544,7 @@ fn server_findings(
         .filter(|(s, _)| cfg.servers.matches(s))
         .map(|(s, _)| s)
         .collect();
+    let current: Vec<&State> = current.iter().collect();
     crate::lint::findings_in(&sample.rules, &current, &cfg.servers, dialect).0
 }
 
@@ -523,7 +554,7 @@ fn server_findings(
 fn attach_reply_paths(
     sample: &Sample,
     rows: &mut [RuleRow],
-    states: &[(State, usize)],
+    states: &KeptStates,
     cfg: &Config,
     generation: u32,
     dialect: Dialect,
@@ -548,13 +579,17 @@ fn attach_reply_paths(
     }
     let rs = crate::pf::evaluate::Ruleset::new(&sample.rules).with_dialect(dialect);
     let mut done: HashSet<usize> = HashSet::new();
-    for (s, r) in states {
-        let Some(row) = rows.get_mut(*r) else {
+    for (i, r) in states.rows().enumerate() {
+        let Some(row) = rows.get_mut(r) else {
             continue;
         };
-        if row.server_states == 0 || row.generation != generation || done.contains(r) {
+        if row.server_states == 0 || row.generation != generation || done.contains(&r) {
             continue;
         }
+        let Some(s) = states.state(i) else {
+            continue;
+        };
+        let s = &s;
         let Some(ep) = cfg.servers.server_endpoint(s) else {
             continue;
         };
@@ -599,7 +634,7 @@ fn attach_reply_paths(
             existing: true,
         };
         row.reply_path = Some(walk(&rs, conn, &[existing], cfg.reply_via.as_deref()));
-        done.insert(*r);
+        done.insert(r);
     }
 }
 
@@ -795,60 +830,109 @@ fn next_generation(prev: Option<&Analysis>, sample: &Sample) -> Generation {
 /// Who a state is across polls: its id when printed (`-vv`), else its
 /// interface, protocol, direction and both ends.
 #[derive(Debug, PartialEq, Eq, Hash)]
-enum Ident<'a> {
+enum Ident {
     Id(u64, Option<u32>),
-    Tuple(&'a str, &'a str, Direction, &'a Endpoint, &'a Endpoint),
+    Tuple(Arc<str>, Arc<str>, Direction, Endpoint, Endpoint),
 }
 
-fn ident(s: &State) -> Ident<'_> {
+/// `by_id`: both polls compared carry ids. The TUI lists states without
+/// their id line (`-vss`) when nothing needs ids, and with it (`-vvss`)
+/// when something does: across such a switch the same state must still be
+/// the same, so then every state is compared by its tuple.
+fn ident(s: &State, by_id: bool) -> Ident {
     match s.id {
-        Some(id) => Ident::Id(id, s.creator_id),
-        None => Ident::Tuple(&s.iface, &s.proto, s.direction, &s.src, &s.dst),
+        Some(id) if by_id => Ident::Id(id, s.creator_id),
+        _ => Ident::Tuple(
+            Arc::clone(&s.iface),
+            Arc::clone(&s.proto),
+            s.direction,
+            s.src.clone(),
+            s.dst.clone(),
+        ),
     }
+}
+
+/// Indexes of the kept states of rows that own server states (with their
+/// rows): a superset of the server states, found from the rows alone, so
+/// a poll that kept every state builds only these.
+fn server_indexes<'a>(
+    states: &'a KeptStates,
+    rows: &'a [RuleRow],
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    states
+        .rows()
+        .enumerate()
+        .filter(|(_, r)| rows.get(*r).is_some_and(|row| row.server_states > 0))
+}
+
+/// [`server_indexes`], the states built.
+fn server_states_of<'a>(
+    states: &'a KeptStates,
+    rows: &'a [RuleRow],
+) -> impl Iterator<Item = (State, usize)> + 'a {
+    server_indexes(states, rows).filter_map(|(i, r)| Some((states.state(i)?, r)))
+}
+
+/// A 64-bit hash of an ident: two server states of one poll share one
+/// with a chance of about one in 2^64 a pair (a state then counted as
+/// neither new nor gone).
+fn ident_hash(ident: &Ident) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    ident.hash(&mut h);
+    h.finish()
 }
 
 /// New and gone server states per row, and new states per second.
 /// Returns the totals (new, gone).
 fn apply_deltas(
     prev: &Analysis,
-    states: &[(State, usize)],
+    states: &KeptStates,
     cfg: &Config,
     rows: &mut Rows<'_>,
     interval: Option<f64>,
-    carried: &HashMap<Ident<'_>, &RuleRow>,
+    carried: &HashMap<Ident, &RuleRow>,
+    by_id: bool,
 ) -> (u64, u64) {
-    let before: Vec<&State> = prev
-        .states
-        .iter()
-        .map(|(s, _)| s)
-        .filter(|s| cfg.servers.matches(s))
-        .collect();
-    let now: Vec<(&State, usize)> = states
-        .iter()
-        .filter(|(s, _)| cfg.servers.matches(s))
-        .map(|(s, r)| (s, *r))
-        .collect();
-    let before_ids: HashSet<Ident<'_>> = before.iter().map(|s| ident(s)).collect();
-    let now_ids: HashSet<Ident<'_>> = now.iter().map(|(s, _)| ident(s)).collect();
+    // Each server state as the hash of its ident, with its index: a few
+    // bytes a state, so a poll with every state kept compares no copies.
+    let server_hashes = |kept: &KeptStates, rows: &[RuleRow]| -> Vec<(u64, usize, usize)> {
+        server_indexes(kept, rows)
+            .filter_map(|(i, r)| {
+                let s = kept.state(i)?;
+                cfg.servers
+                    .matches(&s)
+                    .then(|| (ident_hash(&ident(&s, by_id)), i, r))
+            })
+            .collect()
+    };
+    let before = server_hashes(&prev.states, &prev.rows);
+    let now = server_hashes(states, &rows.rows);
+    let before_ids: HashSet<u64> = before.iter().map(|(h, _, _)| *h).collect();
+    let now_ids: HashSet<u64> = now.iter().map(|(h, _, _)| *h).collect();
 
     let (mut new, mut gone) = (0, 0);
     let mut new_per_row: HashMap<usize, u64> = HashMap::new();
     let mut gone_per_row: HashMap<usize, u64> = HashMap::new();
-    for (s, row) in &now {
-        if !before_ids.contains(&ident(s)) {
+    for (h, _, row) in &now {
+        if !before_ids.contains(h) {
             *new_per_row.entry(*row).or_default() += 1;
             new += 1;
         }
     }
-    for s in before {
-        if !now_ids.contains(&ident(s)) {
-            let row = match carried.get(&ident(s)) {
-                Some(old) => rows.carried_row(old),
-                None => rows.row_for(s.rule_key()),
-            };
-            *gone_per_row.entry(row).or_default() += 1;
-            gone += 1;
+    for (h, i, _) in &before {
+        if now_ids.contains(h) {
+            continue;
         }
+        let Some(s) = prev.states.state(*i) else {
+            continue;
+        };
+        let row = match carried.get(&ident(&s, by_id)) {
+            Some(old) => rows.carried_row(old),
+            None => rows.row_for(s.rule_key()),
+        };
+        *gone_per_row.entry(row).or_default() += 1;
+        gone += 1;
     }
     let dt = interval.filter(|dt| *dt > 0.0);
     for (i, row) in rows.rows.iter_mut().enumerate() {
@@ -1154,6 +1238,16 @@ fn ruleless_verdict(
                 ctx.translation.as_deref().unwrap_or_default()
             ),
         ),
+        // Listed without their id line (`pfctl -vss`, which the TUI polls
+        // with when nothing needs ids): who created them is not known.
+        Some(_) if facts.creators.is_empty() => (
+            Verdict::Unexplained,
+            format!(
+                "no rule: {}; their creatorid was not listed (pfctl -vss), so pfsync imports \
+                 cannot be told from this host's states: {what}",
+                ctx.dialect.ruleless_cause()
+            ),
+        ),
         Some(h) => (
             Verdict::Unexplained,
             format!(
@@ -1276,7 +1370,7 @@ fn reload_warning(rows: &[RuleRow], generation: u32) -> String {
 }
 
 /// Warnings about what the input lacks for a full answer.
-fn listing_warnings(sample: &Sample, rows: &[RuleRow], states: &[(State, usize)]) -> Vec<String> {
+fn listing_warnings(sample: &Sample, rows: &[RuleRow], states: &KeptStates) -> Vec<String> {
     let mut w = Vec::new();
     if sample.rules.is_empty() && sample.total_states > 0 {
         w.push(
@@ -1290,7 +1384,7 @@ fn listing_warnings(sample: &Sample, rows: &[RuleRow], states: &[(State, usize)]
                 .to_string(),
         );
     }
-    if states.iter().any(|(s, _)| !s.verbose) {
+    if (0..states.len()).any(|i| !states.verbose(i)) {
         w.push(
             "some states were listed without -v: they name no rule (list them with `pfctl -vvss`)"
                 .to_string(),

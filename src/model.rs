@@ -12,6 +12,8 @@ use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 
+pub mod store;
+
 /// Direction of a state or of a rule (`in` / `out`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

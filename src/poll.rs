@@ -14,7 +14,7 @@ pub use sample::{MAX_DIAGNOSTICS, SampleBuilder};
 
 use std::sync::Arc;
 
-use crate::analyze::{Analysis, Config, Servers, analyze};
+use crate::analyze::{Analysis, Config, Servers, analyze_owned};
 use crate::source::{PollMeta, Source, SourceError, demo};
 
 /// One poll, analysed.
@@ -64,7 +64,11 @@ impl Session {
     /// Polls `source` once and analyses the poll against the previous one.
     pub fn poll(&mut self, source: &mut dyn Source) -> Result<Polled, SourceError> {
         let polled = self.poll_against_prev(source, false)?;
-        self.before_prev = self.prev.replace(Arc::clone(&polled.analysis));
+        let prev = self.prev.replace(Arc::clone(&polled.analysis));
+        // Only a replay plays a poll again: a live source never needs the
+        // poll before the previous one (with every state kept, a million
+        // states of it).
+        self.before_prev = prev.filter(|_| !source.is_live());
         Ok(polled)
     }
 
@@ -77,6 +81,11 @@ impl Session {
         Ok(polled)
     }
 
+    /// The previous poll's analysis, if any.
+    pub fn last(&self) -> Option<&Analysis> {
+        self.prev.as_deref()
+    }
+
     /// The last analysis, for whoever ends the session.
     pub fn into_last(self) -> Option<Arc<Analysis>> {
         self.prev
@@ -87,11 +96,15 @@ impl Session {
         source: &mut dyn Source,
         again: bool,
     ) -> Result<Polled, SourceError> {
-        let mut builder = SampleBuilder::new(&self.config);
+        // About the previous poll's states again: their store is
+        // allocated once.
+        let expected = self.prev.as_ref().map_or(0, |p| p.states.len());
+        let mut builder = SampleBuilder::new(&self.config).expect_states(expected);
         let meta = source.poll(&mut builder)?;
         let sample = builder.finish(Some(meta.clone()));
         let against = if again { &self.before_prev } else { &self.prev };
-        let analysis = Arc::new(analyze(against.as_deref(), &sample, &self.config));
+        // The sample's states move into the analysis: never two copies.
+        let analysis = Arc::new(analyze_owned(against.as_deref(), sample, &self.config));
         Ok(Polled { analysis, meta })
     }
 }

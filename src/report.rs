@@ -85,8 +85,8 @@ fn row_index(a: &Analysis, row: &RuleRow) -> Option<usize> {
 
 /// Up to `n` server states of row `row`, newest first (the ones a user can
 /// still catch in the act).
-pub(crate) fn examples(a: &Analysis, row: usize, n: usize) -> Vec<&State> {
-    let mut states: Vec<&State> = a.states_of(row).filter(|s| a.servers.matches(s)).collect();
+pub(crate) fn examples(a: &Analysis, row: usize, n: usize) -> Vec<State> {
+    let mut states: Vec<State> = a.states_of(row).filter(|s| a.servers.matches(s)).collect();
     states.sort_by_key(|s| (s.age.unwrap_or(u64::MAX), s.line));
     states.truncate(n);
     states

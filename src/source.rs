@@ -117,6 +117,11 @@ pub trait Source: Send {
     fn is_live(&self) -> bool;
     /// Fetches one poll and hands its output to `sink`.
     fn poll(&mut self, sink: &mut dyn PollSink) -> Result<PollMeta, SourceError>;
+    /// Whether the next polls must carry state ids (and creator ids). A
+    /// live source then lists states with `pfctl -vvss`, else with the
+    /// smaller `-vss` (no id line). Sources start wanting them; a
+    /// recording has what it has and ignores this.
+    fn want_ids(&mut self, _want: bool) {}
 }
 
 /// Why a poll failed. Each kind maps to one exit status (`impl From<&SourceError>

@@ -125,9 +125,12 @@ fn skimmed(input: &[u8], want: Want) -> Answer {
 }
 
 /// The sample `SampleBuilder` made before skimming: every state parsed,
-/// counted, and kept when it is a server state.
-fn full_sample(input: &[u8], servers: &Servers, rule: Option<u32>) -> Sample {
+/// counted, and kept when it is a server state; the kept states also as
+/// parsed (the sample holds them in its compact store, which must give
+/// them back unchanged).
+fn full_sample(input: &[u8], servers: &Servers, rule: Option<u32>) -> (Sample, Vec<State>) {
     let mut sample = Sample::default();
+    let mut kept = Vec::new();
     let mut diags = Vec::new();
     read_states(
         input,
@@ -138,14 +141,15 @@ fn full_sample(input: &[u8], servers: &Servers, rule: Option<u32>) -> Sample {
             sample.total_states += 1;
             *sample.states_per_rule.entry(s.rule_key()).or_insert(0) += 1;
             if servers.matches(&s) {
-                sample.states.push(s);
+                sample.states.push(&s);
+                kept.push(s);
             }
         },
         &mut diags,
     )
     .unwrap();
     sample.diagnostics = diags;
-    sample
+    (sample, kept)
 }
 
 fn check(name: &str, input: &[u8]) {
@@ -172,7 +176,7 @@ fn check(name: &str, input: &[u8]) {
         ..Config::default()
     };
     for rule in [None, Some(3)] {
-        let expected = full_sample(input, &cfg.servers, rule);
+        let (expected, kept) = full_sample(input, &cfg.servers, rule);
         let mut b = SampleBuilder::new(&cfg);
         b.states(rule, &mut &input[..]).unwrap();
         let got = b.finish(None);
@@ -181,7 +185,13 @@ fn check(name: &str, input: &[u8]) {
             got.states_per_rule, expected.states_per_rule,
             "{name}: per rule"
         );
-        same_states(&expected.states, &got.states, name);
+        let got_states: Vec<State> = got.states.iter().collect();
+        same_states(&kept, &got_states, name);
+        assert_eq!(
+            expected.states.iter().collect::<Vec<_>>(),
+            kept,
+            "{name}: store"
+        );
         let messages = |d: &[Diagnostic]| -> Vec<(usize, usize, String)> {
             d.iter()
                 .map(|d| (d.line, d.column, d.message.clone()))

@@ -135,7 +135,17 @@ fn pfctl_text_is_neutralised() {
     if let Some(rule) = row.rule.as_mut() {
         rule.text = "pass in on em0\x1b]0;pwned\x07 label \"x\"".into();
     }
-    analysis.states[0].0.iface = "em0\x1b[2J".into();
+    analysis.states = analysis
+        .states
+        .iter()
+        .enumerate()
+        .map(|(i, (mut s, row))| {
+            if i == 0 {
+                s.iface = "em0\x1b[2J".into();
+            }
+            (s, row)
+        })
+        .collect();
     let snap = pfblame::tui::snapshot::Snapshot::build(
         std::sync::Arc::new(analysis),
         None,
@@ -217,7 +227,8 @@ fn new_states_are_marked() {
     let mut analysis = fake::analysis();
     analysis.states.push((fake::server_state(5, 42, 1, 42), 5));
     let mut tracker = pfblame::tui::snapshot::NewStateTracker::default();
-    tracker.mark(fake::analysis().states.iter().map(|(s, _)| s));
+    let before: Vec<_> = fake::analysis().states.iter().map(|(s, _)| s).collect();
+    tracker.mark(before.iter());
     let snap = pfblame::tui::snapshot::Snapshot::build(
         std::sync::Arc::new(analysis),
         None,

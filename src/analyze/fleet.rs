@@ -169,7 +169,7 @@ pub fn merge(hosts: &[HostInput<'_>]) -> FleetAnalysis {
     for (h, host) in hosts.iter().enumerate() {
         let a = host.analysis;
         for (i, (s, _)) in a.states.iter().enumerate() {
-            if !a.servers.matches(s) {
+            if !a.servers.matches(&s) {
                 continue;
             }
             let id = match (s.id, s.creator_id) {
@@ -194,14 +194,16 @@ pub fn merge(hosts: &[HostInput<'_>]) -> FleetAnalysis {
         let Some(&(h, i)) = attribution(hosts, copies, creator) else {
             continue;
         };
-        let (state, row_index) = &hosts[h].analysis.states[i];
-        let Some(row) = hosts[h].analysis.rows.get(*row_index) else {
+        let Some((state, row_index)) = hosts[h].analysis.states.get(i) else {
+            continue;
+        };
+        let Some(row) = hosts[h].analysis.rows.get(row_index) else {
             continue;
         };
         let m = merged.row(h, row);
         merged.count(m, h, row, copies, creator);
         merged.states.push(FleetState {
-            state: state.clone(),
+            state,
             creator: creator.map(|c| hosts[c].name.to_string()),
             lives_on: copies
                 .iter()
@@ -235,7 +237,7 @@ fn attribution<'c>(
 ) -> Option<&'c (usize, usize)> {
     let row_of = |(h, i): &(usize, usize)| {
         let a = hosts[*h].analysis;
-        a.states.get(*i).and_then(|(_, r)| a.rows.get(*r))
+        a.states.row(*i).and_then(|r| a.rows.get(r))
     };
     copies
         .iter()
@@ -332,8 +334,8 @@ impl<'h, 'a> Merged<'h, 'a> {
         let ruleless = |(c, i): &(usize, usize)| {
             let a = hosts[*c].analysis;
             a.states
-                .get(*i)
-                .and_then(|(_, r)| a.rows.get(*r))
+                .row(*i)
+                .and_then(|r| a.rows.get(r))
                 .is_some_and(|r| r.resolution == Resolution::DefaultRule)
         };
         let fleet_row = &mut self.rows[m];
@@ -508,8 +510,8 @@ fn imported_without_rule(
             let a = hosts[h].analysis;
             let ruleless = a
                 .states
-                .get(i)
-                .and_then(|(_, r)| a.rows.get(*r))
+                .row(i)
+                .and_then(|r| a.rows.get(r))
                 .is_some_and(|r| r.resolution == Resolution::DefaultRule);
             if h != creator && pair.contains(&h) && ruleless {
                 n += 1;

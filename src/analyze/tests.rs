@@ -446,7 +446,7 @@ fn ruleset_change_is_a_new_generation_and_marks_older_states() {
     );
     // The state seen before the reload keeps the rule that created it,
     // though the new listing has another rule numbered 3.
-    let old_row = &third.rows[third.states[0].1];
+    let old_row = &third.rows[third.states.row(0).expect("kept")];
     assert_eq!(old_row.generation, 1);
     assert_eq!(old_row.key.number, Some(3));
     assert_eq!(old_row.index, None);
@@ -461,7 +461,7 @@ fn ruleset_change_is_a_new_generation_and_marks_older_states() {
         "{}",
         old_row.reason
     );
-    let new_row = &third.rows[third.states[1].1];
+    let new_row = &third.rows[third.states.row(1).expect("kept")];
     assert_eq!(new_row.generation, 2);
     assert_eq!(new_row.key.number, Some(3));
     assert!(
@@ -483,7 +483,10 @@ fn ruleset_change_is_a_new_generation_and_marks_older_states() {
     assert_eq!(fourth.generation.number, 2);
     assert_eq!(fourth.generation.changed_at, at(6));
     assert_eq!(fourth.older_than_ruleset, [true, false]);
-    assert_eq!(fourth.rows[fourth.states[0].1].generation, 1);
+    assert_eq!(
+        fourth.rows[fourth.states.row(0).expect("kept")].generation,
+        1
+    );
     assert!(
         !fourth
             .warnings

@@ -47,6 +47,10 @@ impl Source for Timed<'_> {
         self.inner.is_live()
     }
 
+    fn want_ids(&mut self, want: bool) {
+        self.inner.want_ids(want);
+    }
+
     fn poll(&mut self, sink: &mut dyn PollSink) -> Result<PollMeta, SourceError> {
         let start = Instant::now();
         let result = self.inner.poll(sink);

@@ -74,7 +74,7 @@ pub fn start(
         )
         .into());
     }
-    let (mut app, pipeline) = prepare_looping(
+    let (mut app, mut pipeline) = prepare_looping(
         source,
         config,
         strategy,
@@ -82,6 +82,9 @@ pub fn start(
         color.enabled(true),
         reopen,
     )?;
+    // `pfctl -k id` needs the ids of every poll; without kill, polls list
+    // states without them (`-vss`) unless something asks.
+    pipeline.ids_always(kill.is_allowed());
     app.kill = kill;
     crate::tui::run_terminal(app, Box::new(pipeline), FirstPoll::AfterInterval)
 }

@@ -191,6 +191,9 @@ fn note(list: &mut Vec<String>, what: &str) {
     }
 }
 
+/// How many states [`detect`] looks at (the first ones of the listing).
+pub const STATE_CLUES: usize = 10_000;
+
 /// Tells the dialect from how pfctl printed the rules and states, unless
 /// `forced` (`--pf`). Each clue follows the printing code of that OS
 /// (see `pfctl-formats.md`): OpenBSD's `print_rule()` omits `keep state`
@@ -204,7 +207,7 @@ pub fn detect(forced: Option<Dialect>, rules: &[Rule], states: &[State]) -> Dete
     for r in rules {
         rule_clues(r, &mut v);
     }
-    for s in states.iter().take(10_000) {
+    for s in states.iter().take(STATE_CLUES) {
         state_clues(s, &mut v);
     }
     if let Some(d) = forced {

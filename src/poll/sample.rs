@@ -65,12 +65,19 @@ impl SampleBuilder {
         }
     }
 
+    /// Expects about `n` kept states (the previous poll's): their store is
+    /// allocated once, a little larger.
+    pub fn expect_states(mut self, n: usize) -> Self {
+        self.sample.states.reserve(n.saturating_add(n / 16));
+        self
+    }
+
     /// Counts one parsed state and keeps it if it is a server state (or if
     /// every state is kept).
     pub fn add_state(&mut self, state: State) {
         self.count(state.rule_key());
         if self.keep_all || self.servers.matches(&state) {
-            self.sample.states.push(state);
+            self.sample.states.push(&state);
         }
     }
 
@@ -92,6 +99,7 @@ impl SampleBuilder {
 
     /// Ends the poll. The time comes from the poll (`taken_at`), never from the clock.
     pub fn finish(mut self, meta: Option<PollMeta>) -> Sample {
+        self.sample.states.shrink_to_fit();
         for (i, n) in self.small_counts.iter().enumerate() {
             if *n > 0 {
                 *self.sample.states_per_rule.entry(small_key(i)).or_insert(0) += n;
@@ -234,7 +242,13 @@ mod tests {
         assert_eq!(s.total_states, 4);
         assert_eq!(s.states.len(), 1);
         assert_eq!(
-            s.states[0].dst.port.as_ref().and_then(|p| p.number()),
+            s.states
+                .get(0)
+                .expect("kept")
+                .dst
+                .port
+                .as_ref()
+                .and_then(|p| p.number()),
             Some(443)
         );
         let k = |n| RuleKey {

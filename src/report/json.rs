@@ -5,6 +5,7 @@
 
 use std::io::{self, Write};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -80,7 +81,7 @@ pub struct RuleDto<'a> {
     pub older_states: u64,
     pub mismatched_states: u64,
     pub server_addrs: &'a [IpAddr],
-    pub examples: Vec<StateDto<'a>>,
+    pub examples: Vec<StateDto>,
     /// One server state's connection walked through pf: hops, intended
     /// and real exit of the replies.
     pub reply_path: Option<&'a crate::pf::path::ReplyPath>,
@@ -94,19 +95,21 @@ pub struct GenerationDto {
     pub changed_at: Option<String>,
 }
 
-/// An example state, in the field names of `parse --format json`.
+/// An example state, in the field names of `parse --format json`. Owned:
+/// the analysis keeps its states in a compact store and builds each one
+/// on demand.
 #[derive(Debug, Serialize)]
-pub struct StateDto<'a> {
+pub struct StateDto {
     pub line: usize,
-    pub iface: &'a str,
-    pub proto: &'a str,
+    pub iface: Arc<str>,
+    pub proto: Arc<str>,
     pub direction: Direction,
-    pub src: &'a Endpoint,
-    pub dst: &'a Endpoint,
-    pub src_nat: Option<&'a Endpoint>,
-    pub dst_nat: Option<&'a Endpoint>,
-    pub src_state: &'a str,
-    pub dst_state: &'a str,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub src_nat: Option<Endpoint>,
+    pub dst_nat: Option<Endpoint>,
+    pub src_state: Arc<str>,
+    pub dst_state: Arc<str>,
     pub age: Option<u64>,
     pub id: Option<String>,
 }
@@ -182,18 +185,18 @@ fn rule_dto<'a>(a: &'a Analysis, index: usize, row: &'a RuleRow, opts: &Options)
     }
 }
 
-fn state_dto(s: &State) -> StateDto<'_> {
+fn state_dto(s: State) -> StateDto {
     StateDto {
         line: s.line,
-        iface: &s.iface,
-        proto: &s.proto,
+        iface: s.iface,
+        proto: s.proto,
         direction: s.direction,
-        src: &s.src,
-        dst: &s.dst,
-        src_nat: s.src_nat.as_deref(),
-        dst_nat: s.dst_nat.as_deref(),
-        src_state: &s.src_state,
-        dst_state: &s.dst_state,
+        src: s.src,
+        dst: s.dst,
+        src_nat: s.src_nat.map(|e| *e),
+        dst_nat: s.dst_nat.map(|e| *e),
+        src_state: s.src_state,
+        dst_state: s.dst_state,
         age: s.age,
         id: s.id.map(|id| format!("{id:016x}")),
     }

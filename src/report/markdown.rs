@@ -137,7 +137,7 @@ fn details(
     if !states.is_empty() {
         writeln!(out)?;
         writeln!(out, "```")?;
-        for s in states {
+        for s in &states {
             writeln!(out, "{}", state_line(s).replace("```", "'''"))?;
         }
         writeln!(out, "```")?;

@@ -61,6 +61,10 @@ impl<S: Source> Source for Checked<S> {
         self.inner.is_live()
     }
 
+    fn want_ids(&mut self, want: bool) {
+        self.inner.want_ids(want);
+    }
+
     fn poll(&mut self, sink: &mut dyn PollSink) -> Result<PollMeta, SourceError> {
         let mut watch = Watch::new(sink);
         let polled = self.inner.poll(&mut watch);

@@ -41,6 +41,11 @@ use crate::model::{Action, Rule};
 pub const RULES_ARGS: [&str; 3] = ["-a", "*", "-vvsr"];
 /// Arguments of the states run.
 pub const STATES_ARGS: [&str; 1] = ["-vvss"];
+/// Arguments of the states run when nothing needs the ids: `-vss` prints
+/// the same states without their id line (`print_state()` in pfctl's
+/// `pf_print_state.c` prints `id:`/`creatorid:` only for `-vv`), 17% less
+/// text on a generated table (docs/performance.md).
+pub const STATES_ARGS_NO_IDS: [&str; 1] = ["-vss"];
 /// Arguments of the info run.
 pub const INFO_ARGS: [&str; 1] = ["-vsi"];
 /// Arguments of the translation rules run (FreeBSD, macOS: nat, rdr and
@@ -311,6 +316,9 @@ pub struct LiveSource {
     /// not change between polls). Set by [`LiveSource::from_args`].
     info_once: bool,
     info_polled: bool,
+    /// List states with their ids (`-vvss`) or without (`-vss`), see
+    /// [`Source::want_ids`].
+    ids: bool,
 }
 
 impl LiveSource {
@@ -321,6 +329,7 @@ impl LiveSource {
             polls: 0,
             info_once: false,
             info_polled: false,
+            ids: true,
         }
     }
 
@@ -386,10 +395,19 @@ impl LiveSource {
     ) -> Result<(), SourceError> {
         let run = self
             .pfctl
-            .start(&STATES_ARGS)?
+            .start(self.states_args())?
             .consume(|r| sink.states(None, r))?;
         note_run(meta, run);
         Ok(())
+    }
+
+    /// The arguments of the `auto` states run.
+    pub fn states_args(&self) -> &'static [&'static str] {
+        if self.ids {
+            &STATES_ARGS
+        } else {
+            &STATES_ARGS_NO_IDS
+        }
     }
 
     /// The translation rules, when this pfctl lists them apart (decided on
@@ -605,6 +623,10 @@ impl Source for LiveSource {
 
     fn is_live(&self) -> bool {
         true
+    }
+
+    fn want_ids(&mut self, want: bool) {
+        self.ids = want;
     }
 
     fn poll(&mut self, sink: &mut dyn PollSink) -> Result<PollMeta, SourceError> {

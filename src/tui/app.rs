@@ -496,7 +496,7 @@ impl App {
             Command::End => self.move_by(isize::MAX / 2),
             Command::FocusNext => self.cycle_focus(true),
             Command::FocusPrev => self.cycle_focus(false),
-            Command::ToggleDetails => self.toggle_details(),
+            Command::ToggleDetails => return Some(self.toggle_details()),
             Command::StartFilter => self.filter.editing = true,
             Command::CycleSort => {
                 self.rules.sort = self.rules.sort.next();
@@ -533,7 +533,7 @@ impl App {
             Command::NextHarmful => self.next_harmful(true),
             Command::PrevHarmful => self.next_harmful(false),
             Command::CopyState => self.copy_state(),
-            Command::Back => self.back(),
+            Command::Back => return self.back(),
             Command::Quit => {
                 self.should_quit = true;
                 return Some(Control::Quit);
@@ -621,12 +621,13 @@ impl App {
 
     /// Esc: undo the last thing opened. It never quits (q, F10, Ctrl-C do):
     /// one Esc too many must not end a session.
-    fn back(&mut self) {
+    fn back(&mut self) -> Option<Control> {
         if !self.filter.text.is_empty() {
             self.clear_filter();
         } else if self.details.open {
-            self.toggle_details();
+            return Some(self.toggle_details());
         }
+        None
     }
 
     /// `:` then Enter: selects the rule typed (`@17`, `17`, `relayd/0`,
@@ -710,7 +711,7 @@ impl App {
             });
             return;
         };
-        let text = match crate::kill::plan(std::slice::from_ref(state)).first() {
+        let text = match crate::kill::plan(std::slice::from_ref(&state)).first() {
             Some(args) => {
                 let args: Vec<String> = args
                     .iter()
@@ -732,7 +733,10 @@ impl App {
         self.copied = Some(text);
     }
 
-    fn toggle_details(&mut self) {
+    /// Opens or closes the details pane. It shows the state's id and
+    /// creator id, so while it is open the polls fetch them (`pfctl
+    /// -vvss`; without it the TUI polls with `-vss`, see the pipeline).
+    fn toggle_details(&mut self) -> Control {
         self.details.open = !self.details.open;
         self.details.scroll = 0;
         if !self.details.open && self.focus == Focus::Details {
@@ -743,6 +747,7 @@ impl App {
         if self.focus == Focus::States && self.areas.states.is_none() {
             self.focus = Focus::Details;
         }
+        Control::WantIds(self.details.open)
     }
 
     fn toggle_pause(&mut self) -> Control {
@@ -951,9 +956,9 @@ impl App {
             return;
         };
         self.rules.net_matches = vec![0; snap.analysis.rows.len()];
-        for (state, row) in &snap.analysis.states {
-            if self.filter.parsed.matches_state(state)
-                && let Some(n) = self.rules.net_matches.get_mut(*row)
+        for (state, row) in snap.analysis.states.iter() {
+            if self.filter.parsed.matches_state(&state)
+                && let Some(n) = self.rules.net_matches.get_mut(row)
             {
                 *n += 1;
             }
@@ -1052,7 +1057,8 @@ impl App {
                 .copied()
                 .filter(|i| {
                     snap.state(*i).is_some_and(|s| {
-                        self.filter.parsed.matches_state(s) && (!server_only || servers.matches(s))
+                        self.filter.parsed.matches_state(&s)
+                            && (!server_only || servers.matches(&s))
                     })
                 })
                 .collect()
@@ -1064,7 +1070,7 @@ impl App {
                 self.states
                     .rows
                     .iter()
-                    .position(|i| snap.state(*i).is_some_and(|s| want.is(s)))
+                    .position(|i| snap.state_is(*i, want))
             })
         } else {
             None
@@ -1088,7 +1094,7 @@ impl App {
     }
 
     fn remember_state(&mut self) {
-        self.states.selected = self.current_state().map(StateIdent::of);
+        self.states.selected = self.current_state().as_ref().map(StateIdent::of);
     }
 
     /// The index (into `analysis.rows`) of the selected row.
@@ -1105,8 +1111,8 @@ impl App {
             .get(*self.rules.rows.get(self.rules.cursor)?)
     }
 
-    /// The selected state, with whether it is new since the previous poll.
-    pub fn current_state(&self) -> Option<&State> {
+    /// The selected state (built from the analysis' compact store).
+    pub fn current_state(&self) -> Option<State> {
         let snap = self.snapshot.as_ref()?;
         snap.state(*self.states.rows.get(self.states.cursor)?)
     }
@@ -1395,6 +1401,19 @@ mod tests {
     }
 
     #[test]
+    fn the_details_pane_asks_the_collector_for_state_ids() {
+        let mut app = app();
+        assert_eq!(
+            cmd(&mut app, Command::ToggleDetails),
+            Some(Control::WantIds(true))
+        );
+        assert_eq!(
+            cmd(&mut app, Command::ToggleDetails),
+            Some(Control::WantIds(false))
+        );
+    }
+
+    #[test]
     fn esc_closes_things_before_quitting() {
         let mut app = app();
         cmd(&mut app, Command::ToggleHelp);
@@ -1408,7 +1427,11 @@ mod tests {
         assert_eq!(cmd(&mut app, Command::Back), None);
         assert!(app.filter.text.is_empty());
         assert!(app.details.open);
-        assert_eq!(cmd(&mut app, Command::Back), None);
+        assert_eq!(
+            cmd(&mut app, Command::Back),
+            Some(Control::WantIds(false)),
+            "closing the details lets the polls go without ids"
+        );
         assert!(!app.details.open);
         assert_eq!(cmd(&mut app, Command::Back), None, "Esc never quits");
         assert!(!app.should_quit);
@@ -1487,12 +1510,12 @@ mod tests {
         let want = app.current_state().unwrap().id;
         // Next poll: states in another order, one state gone, one new.
         let mut a = fake::analysis();
-        a.states.reverse();
-        a.states
-            .retain(|(s, _)| s.id != Some(0x6640_0000_0000_0001));
+        a.states = a.states.reordered((0..a.states.len()).rev());
+        a.states.retain(|s, _| s.id != Some(0x6640_0000_0000_0001));
         a.states.push((fake::server_state(5, 7, 1, 7), 5));
         let mut tracker = NewStateTracker::default();
-        tracker.mark(fake::analysis().states.iter().map(|(s, _)| s));
+        let before: Vec<State> = fake::analysis().states.iter().map(|(s, _)| s).collect();
+        tracker.mark(before.iter());
         let snap = Snapshot::build(Arc::new(a), None, Duration::ZERO, &mut tracker);
         assert_eq!(snap.new_count, 1);
         app.update(Action::Polled(Box::new(snap)));

@@ -48,6 +48,9 @@ pub enum Control {
     SetInterval(Duration),
     /// Keep every state in the analysis (the states pane's "all states").
     KeepAllStates(bool),
+    /// The UI shows something that needs state ids (the details pane):
+    /// the next polls fetch them (`pfctl -vvss`, not `-vss`).
+    WantIds(bool),
     /// Run confirmed pfctl kill commands, then poll at once (even while
     /// paused: the user wants to see what is left).
     Kill(Box<KillJob>),
@@ -60,6 +63,8 @@ pub trait Poller: Send {
     fn poll(&mut self) -> Result<Snapshot, String>;
     /// Keep every state, not just the server states, from the next poll on.
     fn keep_all_states(&mut self, keep: bool);
+    /// The next polls fetch state ids (`true`) or need not.
+    fn want_ids(&mut self, _want: bool) {}
     /// True when polling again would only repeat the last poll (a replay
     /// that reached its end): the collector then waits for commands only.
     fn exhausted(&self) -> bool {
@@ -224,6 +229,11 @@ pub fn collect(
             Ok(Control::KeepAllStates(keep)) => {
                 poller.keep_all_states(keep);
                 poller.exhausted()
+            }
+            // From the next poll on: no extra pfctl run for opening a pane.
+            Ok(Control::WantIds(want)) => {
+                poller.want_ids(want);
+                false
             }
             // pfctl runs here, between polls: the UI stays responsive and a
             // kill never overlaps a poll of the same pfctl.

@@ -240,7 +240,7 @@ pub fn analysis() -> Analysis {
         total_states: 52,
         server_states: 6,
         rows,
-        states,
+        states: states.into_iter().collect(),
         generation: Generation {
             number: 1,
             fingerprint: 0x5eed,

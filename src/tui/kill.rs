@@ -102,10 +102,7 @@ pub fn spurious_states_of(a: &Analysis, row: usize) -> Result<Vec<State>, String
             ));
         }
     }
-    Ok(a.states_of(row)
-        .filter(|s| a.servers.matches(s))
-        .cloned()
-        .collect())
+    Ok(a.states_of(row).filter(|s| a.servers.matches(s)).collect())
 }
 
 /// Plans the commands for row `row`; the error is the banner's message.

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::analyze::Config;
+use crate::analyze::{Analysis, Config};
+use crate::pf::Dialect;
 use crate::poll::Session;
 use crate::source::{Source, SourceError};
 use crate::tui::event::Poller;
@@ -26,6 +27,32 @@ pub struct Pipeline {
     reopen: Option<Reopen>,
     /// The round of a looping replay (1 for the first).
     round: u32,
+    /// Kill is enabled (`--allow-kill`): `pfctl -k id` needs every poll's ids.
+    ids_always: bool,
+    /// The UI shows something that needs ids (the details pane).
+    ids_asked: bool,
+}
+
+/// True when the polls after `analysis` need the `-vv` line of each state
+/// (`pfctl -vvss`), whatever the UI shows:
+///
+/// * server states of pf's default rule: their verdict reads their
+///   `creatorid` against the `Hostid` (pfsync imports, `ruleless_verdict`
+///   in analyze);
+/// * any pf but OpenBSD's: FreeBSD's `print_state()` (pfctl's
+///   `pf_print_state.c`) prints the state's `route-to:`/`reply-to:`/
+///   `gateway:`, `rtable:` and `origif:` on that line, which the verdicts
+///   and the dialect detection read. OpenBSD's prints only the ids there.
+fn needs_vv_line(analysis: &Analysis) -> bool {
+    let openbsd = analysis
+        .dialect
+        .as_ref()
+        .is_some_and(|d| matches!(d.dialect, Dialect::OpenBsd | Dialect::OpenBsd68));
+    !openbsd
+        || analysis
+            .rows
+            .iter()
+            .any(|r| r.key.number.is_none() && r.server_states > 0)
 }
 
 impl Pipeline {
@@ -40,7 +67,22 @@ impl Pipeline {
             history: Arc::default(),
             reopen: None,
             round: 1,
+            ids_always: false,
+            ids_asked: false,
         }
+    }
+
+    /// Every poll fetches the state ids (kill is enabled).
+    pub fn ids_always(&mut self, on: bool) {
+        self.ids_always = on;
+    }
+
+    /// Whether the next poll lists states with their ids (`pfctl -vvss`)
+    /// or without (`-vss`, 17% less text on OpenBSD): with them on the
+    /// first poll, when kill is enabled, when the UI asks (details pane),
+    /// and while the analysis needs that line ([`needs_vv_line`]).
+    pub fn wants_ids(&self) -> bool {
+        self.ids_always || self.ids_asked || self.session.last().is_none_or(needs_vv_line)
     }
 
     /// Loops the replay: at its end, `reopen` gives the source of the next
@@ -70,6 +112,8 @@ impl Pipeline {
         if repeat {
             self.tracker.repeat_next();
         }
+        let ids = self.wants_ids();
+        self.source.want_ids(ids);
         // A replay at its end plays its last poll again (see `poll_again`).
         let polled = if repeat {
             self.session.poll_again(self.source.as_mut())?
@@ -102,6 +146,10 @@ impl Poller for Pipeline {
         // states, so marks and counts stay what they were.
         self.session.keep_all_states(keep);
         self.tracker.keep_all(keep);
+    }
+
+    fn want_ids(&mut self, want: bool) {
+        self.ids_asked = want;
     }
 
     fn exhausted(&self) -> bool {

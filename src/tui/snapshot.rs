@@ -1,7 +1,9 @@
 //! One poll, ready for the screen: the [`Analysis`] plus the indexes the UI
 //! needs, built off the UI thread so a key press never waits for them.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,6 +63,18 @@ impl StateIdent {
             }
         }
     }
+}
+
+/// A 64-bit hash of the state's [`StateIdent`] (what the tracker keeps of
+/// each state). Two different states share one with a chance of about one
+/// in 2^64 per pair looked up; the cost of that is one state not marked new.
+fn ident_hash(state: &State) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    match state.id {
+        Some(id) => (0u8, id, state.creator_id).hash(&mut h),
+        None => (1u8, &*state.proto, state.direction, &state.src, &state.dst).hash(&mut h),
+    }
+    h.finish()
 }
 
 /// A poll with its indexes.
@@ -196,9 +210,21 @@ impl Snapshot {
         }
     }
 
-    /// The state at `index` of `analysis.states`.
-    pub fn state(&self, index: u32) -> Option<&State> {
-        self.analysis.states.get(index as usize).map(|(s, _)| s)
+    /// The state at `index` of `analysis.states` (built from the compact
+    /// store: cheap for the rows on screen, not for a million).
+    pub fn state(&self, index: u32) -> Option<State> {
+        self.analysis.states.state(index as usize)
+    }
+
+    /// True when the state at `index` is the one `ident` names; by id
+    /// without building the state (a search through a million stays cheap).
+    pub fn state_is(&self, index: u32, ident: &StateIdent) -> bool {
+        match ident {
+            StateIdent::Id { id, creator } => {
+                self.analysis.states.id(index as usize) == Some((*id, *creator))
+            }
+            StateIdent::Tuple { .. } => self.state(index).is_some_and(|s| ident.is(&s)),
+        }
     }
 
     pub fn is_new(&self, index: u32) -> bool {
@@ -222,15 +248,15 @@ impl Snapshot {
 /// ignored rather than trusted.
 fn index_by_row(analysis: &Analysis, is_new: &[bool]) -> Vec<Arc<[u32]>> {
     let mut by_row = vec![Vec::new(); analysis.rows.len()];
-    for (i, (_, row)) in analysis.states.iter().enumerate() {
-        if let (Some(list), Ok(i)) = (by_row.get_mut(*row), u32::try_from(i)) {
+    for (i, row) in analysis.states.rows().enumerate() {
+        if let (Some(list), Ok(i)) = (by_row.get_mut(row), u32::try_from(i)) {
             list.push(i);
         }
     }
     let key = |i: &u32| {
         let at = *i as usize;
         let new = is_new.get(at).copied().unwrap_or(false);
-        let age = analysis.states.get(at).and_then(|(s, _)| s.age);
+        let age = analysis.states.age(at);
         (!new, age.unwrap_or(u64::MAX))
     };
     by_row
@@ -246,8 +272,15 @@ fn index_by_row(analysis: &Analysis, is_new: &[bool]) -> Vec<Arc<[u32]>> {
 /// server states.
 #[derive(Debug, Clone)]
 struct Seen {
-    idents: HashSet<StateIdent>,
+    /// [`ident_hash`] of each state, sorted: 8 bytes a state (a million
+    /// `StateIdent`s in a set were ~150 MB).
+    idents: Vec<u64>,
     all: bool,
+    /// The poll's states carried ids (`-vvss`). A poll without them
+    /// (`-vss`) names the same states by their tuple, so polls of the two
+    /// kinds cannot be compared: the first poll after a switch marks
+    /// nothing, as the first poll does.
+    ids: bool,
 }
 
 /// Remembers which states the previous poll had (and the one before, for a
@@ -277,8 +310,9 @@ impl NewStateTracker {
 
     /// Marks the states absent from the previous poll, and remembers these.
     /// The first poll marks nothing: there is nothing to compare with.
-    pub fn mark<'a>(&mut self, states: impl Iterator<Item = &'a State>) -> Vec<bool> {
-        self.mark_with(states, None)
+    pub fn mark<'a>(&mut self, states: impl Iterator<Item = &'a State> + Clone) -> Vec<bool> {
+        let ids = states.clone().any(|s| s.id.is_some());
+        self.mark_with(states, ids, None)
     }
 
     /// [`mark`](Self::mark) for an analysis, whose servers say which states
@@ -286,13 +320,16 @@ impl NewStateTracker {
     pub fn mark_analysis(&mut self, analysis: &Analysis) -> Vec<bool> {
         self.mark_with(
             analysis.states.iter().map(|(s, _)| s),
+            analysis.states.any_id(),
             Some(&analysis.servers),
         )
     }
 
-    fn mark_with<'a>(
+    /// `ids`: the states carry ids (see [`Seen::ids`]).
+    fn mark_with<S: Borrow<State>>(
         &mut self,
-        states: impl Iterator<Item = &'a State>,
+        states: impl Iterator<Item = S>,
+        ids: bool,
         servers: Option<&Servers>,
     ) -> Vec<bool> {
         let repeat = std::mem::take(&mut self.repeat);
@@ -300,21 +337,26 @@ impl NewStateTracker {
             self.before.as_ref()
         } else {
             self.previous.as_ref()
-        };
-        let mut seen = HashSet::new();
+        }
+        .filter(|prev| prev.ids == ids);
+        let mut seen = Vec::new();
         let mut marks = Vec::new();
         for state in states {
-            let ident = StateIdent::of(state);
+            let state = state.borrow();
+            let ident = ident_hash(state);
             let new = against.is_some_and(|prev| {
                 let known = prev.all || servers.is_none_or(|s| s.matches(state));
-                known && !prev.idents.contains(&ident)
+                known && prev.idents.binary_search(&ident).is_err()
             });
             marks.push(new);
-            seen.insert(ident);
+            seen.push(ident);
         }
+        seen.sort_unstable();
+        seen.dedup();
         let seen = Seen {
             idents: seen,
             all: self.keep_all || servers.is_none(),
+            ids,
         };
         if !repeat {
             self.before = self.previous.take();

@@ -71,7 +71,7 @@ pub fn lines(app: &App, width: u16) -> Vec<Line<'static>> {
     }
     if let Some(state) = app.current_state() {
         lines.push(Line::from(""));
-        state_lines(state, t, &mut lines);
+        state_lines(&state, t, &mut lines);
     }
     wrap_lines(lines, width)
 }

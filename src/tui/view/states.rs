@@ -196,16 +196,23 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     }
     let height = app.areas.states_body.height as usize;
     let servers = &snap.analysis.servers;
-    let visible: Vec<(&State, Mark, bool)> = app
+    // Only the rows on screen are built from the compact store.
+    let shown: Vec<(State, Mark, bool)> = app
         .states
         .rows
         .iter()
         .skip(app.states.offset)
         .take(height)
         .filter_map(|i| {
-            snap.state(*i)
-                .map(|s| (s, mark(snap, *i), servers.matches(s)))
+            snap.state(*i).map(|s| {
+                let server = servers.matches(&s);
+                (s, mark(snap, *i), server)
+            })
         })
+        .collect();
+    let visible: Vec<(&State, Mark, bool)> = shown
+        .iter()
+        .map(|(s, m, server)| (s, *m, *server))
         .collect();
     // Inside the borders, less the selection symbol's columns.
     let width = area

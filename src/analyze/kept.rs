@@ -1,0 +1,145 @@
+//! The states an [`Analysis`](super::Analysis) keeps, each with the index
+//! of its row: the compact [`StateStore`] and one `u32` per state.
+//!
+//! Building a state back ([`KeptStates::get`]) costs a few reference
+//! counts and, for TCP, one box: cheap for the rows on screen and for the
+//! server states, and the per-field accessors ([`KeptStates::rule_key`],
+//! [`KeptStates::age`]) answer without building anything.
+
+use serde::ser::{Serialize, SerializeSeq, Serializer};
+
+use crate::model::store::StateStore;
+use crate::model::{RuleKey, State};
+
+#[derive(Debug, Clone, Default)]
+pub struct KeptStates {
+    store: StateStore,
+    rows: Vec<u32>,
+}
+
+impl KeptStates {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Tags every state of `store` with its row (`rows[i]` for state `i`).
+    pub(crate) fn from_parts(store: StateStore, rows: Vec<u32>) -> Self {
+        debug_assert_eq!(store.len(), rows.len());
+        KeptStates { store, rows }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Appends a state of row `row`.
+    pub fn push(&mut self, (state, row): (State, usize)) {
+        self.store.push(&state);
+        self.rows.push(u32::try_from(row).unwrap_or(u32::MAX));
+    }
+
+    /// The state at `i` and its row.
+    pub fn get(&self, i: usize) -> Option<(State, usize)> {
+        Some((self.store.get(i)?, self.row(i)?))
+    }
+
+    /// The state at `i`.
+    pub fn state(&self, i: usize) -> Option<State> {
+        self.store.get(i)
+    }
+
+    /// The row of the state at `i`.
+    pub fn row(&self, i: usize) -> Option<usize> {
+        self.rows.get(i).map(|r| *r as usize)
+    }
+
+    /// The row of every state, in order.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.rows.iter().map(|r| *r as usize)
+    }
+
+    /// The state's age, without building it.
+    pub fn age(&self, i: usize) -> Option<u64> {
+        self.store.age(i)
+    }
+
+    /// The state's creating rule, without building it.
+    pub fn rule_key(&self, i: usize) -> Option<RuleKey> {
+        self.store.rule_key(i)
+    }
+
+    /// The state's id and creator id, without building it.
+    pub fn id(&self, i: usize) -> Option<(u64, Option<u32>)> {
+        self.store.id(i)
+    }
+
+    /// True when the state was listed with its `-v` lines.
+    pub fn verbose(&self, i: usize) -> bool {
+        self.store.verbose(i)
+    }
+
+    /// True when any state has an id (a `-vv` listing).
+    pub fn any_id(&self) -> bool {
+        self.store.any_id()
+    }
+
+    /// The states (built one at a time) with their rows.
+    pub fn iter(&self) -> impl Iterator<Item = (State, usize)> + Clone + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// The states in the order given by `order` (indexes), e.g. to test a
+    /// different order; indexes out of range are skipped.
+    pub fn reordered(&self, order: impl IntoIterator<Item = usize>) -> Self {
+        order.into_iter().filter_map(|i| self.get(i)).collect()
+    }
+
+    /// Keeps only the states for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&State, usize) -> bool) {
+        *self = self.iter().filter(|(s, r)| keep(s, *r)).collect();
+    }
+
+    /// Bytes the columns hold (for the figures).
+    pub fn heap_bytes(&self) -> usize {
+        self.store.heap_bytes() + self.rows.capacity() * std::mem::size_of::<u32>()
+    }
+}
+
+impl FromIterator<(State, usize)> for KeptStates {
+    fn from_iter<I: IntoIterator<Item = (State, usize)>>(iter: I) -> Self {
+        let mut kept = KeptStates::new();
+        for pair in iter {
+            kept.push(pair);
+        }
+        kept
+    }
+}
+
+impl Extend<(State, usize)> for KeptStates {
+    fn extend<I: IntoIterator<Item = (State, usize)>>(&mut self, iter: I) {
+        for pair in iter {
+            self.push(pair);
+        }
+    }
+}
+
+impl PartialEq for KeptStates {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.rows == other.rows && self.iter().eq(other.iter())
+    }
+}
+
+/// As the `Vec<(State, usize)>` it replaced: a list of `[state, row]`.
+impl Serialize for KeptStates {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for pair in self.iter() {
+            seq.serialize_element(&pair)?;
+        }
+        seq.end()
+    }
+}

@@ -1,0 +1,915 @@
+//! A compact, lossless store of many [`State`]s: a struct of arrays.
+//!
+//! A `State` is 400 bytes plus its boxes; a million of them (the TUI with
+//! every state kept) are ~450 MB. Here the common state is about 90 bytes
+//! in fixed-size columns (see docs/performance.md, "Memory layout"):
+//!
+//! * interface, protocol and the two peer states are `u16` indexes into
+//!   one table of names (a router has a few dozen distinct ones);
+//! * an address is one `u32`: the IPv4 address itself, or the index of the
+//!   IPv6 address in a side table of `u128` (a bit says which);
+//! * ages, expiries, packet and byte counters are `u32`, the rule number a
+//!   `u32`, the anchor a `u16`, the creator id a `u16` index into its own
+//!   small table (this host and its pfsync peers);
+//! * the TCP sequence windows, the translated ends (NAT, rdr) and the
+//!   age-line flags (`log`, `sloppy`: each distinct list once) are kept
+//!   only for the states that have them, in sparse columns found by
+//!   binary search.
+//!
+//! A state that does not fit (a host or service name instead of a number,
+//! an rdomain, a gateway or route, a value
+//! beyond the column's width, a sequence diff, …) is kept whole, as a
+//! `State`, in a sparse side table. [`StateStore::get`] gives back exactly the `State`
+//! that was pushed, whichever way it was kept (the tests check that on
+//! every fixture and on generated tables).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use super::{Direction, Endpoint, HostAddr, Port, RuleKey, SeqWindow, State};
+
+/// Bits of [`StateStore::bits`].
+mod bit {
+    pub const OUT: u32 = 1;
+    pub const SRC_V6: u32 = 1 << 1;
+    pub const DST_V6: u32 = 1 << 2;
+    pub const SRC_PORT: u32 = 1 << 3;
+    pub const DST_PORT: u32 = 1 << 4;
+    pub const VERBOSE: u32 = 1 << 5;
+    pub const AGE: u32 = 1 << 6;
+    pub const EXPIRES: u32 = 1 << 7;
+    pub const PACKETS: u32 = 1 << 8;
+    pub const BYTES: u32 = 1 << 9;
+    pub const ANCHOR: u32 = 1 << 10;
+    pub const RULE: u32 = 1 << 11;
+    pub const ID: u32 = 1 << 12;
+    pub const CREATOR: u32 = 1 << 13;
+    pub const SEQ: u32 = 1 << 14;
+    /// Has a translated end, in [`super::StateStore::nat`].
+    pub const NAT: u32 = 1 << 16;
+    /// Has age-line flags, in [`super::StateStore::flags`].
+    pub const FLAGS: u32 = 1 << 17;
+    /// Kept whole in [`super::StateStore::whole`].
+    pub const WHOLE: u32 = 1 << 15;
+}
+
+/// A translated end (`src_nat` / `dst_nat`) in columns: the address as in
+/// [`StateStore::addr`], the port, and which of them there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct NatEnd {
+    addr: u32,
+    port: u16,
+    /// `NAT_SOME`, `NAT_V6`, `NAT_PORT`.
+    bits: u8,
+}
+
+const NAT_SOME: u8 = 1;
+const NAT_V6: u8 = 1 << 1;
+const NAT_PORT: u8 = 1 << 2;
+
+/// Both TCP peers' windows without their (rare) sequence diffs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Windows {
+    seqlo: [u32; 2],
+    window: [u32; 2],
+    /// `u8::MAX` for none (pf's scale is at most 14, `TCP_MAX_WINSHIFT`).
+    wscale: [u8; 2],
+}
+
+/// Interns strings as `u16` indexes.
+#[derive(Debug, Clone, Default)]
+struct Names {
+    list: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, u16>,
+}
+
+impl Names {
+    /// The index of `name`, or `None` when the table is full.
+    fn id(&mut self, name: &Arc<str>) -> Option<u16> {
+        if let Some(i) = self.index.get(name) {
+            return Some(*i);
+        }
+        let i = u16::try_from(self.list.len()).ok()?;
+        self.list.push(Arc::clone(name));
+        self.index.insert(Arc::clone(name), i);
+        Some(i)
+    }
+
+    fn get(&self, i: u16) -> Arc<str> {
+        self.list
+            .get(usize::from(i))
+            .cloned()
+            .unwrap_or_else(|| Arc::from(""))
+    }
+}
+
+/// Many states in columns. Append with [`push`](Self::push), read back
+/// with [`get`](Self::get) or the cheap per-field accessors.
+#[derive(Debug, Clone, Default)]
+pub struct StateStore {
+    line: Vec<u32>,
+    /// Interface, protocol, source peer state, destination peer state.
+    names: Vec<[u16; 4]>,
+    bits: Vec<u32>,
+    /// Source and destination address: IPv4 itself, or an index into `v6`.
+    addr: Vec<[u32; 2]>,
+    port: Vec<[u16; 2]>,
+    /// Age and expiry, in seconds.
+    times: Vec<[u32; 2]>,
+    /// Packets and bytes, each direction.
+    counters: Vec<[u32; 4]>,
+    anchor: Vec<u16>,
+    rule: Vec<u32>,
+    id: Vec<u64>,
+    creator: Vec<u16>,
+    v6: Vec<u128>,
+    /// Indexes (ascending) of the states with sequence windows, and theirs.
+    seq_of: Vec<u32>,
+    seq: Vec<Windows>,
+    /// Indexes (ascending) of the states with a translation, and their
+    /// translated ends (source, destination).
+    nat_of: Vec<u32>,
+    nat: Vec<[NatEnd; 2]>,
+    /// Indexes (ascending) of the states with age-line flags (`log`,
+    /// `sloppy`, …), and the index of their list in `flag_lists`.
+    flags_of: Vec<u32>,
+    flags: Vec<u32>,
+    /// Each distinct list of flags once (a router has a handful).
+    flag_lists: Vec<Vec<Box<str>>>,
+    flag_index: HashMap<Vec<Box<str>>, u32>,
+    /// Indexes (ascending) of the states kept whole, and those states.
+    whole_of: Vec<u32>,
+    whole: Vec<State>,
+    text: Names,
+    creators: Vec<u32>,
+}
+
+/// An address as one `u32` (see [`StateStore::addr`]); `None` for names.
+fn compact_addr(addr: &HostAddr, v6: &mut Vec<u128>) -> Option<(u32, bool)> {
+    match addr {
+        HostAddr::Ip(IpAddr::V4(a)) => Some((u32::from(*a), false)),
+        HostAddr::Ip(IpAddr::V6(a)) => {
+            let i = u32::try_from(v6.len()).ok()?;
+            v6.push(u128::from(*a));
+            Some((i, true))
+        }
+        HostAddr::Name(_) => None,
+    }
+}
+
+/// The port as a number, `Some(None)` without one, `None` for a name.
+fn compact_port(port: &Option<Port>) -> Option<Option<u16>> {
+    match port {
+        None => Some(None),
+        Some(Port::Num(n)) => Some(Some(*n)),
+        Some(Port::Name(_)) => None,
+    }
+}
+
+/// True when the state has nothing the columns cannot hold (its rare
+/// fields are absent); the numbers' widths are checked while pushing.
+fn is_plain(s: &State) -> bool {
+    s.gateway.is_none()
+        && s.route.is_none()
+        && s.rtable.is_none()
+        && s.origif.is_none()
+        && s.src.rdomain.is_none()
+        && s.dst.rdomain.is_none()
+        && matches!(s.src.addr, HostAddr::Ip(_))
+        && matches!(s.dst.addr, HostAddr::Ip(_))
+        && s.seq
+            .as_ref()
+            .is_none_or(|q| q.0.seqdiff.is_none() && q.1.seqdiff.is_none())
+}
+
+/// `Some(v)` as a `u32` with its presence bit, `None` when it is too wide.
+fn narrow<T: TryInto<u32> + Copy>(v: Option<T>, present: u32) -> Option<(u32, u32)> {
+    match v {
+        None => Some((0, 0)),
+        Some(v) => Some((v.try_into().ok()?, present)),
+    }
+}
+
+/// One state's dense columns, before they are appended.
+struct Row {
+    line: u32,
+    names: [u16; 4],
+    bits: u32,
+    addr: [u32; 2],
+    port: [u16; 2],
+    times: [u32; 2],
+    counters: [u32; 4],
+    anchor: u16,
+    rule: u32,
+    id: u64,
+    creator: u16,
+    seq: Option<Windows>,
+    nat: Option<[NatEnd; 2]>,
+    flags: Option<u32>,
+}
+
+/// A translated end in columns, `None` when it does not fit (a name, an
+/// rdomain).
+fn compact_nat(end: Option<&Endpoint>, v6: &mut Vec<u128>) -> Option<NatEnd> {
+    let Some(e) = end else {
+        return Some(NatEnd::default());
+    };
+    if e.rdomain.is_some() {
+        return None;
+    }
+    let (addr, is_v6) = compact_addr(&e.addr, v6)?;
+    let port = compact_port(&e.port)?;
+    let mut bits = NAT_SOME | port.map_or(0, |_| NAT_PORT);
+    if is_v6 {
+        bits |= NAT_V6;
+    }
+    Some(NatEnd {
+        addr,
+        port: port.unwrap_or(0),
+        bits,
+    })
+}
+
+impl StateStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.line.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.line.is_empty()
+    }
+
+    /// Appends a state.
+    pub fn push(&mut self, s: &State) {
+        let v6_before = self.v6.len();
+        let index = u32::try_from(self.len()).ok();
+        match (index, self.row(s)) {
+            (Some(_), Some(row)) => self.append(row),
+            (index, _) => {
+                // Addresses pushed for a row that did not fit are dropped.
+                self.v6.truncate(v6_before);
+                self.append(Row {
+                    line: 0,
+                    names: [0; 4],
+                    bits: bit::WHOLE,
+                    addr: [0; 2],
+                    port: [0; 2],
+                    times: [0; 2],
+                    counters: [0; 4],
+                    anchor: 0,
+                    rule: 0,
+                    id: 0,
+                    creator: 0,
+                    seq: None,
+                    nat: None,
+                    flags: None,
+                });
+                self.whole_of.push(index.unwrap_or(u32::MAX));
+                self.whole.push(s.clone());
+            }
+        }
+    }
+
+    /// The dense form of `s`, or `None` when it must be kept whole.
+    fn row(&mut self, s: &State) -> Option<Row> {
+        if !is_plain(s) {
+            return None;
+        }
+        let mut bits = 0;
+        if s.direction == Direction::Out {
+            bits |= bit::OUT;
+        }
+        if s.verbose {
+            bits |= bit::VERBOSE;
+        }
+        let (src, src_v6) = compact_addr(&s.src.addr, &mut self.v6)?;
+        let (dst, dst_v6) = compact_addr(&s.dst.addr, &mut self.v6)?;
+        bits |= if src_v6 { bit::SRC_V6 } else { 0 } | if dst_v6 { bit::DST_V6 } else { 0 };
+        let src_port = compact_port(&s.src.port)?;
+        let dst_port = compact_port(&s.dst.port)?;
+        bits |= src_port.map_or(0, |_| bit::SRC_PORT) | dst_port.map_or(0, |_| bit::DST_PORT);
+        let (age, b) = narrow(s.age, bit::AGE)?;
+        bits |= b;
+        let (expires, b) = narrow(s.expires, bit::EXPIRES)?;
+        bits |= b;
+        let (p0, b) = narrow(s.packets.map(|p| p.0), bit::PACKETS)?;
+        let (p1, _) = narrow(s.packets.map(|p| p.1), 0)?;
+        bits |= b;
+        let (b0, b) = narrow(s.bytes.map(|p| p.0), bit::BYTES)?;
+        let (b1, _) = narrow(s.bytes.map(|p| p.1), 0)?;
+        bits |= b;
+        let anchor = match s.anchor {
+            None => 0,
+            Some(a) => {
+                bits |= bit::ANCHOR;
+                u16::try_from(a).ok()?
+            }
+        };
+        let (rule, b) = narrow(s.rule, bit::RULE)?;
+        bits |= b;
+        if s.id.is_some() {
+            bits |= bit::ID;
+        }
+        let creator = match s.creator_id {
+            None => 0,
+            Some(c) => {
+                bits |= bit::CREATOR;
+                self.creator_index(c)?
+            }
+        };
+        let seq = s.seq.as_deref().map(|(a, b)| Windows {
+            seqlo: [a.seqlo, b.seqlo],
+            window: [a.window, b.window],
+            wscale: [a.wscale.unwrap_or(u8::MAX), b.wscale.unwrap_or(u8::MAX)],
+        });
+        // A wscale of 255 cannot be told from none: keep such a state whole.
+        if s.seq
+            .as_deref()
+            .is_some_and(|(a, b)| a.wscale == Some(u8::MAX) || b.wscale == Some(u8::MAX))
+        {
+            return None;
+        }
+        if seq.is_some() {
+            bits |= bit::SEQ;
+        }
+        let nat = match (&s.src_nat, &s.dst_nat) {
+            (None, None) => None,
+            (src, dst) => {
+                bits |= bit::NAT;
+                Some([
+                    compact_nat(src.as_deref(), &mut self.v6)?,
+                    compact_nat(dst.as_deref(), &mut self.v6)?,
+                ])
+            }
+        };
+        let flags = if s.flags.is_empty() {
+            None
+        } else {
+            bits |= bit::FLAGS;
+            Some(self.flag_list(&s.flags)?)
+        };
+        let names = [
+            self.text.id(&s.iface)?,
+            self.text.id(&s.proto)?,
+            self.text.id(&s.src_state)?,
+            self.text.id(&s.dst_state)?,
+        ];
+        Some(Row {
+            line: u32::try_from(s.line).ok()?,
+            names,
+            bits,
+            addr: [src, dst],
+            port: [src_port.unwrap_or(0), dst_port.unwrap_or(0)],
+            times: [age, expires],
+            counters: [p0, p1, b0, b1],
+            anchor,
+            rule,
+            id: s.id.unwrap_or(0),
+            creator,
+            seq,
+            nat,
+            flags,
+        })
+    }
+
+    fn flag_list(&mut self, flags: &[Box<str>]) -> Option<u32> {
+        if let Some(i) = self.flag_index.get(flags) {
+            return Some(*i);
+        }
+        // Distinct lists are few; input that makes each one new (garbage)
+        // keeps those states whole instead of growing the table for ever.
+        let i = u32::try_from(self.flag_lists.len())
+            .ok()
+            .filter(|i| *i < 65_536)?;
+        self.flag_lists.push(flags.to_vec());
+        self.flag_index.insert(flags.to_vec(), i);
+        Some(i)
+    }
+
+    fn flags_at(&self, i: usize) -> Vec<Box<str>> {
+        if self.bits(i) & bit::FLAGS == 0 {
+            return Vec::new();
+        }
+        u32::try_from(i)
+            .ok()
+            .and_then(|i| self.flags_of.binary_search(&i).ok())
+            .and_then(|at| self.flags.get(at))
+            .and_then(|list| self.flag_lists.get(*list as usize))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn creator_index(&mut self, c: u32) -> Option<u16> {
+        if let Some(i) = self.creators.iter().position(|x| *x == c) {
+            return u16::try_from(i).ok();
+        }
+        // pfsync peers are few; a table full of them keeps states whole.
+        let i = u16::try_from(self.creators.len())
+            .ok()
+            .filter(|i| *i < 256)?;
+        self.creators.push(c);
+        Some(i)
+    }
+
+    fn append(&mut self, r: Row) {
+        // The index fits: `push` checked it.
+        let index = self.line.len() as u32;
+        if let Some(w) = r.seq {
+            self.seq_of.push(index);
+            self.seq.push(w);
+        }
+        if let Some(n) = r.nat {
+            self.nat_of.push(index);
+            self.nat.push(n);
+        }
+        if let Some(f) = r.flags {
+            self.flags_of.push(index);
+            self.flags.push(f);
+        }
+        self.line.push(r.line);
+        self.names.push(r.names);
+        self.bits.push(r.bits);
+        self.addr.push(r.addr);
+        self.port.push(r.port);
+        self.times.push(r.times);
+        self.counters.push(r.counters);
+        self.anchor.push(r.anchor);
+        self.rule.push(r.rule);
+        self.id.push(r.id);
+        self.creator.push(r.creator);
+    }
+
+    fn bits(&self, i: usize) -> u32 {
+        self.bits.get(i).copied().unwrap_or(0)
+    }
+
+    /// The state kept whole at `i`, if it was.
+    fn whole(&self, i: usize) -> Option<&State> {
+        if self.bits(i) & bit::WHOLE == 0 {
+            return None;
+        }
+        let at = self.whole_of.binary_search(&u32::try_from(i).ok()?).ok()?;
+        self.whole.get(at)
+    }
+
+    fn ip(&self, i: usize, end: usize) -> IpAddr {
+        let v6 = if end == 0 { bit::SRC_V6 } else { bit::DST_V6 };
+        self.ip_of(self.addr[i][end], self.bits(i) & v6 != 0)
+    }
+
+    fn ip_of(&self, raw: u32, v6: bool) -> IpAddr {
+        if !v6 {
+            return IpAddr::V4(Ipv4Addr::from(raw));
+        }
+        let a = self.v6.get(raw as usize).copied().unwrap_or(0);
+        IpAddr::V6(Ipv6Addr::from(a))
+    }
+
+    /// The translated ends of the state at `i`, if it has any.
+    fn nat_ends(&self, i: usize) -> (Option<Box<Endpoint>>, Option<Box<Endpoint>>) {
+        if self.bits(i) & bit::NAT == 0 {
+            return (None, None);
+        }
+        let Some(at) = u32::try_from(i)
+            .ok()
+            .and_then(|i| self.nat_of.binary_search(&i).ok())
+        else {
+            return (None, None);
+        };
+        let end = |n: NatEnd| {
+            (n.bits & NAT_SOME != 0).then(|| {
+                let port = (n.bits & NAT_PORT != 0).then_some(Port::Num(n.port));
+                Box::new(Endpoint::new(
+                    HostAddr::Ip(self.ip_of(n.addr, n.bits & NAT_V6 != 0)),
+                    port,
+                ))
+            })
+        };
+        match self.nat.get(at) {
+            Some([src, dst]) => (end(*src), end(*dst)),
+            None => (None, None),
+        }
+    }
+
+    fn endpoint(&self, i: usize, end: usize) -> Endpoint {
+        let has_port = if end == 0 {
+            bit::SRC_PORT
+        } else {
+            bit::DST_PORT
+        };
+        let port = (self.bits(i) & has_port != 0).then(|| Port::Num(self.port[i][end]));
+        Endpoint::new(HostAddr::Ip(self.ip(i, end)), port)
+    }
+
+    fn opt(&self, i: usize, present: u32, v: u32) -> Option<u32> {
+        (self.bits(i) & present != 0).then_some(v)
+    }
+
+    /// The state at `i`, as it was pushed.
+    pub fn get(&self, i: usize) -> Option<State> {
+        if i >= self.len() {
+            return None;
+        }
+        if let Some(s) = self.whole(i) {
+            return Some(s.clone());
+        }
+        let b = self.bits(i);
+        let [iface, proto, src_state, dst_state] = self.names[i].map(|n| self.text.get(n));
+        let [age, expires] = self.times[i];
+        let [p0, p1, b0, b1] = self.counters[i].map(u64::from);
+        let pair = |bit, a, b| (self.bits(i) & bit != 0).then_some((a, b));
+        let (src_nat, dst_nat) = self.nat_ends(i);
+        Some(State {
+            line: self.line[i] as usize,
+            iface,
+            proto,
+            direction: if b & bit::OUT != 0 {
+                Direction::Out
+            } else {
+                Direction::In
+            },
+            src: self.endpoint(i, 0),
+            dst: self.endpoint(i, 1),
+            src_nat,
+            dst_nat,
+            gateway: None,
+            src_state,
+            dst_state,
+            age: self.opt(i, bit::AGE, age).map(u64::from),
+            expires: self.opt(i, bit::EXPIRES, expires).map(u64::from),
+            packets: pair(bit::PACKETS, p0, p1),
+            bytes: pair(bit::BYTES, b0, b1),
+            anchor: (b & bit::ANCHOR != 0).then(|| u32::from(self.anchor[i])),
+            rule: self.opt(i, bit::RULE, self.rule[i]),
+            flags: self.flags_at(i),
+            id: (b & bit::ID != 0).then_some(self.id[i]),
+            creator_id: (b & bit::CREATOR != 0)
+                .then(|| self.creators.get(usize::from(self.creator[i])).copied())
+                .flatten(),
+            route: None,
+            rtable: None,
+            origif: None,
+            seq: self.windows(i).map(Box::new),
+            verbose: b & bit::VERBOSE != 0,
+        })
+    }
+
+    fn windows(&self, i: usize) -> Option<(SeqWindow, SeqWindow)> {
+        if self.bits(i) & bit::SEQ == 0 {
+            return None;
+        }
+        let at = self.seq_of.binary_search(&u32::try_from(i).ok()?).ok()?;
+        let w = self.seq.get(at)?;
+        let side = |k: usize| SeqWindow {
+            seqlo: w.seqlo[k],
+            window: w.window[k],
+            seqdiff: None,
+            wscale: (w.wscale[k] != u8::MAX).then_some(w.wscale[k]),
+        };
+        Some((side(0), side(1)))
+    }
+
+    /// Every state, in push order (each one built on the fly).
+    pub fn iter(&self) -> impl Iterator<Item = State> + Clone + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// The state's creating rule, without building the state.
+    pub fn rule_key(&self, i: usize) -> Option<RuleKey> {
+        if let Some(s) = self.whole(i) {
+            return Some(s.rule_key());
+        }
+        let b = *self.bits.get(i)?;
+        Some(RuleKey {
+            anchor: (b & bit::ANCHOR != 0).then(|| u32::from(self.anchor[i])),
+            number: self.opt(i, bit::RULE, self.rule[i]),
+        })
+    }
+
+    /// The state's age in seconds, without building the state.
+    pub fn age(&self, i: usize) -> Option<u64> {
+        if let Some(s) = self.whole(i) {
+            return s.age;
+        }
+        let age = self.times.get(i)?[0];
+        self.opt(i, bit::AGE, age).map(u64::from)
+    }
+
+    /// The state's id and creator id, without building the state.
+    pub fn id(&self, i: usize) -> Option<(u64, Option<u32>)> {
+        if let Some(s) = self.whole(i) {
+            return s.id.map(|id| (id, s.creator_id));
+        }
+        let b = *self.bits.get(i)?;
+        let creator = (b & bit::CREATOR != 0)
+            .then(|| self.creators.get(usize::from(self.creator[i])).copied())
+            .flatten();
+        (b & bit::ID != 0).then_some((self.id[i], creator))
+    }
+
+    /// True when the state was listed with its `-v` lines.
+    pub fn verbose(&self, i: usize) -> bool {
+        match self.whole(i) {
+            Some(s) => s.verbose,
+            None => self.bits(i) & bit::VERBOSE != 0,
+        }
+    }
+
+    /// True when any state has an id (a `-vv` listing).
+    pub fn any_id(&self) -> bool {
+        self.bits.iter().any(|b| b & bit::ID != 0) || self.whole.iter().any(|s| s.id.is_some())
+    }
+
+    /// Bytes of memory the columns hold (their capacity), for the figures.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        fn cap<T>(v: &Vec<T>) -> usize {
+            v.capacity() * size_of::<T>()
+        }
+        let whole_boxes: usize = self
+            .whole
+            .iter()
+            .map(|s| {
+                s.src_nat.as_ref().map_or(0, |_| size_of::<Endpoint>())
+                    + s.dst_nat.as_ref().map_or(0, |_| size_of::<Endpoint>())
+                    + s.gateway.as_ref().map_or(0, |_| size_of::<Endpoint>())
+                    + s.seq
+                        .as_ref()
+                        .map_or(0, |_| size_of::<(SeqWindow, SeqWindow)>())
+                    + s.flags.capacity() * size_of::<Box<str>>()
+                    + s.flags.iter().map(|f| f.len()).sum::<usize>()
+            })
+            .sum();
+        cap(&self.line)
+            + cap(&self.names)
+            + cap(&self.bits)
+            + cap(&self.addr)
+            + cap(&self.port)
+            + cap(&self.times)
+            + cap(&self.counters)
+            + cap(&self.anchor)
+            + cap(&self.rule)
+            + cap(&self.id)
+            + cap(&self.creator)
+            + cap(&self.v6)
+            + cap(&self.seq_of)
+            + cap(&self.seq)
+            + cap(&self.nat_of)
+            + cap(&self.nat)
+            + cap(&self.flags_of)
+            + cap(&self.flags)
+            + cap(&self.whole_of)
+            + cap(&self.whole)
+            + whole_boxes
+            + self.text.list.iter().map(|n| n.len() + 32).sum::<usize>() * 2
+    }
+
+    /// How many states are kept whole (for the figures and tests).
+    pub fn whole_count(&self) -> usize {
+        self.whole.len()
+    }
+
+    /// Room for `n` more states in the dense columns, allocated once: a
+    /// poll of about the previous poll's size then grows no column step by
+    /// step, which left the allocator's heap fragmented poll after poll.
+    pub fn reserve(&mut self, n: usize) {
+        self.line.reserve_exact(n);
+        self.names.reserve_exact(n);
+        self.bits.reserve_exact(n);
+        self.addr.reserve_exact(n);
+        self.port.reserve_exact(n);
+        self.times.reserve_exact(n);
+        self.counters.reserve_exact(n);
+        self.anchor.reserve_exact(n);
+        self.rule.reserve_exact(n);
+        self.id.reserve_exact(n);
+        self.creator.reserve_exact(n);
+    }
+
+    /// Gives back unused capacity (after the last push of a poll).
+    pub fn shrink_to_fit(&mut self) {
+        self.line.shrink_to_fit();
+        self.names.shrink_to_fit();
+        self.bits.shrink_to_fit();
+        self.addr.shrink_to_fit();
+        self.port.shrink_to_fit();
+        self.times.shrink_to_fit();
+        self.counters.shrink_to_fit();
+        self.anchor.shrink_to_fit();
+        self.rule.shrink_to_fit();
+        self.id.shrink_to_fit();
+        self.creator.shrink_to_fit();
+        self.v6.shrink_to_fit();
+        self.seq_of.shrink_to_fit();
+        self.seq.shrink_to_fit();
+        self.nat_of.shrink_to_fit();
+        self.nat.shrink_to_fit();
+        self.flags_of.shrink_to_fit();
+        self.flags.shrink_to_fit();
+        self.whole_of.shrink_to_fit();
+        self.whole.shrink_to_fit();
+    }
+}
+
+impl From<Vec<State>> for StateStore {
+    fn from(states: Vec<State>) -> Self {
+        states.into_iter().collect()
+    }
+}
+
+impl FromIterator<State> for StateStore {
+    fn from_iter<I: IntoIterator<Item = State>>(iter: I) -> Self {
+        let mut store = StateStore::new();
+        for s in iter {
+            store.push(&s);
+        }
+        store
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::{RouteKind, StateRoute};
+
+    fn parsed(text: &str) -> Vec<State> {
+        crate::parse::states::parse_states(text).0
+    }
+
+    const TCP6: &str =
+        "all tcp 2001:db8::10[443] <- 2001:db8:ffff::1[50000]       ESTABLISHED:ESTABLISHED
+   [1234567890 + 66560](+12) wscale 7  [987654321 + 65535] wscale 6
+   age 00:01:02, expires in 23:59:58, 10:12 pkts, 1000:20000 bytes, anchor 2, rule 5
+   id: 6640000000000001 creatorid: 8c7e1f2a
+em0 udp 10.0.0.1:53 -> 192.0.2.7:40000       MULTIPLE:SINGLE
+   age 00:00:05, expires in 00:00:25, 1:1 pkts, 60:120 bytes, rule 3
+   id: 6640000000000002 creatorid: 8c7e1f2a
+em0 tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
+   [1 + 2] wscale 1  [3 + 4] wscale 2
+   age 00:00:05, expires in 00:00:25, 1:1 pkts, 60:120 bytes, rule 4
+   id: 6640000000000003 creatorid: 01020304
+";
+
+    #[test]
+    fn states_come_back_as_pushed() {
+        let states = parsed(TCP6);
+        assert_eq!(states.len(), 3);
+        let store: StateStore = states.iter().cloned().collect();
+        assert_eq!(store.len(), 3);
+        for (i, s) in states.iter().enumerate() {
+            assert_eq!(store.get(i).as_ref(), Some(s), "state {i}");
+            assert_eq!(store.rule_key(i), Some(s.rule_key()));
+            assert_eq!(store.age(i), s.age);
+            assert_eq!(store.id(i), s.id.map(|id| (id, s.creator_id)));
+        }
+        assert_eq!(store.iter().collect::<Vec<_>>(), states);
+        assert_eq!(store.get(3), None);
+        // The first has a sequence diff: kept whole; the others in columns.
+        assert_eq!(store.whole_count(), 1);
+    }
+
+    #[test]
+    fn rare_fields_and_wide_values_keep_the_state_whole() {
+        let base = parsed(TCP6).remove(1);
+        let variants: Vec<State> = vec![
+            State {
+                route: Some(Box::new(StateRoute {
+                    kind: RouteKind::RouteTo,
+                    addr: None,
+                    iface: Some("gif0".into()),
+                })),
+                ..base.clone()
+            },
+            State {
+                age: Some(u64::from(u32::MAX) + 1),
+                ..base.clone()
+            },
+            State {
+                bytes: Some((1, u64::MAX)),
+                ..base.clone()
+            },
+            State {
+                anchor: Some(70_000),
+                ..base.clone()
+            },
+            State {
+                src: Endpoint::new(HostAddr::Name("host.example".into()), None),
+                ..base.clone()
+            },
+            State {
+                dst: Endpoint::new(
+                    HostAddr::Ip("192.0.2.1".parse().unwrap()),
+                    Some(Port::Name("domain".into())),
+                ),
+                ..base.clone()
+            },
+            State {
+                dst: Endpoint {
+                    rdomain: Some(3),
+                    ..base.dst.clone()
+                },
+                ..base.clone()
+            },
+            State {
+                dst_nat: Some(Box::new(Endpoint {
+                    rdomain: Some(1),
+                    ..base.src.clone()
+                })),
+                ..base.clone()
+            },
+            State {
+                line: usize::MAX,
+                ..base.clone()
+            },
+        ];
+        let mut store = StateStore::new();
+        store.push(&base);
+        for v in &variants {
+            store.push(v);
+            store.push(&base);
+        }
+        assert_eq!(store.whole_count(), variants.len());
+        for (k, v) in variants.iter().enumerate() {
+            assert_eq!(store.get(2 * k + 1).as_ref(), Some(v), "variant {k}");
+            assert_eq!(store.get(2 * k + 2).as_ref(), Some(&base));
+        }
+    }
+
+    #[test]
+    fn translations_and_flags_stay_in_columns() {
+        let base = parsed(TCP6).remove(1);
+        let v6 = parsed(TCP6).remove(0);
+        let variants = [
+            State {
+                flags: vec!["sloppy".into()],
+                ..base.clone()
+            },
+            State {
+                flags: vec!["log".into(), "sloppy".into()],
+                src_nat: Some(Box::new(base.dst.clone())),
+                ..base.clone()
+            },
+            State {
+                src_nat: Some(Box::new(base.dst.clone())),
+                ..base.clone()
+            },
+            State {
+                dst_nat: Some(Box::new(Endpoint::new(v6.src.addr.clone(), None))),
+                ..base.clone()
+            },
+            State {
+                src_nat: Some(Box::new(base.src.clone())),
+                dst_nat: Some(Box::new(base.dst.clone())),
+                ..base.clone()
+            },
+        ];
+        let store: StateStore = variants.iter().cloned().collect();
+        assert_eq!(store.whole_count(), 0);
+        for (i, v) in variants.iter().enumerate() {
+            assert_eq!(store.get(i).as_ref(), Some(v), "variant {i}");
+        }
+    }
+
+    #[test]
+    fn absent_values_stay_absent() {
+        let s = State {
+            age: None,
+            expires: None,
+            packets: None,
+            bytes: None,
+            anchor: None,
+            rule: None,
+            id: None,
+            creator_id: None,
+            seq: None,
+            verbose: false,
+            ..parsed(TCP6).remove(2)
+        };
+        let store: StateStore = [s.clone()].into_iter().collect();
+        assert_eq!(store.whole_count(), 0);
+        assert_eq!(store.get(0), Some(s));
+        assert_eq!(
+            store.rule_key(0),
+            Some(RuleKey {
+                anchor: None,
+                number: None
+            })
+        );
+    }
+
+    #[test]
+    fn names_are_shared_not_copied() {
+        let states = parsed(TCP6);
+        let store: StateStore = states.iter().cloned().collect();
+        let a = store.get(1).unwrap();
+        let b = store.get(2).unwrap();
+        assert!(Arc::ptr_eq(&a.iface, &b.iface), "one `em0` for both");
+        assert!(Arc::ptr_eq(&a.src_state, &b.src_state) || a.src_state != b.src_state);
+    }
+}

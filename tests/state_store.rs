@@ -1,0 +1,127 @@
+//! The compact state store (`model::store`, issue #16 target 1) gives back
+//! every state exactly as parsed: on every fixture file, on generated
+//! tables of both flavours, and on the pfctl oracle corpus in
+//! `../shared/pfctl-oracle` (skipped with a message when it is missing;
+//! `PFBLAME_CORPORA=required` makes that a failure). It also stays compact
+//! on a generated table: the figure docs/performance.md quotes.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use pfblame::model::State;
+use pfblame::model::store::StateStore;
+use pfblame::parse::states::read_states;
+use pfblame::print::Flavor;
+
+#[path = "../examples/gen_table.rs"]
+#[allow(dead_code)]
+mod gen_table;
+
+fn parsed(input: &[u8]) -> Vec<State> {
+    let mut states = Vec::new();
+    let mut diags = Vec::new();
+    read_states(input, |s| states.push(s), &mut diags).unwrap();
+    states
+}
+
+/// Pushes every state, then reads each back (by index, by iteration and
+/// through the cheap accessors) and compares with the parsed one.
+fn round_trip(name: &str, states: &[State]) -> StateStore {
+    let mut store = StateStore::new();
+    for s in states {
+        store.push(s);
+    }
+    assert_eq!(store.len(), states.len(), "{name}");
+    for (i, s) in states.iter().enumerate() {
+        assert_eq!(store.get(i).as_ref(), Some(s), "{name}: state {i}");
+        assert_eq!(store.rule_key(i), Some(s.rule_key()), "{name}: rule {i}");
+        assert_eq!(store.age(i), s.age, "{name}: age {i}");
+        assert_eq!(store.verbose(i), s.verbose, "{name}: verbose {i}");
+        let id = s.id.map(|id| (id, s.creator_id));
+        assert_eq!(store.id(i), id, "{name}: id {i}");
+    }
+    assert!(store.iter().eq(states.iter().cloned()), "{name}: iter");
+    assert_eq!(store.any_id(), states.iter().any(|s| s.id.is_some()));
+    store
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_fixture_state_comes_back_unchanged() {
+    let mut files = Vec::new();
+    files_under(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        &mut files,
+    );
+    files.sort();
+    assert!(files.len() > 30, "fixtures not found");
+    let mut total = 0;
+    for f in &files {
+        let states = parsed(&std::fs::read(f).unwrap());
+        total += states.len();
+        round_trip(&f.display().to_string(), &states);
+    }
+    assert!(total > 300, "only {total} fixture states");
+}
+
+#[test]
+fn every_oracle_state_comes_back_unchanged() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pfctl-oracle");
+    let required = std::env::var("PFBLAME_CORPORA").is_ok_and(|v| v == "required");
+    if !dir.is_dir() {
+        assert!(
+            !required,
+            "PFBLAME_CORPORA=required but {} is missing",
+            dir.display()
+        );
+        eprintln!("skipped: no oracle corpus at {}", dir.display());
+        return;
+    }
+    let mut files = Vec::new();
+    files_under(&dir, &mut files);
+    files.retain(|f| f.extension().is_some_and(|e| e == "txt"));
+    files.sort();
+    assert!(!files.is_empty(), "no .txt file in {}", dir.display());
+    let mut whole = 0;
+    let mut total = 0;
+    for f in &files {
+        let states = parsed(&std::fs::read(f).unwrap());
+        let store = round_trip(&f.display().to_string(), &states);
+        whole += store.whole_count();
+        total += states.len();
+    }
+    // The corpus is made of the rare cases (names, flags, translations,
+    // 64-bit counters): many are kept whole, and still come back.
+    assert!(whole > 0 && whole < total, "{whole} of {total} kept whole");
+}
+
+#[test]
+fn generated_tables_come_back_unchanged_and_compact() {
+    for flavor in [Flavor::OpenBsd, Flavor::FreeBsd] {
+        let (_, text, _) = gen_table::generate(&gen_table::Options::new(20_000, flavor, 5));
+        let states = parsed(text.as_bytes());
+        let mut store = round_trip(&format!("generated {flavor:?}"), &states);
+        store.shrink_to_fit();
+        let per_state = store.heap_bytes() / states.len();
+        eprintln!(
+            "{flavor:?}: {per_state} bytes per state, {} of {} kept whole",
+            store.whole_count(),
+            states.len()
+        );
+        // A parsed `State` is 400 bytes before its boxes and strings.
+        assert!(per_state <= 120, "{flavor:?}: {per_state} bytes per state");
+    }
+}
