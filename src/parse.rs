@@ -185,7 +185,7 @@ pub(crate) const SECTION_TITLES: &[(&str, Section)] = &[
 
 /// The section a title line opens, if it is one (trailing blanks ignored).
 pub(crate) fn section_title(line: &str) -> Option<(&'static str, Section)> {
-    let line = line.trim();
+    let line = common::trim_line(line);
     // Every title ends with `:`; skip the scan for the millions of other lines.
     if !line.ends_with(':') {
         return None;
@@ -290,7 +290,7 @@ impl<S: StateSink> Router<S> {
 
     fn push(&mut self, line_no: usize, line: &str) {
         let line = line.strip_suffix('\r').unwrap_or(line);
-        let trimmed = line.trim();
+        let trimmed = common::trim_line(line);
         if trimmed.is_empty() {
             return;
         }

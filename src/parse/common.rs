@@ -559,6 +559,24 @@ fn ipv6_endpoint(input: &str) -> Option<(&str, HostAddr, Option<Port>)> {
     }
 }
 
+/// `str::trim`, without decoding chars for the usual line: blanks (space,
+/// tab) before a printable ASCII byte, and a printable ASCII last byte.
+/// `trim` stops at the first char at each end that is not whitespace, so
+/// the answer is the same; any other line goes through `trim` itself.
+pub fn trim_line(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    let start = bytes
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    match (bytes.get(start), bytes.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => {
+            line.get(start..).unwrap_or(line)
+        }
+        _ => line.trim(),
+    }
+}
+
 /// The lines of `text`, exactly as `text.split('\n')` gives them (a final
 /// empty piece included), found with a vectorised byte search.
 pub(crate) fn split_lines(text: &str) -> impl Iterator<Item = &str> {
@@ -828,6 +846,29 @@ fn split_host_port(token: &str) -> (&str, Option<&str>) {
 mod tests {
 
     use super::*;
+
+    #[test]
+    fn trim_line_is_trim() {
+        for line in [
+            "",
+            " ",
+            "\t",
+            "   age 00:00:01",
+            "all tcp",
+            "x ",
+            " x",
+            "\u{a0}x",
+            "x\u{a0}",
+            " \u{2003} x",
+            "\t\tid: 1",
+            " \r",
+            "\x0bx",
+            "é",
+            " é ",
+        ] {
+            assert_eq!(trim_line(line), line.trim(), "{line:?}");
+        }
+    }
 
     #[test]
     fn split_lines_is_split_on_newline() {

@@ -537,6 +537,11 @@ fn number_prefix(body: &str, col0: usize, ctx: &mut LineCtx<'_, '_>) -> Option<N
 
 /// True if `line` looks like a rule line or a rule's counter line.
 pub(crate) fn looks_like_rule(line: &str) -> bool {
+    !surely_not_rule(line) && looks_like_rule_in_full(line)
+}
+
+/// [`looks_like_rule`] without its shortcut.
+fn looks_like_rule_in_full(line: &str) -> bool {
     let body = line.trim();
     if body == "}"
         || is_counter_line(body)
@@ -581,6 +586,56 @@ pub(crate) fn looks_like_rule(line: &str) -> bool {
         || first.starts_with("action(")
 }
 
+/// The words that, first on a line, can make [`looks_like_rule`] true:
+/// its rule keywords, `no`, the `nv_only_line` keywords and the limiter
+/// definitions' first words.
+const RULE_FIRST_WORDS: &[&str] = &[
+    "pass",
+    "block",
+    "match",
+    "anchor",
+    "scrub",
+    "nat-anchor",
+    "rdr-anchor",
+    "binat-anchor",
+    "scrub-anchor",
+    "dummynet-anchor",
+    "nat",
+    "rdr",
+    "binat",
+    "dummynet",
+    "no",
+    "set",
+    "table",
+    "queue",
+    "altq",
+    "ether",
+    "load",
+    "state",
+    "source",
+];
+
+/// A cheap test, true only where [`looks_like_rule`] is false (it runs on
+/// every state line of untitled input): the line starts with a printable
+/// ASCII word, up to its first space, that is no rule keyword, opens no
+/// `@N`, `[` counter or `}`, is not `anchor(`/`action(`, and no `= ` (a
+/// macro) follows it. Without blanks before it, the word is both the
+/// first `split_whitespace` word and `nv_only_line`'s first word.
+fn surely_not_rule(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    let word_len = bytes.iter().take_while(|&&b| b != b' ').count();
+    let (word, rest) = bytes.split_at(word_len);
+    match word.first() {
+        None | Some(b'}' | b'[' | b'@') => return false,
+        Some(_) => {}
+    }
+    word.iter().all(u8::is_ascii_graphic)
+        && !RULE_FIRST_WORDS.iter().any(|k| k.as_bytes() == word)
+        && !word.starts_with(b"anchor(")
+        && !word.starts_with(b"action(")
+        && !rest.starts_with(b" = ")
+}
+
 /// Parses a whole rules listing.
 pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
@@ -597,6 +652,59 @@ pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<Diagnostic>) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Every line of every fixture and a few made to trip the shortcut:
+    /// where it says "not a rule", the full test agrees.
+    #[test]
+    fn the_shortcut_never_rejects_a_rule() {
+        let mut lines: Vec<String> = [
+            "pass in all",
+            "nat-anchor \"x\" all",
+            "anchor(\"a\") all",
+            "action(x) all",
+            "FOO = \"bar\"",
+            "FOO =",
+            "state limiter 1",
+            "source limiter 1",
+            "no nat on em0",
+            "}",
+            "[ Evaluations: 1 ]",
+            "@3 pass in all",
+            "pass\tin all",
+            "all tcp 10.0.0.1:1 -> 10.0.0.2:2       ESTABLISHED:ESTABLISHED",
+            "pass",
+            "table <t> persist",
+        ]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures"
+        ))];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    lines.extend(text.lines().map(str::to_owned));
+                }
+            }
+        }
+        assert!(lines.len() > 1000, "fixtures not found: {}", lines.len());
+        let mut shortcut = 0;
+        for line in &lines {
+            if surely_not_rule(line) {
+                shortcut += 1;
+                assert!(!looks_like_rule_in_full(line), "{line:?}");
+            }
+        }
+        assert!(shortcut > 100, "the shortcut never applies");
+        for rule in ["pass in all", "FOO = \"bar\"", "nat-anchor \"x\" all", "}"] {
+            assert!(looks_like_rule(rule), "{rule:?}");
+        }
+    }
     use crate::model::StatePolicy;
 
     #[test]
