@@ -251,15 +251,9 @@ impl Analysis {
     /// [`Self::has_failures`], and with `--strict` also `stateful` and
     /// `unexplained` rows.
     pub fn fails(&self, strict: bool) -> bool {
-        self.rows.iter().any(|r| {
-            r.verdict.is_some_and(|v| {
-                if strict {
-                    v.fails_strict()
-                } else {
-                    v.is_failure()
-                }
-            })
-        })
+        self.rows
+            .iter()
+            .any(|r| r.verdict.is_some_and(|v| v.fails(strict)))
     }
 
     /// The findings about row `row` (an index into `rows`): those whose

@@ -279,26 +279,30 @@ fn blamed_elsewhere(fleet: &FleetAnalysis, host: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod merge_tests {
     use crate::analyze::fleet::{HostInput, merge};
-    use crate::analyze::{Analysis, Config, Servers, analyze};
+    use crate::analyze::{Analysis, Config, Sample, Servers, analyze};
     use crate::poll::SampleBuilder;
     use crate::source::PollSink;
 
-    /// One host of a bundled scenario, analysed, with its checksum.
-    fn host(scenario: &str, name: &str) -> (Analysis, String) {
-        let dir = format!(
-            "{}/fixtures/scenarios/{scenario}/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
+    /// `fixtures/scenarios/DIR/`'s sample, read for `server`.
+    fn sample(dir: &str, server: &str) -> (Sample, Config) {
+        let dir = format!("{}/fixtures/scenarios/{dir}", env!("CARGO_MANIFEST_DIR"));
         let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).unwrap();
         let cfg = Config {
-            servers: Servers::parse(&["2001:db8::10".to_string()], &[]).unwrap(),
+            servers: Servers::parse(&[server.to_string()], &[]).unwrap(),
             ..Config::default()
         };
         let mut b = SampleBuilder::new(&cfg);
         b.rules(&read("rules.txt"));
         b.states(None, &mut read("states.txt").as_bytes()).unwrap();
-        b.info(&read("info.txt"));
-        let sample = b.finish(None);
+        if let Ok(info) = std::fs::read_to_string(format!("{dir}/info.txt")) {
+            b.info(&info);
+        }
+        (b.finish(None), cfg)
+    }
+
+    /// One host of a bundled pair, analysed, with its checksum.
+    fn host(scenario: &str, name: &str) -> (Analysis, String) {
+        let (sample, cfg) = sample(&format!("{scenario}/{name}"), "2001:db8::10");
         let checksum = sample
             .info
             .as_ref()
@@ -372,19 +376,10 @@ mod merge_tests {
         assert!(same.findings.is_empty());
     }
 
-    /// One single-host scenario (`fixtures/scenarios/NAME/`), analysed for
-    /// the seed's server.
+    /// One single-host scenario, analysed for the scenarios' server.
     fn scenario(name: &str) -> Analysis {
-        let dir = format!("{}/fixtures/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
-        let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).unwrap();
-        let cfg = Config {
-            servers: Servers::parse(&["2001:db8::10".to_string()], &[]).unwrap(),
-            ..Config::default()
-        };
-        let mut b = SampleBuilder::new(&cfg);
-        b.rules(&read("rules.txt"));
-        b.states(None, &mut read("states.txt").as_bytes()).unwrap();
-        analyze(None, &b.finish(None), &cfg)
+        let (sample, cfg) = sample(name, "2001:db8::10");
+        analyze(None, &sample, &cfg)
     }
 
     #[test]

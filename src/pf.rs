@@ -78,6 +78,16 @@ impl Verdict {
     pub(crate) fn fails_strict(self) -> bool {
         self.is_failure() || matches!(self, Verdict::Stateful | Verdict::Unexplained)
     }
+
+    /// Does this verdict fail a run, with or without `--strict`? The one
+    /// exit rule of report, check, lint and the fleet.
+    pub(crate) fn fails(self, strict: bool) -> bool {
+        if strict {
+            self.fails_strict()
+        } else {
+            self.is_failure()
+        }
+    }
 }
 
 #[cfg(test)]

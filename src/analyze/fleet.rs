@@ -123,15 +123,9 @@ impl FleetAnalysis {
     /// True when a merged row's verdict fails (`bypass`/`blocked`, with
     /// `strict` also `stateful`/`unexplained`).
     pub fn fails(&self, strict: bool) -> bool {
-        self.rows.iter().any(|r| {
-            r.verdict.is_some_and(|v| {
-                if strict {
-                    v.fails_strict()
-                } else {
-                    v.is_failure()
-                }
-            })
-        })
+        self.rows
+            .iter()
+            .any(|r| r.verdict.is_some_and(|v| v.fails(strict)))
     }
 }
 

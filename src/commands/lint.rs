@@ -159,13 +159,7 @@ pub fn lint_rules_in(
             v.reason = format!("allowed with --allow {by}: {}", v.reason);
         }
     }
-    let failing = report.verdicts.iter().any(|v| {
-        if strict {
-            v.verdict.fails_strict()
-        } else {
-            v.verdict.is_failure()
-        }
-    });
+    let failing = report.verdicts.iter().any(|v| v.verdict.fails(strict));
     let exit = if failing || lint::has_problems(&report.findings) {
         Exit::Found
     } else {

@@ -128,6 +128,24 @@ struct Root {
     path: PathBuf,
 }
 
+impl Root {
+    /// Makes `DIR/name` (0700) and opens it without following links: a
+    /// poll's temporary directory, or a fleet host's directory.
+    fn make_subdir(&self, name: &str) -> Result<Root, Failure> {
+        let path = self.path.join(name);
+        rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(0o700))
+            .map_err(|e| create_failure(&path, &e.into()))?;
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| create_failure(&path, &e.into()))?;
+        Ok(Root { fd, path })
+    }
+}
+
 /// Creates DIR (0700, last component only) or checks the one that exists,
 /// then opens it without following links.
 fn prepare_dir(dir: &Path) -> Result<Root, Failure> {
@@ -353,16 +371,10 @@ struct FileSink {
 impl FileSink {
     /// Makes `DIR/tmp` (0700) and opens it without following links.
     fn create(root: &Root, tmp: &str) -> Result<Self, Failure> {
-        let shown = root.path.join(tmp);
-        rustix::fs::mkdirat(&root.fd, tmp, Mode::from_raw_mode(0o700))
-            .map_err(|e| create_failure(&shown, &e.into()))?;
-        let dir = rustix::fs::openat(
-            &root.fd,
-            tmp,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| create_failure(&shown, &e.into()))?;
+        let Root {
+            fd: dir,
+            path: shown,
+        } = root.make_subdir(tmp)?;
         Ok(FileSink {
             dir,
             tmp: tmp.to_string(),

@@ -217,13 +217,7 @@ pub fn spurious_server_states(a: &Analysis) -> Vec<State> {
 /// `blocked`, with `--strict` also `stateful` and `unexplained` (what the
 /// exit status counts is what `--kill` removes; `allowed` never).
 pub(crate) fn failing_server_states(a: &Analysis, strict: bool) -> Vec<State> {
-    let fails = |v: Verdict| {
-        if strict {
-            v.fails_strict()
-        } else {
-            v.is_failure()
-        }
-    };
+    let fails = |v: Verdict| v.fails(strict);
     a.states
         .iter()
         .filter(|(s, r)| {

@@ -6,9 +6,7 @@
 
 use std::thread;
 
-use rustix::fs::{Mode, OFlags};
-
-use super::{Root, Target, create_failure, prepare_dir, record_poll, translation_for};
+use super::{Root, Target, prepare_dir, record_poll, translation_for};
 use crate::cli::{RecordArgs, Strategy};
 use crate::exit::{Exit, Failure};
 use crate::source::fleet::{HostSpec, host_pfctl};
@@ -41,7 +39,8 @@ pub(super) fn run(args: &RecordArgs, o: &Options, hosts: &[HostSpec]) -> anyhow:
             },
         ));
         recorders.push(Recorder {
-            root: host_dir(&root, &spec.name)?,
+            // `DIR/HOST/` (host names are checked: no `/`, no `..`).
+            root: root.make_subdir(&spec.name)?,
             name: spec.name.clone(),
             source,
             pfctl,
@@ -101,20 +100,4 @@ pub(super) fn run(args: &RecordArgs, o: &Options, hosts: &[HostSpec]) -> anyhow:
         Some(e) => Err(e),
         None => Ok(Exit::Ok),
     }
-}
-
-/// `DIR/HOST/`, created 0700 relative to DIR's descriptor and opened
-/// without following links (host names are checked: no `/`, no `..`).
-fn host_dir(root: &Root, name: &str) -> Result<Root, Failure> {
-    let path = root.path.join(name);
-    rustix::fs::mkdirat(&root.fd, name, Mode::from_raw_mode(0o700))
-        .map_err(|e| create_failure(&path, &e.into()))?;
-    let fd = rustix::fs::openat(
-        &root.fd,
-        name,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| create_failure(&path, &e.into()))?;
-    Ok(Root { fd, path })
 }
