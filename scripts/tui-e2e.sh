@@ -159,7 +159,10 @@ keys -l '17'
 wait_for ":17"
 keys Enter
 wait_for "All rules ("
-screen | grep -qE '^┃▶ +@17 ' || fail ":17 did not select @17"
+# The selection may come a frame after the title under load: wait for it.
+jumped_to_17() { screen | grep -qE '^┃▶ +@17 '; }
+for _ in $(seq 50); do jumped_to_17 && break; sleep 0.1; done
+jumped_to_17 || fail ":17 did not select @17"
 keys n
 screen_has_selected() { screen | grep -qE '^┃▶ ! @'; }
 for _ in $(seq 50); do screen_has_selected && break; sleep 0.1; done

@@ -103,14 +103,19 @@ pub fn hosts(o: &Options) -> Result<Option<Vec<HostSpec>>, SourceError> {
     if p.hosts.is_empty() && p.ssh.len() <= 1 {
         return Ok(None);
     }
-    let mut specs: Vec<HostSpec> = p
-        .ssh
-        .iter()
-        .map(|h| HostSpec {
+    let mut specs = Vec::new();
+    for h in &p.ssh {
+        // The name becomes a directory of a fleet recording and a label.
+        if !is_host_name(h) {
+            return Err(invalid(format!(
+                "`{h}` cannot name a host of a fleet (letters, digits, `.`, `-`, `_`, `@`, `:`; not starting with `-` or `.`)"
+            )));
+        }
+        specs.push(HostSpec {
             name: h.clone(),
             transport: Transport::Ssh(h.clone()),
-        })
-        .collect();
+        });
+    }
     for text in &p.hosts {
         specs.push(parse_host(text)?);
     }
@@ -229,6 +234,10 @@ mod tests {
 
     #[test]
     fn one_ssh_host_is_not_a_fleet_and_two_are() {
+        assert!(
+            hosts(&options(&["fw-a", "../up"], &[])).is_err(),
+            "a fleet host's name becomes a directory: no path tricks"
+        );
         assert_eq!(hosts(&options(&["fw"], &[])).unwrap(), None);
         let two = hosts(&options(&["fw-a", "fw-b"], &[])).unwrap().unwrap();
         assert_eq!(two.len(), 2);
