@@ -107,9 +107,12 @@ pub fn hosts(o: &Options) -> Result<Option<Vec<HostSpec>>, SourceError> {
     for h in &p.ssh {
         // The name becomes a directory of a fleet recording and a label.
         if !is_host_name(h) {
-            return Err(invalid(format!(
-                "`{h}` cannot name a host of a fleet (letters, digits, `.`, `-`, `_`, `@`, `:`; not starting with `-` or `.`)"
-            )));
+            return Err(SourceError::InvalidOption {
+                option: "--ssh".into(),
+                detail: format!(
+                    "`{h}` cannot name a host of a fleet (letters, digits, `.`, `-`, `_`, `@`, `:`; not starting with `-` or `.`)"
+                ),
+            });
         }
         specs.push(HostSpec {
             name: h.clone(),
