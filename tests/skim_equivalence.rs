@@ -8,7 +8,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use pfblame::analyze::{Config, Sample, Servers};
 use pfblame::model::{Diagnostic, Endpoint, RuleKey, State};
@@ -18,6 +17,7 @@ use pfblame::poll::SampleBuilder;
 use pfblame::print::Flavor;
 use pfblame::source::PollSink;
 
+mod corpus_support;
 #[path = "../examples/gen_table.rs"]
 #[allow(dead_code)]
 mod gen_table;
@@ -224,29 +224,9 @@ fn listing(rule: Option<u32>) -> String {
     }
 }
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn skim_equals_full_on_every_fixture() {
-    let mut files = Vec::new();
-    files_under(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
-        &mut files,
-    );
-    files.sort();
-    assert!(files.len() > 30, "fixtures not found");
+    let files = corpus_support::fixture_files();
     for f in &files {
         check(&f.display().to_string(), &std::fs::read(f).unwrap());
     }
@@ -302,21 +282,11 @@ fn skim_equals_full_on_damaged_input() {
 
 #[test]
 fn skim_equals_full_on_the_oracle_corpus() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pfctl-oracle");
-    let required = std::env::var("PFBLAME_CORPORA").is_ok_and(|v| v == "required");
-    if !dir.is_dir() {
-        assert!(
-            !required,
-            "PFBLAME_CORPORA=required but {} is missing",
-            dir.display()
-        );
-        eprintln!("skipped: no oracle corpus at {}", dir.display());
+    let Some(dir) = corpus_support::corpus_dir("pfctl-oracle") else {
         return;
-    }
-    let mut files = Vec::new();
-    files_under(&dir, &mut files);
+    };
+    let mut files = corpus_support::files_under(&dir);
     files.retain(|f| f.extension().is_some_and(|e| e == "txt"));
-    files.sort();
     assert!(!files.is_empty(), "no .txt file in {}", dir.display());
     for f in &files {
         check(&f.display().to_string(), &std::fs::read(f).unwrap());

@@ -4,13 +4,12 @@
 //! state of every fixture and of generated tables of both flavours.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-
 use pfblame::model::State;
 use pfblame::parse::read_any;
 use pfblame::print::Flavor;
 use pfblame::state_json::write_state;
 
+mod corpus_support;
 #[path = "../examples/gen_table.rs"]
 #[allow(dead_code)]
 mod gen_table;
@@ -30,24 +29,9 @@ fn same_json(name: &str, states: &[State]) {
     }
 }
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn every_fixture_state_as_serde_writes_it() {
-    let mut files = Vec::new();
-    files_under(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
-        &mut files,
-    );
+    let files = corpus_support::fixture_files();
     let mut states = 0;
     for f in &files {
         let parsed = read_any(std::fs::read(f).unwrap().as_slice()).unwrap();

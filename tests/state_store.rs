@@ -6,13 +6,12 @@
 //! on a generated table: the figure docs/performance.md quotes.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-
 use pfblame::model::State;
 use pfblame::model::store::StateStore;
 use pfblame::parse::states::read_states;
 use pfblame::print::Flavor;
 
+mod corpus_support;
 #[path = "../examples/gen_table.rs"]
 #[allow(dead_code)]
 mod gen_table;
@@ -45,29 +44,9 @@ fn round_trip(name: &str, states: &[State]) -> StateStore {
     store
 }
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn every_fixture_state_comes_back_unchanged() {
-    let mut files = Vec::new();
-    files_under(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
-        &mut files,
-    );
-    files.sort();
-    assert!(files.len() > 30, "fixtures not found");
+    let files = corpus_support::fixture_files();
     let mut total = 0;
     for f in &files {
         let states = parsed(&std::fs::read(f).unwrap());
@@ -79,21 +58,11 @@ fn every_fixture_state_comes_back_unchanged() {
 
 #[test]
 fn every_oracle_state_comes_back_unchanged() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pfctl-oracle");
-    let required = std::env::var("PFBLAME_CORPORA").is_ok_and(|v| v == "required");
-    if !dir.is_dir() {
-        assert!(
-            !required,
-            "PFBLAME_CORPORA=required but {} is missing",
-            dir.display()
-        );
-        eprintln!("skipped: no oracle corpus at {}", dir.display());
+    let Some(dir) = corpus_support::corpus_dir("pfctl-oracle") else {
         return;
-    }
-    let mut files = Vec::new();
-    files_under(&dir, &mut files);
+    };
+    let mut files = corpus_support::files_under(&dir);
     files.retain(|f| f.extension().is_some_and(|e| e == "txt"));
-    files.sort();
     assert!(!files.is_empty(), "no .txt file in {}", dir.display());
     let mut whole = 0;
     let mut total = 0;

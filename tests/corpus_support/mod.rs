@@ -1,8 +1,10 @@
 //! Where the reference corpora live (`$CARGO_MANIFEST_DIR/../shared`, or
 //! `$PFBLAME_SHARED`), and what to do when they are missing: skip with a
-//! message, unless `PFBLAME_CORPORA=required` (CI), then fail.
+//! message, unless `PFBLAME_CORPORA=required` (CI), then fail. Also the
+//! file listings the corpus and fixture tests share.
+#![allow(dead_code)] // each test uses its own part
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The folder `sub` of the shared reference data, or `None` (skip) when
 /// it is missing and not required.
@@ -37,4 +39,29 @@ pub fn files(dir: &std::path::Path, suffix: &str) -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
+}
+
+/// Every file below `dir`, at any depth, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        for p in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Every file of the project's `fixtures/`, sorted.
+pub fn fixture_files() -> Vec<PathBuf> {
+    let files = files_under(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
+    assert!(files.len() > 30, "fixtures not found");
+    files
 }
