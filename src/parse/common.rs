@@ -762,6 +762,14 @@ impl DiagCap {
         }
     }
 
+    /// Counts what another cap dropped: the cap of a later part of the
+    /// same input, whose kept diagnostics are appended and trimmed next
+    /// (`parse::states::chunks`).
+    pub(crate) fn add(&mut self, other: DiagCap) {
+        self.dropped += other.dropped;
+        self.dropped_errors += other.dropped_errors;
+    }
+
     /// Adds the closing count, if anything was dropped.
     pub(crate) fn finish(mut self, diags: &mut Vec<Diagnostic>) {
         self.trim(diags);

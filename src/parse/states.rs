@@ -24,6 +24,7 @@
 //! * The 2002 format without an interface column gets an empty `iface`.
 //! * The old `(no-sync)` suffix of the id line becomes the flag `no-sync`.
 
+pub mod chunks;
 mod fast;
 pub mod skim;
 

@@ -3,10 +3,14 @@
 //! states are kept, while every state is counted per rule. A million-state
 //! table therefore costs one state at a time plus the kept ones.
 
+mod parallel;
+
+use std::collections::BTreeMap;
 use std::io::{self, BufRead};
 
 use crate::analyze::{Config, Sample, Servers};
 use crate::model::{Diagnostic, Endpoint, RuleKey, State};
+use crate::parse::states::chunks::Chunking;
 use crate::parse::states::skim::{Counted, SkimSink, skim_states};
 use crate::source::{PollMeta, PollSink};
 
@@ -22,10 +26,83 @@ pub struct SampleBuilder {
     keep_all: bool,
     sample: Sample,
     dropped_diagnostics: usize,
-    /// States per rule for small anchor and rule numbers, indexed without
-    /// a map lookup (millions of states); folded into
-    /// `sample.states_per_rule` by [`Self::finish`].
-    small_counts: Vec<u64>,
+    /// Every state seen, per rule; folded into the sample by
+    /// [`Self::finish`].
+    counts: RuleCounts,
+    /// How state listings are spread over threads.
+    chunking: Chunking,
+}
+
+/// States counted per rule: small anchor and rule numbers in a flat array,
+/// indexed without a map lookup (millions of states), the others in a map.
+#[derive(Debug, Default)]
+struct RuleCounts {
+    total: u64,
+    small: Vec<u64>,
+    large: BTreeMap<RuleKey, u64>,
+}
+
+impl RuleCounts {
+    /// Counts one state of rule `key`.
+    fn count(&mut self, key: RuleKey) {
+        self.total += 1;
+        match small_index(key) {
+            Some(i) => {
+                if self.small.is_empty() {
+                    self.small = vec![0; SMALL_ANCHORS * SMALL_RULES];
+                }
+                if let Some(n) = self.small.get_mut(i) {
+                    *n += 1;
+                }
+            }
+            None => *self.large.entry(key).or_insert(0) += 1,
+        }
+    }
+
+    /// Adds another listing part's counts (a worker thread's).
+    fn add(&mut self, other: RuleCounts) {
+        self.total += other.total;
+        if self.small.is_empty() {
+            self.small = other.small;
+        } else {
+            for (n, m) in self.small.iter_mut().zip(other.small) {
+                *n += m;
+            }
+        }
+        for (key, n) in other.large {
+            *self.large.entry(key).or_insert(0) += n;
+        }
+    }
+
+    /// Adds the counts to the sample's.
+    fn into_sample(self, sample: &mut Sample) {
+        sample.total_states += self.total;
+        for (key, n) in self.large {
+            *sample.states_per_rule.entry(key).or_insert(0) += n;
+        }
+        for (i, n) in self.small.iter().enumerate() {
+            if *n > 0 {
+                *sample.states_per_rule.entry(small_key(i)).or_insert(0) += n;
+            }
+        }
+    }
+}
+
+/// Threads for state listings: one per core, at most 4 (the merge on the
+/// calling thread would not keep up with more), or `PFBLAME_THREADS`
+/// (1 turns it off). Decided once.
+fn default_chunking() -> Chunking {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads = *THREADS.get_or_init(|| {
+        let asked = std::env::var("PFBLAME_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        match asked {
+            Some(n) => n.clamp(1, 16),
+            None => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+        }
+    });
+    Chunking::new(threads, Chunking::DEFAULT_BLOCK)
 }
 
 /// Anchor and rule numbers below these are counted in
@@ -61,8 +138,16 @@ impl SampleBuilder {
             keep_all: cfg.keep_all_states,
             sample: Sample::default(),
             dropped_diagnostics: 0,
-            small_counts: Vec::new(),
+            counts: RuleCounts::default(),
+            chunking: default_chunking(),
         }
+    }
+
+    /// Spreads the state listings over threads as `chunking` says, instead
+    /// of one per core (`PFBLAME_THREADS`): the answers are the same.
+    pub fn with_chunking(mut self, chunking: Chunking) -> Self {
+        self.chunking = chunking;
+        self
     }
 
     /// Expects about `n` kept states (the previous poll's): their store is
@@ -83,28 +168,13 @@ impl SampleBuilder {
 
     /// Counts one state of rule `key`, kept or not.
     fn count(&mut self, key: RuleKey) {
-        self.sample.total_states += 1;
-        match small_index(key) {
-            Some(i) => {
-                if self.small_counts.is_empty() {
-                    self.small_counts = vec![0; SMALL_ANCHORS * SMALL_RULES];
-                }
-                if let Some(n) = self.small_counts.get_mut(i) {
-                    *n += 1;
-                }
-            }
-            None => *self.sample.states_per_rule.entry(key).or_insert(0) += 1,
-        }
+        self.counts.count(key);
     }
 
     /// Ends the poll. The time comes from the poll (`taken_at`), never from the clock.
     pub fn finish(mut self, meta: Option<PollMeta>) -> Sample {
         self.sample.states.shrink_to_fit();
-        for (i, n) in self.small_counts.iter().enumerate() {
-            if *n > 0 {
-                *self.sample.states_per_rule.entry(small_key(i)).or_insert(0) += n;
-            }
-        }
+        std::mem::take(&mut self.counts).into_sample(&mut self.sample);
         if self.dropped_diagnostics > 0 {
             self.sample.diagnostics.push(Diagnostic {
                 line: 0,
@@ -151,11 +221,15 @@ impl PollSink for SampleBuilder {
         let mut diags = Vec::new();
         // Only the states that will be kept are parsed in full; the others
         // are skimmed for their rule (same counts, same diagnostics).
-        let mut sink = Skim {
-            builder: self,
-            rule,
+        let result = if self.chunking.threads > 1 {
+            parallel::skim(self, rule, input, &mut diags)
+        } else {
+            let mut sink = Skim {
+                builder: self,
+                rule,
+            };
+            skim_states(input, &mut sink, &mut diags)
         };
-        let result = skim_states(input, &mut sink, &mut diags);
         let what = match rule {
             Some(n) => format!("states listing (-R {n})"),
             None => "states listing".to_string(),
@@ -187,37 +261,43 @@ struct Skim<'b> {
     rule: Option<u32>,
 }
 
-impl Skim<'_> {
-    /// `pfctl -ss -R n` lists only rule n's states: without `-v` the state
-    /// itself does not say so.
-    fn rule_of(&self, verbose: bool, rule: Option<u32>) -> Option<u32> {
-        match (self.rule, verbose) {
-            (Some(n), false) => Some(n),
-            _ => rule,
-        }
+/// The rule a state of a listing belongs to: `pfctl -ss -R n` lists only
+/// rule n's states, and without `-v` the state itself does not say so.
+fn rule_of(listing: Option<u32>, verbose: bool, rule: Option<u32>) -> Option<u32> {
+    match (listing, verbose) {
+        (Some(n), false) => Some(n),
+        _ => rule,
+    }
+}
+
+/// True when a state with these endpoints is kept.
+fn wanted(keep_all: bool, servers: &Servers, endpoints: &[&Endpoint]) -> bool {
+    keep_all
+        || servers
+            .find_server_endpoint(endpoints.iter().copied())
+            .is_some()
+}
+
+/// The rule key of a counted state of a listing.
+fn counted_key(listing: Option<u32>, c: &Counted) -> RuleKey {
+    RuleKey {
+        anchor: c.anchor,
+        number: rule_of(listing, c.verbose, c.rule),
     }
 }
 
 impl SkimSink for Skim<'_> {
     fn wants(&mut self, endpoints: &[&Endpoint]) -> bool {
-        let b = &self.builder;
-        b.keep_all
-            || b.servers
-                .find_server_endpoint(endpoints.iter().copied())
-                .is_some()
+        wanted(self.builder.keep_all, &self.builder.servers, endpoints)
     }
 
     fn state(&mut self, mut state: State) {
-        state.rule = self.rule_of(state.verbose, state.rule);
+        state.rule = rule_of(self.rule, state.verbose, state.rule);
         self.builder.add_state(state);
     }
 
     fn counted(&mut self, c: Counted) {
-        let key = RuleKey {
-            anchor: c.anchor,
-            number: self.rule_of(c.verbose, c.rule),
-        };
-        self.builder.count(key);
+        self.builder.count(counted_key(self.rule, &c));
     }
 }
 

@@ -282,13 +282,30 @@ pub fn skim_states<R: BufRead>(
     sink: &mut impl SkimSink,
     diags: &mut Vec<Diagnostic>,
 ) -> io::Result<()> {
+    let mut cap = DiagCap::default();
+    skim_lines(input, 0, sink, diags, &mut cap)?;
+    cap.finish(diags);
+    Ok(())
+}
+
+/// [`skim_states`] for a part of a listing that starts after line
+/// `lines_before`, with a fresh [`Skimmer`] (right at the start of the
+/// listing or of a line the skimmer takes as a main line, see
+/// [`super::chunks`]). The diagnostics are capped by `cap`, which the
+/// caller finishes.
+pub(crate) fn skim_lines<R: BufRead>(
+    input: R,
+    lines_before: usize,
+    sink: &mut impl SkimSink,
+    diags: &mut Vec<Diagnostic>,
+    cap: &mut DiagCap,
+) -> io::Result<()> {
     /// Wanted states handed out together (the last one may still get
     /// continuation lines, so it stays behind).
     const BATCH: usize = 64;
     let mut skimmer = Skimmer::new();
     let mut batch: Vec<State> = Vec::with_capacity(BATCH + 1);
-    let mut line_no = 0;
-    let mut cap = DiagCap::default();
+    let mut line_no = lines_before;
     for_each_text_line(input, |line| {
         line_no += 1;
         match line {
@@ -312,7 +329,7 @@ pub fn skim_states<R: BufRead>(
         cap.trim(diags);
     })?;
     skimmer.close(sink);
-    cap.finish(diags);
+    cap.trim(diags);
     batch.into_iter().for_each(|s| sink.state(s));
     Ok(())
 }
