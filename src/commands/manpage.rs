@@ -244,6 +244,15 @@ Path of the configuration file, used when
 .B \-\-config
 is not given.
 .TP
+.B PFBLAME_THREADS
+Threads that read the state listing of a poll (the TUI,
+.BR report ,
+.BR check ,
+.BR monitor ,
+.BR fleet ;
+default: one per core, at most 4). 1 reads it on one thread; the
+answers are the same either way.
+.TP
 .B XDG_CONFIG_HOME
 Directory of the per-user configuration file (default
 .IR ~/.config ).
