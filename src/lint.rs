@@ -153,3 +153,78 @@ pub(crate) fn has_problems(findings: &[Finding]) -> bool {
         .iter()
         .any(|f| f.severity == FindingSeverity::Error || f.kind == FindingKind::PossibleBypass)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Action;
+
+    const DEFAULT_RULE: RuleKey = RuleKey {
+        anchor: None,
+        number: None,
+    };
+
+    fn finding(severity: FindingSeverity, kind: FindingKind) -> Finding {
+        let rule = FindingRule::from_rule(DEFAULT_RULE, None);
+        Finding {
+            severity,
+            kind,
+            stateful_rule: rule,
+            bypassed_rule: None,
+            path: String::new(),
+            states: 0,
+            confirmed: false,
+            message: String::new(),
+            fix: String::new(),
+            condition: None,
+            check: None,
+        }
+    }
+
+    #[test]
+    fn errors_and_possible_bypasses_are_problems_harmless_server_states_are_not() {
+        use FindingKind::*;
+        use FindingSeverity::*;
+        assert!(!has_problems(&[]));
+        assert!(!has_problems(&[finding(Warning, ServerStates)]));
+        assert!(has_problems(&[finding(Error, Bypass)]));
+        assert!(has_problems(&[finding(Error, MissedReplies)]));
+        // A possible bypass is only a warning, yet lint must fail on it.
+        assert!(has_problems(&[
+            finding(Warning, ServerStates),
+            finding(Warning, PossibleBypass),
+        ]));
+    }
+
+    #[test]
+    fn a_rule_missing_from_the_listing_is_named_as_such() {
+        let default = FindingRule::from_rule(DEFAULT_RULE, None);
+        assert_eq!(default.text, "(default rule: pass, no state)");
+        assert_eq!(default.number, None);
+        let key = RuleKey {
+            anchor: Some(4),
+            number: Some(7),
+        };
+        let gone = FindingRule::from_rule(key, None);
+        assert_eq!(gone.text, "(not in the current rules listing)");
+        assert_eq!(gone.anchor_path, "");
+        assert_eq!(gone.key(), key);
+    }
+
+    #[test]
+    fn a_listed_rule_gives_its_text_and_anchor_path() {
+        let rule = Rule {
+            anchor_path: "relayd/www".into(),
+            text: "pass in on em0 proto tcp to port 443".into(),
+            ..Rule::new(Action::Pass)
+        };
+        let key = RuleKey {
+            anchor: Some(2),
+            number: Some(0),
+        };
+        let named = FindingRule::from_rule(key, Some(&rule));
+        assert_eq!(named.text, rule.text);
+        assert_eq!(named.anchor_path, "relayd/www");
+        assert_eq!((named.anchor, named.number), (Some(2), Some(0)));
+    }
+}
