@@ -145,6 +145,32 @@ pub struct Finding {
     pub check: Option<String>,
 }
 
+#[cfg(test)]
+impl Finding {
+    /// A finding with empty texts, for the tests of what reads findings.
+    pub(crate) fn bare(
+        severity: FindingSeverity,
+        kind: FindingKind,
+        stateful_rule: FindingRule,
+        bypassed_rule: Option<FindingRule>,
+        states: u64,
+    ) -> Finding {
+        Finding {
+            severity,
+            kind,
+            stateful_rule,
+            bypassed_rule,
+            path: String::new(),
+            states,
+            confirmed: false,
+            message: String::new(),
+            fix: String::new(),
+            condition: None,
+            check: None,
+        }
+    }
+}
+
 /// True when any finding says the replies are (or, if its condition
 /// holds, may be) misrouted or dropped: `lint` exits 1. Harmless server
 /// states (`server-states` warnings) do not count.
@@ -166,19 +192,7 @@ mod tests {
 
     fn finding(severity: FindingSeverity, kind: FindingKind) -> Finding {
         let rule = FindingRule::from_rule(DEFAULT_RULE, None);
-        Finding {
-            severity,
-            kind,
-            stateful_rule: rule,
-            bypassed_rule: None,
-            path: String::new(),
-            states: 0,
-            confirmed: false,
-            message: String::new(),
-            fix: String::new(),
-            condition: None,
-            check: None,
-        }
+        Finding::bare(severity, kind, rule, None, 0)
     }
 
     #[test]

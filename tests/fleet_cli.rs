@@ -6,77 +6,57 @@
 //! different ruleset.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli_support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use cli_support::{MANIFEST, json, pfblame, row_where, run, scenario, stderr, stdout as text};
 use serde_json::Value;
 
-const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 const SERVER: &str = "2001:db8::10";
+const FAKE_PFCTL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake-pfctl");
 
-fn scenario(name: &str) -> PathBuf {
-    Path::new(MANIFEST).join("fixtures/scenarios").join(name)
+/// `report --from DIR -s SERVER --format json`.
+fn replay_json(dir: &Path) -> Output {
+    run(
+        &mut pfblame(),
+        &[
+            "report",
+            "--from",
+            dir.to_str().unwrap(),
+            "-s",
+            SERVER,
+            "--format",
+            "json",
+        ],
+    )
 }
 
-fn pfblame(args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("pfblame")
-        .unwrap()
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
-}
-
+/// The merged rule whose text holds `text_part`.
 fn rule<'a>(report: &'a Value, text_part: &str) -> &'a Value {
-    report["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["text"].as_str().is_some_and(|t| t.contains(text_part)))
-        .unwrap_or_else(|| panic!("no merged rule with `{text_part}`: {report:#}"))
+    row_where(report, "rules", |r| {
+        r["text"].as_str().is_some_and(|t| t.contains(text_part))
+    })
 }
 
+/// The poll line of host `name`.
 fn polled<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["name"] == name)
-        .unwrap_or_else(|| panic!("no host {name}: {report:#}"))
+    row_where(report, "hosts", |h| h["name"] == name)
 }
 
+/// A merged row's numbers on `host`.
 fn host_of<'a>(row: &'a Value, host: &str) -> &'a Value {
-    row["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["host"] == host)
-        .unwrap_or_else(|| panic!("{host} missing in {row:#}"))
+    row_where(row, "hosts", |h| h["host"] == host)
 }
 
 #[test]
 fn the_backups_imported_states_are_blamed_on_the_masters_rule() {
     let dir = scenario("carp-pair");
-    let out = pfblame(&[
-        "report",
-        "--from",
-        dir.to_str().unwrap(),
-        "-s",
-        SERVER,
-        "--format",
-        "json",
-    ]);
+    let out = replay_json(&dir);
     assert_eq!(out.status.code(), Some(1), "the master's @2 bypasses");
     let r = json(&out);
     assert_eq!(r["hosts"].as_array().unwrap().len(), 2);
@@ -121,15 +101,7 @@ fn the_backups_imported_states_are_blamed_on_the_masters_rule() {
 #[test]
 fn different_rulesets_are_a_finding_that_says_which_rules_differ() {
     let dir = scenario("carp-pair-mismatch");
-    let out = pfblame(&[
-        "report",
-        "--from",
-        dir.to_str().unwrap(),
-        "-s",
-        SERVER,
-        "--format",
-        "json",
-    ]);
+    let out = replay_json(&dir);
     assert_eq!(out.status.code(), Some(1));
     let r = json(&out);
     let f = &r["fleet_findings"][0];
@@ -146,7 +118,10 @@ fn different_rulesets_are_a_finding_that_says_which_rules_differ() {
     assert_eq!(backup["listed"], false);
     assert_eq!(backup["without_rule"], 2);
     // The text report carries the same finding and the host sections.
-    let out = pfblame(&["report", "--from", dir.to_str().unwrap(), "-s", SERVER]);
+    let out = run(
+        &mut pfblame(),
+        &["report", "--from", dir.to_str().unwrap(), "-s", SERVER],
+    );
     let t = text(&out);
     assert!(
         t.contains("ruleset-mismatch: the rulesets of fw-a and fw-b differ"),
@@ -192,45 +167,43 @@ impl Fleet {
         }
     }
 
-    fn env_path(&self) -> String {
-        format!(
-            "{}:{}",
-            self.bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        )
-    }
-
-    fn record(&self, dir: &Path, args: &[&str]) -> std::process::Output {
-        Command::cargo_bin("pfblame")
-            .unwrap()
-            .arg("record")
-            .args(args)
-            .args(["--pfctl", &format!("{MANIFEST}/tests/fake-pfctl")])
-            .arg(dir)
-            .env("PATH", self.env_path())
-            .env("FAKE_SSH_HOSTS", &self.hosts)
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap()
-    }
-
-    fn report(&self, args: &[&str]) -> (std::process::Output, Duration) {
+    /// `pfblame SUB` with the stand-in ssh first on PATH, pointed at the
+    /// hosts' recordings.
+    fn command(&self, sub: &str) -> Command {
         let path = format!(
             "{}:{}",
             self.bin.display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let pfctl = format!("{MANIFEST}/tests/fake-pfctl");
-        let start = Instant::now();
-        let out = Command::cargo_bin("pfblame")
-            .unwrap()
-            .arg("report")
-            .args(args)
-            .args(["--pfctl", &pfctl, "-s", SERVER, "--format", "json"])
+        let mut cmd = pfblame();
+        cmd.arg(sub)
             .env("PATH", path)
             .env("FAKE_SSH_HOSTS", &self.hosts)
-            .env("NO_COLOR", "1")
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_secs(60));
+        cmd
+    }
+
+    /// [`Fleet::command`] with the fake pfctl as the remote command.
+    fn with_fake_pfctl(&self, sub: &str) -> Command {
+        let mut cmd = self.command(sub);
+        cmd.args(["--pfctl", FAKE_PFCTL]);
+        cmd
+    }
+
+    fn record(&self, dir: &Path, args: &[&str]) -> Output {
+        self.with_fake_pfctl("record")
+            .args(args)
+            .arg(dir)
+            .output()
+            .unwrap()
+    }
+
+    fn report(&self, args: &[&str]) -> (Output, Duration) {
+        let start = Instant::now();
+        let out = self
+            .with_fake_pfctl("report")
+            .args(args)
+            .args(["-s", SERVER, "--format", "json"])
             .output()
             .unwrap();
         (out, start.elapsed())
@@ -282,7 +255,7 @@ fn a_hanging_host_gets_its_banner_and_the_others_are_still_reported() {
             .contains("did not finish within 15.0 s"),
         "{hung:#}"
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stderr(&out);
     assert!(stderr.contains("fw-c: "), "{stderr}");
     // The pair is merged as from the recording, despite fw-c.
     assert_eq!(r["server_states"], 3);
@@ -325,12 +298,7 @@ fn a_host_down_without_findings_exits_with_its_failure() {
     let r = json(&out);
     assert_eq!(polled(&r, "fw-a")["ok"], true, "{:#}", polled(&r, "fw-a"));
     assert_eq!(polled(&r, "fw-nowhere")["ok"], false);
-    assert_eq!(
-        out.status.code(),
-        Some(69),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(69), "{}", stderr(&out));
 }
 
 #[test]
@@ -357,13 +325,8 @@ fn host_options_are_checked_before_anything_runs() {
     ] {
         let mut args = vec!["report", "-s", SERVER];
         args.extend(bad.iter().copied());
-        let out = pfblame(&args);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{bad:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = run(&mut pfblame(), &args);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr(&out));
     }
 }
 
@@ -381,12 +344,7 @@ fn record_writes_one_directory_per_host_that_replays_as_the_fleet() {
             "--ssh", "fw-a", "--ssh", "fw-b", "--count", "2", "-i", "0.1",
         ],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     for host in ["fw-a", "fw-b"] {
         for poll in ["0001", "0002"] {
             for f in ["rules.txt", "states.txt", "info.txt", "meta.toml"] {
@@ -397,35 +355,22 @@ fn record_writes_one_directory_per_host_that_replays_as_the_fleet() {
             }
         }
     }
-    let replay = pfblame(&[
-        "report",
-        "--from",
-        rec.to_str().unwrap(),
-        "-s",
-        SERVER,
-        "--format",
-        "json",
-    ]);
+    let replay = replay_json(&rec);
     let r = json(&replay);
     assert_eq!(r["hosts"].as_array().unwrap().len(), 2);
     assert_eq!(host_of(rule(&r, "port = 22"), "fw-b")["without_rule"], 1);
     // One host replays alone too.
-    let one = pfblame(&[
-        "report",
-        "--from",
-        rec.join("fw-b").to_str().unwrap(),
-        "-s",
-        SERVER,
-        "--format",
-        "json",
-    ]);
+    let one = replay_json(&rec.join("fw-b"));
     assert!(json(&one).get("hosts").is_none());
 }
 
 #[test]
 fn check_judges_every_host_and_critical_wins_over_a_host_down() {
     let dir = scenario("carp-pair");
-    let out = pfblame(&["check", "--from", dir.to_str().unwrap(), "-s", SERVER]);
+    let out = run(
+        &mut pfblame(),
+        &["check", "--from", dir.to_str().unwrap(), "-s", SERVER],
+    );
     assert_eq!(out.status.code(), Some(2));
     let line = text(&out);
     assert!(line.starts_with("CRITICAL - fw-a: CRITICAL "), "{line}");
@@ -438,12 +383,10 @@ fn check_judges_every_host_and_critical_wins_over_a_host_down() {
     let fleet = Fleet::new();
     fleet.host("fw-a", &dir.join("fw-a"), None);
     fleet.host("fw-c", &dir.join("fw-a"), Some("hang"));
-    let path = fleet.env_path();
-    let run = |allow: &[&str]| {
-        Command::cargo_bin("pfblame")
-            .unwrap()
+    let check = |allow: &[&str]| {
+        fleet
+            .with_fake_pfctl("check")
             .args([
-                "check",
                 "--ssh",
                 "fw-a",
                 "--ssh",
@@ -454,21 +397,17 @@ fn check_judges_every_host_and_critical_wins_over_a_host_down() {
                 SERVER,
             ])
             .args(allow)
-            .args(["--pfctl", &format!("{MANIFEST}/tests/fake-pfctl")])
-            .env("PATH", &path)
-            .env("FAKE_SSH_HOSTS", &fleet.hosts)
-            .timeout(Duration::from_secs(60))
             .output()
             .unwrap()
     };
-    let out = run(&[]);
+    let out = check(&[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("fw-c: UNKNOWN the poll failed"),
         "{}",
         text(&out)
     );
-    let out = run(&["--allow", "2"]);
+    let out = check(&["--allow", "2"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(
         text(&out).starts_with("UNKNOWN - fw-a: OK"),
@@ -487,17 +426,14 @@ fn the_configuration_file_lists_the_hosts() {
     fs::write(
         &conf,
         format!(
-            "ssh = [\"fw-a\"]\nhost = [\"backup=ssh fw-b\"]\npfctl = \"{MANIFEST}/tests/fake-pfctl\"\ntimeout = 20\n"
+            "ssh = [\"fw-a\"]\nhost = [\"backup=ssh fw-b\"]\npfctl = \"{FAKE_PFCTL}\"\ntimeout = 20\n"
         ),
     )
     .unwrap();
-    let out = Command::cargo_bin("pfblame")
-        .unwrap()
-        .args(["report", "-s", SERVER, "--format", "json"])
-        .env("PATH", fleet.env_path())
-        .env("FAKE_SSH_HOSTS", &fleet.hosts)
+    let out = fleet
+        .command("report")
+        .args(["-s", SERVER, "--format", "json"])
         .env("PFBLAME_CONFIG", &conf)
-        .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
     let r = json(&out);

@@ -3,12 +3,13 @@
 //! run on OpenBSD (no `-sn` there), and replayed from `nat.txt`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli_support;
 mod source_support;
 
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+use cli_support::{json, pfblame, row_where};
 use pfblame::cli::Strategy;
 use pfblame::source;
 use source_support::{Fake, Tally, fake_pfctl, from_args};
@@ -29,6 +30,18 @@ fn freebsd_recording(dir: &Path) {
     fs::write(dir.join("rules.txt"), FREEBSD_RULES).unwrap();
     fs::write(dir.join("nat.txt"), FREEBSD_NAT).unwrap();
     fs::write(dir.join("states.txt"), STATES).unwrap();
+}
+
+/// `pfblame record` into `dir` over the fake pfctl; it must succeed.
+fn record(fake: &Fake, dir: &Path) {
+    pfblame()
+        .arg("record")
+        .arg("--pfctl")
+        .arg(fake_pfctl())
+        .arg(dir)
+        .envs(fake.env())
+        .assert()
+        .success();
 }
 
 fn nat_runs(fake: &Fake) -> usize {
@@ -77,15 +90,7 @@ fn record_keeps_nat_txt_and_replays_hand_it_over() {
     fake.recording = rec.path().to_path_buf();
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("capture");
-    Command::cargo_bin("pfblame")
-        .unwrap()
-        .arg("record")
-        .arg("--pfctl")
-        .arg(fake_pfctl())
-        .arg(&dir)
-        .envs(fake.env())
-        .assert()
-        .success();
+    record(&fake, &dir);
     assert_eq!(
         fs::read_to_string(dir.join("nat.txt")).unwrap(),
         FREEBSD_NAT
@@ -99,14 +104,12 @@ fn record_keeps_nat_txt_and_replays_hand_it_over() {
     // The analysis counts them as rules of their own rulesets: the state of
     // filter rule 1 stays with it, and the nat rule is what keeps state on
     // FreeBSD even under `no state` (the verdicts' translation cause).
-    let out = Command::cargo_bin("pfblame")
-        .unwrap()
-        .env_remove("PFBLAME_CONFIG")
+    let out = pfblame()
         .args(["parse", "--format", "json"])
         .arg(dir.join("nat.txt"))
         .output()
         .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json(&out);
     let rulesets: Vec<&str> = json["rules"]
         .as_array()
         .unwrap()
@@ -121,24 +124,14 @@ fn record_on_openbsd_writes_no_nat_txt() {
     let fake = Fake::new("openbsd-main");
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("capture");
-    Command::cargo_bin("pfblame")
-        .unwrap()
-        .arg("record")
-        .arg("--pfctl")
-        .arg(fake_pfctl())
-        .arg(&dir)
-        .envs(fake.env())
-        .assert()
-        .success();
+    record(&fake, &dir);
     assert!(!dir.join("nat.txt").exists());
     assert_eq!(nat_runs(&fake), 0);
 }
 
 /// The verdict of pf's default rule row in `report --format json`.
 fn default_row(dir: &Path) -> (String, String) {
-    let out = Command::cargo_bin("pfblame")
-        .unwrap()
-        .env_remove("PFBLAME_CONFIG")
+    let out = pfblame()
         .args([
             "report", "--format", "json", "--pf", "freebsd", "-s", "10.0.0.5",
         ])
@@ -146,14 +139,9 @@ fn default_row(dir: &Path) -> (String, String) {
         .arg(dir)
         .output()
         .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let row = json["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["number"].is_null())
-        .expect("the default rule's row")
-        .clone();
+    let report = json(&out);
+    // The default rule's row: the one without a number.
+    let row = row_where(&report, "rules", |r| r["number"].is_null());
     (
         row["verdict"].as_str().unwrap().to_string(),
         row["reason"].as_str().unwrap().to_string(),

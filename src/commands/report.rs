@@ -469,19 +469,13 @@ mod tests {
             anchor_path: String::new(),
             text: String::new(),
         };
-        crate::lint::Finding {
-            severity: FindingSeverity::Error,
-            kind: crate::lint::FindingKind::Bypass,
-            stateful_rule: rule(number),
-            bypassed_rule: Some(rule(17)),
-            path: String::new(),
-            states: 1,
-            confirmed: false,
-            message: String::new(),
-            fix: String::new(),
-            condition: None,
-            check: None,
-        }
+        crate::lint::Finding::bare(
+            FindingSeverity::Error,
+            crate::lint::FindingKind::Bypass,
+            rule(number),
+            Some(rule(17)),
+            1,
+        )
     }
 
     #[test]
