@@ -14,26 +14,28 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use cli_support::{MANIFEST, json, pfblame, row_where, run, scenario, stderr, stdout as text};
+use cli_support::{
+    MANIFEST, assert_contains, json, pfblame, row_where, run, scenario, stderr, stdout as text,
+};
 use serde_json::Value;
 
 const SERVER: &str = "2001:db8::10";
 const FAKE_PFCTL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake-pfctl");
 
-/// `report --from DIR -s SERVER --format json`.
+/// `report --from DIR -s SERVER` and `extra`.
+fn report_from(dir: &Path, server: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["report", "--from", dir.to_str().unwrap(), "-s", server];
+    args.extend_from_slice(extra);
+    run(&mut pfblame(), &args)
+}
+
+/// `report --from DIR -s SERVER --format FORMAT`.
+fn replay(dir: &Path, format: &str) -> Output {
+    report_from(dir, SERVER, &["--format", format])
+}
+
 fn replay_json(dir: &Path) -> Output {
-    run(
-        &mut pfblame(),
-        &[
-            "report",
-            "--from",
-            dir.to_str().unwrap(),
-            "-s",
-            SERVER,
-            "--format",
-            "json",
-        ],
-    )
+    replay(dir, "json")
 }
 
 /// The merged rule whose text holds `text_part`.
@@ -46,6 +48,15 @@ fn rule<'a>(report: &'a Value, text_part: &str) -> &'a Value {
 /// The poll line of host `name`.
 fn polled<'a>(report: &'a Value, name: &str) -> &'a Value {
     row_where(report, "hosts", |h| h["name"] == name)
+}
+
+/// The poll line of `host`, which failed on its timeout of `secs` s.
+fn timed_out<'a>(report: &'a Value, host: &str, secs: &str) -> &'a Value {
+    let hung = polled(report, host);
+    assert_eq!(hung["ok"], false, "{hung:#}");
+    let error = hung["error"].as_str().unwrap_or_default();
+    assert_contains(error, &format!("did not finish within {secs} s"));
+    hung
 }
 
 /// A merged row's numbers on `host`.
@@ -246,15 +257,7 @@ fn a_hanging_host_gets_its_banner_and_the_others_are_still_reported() {
         "--host NAME=COMMAND: {:#}",
         polled(&r, "fw-b")
     );
-    let hung = polled(&r, "fw-c");
-    assert_eq!(hung["ok"], false);
-    assert!(
-        hung["error"]
-            .as_str()
-            .unwrap()
-            .contains("did not finish within 15.0 s"),
-        "{hung:#}"
-    );
+    timed_out(&r, "fw-c", "15.0");
     let stderr = stderr(&out);
     assert!(stderr.contains("fw-c: "), "{stderr}");
     // The pair is merged as from the recording, despite fw-c.
@@ -322,6 +325,22 @@ fn host_options_are_checked_before_anything_runs() {
         vec!["--host", "fw"],
         vec!["--host", "-x=ssh fw"],
         vec!["--ssh", "fw", "--host", "fw=ssh fw"],
+        // A --host-timeout names a host of the fleet, once, with seconds
+        // like --timeout's; one host has --timeout alone.
+        vec!["--ssh", "fw-a", "--ssh", "fw-b", "--host-timeout", "fw-x=3"],
+        vec!["--ssh", "fw-a", "--ssh", "fw-b", "--host-timeout", "fw-a"],
+        vec!["--ssh", "fw-a", "--ssh", "fw-b", "--host-timeout", "fw-a=0"],
+        vec![
+            "--ssh",
+            "fw-a",
+            "--ssh",
+            "fw-b",
+            "--host-timeout",
+            "fw-a=3",
+            "--host-timeout",
+            "fw-a=4",
+        ],
+        vec!["--ssh", "fw-a", "--host-timeout", "fw-a=3"],
     ] {
         let mut args = vec!["report", "-s", SERVER];
         args.extend(bad.iter().copied());
@@ -402,11 +421,7 @@ fn check_judges_every_host_and_critical_wins_over_a_host_down() {
     };
     let out = check(&[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        text(&out).contains("fw-c: UNKNOWN the poll failed"),
-        "{}",
-        text(&out)
-    );
+    assert_contains(&text(&out), "fw-c: UNKNOWN the poll failed");
     let out = check(&["--allow", "2"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(
@@ -445,4 +460,122 @@ fn the_configuration_file_lists_the_hosts() {
         polled(&r, "backup")
     );
     assert_eq!(host_of(rule(&r, "port = 22"), "backup")["without_rule"], 1);
+}
+
+#[test]
+fn a_host_timeout_bounds_that_host_only_from_the_command_line_or_the_file() {
+    let fleet = Fleet::new();
+    let pair = scenario("carp-pair");
+    fleet.host("fw-a", &pair.join("fw-a"), None);
+    fleet.host("fw-c", &pair.join("fw-a"), Some("hang"));
+    let conf = fleet.hosts.join("pfblame.toml");
+    fs::write(&conf, "host-timeout = [\"fw-c=2\"]\n").unwrap();
+    let hosts = ["--ssh", "fw-a", "--ssh", "fw-c", "--timeout", "30"];
+    let mut flag = hosts.to_vec();
+    flag.extend(["--host-timeout", "fw-c=2"]);
+    let (by_flag, _) = fleet.report(&flag);
+    let by_file = fleet
+        .with_fake_pfctl("report")
+        .args(hosts)
+        .args(["-s", SERVER, "--format", "json"])
+        .env("PFBLAME_CONFIG", &conf)
+        .output()
+        .unwrap();
+    for out in [by_flag, by_file] {
+        let r = json(&out);
+        assert_eq!(polled(&r, "fw-a")["ok"], true, "{:#}", polled(&r, "fw-a"));
+        let hung = timed_out(&r, "fw-c", "2.0");
+        // --timeout (30 s) would have held it for 30 s.
+        assert!(hung["poll_seconds"].as_f64().unwrap() < 30.0, "{hung:#}");
+    }
+}
+
+/// A fleet recording of two hosts, each a copy of the bundled dual-prefix
+/// scenario (four polls whose states come and go).
+fn two_host_replay() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let from = scenario("dual-prefix");
+    for host in ["fw-a", "fw-b"] {
+        for poll in ["0001", "0002", "0003", "0004"] {
+            let to = dir.path().join(host).join(poll);
+            fs::create_dir_all(&to).unwrap();
+            for f in fs::read_dir(from.join(poll)).unwrap() {
+                let f = f.unwrap();
+                fs::copy(f.path(), to.join(f.file_name())).unwrap();
+            }
+        }
+    }
+    dir
+}
+
+/// `report --from DIR --samples N` for the dual-prefix server, as JSON.
+fn sampled(dir: &Path, samples: &str) -> Output {
+    report_from(
+        dir,
+        "2001:db8:bbbb:1::10",
+        &["--samples", samples, "--format", "json"],
+    )
+}
+
+#[test]
+fn samples_over_a_fleet_give_each_host_the_rates_of_the_whole_run() {
+    let rec = two_host_replay();
+    for samples in ["3", "6"] {
+        let fleet = sampled(rec.path(), samples);
+        let r = json(&fleet);
+        for host in ["fw-a", "fw-b"] {
+            let alone = sampled(&rec.path().join(host), samples);
+            let alone = json(&alone);
+            // More than one interval: the run's rates differ from the last
+            // interval's (the scenario's states change every poll).
+            assert!(alone["samples"].as_u64().unwrap() >= 3, "{alone:#}");
+            assert_eq!(
+                polled(&r, host)["report"],
+                alone,
+                "{host} with --samples {samples}: the fleet's report of it is its own report"
+            );
+        }
+    }
+    // Past the recording's end, the fleet says so as one host does.
+    let out = sampled(rec.path(), "6");
+    assert_contains(
+        &stderr(&out),
+        "the recording has 4 polls: reporting on 4 samples instead of 6",
+    );
+}
+
+#[test]
+fn markdown_over_a_fleet_is_markdown() {
+    let dir = scenario("carp-pair-mismatch");
+    let out = replay(&dir, "markdown");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let md = text(&out);
+    assert!(md.starts_with("### pfblame fleet report\n"), "{md}");
+    assert!(!md.contains("== host"), "the text layout: {md}");
+    assert!(md.contains("\n- **ruleset-mismatch:** "), "{md}");
+    for host in ["fw-a", "fw-b"] {
+        assert!(md.contains(&format!("\n| `{host}` | ")), "{host} row: {md}");
+        assert!(
+            md.contains(&format!("\n#### host `{host}`\n")),
+            "{host}: {md}"
+        );
+    }
+    // Every table row has as many cells as its header.
+    let mut columns = None;
+    for line in md.lines() {
+        if !line.starts_with('|') {
+            columns = None;
+            continue;
+        }
+        let cells = line.replace("\\|", "").matches('|').count();
+        let want = *columns.get_or_insert(cells);
+        assert_eq!(cells, want, "{line}");
+    }
+    // The merged bypass row: its verdict in bold, its counts per host.
+    assert!(
+        md.lines().any(|l| l.starts_with("| **bypass** |")
+            && l.contains("`fw-a` `@2`: 2 states")
+            && l.contains("`fw-b` not listed")),
+        "{md}"
+    );
 }

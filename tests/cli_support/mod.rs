@@ -73,3 +73,9 @@ pub fn row_where<'a>(report: &'a Value, key: &str, pick: impl Fn(&Value) -> bool
         .find(|row| pick(row))
         .unwrap_or_else(|| panic!("no matching row in `{key}` of {report:#}"))
 }
+
+/// Fails, showing `text`, unless it holds `part`.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "no `{part}` in:\n{text}");
+}
