@@ -63,6 +63,9 @@ pub struct RecordedPoll {
     pub rules: String,
     pub states: String,
     pub info: Option<String>,
+    /// FreeBSD/macOS translation rules (`pfctl -a '*' -vvsn`), as a
+    /// recording's `nat.txt` holds them.
+    pub translation_rules: Option<String>,
     pub per_rule: BTreeMap<u32, String>,
 }
 

@@ -10,8 +10,11 @@ use std::fs;
 use std::path::Path;
 
 use cli_support::{json, pfblame, row_where};
+use pfblame::analyze::{Config, Servers, Verdict};
 use pfblame::cli::Strategy;
-use pfblame::source;
+use pfblame::pf::Dialect;
+use pfblame::poll::Session;
+use pfblame::source::{self, RecordedPoll, ReplaySource, Source};
 use source_support::{Fake, Tally, fake_pfctl, from_args};
 
 const FREEBSD_RULES: &str = "@0 block drop in all\n\
@@ -173,5 +176,68 @@ fn a_replayed_nat_txt_explains_states_no_filter_rule_made() {
             .filter(|l| l.starts_with('@'))
             .any(|rule| reason.contains(rule)),
         "{reason}"
+    );
+}
+
+/// The verdict of pf's default rule row of one poll of `source`, analysed
+/// as FreeBSD for the rdr target.
+fn default_verdict(source: &mut dyn Source) -> Option<Verdict> {
+    let config = Config {
+        servers: Servers::parse(&["10.0.0.5".to_string()], &[]).unwrap(),
+        dialect: Some(Dialect::FreeBsd),
+        ..Config::default()
+    };
+    let polled = Session::new(config).poll(source).expect("replay");
+    polled
+        .analysis
+        .rows
+        .iter()
+        .find(|r| r.key.number.is_none())
+        .and_then(|r| r.verdict)
+}
+
+#[test]
+fn a_recording_held_in_memory_carries_its_translation_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    freebsd_recording(dir);
+    // The rdr state of the replay test above: no filter rule made it.
+    fs::write(
+        dir.join("states.txt"),
+        "all tcp 10.0.0.5:80 (192.0.2.10:8080) <- 203.0.113.5:40000       ESTABLISHED:ESTABLISHED\n   \
+         age 00:00:40, expires in 00:09:59, 8:7 pkts, 700:9100 bytes\n   \
+         id: 64f1a2b300000a01 creatorid: 4e1f00c2\n",
+    )
+    .unwrap();
+    let polls = source::load_dir(dir).unwrap();
+    assert_eq!(polls.len(), 1);
+    assert_eq!(polls[0].translation_rules.as_deref(), Some(FREEBSD_NAT));
+
+    // Handed over like the recording on disk hands over nat.txt.
+    let mut on_disk = source::open(&from_args(dir, Strategy::Auto)).unwrap();
+    let mut in_memory = ReplaySource::from_memory(polls.clone());
+    let (mut disk, mut memory) = (Tally::default(), Tally::default());
+    on_disk.poll(&mut disk).unwrap();
+    in_memory.poll(&mut memory).unwrap();
+    assert_eq!(memory.translation.as_deref(), Some(FREEBSD_NAT));
+    assert_eq!((memory.rules, &memory.per_key), (disk.rules, &disk.per_key));
+
+    // And the analysis explains the state by the translation rule, as
+    // from disk; without them the state stays unexplained.
+    let from_disk = default_verdict(
+        source::open(&from_args(dir, Strategy::Auto))
+            .unwrap()
+            .as_mut(),
+    );
+    let from_memory = default_verdict(&mut ReplaySource::from_memory(polls.clone()));
+    assert_eq!(from_memory, Some(Verdict::Stateful));
+    assert_eq!(from_memory, from_disk);
+    let without = RecordedPoll {
+        translation_rules: None,
+        ..polls[0].clone()
+    };
+    assert_eq!(
+        default_verdict(&mut ReplaySource::from_memory(vec![without])),
+        Some(Verdict::Unexplained)
     );
 }
