@@ -29,6 +29,11 @@ const STATES: &str = "all tcp 192.0.2.10:22 <- 203.0.113.5:40000       ESTABLISH
 age 00:00:40, expires in 00:09:59, 8:7 pkts, 700:9100 bytes, rule 1\n   \
 id: 64f1a2b300000a01 creatorid: 4e1f00c2\n";
 
+/// An `rdr pass` state: FreeBSD records no filter rule for it.
+const RDR_STATE: &str = "all tcp 10.0.0.5:80 (192.0.2.10:8080) <- 203.0.113.5:40000       ESTABLISHED:ESTABLISHED\n   \
+age 00:00:40, expires in 00:09:59, 8:7 pkts, 700:9100 bytes\n   \
+id: 64f1a2b300000a01 creatorid: 4e1f00c2\n";
+
 fn freebsd_recording(dir: &Path) {
     fs::write(dir.join("rules.txt"), FREEBSD_RULES).unwrap();
     fs::write(dir.join("nat.txt"), FREEBSD_NAT).unwrap();
@@ -156,14 +161,7 @@ fn a_replayed_nat_txt_explains_states_no_filter_rule_made() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     fs::write(dir.join("rules.txt"), FREEBSD_RULES).unwrap();
-    // An `rdr pass` state: FreeBSD records no filter rule for it.
-    fs::write(
-        dir.join("states.txt"),
-        "all tcp 10.0.0.5:80 (192.0.2.10:8080) <- 203.0.113.5:40000       ESTABLISHED:ESTABLISHED\n   \
-         age 00:00:40, expires in 00:09:59, 8:7 pkts, 700:9100 bytes\n   \
-         id: 64f1a2b300000a01 creatorid: 4e1f00c2\n",
-    )
-    .unwrap();
+    fs::write(dir.join("states.txt"), RDR_STATE).unwrap();
     let (without, _) = default_row(dir);
     assert_eq!(without, "unexplained");
     fs::write(dir.join("nat.txt"), FREEBSD_NAT).unwrap();
@@ -201,14 +199,7 @@ fn a_recording_held_in_memory_carries_its_translation_rules() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     freebsd_recording(dir);
-    // The rdr state of the replay test above: no filter rule made it.
-    fs::write(
-        dir.join("states.txt"),
-        "all tcp 10.0.0.5:80 (192.0.2.10:8080) <- 203.0.113.5:40000       ESTABLISHED:ESTABLISHED\n   \
-         age 00:00:40, expires in 00:09:59, 8:7 pkts, 700:9100 bytes\n   \
-         id: 64f1a2b300000a01 creatorid: 4e1f00c2\n",
-    )
-    .unwrap();
+    fs::write(dir.join("states.txt"), RDR_STATE).unwrap();
     let polls = source::load_dir(dir).unwrap();
     assert_eq!(polls.len(), 1);
     assert_eq!(polls[0].translation_rules.as_deref(), Some(FREEBSD_NAT));
