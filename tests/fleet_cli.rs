@@ -488,6 +488,21 @@ fn a_host_timeout_bounds_that_host_only_from_the_command_line_or_the_file() {
         // --timeout (30 s) would have held it for 30 s.
         assert!(hung["poll_seconds"].as_f64().unwrap() < 30.0, "{hung:#}");
     }
+    // In markdown, the failure is the host's row of the hosts' table.
+    let md = fleet
+        .with_fake_pfctl("report")
+        .args(&flag)
+        .args(["-s", SERVER, "--format", "markdown"])
+        .output()
+        .unwrap();
+    let md = text(&md);
+    assert_tables_are_even(&md);
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| `fw-c` |"))
+        .unwrap_or_else(|| panic!("no fw-c row: {md}"));
+    assert_contains(row, "**failed** after ");
+    assert_contains(row, "did not finish within 2.0 s");
 }
 
 /// A fleet recording of two hosts, each a copy of the bundled dual-prefix
@@ -544,6 +559,20 @@ fn samples_over_a_fleet_give_each_host_the_rates_of_the_whole_run() {
     );
 }
 
+/// Every row of each markdown table in `md` has as many cells as its header.
+fn assert_tables_are_even(md: &str) {
+    let mut columns = None;
+    for line in md.lines() {
+        if !line.starts_with('|') {
+            columns = None;
+            continue;
+        }
+        let cells = line.replace("\\|", "").matches('|').count();
+        let want = *columns.get_or_insert(cells);
+        assert_eq!(cells, want, "{line}");
+    }
+}
+
 #[test]
 fn markdown_over_a_fleet_is_markdown() {
     let dir = scenario("carp-pair-mismatch");
@@ -560,17 +589,7 @@ fn markdown_over_a_fleet_is_markdown() {
             "{host}: {md}"
         );
     }
-    // Every table row has as many cells as its header.
-    let mut columns = None;
-    for line in md.lines() {
-        if !line.starts_with('|') {
-            columns = None;
-            continue;
-        }
-        let cells = line.replace("\\|", "").matches('|').count();
-        let want = *columns.get_or_insert(cells);
-        assert_eq!(cells, want, "{line}");
-    }
+    assert_tables_are_even(&md);
     // The merged bypass row: its verdict in bold, its counts per host.
     assert!(
         md.lines().any(|l| l.starts_with("| **bypass** |")

@@ -95,11 +95,12 @@ fn host_line(h: &HostReport<'_>, fleet: &FleetAnalysis) -> String {
 
 /// `, poll 0.42 s` for a live host.
 fn poll_time(h: &HostReport<'_>) -> String {
-    if h.live {
-        format!(", poll {:.2} s", h.poll_seconds)
-    } else {
-        String::new()
-    }
+    poll_seconds(h).map_or_else(String::new, |t| format!(", poll {t}"))
+}
+
+/// `0.42 s` for a live host; nothing for a replay.
+fn poll_seconds(h: &HostReport<'_>) -> Option<String> {
+    h.live.then(|| format!("{:.2} s", h.poll_seconds))
 }
 
 /// `@2 on fw-a, fw-b` / `anchor admin @0`: the rule and where it is listed.
@@ -228,7 +229,7 @@ fn write_markdown(
     writeln!(out)?;
     writeln!(
         out,
-        "| host | Hostid | Checksum | states | server states | imported by pfsync | poll time |"
+        "| host | Hostid | Checksum | states | server states | imported by pfsync | poll |"
     )?;
     writeln!(out, "|---|---|---|---|---|---|---|")?;
     for h in hosts {
@@ -241,7 +242,10 @@ fn write_markdown(
                 String::new(),
                 String::new(),
                 String::new(),
-                format!("**poll failed{}:** {}", poll_time(h), inline(why)),
+                match poll_seconds(h) {
+                    Some(t) => format!("**failed** after {t}: {}", inline(why)),
+                    None => format!("**failed:** {}", inline(why)),
+                },
             ],
             Ok(a) => [
                 code(h.name),
@@ -254,7 +258,7 @@ fn write_markdown(
                 a.total_states.to_string(),
                 a.server_states.to_string(),
                 summary.map_or(0, |s| s.imported_states).to_string(),
-                poll_time(h).trim_start_matches(", poll ").to_string(),
+                poll_seconds(h).unwrap_or_default(),
             ],
         };
         writeln!(out, "| {} |", cells.join(" | "))?;
