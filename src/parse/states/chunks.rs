@@ -59,6 +59,13 @@ impl Chunking {
         self.block.saturating_mul(4).saturating_add(2 * MAX_LINE)
     }
 
+    /// The first block is larger: a listing that fits in it (under 4 MiB,
+    /// ~16,000 states) is skimmed on the calling thread, where starting
+    /// threads would cost about what they save.
+    fn first_block(&self) -> usize {
+        self.block.saturating_mul(4)
+    }
+
     /// Blocks read ahead of the merge, at most: the memory in flight.
     fn in_flight(&self) -> usize {
         2 * self.threads + 1
@@ -79,8 +86,8 @@ pub trait CountSink: Send {
 /// `kept` in input order, on the calling thread; the diagnostics are
 /// appended to `diags` exactly as [`skim_states`] reports them. Returns the
 /// workers' sinks (one when the listing was skimmed on the calling thread:
-/// one thread asked for, or a listing of one block). On a read error the
-/// sinks are dropped.
+/// one thread asked for, or a listing that fits in the first, larger
+/// block). On a read error the sinks are dropped.
 pub fn skim_states_chunked<R: BufRead, W: CountSink>(
     mut input: R,
     chunking: Chunking,
@@ -94,7 +101,7 @@ pub fn skim_states_chunked<R: BufRead, W: CountSink>(
         return Ok(vec![one]);
     }
     let mut cutter = Cutter::new(&mut input, chunking);
-    let first = match cutter.next(Vec::new())? {
+    let first = match cutter.next(Vec::new(), chunking.first_block())? {
         Piece::Chunk(bytes) => bytes,
         // One block, or no place to cut in the first: one thread.
         Piece::Last(bytes) | Piece::Uncut(bytes) => {
@@ -249,7 +256,7 @@ fn feed<R: BufRead, K: FnMut(State)>(
         while let Ok(d) = done.try_recv() {
             merger.accept(d);
         }
-        piece = cutter.next(merger.free.pop().unwrap_or_default())?;
+        piece = cutter.next(merger.free.pop().unwrap_or_default(), cutter.block)?;
     }
 }
 
@@ -353,14 +360,15 @@ impl<R: BufRead> Cutter<R> {
         }
     }
 
-    /// The next piece, read into `buf` (a free buffer, reused).
-    fn next(&mut self, mut buf: Vec<u8>) -> io::Result<Piece> {
+    /// The next piece of about `size` bytes, read into `buf` (a free
+    /// buffer, reused).
+    fn next(&mut self, mut buf: Vec<u8>, size: usize) -> io::Result<Piece> {
         buf.clear();
         buf.append(&mut self.carry);
         // Lines starting before this offset were looked at already.
         let mut searched = 0;
         loop {
-            if !fill(&mut self.input, &mut buf, self.block)? {
+            if !fill(&mut self.input, &mut buf, size)? {
                 return Ok(Piece::Last(buf));
             }
             if let Some(cut) = last_cut(&buf, searched) {
@@ -487,7 +495,7 @@ mod tests {
             let mut cutter = Cutter::new(text.as_slice(), Chunking::new(2, block));
             let mut joined = Vec::new();
             loop {
-                match cutter.next(Vec::new()).expect("in memory") {
+                match cutter.next(Vec::new(), block).expect("in memory") {
                     Piece::Chunk(b) => {
                         assert!(b.ends_with(b"\n") && !b.is_empty());
                         joined.extend(b);
