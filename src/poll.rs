@@ -98,8 +98,11 @@ impl Session {
     ) -> Result<Polled, SourceError> {
         // About the previous poll's states again: their store is
         // allocated once.
-        let expected = self.prev.as_ref().map_or(0, |p| p.states.len());
-        let mut builder = SampleBuilder::new(&self.config).expect_states(expected);
+        let expected = self
+            .prev
+            .as_ref()
+            .map_or_else(Default::default, |p| p.states.shape());
+        let mut builder = SampleBuilder::new(&self.config).expect_like(expected);
         let meta = source.poll(&mut builder)?;
         let sample = builder.finish(Some(meta.clone()));
         let against = if again { &self.before_prev } else { &self.prev };

@@ -6,6 +6,7 @@
 use std::io::{self, BufRead};
 
 use crate::analyze::{Config, Sample, Servers};
+use crate::model::store::StoreShape;
 use crate::model::{Diagnostic, Endpoint, RuleKey, State};
 use crate::parse::states::skim::{Counted, SkimSink, skim_states};
 use crate::source::{PollMeta, PollSink};
@@ -65,10 +66,10 @@ impl SampleBuilder {
         }
     }
 
-    /// Expects about `n` kept states (the previous poll's): their store is
-    /// allocated once, a little larger.
-    pub(crate) fn expect_states(mut self, n: usize) -> Self {
-        self.sample.states.reserve(n.saturating_add(n / 16));
+    /// Expects about the states the previous poll kept (`shape`): their
+    /// store is allocated once, a little larger.
+    pub(crate) fn expect_like(mut self, shape: StoreShape) -> Self {
+        self.sample.states.reserve_like(shape);
         self
     }
 
@@ -99,7 +100,7 @@ impl SampleBuilder {
 
     /// Ends the poll. The time comes from the poll (`taken_at`), never from the clock.
     pub fn finish(mut self, meta: Option<PollMeta>) -> Sample {
-        self.sample.states.shrink_to_fit();
+        self.sample.states.finish();
         for (i, n) in self.small_counts.iter().enumerate() {
             if *n > 0 {
                 *self.sample.states_per_rule.entry(small_key(i)).or_insert(0) += n;
