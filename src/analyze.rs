@@ -15,7 +15,7 @@ mod kept;
 mod resolve;
 
 pub use crate::pf::{Allow, Servers, Verdict, allow_text, net_text, parse_allow, port_number};
-pub use kept::KeptStates;
+pub use kept::{KeptStates, Recycler};
 pub use resolve::{Lookup, RuleIndex};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

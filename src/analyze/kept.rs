@@ -7,15 +7,46 @@
 //! server states, and the per-field accessors ([`KeptStates::rule_key`],
 //! [`KeptStates::age`]) answer without building anything.
 
+use std::sync::{Arc, Mutex};
+
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use crate::model::store::{NetProbe, StateStore, StoreShape};
+use crate::model::store::{NetProbe, SparseBuffers, StateStore, StoreShape};
 use crate::model::{Direction, Endpoint, RuleKey, State};
 
-#[derive(Debug, Clone, Default)]
+/// Where dropped states leave their sparse columns for the next poll's
+/// store (see [`SparseBuffers`]); the poll session holds one.
+pub type Recycler = Arc<Mutex<Option<SparseBuffers>>>;
+
+#[derive(Debug, Default)]
 pub struct KeptStates {
     /// Each state's tag is its row.
     store: StateStore,
+    /// Set by the poll session: the sparse columns go there on drop.
+    recycle: Option<Recycler>,
+}
+
+/// A copy is not recycled (only the poll's own states are).
+impl Clone for KeptStates {
+    fn clone(&self) -> Self {
+        KeptStates {
+            store: self.store.clone(),
+            recycle: None,
+        }
+    }
+}
+
+/// The analysis is dropped by whoever held it last (the UI thread, once
+/// it shows a newer poll): its sparse columns go to the recycler, for the
+/// poll after next.
+impl Drop for KeptStates {
+    fn drop(&mut self) {
+        if let Some(pool) = self.recycle.take()
+            && let Ok(mut slot) = pool.lock()
+        {
+            *slot = Some(self.store.take_sparse());
+        }
+    }
 }
 
 impl KeptStates {
@@ -26,7 +57,15 @@ impl KeptStates {
     /// The states of `store`, whose tags are their rows (the analysis
     /// sets them with [`StateStore::set_tag`]).
     pub(crate) fn from_tagged(store: StateStore) -> Self {
-        KeptStates { store }
+        KeptStates {
+            store,
+            recycle: None,
+        }
+    }
+
+    /// On drop, leave the sparse columns in `pool` (see [`Recycler`]).
+    pub(crate) fn recycle_into(&mut self, pool: Recycler) {
+        self.recycle = Some(pool);
     }
 
     pub fn len(&self) -> usize {
@@ -174,5 +213,33 @@ impl Serialize for KeptStates {
             seq.serialize_element(&pair)?;
         }
         seq.end()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropped_states_leave_their_sparse_columns_to_the_recycler() {
+        let text = "all tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
+   [1 + 2] wscale 1  [3 + 4] wscale 2
+   age 00:00:05, expires in 00:00:25, 1:1 pkts, 60:120 bytes, rule 4
+";
+        let (states, _) = crate::parse::states::parse_states(text);
+        let pool = Recycler::default();
+        let mut kept: KeptStates = states.iter().cloned().map(|s| (s, 0)).collect();
+        kept.recycle_into(Arc::clone(&pool));
+        let copy = kept.clone();
+        drop(copy);
+        assert!(pool.lock().unwrap().is_none(), "a copy is not recycled");
+        drop(kept);
+        let spare = pool.lock().unwrap().take();
+        assert!(spare.is_some(), "the poll's own states are");
+        let mut store = StateStore::new();
+        store.reuse_sparse(spare.unwrap());
+        store.push(&states[0]);
+        assert_eq!(store.get(0).as_ref(), Some(&states[0]));
     }
 }

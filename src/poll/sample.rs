@@ -6,7 +6,7 @@
 use std::io::{self, BufRead};
 
 use crate::analyze::{Config, Sample, Servers};
-use crate::model::store::StoreShape;
+use crate::model::store::{SparseBuffers, StoreShape};
 use crate::model::{Diagnostic, Endpoint, RuleKey, State};
 use crate::parse::states::skim::{Counted, SkimSink, skim_states};
 use crate::source::{PollMeta, PollSink};
@@ -64,6 +64,15 @@ impl SampleBuilder {
             dropped_diagnostics: 0,
             small_counts: Vec::new(),
         }
+    }
+
+    /// Builds the store in the sparse columns of an older poll's (see
+    /// [`crate::model::store::SparseBuffers`]).
+    pub(crate) fn reuse(mut self, spare: Option<SparseBuffers>) -> Self {
+        if let Some(b) = spare {
+            self.sample.states.reuse_sparse(b);
+        }
+        self
     }
 
     /// Expects about the states the previous poll kept (`shape`): their

@@ -314,6 +314,10 @@ struct Seen {
 pub struct NewStateTracker {
     previous: Option<Seen>,
     before: Option<Seen>,
+    /// The forgotten poll's buffer, for the next poll's hashes: a million
+    /// states are 8 MB, reused instead of freed and allocated again (which
+    /// fragmented the heap).
+    spare: Vec<u64>,
     /// The next poll keeps every state.
     keep_all: bool,
     /// The next poll repeats the last one: compare with the one before.
@@ -366,7 +370,9 @@ impl NewStateTracker {
     /// Forgets the poll before the previous one: only a replay at its end
     /// compares with it (a million states kept are 8 MB of it).
     pub(crate) fn forget_before(&mut self) {
-        self.before = None;
+        if let Some(before) = self.before.take() {
+            self.spare = before.idents;
+        }
     }
 
     /// `ids`: the states carry ids (see [`Seen::ids`]).
@@ -383,10 +389,13 @@ impl NewStateTracker {
             self.previous.as_ref()
         }
         .filter(|prev| prev.ids == ids);
-        let (mut seen, mut marks) = match states.size_hint() {
-            (_, Some(n)) => (Vec::with_capacity(n), Vec::with_capacity(n)),
-            _ => (Vec::new(), Vec::new()),
-        };
+        let mut seen = std::mem::take(&mut self.spare);
+        seen.clear();
+        let mut marks = Vec::new();
+        if let (_, Some(n)) = states.size_hint() {
+            seen.reserve(n);
+            marks.reserve_exact(n);
+        }
         for state in states {
             let state = state.borrow();
             let ident = ident_hash(state);
