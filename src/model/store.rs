@@ -1004,16 +1004,30 @@ impl StateStore {
     pub fn touching<'a>(&'a self, net: &'a NetProbe) -> impl Iterator<Item = usize> + 'a {
         let bits = self.dense.column(BITS);
         let addrs = self.dense.column(ADDR).chunks_exact(2);
+        // The translations are in state order: walked beside the states
+        // instead of a binary search for each (a fifth of a table).
+        let mut nat = self.nat_of.iter().zip(&self.nat).peekable();
         bits.iter()
             .zip(addrs)
             .enumerate()
             .filter_map(move |(i, (b, a))| {
-                let hit = if b & (bit::WHOLE | bit::NAT) != 0 {
-                    self.touches(i, net)
-                } else {
-                    net.hit(a[0], b & bit::SRC_V6 != 0, &self.v6)
-                        || net.hit(a[1], b & bit::DST_V6 != 0, &self.v6)
-                };
+                if b & bit::WHOLE != 0 {
+                    return self.touches(i, net).then_some(i);
+                }
+                let mut hit = net.hit(a[0], b & bit::SRC_V6 != 0, &self.v6)
+                    || net.hit(a[1], b & bit::DST_V6 != 0, &self.v6);
+                if b & bit::NAT != 0 {
+                    while nat.next_if(|(of, _)| (**of as usize) < i).is_some() {}
+                    if let Some((of, ends)) = nat.peek()
+                        && **of as usize == i
+                    {
+                        hit = hit
+                            || ends.iter().any(|n| {
+                                n.bits & NAT_SOME != 0
+                                    && net.hit(n.addr, n.bits & NAT_V6 != 0, &self.v6)
+                            });
+                    }
+                }
                 hit.then_some(i)
             })
     }
