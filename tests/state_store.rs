@@ -105,6 +105,9 @@ fn columns_answer_as_the_states(name: &str, store: &mut StateStore, states: &[St
         "10.0.0.0/8",
         "2001:db8::/32",
         "192.0.2.0/24",
+        "2001:db8:dead::/48",
+        "::1/128",
+        "3fff::/16",
     ] {
         let net: IpNet = net.parse().unwrap();
         let probe = NetProbe::new(net);

@@ -1002,8 +1002,24 @@ impl StateStore {
     /// column by column (a million in a few milliseconds: the `/` filter's
     /// counts for the rules table).
     pub fn touching<'a>(&'a self, net: &'a NetProbe) -> impl Iterator<Item = usize> + 'a {
-        let bits = self.dense.column(BITS);
-        let addrs = self.dense.column(ADDR).chunks_exact(2);
+        // An IPv6 prefix no address of the pool is in (most keys typed
+        // into the filter): only the states kept whole can match. One
+        // pass over the pool instead of over every state.
+        let pool_misses = net
+            .v6
+            .is_some_and(|(n, mask)| !self.v6.iter().any(|a| a & mask == n));
+        let (bits, addrs) = if pool_misses {
+            (&[][..], &[][..])
+        } else {
+            (self.dense.column(BITS), self.dense.column(ADDR))
+        };
+        let whole_only = self
+            .whole_of
+            .iter()
+            .filter(move |_| pool_misses)
+            .map(|i| *i as usize)
+            .filter(move |i| self.touches(*i, net));
+        let addrs = addrs.chunks_exact(2);
         // The translations are in state order: walked beside the states
         // instead of a binary search for each (a fifth of a table).
         let mut nat = self.nat_of.iter().zip(&self.nat).peekable();
@@ -1030,6 +1046,7 @@ impl StateStore {
                 }
                 hit.then_some(i)
             })
+            .chain(whole_only)
     }
 
     /// True when state `i` has no id and is the connection `proto`,
