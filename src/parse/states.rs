@@ -1166,7 +1166,7 @@ mod tests {
         }
         // Through the parser: still reported as a NUL byte.
         let (states, diags) = parse_states(
-            "all tcp 10.0.0.1:1 -> 10.0.0.2:2       ESTABLISHED:ESTABLISHED\n   id: 64f1a2b300000000 creatorid: 4e1f\000c2\n",
+            "all tcp 10.0.0.1:1 -> 10.0.0.2:2       ESTABLISHED:ESTABLISHED\n   id: 64f1a2b300000000 creatorid: 4e1f\x0000c2\n",
         );
         assert_eq!(states.len(), 1);
         assert_eq!(states[0].id, None);
