@@ -298,7 +298,11 @@ impl<S: StateSink> Router<S> {
         if trimmed.is_empty() {
             return;
         }
-        if let Some((title, section)) = section_title(trimmed) {
+        // Every title ends with `:` (checked here, without a call and a
+        // second trim, for the millions of lines that are no title).
+        if trimmed.ends_with(':')
+            && let Some((title, section)) = section_title(trimmed)
+        {
             let mode = mode_of(section);
             self.rules.interrupt();
             self.switch(mode);
@@ -445,7 +449,22 @@ impl<S: StateSink> Router<S> {
 
 /// Messages pfctl prints on stderr, which appear when stderr is merged
 /// (pfctl-formats.md §5.1). Returns what kind of line it is.
+#[inline(always)]
 fn pfctl_message(line: &str) -> Option<&'static str> {
+    // Every message starts with one of these bytes: states, rules and their
+    // continuation lines are rejected here, inline, without further work
+    // (hot path).
+    if !matches!(
+        line.as_bytes().first(),
+        Some(b'0'..=b'9' | b'k' | b'p' | b'r' | b'A' | b'N')
+    ) {
+        return None;
+    }
+    known_pfctl_message(line)
+}
+
+/// [`pfctl_message`] for a line that starts like one.
+fn known_pfctl_message(line: &str) -> Option<&'static str> {
     const EXACT: &[&str] = &[
         "No ALTQ support in kernel",
         "ALTQ related functions disabled",
@@ -453,14 +472,6 @@ fn pfctl_message(line: &str) -> Option<&'static str> {
         "pf disabled",
         "rules cleared",
     ];
-    // Every message starts with one of these bytes: states, rules and their
-    // continuation lines are rejected here without further work (hot path).
-    if !matches!(
-        line.as_bytes().first(),
-        Some(b'0'..=b'9' | b'k' | b'p' | b'r' | b'A' | b'N')
-    ) {
-        return None;
-    }
     if EXACT.contains(&line) {
         return Some("pfctl message");
     }

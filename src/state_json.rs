@@ -326,12 +326,91 @@ fn write_hex_min4(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&buf[8 - n..]);
 }
 
-/// Decimal digits of `v` (as `Display`).
-pub(crate) fn write_u64(out: &mut Vec<u8>, mut v: u64) {
+/// Decimal digits of `v` (as `Display`). One and two digits (wscale,
+/// rule numbers, small counters) inline; the rest in [`write_u64_more`].
+#[inline(always)]
+pub(crate) fn write_u64(out: &mut Vec<u8>, v: u64) {
     if v < 10 {
         out.push(b'0' + v as u8);
-        return;
+    } else if v < 100 {
+        out.extend_from_slice(&pair(v as usize));
+    } else {
+        write_u64_more(out, v);
     }
+}
+
+/// [`write_u64`] from three digits: numbers below 10^8 (ports, windows,
+/// ages, counters) in 32-bit arithmetic without a loop, longer ones as a
+/// head and eight padded digits, only the few above 10^16 through the
+/// general loop. Inlined: the call cost a sixth of a number.
+#[inline(always)]
+fn write_u64_more(out: &mut Vec<u8>, v: u64) {
+    if v < 10_000 {
+        let (high, low) = (v as usize / 100, v as usize % 100);
+        if high < 10 {
+            let [a, b] = pair(low);
+            out.extend_from_slice(&[b'0' + high as u8, a, b]);
+        } else {
+            let ([a, b], [c, d]) = (pair(high), pair(low));
+            out.extend_from_slice(&[a, b, c, d]);
+        }
+    } else if v < 100_000_000 {
+        write_below_1e8(out, v as u32);
+    } else if v < 10_000_000_000_000_000 {
+        write_below_1e8(out, (v / 100_000_000) as u32);
+        out.extend_from_slice(&eight_digits((v % 100_000_000) as u32));
+    } else {
+        write_long_u64(out, v);
+    }
+}
+
+/// `v` < 10^8 without leading zeros: its eight padded digits shifted to
+/// the front of a word, appended whole (a constant-size copy) and cut to
+/// length.
+#[inline(always)]
+fn write_below_1e8(out: &mut Vec<u8>, v: u32) {
+    let digits = 1
+        + usize::from(v >= 10)
+        + usize::from(v >= 100)
+        + usize::from(v >= 1_000)
+        + usize::from(v >= 10_000)
+        + usize::from(v >= 100_000)
+        + usize::from(v >= 1_000_000)
+        + usize::from(v >= 10_000_000);
+    let word = u64::from_be_bytes(eight_digits(v)) << (8 * (8 - digits));
+    let start = out.len();
+    out.extend_from_slice(&word.to_be_bytes());
+    out.truncate(start + digits);
+}
+
+/// `v` < 10^8 as eight digits, leading zeros included.
+#[inline(always)]
+fn eight_digits(v: u32) -> [u8; 8] {
+    let (high, low) = ((v / 10_000) as usize, (v % 10_000) as usize);
+    let ([a, b], [c, d]) = (pair(high / 100), pair(high % 100));
+    let ([e, f], [g, h]) = (pair(low / 100), pair(low % 100));
+    [a, b, c, d, e, f, g, h]
+}
+
+/// The two digits of `v` < 100 (one bounds check the compiler removes).
+#[inline(always)]
+fn pair(v: usize) -> [u8; 2] {
+    DIGIT_PAIRS[v % 100]
+}
+
+/// [`PAIRS`] as one entry per number.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut v = 0;
+    while v < 100 {
+        t[v] = [PAIRS[2 * v], PAIRS[2 * v + 1]];
+        v += 1;
+    }
+    t
+};
+
+/// [`write_u64`] of any value.
+fn write_long_u64(out: &mut Vec<u8>, mut v: u64) {
     // The number of digits: `bits * log10(2)` (1233 / 4096) is the digit
     // count or one less (`ilog10` costs three times as much).
     let bits = (64 - v.leading_zeros()) as usize;
@@ -525,6 +604,9 @@ mod tests {
             let ip: Ipv6Addr = a.parse().expect("valid");
             assert_eq!(text(|o| write_ipv6(o, &ip)), ip.to_string());
         }
+        for v in 0..=20_000 {
+            assert_eq!(text(|o| write_u64(o, v)), v.to_string());
+        }
         for v in [0, 9, 10, 99, 100, u64::MAX] {
             assert_eq!(text(|o| write_u64(o, v)), v.to_string());
         }
@@ -599,6 +681,13 @@ mod tests {
             }
             let ip = Ipv6Addr::from(g);
             prop_assert_eq!(text(|o| write_ipv6(o, &ip)), ip.to_string());
+        }
+
+        #[test]
+        fn numbers_of_every_length_as_display(v in 0u64..10_000_000_000, e in 0u32..20, w: u64) {
+            for n in [v, v % 10u64.pow(e), w >> e, w % 10u64.pow(e)] {
+                prop_assert_eq!(text(|out| write_u64(out, n)), n.to_string());
+            }
         }
 
         #[test]

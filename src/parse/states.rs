@@ -466,7 +466,7 @@ fn head(line: &str) -> PResult<'_, Head<'_>> {
     let (second_at, _) = blank1(rest)?;
     let (rest, second) = expect(second_at, "a protocol", word(second_at))?;
     // The 2002 format had no interface column: `proto host -> host`.
-    let (iface, proto, hosts_at) = if arrow(rest).is_ok() {
+    let (iface, proto, hosts_at) = if arrow_follows(rest) {
         ("", first, second_at)
     } else {
         let (hosts_at, _) = blank1(rest)?;
@@ -478,7 +478,13 @@ fn head(line: &str) -> PResult<'_, Head<'_>> {
     if left.route.is_some() && right.route.is_some() {
         return fail(right_at, "only one route-to address {…} per state");
     }
-    let (rest, third) = match arrow(rest) {
+    // Most states have two sides: the cheap test spares `arrow`'s error.
+    let third_arrow = if arrow_follows(rest) {
+        arrow(rest)
+    } else {
+        fail(rest, "")
+    };
+    let (rest, third) = match third_arrow {
         Ok((third_at, arrow2)) => {
             if arrow2 != arrow1 {
                 return fail(blank0(rest), "the same arrow as before");
@@ -525,6 +531,18 @@ fn main_line(line: &str) -> PResult<'_, MainLine<'_>> {
             pair,
         },
     ))
+}
+
+/// True exactly when [`arrow`] would read one at the start of `input`
+/// (blanks, `->` or `<-`, blanks), without building its error otherwise.
+#[inline(always)]
+fn arrow_follows(input: &str) -> bool {
+    let b = input.as_bytes();
+    let at = b.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+    matches!(
+        b.get(at..at + 3),
+        Some([b'-', b'>', b' ' | b'\t'] | [b'<', b'-', b' ' | b'\t'])
+    ) && at > 0
 }
 
 /// ` -> ` or ` <- ` (blanks around it are lenient, but required).
@@ -579,7 +597,11 @@ fn side(input: &str) -> PResult<'_, Side> {
 /// `(host)`, the other state key of a side (may hold an rdomain: `((3) a:p)`).
 fn nat_host(input: &str) -> PResult<'_, Endpoint> {
     let (rest, _) = keyword(input, "(", "'('")?;
-    let (rest, ep) = endpoint(rest)?;
+    // The fast reader answers as `endpoint` where it answers (as in `side`).
+    let (rest, ep) = match fast::endpoint(rest) {
+        Some(found) => found,
+        None => endpoint(rest)?,
+    };
     let (rest, _) = keyword(rest, ")", "')' after a translated host")?;
     Ok((rest, ep))
 }
@@ -1180,6 +1202,12 @@ mod tests {
         assert_eq!(arrow(" <- x"), Ok(("x", Arrow::Left)));
         assert!(arrow("-> x").is_err());
         assert!(arrow(" => x").is_err());
+        for input in [
+            " -> x", "\t<-\tx", "  ->  ", " -> ", " ->", "-> x", " ->x", " <> x", " - > x", "",
+            " ", " <-", " <-\t", "x -> y",
+        ] {
+            assert_eq!(arrow_follows(input), arrow(input).is_ok(), "{input:?}");
+        }
     }
 
     #[test]
