@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead};
 
 use crate::analyze::{Config, Sample, Servers};
+use crate::model::store::{SparseBuffers, StoreShape};
 use crate::model::{Diagnostic, Endpoint, RuleKey, State};
 use crate::parse::states::chunks::Chunking;
 use crate::parse::states::skim::{Counted, SkimSink, skim_states};
@@ -106,11 +107,11 @@ fn default_chunking() -> Chunking {
 }
 
 /// Anchor and rule numbers below these are counted in
-/// [`SampleBuilder::small_counts`] (`None` takes index 0).
+/// [`RuleCounts::small`] (`None` takes index 0).
 const SMALL_ANCHORS: usize = 32;
 const SMALL_RULES: usize = 1024;
 
-/// The index of `key` in [`SampleBuilder::small_counts`], if it has one.
+/// The index of `key` in [`RuleCounts::small`], if it has one.
 fn small_index(key: RuleKey) -> Option<usize> {
     let slot = |n: Option<u32>, limit: usize| match n {
         None => Some(0),
@@ -122,7 +123,7 @@ fn small_index(key: RuleKey) -> Option<usize> {
     Some(slot(key.anchor, SMALL_ANCHORS)? * SMALL_RULES + slot(key.number, SMALL_RULES)?)
 }
 
-/// The key counted at `index` of [`SampleBuilder::small_counts`].
+/// The key counted at `index` of [`RuleCounts::small`].
 fn small_key(index: usize) -> RuleKey {
     let number = |i: usize| i.checked_sub(1).and_then(|n| u32::try_from(n).ok());
     RuleKey {
@@ -150,10 +151,19 @@ impl SampleBuilder {
         self
     }
 
-    /// Expects about `n` kept states (the previous poll's): their store is
-    /// allocated once, a little larger.
-    pub(crate) fn expect_states(mut self, n: usize) -> Self {
-        self.sample.states.reserve(n.saturating_add(n / 16));
+    /// Builds the store in the sparse columns of an older poll's (see
+    /// [`crate::model::store::SparseBuffers`]).
+    pub(crate) fn reuse(mut self, spare: Option<SparseBuffers>) -> Self {
+        if let Some(b) = spare {
+            self.sample.states.reuse_sparse(b);
+        }
+        self
+    }
+
+    /// Expects about the states the previous poll kept (`shape`): their
+    /// store is allocated once, a little larger.
+    pub(crate) fn expect_like(mut self, shape: StoreShape) -> Self {
+        self.sample.states.reserve_like(shape);
         self
     }
 
@@ -173,7 +183,7 @@ impl SampleBuilder {
 
     /// Ends the poll. The time comes from the poll (`taken_at`), never from the clock.
     pub fn finish(mut self, meta: Option<PollMeta>) -> Sample {
-        self.sample.states.shrink_to_fit();
+        self.sample.states.finish();
         std::mem::take(&mut self.counts).into_sample(&mut self.sample);
         if self.dropped_diagnostics > 0 {
             self.sample.diagnostics.push(Diagnostic {
