@@ -133,12 +133,12 @@ impl Skimmer {
         if let Some((done, _)) = self.current.take() {
             sink.counted(done);
         }
-        if let Some(m) = scan::main_line(line.as_bytes()) {
-            if !sink.wants_addresses(m.addrs()) {
-                self.count(line_no, m.direction);
-                return;
-            }
-            // Wanted: parsed again below, in full.
+        // A wanted state is parsed again below, in full.
+        if let Some(m) = scan::main_line(line.as_bytes())
+            && !sink.wants_addresses(m.addrs())
+        {
+            self.count(line_no, m.direction);
+            return;
         }
         match main_line(line) {
             // A NUL can only hide in the interface or protocol word (the
