@@ -18,7 +18,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 pub use crate::report::Format;
 pub use crate::source::Strategy;
-use crate::source::{Options, PfctlOptions};
+use crate::source::{HostTimeout, Options, PfctlOptions};
 
 /// `--version`: the version, git commit, build date and target (build.rs).
 pub(crate) const LONG_VERSION: &str = concat!(
@@ -191,9 +191,27 @@ pub struct PfctlArgs {
     )]
     pub ssh_opts: Vec<String>,
 
-    /// Seconds one pfctl run may take before it is killed (0.1 to 3600).
+    /// Seconds one pfctl run may take before it is killed (0.1 to 3600);
+    /// for every host of a fleet unless --host-timeout names it.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds, allow_hyphen_values = true)]
     pub timeout: Duration,
+
+    /// The timeout of one fleet host (repeatable), in place of --timeout:
+    /// NAME is a --ssh HOST or a --host NAME (e.g. --host-timeout fw-c=30).
+    #[arg(long = "host-timeout", value_name = "NAME=SECS", value_parser = host_timeout)]
+    pub host_timeouts: Vec<HostTimeout>,
+}
+
+/// `--host-timeout NAME=SECS`: SECS checked like `--timeout`; NAME is
+/// checked against the fleet's hosts when they are known.
+fn host_timeout(text: &str) -> Result<HostTimeout, String> {
+    let (name, secs) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=SECS"))?;
+    Ok(HostTimeout {
+        name: name.trim().to_string(),
+        timeout: seconds(secs)?,
+    })
 }
 
 impl PfctlArgs {
@@ -204,6 +222,7 @@ impl PfctlArgs {
             ssh_opts: self.ssh_opts.clone(),
             hosts: self.hosts.clone(),
             timeout: self.timeout,
+            host_timeouts: self.host_timeouts.clone(),
         }
     }
 }
@@ -231,7 +250,7 @@ pub struct SourceArgs {
     pub pfctl: PfctlArgs,
 
     /// Recorded directory or file instead of live pfctl.
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["pfctl", "ssh", "hosts"])]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["pfctl", "ssh", "hosts", "host_timeouts"])]
     pub from: Option<PathBuf>,
 
     #[command(flatten)]
@@ -269,7 +288,7 @@ pub struct RulesSourceArgs {
     pub pfctl: PfctlArgs,
 
     /// Recorded directory or file instead of live pfctl.
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["pfctl", "ssh", "hosts"])]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["pfctl", "ssh", "hosts", "host_timeouts"])]
     pub from: Option<PathBuf>,
 }
 

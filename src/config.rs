@@ -31,9 +31,19 @@ use serde::{Deserialize, Serialize};
 use crate::exit::{Exit, Failure};
 
 /// The keys of the file, which are also the long option names.
-pub(crate) const KEYS: [&str; 11] = [
-    "server", "port", "allow", "ssh", "host", "ssh-opt", "pfctl", "interval", "timeout",
-    "strategy", "color",
+pub(crate) const KEYS: [&str; 12] = [
+    "server",
+    "port",
+    "allow",
+    "ssh",
+    "host",
+    "ssh-opt",
+    "pfctl",
+    "interval",
+    "timeout",
+    "host-timeout",
+    "strategy",
+    "color",
 ];
 
 /// One value or a list (`server = "2001:db8::10"` or `server = ["…", "…"]`).
@@ -93,6 +103,13 @@ pub struct Settings {
     pub interval: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Number>,
+    /// A fleet host's own timeout, `NAME=SECS`.
+    #[serde(
+        default,
+        rename = "host-timeout",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub host_timeout: Option<OneOrMany<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,6 +137,7 @@ impl Settings {
             one(&self.pfctl),
             seconds(&self.interval),
             seconds(&self.timeout),
+            strings(&self.host_timeout),
             one(&self.strategy),
             one(&self.color),
         ];
@@ -142,6 +160,7 @@ impl Settings {
             pfctl: p.pfctl.clone().or_else(|| self.pfctl.clone()),
             interval: p.interval.or(self.interval),
             timeout: p.timeout.or(self.timeout),
+            host_timeout: p.host_timeout.clone().or_else(|| self.host_timeout.clone()),
             strategy: p.strategy.clone().or_else(|| self.strategy.clone()),
             color: p.color.clone().or_else(|| self.color.clone()),
             profiles: BTreeMap::new(),
@@ -524,7 +543,7 @@ mod tests {
     #[test]
     fn every_key_is_an_option_name_and_pairs_keep_key_order() {
         let all = parse(
-            "server=\"a\"\nport=1\nallow=\"3:1\"\nssh=\"fw\"\nhost=[\"fw2=ssh -J jump fw2\"]\nssh-opt=[\"-p2222\"]\npfctl=\"doas pfctl\"\ninterval=1.5\ntimeout=30\nstrategy=\"auto\"\ncolor=\"never\"\n",
+            "server=\"a\"\nport=1\nallow=\"3:1\"\nssh=\"fw\"\nhost=[\"fw2=ssh -J jump fw2\"]\nssh-opt=[\"-p2222\"]\npfctl=\"doas pfctl\"\ninterval=1.5\ntimeout=30\nhost-timeout=[\"fw2=60\"]\nstrategy=\"auto\"\ncolor=\"never\"\n",
             "c.toml",
         )
         .expect("every key");

@@ -254,12 +254,7 @@ fn blamed_elsewhere(fleet: &FleetAnalysis, host: &str) -> String {
         else {
             continue;
         };
-        let key = row
-            .hosts
-            .iter()
-            .find(|h| h.host == judge)
-            .and_then(|h| h.key)
-            .map_or_else(|| "rule".to_string(), |k| k.to_string());
+        let key = row.key_text_on(judge);
         parts.push(format!(
             "{} made by {judge}'s {key} ({})",
             here.without_rule,

@@ -145,6 +145,32 @@ pub struct Finding {
     pub check: Option<String>,
 }
 
+#[cfg(test)]
+impl Finding {
+    /// A finding with empty texts, for the tests of what reads findings.
+    pub(crate) fn bare(
+        severity: FindingSeverity,
+        kind: FindingKind,
+        stateful_rule: FindingRule,
+        bypassed_rule: Option<FindingRule>,
+        states: u64,
+    ) -> Finding {
+        Finding {
+            severity,
+            kind,
+            stateful_rule,
+            bypassed_rule,
+            path: String::new(),
+            states,
+            confirmed: false,
+            message: String::new(),
+            fix: String::new(),
+            condition: None,
+            check: None,
+        }
+    }
+}
+
 /// True when any finding says the replies are (or, if its condition
 /// holds, may be) misrouted or dropped: `lint` exits 1. Harmless server
 /// states (`server-states` warnings) do not count.
@@ -152,4 +178,67 @@ pub(crate) fn has_problems(findings: &[Finding]) -> bool {
     findings
         .iter()
         .any(|f| f.severity == FindingSeverity::Error || f.kind == FindingKind::PossibleBypass)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Action;
+
+    const DEFAULT_RULE: RuleKey = RuleKey {
+        anchor: None,
+        number: None,
+    };
+
+    fn finding(severity: FindingSeverity, kind: FindingKind) -> Finding {
+        let rule = FindingRule::from_rule(DEFAULT_RULE, None);
+        Finding::bare(severity, kind, rule, None, 0)
+    }
+
+    #[test]
+    fn errors_and_possible_bypasses_are_problems_harmless_server_states_are_not() {
+        use FindingKind::*;
+        use FindingSeverity::*;
+        assert!(!has_problems(&[]));
+        assert!(!has_problems(&[finding(Warning, ServerStates)]));
+        assert!(has_problems(&[finding(Error, Bypass)]));
+        assert!(has_problems(&[finding(Error, MissedReplies)]));
+        // A possible bypass is only a warning, yet lint must fail on it.
+        assert!(has_problems(&[
+            finding(Warning, ServerStates),
+            finding(Warning, PossibleBypass),
+        ]));
+    }
+
+    #[test]
+    fn a_rule_missing_from_the_listing_is_named_as_such() {
+        let default = FindingRule::from_rule(DEFAULT_RULE, None);
+        assert_eq!(default.text, "(default rule: pass, no state)");
+        assert_eq!(default.number, None);
+        let key = RuleKey {
+            anchor: Some(4),
+            number: Some(7),
+        };
+        let gone = FindingRule::from_rule(key, None);
+        assert_eq!(gone.text, "(not in the current rules listing)");
+        assert_eq!(gone.anchor_path, "");
+        assert_eq!(gone.key(), key);
+    }
+
+    #[test]
+    fn a_listed_rule_gives_its_text_and_anchor_path() {
+        let rule = Rule {
+            anchor_path: "relayd/www".into(),
+            text: "pass in on em0 proto tcp to port 443".into(),
+            ..Rule::new(Action::Pass)
+        };
+        let key = RuleKey {
+            anchor: Some(2),
+            number: Some(0),
+        };
+        let named = FindingRule::from_rule(key, Some(&rule));
+        assert_eq!(named.text, rule.text);
+        assert_eq!(named.anchor_path, "relayd/www");
+        assert_eq!((named.anchor, named.number), (Some(2), Some(0)));
+    }
 }

@@ -21,7 +21,7 @@ mod recorded;
 pub mod tables;
 
 pub use check::{BINARY_SNIFF, Checked};
-pub use live::{LiveOptions, LiveSource, NAT_ARGS, Pfctl, PfctlOptions, Translation};
+pub use live::{HostTimeout, LiveOptions, LiveSource, NAT_ARGS, Pfctl, PfctlOptions, Translation};
 pub use process::{display_argv, end_running as end_running_pfctl};
 pub use recorded::{
     INFO_FILE, META_FILE, NAT_FILE, RULES_FILE, ReplaySource, SERVICES_FILE, SINGLE_POLL_TMP,
@@ -63,6 +63,9 @@ pub struct RecordedPoll {
     pub rules: String,
     pub states: String,
     pub info: Option<String>,
+    /// FreeBSD/macOS translation rules (`pfctl -a '*' -vvsn`), as a
+    /// recording's `nat.txt` holds them.
+    pub translation_rules: Option<String>,
     pub per_rule: BTreeMap<u32, String>,
 }
 

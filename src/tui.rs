@@ -20,6 +20,7 @@ pub mod pipeline;
 #[cfg(any(test, feature = "test-support"))]
 pub mod screens;
 pub mod snapshot;
+pub mod start;
 /// Frames as SVG and text, for screenshots and tests (not part of the product).
 #[cfg(any(test, feature = "test-support"))]
 pub mod svg;

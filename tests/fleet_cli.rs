@@ -6,77 +6,68 @@
 //! different ruleset.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli_support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use cli_support::{
+    MANIFEST, assert_contains, json, pfblame, row_where, run, scenario, stderr, stdout as text,
+};
 use serde_json::Value;
 
-const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 const SERVER: &str = "2001:db8::10";
+const FAKE_PFCTL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake-pfctl");
 
-fn scenario(name: &str) -> PathBuf {
-    Path::new(MANIFEST).join("fixtures/scenarios").join(name)
+/// `report --from DIR -s SERVER` and `extra`.
+fn report_from(dir: &Path, server: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["report", "--from", dir.to_str().unwrap(), "-s", server];
+    args.extend_from_slice(extra);
+    run(&mut pfblame(), &args)
 }
 
-fn pfblame(args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("pfblame")
-        .unwrap()
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+/// `report --from DIR -s SERVER --format FORMAT`.
+fn replay(dir: &Path, format: &str) -> Output {
+    report_from(dir, SERVER, &["--format", format])
 }
 
-fn text(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
+fn replay_json(dir: &Path) -> Output {
+    replay(dir, "json")
 }
 
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)))
-}
-
+/// The merged rule whose text holds `text_part`.
 fn rule<'a>(report: &'a Value, text_part: &str) -> &'a Value {
-    report["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["text"].as_str().is_some_and(|t| t.contains(text_part)))
-        .unwrap_or_else(|| panic!("no merged rule with `{text_part}`: {report:#}"))
+    row_where(report, "rules", |r| {
+        r["text"].as_str().is_some_and(|t| t.contains(text_part))
+    })
 }
 
+/// The poll line of host `name`.
 fn polled<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["name"] == name)
-        .unwrap_or_else(|| panic!("no host {name}: {report:#}"))
+    row_where(report, "hosts", |h| h["name"] == name)
 }
 
+/// The poll line of `host`, which failed on its timeout of `secs` s.
+fn timed_out<'a>(report: &'a Value, host: &str, secs: &str) -> &'a Value {
+    let hung = polled(report, host);
+    assert_eq!(hung["ok"], false, "{hung:#}");
+    let error = hung["error"].as_str().unwrap_or_default();
+    assert_contains(error, &format!("did not finish within {secs} s"));
+    hung
+}
+
+/// A merged row's numbers on `host`.
 fn host_of<'a>(row: &'a Value, host: &str) -> &'a Value {
-    row["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["host"] == host)
-        .unwrap_or_else(|| panic!("{host} missing in {row:#}"))
+    row_where(row, "hosts", |h| h["host"] == host)
 }
 
 #[test]
 fn the_backups_imported_states_are_blamed_on_the_masters_rule() {
     let dir = scenario("carp-pair");
-    let out = pfblame(&[
-        "report",
-        "--from",
-        dir.to_str().unwrap(),
-        "-s",
-        SERVER,
-        "--format",
-        "json",
-    ]);
+    let out = replay_json(&dir);
     assert_eq!(out.status.code(), Some(1), "the master's @2 bypasses");
     let r = json(&out);
     assert_eq!(r["hosts"].as_array().unwrap().len(), 2);
@@ -121,15 +112,7 @@ fn the_backups_imported_states_are_blamed_on_the_masters_rule() {
 #[test]
 fn different_rulesets_are_a_finding_that_says_which_rules_differ() {
     let dir = scenario("carp-pair-mismatch");
-    let out = pfblame(&[
-        "report",
-        "--from",
-        dir.to_str().unwrap(),
-        "-s",
-        SERVER,
-        "--format",
-        "json",
-    ]);
+    let out = replay_json(&dir);
     assert_eq!(out.status.code(), Some(1));
     let r = json(&out);
     let f = &r["fleet_findings"][0];
@@ -146,7 +129,10 @@ fn different_rulesets_are_a_finding_that_says_which_rules_differ() {
     assert_eq!(backup["listed"], false);
     assert_eq!(backup["without_rule"], 2);
     // The text report carries the same finding and the host sections.
-    let out = pfblame(&["report", "--from", dir.to_str().unwrap(), "-s", SERVER]);
+    let out = run(
+        &mut pfblame(),
+        &["report", "--from", dir.to_str().unwrap(), "-s", SERVER],
+    );
     let t = text(&out);
     assert!(
         t.contains("ruleset-mismatch: the rulesets of fw-a and fw-b differ"),
@@ -192,45 +178,43 @@ impl Fleet {
         }
     }
 
-    fn env_path(&self) -> String {
-        format!(
-            "{}:{}",
-            self.bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        )
-    }
-
-    fn record(&self, dir: &Path, args: &[&str]) -> std::process::Output {
-        Command::cargo_bin("pfblame")
-            .unwrap()
-            .arg("record")
-            .args(args)
-            .args(["--pfctl", &format!("{MANIFEST}/tests/fake-pfctl")])
-            .arg(dir)
-            .env("PATH", self.env_path())
-            .env("FAKE_SSH_HOSTS", &self.hosts)
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap()
-    }
-
-    fn report(&self, args: &[&str]) -> (std::process::Output, Duration) {
+    /// `pfblame SUB` with the stand-in ssh first on PATH, pointed at the
+    /// hosts' recordings.
+    fn command(&self, sub: &str) -> Command {
         let path = format!(
             "{}:{}",
             self.bin.display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let pfctl = format!("{MANIFEST}/tests/fake-pfctl");
-        let start = Instant::now();
-        let out = Command::cargo_bin("pfblame")
-            .unwrap()
-            .arg("report")
-            .args(args)
-            .args(["--pfctl", &pfctl, "-s", SERVER, "--format", "json"])
+        let mut cmd = pfblame();
+        cmd.arg(sub)
             .env("PATH", path)
             .env("FAKE_SSH_HOSTS", &self.hosts)
-            .env("NO_COLOR", "1")
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_secs(60));
+        cmd
+    }
+
+    /// [`Fleet::command`] with the fake pfctl as the remote command.
+    fn with_fake_pfctl(&self, sub: &str) -> Command {
+        let mut cmd = self.command(sub);
+        cmd.args(["--pfctl", FAKE_PFCTL]);
+        cmd
+    }
+
+    fn record(&self, dir: &Path, args: &[&str]) -> Output {
+        self.with_fake_pfctl("record")
+            .args(args)
+            .arg(dir)
+            .output()
+            .unwrap()
+    }
+
+    fn report(&self, args: &[&str]) -> (Output, Duration) {
+        let start = Instant::now();
+        let out = self
+            .with_fake_pfctl("report")
+            .args(args)
+            .args(["-s", SERVER, "--format", "json"])
             .output()
             .unwrap();
         (out, start.elapsed())
@@ -273,16 +257,8 @@ fn a_hanging_host_gets_its_banner_and_the_others_are_still_reported() {
         "--host NAME=COMMAND: {:#}",
         polled(&r, "fw-b")
     );
-    let hung = polled(&r, "fw-c");
-    assert_eq!(hung["ok"], false);
-    assert!(
-        hung["error"]
-            .as_str()
-            .unwrap()
-            .contains("did not finish within 15.0 s"),
-        "{hung:#}"
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    timed_out(&r, "fw-c", "15.0");
+    let stderr = stderr(&out);
     assert!(stderr.contains("fw-c: "), "{stderr}");
     // The pair is merged as from the recording, despite fw-c.
     assert_eq!(r["server_states"], 3);
@@ -325,12 +301,7 @@ fn a_host_down_without_findings_exits_with_its_failure() {
     let r = json(&out);
     assert_eq!(polled(&r, "fw-a")["ok"], true, "{:#}", polled(&r, "fw-a"));
     assert_eq!(polled(&r, "fw-nowhere")["ok"], false);
-    assert_eq!(
-        out.status.code(),
-        Some(69),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(69), "{}", stderr(&out));
 }
 
 #[test]
@@ -354,16 +325,27 @@ fn host_options_are_checked_before_anything_runs() {
         vec!["--host", "fw"],
         vec!["--host", "-x=ssh fw"],
         vec!["--ssh", "fw", "--host", "fw=ssh fw"],
+        // A --host-timeout names a host of the fleet, once, with seconds
+        // like --timeout's; one host has --timeout alone.
+        vec!["--ssh", "fw-a", "--ssh", "fw-b", "--host-timeout", "fw-x=3"],
+        vec!["--ssh", "fw-a", "--ssh", "fw-b", "--host-timeout", "fw-a"],
+        vec!["--ssh", "fw-a", "--ssh", "fw-b", "--host-timeout", "fw-a=0"],
+        vec![
+            "--ssh",
+            "fw-a",
+            "--ssh",
+            "fw-b",
+            "--host-timeout",
+            "fw-a=3",
+            "--host-timeout",
+            "fw-a=4",
+        ],
+        vec!["--ssh", "fw-a", "--host-timeout", "fw-a=3"],
     ] {
         let mut args = vec!["report", "-s", SERVER];
         args.extend(bad.iter().copied());
-        let out = pfblame(&args);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{bad:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = run(&mut pfblame(), &args);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr(&out));
     }
 }
 
@@ -381,12 +363,7 @@ fn record_writes_one_directory_per_host_that_replays_as_the_fleet() {
             "--ssh", "fw-a", "--ssh", "fw-b", "--count", "2", "-i", "0.1",
         ],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     for host in ["fw-a", "fw-b"] {
         for poll in ["0001", "0002"] {
             for f in ["rules.txt", "states.txt", "info.txt", "meta.toml"] {
@@ -397,35 +374,22 @@ fn record_writes_one_directory_per_host_that_replays_as_the_fleet() {
             }
         }
     }
-    let replay = pfblame(&[
-        "report",
-        "--from",
-        rec.to_str().unwrap(),
-        "-s",
-        SERVER,
-        "--format",
-        "json",
-    ]);
+    let replay = replay_json(&rec);
     let r = json(&replay);
     assert_eq!(r["hosts"].as_array().unwrap().len(), 2);
     assert_eq!(host_of(rule(&r, "port = 22"), "fw-b")["without_rule"], 1);
     // One host replays alone too.
-    let one = pfblame(&[
-        "report",
-        "--from",
-        rec.join("fw-b").to_str().unwrap(),
-        "-s",
-        SERVER,
-        "--format",
-        "json",
-    ]);
+    let one = replay_json(&rec.join("fw-b"));
     assert!(json(&one).get("hosts").is_none());
 }
 
 #[test]
 fn check_judges_every_host_and_critical_wins_over_a_host_down() {
     let dir = scenario("carp-pair");
-    let out = pfblame(&["check", "--from", dir.to_str().unwrap(), "-s", SERVER]);
+    let out = run(
+        &mut pfblame(),
+        &["check", "--from", dir.to_str().unwrap(), "-s", SERVER],
+    );
     assert_eq!(out.status.code(), Some(2));
     let line = text(&out);
     assert!(line.starts_with("CRITICAL - fw-a: CRITICAL "), "{line}");
@@ -438,12 +402,10 @@ fn check_judges_every_host_and_critical_wins_over_a_host_down() {
     let fleet = Fleet::new();
     fleet.host("fw-a", &dir.join("fw-a"), None);
     fleet.host("fw-c", &dir.join("fw-a"), Some("hang"));
-    let path = fleet.env_path();
-    let run = |allow: &[&str]| {
-        Command::cargo_bin("pfblame")
-            .unwrap()
+    let check = |allow: &[&str]| {
+        fleet
+            .with_fake_pfctl("check")
             .args([
-                "check",
                 "--ssh",
                 "fw-a",
                 "--ssh",
@@ -454,21 +416,13 @@ fn check_judges_every_host_and_critical_wins_over_a_host_down() {
                 SERVER,
             ])
             .args(allow)
-            .args(["--pfctl", &format!("{MANIFEST}/tests/fake-pfctl")])
-            .env("PATH", &path)
-            .env("FAKE_SSH_HOSTS", &fleet.hosts)
-            .timeout(Duration::from_secs(60))
             .output()
             .unwrap()
     };
-    let out = run(&[]);
+    let out = check(&[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        text(&out).contains("fw-c: UNKNOWN the poll failed"),
-        "{}",
-        text(&out)
-    );
-    let out = run(&["--allow", "2"]);
+    assert_contains(&text(&out), "fw-c: UNKNOWN the poll failed");
+    let out = check(&["--allow", "2"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(
         text(&out).starts_with("UNKNOWN - fw-a: OK"),
@@ -487,17 +441,14 @@ fn the_configuration_file_lists_the_hosts() {
     fs::write(
         &conf,
         format!(
-            "ssh = [\"fw-a\"]\nhost = [\"backup=ssh fw-b\"]\npfctl = \"{MANIFEST}/tests/fake-pfctl\"\ntimeout = 20\n"
+            "ssh = [\"fw-a\"]\nhost = [\"backup=ssh fw-b\"]\npfctl = \"{FAKE_PFCTL}\"\ntimeout = 20\n"
         ),
     )
     .unwrap();
-    let out = Command::cargo_bin("pfblame")
-        .unwrap()
-        .args(["report", "-s", SERVER, "--format", "json"])
-        .env("PATH", fleet.env_path())
-        .env("FAKE_SSH_HOSTS", &fleet.hosts)
+    let out = fleet
+        .command("report")
+        .args(["-s", SERVER, "--format", "json"])
         .env("PFBLAME_CONFIG", &conf)
-        .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
     let r = json(&out);
@@ -509,4 +460,141 @@ fn the_configuration_file_lists_the_hosts() {
         polled(&r, "backup")
     );
     assert_eq!(host_of(rule(&r, "port = 22"), "backup")["without_rule"], 1);
+}
+
+#[test]
+fn a_host_timeout_bounds_that_host_only_from_the_command_line_or_the_file() {
+    let fleet = Fleet::new();
+    let pair = scenario("carp-pair");
+    fleet.host("fw-a", &pair.join("fw-a"), None);
+    fleet.host("fw-c", &pair.join("fw-a"), Some("hang"));
+    let conf = fleet.hosts.join("pfblame.toml");
+    fs::write(&conf, "host-timeout = [\"fw-c=2\"]\n").unwrap();
+    let hosts = ["--ssh", "fw-a", "--ssh", "fw-c", "--timeout", "30"];
+    let mut flag = hosts.to_vec();
+    flag.extend(["--host-timeout", "fw-c=2"]);
+    let (by_flag, _) = fleet.report(&flag);
+    let by_file = fleet
+        .with_fake_pfctl("report")
+        .args(hosts)
+        .args(["-s", SERVER, "--format", "json"])
+        .env("PFBLAME_CONFIG", &conf)
+        .output()
+        .unwrap();
+    for out in [by_flag, by_file] {
+        let r = json(&out);
+        assert_eq!(polled(&r, "fw-a")["ok"], true, "{:#}", polled(&r, "fw-a"));
+        let hung = timed_out(&r, "fw-c", "2.0");
+        // --timeout (30 s) would have held it for 30 s.
+        assert!(hung["poll_seconds"].as_f64().unwrap() < 30.0, "{hung:#}");
+    }
+    // In markdown, the failure is the host's row of the hosts' table.
+    let md = fleet
+        .with_fake_pfctl("report")
+        .args(&flag)
+        .args(["-s", SERVER, "--format", "markdown"])
+        .output()
+        .unwrap();
+    let md = text(&md);
+    assert_tables_are_even(&md);
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| `fw-c` |"))
+        .unwrap_or_else(|| panic!("no fw-c row: {md}"));
+    assert_contains(row, "**failed** after ");
+    assert_contains(row, "did not finish within 2.0 s");
+}
+
+/// A fleet recording of two hosts, each a copy of the bundled dual-prefix
+/// scenario (four polls whose states come and go).
+fn two_host_replay() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let from = scenario("dual-prefix");
+    for host in ["fw-a", "fw-b"] {
+        for poll in ["0001", "0002", "0003", "0004"] {
+            let to = dir.path().join(host).join(poll);
+            fs::create_dir_all(&to).unwrap();
+            for f in fs::read_dir(from.join(poll)).unwrap() {
+                let f = f.unwrap();
+                fs::copy(f.path(), to.join(f.file_name())).unwrap();
+            }
+        }
+    }
+    dir
+}
+
+/// `report --from DIR --samples N` for the dual-prefix server, as JSON.
+fn sampled(dir: &Path, samples: &str) -> Output {
+    report_from(
+        dir,
+        "2001:db8:bbbb:1::10",
+        &["--samples", samples, "--format", "json"],
+    )
+}
+
+#[test]
+fn samples_over_a_fleet_give_each_host_the_rates_of_the_whole_run() {
+    let rec = two_host_replay();
+    for samples in ["3", "6"] {
+        let fleet = sampled(rec.path(), samples);
+        let r = json(&fleet);
+        for host in ["fw-a", "fw-b"] {
+            let alone = sampled(&rec.path().join(host), samples);
+            let alone = json(&alone);
+            // More than one interval: the run's rates differ from the last
+            // interval's (the scenario's states change every poll).
+            assert!(alone["samples"].as_u64().unwrap() >= 3, "{alone:#}");
+            assert_eq!(
+                polled(&r, host)["report"],
+                alone,
+                "{host} with --samples {samples}: the fleet's report of it is its own report"
+            );
+        }
+    }
+    // Past the recording's end, the fleet says so as one host does.
+    let out = sampled(rec.path(), "6");
+    assert_contains(
+        &stderr(&out),
+        "the recording has 4 polls: reporting on 4 samples instead of 6",
+    );
+}
+
+/// Every row of each markdown table in `md` has as many cells as its header.
+fn assert_tables_are_even(md: &str) {
+    let mut columns = None;
+    for line in md.lines() {
+        if !line.starts_with('|') {
+            columns = None;
+            continue;
+        }
+        let cells = line.replace("\\|", "").matches('|').count();
+        let want = *columns.get_or_insert(cells);
+        assert_eq!(cells, want, "{line}");
+    }
+}
+
+#[test]
+fn markdown_over_a_fleet_is_markdown() {
+    let dir = scenario("carp-pair-mismatch");
+    let out = replay(&dir, "markdown");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let md = text(&out);
+    assert!(md.starts_with("### pfblame fleet report\n"), "{md}");
+    assert!(!md.contains("== host"), "the text layout: {md}");
+    assert!(md.contains("\n- **ruleset-mismatch:** "), "{md}");
+    for host in ["fw-a", "fw-b"] {
+        assert!(md.contains(&format!("\n| `{host}` | ")), "{host} row: {md}");
+        assert!(
+            md.contains(&format!("\n#### host `{host}`\n")),
+            "{host}: {md}"
+        );
+    }
+    assert_tables_are_even(&md);
+    // The merged bypass row: its verdict in bold, its counts per host.
+    assert!(
+        md.lines().any(|l| l.starts_with("| **bypass** |")
+            && l.contains("`fw-a` `@2`: 2 states")
+            && l.contains("`fw-b` not listed")),
+        "{md}"
+    );
 }

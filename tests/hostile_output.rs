@@ -172,8 +172,7 @@ fn the_watch_screen_neutralises_hostile_text() {
         ..Config::default()
     };
     let (mut app, _pipeline) =
-        pfblame::commands::watch::prepare(source, config, None, Duration::from_secs(2), false)
-            .unwrap();
+        pfblame::tui::start::prepare(source, config, None, Duration::from_secs(2), false).unwrap();
     use pfblame::tui::action::{Action, Command as C};
     let mut screens = Vec::new();
     for step in [

@@ -187,3 +187,25 @@ fn the_reader_finds_imports_and_skips_tests_and_comments() {
     let _ = fs::remove_dir_all(&dir);
     assert_eq!(refs, BTreeSet::from(["a".to_string()]));
 }
+
+/// The TUI tests drive the `tui` layer itself (`tui::start`, `tui::run`),
+/// so a change to a command's plumbing cannot hide behind them.
+#[test]
+fn the_tui_tests_do_not_reach_into_the_commands() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut through_commands = Vec::new();
+    for e in fs::read_dir(&tests).expect("tests/").flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("tui_") || !name.ends_with(".rs") {
+            continue;
+        }
+        let text = fs::read_to_string(e.path()).expect("readable test");
+        if text.contains("pfblame::commands") {
+            through_commands.push(name);
+        }
+    }
+    assert!(
+        through_commands.is_empty(),
+        "TUI tests calling pfblame::commands: {through_commands:?}"
+    );
+}

@@ -223,6 +223,7 @@ fn in_memory_replays_step_through_and_stay_on_the_last() {
             rules: rules.clone(),
             states: String::new(),
             info: None,
+            translation_rules: None,
             per_rule: BTreeMap::new(),
         },
         RecordedPoll {
@@ -230,6 +231,7 @@ fn in_memory_replays_step_through_and_stay_on_the_last() {
             rules: String::new(),
             states: states.clone(),
             info: Some("Status: Enabled\n".into()),
+            translation_rules: None,
             per_rule: BTreeMap::from([(9, "".to_string())]),
         },
     ];

@@ -6,11 +6,11 @@
 use std::path::Path;
 
 use pfblame::analyze::{Config, Servers};
-use pfblame::commands::watch::prepare_fleet;
 use pfblame::fleet::Fleet;
 use pfblame::source::{Options, PfctlOptions, Strategy};
 use pfblame::tui::action::Action;
 use pfblame::tui::app::App;
+use pfblame::tui::start::prepare_fleet;
 use pfblame::tui::{draw, svg};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

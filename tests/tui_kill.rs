@@ -1,7 +1,7 @@
 //! The `K` key end to end, without a terminal: `watch --allow-kill` against
 //! the fake pfctl (`tests/fake-pfctl`) replaying the bundled scenario's first
-//! poll, through the same code as the real command (`watch::kill_access`,
-//! `watch::prepare`, the UI loop `tui::run`, the collector thread). Pressing
+//! poll, through the same code as the real command (`KillAccess::for_source`,
+//! `tui::start::prepare`, the UI loop `tui::run`, the collector thread). Pressing
 //! `K` then `y` must run exactly one `pfctl -k id -k <id>/<creatorid>` per
 //! stray server state of @14, as the fixture lists them, and poll again.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -14,11 +14,11 @@ use std::time::Duration;
 use clap::Parser;
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
 use pfblame::cli::{Cli, Command, WatchArgs};
-use pfblame::commands::watch;
 use pfblame::kill::KillRefused;
 use pfblame::tui::app::App;
 use pfblame::tui::event::{self, Control, Event, FirstPoll};
 use pfblame::tui::kill::KillAccess;
+use pfblame::tui::start;
 use pfblame::tui::{run, svg};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -157,11 +157,16 @@ fn k_then_y_kills_exactly_the_stray_states_and_polls_again() {
     let fake = Fake::new();
     let args = watch_args(&["--pfctl", &fake.command(), "--allow-kill", "-i", "600"]);
     let source = pfblame::source::open(&args.source.options()).unwrap();
-    let access = watch::kill_access(&args, source.as_ref()).unwrap();
+    let access = KillAccess::for_source(
+        args.allow_kill,
+        source.as_ref(),
+        &args.source.pfctl.options(),
+    )
+    .unwrap();
     assert!(access.is_allowed());
     let config = args.servers.config().unwrap();
     let interval = args.source.interval();
-    let (mut app, pipeline) = watch::prepare(source, config, None, interval, false).unwrap();
+    let (mut app, pipeline) = start::prepare(source, config, None, interval, false).unwrap();
     app.kill = access;
     assert_eq!(app.current_row().unwrap().key.to_string(), "@14");
     let polls_before = read_json_lines(&fake.log()).len();
@@ -253,20 +258,30 @@ fn k_is_refused_without_allow_kill_and_on_a_recording() {
     let args = watch_args(&["--pfctl", &fake.command()]);
     let source = pfblame::source::open(&args.source.options()).unwrap();
     assert!(matches!(
-        watch::kill_access(&args, source.as_ref()).unwrap(),
+        KillAccess::for_source(
+            args.allow_kill,
+            source.as_ref(),
+            &args.source.pfctl.options()
+        )
+        .unwrap(),
         KillAccess::Refused(KillRefused::NotAllowed)
     ));
     let dir = poll_dir();
     let from = dir.to_str().unwrap();
     let args = watch_args(&["--from", from, "--allow-kill"]);
     let source = pfblame::source::open(&args.source.options()).unwrap();
-    let access = watch::kill_access(&args, source.as_ref()).unwrap();
+    let access = KillAccess::for_source(
+        args.allow_kill,
+        source.as_ref(),
+        &args.source.pfctl.options(),
+    )
+    .unwrap();
     assert!(matches!(access, KillAccess::Refused(KillRefused::Recorded)));
 
     // On screen: K says why, no confirmation, nothing run.
     let config = args.servers.config().unwrap();
     let interval = std::time::Duration::from_secs(2);
-    let (mut app, _pipeline) = watch::prepare(source, config, None, interval, false).unwrap();
+    let (mut app, _pipeline) = start::prepare(source, config, None, interval, false).unwrap();
     app.kill = access;
     let mut terminal = Terminal::new(TestBackend::new(120, 32)).unwrap();
     let (screen, controls) = feed(&mut terminal, &mut app, vec![key('K')]);

@@ -7,13 +7,13 @@ use std::thread;
 use std::time::Duration;
 
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
-use pfblame::commands::watch;
 use pfblame::source::Pfctl;
 use pfblame::source::demo;
 use pfblame::tui::app::App;
 use pfblame::tui::event::{BURST_GAP, Control, Event};
 use pfblame::tui::kill::KillAccess;
 use pfblame::tui::run;
+use pfblame::tui::start;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -31,7 +31,7 @@ fn paste(text: &str) -> Event {
 /// The demo with kills allowed, as if pfctl were live (nothing runs here:
 /// the test only looks at what the loop hands to the collector).
 fn killing_app() -> App {
-    let (mut app, _) = watch::prepare(
+    let (mut app, _) = start::prepare(
         demo::source(),
         pfblame::poll::demo_config(),
         None,

@@ -66,6 +66,18 @@ pub struct FleetRow {
     pub judged_on: Option<String>,
 }
 
+impl FleetRow {
+    /// `@2` or `@5:0`: the rule's key in `host`'s listing, or `rule` when
+    /// that host does not list it.
+    pub fn key_text_on(&self, host: &str) -> String {
+        self.hosts
+            .iter()
+            .find(|h| h.host == host)
+            .and_then(|h| h.key)
+            .map_or_else(|| "rule".to_string(), |k| k.to_string())
+    }
+}
+
 /// One server state of the fleet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FleetState {

@@ -10,10 +10,12 @@
 //! input could not be read at all; else 0.
 
 use std::io::{self, IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::check::{Outcome, Status, judge};
 use super::monitor;
-use super::report::exit_status_with;
+use super::report::{RunTotals, exit_status_with, fewer_samples, recording_end};
 use crate::analyze::Config;
 use crate::cli::{Format, ReportArgs};
 use crate::exit::{Exit, Failure, is_broken_pipe};
@@ -24,7 +26,7 @@ use crate::report::openmetrics::Scrape;
 use crate::sanitize::neutralize;
 
 /// Runs `report` on the fleet.
-pub fn report(args: &ReportArgs, cfg: &Config, mut fleet: Fleet) -> anyhow::Result<Exit> {
+pub fn report(args: &ReportArgs, cfg: &Config, fleet: Fleet) -> anyhow::Result<Exit> {
     if args.kill {
         return Err(Failure::new(
             Exit::Usage,
@@ -32,13 +34,7 @@ pub fn report(args: &ReportArgs, cfg: &Config, mut fleet: Fleet) -> anyhow::Resu
         )
         .into());
     }
-    let mut polls = fleet.poll(cfg);
-    for _ in 1..args.samples {
-        if fleet.is_live() {
-            std::thread::sleep(args.source.interval());
-        }
-        polls = fleet.poll(cfg);
-    }
+    let (polls, notes) = sample(fleet, cfg, args.samples, args.source.interval());
     let fleet_analysis = merged(&polls);
     let errors: Vec<String> = polls
         .iter()
@@ -59,6 +55,9 @@ pub fn report(args: &ReportArgs, cfg: &Config, mut fleet: Fleet) -> anyhow::Resu
     let strict = args.servers.pf.strict;
     let status = fleet_status(&polls, fleet_analysis.fails(strict), strict);
     let mut err = io::stderr().lock();
+    for note in &notes {
+        writeln!(err, "pfblame: {note}")?;
+    }
     for (p, e) in polls.iter().zip(&errors) {
         if p.outcome.is_err() {
             writeln!(err, "pfblame: {}: {}", neutralize(&p.name), neutralize(e))?;
@@ -81,6 +80,53 @@ pub fn report(args: &ReportArgs, cfg: &Config, mut fleet: Fleet) -> anyhow::Resu
         Err(e) if is_broken_pipe(&e) => Ok(status),
         other => other.map(|()| status),
     }
+}
+
+/// Polls the fleet `samples` times (sleeping `interval` between live
+/// polls). Each host's last analysis then has its new and gone states and
+/// rates over the whole run, as `report` gives for one host
+/// ([`RunTotals`]), not over the last interval only. A fleet recording
+/// with fewer polls than asked ends early, with a note.
+fn sample(
+    mut fleet: Fleet,
+    cfg: &Config,
+    samples: u32,
+    interval: Duration,
+) -> (Vec<HostPoll>, Vec<String>) {
+    let mut totals: Vec<RunTotals> = Vec::new();
+    let mut polls = Vec::new();
+    let mut notes = Vec::new();
+    for i in 0..samples {
+        if i > 0 && fleet.is_live() {
+            std::thread::sleep(interval);
+        }
+        polls = fleet.poll(cfg);
+        totals.resize_with(polls.len(), RunTotals::default);
+        for (run, p) in totals.iter_mut().zip(&polls) {
+            if let Ok(a) = &p.outcome {
+                run.add(a);
+            }
+        }
+        if !fleet.is_live() && i + 1 < samples {
+            // Every host's recording at its end: a further poll would only
+            // play the last ones again.
+            let ends: Option<Vec<String>> =
+                polls.iter().map(|p| recording_end(p.position)).collect();
+            if let Some(why) = ends.and_then(|e| e.into_iter().next()) {
+                notes.push(fewer_samples(&why, i + 1, samples));
+                break;
+            }
+        }
+    }
+    // The hosts' sessions hold the other reference to each last analysis:
+    // without them, `make_mut` changes it in place instead of copying.
+    drop(fleet);
+    for (run, p) in totals.iter().zip(&mut polls) {
+        if let Ok(a) = &mut p.outcome {
+            run.apply(Arc::make_mut(a));
+        }
+    }
+    (polls, notes)
 }
 
 /// `--format openmetrics`: every family once, a sample set per host.

@@ -321,19 +321,12 @@ pub fn collect(
         let position = polled.meta.position;
         run.add(&polled.analysis);
         let last = i + 1 == samples;
-        if !source.is_live() && !last {
-            let end = match position {
-                Some((k, n)) => (k >= n).then(|| format!("the recording has {n} polls")),
-                None => Some("the recording is a single poll".to_string()),
-            };
-            if let Some(why) = end {
-                notes.push(format!(
-                    "{why}: reporting on {} sample{} instead of {samples}",
-                    i + 1,
-                    if i == 0 { "" } else { "s" }
-                ));
-                break;
-            }
+        if !source.is_live()
+            && !last
+            && let Some(why) = recording_end(position)
+        {
+            notes.push(fewer_samples(&why, i + 1, samples));
+            break;
         }
     }
     match session.into_last() {
@@ -351,10 +344,26 @@ pub fn collect(
     }
 }
 
+/// Why a replay at `position` has no further poll (a replay plays its
+/// last poll again): `None` while it has more.
+pub(crate) fn recording_end(position: Option<(usize, usize)>) -> Option<String> {
+    match position {
+        Some((k, n)) => (k >= n).then(|| format!("the recording has {n} polls")),
+        None => Some("the recording is a single poll".to_string()),
+    }
+}
+
+/// The note of a replay that ended after `taken` of the `asked` samples.
+pub(crate) fn fewer_samples(why: &str, taken: u32, asked: u32) -> String {
+    let plural = if taken == 1 { "" } else { "s" };
+    format!("{why}: reporting on {taken} sample{plural} instead of {asked}")
+}
+
 /// New and gone server states over the whole run, so that a report of
 /// several samples gives rates over all of them, not just the last interval.
+/// One per source: `collect` keeps one, a fleet report one per host.
 #[derive(Debug, Default)]
-struct RunTotals {
+pub(crate) struct RunTotals {
     first: Option<chrono::DateTime<chrono::Utc>>,
     per_rule: HashMap<(u32, RuleKey), (u64, u64)>,
     new: u64,
@@ -362,7 +371,8 @@ struct RunTotals {
 }
 
 impl RunTotals {
-    fn add(&mut self, a: &Analysis) {
+    /// Counts one poll's analysis (the first only gives the run's start).
+    pub(crate) fn add(&mut self, a: &Analysis) {
         if a.samples == 1 {
             self.first = a.taken_at;
             return;
@@ -377,7 +387,7 @@ impl RunTotals {
     }
 
     /// Replaces the last interval's deltas with the run's.
-    fn apply(&self, a: &mut Analysis) {
+    pub(crate) fn apply(&self, a: &mut Analysis) {
         if a.samples < 2 {
             return;
         }
@@ -469,19 +479,13 @@ mod tests {
             anchor_path: String::new(),
             text: String::new(),
         };
-        crate::lint::Finding {
-            severity: FindingSeverity::Error,
-            kind: crate::lint::FindingKind::Bypass,
-            stateful_rule: rule(number),
-            bypassed_rule: Some(rule(17)),
-            path: String::new(),
-            states: 1,
-            confirmed: false,
-            message: String::new(),
-            fix: String::new(),
-            condition: None,
-            check: None,
-        }
+        crate::lint::Finding::bare(
+            FindingSeverity::Error,
+            crate::lint::FindingKind::Bypass,
+            rule(number),
+            Some(rule(17)),
+            1,
+        )
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub struct HostReport<'a> {
     pub live: bool,
 }
 
-/// Writes the fleet report in `format` (text, markdown as text, or JSON).
+/// Writes the fleet report in `format` (text, markdown or JSON).
 pub fn write(
     hosts: &[HostReport<'_>],
     fleet: &FleetAnalysis,
@@ -41,8 +41,26 @@ pub fn write(
             serde_json::to_writer_pretty(&mut *out, &build(hosts, fleet, opts))?;
             writeln!(out)
         }
+        Format::Markdown => write_markdown(hosts, fleet, opts, out),
         _ => write_text(hosts, fleet, opts, out),
     }
+}
+
+/// `3 hosts (1 failed to poll), 4 distinct server states`.
+fn headline(hosts: &[HostReport<'_>], fleet: &FleetAnalysis) -> String {
+    let failed = hosts.iter().filter(|h| h.analysis.is_err()).count();
+    format!(
+        "{} host{}{}, {} distinct server state{}",
+        hosts.len(),
+        if hosts.len() == 1 { "" } else { "s" },
+        if failed > 0 {
+            format!(" ({failed} failed to poll)")
+        } else {
+            String::new()
+        },
+        fleet.server_states,
+        if fleet.server_states == 1 { "" } else { "s" }
+    )
 }
 
 fn verdict_word(v: Option<Verdict>) -> String {
@@ -77,11 +95,12 @@ fn host_line(h: &HostReport<'_>, fleet: &FleetAnalysis) -> String {
 
 /// `, poll 0.42 s` for a live host.
 fn poll_time(h: &HostReport<'_>) -> String {
-    if h.live {
-        format!(", poll {:.2} s", h.poll_seconds)
-    } else {
-        String::new()
-    }
+    poll_seconds(h).map_or_else(String::new, |t| format!(", poll {t}"))
+}
+
+/// `0.42 s` for a live host; nothing for a replay.
+fn poll_seconds(h: &HostReport<'_>) -> Option<String> {
+    h.live.then(|| format!("{:.2} s", h.poll_seconds))
 }
 
 /// `@2 on fw-a, fw-b` / `anchor admin @0`: the rule and where it is listed.
@@ -98,12 +117,22 @@ fn row_label(row: &FleetRow) -> String {
 }
 
 fn counts(row: &FleetRow) -> String {
+    host_counts(row, |h| neutralize(h).into_owned(), |k| k.to_string())
+}
+
+/// `fw-a @2: 2 states; fw-b not listed: …`, with the host names and rule
+/// keys written by `name` and `key` (plain, or as markdown code).
+fn host_counts(
+    row: &FleetRow,
+    name: impl Fn(&str) -> String,
+    key: impl Fn(&str) -> String,
+) -> String {
     row.hosts
         .iter()
         .map(|h| {
             let key = h
                 .key
-                .map_or_else(|| "not listed".to_string(), |k| k.to_string());
+                .map_or_else(|| "not listed".to_string(), |k| key(&k.to_string()));
             let shown = if h.without_rule > 0 {
                 format!(" ({} shown there with no rule)", h.without_rule)
             } else {
@@ -111,7 +140,7 @@ fn counts(row: &FleetRow) -> String {
             };
             format!(
                 "{} {key}: {} state{}{shown}",
-                neutralize(&h.host),
+                name(&h.host),
                 h.server_states,
                 if h.server_states == 1 { "" } else { "s" }
             )
@@ -126,20 +155,7 @@ fn write_text(
     opts: &Options,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let failed = hosts.iter().filter(|h| h.analysis.is_err()).count();
-    writeln!(
-        out,
-        "pfblame fleet report: {} host{}{}, {} distinct server state{}",
-        hosts.len(),
-        if hosts.len() == 1 { "" } else { "s" },
-        if failed > 0 {
-            format!(" ({failed} failed to poll)")
-        } else {
-            String::new()
-        },
-        fleet.server_states,
-        if fleet.server_states == 1 { "" } else { "s" }
-    )?;
+    writeln!(out, "pfblame fleet report: {}", headline(hosts, fleet))?;
     for h in hosts {
         writeln!(out, "  {}", host_line(h, fleet))?;
     }
@@ -166,15 +182,7 @@ fn write_text(
             row.server_states,
             if row.server_states == 1 { "" } else { "s" },
             counts(row),
-            if row.imported > 0 {
-                format!(
-                    " ({} cop{} imported by pfsync)",
-                    row.imported,
-                    if row.imported == 1 { "y" } else { "ies" }
-                )
-            } else {
-                String::new()
-            }
+            imported_note(row)
         )?;
         if let Some(host) = &row.judged_on {
             writeln!(
@@ -190,6 +198,136 @@ fn write_text(
         match h.analysis {
             Ok(a) => super::text::write(a, opts, out)?,
             Err(why) => writeln!(out, "POLL FAILED: {}", neutralize(why))?,
+        }
+    }
+    Ok(())
+}
+
+/// ` (2 copies imported by pfsync)`, or nothing.
+fn imported_note(row: &FleetRow) -> String {
+    if row.imported == 0 {
+        return String::new();
+    }
+    let copies = if row.imported == 1 { "copy" } else { "copies" };
+    format!(" ({} {copies} imported by pfsync)", row.imported)
+}
+
+/// `--format markdown`: the same parts as the text report, as markdown
+/// for an issue or a forum post: a table of the hosts, the fleet's
+/// findings as a list, a table of the merged rules with the reasons below
+/// it, then each host's own markdown report under a heading of its own.
+fn write_markdown(
+    hosts: &[HostReport<'_>],
+    fleet: &FleetAnalysis,
+    opts: &Options,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    use super::markdown::{code, inline, verdict_cell};
+    writeln!(out, "### pfblame fleet report")?;
+    writeln!(out)?;
+    writeln!(out, "{}", headline(hosts, fleet))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "| host | Hostid | Checksum | states | server states | imported by pfsync | poll |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    for h in hosts {
+        let summary = fleet.hosts.iter().find(|s| s.name == h.name);
+        let cells = match h.analysis {
+            Err(why) => [
+                code(h.name),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                match poll_seconds(h) {
+                    Some(t) => format!("**failed** after {t}: {}", inline(why)),
+                    None => format!("**failed:** {}", inline(why)),
+                },
+            ],
+            Ok(a) => [
+                code(h.name),
+                code(
+                    summary
+                        .and_then(|s| s.hostid.as_deref())
+                        .unwrap_or("unknown"),
+                ),
+                code(h.checksum.unwrap_or("unknown")),
+                a.total_states.to_string(),
+                a.server_states.to_string(),
+                summary.map_or(0, |s| s.imported_states).to_string(),
+                poll_seconds(h).unwrap_or_default(),
+            ],
+        };
+        writeln!(out, "| {} |", cells.join(" | "))?;
+    }
+    if !fleet.findings.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "#### Fleet findings")?;
+        writeln!(out)?;
+        for f in &fleet.findings {
+            writeln!(out, "- **{}:** {}", f.kind, inline(&f.message))?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "#### Rules (merged over the hosts)")?;
+    writeln!(out)?;
+    if fleet.rows.is_empty() {
+        writeln!(out, "No server states on any host.")?;
+    } else {
+        writeln!(
+            out,
+            "| verdict | anchor | distinct states | per host | rule text |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|")?;
+        for row in &fleet.rows {
+            let anchor = if row.anchor_path.is_empty() {
+                String::new()
+            } else {
+                code(&row.anchor_path)
+            };
+            let text = row.text.as_deref().map_or_else(
+                || "(no rule: pf's default rule or a number the listing lacks)".to_string(),
+                code,
+            );
+            // Host names and keys hold no `|` (checked when named).
+            let per_host = host_counts(row, code, code);
+            writeln!(
+                out,
+                "| {} | {anchor} | {} | {per_host}{} | {text} |",
+                verdict_cell(row.verdict),
+                row.server_states,
+                imported_note(row)
+            )?;
+        }
+        writeln!(out)?;
+        // Why: the verdict's reason, from the host it was judged on.
+        for row in &fleet.rows {
+            let Some(host) = row.judged_on.as_deref() else {
+                continue;
+            };
+            let key = row.key_text_on(host);
+            writeln!(
+                out,
+                "- {} {}: {}",
+                code(host),
+                code(&key),
+                inline(&row.reason)
+            )?;
+        }
+    }
+    for h in hosts {
+        writeln!(out)?;
+        let title = format!("#### host {}", code(h.name));
+        match h.analysis {
+            Ok(a) => super::markdown::write_titled(a, &title, opts, out)?,
+            Err(why) => {
+                writeln!(out, "{title}")?;
+                writeln!(out)?;
+                writeln!(out, "**poll failed:** {}", inline(why))?;
+            }
         }
     }
     Ok(())

@@ -11,7 +11,18 @@ use crate::analyze::{Analysis, RuleRow, Verdict, net_text};
 use crate::sanitize::neutralize;
 
 pub fn write(a: &Analysis, opts: &Options, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "### pfblame report")?;
+    write_titled(a, "### pfblame report", opts, out)
+}
+
+/// [`write`] under the heading `title` (a fleet's host sections sit one
+/// level below the fleet's own heading).
+pub(super) fn write_titled(
+    a: &Analysis,
+    title: &str,
+    opts: &Options,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(out, "{title}")?;
     writeln!(out)?;
     if let Some(t) = a.taken_at {
         writeln!(out, "- taken at: {}", t.format("%Y-%m-%d %H:%M:%S UTC"))?;
@@ -104,10 +115,7 @@ fn table(a: &Analysis, rows: &[(usize, &RuleRow)], out: &mut dyn Write) -> io::R
             cells.push(row.rate.map_or("-".into(), |r| format!("{r:.2}")));
         }
         if by_server {
-            cells.push(match row.verdict {
-                Some(v) if v.is_failure() => format!("**{}**", v.word()),
-                v => verdict_text(v).to_string(),
-            });
+            cells.push(verdict_cell(row.verdict));
         }
         cells.push(code(&rule_text(row)));
         writeln!(out, "| {} |", cells.join(" | "))?;
@@ -172,13 +180,21 @@ fn findings(a: &Analysis, index: usize, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// A verdict in a table cell: failures in bold.
+pub(super) fn verdict_cell(v: Option<Verdict>) -> String {
+    match v {
+        Some(v) if v.is_failure() => format!("**{}**", v.word()),
+        v => verdict_text(v).to_string(),
+    }
+}
+
 /// A code span that cannot be broken by the text (backticks, `|` in tables).
-fn code(text: &str) -> String {
+pub(super) fn code(text: &str) -> String {
     let t = neutralize(text).replace('`', "'").replace('|', "\\|");
     format!("`{t}`")
 }
 
 /// Prose with pfctl text inside: keep our own backticks, escape table pipes.
-fn inline(text: &str) -> String {
+pub(super) fn inline(text: &str) -> String {
     neutralize(text).replace('|', "\\|")
 }

@@ -82,6 +82,7 @@ pub(crate) fn pair_sources() -> Vec<(String, Box<dyn Source>)> {
                 rules: (*rules).to_string(),
                 states: (*states).to_string(),
                 info: Some((*info).to_string()),
+                translation_rules: None,
                 per_rule: BTreeMap::new(),
             };
             let source: Box<dyn Source> = Box::new(
@@ -118,6 +119,7 @@ pub(crate) fn recorded_polls() -> Vec<RecordedPoll> {
             rules: (*rules).to_string(),
             states: (*states).to_string(),
             info: None,
+            translation_rules: None,
             per_rule: BTreeMap::new(),
         })
         .collect()

@@ -19,8 +19,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Checked, LiveSource, META_FILE, Options, Pfctl, RULES_FILE, ReplaySource, STATES_FILE, Source,
-    SourceError,
+    Checked, HostTimeout, LiveSource, META_FILE, Options, Pfctl, RULES_FILE, ReplaySource,
+    STATES_FILE, Source, SourceError,
 };
 
 /// How one host of a fleet is reached.
@@ -101,6 +101,7 @@ pub fn hosts(o: &Options) -> Result<Option<Vec<HostSpec>>, SourceError> {
     }
     let p = &o.pfctl;
     if p.hosts.is_empty() && p.ssh.len() <= 1 {
+        // `Pfctl::from_options` refuses `--host-timeout` for one host.
         return Ok(None);
     }
     let mut specs = Vec::new();
@@ -128,21 +129,65 @@ pub fn hosts(o: &Options) -> Result<Option<Vec<HostSpec>>, SourceError> {
             return Err(invalid(format!("`{}` is named twice", s.name)));
         }
     }
+    check_host_timeouts(&p.host_timeouts, &seen)?;
     Ok(Some(specs))
+}
+
+/// Every `--host-timeout` names a host of the fleet, once: a misspelt name
+/// would otherwise leave that host on the default timeout, unnoticed.
+fn check_host_timeouts(
+    timeouts: &[HostTimeout],
+    names: &std::collections::BTreeSet<&str>,
+) -> Result<(), SourceError> {
+    let refuse = |detail: String| SourceError::InvalidOption {
+        option: "--host-timeout".into(),
+        detail,
+    };
+    let mut given = std::collections::BTreeSet::new();
+    for t in timeouts {
+        if !names.contains(t.name.as_str()) {
+            let known: Vec<&str> = names.iter().copied().collect();
+            return Err(refuse(format!(
+                "`{}` is not a host of the fleet (hosts: {})",
+                t.name,
+                known.join(", ")
+            )));
+        }
+        if !given.insert(t.name.as_str()) {
+            return Err(refuse(format!("`{}` is given twice", t.name)));
+        }
+    }
+    Ok(())
+}
+
+/// The pfctl options of one live host: `--timeout`, or the host's own
+/// `--host-timeout`.
+fn options_of_host(name: &str, o: &super::PfctlOptions) -> super::PfctlOptions {
+    let timeout = o
+        .host_timeouts
+        .iter()
+        .find(|t| t.name == name)
+        .map_or(o.timeout, |t| t.timeout);
+    super::PfctlOptions {
+        timeout,
+        host_timeouts: Vec::new(),
+        ..o.clone()
+    }
 }
 
 /// The pfctl command of a live host (`None` for a recorded one).
 pub(crate) fn host_pfctl(spec: &HostSpec, o: &Options) -> Result<Option<Pfctl>, SourceError> {
+    let own = options_of_host(&spec.name, &o.pfctl);
     Ok(match &spec.transport {
         Transport::Ssh(host) => {
             let one = super::PfctlOptions {
                 ssh: vec![host.clone()],
                 hosts: Vec::new(),
-                ..o.pfctl.clone()
+                ..own
             };
             Some(Pfctl::from_options(&one)?)
         }
-        Transport::Command(words) => Some(Pfctl::through(&o.pfctl, &spec.name, words.clone())?),
+        Transport::Command(words) => Some(Pfctl::through(&own, &spec.name, words.clone())?),
         Transport::Recorded(_) => None,
     })
 }
@@ -289,6 +334,48 @@ mod tests {
             ["ssh", "-p", "2222", "fw2", "doas pfctl -a '*' -vvsr"]
         );
         assert!(pfctl.is_remote());
+    }
+
+    fn with_timeouts(mut o: Options, timeouts: &[(&str, u64)]) -> Options {
+        o.pfctl.host_timeouts = timeouts
+            .iter()
+            .map(|(name, secs)| HostTimeout {
+                name: name.to_string(),
+                timeout: Duration::from_secs(*secs),
+            })
+            .collect();
+        o
+    }
+
+    fn timeout_of(o: &Options, name: &str) -> Duration {
+        let specs = hosts(o).unwrap().unwrap();
+        let spec = specs.iter().find(|s| s.name == name).unwrap();
+        host_pfctl(spec, o).unwrap().unwrap().timeout()
+    }
+
+    #[test]
+    fn a_host_timeout_overrides_the_default_for_that_host_only() {
+        let o = with_timeouts(
+            options(&["fw-a", "fw-b"], &["fw-c=ssh -J jump fw-c"]),
+            &[("fw-b", 30), ("fw-c", 45)],
+        );
+        assert_eq!(timeout_of(&o, "fw-a"), Duration::from_secs(1), "--timeout");
+        assert_eq!(timeout_of(&o, "fw-b"), Duration::from_secs(30));
+        assert_eq!(timeout_of(&o, "fw-c"), Duration::from_secs(45), "--host");
+    }
+
+    #[test]
+    fn a_host_timeout_must_name_a_host_of_the_fleet_once() {
+        let fleet = || options(&["fw-a", "fw-b"], &[]);
+        let err = hosts(&with_timeouts(fleet(), &[("fw-x", 5)])).unwrap_err();
+        assert!(err.to_string().contains("`fw-x` is not a host"), "{err}");
+        let err = hosts(&with_timeouts(fleet(), &[("fw-a", 5), ("fw-a", 6)])).unwrap_err();
+        assert!(err.to_string().contains("given twice"), "{err}");
+        // One host is no fleet: its timeout is --timeout.
+        let one = with_timeouts(options(&["fw-a"], &[]), &[("fw-a", 5)]);
+        assert_eq!(hosts(&one).unwrap(), None);
+        let err = Pfctl::from_options(&one.pfctl).unwrap_err();
+        assert!(err.to_string().contains("--timeout"), "{err}");
     }
 
     #[test]

@@ -73,6 +73,17 @@ pub struct PfctlOptions {
     pub hosts: Vec<String>,
     /// Words handed to ssh before the host.
     pub ssh_opts: Vec<String>,
+    /// The timeout of each pfctl run, unless `host_timeouts` names the host.
+    pub timeout: Duration,
+    /// `--host-timeout NAME=SECS`: a fleet host's own timeout.
+    pub host_timeouts: Vec<HostTimeout>,
+}
+
+/// `--host-timeout NAME=SECS`: the pfctl runs of fleet host NAME may take
+/// SECS each, in place of `--timeout` (a host behind a slow link).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostTimeout {
+    pub name: String,
     pub timeout: Duration,
 }
 
@@ -85,6 +96,7 @@ impl PfctlOptions {
             ssh_opts: Vec::new(),
             hosts: Vec::new(),
             timeout,
+            host_timeouts: Vec::new(),
         }
     }
 }
@@ -167,6 +179,12 @@ impl Pfctl {
                      the host, e.g. --ssh fw --pfctl 'doas pfctl'), which quotes every \
                      word for the remote shell"
                 ),
+            ));
+        }
+        if !o.host_timeouts.is_empty() {
+            return Err(invalid(
+                "--host-timeout",
+                "names hosts of a fleet (two or more --ssh or --host); for one host use --timeout",
             ));
         }
         if o.timeout.is_zero() {

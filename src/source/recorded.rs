@@ -467,6 +467,10 @@ fn play_memory(
         meta.warnings.push(NO_RULES_WARNING.into());
     }
     sink.rules(&poll.rules);
+    // Right after the rules, as a recording on disk hands over `nat.txt`.
+    if let Some(nat) = &poll.translation_rules {
+        sink.translation_rules(nat);
+    }
     let io_err = |e| SourceError::Io {
         what: "a recorded poll in memory".into(),
         source: e,
@@ -573,6 +577,7 @@ fn load_poll_dir(poll: &DirPoll) -> Result<RecordedPoll, SourceError> {
             .transpose()?
             .unwrap_or_default(),
         info: poll.info.as_ref().map(read).transpose()?,
+        translation_rules: poll.nat.as_ref().map(read).transpose()?,
         per_rule: poll
             .per_rule
             .iter()

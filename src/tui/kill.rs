@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::analyze::{Analysis, Verdict};
 use crate::kill::{self, Confirmed, KillGuard, KillOutcome, KillRefused};
 use crate::model::{RuleKey, State};
-use crate::source::Pfctl;
+use crate::source::{Pfctl, PfctlOptions, Source, SourceError};
 
 /// Whether `K` may remove states, decided once at start.
 #[derive(Debug, Clone)]
@@ -32,6 +32,22 @@ impl KillAccess {
             _ if !source_is_live => KillAccess::Refused(KillRefused::Recorded),
             _ => KillAccess::Refused(KillRefused::NotAllowed),
         }
+    }
+
+    /// What `K` may do on `source`: with `allow_kill` on a live source, run
+    /// the same pfctl command (argv and timeout) as its polls.
+    pub fn for_source(
+        allow_kill: bool,
+        source: &dyn Source,
+        pfctl: &PfctlOptions,
+    ) -> Result<Self, SourceError> {
+        let live = source.is_live();
+        let pfctl = if live && allow_kill {
+            Some(Pfctl::from_options(pfctl)?)
+        } else {
+            None
+        };
+        Ok(Self::new(allow_kill, live, pfctl))
     }
 
     pub fn is_allowed(&self) -> bool {
