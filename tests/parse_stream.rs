@@ -193,7 +193,7 @@ fn read_any_with_hands_out_what_read_any_collects() {
     text.push_str("pass all\n");
     let whole = read_any(text.as_bytes()).unwrap();
     let mut streamed = Vec::new();
-    let rest = read_any_with(text.as_bytes(), |s| streamed.push(s)).unwrap();
+    let rest = read_any_with(text.as_bytes(), |s| streamed.push(s.clone())).unwrap();
     assert_eq!(streamed.len(), 500);
     assert_eq!(streamed, whole.states);
     assert_eq!(

@@ -7,25 +7,34 @@
 use pfblame::model::State;
 use pfblame::parse::read_any;
 use pfblame::print::Flavor;
-use pfblame::state_json::write_state;
+use pfblame::state_json::{StateWriter, write_state};
 
 mod corpus_support;
 #[path = "../examples/gen_table.rs"]
 #[allow(dead_code)]
 mod gen_table;
 
+/// Both writers: `write_state` on its own, and one `StateWriter` across
+/// the file's states, as `parse --format json` uses it (its remembered
+/// strings carry over from state to state).
 fn same_json(name: &str, states: &[State]) {
     let mut ours = Vec::new();
+    let mut streamed = Vec::new();
+    let mut writer = StateWriter::default();
     for s in states {
         ours.clear();
         write_state(&mut ours, s);
         let serde = serde_json::to_string(s).unwrap();
+        let safe = pfblame::sanitize::json_safe(&serde);
         assert_eq!(
             String::from_utf8_lossy(&ours),
-            pfblame::sanitize::json_safe(&serde),
+            safe,
             "{name}: state of line {}",
             s.line
         );
+        streamed.clear();
+        writer.write(&mut streamed, s);
+        assert_eq!(streamed, ours, "{name}: streamed state of line {}", s.line);
     }
 }
 

@@ -18,12 +18,12 @@ use crate::parse::read_any_with;
 use crate::print::listing::{write_rules as write_pfctl_rules, write_state_as_printed};
 // Labels, anchor and interface names are pfctl text: never print them raw.
 use crate::sanitize::neutralize;
-use crate::state_json::write_state;
+use crate::state_json::StateWriter;
 
 /// How many error diagnostics are repeated on stderr before the summary.
 const STDERR_ERRORS: usize = 10;
 
-/// Bytes written to stdout at a time: a few hundred states of JSON.
+/// Bytes written to stdout at a time: about a hundred states of JSON.
 const OUT_BUFFER: usize = 64 * 1024;
 
 /// Standard output without its line buffering. `StdoutLock` is a
@@ -51,7 +51,7 @@ pub fn run(args: &ParseArgs) -> anyhow::Result<Exit> {
             // States are written terminal-safe by `write_state`, the tail
             // through `json_safe` (see `JsonStream`).
             let mut json = JsonStream::new(&mut out);
-            let rest = read_input(&args.file, &name, |s| json.state(&s))?;
+            let rest = read_input(&args.file, &name, |s| json.state(s))?;
             json.finish(&rest)?;
             rest
         }
@@ -60,7 +60,7 @@ pub fn run(args: &ParseArgs) -> anyhow::Result<Exit> {
                 out: &mut out,
                 error: None,
             };
-            let rest = read_input(&args.file, &name, |s| text.state(&s))?;
+            let rest = read_input(&args.file, &name, |s| text.state(s))?;
             text.finish(&rest, &name)?;
             rest
         }
@@ -69,7 +69,7 @@ pub fn run(args: &ParseArgs) -> anyhow::Result<Exit> {
                 out: &mut out,
                 error: None,
             };
-            let rest = read_input(&args.file, &name, |s| pf.state(&s))?;
+            let rest = read_input(&args.file, &name, |s| pf.state(s))?;
             pf.finish(&rest)?;
             rest
         }
@@ -84,7 +84,7 @@ pub fn run(args: &ParseArgs) -> anyhow::Result<Exit> {
 
 /// Parses FILE or stdin (`-`), handing each state to `on_state`; returns the
 /// rest of the model (no states).
-fn read_input(path: &Path, name: &str, on_state: impl FnMut(State)) -> anyhow::Result<Parsed> {
+fn read_input(path: &Path, name: &str, on_state: impl FnMut(&State)) -> anyhow::Result<Parsed> {
     if path == Path::new("-") {
         return read_any_with(io::stdin().lock(), on_state).context("reading standard input");
     }
@@ -112,15 +112,18 @@ const JSON_HEAD: &[u8] = b"{\"states\":[";
 /// Writes the JSON of a [`Parsed`] with its states streamed: byte for byte
 /// what `serde_json::to_writer` of the whole model writes through
 /// [`crate::sanitize::JsonSafe`] (terminal-safe), followed by a newline.
-/// Each state is written by [`write_state`], which escapes as both do. The
-/// parser's callback cannot fail, so the first write error is kept (and
-/// later writes skipped) until [`Self::finish`] reports it.
+/// Each state is written by a [`StateWriter`], which escapes as both do,
+/// straight into a block of [`OUT_BUFFER`] bytes that goes to `out` when
+/// full (no copy per state into a `BufWriter`). The parser's callback
+/// cannot fail, so the first write error is kept (and later writes
+/// skipped) until [`Self::finish`] reports it.
 struct JsonStream<W: Write> {
     out: W,
     states: usize,
     error: Option<io::Error>,
-    /// One state's JSON, reused.
+    /// The states' JSON not written yet.
     buf: Vec<u8>,
+    writer: StateWriter,
 }
 
 impl<W: Write> JsonStream<W> {
@@ -129,7 +132,9 @@ impl<W: Write> JsonStream<W> {
             out,
             states: 0,
             error: None,
-            buf: Vec::with_capacity(1024),
+            // Room for the last state that crosses the block's end.
+            buf: Vec::with_capacity(OUT_BUFFER + 4096),
+            writer: StateWriter::default(),
         }
     }
 
@@ -141,14 +146,20 @@ impl<W: Write> JsonStream<W> {
         // directory) then prints nothing, as before streaming.
         let sep: &[u8] = if self.states == 0 { JSON_HEAD } else { b"," };
         // What serde_json writes, by hand (`state_json`): no `fmt` per field.
-        self.buf.clear();
         self.buf.extend_from_slice(sep);
-        write_state(&mut self.buf, s);
-        let written = self.out.write_all(&self.buf);
+        self.writer.write(&mut self.buf, s);
         self.states += 1;
-        if let Err(e) = written {
+        if self.buf.len() >= OUT_BUFFER {
+            self.write_block();
+        }
+    }
+
+    /// Hands the block to `out`, keeping the first error.
+    fn write_block(&mut self) {
+        if let Err(e) = self.out.write_all(&self.buf) {
             self.error = Some(e);
         }
+        self.buf.clear();
     }
 
     /// Writes the rest of the object. `rest.states` is empty, so serde
@@ -156,6 +167,9 @@ impl<W: Write> JsonStream<W> {
     /// exactly the tail that follows the states, whatever fields `Parsed`
     /// has.
     fn finish(mut self, rest: &Parsed) -> io::Result<()> {
+        if self.error.is_none() {
+            self.write_block();
+        }
         if let Some(e) = self.error {
             return Err(e);
         }

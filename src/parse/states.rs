@@ -170,6 +170,15 @@ impl StatesParser {
         let Some(&first) = line.as_bytes().first() else {
             return;
         };
+        // The continuation lines pfctl prints take a fast path first: none
+        // accepts a NUL byte, so the search for one is left to the others.
+        if (first == b' ' || first == b'\t')
+            && self.open
+            && let Some(state) = out.last_mut()
+            && fast_continuation(state, blank0(line))
+        {
+            return;
+        }
         if let Some(col) = nul_column(line) {
             let continued = first == b' ' || first == b'\t';
             self.reject(line_no, line, col, continued, diags);
@@ -457,7 +466,7 @@ fn head(line: &str) -> PResult<'_, Head<'_>> {
     let (second_at, _) = blank1(rest)?;
     let (rest, second) = expect(second_at, "a protocol", word(second_at))?;
     // The 2002 format had no interface column: `proto host -> host`.
-    let (iface, proto, hosts_at) = if arrow(rest).is_ok() {
+    let (iface, proto, hosts_at) = if arrow_follows(rest) {
         ("", first, second_at)
     } else {
         let (hosts_at, _) = blank1(rest)?;
@@ -469,7 +478,13 @@ fn head(line: &str) -> PResult<'_, Head<'_>> {
     if left.route.is_some() && right.route.is_some() {
         return fail(right_at, "only one route-to address {…} per state");
     }
-    let (rest, third) = match arrow(rest) {
+    // Most states have two sides: the cheap test spares `arrow`'s error.
+    let third_arrow = if arrow_follows(rest) {
+        arrow(rest)
+    } else {
+        fail(rest, "")
+    };
+    let (rest, third) = match third_arrow {
         Ok((third_at, arrow2)) => {
             if arrow2 != arrow1 {
                 return fail(blank0(rest), "the same arrow as before");
@@ -516,6 +531,18 @@ fn main_line(line: &str) -> PResult<'_, MainLine<'_>> {
             pair,
         },
     ))
+}
+
+/// True exactly when [`arrow`] would read one at the start of `input`
+/// (blanks, `->` or `<-`, blanks), without building its error otherwise.
+#[inline(always)]
+fn arrow_follows(input: &str) -> bool {
+    let b = input.as_bytes();
+    let at = b.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+    matches!(
+        b.get(at..at + 3),
+        Some([b'-', b'>', b' ' | b'\t'] | [b'<', b'-', b' ' | b'\t'])
+    ) && at > 0
 }
 
 /// ` -> ` or ` <- ` (blanks around it are lenient, but required).
@@ -570,7 +597,11 @@ fn side(input: &str) -> PResult<'_, Side> {
 /// `(host)`, the other state key of a side (may hold an rdomain: `((3) a:p)`).
 fn nat_host(input: &str) -> PResult<'_, Endpoint> {
     let (rest, _) = keyword(input, "(", "'('")?;
-    let (rest, ep) = endpoint(rest)?;
+    // The fast reader answers as `endpoint` where it answers (as in `side`).
+    let (rest, ep) = match fast::endpoint(rest) {
+        Some(found) => found,
+        None => endpoint(rest)?,
+    };
     let (rest, _) = keyword(rest, ")", "')' after a translated host")?;
     Ok((rest, ep))
 }
@@ -682,30 +713,41 @@ fn continuation(
     body: &str,
     diags: &mut Vec<Diagnostic>,
 ) {
+    if !fast_continuation(state, body) {
+        slow_continuation(state, line_no, line, body, diags);
+    }
+}
+
+/// Applies `body` if a fast path vouches for it; false (and `state`
+/// untouched) otherwise. No fast path accepts a line with a NUL byte
+/// (`fast_paths_reject_nul_bytes`): [`StatesParser::push_into`] runs this
+/// before looking for one.
+#[inline(always)]
+fn fast_continuation(state: &mut State, body: &str) -> bool {
     let b = body.as_bytes();
     match b.first() {
         Some(b'[') => {
             if let Some((x, y)) = fast::seq_line(b) {
                 state.seq = Some(Box::new(initiator_first(state.direction, x, y)));
-                return;
+                return true;
             }
         }
         Some(b'a') if b.starts_with(b"age ") => {
             if let Some(v) = fast::age_line(b).filter(|v| !v.flags) {
                 apply_age(state, &v);
-                return;
+                return true;
             }
         }
         Some(b'i') => {
             if let Some((id, creator)) = fast::id_line(b) {
                 state.id = Some(id);
                 state.creator_id = Some(creator);
-                return;
+                return true;
             }
         }
         _ => {}
     }
-    slow_continuation(state, line_no, line, body, diags);
+    false
 }
 
 /// Sequence windows are printed in the order of the peer states.
@@ -1112,11 +1154,60 @@ mod tests {
     }
 
     #[test]
+    fn fast_paths_reject_nul_bytes() {
+        let printed = [
+            "[1952540566 + 53059] wscale 2  [3475871366 + 48412] wscale 7",
+            "[1 + 2](+3) wscale 1  [4 + 5](+6)  ",
+            "age 20:38:57, expires in 11:26:20, 1326:664 pkts, 119340:928200 bytes, rule 4",
+            "age 00:00:01, expires in 00:00:10, 1:1 pkts, 60:60 bytes, anchor 2, rule 3",
+            "age 00:00:01, expires in 00:00:10, 7 pkts, 60 bytes",
+            "id: 64f1a2b300000000 creatorid: 4e1f00c2",
+            "id: 64f1a2b300000000 creatorid: 4e1f00c2  ",
+            "id:  64f1a2b3 \tcreatorid:\t4e1f00c2",
+        ];
+        let base = one("all tcp 10.0.0.1:1 -> 10.0.0.2:2       ESTABLISHED:ESTABLISHED\n");
+        for body in printed {
+            assert!(
+                fast_continuation(&mut base.clone(), body),
+                "a fast path takes {body:?}"
+            );
+            for at in 0..=body.len() {
+                for cut in [0, 1] {
+                    let mut b = body.as_bytes().to_vec();
+                    if cut == 1 && at < b.len() {
+                        b[at] = 0;
+                    } else {
+                        b.insert(at, 0);
+                    }
+                    let text = String::from_utf8(b).expect("ASCII");
+                    let mut state = base.clone();
+                    assert!(!fast_continuation(&mut state, &text), "{text:?}");
+                    assert_eq!(state, base, "{text:?} left the state as it was");
+                }
+            }
+        }
+        // Through the parser: still reported as a NUL byte.
+        let (states, diags) = parse_states(
+            "all tcp 10.0.0.1:1 -> 10.0.0.2:2       ESTABLISHED:ESTABLISHED\n   id: 64f1a2b300000000 creatorid: 4e1f\x0000c2\n",
+        );
+        assert_eq!(states.len(), 1);
+        assert_eq!(states[0].id, None);
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].message.starts_with("NUL byte"), "{diags:?}");
+    }
+
+    #[test]
     fn arrow_parser() {
         assert_eq!(arrow(" -> x"), Ok(("x", Arrow::Right)));
         assert_eq!(arrow(" <- x"), Ok(("x", Arrow::Left)));
         assert!(arrow("-> x").is_err());
         assert!(arrow(" => x").is_err());
+        for input in [
+            " -> x", "\t<-\tx", "  ->  ", " -> ", " ->", "-> x", " ->x", " <> x", " - > x", "",
+            " ", " <-", " <-\t", "x -> y",
+        ] {
+            assert_eq!(arrow_follows(input), arrow(input).is_ok(), "{input:?}");
+        }
     }
 
     #[test]
