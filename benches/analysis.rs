@@ -10,6 +10,15 @@
 //!   the same with every state kept (the `A` toggle), at `ALL_STATES` states
 //!   (each kept `State` costs 400 bytes plus its strings and boxes, so 1M need
 //!   about 1.3 GB in this process; set PFBLAME_BENCH_ALL_STATES=1000000 to measure that).
+//! * `tui_filter_key_and_draw_all_states`: one key typed into the `/`
+//!   prompt, with every state kept and the biggest rule selected: the
+//!   filter alternates between two addresses (`2001:db8::1` and
+//!   `2001:db8::10`), so every key scans every state for the rules table's
+//!   counts and the rule's list; then a full redraw.
+//! * `tui_toggle_all_and_draw_all_states`: the `A` key, with every state
+//!   kept and the biggest rule selected: the list alternates between the
+//!   rule's server states and all its states, and the selected state is
+//!   found again in it; then a full redraw.
 
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -118,12 +127,14 @@ fn app_over(n: u64, keep_all: bool) -> (App, Terminal<TestBackend>) {
 fn app_and_snapshot(n: u64, keep_all: bool) -> (App, Terminal<TestBackend>, Snapshot) {
     let s = sample(n, 1, keep_all);
     let analysis = Arc::new(pfblame::analyze::analyze_owned(None, s, &config(keep_all)));
-    let snapshot = Snapshot::build(
+    let mut snapshot = Snapshot::build(
         analysis,
         None,
         Duration::from_millis(900),
         &mut NewStateTracker::default(),
     );
+    // As the pipeline says of a poll that kept every state.
+    snapshot.all_kept = keep_all;
     let settings = Settings {
         servers: "2001:db8::10".into(),
         source: "bench".into(),
@@ -176,6 +187,50 @@ fn tui_rule_key_and_draw_all_states(bencher: Bencher) {
         let cmd = if down { Command::Down } else { Command::Up };
         down = !down;
         app.update(Action::Command(cmd));
+        pfblame::tui::draw(&mut term, &mut app).expect("draws");
+    });
+}
+
+/// The app over every state, in the states pane of the rule with the
+/// most states (rules sorted by all states, the first one).
+fn app_on_biggest_rule() -> (App, Terminal<TestBackend>) {
+    let (mut app, mut term) = app_over(all_states(), true);
+    app.update(Action::Command(Command::FocusPrev));
+    app.update(Action::Command(Command::ToggleAllRules));
+    app.update(Action::Command(Command::CycleSort));
+    app.update(Action::Command(Command::CycleSort));
+    app.update(Action::Command(Command::Home));
+    app.update(Action::Command(Command::FocusNext));
+    app.update(Action::Command(Command::Down));
+    pfblame::tui::draw(&mut term, &mut app).expect("draws");
+    (app, term)
+}
+
+#[divan::bench(sample_count = 50)]
+fn tui_filter_key_and_draw_all_states(bencher: Bencher) {
+    let (mut app, mut term) = app_on_biggest_rule();
+    app.update(Action::Command(Command::StartFilter));
+    for c in "2001:db8::1".chars() {
+        app.update(Action::FilterChar(c));
+    }
+    let mut append = true;
+    bencher.bench_local(|| {
+        let key = if append {
+            Action::FilterChar('0')
+        } else {
+            Action::FilterBackspace
+        };
+        append = !append;
+        app.update(key);
+        pfblame::tui::draw(&mut term, &mut app).expect("draws");
+    });
+}
+
+#[divan::bench(sample_count = 50)]
+fn tui_toggle_all_and_draw_all_states(bencher: Bencher) {
+    let (mut app, mut term) = app_on_biggest_rule();
+    bencher.bench_local(|| {
+        app.update(Action::Command(Command::ToggleAllStates));
         pfblame::tui::draw(&mut term, &mut app).expect("draws");
     });
 }

@@ -8,8 +8,9 @@
 //! `-vvss` tables from files (seeds 1, 2, 3, cycled, so states come and go
 //! between polls), streamed the way pfctl's stdout is, so the tables' text
 //! never sits in this process' memory. Polls: `PFBLAME_TUI_MEMORY_POLLS`
-//! (default 4: the collector then holds the poll before the previous one
-//! too). States: `PFBLAME_TUI_MEMORY_STATES` (default 1,000,000).
+//! (default 8: the allocator's heap settles after the third or fourth
+//! poll, and the peak must stay flat after that, not only over two).
+//! States: `PFBLAME_TUI_MEMORY_STATES` (default 1,000,000).
 //!
 //! Prints the peak resident set (`VmHWM` of /proc/self/status, Linux) and
 //! the resident set after each poll. The generator's own memory is small
@@ -111,7 +112,7 @@ fn write_table(dir: &Path, states: u64, seed: u64) -> (String, PathBuf) {
 
 fn main() {
     let states: u64 = env_or("PFBLAME_TUI_MEMORY_STATES", 1_000_000);
-    let polls: usize = env_or("PFBLAME_TUI_MEMORY_POLLS", 4);
+    let polls: usize = env_or("PFBLAME_TUI_MEMORY_POLLS", 8);
     let dir = tempfile::tempdir().expect("temp dir");
     let files = (1..=3)
         .map(|s| write_table(dir.path(), states, s))

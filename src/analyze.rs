@@ -15,7 +15,7 @@ mod kept;
 mod resolve;
 
 pub use crate::pf::{Allow, Servers, Verdict, allow_text, net_text, parse_allow, port_number};
-pub use kept::KeptStates;
+pub use kept::{KeptStates, Recycler};
 pub use resolve::{Lookup, RuleIndex};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -350,7 +350,7 @@ pub fn analyze_owned(prev: Option<&Analysis>, mut sample: Sample, cfg: &Config) 
 fn analyze_states(
     prev: Option<&Analysis>,
     sample: &Sample,
-    kept: crate::model::store::StateStore,
+    mut kept: crate::model::store::StateStore,
     cfg: &Config,
 ) -> Analysis {
     let index = RuleIndex::build(&sample.rules);
@@ -380,12 +380,14 @@ fn analyze_states(
         })
         .unwrap_or_default();
 
-    let mut state_rows: Vec<u32> = Vec::with_capacity(kept.len());
     let mut older_than_ruleset = Vec::with_capacity(kept.len());
     let mut addrs: HashMap<usize, BTreeSet<IpAddr>> = HashMap::new();
     let mut row_facts: HashMap<usize, RowFacts> = HashMap::new();
     let mut server_states = 0;
-    for s in kept.iter() {
+    for i in 0..kept.len() {
+        let Some(s) = kept.get(i) else {
+            continue;
+        };
         let s = &s;
         let (row, older) = match before.get(&ident(s, by_id)) {
             Some(old) => (rows.carry(old, s.rule_key()), true),
@@ -420,10 +422,11 @@ fn analyze_states(
                 facts.creators.insert(c);
             }
         }
-        state_rows.push(u32::try_from(row).unwrap_or(u32::MAX));
+        // Each state's row is its tag in the store (no `Vec` beside it).
+        kept.set_tag(i, u32::try_from(row).unwrap_or(u32::MAX));
         older_than_ruleset.push(older);
     }
-    let states = KeptStates::from_parts(kept, state_rows);
+    let states = KeptStates::from_tagged(kept);
     for (row, set) in addrs {
         rows.rows[row].server_addrs = set.into_iter().collect();
     }

@@ -14,7 +14,7 @@ pub use sample::{MAX_DIAGNOSTICS, SampleBuilder};
 
 use std::sync::Arc;
 
-use crate::analyze::{Analysis, Config, Servers, analyze_owned};
+use crate::analyze::{Analysis, Config, Recycler, Servers, analyze_owned};
 use crate::source::{PollMeta, Source, SourceError, demo};
 
 /// One poll, analysed.
@@ -41,6 +41,8 @@ pub struct Session {
     /// The one before: what a replayed last poll is compared with when it
     /// is played again (with other settings), so it keeps its deltas.
     before_prev: Option<Arc<Analysis>>,
+    /// The sparse columns of the last analysis dropped, for the next poll.
+    spare: Recycler,
 }
 
 impl Session {
@@ -49,6 +51,7 @@ impl Session {
             config,
             prev: None,
             before_prev: None,
+            spare: Recycler::default(),
         }
     }
 
@@ -98,13 +101,21 @@ impl Session {
     ) -> Result<Polled, SourceError> {
         // About the previous poll's states again: their store is
         // allocated once.
-        let expected = self.prev.as_ref().map_or(0, |p| p.states.len());
-        let mut builder = SampleBuilder::new(&self.config).expect_states(expected);
+        let expected = self
+            .prev
+            .as_ref()
+            .map_or_else(Default::default, |p| p.states.shape());
+        let spare = self.spare.lock().ok().and_then(|mut slot| slot.take());
+        let mut builder = SampleBuilder::new(&self.config)
+            .reuse(spare)
+            .expect_like(expected);
         let meta = source.poll(&mut builder)?;
         let sample = builder.finish(Some(meta.clone()));
         let against = if again { &self.before_prev } else { &self.prev };
         // The sample's states move into the analysis: never two copies.
-        let analysis = Arc::new(analyze_owned(against.as_deref(), sample, &self.config));
+        let mut analysis = analyze_owned(against.as_deref(), sample, &self.config);
+        analysis.states.recycle_into(Arc::clone(&self.spare));
+        let analysis = Arc::new(analysis);
         Ok(Polled { analysis, meta })
     }
 }

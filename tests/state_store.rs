@@ -3,11 +3,15 @@
 //! tables of both flavours, and on the pfctl oracle corpus in
 //! `../shared/pfctl-oracle` (skipped with a message when it is missing;
 //! `PFBLAME_CORPORA=required` makes that a failure). It also stays compact
-//! on a generated table: the figure docs/performance.md quotes.
+//! on a generated table: the figure docs/performance.md quotes. The
+//! column-reading tests the TUI uses instead of building states (address
+//! prefixes for the `/` filter, the 5-tuple a state without an id is found
+//! again by, the owner's tag word) answer what the built state answers.
 #![allow(clippy::unwrap_used)]
 
+use ipnet::IpNet;
 use pfblame::model::State;
-use pfblame::model::store::StateStore;
+use pfblame::model::store::{NetProbe, StateStore};
 use pfblame::parse::states::read_states;
 use pfblame::print::Flavor;
 
@@ -41,7 +45,82 @@ fn round_trip(name: &str, states: &[State]) -> StateStore {
     }
     assert!(store.iter().eq(states.iter().cloned()), "{name}: iter");
     assert_eq!(store.any_id(), states.iter().any(|s| s.id.is_some()));
+    columns_answer_as_the_states(name, &mut store, states);
     store
+}
+
+/// Prefixes around the state's own addresses (so both answers happen).
+fn nets_near(s: &State) -> Vec<IpNet> {
+    let mut nets = Vec::new();
+    for ip in s.addrs().filter_map(|e| e.addr.ip()) {
+        let lens: &[u8] = if ip.is_ipv4() {
+            &[0, 1, 8, 24, 31, 32]
+        } else {
+            &[0, 1, 16, 64, 120, 127, 128]
+        };
+        nets.extend(lens.iter().filter_map(|l| IpNet::new(ip, *l).ok()));
+    }
+    nets
+}
+
+fn touches(s: &State, net: &IpNet) -> bool {
+    s.addrs()
+        .any(|e| e.addr.ip().is_some_and(|ip| net.contains(&ip)))
+}
+
+fn same_tuple(s: &State, other: &State) -> bool {
+    s.id.is_none()
+        && s.proto == other.proto
+        && s.direction == other.direction
+        && s.src == other.src
+        && s.dst == other.dst
+}
+
+/// `touches`, `has_tuple` and the tags against the built states: each
+/// state with the prefixes and tuple of itself and of the state before it.
+fn columns_answer_as_the_states(name: &str, store: &mut StateStore, states: &[State]) {
+    for (i, s) in states.iter().enumerate() {
+        let before = &states[i.saturating_sub(1)];
+        for net in nets_near(s).iter().chain(&nets_near(before)) {
+            let probe = NetProbe::new(*net);
+            assert_eq!(
+                store.touches(i, &probe),
+                touches(s, net),
+                "{name}: {i} in {net}"
+            );
+        }
+        for other in [s, before] {
+            let has = store.has_tuple(i, &other.proto, other.direction, &other.src, &other.dst);
+            assert_eq!(has, same_tuple(s, other), "{name}: tuple of {i}");
+        }
+        store.set_tag(i, i as u32 * 7 + 1);
+    }
+    for i in 0..states.len() {
+        assert_eq!(store.tag(i), i as u32 * 7 + 1, "{name}: tag {i}");
+    }
+    assert_eq!(store.tags().len(), states.len());
+    for net in [
+        "0.0.0.0/0",
+        "::/0",
+        "10.0.0.0/8",
+        "2001:db8::/32",
+        "192.0.2.0/24",
+        "2001:db8:dead::/48",
+        "::1/128",
+        "3fff::/16",
+    ] {
+        let net: IpNet = net.parse().unwrap();
+        let probe = NetProbe::new(net);
+        let want: Vec<usize> = (0..states.len())
+            .filter(|i| touches(&states[*i], &net))
+            .collect();
+        assert_eq!(
+            store.touching(&probe).collect::<Vec<_>>(),
+            want,
+            "{name}: {net}"
+        );
+    }
+    assert!(!store.touches(states.len(), &NetProbe::new("::/0".parse().unwrap())));
 }
 
 #[test]
@@ -86,9 +165,10 @@ fn generated_tables_come_back_unchanged_and_compact() {
         store.shrink_to_fit();
         let per_state = store.heap_bytes() / states.len();
         eprintln!(
-            "{flavor:?}: {per_state} bytes per state, {} of {} kept whole",
+            "{flavor:?}: {per_state} bytes per state, {} of {} kept whole; {:?}",
             store.whole_count(),
-            states.len()
+            states.len(),
+            store.shape()
         );
         // A parsed `State` is 400 bytes before its boxes and strings.
         assert!(per_state <= 120, "{flavor:?}: {per_state} bytes per state");

@@ -1,20 +1,52 @@
 //! The states an [`Analysis`](super::Analysis) keeps, each with the index
-//! of its row: the compact [`StateStore`] and one `u32` per state.
+//! of its row: the compact [`StateStore`], the row in each state's tag
+//! word (inside the store's one block, not a `Vec` of its own).
 //!
 //! Building a state back ([`KeptStates::get`]) costs a few reference
 //! counts and, for TCP, one box: cheap for the rows on screen and for the
 //! server states, and the per-field accessors ([`KeptStates::rule_key`],
 //! [`KeptStates::age`]) answer without building anything.
 
+use std::sync::{Arc, Mutex};
+
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use crate::model::store::StateStore;
-use crate::model::{RuleKey, State};
+use crate::model::store::{NetProbe, SparseBuffers, StateStore, StoreShape};
+use crate::model::{Direction, Endpoint, RuleKey, State};
 
-#[derive(Debug, Clone, Default)]
+/// Where dropped states leave their sparse columns for the next poll's
+/// store (see [`SparseBuffers`]); the poll session holds one.
+pub type Recycler = Arc<Mutex<Option<SparseBuffers>>>;
+
+#[derive(Debug, Default)]
 pub struct KeptStates {
+    /// Each state's tag is its row.
     store: StateStore,
-    rows: Vec<u32>,
+    /// Set by the poll session: the sparse columns go there on drop.
+    recycle: Option<Recycler>,
+}
+
+/// A copy is not recycled (only the poll's own states are).
+impl Clone for KeptStates {
+    fn clone(&self) -> Self {
+        KeptStates {
+            store: self.store.clone(),
+            recycle: None,
+        }
+    }
+}
+
+/// The analysis is dropped by whoever held it last (the UI thread, once
+/// it shows a newer poll): its sparse columns go to the recycler, for the
+/// poll after next.
+impl Drop for KeptStates {
+    fn drop(&mut self) {
+        if let Some(pool) = self.recycle.take()
+            && let Ok(mut slot) = pool.lock()
+        {
+            *slot = Some(self.store.take_sparse());
+        }
+    }
 }
 
 impl KeptStates {
@@ -22,24 +54,34 @@ impl KeptStates {
         Self::default()
     }
 
-    /// Tags every state of `store` with its row (`rows[i]` for state `i`).
-    pub(crate) fn from_parts(store: StateStore, rows: Vec<u32>) -> Self {
-        debug_assert_eq!(store.len(), rows.len());
-        KeptStates { store, rows }
+    /// The states of `store`, whose tags are their rows (the analysis
+    /// sets them with [`StateStore::set_tag`]).
+    pub(crate) fn from_tagged(store: StateStore) -> Self {
+        KeptStates {
+            store,
+            recycle: None,
+        }
+    }
+
+    /// On drop, leave the sparse columns in `pool` (see [`Recycler`]).
+    pub(crate) fn recycle_into(&mut self, pool: Recycler) {
+        self.recycle = Some(pool);
     }
 
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.store.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.store.is_empty()
     }
 
     /// Appends a state of row `row`.
     pub fn push(&mut self, (state, row): (State, usize)) {
         self.store.push(&state);
-        self.rows.push(u32::try_from(row).unwrap_or(u32::MAX));
+        let last = self.store.len() - 1;
+        self.store
+            .set_tag(last, u32::try_from(row).unwrap_or(u32::MAX));
     }
 
     /// The state at `i` and its row.
@@ -54,12 +96,42 @@ impl KeptStates {
 
     /// The row of the state at `i`.
     pub fn row(&self, i: usize) -> Option<usize> {
-        self.rows.get(i).map(|r| *r as usize)
+        (i < self.len()).then(|| self.store.tag(i) as usize)
     }
 
     /// The row of every state, in order.
     pub fn rows(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
-        self.rows.iter().map(|r| *r as usize)
+        self.store.tags().iter().map(|r| *r as usize)
+    }
+
+    /// True when an address of the state is inside `net` (see
+    /// [`StateStore::touches`]).
+    pub fn touches(&self, i: usize, net: &NetProbe) -> bool {
+        self.store.touches(i, net)
+    }
+
+    /// The states whose addresses touch `net`, in order (see
+    /// [`StateStore::touching`]).
+    pub fn touching<'a>(&'a self, net: &'a NetProbe) -> impl Iterator<Item = usize> + 'a {
+        self.store.touching(net)
+    }
+
+    /// True when the state has no id and is this connection (see
+    /// [`StateStore::has_tuple`]).
+    pub fn has_tuple(
+        &self,
+        i: usize,
+        proto: &str,
+        direction: Direction,
+        src: &Endpoint,
+        dst: &Endpoint,
+    ) -> bool {
+        self.store.has_tuple(i, proto, direction, src, dst)
+    }
+
+    /// The store's shape, for the next poll's (see [`StateStore::shape`]).
+    pub fn shape(&self) -> StoreShape {
+        self.store.shape()
     }
 
     /// The state's age, without building it.
@@ -105,7 +177,7 @@ impl KeptStates {
 
     /// Bytes the columns hold (for the figures).
     pub fn heap_bytes(&self) -> usize {
-        self.store.heap_bytes() + self.rows.capacity() * std::mem::size_of::<u32>()
+        self.store.heap_bytes()
     }
 }
 
@@ -129,7 +201,7 @@ impl Extend<(State, usize)> for KeptStates {
 
 impl PartialEq for KeptStates {
     fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.rows == other.rows && self.iter().eq(other.iter())
+        self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
 
@@ -141,5 +213,33 @@ impl Serialize for KeptStates {
             seq.serialize_element(&pair)?;
         }
         seq.end()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropped_states_leave_their_sparse_columns_to_the_recycler() {
+        let text = "all tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
+   [1 + 2] wscale 1  [3 + 4] wscale 2
+   age 00:00:05, expires in 00:00:25, 1:1 pkts, 60:120 bytes, rule 4
+";
+        let (states, _) = crate::parse::states::parse_states(text);
+        let pool = Recycler::default();
+        let mut kept: KeptStates = states.iter().cloned().map(|s| (s, 0)).collect();
+        kept.recycle_into(Arc::clone(&pool));
+        let copy = kept.clone();
+        drop(copy);
+        assert!(pool.lock().unwrap().is_none(), "a copy is not recycled");
+        drop(kept);
+        let spare = pool.lock().unwrap().take();
+        assert!(spare.is_some(), "the poll's own states are");
+        let mut store = StateStore::new();
+        store.reuse_sparse(spare.unwrap());
+        store.push(&states[0]);
+        assert_eq!(store.get(0).as_ref(), Some(&states[0]));
     }
 }

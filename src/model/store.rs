@@ -1,8 +1,9 @@
 //! A compact, lossless store of many [`State`]s: a struct of arrays.
 //!
 //! A `State` is 400 bytes plus its boxes; a million of them (the TUI with
-//! every state kept) are ~450 MB. Here the common state is about 90 bytes
-//! in fixed-size columns (see docs/performance.md, "Memory layout"):
+//! every state kept) are ~450 MB. Here the common state is 72 bytes of
+//! fixed-size columns, all in one block ([`dense`]; see
+//! docs/performance.md, "Memory layout"), plus what only some states have:
 //!
 //! * interface, protocol and the two peer states are `u16` indexes into
 //!   one table of names (a router has a few dozen distinct ones);
@@ -11,25 +12,37 @@
 //! * ages, expiries, packet and byte counters are `u32`, the rule number a
 //!   `u32`, the anchor a `u16`, the creator id a `u16` index into its own
 //!   small table (this host and its pfsync peers);
-//! * the TCP sequence windows, the translated ends (NAT, rdr) and the
-//!   age-line flags (`log`, `sloppy`: each distinct list once) are kept
-//!   only for the states that have them, in sparse columns found by
-//!   binary search.
+//! * a tag word the owner sets (the analysis: the state's row);
+//! * the TCP sequence windows, the translated ends (NAT, rdr), the
+//!   age-line flags (`log`, `sloppy`) and the route (`route-to`, …; each
+//!   distinct list of flags and each distinct route once) are kept only
+//!   for the states that have them, in sparse columns found by binary
+//!   search.
 //!
 //! A state that does not fit (a host or service name instead of a number,
-//! an rdomain, a gateway or route, a value
-//! beyond the column's width, a sequence diff, …) is kept whole, as a
-//! `State`, in a sparse side table. [`StateStore::get`] gives back exactly the `State`
+//! an rdomain, a gateway, an `rtable`/`origif`, a value beyond the
+//! column's width, a sequence diff, …) is kept whole, as a `State`, in a
+//! sparse side table. [`StateStore::get`] gives back exactly the `State`
 //! that was pushed, whichever way it was kept (the tests check that on
-//! every fixture and on generated tables).
+//! every fixture and on generated tables). The TUI's scans read the
+//! columns without building states: [`StateStore::touches`] (the `/`
+//! filter), [`StateStore::has_tuple`] (finding a state without an id again).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use super::{Direction, Endpoint, HostAddr, Port, RuleKey, SeqWindow, State};
+use ipnet::IpNet;
 
-/// Bits of [`StateStore::bits`].
+use super::{Direction, Endpoint, HostAddr, Port, RuleKey, SeqWindow, State, StateRoute};
+
+mod dense;
+
+use dense::{
+    ADDR, ANCHOR_CREATOR, BITS, COUNTERS, Dense, ID, LINE, NAMES, PORT, RULE, TAG, TIMES, WORDS,
+};
+
+/// Bits of the `dense::BITS` column.
 mod bit {
     pub(crate) const OUT: u32 = 1;
     pub(crate) const SRC_V6: u32 = 1 << 1;
@@ -50,12 +63,14 @@ mod bit {
     pub const NAT: u32 = 1 << 16;
     /// Has age-line flags, in [`super::StateStore::flags`].
     pub const FLAGS: u32 = 1 << 17;
+    /// Has a route (`route-to`, …), in [`super::StateStore::route`].
+    pub const ROUTE: u32 = 1 << 18;
     /// Kept whole in [`super::StateStore::whole`].
     pub(crate) const WHOLE: u32 = 1 << 15;
 }
 
 /// A translated end (`src_nat` / `dst_nat`) in columns: the address as in
-/// [`StateStore::addr`], the port, and which of them there are.
+/// the address column (`dense::ADDR`), the port, and which of them there are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct NatEnd {
     addr: u32,
@@ -108,21 +123,8 @@ impl Names {
 /// with [`get`](Self::get) or the cheap per-field accessors.
 #[derive(Debug, Clone, Default)]
 pub struct StateStore {
-    line: Vec<u32>,
-    /// Interface, protocol, source peer state, destination peer state.
-    names: Vec<[u16; 4]>,
-    bits: Vec<u32>,
-    /// Source and destination address: IPv4 itself, or an index into `v6`.
-    addr: Vec<[u32; 2]>,
-    port: Vec<[u16; 2]>,
-    /// Age and expiry, in seconds.
-    times: Vec<[u32; 2]>,
-    /// Packets and bytes, each direction.
-    counters: Vec<[u32; 4]>,
-    anchor: Vec<u16>,
-    rule: Vec<u32>,
-    id: Vec<u64>,
-    creator: Vec<u16>,
+    /// Every state's fixed-size fields, in one block (see [`dense`]).
+    dense: Dense,
     v6: Vec<u128>,
     /// Indexes (ascending) of the states with sequence windows, and theirs.
     seq_of: Vec<u32>,
@@ -138,6 +140,14 @@ pub struct StateStore {
     /// Each distinct list of flags once (a router has a handful).
     flag_lists: Vec<Vec<Box<str>>>,
     flag_index: HashMap<Vec<Box<str>>, u32>,
+    /// Indexes (ascending) of the states with a route (`route-to`,
+    /// `reply-to`, …: the server states of a routing rule), and the index
+    /// of their route in `routes`.
+    route_of: Vec<u32>,
+    route: Vec<u32>,
+    /// Each distinct route once (a ruleset names a few gateways).
+    routes: Vec<StateRoute>,
+    route_index: HashMap<StateRoute, u32>,
     /// Indexes (ascending) of the states kept whole, and those states.
     whole_of: Vec<u32>,
     whole: Vec<State>,
@@ -145,7 +155,88 @@ pub struct StateStore {
     creators: Vec<u32>,
 }
 
-/// An address as one `u32` (see [`StateStore::addr`]); `None` for names.
+/// How many states a store holds, and how many of them need each sparse
+/// column: the next poll's store is allocated once at about this shape
+/// ([`StateStore::reserve_like`]) instead of growing column by column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreShape {
+    states: usize,
+    v6: usize,
+    seq: usize,
+    nat: usize,
+    flags: usize,
+    route: usize,
+    whole: usize,
+}
+
+/// The sparse columns of a store that is done with, emptied but with
+/// their room: the next poll's store takes them
+/// ([`StateStore::reuse_sparse`]) instead of allocating ~30 MB of columns
+/// again at a million states, which left holes in the heap poll after
+/// poll (the dense block is given back to the system instead: it is
+/// mapped on its own).
+#[derive(Debug, Default)]
+pub struct SparseBuffers {
+    v6: Vec<u128>,
+    seq_of: Vec<u32>,
+    seq: Vec<Windows>,
+    nat_of: Vec<u32>,
+    nat: Vec<[NatEnd; 2]>,
+    flags_of: Vec<u32>,
+    flags: Vec<u32>,
+    route_of: Vec<u32>,
+    route: Vec<u32>,
+    whole_of: Vec<u32>,
+    whole: Vec<State>,
+}
+
+/// `into` takes `spare` (emptied) when `into` is empty and `spare` has
+/// more room.
+fn take_room<T>(into: &mut Vec<T>, mut spare: Vec<T>) {
+    if into.is_empty() && spare.capacity() > into.capacity() {
+        spare.clear();
+        *into = spare;
+    }
+}
+
+/// An address prefix (the `/` filter's), ready to be compared with the
+/// address columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetProbe {
+    net: IpNet,
+    /// The network and mask, in the columns' forms.
+    v4: Option<(u32, u32)>,
+    v6: Option<(u128, u128)>,
+}
+
+impl NetProbe {
+    pub fn new(net: IpNet) -> Self {
+        let (v4, v6) = match net {
+            IpNet::V4(n) => {
+                let mask = u32::from(n.netmask());
+                (Some((u32::from(n.network()) & mask, mask)), None)
+            }
+            IpNet::V6(n) => {
+                let mask = u128::from(n.netmask());
+                (None, Some((u128::from(n.network()) & mask, mask)))
+            }
+        };
+        NetProbe { net, v4, v6 }
+    }
+
+    /// True when the address `raw` (IPv4 itself, or an index into `pool`
+    /// when `is_v6`) is inside the prefix.
+    fn hit(&self, raw: u32, is_v6: bool, pool: &[u128]) -> bool {
+        if is_v6 {
+            self.v6
+                .is_some_and(|(net, mask)| pool.get(raw as usize).is_some_and(|a| a & mask == net))
+        } else {
+            self.v4.is_some_and(|(net, mask)| raw & mask == net)
+        }
+    }
+}
+
+/// An address as one `u32` (see `dense::ADDR`); `None` for names.
 fn compact_addr(addr: &HostAddr, v6: &mut Vec<u128>) -> Option<(u32, bool)> {
     match addr {
         HostAddr::Ip(IpAddr::V4(a)) => Some((u32::from(*a), false)),
@@ -171,7 +262,6 @@ fn compact_port(port: &Option<Port>) -> Option<Option<u16>> {
 /// fields are absent); the numbers' widths are checked while pushing.
 fn is_plain(s: &State) -> bool {
     s.gateway.is_none()
-        && s.route.is_none()
         && s.rtable.is_none()
         && s.origif.is_none()
         && s.src.rdomain.is_none()
@@ -207,6 +297,7 @@ struct Row {
     seq: Option<Windows>,
     nat: Option<[NatEnd; 2]>,
     flags: Option<u32>,
+    route: Option<u32>,
 }
 
 /// A translated end in columns, `None` when it does not fit (a name, an
@@ -237,11 +328,11 @@ impl StateStore {
     }
 
     pub fn len(&self) -> usize {
-        self.line.len()
+        self.dense.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.line.is_empty()
+        self.dense.len() == 0
     }
 
     /// Appends a state.
@@ -268,6 +359,7 @@ impl StateStore {
                     seq: None,
                     nat: None,
                     flags: None,
+                    route: None,
                 });
                 self.whole_of.push(index.unwrap_or(u32::MAX));
                 self.whole.push(s.clone());
@@ -353,6 +445,13 @@ impl StateStore {
             bits |= bit::FLAGS;
             Some(self.flag_list(&s.flags)?)
         };
+        let route = match s.route.as_deref() {
+            None => None,
+            Some(r) => {
+                bits |= bit::ROUTE;
+                Some(self.route_id(r)?)
+            }
+        };
         let names = [
             self.text.id(&s.iface)?,
             self.text.id(&s.proto)?,
@@ -374,7 +473,30 @@ impl StateStore {
             seq,
             nat,
             flags,
+            route,
         })
+    }
+
+    fn route_id(&mut self, route: &StateRoute) -> Option<u32> {
+        if let Some(i) = self.route_index.get(route) {
+            return Some(*i);
+        }
+        // As for flags: input with a new route per state keeps them whole.
+        let i = u32::try_from(self.routes.len())
+            .ok()
+            .filter(|i| *i < 65_536)?;
+        self.routes.push(route.clone());
+        self.route_index.insert(route.clone(), i);
+        Some(i)
+    }
+
+    fn route_at(&self, i: usize) -> Option<Box<StateRoute>> {
+        if self.bits(i) & bit::ROUTE == 0 {
+            return None;
+        }
+        let at = self.route_of.binary_search(&u32::try_from(i).ok()?).ok()?;
+        let route = self.routes.get(*self.route.get(at)? as usize)?;
+        Some(Box::new(route.clone()))
     }
 
     fn flag_list(&mut self, flags: &[Box<str>]) -> Option<u32> {
@@ -418,7 +540,7 @@ impl StateStore {
 
     fn append(&mut self, r: Row) {
         // The index fits: `push` checked it.
-        let index = self.line.len() as u32;
+        let index = self.len() as u32;
         if let Some(w) = r.seq {
             self.seq_of.push(index);
             self.seq.push(w);
@@ -431,21 +553,66 @@ impl StateStore {
             self.flags_of.push(index);
             self.flags.push(f);
         }
-        self.line.push(r.line);
-        self.names.push(r.names);
-        self.bits.push(r.bits);
-        self.addr.push(r.addr);
-        self.port.push(r.port);
-        self.times.push(r.times);
-        self.counters.push(r.counters);
-        self.anchor.push(r.anchor);
-        self.rule.push(r.rule);
-        self.id.push(r.id);
-        self.creator.push(r.creator);
+        if let Some(route) = r.route {
+            self.route_of.push(index);
+            self.route.push(route);
+        }
+        let mut words = [0; WORDS];
+        let mut put = |col: dense::Col, values: &[u32]| {
+            words[col.at()..col.at() + values.len()].copy_from_slice(values);
+        };
+        let pair16 = |a: u16, b: u16| u32::from(a) | u32::from(b) << 16;
+        put(LINE, &[r.line]);
+        put(
+            NAMES,
+            &[
+                pair16(r.names[0], r.names[1]),
+                pair16(r.names[2], r.names[3]),
+            ],
+        );
+        put(BITS, &[r.bits]);
+        put(ADDR, &r.addr);
+        put(PORT, &[pair16(r.port[0], r.port[1])]);
+        put(TIMES, &r.times);
+        put(COUNTERS, &r.counters);
+        put(ANCHOR_CREATOR, &[pair16(r.anchor, r.creator)]);
+        put(RULE, &[r.rule]);
+        put(ID, &[r.id as u32, (r.id >> 32) as u32]);
+        put(TAG, &[0]);
+        self.dense.push(&words);
+    }
+
+    fn word(&self, col: dense::Col, i: usize) -> u32 {
+        self.dense.get(col, i, 0)
+    }
+
+    /// The low and high `u16` of a word.
+    fn halves(&self, col: dense::Col, i: usize, k: usize) -> [u16; 2] {
+        let w = self.dense.get(col, i, k);
+        [w as u16, (w >> 16) as u16]
+    }
+
+    fn names(&self, i: usize) -> [u16; 4] {
+        let [a, b] = self.halves(NAMES, i, 0);
+        let [c, d] = self.halves(NAMES, i, 1);
+        [a, b, c, d]
+    }
+
+    fn anchor(&self, i: usize) -> u16 {
+        self.halves(ANCHOR_CREATOR, i, 0)[0]
+    }
+
+    fn creator(&self, i: usize) -> Option<u32> {
+        let index = self.halves(ANCHOR_CREATOR, i, 0)[1];
+        self.creators.get(usize::from(index)).copied()
+    }
+
+    fn id_word(&self, i: usize) -> u64 {
+        u64::from(self.dense.get(ID, i, 0)) | u64::from(self.dense.get(ID, i, 1)) << 32
     }
 
     fn bits(&self, i: usize) -> u32 {
-        self.bits.get(i).copied().unwrap_or(0)
+        self.word(BITS, i)
     }
 
     /// The state kept whole at `i`, if it was.
@@ -459,7 +626,7 @@ impl StateStore {
 
     fn ip(&self, i: usize, end: usize) -> IpAddr {
         let v6 = if end == 0 { bit::SRC_V6 } else { bit::DST_V6 };
-        self.ip_of(self.addr[i][end], self.bits(i) & v6 != 0)
+        self.ip_of(self.dense.get(ADDR, i, end), self.bits(i) & v6 != 0)
     }
 
     fn ip_of(&self, raw: u32, v6: bool) -> IpAddr {
@@ -502,7 +669,7 @@ impl StateStore {
         } else {
             bit::DST_PORT
         };
-        let port = (self.bits(i) & has_port != 0).then(|| Port::Num(self.port[i][end]));
+        let port = (self.bits(i) & has_port != 0).then(|| Port::Num(self.halves(PORT, i, 0)[end]));
         Endpoint::new(HostAddr::Ip(self.ip(i, end)), port)
     }
 
@@ -519,13 +686,13 @@ impl StateStore {
             return Some(s.clone());
         }
         let b = self.bits(i);
-        let [iface, proto, src_state, dst_state] = self.names[i].map(|n| self.text.get(n));
-        let [age, expires] = self.times[i];
-        let [p0, p1, b0, b1] = self.counters[i].map(u64::from);
+        let [iface, proto, src_state, dst_state] = self.names(i).map(|n| self.text.get(n));
+        let [age, expires] = [0, 1].map(|k| self.dense.get(TIMES, i, k));
+        let [p0, p1, b0, b1] = [0, 1, 2, 3].map(|k| u64::from(self.dense.get(COUNTERS, i, k)));
         let pair = |bit, a, b| (self.bits(i) & bit != 0).then_some((a, b));
         let (src_nat, dst_nat) = self.nat_ends(i);
         Some(State {
-            line: self.line[i] as usize,
+            line: self.word(LINE, i) as usize,
             iface,
             proto,
             direction: if b & bit::OUT != 0 {
@@ -544,14 +711,12 @@ impl StateStore {
             expires: self.opt(i, bit::EXPIRES, expires).map(u64::from),
             packets: pair(bit::PACKETS, p0, p1),
             bytes: pair(bit::BYTES, b0, b1),
-            anchor: (b & bit::ANCHOR != 0).then(|| u32::from(self.anchor[i])),
-            rule: self.opt(i, bit::RULE, self.rule[i]),
+            anchor: (b & bit::ANCHOR != 0).then(|| u32::from(self.anchor(i))),
+            rule: self.opt(i, bit::RULE, self.word(RULE, i)),
             flags: self.flags_at(i),
-            id: (b & bit::ID != 0).then_some(self.id[i]),
-            creator_id: (b & bit::CREATOR != 0)
-                .then(|| self.creators.get(usize::from(self.creator[i])).copied())
-                .flatten(),
-            route: None,
+            id: (b & bit::ID != 0).then(|| self.id_word(i)),
+            creator_id: (b & bit::CREATOR != 0).then(|| self.creator(i)).flatten(),
+            route: self.route_at(i),
             rtable: None,
             origif: None,
             seq: self.windows(i).map(Box::new),
@@ -584,10 +749,13 @@ impl StateStore {
         if let Some(s) = self.whole(i) {
             return Some(s.rule_key());
         }
-        let b = *self.bits.get(i)?;
+        if i >= self.len() {
+            return None;
+        }
+        let b = self.bits(i);
         Some(RuleKey {
-            anchor: (b & bit::ANCHOR != 0).then(|| u32::from(self.anchor[i])),
-            number: self.opt(i, bit::RULE, self.rule[i]),
+            anchor: (b & bit::ANCHOR != 0).then(|| u32::from(self.anchor(i))),
+            number: self.opt(i, bit::RULE, self.word(RULE, i)),
         })
     }
 
@@ -596,7 +764,10 @@ impl StateStore {
         if let Some(s) = self.whole(i) {
             return s.age;
         }
-        let age = self.times.get(i)?[0];
+        if i >= self.len() {
+            return None;
+        }
+        let age = self.dense.get(TIMES, i, 0);
         self.opt(i, bit::AGE, age).map(u64::from)
     }
 
@@ -605,11 +776,9 @@ impl StateStore {
         if let Some(s) = self.whole(i) {
             return s.id.map(|id| (id, s.creator_id));
         }
-        let b = *self.bits.get(i)?;
-        let creator = (b & bit::CREATOR != 0)
-            .then(|| self.creators.get(usize::from(self.creator[i])).copied())
-            .flatten();
-        (b & bit::ID != 0).then_some((self.id[i], creator))
+        let b = self.bits(i);
+        let creator = (b & bit::CREATOR != 0).then(|| self.creator(i)).flatten();
+        (b & bit::ID != 0).then(|| (self.id_word(i), creator))
     }
 
     /// True when the state was listed with its `-v` lines.
@@ -622,7 +791,8 @@ impl StateStore {
 
     /// True when any state has an id (a `-vv` listing).
     pub fn any_id(&self) -> bool {
-        self.bits.iter().any(|b| b & bit::ID != 0) || self.whole.iter().any(|s| s.id.is_some())
+        self.dense.column(BITS).iter().any(|b| b & bit::ID != 0)
+            || self.whole.iter().any(|s| s.id.is_some())
     }
 
     /// Bytes of memory the columns hold (their capacity), for the figures.
@@ -645,17 +815,7 @@ impl StateStore {
                     + s.flags.iter().map(|f| f.len()).sum::<usize>()
             })
             .sum();
-        cap(&self.line)
-            + cap(&self.names)
-            + cap(&self.bits)
-            + cap(&self.addr)
-            + cap(&self.port)
-            + cap(&self.times)
-            + cap(&self.counters)
-            + cap(&self.anchor)
-            + cap(&self.rule)
-            + cap(&self.id)
-            + cap(&self.creator)
+        self.dense.heap_bytes()
             + cap(&self.v6)
             + cap(&self.seq_of)
             + cap(&self.seq)
@@ -663,6 +823,8 @@ impl StateStore {
             + cap(&self.nat)
             + cap(&self.flags_of)
             + cap(&self.flags)
+            + cap(&self.route_of)
+            + cap(&self.route)
             + cap(&self.whole_of)
             + cap(&self.whole)
             + whole_boxes
@@ -674,36 +836,106 @@ impl StateStore {
         self.whole.len()
     }
 
-    /// Room for `n` more states in the dense columns, allocated once: a
-    /// poll of about the previous poll's size then grows no column step by
-    /// step, which left the allocator's heap fragmented poll after poll.
-    pub(crate) fn reserve(&mut self, n: usize) {
-        self.line.reserve_exact(n);
-        self.names.reserve_exact(n);
-        self.bits.reserve_exact(n);
-        self.addr.reserve_exact(n);
-        self.port.reserve_exact(n);
-        self.times.reserve_exact(n);
-        self.counters.reserve_exact(n);
-        self.anchor.reserve_exact(n);
-        self.rule.reserve_exact(n);
-        self.id.reserve_exact(n);
-        self.creator.reserve_exact(n);
+    /// Moves the sparse columns out, emptied, for another store to reuse;
+    /// this store is left without them (call it on a store being dropped).
+    pub fn take_sparse(&mut self) -> SparseBuffers {
+        fn emptied<T>(v: &mut Vec<T>) -> Vec<T> {
+            let mut v = std::mem::take(v);
+            v.clear();
+            v
+        }
+        SparseBuffers {
+            v6: emptied(&mut self.v6),
+            seq_of: emptied(&mut self.seq_of),
+            seq: emptied(&mut self.seq),
+            nat_of: emptied(&mut self.nat_of),
+            nat: emptied(&mut self.nat),
+            flags_of: emptied(&mut self.flags_of),
+            flags: emptied(&mut self.flags),
+            route_of: emptied(&mut self.route_of),
+            route: emptied(&mut self.route),
+            whole_of: emptied(&mut self.whole_of),
+            whole: emptied(&mut self.whole),
+        }
     }
 
-    /// Gives back unused capacity (after the last push of a poll).
+    /// Takes the room of another store's sparse columns (see
+    /// [`SparseBuffers`]), for each column that is still empty.
+    pub fn reuse_sparse(&mut self, b: SparseBuffers) {
+        take_room(&mut self.v6, b.v6);
+        take_room(&mut self.seq_of, b.seq_of);
+        take_room(&mut self.seq, b.seq);
+        take_room(&mut self.nat_of, b.nat_of);
+        take_room(&mut self.nat, b.nat);
+        take_room(&mut self.flags_of, b.flags_of);
+        take_room(&mut self.flags, b.flags);
+        take_room(&mut self.route_of, b.route_of);
+        take_room(&mut self.route, b.route);
+        take_room(&mut self.whole_of, b.whole_of);
+        take_room(&mut self.whole, b.whole);
+    }
+
+    /// The store's shape, to allocate the next poll's store like it.
+    pub fn shape(&self) -> StoreShape {
+        StoreShape {
+            states: self.len(),
+            v6: self.v6.len(),
+            seq: self.seq.len(),
+            nat: self.nat.len(),
+            flags: self.flags.len(),
+            route: self.route.len(),
+            whole: self.whole.len(),
+        }
+    }
+
+    /// Room for about `shape` (the previous poll's) plus a sixteenth, in
+    /// every column, allocated once: a poll of about the previous poll's
+    /// size then grows no column step by step, which left the
+    /// allocator's heap fragmented poll after poll.
+    pub(crate) fn reserve_like(&mut self, shape: StoreShape) {
+        let more = |n: usize| n.saturating_add(n / 16);
+        self.dense.reserve(more(shape.states));
+        self.v6.reserve_exact(more(shape.v6));
+        self.seq_of.reserve_exact(more(shape.seq));
+        self.seq.reserve_exact(more(shape.seq));
+        self.nat_of.reserve_exact(more(shape.nat));
+        self.nat.reserve_exact(more(shape.nat));
+        self.flags_of.reserve_exact(more(shape.flags));
+        self.flags.reserve_exact(more(shape.flags));
+        self.route_of.reserve_exact(more(shape.route));
+        self.route.reserve_exact(more(shape.route));
+        self.whole_of.reserve_exact(more(shape.whole));
+        self.whole.reserve_exact(more(shape.whole));
+    }
+
+    /// After the last push of a poll: gives back the room of a column
+    /// only where more than an eighth of it is unused (a column that grew
+    /// by doubling). The room [`reserve_like`](Self::reserve_like) left is
+    /// kept: it was never written, so it is not resident, and giving it
+    /// back would move the block.
+    pub(crate) fn finish(&mut self) {
+        fn trim<T>(v: &mut Vec<T>) {
+            if v.capacity() - v.len() > v.len() / 8 {
+                v.shrink_to_fit();
+            }
+        }
+        self.dense.shrink();
+        trim(&mut self.v6);
+        trim(&mut self.seq_of);
+        trim(&mut self.seq);
+        trim(&mut self.nat_of);
+        trim(&mut self.nat);
+        trim(&mut self.flags_of);
+        trim(&mut self.flags);
+        trim(&mut self.route_of);
+        trim(&mut self.route);
+        trim(&mut self.whole_of);
+        trim(&mut self.whole);
+    }
+
+    /// Gives back all unused capacity.
     pub fn shrink_to_fit(&mut self) {
-        self.line.shrink_to_fit();
-        self.names.shrink_to_fit();
-        self.bits.shrink_to_fit();
-        self.addr.shrink_to_fit();
-        self.port.shrink_to_fit();
-        self.times.shrink_to_fit();
-        self.counters.shrink_to_fit();
-        self.anchor.shrink_to_fit();
-        self.rule.shrink_to_fit();
-        self.id.shrink_to_fit();
-        self.creator.shrink_to_fit();
+        self.dense.shrink_to_fit();
         self.v6.shrink_to_fit();
         self.seq_of.shrink_to_fit();
         self.seq.shrink_to_fit();
@@ -711,8 +943,145 @@ impl StateStore {
         self.nat.shrink_to_fit();
         self.flags_of.shrink_to_fit();
         self.flags.shrink_to_fit();
+        self.route_of.shrink_to_fit();
+        self.route.shrink_to_fit();
         self.whole_of.shrink_to_fit();
         self.whole.shrink_to_fit();
+    }
+
+    /// The word the store's owner set for state `i` ([`set_tag`](Self::set_tag)), 0 by default.
+    pub fn tag(&self, i: usize) -> u32 {
+        self.word(TAG, i)
+    }
+
+    /// Sets the owner's word of state `i` (the analysis keeps each state's
+    /// row there: no `Vec` of its own beside the columns).
+    pub fn set_tag(&mut self, i: usize, tag: u32) {
+        self.dense.set(TAG, i, 0, tag);
+    }
+
+    /// Every state's tag, in order.
+    pub fn tags(&self) -> &[u32] {
+        self.dense.column(TAG)
+    }
+
+    /// True when any address of state `i` (source, destination, the
+    /// translated ends, a gateway) is inside `net`: what
+    /// `state.addrs().any(..)` answers, read from the columns without
+    /// building the state (the `/` filter scans a million of them).
+    pub fn touches(&self, i: usize, net: &NetProbe) -> bool {
+        let b = self.bits(i);
+        if b & bit::WHOLE != 0 {
+            return self.whole(i).is_some_and(|s| {
+                s.addrs()
+                    .any(|e| e.addr.ip().is_some_and(|ip| net.net.contains(&ip)))
+            });
+        }
+        if i >= self.len() {
+            return false;
+        }
+        let hit = |raw: u32, v6: bool| net.hit(raw, v6, &self.v6);
+        if hit(self.dense.get(ADDR, i, 0), b & bit::SRC_V6 != 0)
+            || hit(self.dense.get(ADDR, i, 1), b & bit::DST_V6 != 0)
+        {
+            return true;
+        }
+        if b & bit::NAT == 0 {
+            return false;
+        }
+        let at = u32::try_from(i)
+            .ok()
+            .and_then(|i| self.nat_of.binary_search(&i).ok());
+        at.and_then(|at| self.nat.get(at)).is_some_and(|ends| {
+            ends.iter()
+                .any(|n| n.bits & NAT_SOME != 0 && hit(n.addr, n.bits & NAT_V6 != 0))
+        })
+    }
+
+    /// The states [`touches`](Self::touches) is true for, in order, read
+    /// column by column (a million in a few milliseconds: the `/` filter's
+    /// counts for the rules table).
+    pub fn touching<'a>(&'a self, net: &'a NetProbe) -> impl Iterator<Item = usize> + 'a {
+        // An IPv6 prefix no address of the pool is in (most keys typed
+        // into the filter): only the states kept whole can match. One
+        // pass over the pool instead of over every state.
+        let pool_misses = net
+            .v6
+            .is_some_and(|(n, mask)| !self.v6.iter().any(|a| a & mask == n));
+        let (bits, addrs) = if pool_misses {
+            (&[][..], &[][..])
+        } else {
+            (self.dense.column(BITS), self.dense.column(ADDR))
+        };
+        let whole_only = self
+            .whole_of
+            .iter()
+            .filter(move |_| pool_misses)
+            .map(|i| *i as usize)
+            .filter(move |i| self.touches(*i, net));
+        let addrs = addrs.chunks_exact(2);
+        // The translations are in state order: walked beside the states
+        // instead of a binary search for each (a fifth of a table).
+        let mut nat = self.nat_of.iter().zip(&self.nat).peekable();
+        bits.iter()
+            .zip(addrs)
+            .enumerate()
+            .filter_map(move |(i, (b, a))| {
+                if b & bit::WHOLE != 0 {
+                    return self.touches(i, net).then_some(i);
+                }
+                let mut hit = net.hit(a[0], b & bit::SRC_V6 != 0, &self.v6)
+                    || net.hit(a[1], b & bit::DST_V6 != 0, &self.v6);
+                if b & bit::NAT != 0 {
+                    while nat.next_if(|(of, _)| (**of as usize) < i).is_some() {}
+                    if let Some((of, ends)) = nat.peek()
+                        && **of as usize == i
+                    {
+                        hit = hit
+                            || ends.iter().any(|n| {
+                                n.bits & NAT_SOME != 0
+                                    && net.hit(n.addr, n.bits & NAT_V6 != 0, &self.v6)
+                            });
+                    }
+                }
+                hit.then_some(i)
+            })
+            .chain(whole_only)
+    }
+
+    /// True when state `i` has no id and is the connection `proto`,
+    /// `direction`, `src`, `dst` (what a state listed without ids is found
+    /// again by after a poll), compared in the columns without building
+    /// the state.
+    pub fn has_tuple(
+        &self,
+        i: usize,
+        proto: &str,
+        direction: Direction,
+        src: &Endpoint,
+        dst: &Endpoint,
+    ) -> bool {
+        if let Some(s) = self.whole(i) {
+            return s.id.is_none()
+                && s.direction == direction
+                && s.src == *src
+                && s.dst == *dst
+                && &*s.proto == proto;
+        }
+        if i >= self.len() {
+            return false;
+        }
+        let b = self.bits(i);
+        let out = b & bit::OUT != 0;
+        b & bit::ID == 0
+            && out == (direction == Direction::Out)
+            && self.endpoint(i, 0) == *src
+            && self.endpoint(i, 1) == *dst
+            && self
+                .text
+                .list
+                .get(usize::from(self.names(i)[1]))
+                .is_some_and(|p| &**p == proto)
     }
 }
 
@@ -779,11 +1148,7 @@ em0 tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
         let base = parsed(TCP6).remove(1);
         let variants: Vec<State> = vec![
             State {
-                route: Some(Box::new(StateRoute {
-                    kind: RouteKind::RouteTo,
-                    addr: None,
-                    iface: Some("gif0".into()),
-                })),
+                gateway: Some(Box::new(base.src.clone())),
                 ..base.clone()
             },
             State {
@@ -842,7 +1207,7 @@ em0 tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
     }
 
     #[test]
-    fn translations_and_flags_stay_in_columns() {
+    fn translations_flags_and_routes_stay_in_columns() {
         let base = parsed(TCP6).remove(1);
         let v6 = parsed(TCP6).remove(0);
         let variants = [
@@ -868,9 +1233,36 @@ em0 tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
                 dst_nat: Some(Box::new(base.dst.clone())),
                 ..base.clone()
             },
+            State {
+                route: Some(Box::new(StateRoute {
+                    kind: RouteKind::RouteTo,
+                    addr: None,
+                    iface: Some("gif0".into()),
+                })),
+                ..base.clone()
+            },
+            State {
+                route: Some(Box::new(StateRoute {
+                    kind: RouteKind::ReplyTo,
+                    addr: Some(v6.src.addr.clone()),
+                    iface: None,
+                })),
+                flags: vec!["sloppy".into()],
+                ..base.clone()
+            },
+            base.clone(),
+            State {
+                route: Some(Box::new(StateRoute {
+                    kind: RouteKind::RouteTo,
+                    addr: None,
+                    iface: Some("gif0".into()),
+                })),
+                ..base.clone()
+            },
         ];
         let store: StateStore = variants.iter().cloned().collect();
         assert_eq!(store.whole_count(), 0);
+        assert_eq!(store.routes.len(), 2, "each distinct route once");
         for (i, v) in variants.iter().enumerate() {
             assert_eq!(store.get(i).as_ref(), Some(v), "variant {i}");
         }
@@ -901,6 +1293,43 @@ em0 tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
                 number: None
             })
         );
+    }
+
+    #[test]
+    fn a_store_built_in_reused_columns_gives_its_states_back() {
+        let states = parsed(TCP6);
+        let mut old: StateStore = states.iter().cloned().collect();
+        let spare = old.take_sparse();
+        assert!(spare.seq.capacity() > 0 && spare.seq.is_empty());
+        let mut store = StateStore::new();
+        store.reuse_sparse(spare);
+        assert!(store.seq.capacity() > 0, "the room was taken");
+        for s in states.iter().rev() {
+            store.push(s);
+        }
+        for (i, s) in states.iter().rev().enumerate() {
+            assert_eq!(store.get(i).as_ref(), Some(s));
+        }
+        let mut full: StateStore = states.iter().cloned().collect();
+        let seq = full.seq.clone();
+        full.reuse_sparse(StateStore::new().take_sparse());
+        assert_eq!(full.seq, seq, "columns in use are never replaced");
+    }
+
+    #[test]
+    fn the_next_store_is_reserved_at_the_shape_of_the_last() {
+        let states = parsed(TCP6);
+        let last: StateStore = states.iter().cloned().collect();
+        let shape = last.shape();
+        assert_eq!((shape.states, shape.seq, shape.whole), (3, 1, 1));
+        let mut next = StateStore::new();
+        next.reserve_like(shape);
+        assert!(next.seq.capacity() >= 1 && next.whole.capacity() >= 1);
+        for s in &states {
+            next.push(s);
+        }
+        next.finish();
+        assert!(next.iter().eq(states.iter().cloned()));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::analyze::{Config, Sample, Servers};
+use crate::model::store::{SparseBuffers, StoreShape};
 use crate::model::{Diagnostic, Endpoint, RuleKey, State};
 use crate::parse::states::skim::{Counted, HostPort, SkimSink, skim_states};
 use crate::source::{PollMeta, PollSink};
@@ -118,10 +119,19 @@ impl SampleBuilder {
         }
     }
 
-    /// Expects about `n` kept states (the previous poll's): their store is
-    /// allocated once, a little larger.
-    pub(crate) fn expect_states(mut self, n: usize) -> Self {
-        self.sample.states.reserve(n.saturating_add(n / 16));
+    /// Builds the store in the sparse columns of an older poll's (see
+    /// [`crate::model::store::SparseBuffers`]).
+    pub(crate) fn reuse(mut self, spare: Option<SparseBuffers>) -> Self {
+        if let Some(b) = spare {
+            self.sample.states.reuse_sparse(b);
+        }
+        self
+    }
+
+    /// Expects about the states the previous poll kept (`shape`): their
+    /// store is allocated once, a little larger.
+    pub(crate) fn expect_like(mut self, shape: StoreShape) -> Self {
+        self.sample.states.reserve_like(shape);
         self
     }
 
@@ -152,7 +162,7 @@ impl SampleBuilder {
 
     /// Ends the poll. The time comes from the poll (`taken_at`), never from the clock.
     pub fn finish(mut self, meta: Option<PollMeta>) -> Sample {
-        self.sample.states.shrink_to_fit();
+        self.sample.states.finish();
         for (i, n) in self.small_counts.iter().enumerate() {
             if *n > 0 {
                 *self.sample.states_per_rule.entry(small_key(i)).or_insert(0) += n;

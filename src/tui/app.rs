@@ -18,6 +18,7 @@ use ratatui::layout::{Position, Rect};
 
 use crate::analyze::{Analysis, RuleRow, Verdict};
 use crate::lint::FindingSeverity;
+use crate::model::store::NetProbe;
 use crate::model::{RuleKey, State};
 use crate::tui::action::{Action, Command, Input};
 use crate::tui::event::Control;
@@ -101,12 +102,12 @@ impl Filter {
         }
     }
 
-    fn matches_state(&self, state: &State) -> bool {
+    /// An address filter, ready to be compared with the store's address
+    /// columns (no state is built to match it).
+    fn net_probe(&self) -> Option<NetProbe> {
         match self {
-            Filter::Net(net) => state
-                .addrs()
-                .any(|e| e.addr.ip().is_some_and(|ip| net.contains(&ip))),
-            _ => true,
+            Filter::Net(net) => Some(NetProbe::new(*net)),
+            _ => None,
         }
     }
 }
@@ -952,13 +953,15 @@ impl App {
     /// filter matches (done when the data or the filter changes, not per key).
     fn compute_net_matches(&mut self) {
         self.rules.net_matches.clear();
-        let (Some(snap), Filter::Net(_)) = (&self.snapshot, &self.filter.parsed) else {
+        let (Some(snap), Some(probe)) = (&self.snapshot, self.filter.parsed.net_probe()) else {
             return;
         };
         self.rules.net_matches = vec![0; snap.analysis.rows.len()];
-        for (state, row) in snap.analysis.states.iter() {
-            if self.filter.parsed.matches_state(&state)
-                && let Some(n) = self.rules.net_matches.get_mut(row)
+        let states = &snap.analysis.states;
+        for i in states.touching(&probe) {
+            if let Some(n) = states
+                .row(i)
+                .and_then(|r| self.rules.net_matches.get_mut(r))
             {
                 *n += 1;
             }
@@ -1051,15 +1054,18 @@ impl App {
         // A poll that kept every state also serves the server-only view.
         let servers = &snap.analysis.servers;
         let server_only = !self.states.show_all && snap.all_kept && !servers.nets.is_empty();
-        let filtering = server_only || matches!(self.filter.parsed, Filter::Net(_));
-        self.states.rows = if filtering {
+        let probe = self.filter.parsed.net_probe();
+        // Both tests read the columns and the snapshot's flags: a list of a
+        // million states is filtered without building one.
+        self.states.rows = if server_only || probe.is_some() {
+            let states = &snap.analysis.states;
             list.iter()
                 .copied()
                 .filter(|i| {
-                    snap.state(*i).is_some_and(|s| {
-                        self.filter.parsed.matches_state(&s)
-                            && (!server_only || servers.matches(&s))
-                    })
+                    probe
+                        .as_ref()
+                        .is_none_or(|p| states.touches(*i as usize, p))
+                        && (!server_only || snap.is_server(*i))
                 })
                 .collect()
         } else {

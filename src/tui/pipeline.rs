@@ -123,6 +123,10 @@ impl Pipeline {
             polled
         };
         self.at_end = polled.at_end(self.source.as_ref());
+        if self.source.is_live() {
+            // Only a replay plays a poll again (see `Session::poll`).
+            self.tracker.forget_before();
+        }
         let mut snapshot = Snapshot::build(
             polled.analysis,
             Some(polled.meta),

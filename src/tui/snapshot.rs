@@ -93,6 +93,10 @@ pub struct Snapshot {
     pub is_new: Vec<bool>,
     /// Number of `true` in `is_new`.
     pub new_count: usize,
+    /// For each state of `analysis.states`: a server state (so the
+    /// server-only view of a poll that kept every state filters a
+    /// million states without building one).
+    pub is_server: Vec<bool>,
     /// Every state is kept, not just the server states (the states pane's
     /// "all states" view can be shown from this poll without another).
     pub all_kept: bool,
@@ -193,7 +197,8 @@ impl Snapshot {
         elapsed: Duration,
         tracker: &mut NewStateTracker,
     ) -> Self {
-        let is_new = tracker.mark_analysis(&analysis);
+        let mut is_server = Vec::with_capacity(analysis.states.len());
+        let is_new = tracker.mark_analysis_and_servers(&analysis, &mut is_server);
         let by_row = index_by_row(&analysis, &is_new);
         let new_count = is_new.iter().filter(|n| **n).count();
         Snapshot {
@@ -203,6 +208,7 @@ impl Snapshot {
             by_row,
             is_new,
             new_count,
+            is_server,
             all_kept: false,
             history: Arc::default(),
             replay_loop: None,
@@ -219,16 +225,28 @@ impl Snapshot {
     /// True when the state at `index` is the one `ident` names; by id
     /// without building the state (a search through a million stays cheap).
     pub(crate) fn state_is(&self, index: u32, ident: &StateIdent) -> bool {
+        let i = index as usize;
         match ident {
-            StateIdent::Id { id, creator } => {
-                self.analysis.states.id(index as usize) == Some((*id, *creator))
-            }
-            StateIdent::Tuple { .. } => self.state(index).is_some_and(|s| ident.is(&s)),
+            StateIdent::Id { id, creator } => self.analysis.states.id(i) == Some((*id, *creator)),
+            StateIdent::Tuple {
+                proto,
+                direction,
+                src,
+                dst,
+            } => self
+                .analysis
+                .states
+                .has_tuple(i, proto, *direction, src, dst),
         }
     }
 
     pub(crate) fn is_new(&self, index: u32) -> bool {
         self.is_new.get(index as usize).copied().unwrap_or(false)
+    }
+
+    /// True for a server state (see [`Snapshot::is_server`]).
+    pub(crate) fn is_server(&self, index: u32) -> bool {
+        self.is_server.get(index as usize).copied().unwrap_or(false)
     }
 
     /// The state is older than the last ruleset change: its rule number may
@@ -247,7 +265,14 @@ impl Snapshot {
 /// appeared. A row index out of range (which `analyze` never produces) is
 /// ignored rather than trusted.
 fn index_by_row(analysis: &Analysis, is_new: &[bool]) -> Vec<Arc<[u32]>> {
-    let mut by_row = vec![Vec::new(); analysis.rows.len()];
+    // Counted first: each list is allocated once, at its size.
+    let mut sizes = vec![0usize; analysis.rows.len()];
+    for row in analysis.states.rows() {
+        if let Some(n) = sizes.get_mut(row) {
+            *n += 1;
+        }
+    }
+    let mut by_row: Vec<Vec<u32>> = sizes.into_iter().map(Vec::with_capacity).collect();
     for (i, row) in analysis.states.rows().enumerate() {
         if let (Some(list), Ok(i)) = (by_row.get_mut(row), u32::try_from(i)) {
             list.push(i);
@@ -289,6 +314,10 @@ struct Seen {
 pub struct NewStateTracker {
     previous: Option<Seen>,
     before: Option<Seen>,
+    /// The forgotten poll's buffer, for the next poll's hashes: a million
+    /// states are 8 MB, reused instead of freed and allocated again (which
+    /// fragmented the heap).
+    spare: Vec<u64>,
     /// The next poll keeps every state.
     keep_all: bool,
     /// The next poll repeats the last one: compare with the one before.
@@ -317,12 +346,33 @@ impl NewStateTracker {
 
     /// [`mark`](Self::mark) for an analysis, whose servers say which states
     /// a poll that kept only server states would have seen.
+    #[cfg(test)]
     pub(crate) fn mark_analysis(&mut self, analysis: &Analysis) -> Vec<bool> {
-        self.mark_with(
-            analysis.states.iter().map(|(s, _)| s),
-            analysis.states.any_id(),
-            Some(&analysis.servers),
-        )
+        self.mark_analysis_and_servers(analysis, &mut Vec::new())
+    }
+
+    /// [`mark_analysis`](Self::mark_analysis), also pushing to `is_server`
+    /// whether each state is a server state (the states are built once for
+    /// both).
+    pub(crate) fn mark_analysis_and_servers(
+        &mut self,
+        analysis: &Analysis,
+        is_server: &mut Vec<bool>,
+    ) -> Vec<bool> {
+        let servers = &analysis.servers;
+        let states = analysis.states.iter().map(|(s, _)| {
+            is_server.push(servers.matches(&s));
+            s
+        });
+        self.mark_with(states, analysis.states.any_id(), Some(servers))
+    }
+
+    /// Forgets the poll before the previous one: only a replay at its end
+    /// compares with it (a million states kept are 8 MB of it).
+    pub(crate) fn forget_before(&mut self) {
+        if let Some(before) = self.before.take() {
+            self.spare = before.idents;
+        }
     }
 
     /// `ids`: the states carry ids (see [`Seen::ids`]).
@@ -339,8 +389,13 @@ impl NewStateTracker {
             self.previous.as_ref()
         }
         .filter(|prev| prev.ids == ids);
-        let mut seen = Vec::new();
+        let mut seen = std::mem::take(&mut self.spare);
+        seen.clear();
         let mut marks = Vec::new();
+        if let (_, Some(n)) = states.size_hint() {
+            seen.reserve(n);
+            marks.reserve_exact(n);
+        }
         for state in states {
             let state = state.borrow();
             let ident = ident_hash(state);
