@@ -7,12 +7,15 @@ mod parallel;
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
 
 use crate::analyze::{Config, Sample, Servers};
 use crate::model::store::{SparseBuffers, StoreShape};
 use crate::model::{Diagnostic, Endpoint, RuleKey, State};
 use crate::parse::states::chunks::Chunking;
-use crate::parse::states::skim::{Counted, SkimSink, skim_states};
+use crate::parse::states::skim::{Counted, HostPort, SkimSink, skim_states};
 use crate::source::{PollMeta, PollSink};
 
 /// At most this many diagnostics are kept per sample; the rest are counted
@@ -24,6 +27,8 @@ pub const MAX_DIAGNOSTICS: usize = 500;
 #[derive(Debug)]
 pub struct SampleBuilder {
     servers: Servers,
+    /// The same servers, for the skim's addresses.
+    prefixes: Prefixes,
     keep_all: bool,
     sample: Sample,
     dropped_diagnostics: usize,
@@ -106,6 +111,53 @@ fn default_chunking() -> Chunking {
     Chunking::new(threads, Chunking::DEFAULT_BLOCK)
 }
 
+/// The server prefixes as masks, to test a skimmed address without
+/// building an [`Endpoint`]: `prefixes.matches(a)` is
+/// `servers.find_server_endpoint([a as an endpoint])`.
+#[derive(Debug, Default, Clone)]
+struct Prefixes {
+    /// `(network, netmask)`.
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+    /// Empty means every port.
+    ports: Vec<u16>,
+}
+
+impl Prefixes {
+    fn new(servers: &Servers) -> Self {
+        let mut p = Prefixes {
+            ports: servers.ports.clone(),
+            ..Prefixes::default()
+        };
+        for net in &servers.nets {
+            match net {
+                IpNet::V4(n) => p.v4.push((u32::from(n.network()), u32::from(n.netmask()))),
+                IpNet::V6(n) => {
+                    p.v6.push((u128::from(n.network()), u128::from(n.netmask())))
+                }
+            }
+        }
+        p
+    }
+
+    /// True for an address inside a prefix with a listed port (any port
+    /// when none is listed), as [`Servers::find_server_endpoint`] decides.
+    #[inline(always)]
+    fn matches(&self, a: &HostPort) -> bool {
+        let inside = match a.ip {
+            IpAddr::V4(ip) => {
+                let ip = u32::from(ip);
+                self.v4.iter().any(|(net, mask)| ip & mask == *net)
+            }
+            IpAddr::V6(ip) => {
+                let ip = u128::from(ip);
+                self.v6.iter().any(|(net, mask)| ip & mask == *net)
+            }
+        };
+        inside && (self.ports.is_empty() || a.port.is_some_and(|p| self.ports.contains(&p)))
+    }
+}
+
 /// Anchor and rule numbers below these are counted in
 /// [`RuleCounts::small`] (`None` takes index 0).
 const SMALL_ANCHORS: usize = 32;
@@ -136,6 +188,7 @@ impl SampleBuilder {
     pub fn new(cfg: &Config) -> Self {
         SampleBuilder {
             servers: cfg.servers.clone(),
+            prefixes: Prefixes::new(&cfg.servers),
             keep_all: cfg.keep_all_states,
             sample: Sample::default(),
             dropped_diagnostics: 0,
@@ -301,6 +354,11 @@ impl SkimSink for Skim<'_> {
         wanted(self.builder.keep_all, &self.builder.servers, endpoints)
     }
 
+    fn wants_addresses(&mut self, addrs: &[HostPort]) -> bool {
+        let b = &self.builder;
+        b.keep_all || addrs.iter().any(|a| b.prefixes.matches(a))
+    }
+
     fn state(&mut self, mut state: State) {
         state.rule = rule_of(self.rule, state.verbose, state.rule);
         self.builder.add_state(state);
@@ -374,6 +432,44 @@ mod tests {
         assert_eq!(s.total_states, 14);
         for (anchor, number) in keys {
             assert_eq!(s.states_per_rule.get(&RuleKey { anchor, number }), Some(&2));
+        }
+    }
+
+    proptest::proptest! {
+        /// The masks decide as `Servers` does, for every address, port and
+        /// prefix (both families, any length, ports listed or not).
+        #[test]
+        fn prefixes_match_as_servers_do(
+            net in proptest::array::uniform16(0u8..=255),
+            len in 0u8..=128,
+            v4 in proptest::bool::ANY,
+            addr in proptest::array::uniform16(0u8..=255),
+            near in 0usize..=16,
+            addr_v4 in proptest::bool::ANY,
+            port in proptest::option::of(1u16..=6),
+            ports in proptest::collection::vec(1u16..=6, 0..3),
+        ) {
+            let net_text = if v4 {
+                let o: [u8; 4] = [net[0], net[1], net[2], net[3]];
+                format!("{}/{}", std::net::Ipv4Addr::from(o), len % 33)
+            } else {
+                format!("{}/{len}", std::net::Ipv6Addr::from(net))
+            };
+            // Addresses that share the first `near` bytes with the prefix.
+            let mut a = addr;
+            a[..near].copy_from_slice(&net[..near]);
+            let ip = if addr_v4 {
+                IpAddr::from([a[0], a[1], a[2], a[3]])
+            } else {
+                IpAddr::from(a)
+            };
+            let servers = Servers::parse(&[net_text], &ports).expect("valid");
+            let hp = HostPort { ip, port };
+            let ep = hp.endpoint();
+            proptest::prop_assert_eq!(
+                Prefixes::new(&servers).matches(&hp),
+                servers.find_server_endpoint([&ep].into_iter()).is_some()
+            );
         }
     }
 

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read};
 use std::sync::{Mutex, mpsc};
 
-use super::skim::{Counted, SkimSink, skim_lines, skim_states};
+use super::skim::{Counted, HostPort, SkimSink, as_endpoints, skim_lines, skim_states};
 use crate::model::{Diagnostic, Endpoint, State};
 use crate::parse::common::{DiagCap, MAX_LINE};
 
@@ -78,6 +78,10 @@ impl Chunking {
 /// the calling thread in input order.
 pub trait CountSink: Send {
     fn wants(&mut self, endpoints: &[&Endpoint]) -> bool;
+    /// As [`SkimSink::wants_addresses`]: must answer as `wants` does.
+    fn wants_addresses(&mut self, addrs: &[HostPort]) -> bool {
+        as_endpoints(addrs, |endpoints| self.wants(endpoints))
+    }
     fn counted(&mut self, state: Counted);
 }
 
@@ -150,6 +154,10 @@ impl<'a, W: CountSink, K: FnMut(State)> Split<'a, W, K> {
 impl<W: CountSink, K: FnMut(State)> SkimSink for Split<'_, W, K> {
     fn wants(&mut self, endpoints: &[&Endpoint]) -> bool {
         self.counts.wants(endpoints)
+    }
+
+    fn wants_addresses(&mut self, addrs: &[HostPort]) -> bool {
+        self.counts.wants_addresses(addrs)
     }
 
     fn state(&mut self, state: State) {

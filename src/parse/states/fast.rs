@@ -8,7 +8,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::model::{Direction, Endpoint, HostAddr, Port, SeqWindow};
+use crate::model::{Endpoint, HostAddr, Port, SeqWindow};
 
 /// A byte cursor. Every method is inlined: these run a dozen times per
 /// line, and a call costs more than the work.
@@ -357,99 +357,6 @@ fn any_id_line(body: &[u8]) -> Option<(u64, u32)> {
     c.at_end().then_some((id, creator))
 }
 
-/// A state's main line in its common form, for skimming: the interface,
-/// the protocol, the direction and the endpoints.
-pub(super) struct MainLine<'a> {
-    pub iface: &'a str,
-    pub proto: &'a str,
-    pub direction: Direction,
-    /// Left host, its `( … )` key, right host, its key.
-    pub endpoints: [Option<Endpoint>; 4],
-}
-
-/// `IFACE PROTO host [(host)] ARROW host [(host)]  A:B`, read straight
-/// through, as `main_line` reads it. `None` for everything else (route
-/// braces, three addresses, rdomains, the 2002 format, host names, bad
-/// lines): the full parser decides those.
-#[inline(always)]
-pub(super) fn main_line(line: &str) -> Option<MainLine<'_>> {
-    let b = line.as_bytes();
-    let iface_end = b.iter().position(|c| *c == b' ' || *c == b'\t')?;
-    let mut c = Cursor { b, i: iface_end };
-    c.blanks1()?;
-    let proto_start = c.i;
-    while matches!(c.peek(), Some(x) if x != b' ' && x != b'\t') {
-        c.i += 1;
-    }
-    let proto = line.get(proto_start..c.i)?;
-    if iface_end == 0 || proto.is_empty() {
-        return None;
-    }
-    c.blanks1()?;
-    let (left, left_nat) = side(line, &mut c)?;
-    c.blanks1()?;
-    let arrow = c.peek()?;
-    if !(c.bytes(b"->").is_some() || c.bytes(b"<-").is_some()) {
-        return None;
-    }
-    c.blanks1()?;
-    let (right, right_nat) = side(line, &mut c)?;
-    // Blanks, then the pair: no third address (`-> x` / `<- x`).
-    c.blanks1()?;
-    let rest = line.get(c.i..)?;
-    if rest.starts_with("->") || rest.starts_with("<-") || rest.starts_with('{') {
-        return None;
-    }
-    super::plain_pair(rest.trim_end_matches([' ', '\t']))?;
-    let afto = |host: &Endpoint, nat: &Option<Endpoint>| match (&host.addr, nat) {
-        (HostAddr::Ip(a), Some(n)) => {
-            matches!(&n.addr, HostAddr::Ip(b) if a.is_ipv4() != b.is_ipv4())
-        }
-        _ => false,
-    };
-    let direction = if arrow == b'<' || afto(&left, &left_nat) || afto(&right, &right_nat) {
-        Direction::In
-    } else {
-        Direction::Out
-    };
-    Some(MainLine {
-        iface: line.get(..iface_end)?,
-        proto,
-        direction,
-        endpoints: [Some(left), left_nat, Some(right), right_nat],
-    })
-}
-
-/// `host [(host)]` at the cursor; the cursor ends after it, before any
-/// blanks that follow.
-#[inline(always)]
-fn side(line: &str, c: &mut Cursor<'_>) -> Option<(Endpoint, Option<Endpoint>)> {
-    let (rest, host) = endpoint(line.get(c.i..)?)?;
-    c.i = line.len() - rest.len();
-    let after_host = c.i;
-    c.blanks();
-    match c.peek() {
-        Some(b'(') if c.i > after_host => {
-            let (rest, nat) = endpoint(line.get(c.i + 1..)?)?;
-            c.i = line.len() - rest.len();
-            c.byte(b')')?;
-            // A route brace may follow: the full parser reads those.
-            let after_nat = c.i;
-            c.blanks();
-            if c.peek() == Some(b'{') {
-                return None;
-            }
-            c.i = after_nat;
-            Some((host, Some(nat)))
-        }
-        Some(b'{') => None,
-        _ => {
-            c.i = after_host;
-            Some((host, None))
-        }
-    }
-}
-
 /// A state-line endpoint without rdomain: `a.b.c.d[:port]` or
 /// `v6addr[[port]]` in the hex-only form pfctl prints, followed by the end
 /// of the host token, as `common::endpoint` reads it. Returns the rest of
@@ -494,7 +401,7 @@ fn port_after(b: &[u8], at: usize, open: u8, close: Option<u8>) -> Option<(Optio
 /// Dotted quad without leading zeros (as `common::ipv4` accepts it), not
 /// followed by a digit or a dot; the address and its length.
 #[inline(always)]
-fn ipv4(b: &[u8]) -> Option<(Ipv4Addr, usize)> {
+pub(super) fn ipv4(b: &[u8]) -> Option<(Ipv4Addr, usize)> {
     let mut octets = [0u8; 4];
     let mut i = 0;
     for (k, octet) in octets.iter_mut().enumerate() {
@@ -531,7 +438,7 @@ fn ipv4(b: &[u8]) -> Option<(Ipv4Addr, usize)> {
 /// `None` for anything else, which std's parser then decides. One pass
 /// over the bytes: the groups are read as the token is found.
 #[inline(always)]
-fn ipv6(b: &[u8]) -> Option<(Ipv6Addr, usize)> {
+pub(super) fn ipv6(b: &[u8]) -> Option<(Ipv6Addr, usize)> {
     let mut groups = [0u16; 8];
     let mut n = 0;
     // Index in `groups` where `::` stands, if the token has one.

@@ -14,13 +14,16 @@
 //! (`tests/skim_equivalence.rs` compares both paths on every fixture).
 
 use std::io::{self, BufRead};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::{MainLine, StatesParser, continuation_of, fast, main_direction, main_line};
-use crate::model::{Diagnostic, Direction, Endpoint, HostAddr, RuleKey, Severity, State};
+use crate::model::{Diagnostic, Direction, Endpoint, HostAddr, Port, RuleKey, Severity, State};
 use crate::parse::common::{
     DiagCap, TextLine, blank0, clip, for_each_text_line, nul_column, too_long,
 };
+
+mod scan;
 
 /// A state that was counted, not kept: what its lines said about its rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,17 +46,53 @@ impl Counted {
     }
 }
 
+/// An address of a main line as the skim reads it for most states
+/// (without building an [`Endpoint`]): an IP host and its numeric port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostPort {
+    pub ip: IpAddr,
+    pub port: Option<u16>,
+}
+
+impl HostPort {
+    /// The same address as an [`Endpoint`], as the full parser gives it.
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint::new(HostAddr::Ip(self.ip), self.port.map(Port::Num))
+    }
+}
+
 /// Where a skimmed listing goes.
 pub trait SkimSink {
     /// True when the state whose main line has these endpoints (both sides,
     /// both keys, the gateway: the addresses of [`State::addrs`]) must be
     /// parsed in full and handed to [`Self::state`].
     fn wants(&mut self, endpoints: &[&Endpoint]) -> bool;
+    /// [`Self::wants`] for a main line in the common form, read without
+    /// building endpoints: its addresses (hosts and keys of both sides, at
+    /// most four) are IPs with numeric ports. Must answer as `wants` does
+    /// for the same addresses as endpoints, which is what this default
+    /// does (a sink that can test addresses directly saves the endpoints).
+    fn wants_addresses(&mut self, addrs: &[HostPort]) -> bool {
+        as_endpoints(addrs, |endpoints| self.wants(endpoints))
+    }
     /// A wanted state, complete. Wanted states come in input order; they
     /// may come after counted states that followed them in the input.
     fn state(&mut self, state: State);
     /// A state that was only counted.
     fn counted(&mut self, state: Counted);
+}
+
+/// Calls `f` with the addresses of a main line (at most four) as
+/// endpoints: what [`SkimSink::wants_addresses`] does for a sink that
+/// decides only on endpoints.
+pub fn as_endpoints<R>(addrs: &[HostPort], f: impl FnOnce(&[&Endpoint]) -> R) -> R {
+    let endpoints: [Endpoint; 4] = std::array::from_fn(|k| {
+        addrs
+            .get(k)
+            .map_or_else(|| NOWHERE.clone(), HostPort::endpoint)
+    });
+    let all: [&Endpoint; 4] = std::array::from_fn(|k| &endpoints[k]);
+    f(all.get(..addrs.len()).unwrap_or(&all))
 }
 
 /// The push parser of the skim: [`StatesParser::push_into`] for the wanted
@@ -101,21 +140,12 @@ impl Skimmer {
         if let Some((done, _)) = self.current.take() {
             sink.counted(done);
         }
-        if let Some(m) = fast::main_line(line)
-            && !has_nul(m.iface)
-            && !has_nul(m.proto)
+        // A wanted state is parsed again below, in full.
+        if let Some(m) = scan::main_line(line.as_bytes())
+            && !sink.wants_addresses(m.addrs())
         {
-            let mut all: [&Endpoint; 4] = [&NOWHERE; 4];
-            let mut n = 0;
-            for (slot, ep) in all.iter_mut().zip(m.endpoints.iter().flatten()) {
-                *slot = ep;
-                n += 1;
-            }
-            if !sink.wants(&all[..n]) {
-                self.count(line_no, m.direction);
-                return;
-            }
-            // Wanted: parsed again below, in full.
+            self.count(line_no, m.direction);
+            return;
         }
         match main_line(line) {
             // A NUL can only hide in the interface or protocol word (the
@@ -254,21 +284,27 @@ fn skim_continuation(counted: &mut Counted, line: &str) -> bool {
     match body.first() {
         // Only blanks: the full parser ignores it too.
         None => true,
-        Some(b'[') => fast::seq_line(body).is_some(),
-        Some(b'a') if body.starts_with(b"age ") => match fast::age_line(body) {
-            Some(v) => {
-                counted.verbose = true;
-                if v.anchor.is_some() {
-                    counted.anchor = v.anchor;
+        // The one-pass checks first, then the fast paths (which take more
+        // forms), then (false) the full parser.
+        Some(b'[') => scan::seq_line(body) || fast::seq_line(body).is_some(),
+        Some(b'a') if body.starts_with(b"age ") => {
+            let read =
+                scan::age_line(body).or_else(|| fast::age_line(body).map(|v| (v.anchor, v.rule)));
+            match read {
+                Some((anchor, rule)) => {
+                    counted.verbose = true;
+                    if anchor.is_some() {
+                        counted.anchor = anchor;
+                    }
+                    if rule.is_some() {
+                        counted.rule = rule;
+                    }
+                    true
                 }
-                if v.rule.is_some() {
-                    counted.rule = v.rule;
-                }
-                true
+                None => false,
             }
-            None => false,
-        },
-        Some(b'i') => fast::id_line(body).is_some(),
+        }
+        Some(b'i') => scan::id_line(body) || fast::id_line(body).is_some(),
         _ => false,
     }
 }

@@ -6,15 +6,17 @@
 
 use std::io::{self, BufRead};
 
-use super::{RuleCounts, SampleBuilder, counted_key, rule_of, wanted};
+use super::{Prefixes, RuleCounts, SampleBuilder, counted_key, rule_of, wanted};
 use crate::analyze::Servers;
 use crate::model::{Diagnostic, Endpoint};
 use crate::parse::states::chunks::{CountSink, skim_states_chunked};
-use crate::parse::states::skim::Counted;
+use crate::parse::states::skim::{Counted, HostPort};
 
 /// What one worker thread counted of one listing.
 struct Part {
     servers: Servers,
+    /// The same servers, for the skim's addresses.
+    prefixes: Prefixes,
     keep_all: bool,
     /// `Some(n)` for a `pfctl -ss -R n` listing.
     listing: Option<u32>,
@@ -24,6 +26,10 @@ struct Part {
 impl CountSink for Part {
     fn wants(&mut self, endpoints: &[&Endpoint]) -> bool {
         wanted(self.keep_all, &self.servers, endpoints)
+    }
+
+    fn wants_addresses(&mut self, addrs: &[HostPort]) -> bool {
+        self.keep_all || addrs.iter().any(|a| self.prefixes.matches(a))
     }
 
     fn counted(&mut self, c: Counted) {
@@ -41,8 +47,10 @@ pub(super) fn skim(
     diags: &mut Vec<Diagnostic>,
 ) -> io::Result<()> {
     let (servers, keep_all) = (builder.servers.clone(), builder.keep_all);
+    let prefixes = builder.prefixes.clone();
     let part = || Part {
         servers: servers.clone(),
+        prefixes: prefixes.clone(),
         keep_all,
         listing,
         counts: RuleCounts::default(),
