@@ -478,16 +478,7 @@ impl StateStore {
     }
 
     fn route_id(&mut self, route: &StateRoute) -> Option<u32> {
-        if let Some(i) = self.route_index.get(route) {
-            return Some(*i);
-        }
-        // As for flags: input with a new route per state keeps them whole.
-        let i = u32::try_from(self.routes.len())
-            .ok()
-            .filter(|i| *i < 65_536)?;
-        self.routes.push(route.clone());
-        self.route_index.insert(route.clone(), i);
-        Some(i)
+        intern_capped(&mut self.routes, &mut self.route_index, route)
     }
 
     fn route_at(&self, i: usize) -> Option<Box<StateRoute>> {
@@ -500,17 +491,7 @@ impl StateStore {
     }
 
     fn flag_list(&mut self, flags: &[Box<str>]) -> Option<u32> {
-        if let Some(i) = self.flag_index.get(flags) {
-            return Some(*i);
-        }
-        // Distinct lists are few; input that makes each one new (garbage)
-        // keeps those states whole instead of growing the table for ever.
-        let i = u32::try_from(self.flag_lists.len())
-            .ok()
-            .filter(|i| *i < 65_536)?;
-        self.flag_lists.push(flags.to_vec());
-        self.flag_index.insert(flags.to_vec(), i);
-        Some(i)
+        intern_capped(&mut self.flag_lists, &mut self.flag_index, flags)
     }
 
     fn flags_at(&self, i: usize) -> Vec<Box<str>> {
@@ -1101,11 +1082,48 @@ impl FromIterator<State> for StateStore {
     }
 }
 
+/// The index of `value` in `table`, added when new. Distinct values (flag
+/// lists, routes) are few; input that makes each one new (garbage) gets
+/// `None` past 65,536 of them, so those states are kept whole instead of
+/// growing the table for ever.
+fn intern_capped<T, K>(table: &mut Vec<K>, index: &mut HashMap<K, u32>, value: &T) -> Option<u32>
+where
+    T: ?Sized + ToOwned<Owned = K> + Eq + std::hash::Hash,
+    K: std::borrow::Borrow<T> + Eq + std::hash::Hash + Clone,
+{
+    if let Some(i) = index.get(value) {
+        return Some(*i);
+    }
+    let i = u32::try_from(table.len()).ok().filter(|i| *i < 65_536)?;
+    let owned = value.to_owned();
+    table.push(owned.clone());
+    index.insert(owned, i);
+    Some(i)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::model::{RouteKind, StateRoute};
+
+    #[test]
+    fn interning_gives_one_index_per_value_and_stops_at_65536_values() {
+        let mut table: Vec<String> = Vec::new();
+        let mut index = HashMap::new();
+        assert_eq!(intern_capped(&mut table, &mut index, "a"), Some(0));
+        assert_eq!(intern_capped(&mut table, &mut index, "b"), Some(1));
+        assert_eq!(intern_capped(&mut table, &mut index, "a"), Some(0));
+        for n in 2..65_536 {
+            assert_eq!(
+                intern_capped(&mut table, &mut index, &n.to_string()),
+                Some(n)
+            );
+        }
+        assert_eq!(intern_capped(&mut table, &mut index, "new"), None);
+        assert_eq!(intern_capped(&mut table, &mut index, "b"), Some(1));
+        assert_eq!(table.len(), 65_536);
+    }
 
     fn parsed(text: &str) -> Vec<State> {
         crate::parse::states::parse_states(text).0

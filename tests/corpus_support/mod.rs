@@ -65,3 +65,13 @@ pub fn fixture_files() -> Vec<PathBuf> {
     assert!(files.len() > 30, "fixtures not found");
     files
 }
+
+/// Every state listing (`.txt`) of the pfctl oracle corpus, sorted, or
+/// `None` (skip) as [`corpus_dir`] decides. Fails when the corpus holds none.
+pub fn oracle_listings() -> Option<Vec<PathBuf>> {
+    let dir = corpus_dir("pfctl-oracle")?;
+    let mut files = files_under(&dir);
+    files.retain(|f| f.extension().is_some_and(|e| e == "txt"));
+    assert!(!files.is_empty(), "no .txt file in {}", dir.display());
+    Some(files)
+}
