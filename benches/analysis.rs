@@ -15,11 +15,17 @@
 //!   filter alternates between two addresses (`2001:db8::1` and
 //!   `2001:db8::10`), so every key scans every state for the rules table's
 //!   counts and the rule's list; then a full redraw.
+//! * `tui_filter_all_match_key_and_draw_all_states`,
+//!   `tui_filter_no_match_key_and_draw_all_states`: the filter's worst
+//!   cases, one key that makes it `0.0.0.0/0` (every IPv4 state) or
+//!   `0.0.0.1` (no state, every address read); `tui_filter_typing_and_draw_all_states`:
+//!   `10.0.0.0/8` typed and deleted one key at a time, each key a sample.
 //! * `tui_toggle_all_and_draw_all_states`: the `A` key, with every state
 //!   kept and the biggest rule selected: the list alternates between the
 //!   rule's server states and all its states, and the selected state is
 //!   found again in it; then a full redraw.
 
+use std::cell::RefCell;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -222,6 +228,63 @@ fn tui_filter_key_and_draw_all_states(bencher: Bencher) {
         };
         append = !append;
         app.update(key);
+        pfblame::tui::draw(&mut term, &mut app).expect("draws");
+    });
+}
+
+/// One key that makes the filter `prefix` + `last`, with every state
+/// kept and the biggest rule selected; before each timed key (untimed) a
+/// backspace takes `last` off again, so every timed key changes the filter.
+fn filter_key(bencher: Bencher, prefix: &str, last: char) {
+    let (mut app, term) = app_on_biggest_rule();
+    app.update(Action::Command(Command::StartFilter));
+    for c in prefix.chars().chain([last]) {
+        app.update(Action::FilterChar(c));
+    }
+    let cell = RefCell::new((app, term));
+    bencher
+        .with_inputs(|| {
+            cell.borrow_mut().0.update(Action::FilterBackspace);
+        })
+        .bench_local_values(|()| {
+            let (app, term) = &mut *cell.borrow_mut();
+            app.update(Action::FilterChar(last));
+            pfblame::tui::draw(term, app).expect("draws");
+        });
+}
+
+/// The worst case for the filter's counts: `0.0.0.0/0` matches every IPv4
+/// state (most of the table), so the rule's whole list is kept.
+#[divan::bench(sample_count = 50, sample_size = 1)]
+fn tui_filter_all_match_key_and_draw_all_states(bencher: Bencher) {
+    filter_key(bencher, "0.0.0.0/", '0');
+}
+
+/// An IPv4 address no state has (`0.0.0.1`): no shortcut through the
+/// IPv6 pool, every state's addresses are read.
+#[divan::bench(sample_count = 50, sample_size = 1)]
+fn tui_filter_no_match_key_and_draw_all_states(bencher: Bencher) {
+    filter_key(bencher, "0.0.0.", '1');
+}
+
+/// Typing `10.0.0.0/8` one key at a time, then deleting it one key at a
+/// time, over and over: each sample is one key (text filters, an address
+/// that matches nothing, the prefix that matches the inside hosts).
+#[divan::bench(sample_count = 100, sample_size = 1)]
+fn tui_filter_typing_and_draw_all_states(bencher: Bencher) {
+    let (mut app, mut term) = app_on_biggest_rule();
+    app.update(Action::Command(Command::StartFilter));
+    let text: Vec<char> = "10.0.0.0/8".chars().collect();
+    let keys: Vec<Action> = text
+        .iter()
+        .map(|c| Action::FilterChar(*c))
+        .chain(text.iter().map(|_| Action::FilterBackspace))
+        .collect();
+    let mut next = keys.iter().cycle();
+    bencher.bench_local(|| {
+        if let Some(key) = next.next() {
+            app.update(key.clone());
+        }
         pfblame::tui::draw(&mut term, &mut app).expect("draws");
     });
 }

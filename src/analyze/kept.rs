@@ -11,12 +11,12 @@ use std::sync::{Arc, Mutex};
 
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use crate::model::store::{NetProbe, SparseBuffers, StateStore, StoreShape};
+use crate::model::store::{NetProbe, Sparse, StateStore, StoreShape};
 use crate::model::{Direction, Endpoint, RuleKey, State};
 
 /// Where dropped states leave their sparse columns for the next poll's
-/// store (see [`SparseBuffers`]); the poll session holds one.
-pub type Recycler = Arc<Mutex<Option<SparseBuffers>>>;
+/// store (see [`Sparse`]); the poll session holds one.
+pub type Recycler = Arc<Mutex<Option<Sparse>>>;
 
 #[derive(Debug, Default)]
 pub struct KeptStates {

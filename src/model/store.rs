@@ -125,34 +125,164 @@ impl Names {
 pub struct StateStore {
     /// Every state's fixed-size fields, in one block (see [`dense`]).
     dense: Dense,
-    v6: Vec<u128>,
-    /// Indexes (ascending) of the states with sequence windows, and theirs.
-    seq_of: Vec<u32>,
-    seq: Vec<Windows>,
-    /// Indexes (ascending) of the states with a translation, and their
-    /// translated ends (source, destination).
-    nat_of: Vec<u32>,
-    nat: Vec<[NatEnd; 2]>,
-    /// Indexes (ascending) of the states with age-line flags (`log`,
-    /// `sloppy`, …), and the index of their list in `flag_lists`.
-    flags_of: Vec<u32>,
-    flags: Vec<u32>,
+    /// The IPv6 pool and the columns of the states that have them.
+    sparse: Sparse,
     /// Each distinct list of flags once (a router has a handful).
     flag_lists: Vec<Vec<Box<str>>>,
     flag_index: HashMap<Vec<Box<str>>, u32>,
-    /// Indexes (ascending) of the states with a route (`route-to`,
-    /// `reply-to`, …: the server states of a routing rule), and the index
-    /// of their route in `routes`.
-    route_of: Vec<u32>,
-    route: Vec<u32>,
     /// Each distinct route once (a ruleset names a few gateways).
     routes: Vec<StateRoute>,
     route_index: HashMap<StateRoute, u32>,
-    /// Indexes (ascending) of the states kept whole, and those states.
-    whole_of: Vec<u32>,
-    whole: Vec<State>,
     text: Names,
     creators: Vec<u32>,
+}
+
+/// The columns a store holds beside its dense block: the IPv6 pool and
+/// what only some states have, each found by binary search in its index
+/// column (`…_of`, ascending). One struct, so a store done with gives
+/// them to the next poll's store in one move ([`StateStore::take_sparse`],
+/// [`StateStore::reuse_sparse`]) instead of allocating ~30 MB of columns
+/// again at a million states, which left holes in the heap poll after poll
+/// (the dense block is given back to the system instead: it is mapped on
+/// its own).
+#[derive(Debug, Clone, Default)]
+pub struct Sparse {
+    v6: Vec<u128>,
+    /// The states with sequence windows, and theirs.
+    seq_of: Vec<u32>,
+    seq: Vec<Windows>,
+    /// The states with a translation, and their translated ends (source,
+    /// destination).
+    nat_of: Vec<u32>,
+    nat: Vec<[NatEnd; 2]>,
+    /// The states with age-line flags (`log`, `sloppy`, …), and the index
+    /// of their list in `flag_lists`.
+    flags_of: Vec<u32>,
+    flags: Vec<u32>,
+    /// The states with a route (`route-to`, `reply-to`, …: the server
+    /// states of a routing rule), and the index of their route in `routes`.
+    route_of: Vec<u32>,
+    route: Vec<u32>,
+    /// The states kept whole, and those states.
+    whole_of: Vec<u32>,
+    whole: Vec<State>,
+}
+
+impl Sparse {
+    /// Every column emptied, its room kept.
+    fn emptied(mut self) -> Self {
+        self.each_column(|_, c| c.clear());
+        self
+    }
+
+    /// Bytes the columns hold (their capacity), without what the whole
+    /// states point to.
+    fn heap_bytes(&self) -> usize {
+        let Sparse {
+            v6,
+            seq_of,
+            seq,
+            nat_of,
+            nat,
+            flags_of,
+            flags,
+            route_of,
+            route,
+            whole_of,
+            whole,
+        } = self;
+        let columns: [&dyn Room; 11] = [
+            v6, seq_of, seq, nat_of, nat, flags_of, flags, route_of, route, whole_of, whole,
+        ];
+        columns.iter().map(|c| c.bytes()).sum()
+    }
+
+    /// Applies `f` to each column, with the count of a [`StoreShape`] it
+    /// is sized by. The one list of the columns: destructured without
+    /// `..`, so a column added to the struct must be named here.
+    fn each_column(&mut self, mut f: impl FnMut(Column, &mut dyn Room)) {
+        let Sparse {
+            v6,
+            seq_of,
+            seq,
+            nat_of,
+            nat,
+            flags_of,
+            flags,
+            route_of,
+            route,
+            whole_of,
+            whole,
+        } = self;
+        f(Column::V6, v6);
+        f(Column::Seq, seq_of);
+        f(Column::Seq, seq);
+        f(Column::Nat, nat_of);
+        f(Column::Nat, nat);
+        f(Column::Flags, flags_of);
+        f(Column::Flags, flags);
+        f(Column::Route, route_of);
+        f(Column::Route, route);
+        f(Column::Whole, whole_of);
+        f(Column::Whole, whole);
+    }
+}
+
+impl StoreShape {
+    /// The count `col` is sized by.
+    fn count(&self, col: Column) -> usize {
+        match col {
+            Column::V6 => self.v6,
+            Column::Seq => self.seq,
+            Column::Nat => self.nat,
+            Column::Flags => self.flags,
+            Column::Route => self.route,
+            Column::Whole => self.whole,
+        }
+    }
+}
+
+/// Which count of a [`StoreShape`] a sparse column is sized by.
+#[derive(Debug, Clone, Copy)]
+enum Column {
+    V6,
+    Seq,
+    Nat,
+    Flags,
+    Route,
+    Whole,
+}
+
+/// What [`Sparse::each_column`] can do to a column, whatever its type.
+trait Room {
+    fn len(&self) -> usize;
+    fn capacity(&self) -> usize;
+    /// Bytes of its capacity.
+    fn bytes(&self) -> usize;
+    fn clear(&mut self);
+    fn reserve_exact(&mut self, n: usize);
+    fn shrink_to_fit(&mut self);
+}
+
+impl<T> Room for Vec<T> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn capacity(&self) -> usize {
+        Vec::capacity(self)
+    }
+    fn bytes(&self) -> usize {
+        Vec::capacity(self) * std::mem::size_of::<T>()
+    }
+    fn clear(&mut self) {
+        Vec::clear(self);
+    }
+    fn reserve_exact(&mut self, n: usize) {
+        Vec::reserve_exact(self, n);
+    }
+    fn shrink_to_fit(&mut self) {
+        Vec::shrink_to_fit(self);
+    }
 }
 
 /// How many states a store holds, and how many of them need each sparse
@@ -167,36 +297,6 @@ pub struct StoreShape {
     flags: usize,
     route: usize,
     whole: usize,
-}
-
-/// The sparse columns of a store that is done with, emptied but with
-/// their room: the next poll's store takes them
-/// ([`StateStore::reuse_sparse`]) instead of allocating ~30 MB of columns
-/// again at a million states, which left holes in the heap poll after
-/// poll (the dense block is given back to the system instead: it is
-/// mapped on its own).
-#[derive(Debug, Default)]
-pub struct SparseBuffers {
-    v6: Vec<u128>,
-    seq_of: Vec<u32>,
-    seq: Vec<Windows>,
-    nat_of: Vec<u32>,
-    nat: Vec<[NatEnd; 2]>,
-    flags_of: Vec<u32>,
-    flags: Vec<u32>,
-    route_of: Vec<u32>,
-    route: Vec<u32>,
-    whole_of: Vec<u32>,
-    whole: Vec<State>,
-}
-
-/// `into` takes `spare` (emptied) when `into` is empty and `spare` has
-/// more room.
-fn take_room<T>(into: &mut Vec<T>, mut spare: Vec<T>) {
-    if into.is_empty() && spare.capacity() > into.capacity() {
-        spare.clear();
-        *into = spare;
-    }
 }
 
 /// An address prefix (the `/` filter's), ready to be compared with the
@@ -337,13 +437,13 @@ impl StateStore {
 
     /// Appends a state.
     pub fn push(&mut self, s: &State) {
-        let v6_before = self.v6.len();
+        let v6_before = self.sparse.v6.len();
         let index = u32::try_from(self.len()).ok();
         match (index, self.row(s)) {
             (Some(_), Some(row)) => self.append(row),
             (index, _) => {
                 // Addresses pushed for a row that did not fit are dropped.
-                self.v6.truncate(v6_before);
+                self.sparse.v6.truncate(v6_before);
                 self.append(Row {
                     line: 0,
                     names: [0; 4],
@@ -361,8 +461,8 @@ impl StateStore {
                     flags: None,
                     route: None,
                 });
-                self.whole_of.push(index.unwrap_or(u32::MAX));
-                self.whole.push(s.clone());
+                self.sparse.whole_of.push(index.unwrap_or(u32::MAX));
+                self.sparse.whole.push(s.clone());
             }
         }
     }
@@ -379,8 +479,8 @@ impl StateStore {
         if s.verbose {
             bits |= bit::VERBOSE;
         }
-        let (src, src_v6) = compact_addr(&s.src.addr, &mut self.v6)?;
-        let (dst, dst_v6) = compact_addr(&s.dst.addr, &mut self.v6)?;
+        let (src, src_v6) = compact_addr(&s.src.addr, &mut self.sparse.v6)?;
+        let (dst, dst_v6) = compact_addr(&s.dst.addr, &mut self.sparse.v6)?;
         bits |= if src_v6 { bit::SRC_V6 } else { 0 } | if dst_v6 { bit::DST_V6 } else { 0 };
         let src_port = compact_port(&s.src.port)?;
         let dst_port = compact_port(&s.dst.port)?;
@@ -434,8 +534,8 @@ impl StateStore {
             (src, dst) => {
                 bits |= bit::NAT;
                 Some([
-                    compact_nat(src.as_deref(), &mut self.v6)?,
-                    compact_nat(dst.as_deref(), &mut self.v6)?,
+                    compact_nat(src.as_deref(), &mut self.sparse.v6)?,
+                    compact_nat(dst.as_deref(), &mut self.sparse.v6)?,
                 ])
             }
         };
@@ -485,8 +585,8 @@ impl StateStore {
         if self.bits(i) & bit::ROUTE == 0 {
             return None;
         }
-        let at = self.route_of.binary_search(&u32::try_from(i).ok()?).ok()?;
-        let route = self.routes.get(*self.route.get(at)? as usize)?;
+        let at = self.sparse.route_of.binary_search(&u32::try_from(i).ok()?).ok()?;
+        let route = self.routes.get(*self.sparse.route.get(at)? as usize)?;
         Some(Box::new(route.clone()))
     }
 
@@ -500,8 +600,8 @@ impl StateStore {
         }
         u32::try_from(i)
             .ok()
-            .and_then(|i| self.flags_of.binary_search(&i).ok())
-            .and_then(|at| self.flags.get(at))
+            .and_then(|i| self.sparse.flags_of.binary_search(&i).ok())
+            .and_then(|at| self.sparse.flags.get(at))
             .and_then(|list| self.flag_lists.get(*list as usize))
             .cloned()
             .unwrap_or_default()
@@ -523,20 +623,20 @@ impl StateStore {
         // The index fits: `push` checked it.
         let index = self.len() as u32;
         if let Some(w) = r.seq {
-            self.seq_of.push(index);
-            self.seq.push(w);
+            self.sparse.seq_of.push(index);
+            self.sparse.seq.push(w);
         }
         if let Some(n) = r.nat {
-            self.nat_of.push(index);
-            self.nat.push(n);
+            self.sparse.nat_of.push(index);
+            self.sparse.nat.push(n);
         }
         if let Some(f) = r.flags {
-            self.flags_of.push(index);
-            self.flags.push(f);
+            self.sparse.flags_of.push(index);
+            self.sparse.flags.push(f);
         }
         if let Some(route) = r.route {
-            self.route_of.push(index);
-            self.route.push(route);
+            self.sparse.route_of.push(index);
+            self.sparse.route.push(route);
         }
         let mut words = [0; WORDS];
         let mut put = |col: dense::Col, values: &[u32]| {
@@ -601,8 +701,8 @@ impl StateStore {
         if self.bits(i) & bit::WHOLE == 0 {
             return None;
         }
-        let at = self.whole_of.binary_search(&u32::try_from(i).ok()?).ok()?;
-        self.whole.get(at)
+        let at = self.sparse.whole_of.binary_search(&u32::try_from(i).ok()?).ok()?;
+        self.sparse.whole.get(at)
     }
 
     fn ip(&self, i: usize, end: usize) -> IpAddr {
@@ -614,7 +714,7 @@ impl StateStore {
         if !v6 {
             return IpAddr::V4(Ipv4Addr::from(raw));
         }
-        let a = self.v6.get(raw as usize).copied().unwrap_or(0);
+        let a = self.sparse.v6.get(raw as usize).copied().unwrap_or(0);
         IpAddr::V6(Ipv6Addr::from(a))
     }
 
@@ -625,7 +725,7 @@ impl StateStore {
         }
         let Some(at) = u32::try_from(i)
             .ok()
-            .and_then(|i| self.nat_of.binary_search(&i).ok())
+            .and_then(|i| self.sparse.nat_of.binary_search(&i).ok())
         else {
             return (None, None);
         };
@@ -638,7 +738,7 @@ impl StateStore {
                 ))
             })
         };
-        match self.nat.get(at) {
+        match self.sparse.nat.get(at) {
             Some([src, dst]) => (end(*src), end(*dst)),
             None => (None, None),
         }
@@ -709,8 +809,8 @@ impl StateStore {
         if self.bits(i) & bit::SEQ == 0 {
             return None;
         }
-        let at = self.seq_of.binary_search(&u32::try_from(i).ok()?).ok()?;
-        let w = self.seq.get(at)?;
+        let at = self.sparse.seq_of.binary_search(&u32::try_from(i).ok()?).ok()?;
+        let w = self.sparse.seq.get(at)?;
         let side = |k: usize| SeqWindow {
             seqlo: w.seqlo[k],
             window: w.window[k],
@@ -773,16 +873,14 @@ impl StateStore {
     /// True when any state has an id (a `-vv` listing).
     pub fn any_id(&self) -> bool {
         self.dense.column(BITS).iter().any(|b| b & bit::ID != 0)
-            || self.whole.iter().any(|s| s.id.is_some())
+            || self.sparse.whole.iter().any(|s| s.id.is_some())
     }
 
     /// Bytes of memory the columns hold (their capacity), for the figures.
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
-        fn cap<T>(v: &Vec<T>) -> usize {
-            v.capacity() * size_of::<T>()
-        }
         let whole_boxes: usize = self
+            .sparse
             .whole
             .iter()
             .map(|s| {
@@ -797,75 +895,40 @@ impl StateStore {
             })
             .sum();
         self.dense.heap_bytes()
-            + cap(&self.v6)
-            + cap(&self.seq_of)
-            + cap(&self.seq)
-            + cap(&self.nat_of)
-            + cap(&self.nat)
-            + cap(&self.flags_of)
-            + cap(&self.flags)
-            + cap(&self.route_of)
-            + cap(&self.route)
-            + cap(&self.whole_of)
-            + cap(&self.whole)
+            + self.sparse.heap_bytes()
             + whole_boxes
             + self.text.list.iter().map(|n| n.len() + 32).sum::<usize>() * 2
     }
 
     /// How many states are kept whole (for the figures and tests).
     pub fn whole_count(&self) -> usize {
-        self.whole.len()
+        self.sparse.whole.len()
     }
 
     /// Moves the sparse columns out, emptied, for another store to reuse;
     /// this store is left without them (call it on a store being dropped).
-    pub fn take_sparse(&mut self) -> SparseBuffers {
-        fn emptied<T>(v: &mut Vec<T>) -> Vec<T> {
-            let mut v = std::mem::take(v);
-            v.clear();
-            v
-        }
-        SparseBuffers {
-            v6: emptied(&mut self.v6),
-            seq_of: emptied(&mut self.seq_of),
-            seq: emptied(&mut self.seq),
-            nat_of: emptied(&mut self.nat_of),
-            nat: emptied(&mut self.nat),
-            flags_of: emptied(&mut self.flags_of),
-            flags: emptied(&mut self.flags),
-            route_of: emptied(&mut self.route_of),
-            route: emptied(&mut self.route),
-            whole_of: emptied(&mut self.whole_of),
-            whole: emptied(&mut self.whole),
-        }
+    pub fn take_sparse(&mut self) -> Sparse {
+        std::mem::take(&mut self.sparse).emptied()
     }
 
-    /// Takes the room of another store's sparse columns (see
-    /// [`SparseBuffers`]), for each column that is still empty.
-    pub fn reuse_sparse(&mut self, b: SparseBuffers) {
-        take_room(&mut self.v6, b.v6);
-        take_room(&mut self.seq_of, b.seq_of);
-        take_room(&mut self.seq, b.seq);
-        take_room(&mut self.nat_of, b.nat_of);
-        take_room(&mut self.nat, b.nat);
-        take_room(&mut self.flags_of, b.flags_of);
-        take_room(&mut self.flags, b.flags);
-        take_room(&mut self.route_of, b.route_of);
-        take_room(&mut self.route, b.route);
-        take_room(&mut self.whole_of, b.whole_of);
-        take_room(&mut self.whole, b.whole);
+    /// Takes the room of another store's sparse columns (see [`Sparse`]):
+    /// a store that holds no state yet builds in them.
+    pub fn reuse_sparse(&mut self, spare: Sparse) {
+        if self.is_empty() {
+            self.sparse = spare.emptied();
+        }
     }
 
     /// The store's shape, to allocate the next poll's store like it.
     pub fn shape(&self) -> StoreShape {
         StoreShape {
             states: self.len(),
-            v6: self.v6.len(),
-            seq: self.seq.len(),
-            nat: self.nat.len(),
-            flags: self.flags.len(),
-            route: self.route.len(),
-            whole: self.whole.len(),
+            v6: self.sparse.v6.len(),
+            seq: self.sparse.seq.len(),
+            nat: self.sparse.nat.len(),
+            flags: self.sparse.flags.len(),
+            route: self.sparse.route.len(),
+            whole: self.sparse.whole.len(),
         }
     }
 
@@ -876,17 +939,8 @@ impl StateStore {
     pub(crate) fn reserve_like(&mut self, shape: StoreShape) {
         let more = |n: usize| n.saturating_add(n / 16);
         self.dense.reserve(more(shape.states));
-        self.v6.reserve_exact(more(shape.v6));
-        self.seq_of.reserve_exact(more(shape.seq));
-        self.seq.reserve_exact(more(shape.seq));
-        self.nat_of.reserve_exact(more(shape.nat));
-        self.nat.reserve_exact(more(shape.nat));
-        self.flags_of.reserve_exact(more(shape.flags));
-        self.flags.reserve_exact(more(shape.flags));
-        self.route_of.reserve_exact(more(shape.route));
-        self.route.reserve_exact(more(shape.route));
-        self.whole_of.reserve_exact(more(shape.whole));
-        self.whole.reserve_exact(more(shape.whole));
+        self.sparse
+            .each_column(|col, c| c.reserve_exact(more(shape.count(col))));
     }
 
     /// After the last push of a poll: gives back the room of a column
@@ -895,39 +949,18 @@ impl StateStore {
     /// kept: it was never written, so it is not resident, and giving it
     /// back would move the block.
     pub(crate) fn finish(&mut self) {
-        fn trim<T>(v: &mut Vec<T>) {
-            if v.capacity() - v.len() > v.len() / 8 {
-                v.shrink_to_fit();
-            }
-        }
         self.dense.shrink();
-        trim(&mut self.v6);
-        trim(&mut self.seq_of);
-        trim(&mut self.seq);
-        trim(&mut self.nat_of);
-        trim(&mut self.nat);
-        trim(&mut self.flags_of);
-        trim(&mut self.flags);
-        trim(&mut self.route_of);
-        trim(&mut self.route);
-        trim(&mut self.whole_of);
-        trim(&mut self.whole);
+        self.sparse.each_column(|_, c| {
+            if c.capacity() - c.len() > c.len() / 8 {
+                c.shrink_to_fit();
+            }
+        });
     }
 
     /// Gives back all unused capacity.
     pub fn shrink_to_fit(&mut self) {
         self.dense.shrink_to_fit();
-        self.v6.shrink_to_fit();
-        self.seq_of.shrink_to_fit();
-        self.seq.shrink_to_fit();
-        self.nat_of.shrink_to_fit();
-        self.nat.shrink_to_fit();
-        self.flags_of.shrink_to_fit();
-        self.flags.shrink_to_fit();
-        self.route_of.shrink_to_fit();
-        self.route.shrink_to_fit();
-        self.whole_of.shrink_to_fit();
-        self.whole.shrink_to_fit();
+        self.sparse.each_column(|_, c| c.shrink_to_fit());
     }
 
     /// The word the store's owner set for state `i` ([`set_tag`](Self::set_tag)), 0 by default.
@@ -961,7 +994,7 @@ impl StateStore {
         if i >= self.len() {
             return false;
         }
-        let hit = |raw: u32, v6: bool| net.hit(raw, v6, &self.v6);
+        let hit = |raw: u32, v6: bool| net.hit(raw, v6, &self.sparse.v6);
         if hit(self.dense.get(ADDR, i, 0), b & bit::SRC_V6 != 0)
             || hit(self.dense.get(ADDR, i, 1), b & bit::DST_V6 != 0)
         {
@@ -972,8 +1005,8 @@ impl StateStore {
         }
         let at = u32::try_from(i)
             .ok()
-            .and_then(|i| self.nat_of.binary_search(&i).ok());
-        at.and_then(|at| self.nat.get(at)).is_some_and(|ends| {
+            .and_then(|i| self.sparse.nat_of.binary_search(&i).ok());
+        at.and_then(|at| self.sparse.nat.get(at)).is_some_and(|ends| {
             ends.iter()
                 .any(|n| n.bits & NAT_SOME != 0 && hit(n.addr, n.bits & NAT_V6 != 0))
         })
@@ -988,13 +1021,14 @@ impl StateStore {
         // pass over the pool instead of over every state.
         let pool_misses = net
             .v6
-            .is_some_and(|(n, mask)| !self.v6.iter().any(|a| a & mask == n));
+            .is_some_and(|(n, mask)| !self.sparse.v6.iter().any(|a| a & mask == n));
         let (bits, addrs) = if pool_misses {
             (&[][..], &[][..])
         } else {
             (self.dense.column(BITS), self.dense.column(ADDR))
         };
         let whole_only = self
+            .sparse
             .whole_of
             .iter()
             .filter(move |_| pool_misses)
@@ -1003,7 +1037,7 @@ impl StateStore {
         let addrs = addrs.chunks_exact(2);
         // The translations are in state order: walked beside the states
         // instead of a binary search for each (a fifth of a table).
-        let mut nat = self.nat_of.iter().zip(&self.nat).peekable();
+        let mut nat = self.sparse.nat_of.iter().zip(&self.sparse.nat).peekable();
         bits.iter()
             .zip(addrs)
             .enumerate()
@@ -1011,8 +1045,8 @@ impl StateStore {
                 if b & bit::WHOLE != 0 {
                     return self.touches(i, net).then_some(i);
                 }
-                let mut hit = net.hit(a[0], b & bit::SRC_V6 != 0, &self.v6)
-                    || net.hit(a[1], b & bit::DST_V6 != 0, &self.v6);
+                let mut hit = net.hit(a[0], b & bit::SRC_V6 != 0, &self.sparse.v6)
+                    || net.hit(a[1], b & bit::DST_V6 != 0, &self.sparse.v6);
                 if b & bit::NAT != 0 {
                     while nat.next_if(|(of, _)| (**of as usize) < i).is_some() {}
                     if let Some((of, ends)) = nat.peek()
@@ -1021,7 +1055,7 @@ impl StateStore {
                         hit = hit
                             || ends.iter().any(|n| {
                                 n.bits & NAT_SOME != 0
-                                    && net.hit(n.addr, n.bits & NAT_V6 != 0, &self.v6)
+                                    && net.hit(n.addr, n.bits & NAT_V6 != 0, &self.sparse.v6)
                             });
                     }
                 }
@@ -1321,7 +1355,7 @@ em0 tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
         assert!(spare.seq.capacity() > 0 && spare.seq.is_empty());
         let mut store = StateStore::new();
         store.reuse_sparse(spare);
-        assert!(store.seq.capacity() > 0, "the room was taken");
+        assert!(store.sparse.seq.capacity() > 0, "the room was taken");
         for s in states.iter().rev() {
             store.push(s);
         }
@@ -1329,9 +1363,19 @@ em0 tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
             assert_eq!(store.get(i).as_ref(), Some(s));
         }
         let mut full: StateStore = states.iter().cloned().collect();
-        let seq = full.seq.clone();
+        let seq = full.sparse.seq.clone();
         full.reuse_sparse(StateStore::new().take_sparse());
-        assert_eq!(full.seq, seq, "columns in use are never replaced");
+        assert_eq!(full.sparse.seq, seq, "columns in use are never replaced");
+        // Every column moves, emptied, with its room.
+        let mut spare = full.take_sparse();
+        let mut columns = 0;
+        spare.each_column(|_, c| {
+            columns += 1;
+            assert_eq!(c.len(), 0);
+        });
+        assert_eq!(columns, 11);
+        assert!(spare.heap_bytes() > 0);
+        assert_eq!(full.shape().seq, 0, "the store is left without them");
     }
 
     #[test]
@@ -1342,7 +1386,7 @@ em0 tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
         assert_eq!((shape.states, shape.seq, shape.whole), (3, 1, 1));
         let mut next = StateStore::new();
         next.reserve_like(shape);
-        assert!(next.seq.capacity() >= 1 && next.whole.capacity() >= 1);
+        assert!(next.sparse.seq.capacity() >= 1 && next.sparse.whole.capacity() >= 1);
         for s in &states {
             next.push(s);
         }

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::analyze::{Config, Sample, Servers};
-use crate::model::store::{SparseBuffers, StoreShape};
+use crate::model::store::{Sparse, StoreShape};
 use crate::model::{Diagnostic, Endpoint, RuleKey, State};
 use crate::parse::states::chunks::Chunking;
 use crate::parse::states::skim::{Counted, HostPort, SkimSink, skim_states};
@@ -97,7 +97,13 @@ impl RuleCounts {
 /// Threads for state listings: one per core, at most 4 (the merge on the
 /// calling thread would not keep up with more), or `PFBLAME_THREADS`
 /// (1 turns it off). Decided once.
-fn default_chunking() -> Chunking {
+///
+/// With every state kept (`keep_all`: the TUI without `-s`, or `A`), each
+/// block comes back as parsed `State`s, ~1.7 MB of them for 1 MiB of
+/// text, and up to [`Chunking`]'s blocks in flight plus what each worker
+/// thread's malloc arena keeps of them were ~23 MB of the peak at a
+/// million states: those blocks are a quarter of the size.
+fn default_chunking(keep_all: bool) -> Chunking {
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let threads = *THREADS.get_or_init(|| {
         let asked = std::env::var("PFBLAME_THREADS")
@@ -108,7 +114,12 @@ fn default_chunking() -> Chunking {
             None => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
         }
     });
-    Chunking::new(threads, Chunking::DEFAULT_BLOCK)
+    let block = if keep_all {
+        Chunking::DEFAULT_BLOCK / 4
+    } else {
+        Chunking::DEFAULT_BLOCK
+    };
+    Chunking::new(threads, block)
 }
 
 /// The server prefixes as masks, to test a skimmed address without
@@ -193,7 +204,7 @@ impl SampleBuilder {
             sample: Sample::default(),
             dropped_diagnostics: 0,
             counts: RuleCounts::default(),
-            chunking: default_chunking(),
+            chunking: default_chunking(cfg.keep_all_states),
         }
     }
 
@@ -205,8 +216,8 @@ impl SampleBuilder {
     }
 
     /// Builds the store in the sparse columns of an older poll's (see
-    /// [`crate::model::store::SparseBuffers`]).
-    pub(crate) fn reuse(mut self, spare: Option<SparseBuffers>) -> Self {
+    /// [`crate::model::store::Sparse`]).
+    pub(crate) fn reuse(mut self, spare: Option<Sparse>) -> Self {
         if let Some(b) = spare {
             self.sample.states.reuse_sparse(b);
         }

@@ -24,7 +24,7 @@ use crate::tui::action::{Action, Command, Input};
 use crate::tui::event::Control;
 use crate::tui::kill::{self, KillAccess, KillPrompt};
 use crate::tui::layout::{self, Areas, Content, keep_visible};
-use crate::tui::snapshot::{Snapshot, StateIdent};
+use crate::tui::snapshot::{Flags, Snapshot, StateIdent};
 use crate::tui::theme::Theme;
 
 /// The intervals `+` and `-` step through, in seconds.
@@ -148,6 +148,10 @@ pub struct RulesPane {
     pub show_all: bool,
     /// For an address filter: matching states per row.
     net_matches: Vec<u64>,
+    /// For an address filter: which states match (one bit a state), so
+    /// the selected rule's list is filtered without reading the store's
+    /// columns again, state by state in the list's order.
+    net_hits: Flags,
     /// The rule the cursor is on, found again after each poll.
     selected: Option<RuleKey>,
 }
@@ -162,6 +166,7 @@ impl Default for RulesPane {
             reverse: false,
             show_all: false,
             net_matches: Vec::new(),
+            net_hits: Flags::default(),
             selected: None,
         }
     }
@@ -187,6 +192,10 @@ pub struct StatesPane {
     stale: bool,
     /// The state the cursor is on, found again after each poll.
     selected: Option<StateIdent>,
+    /// Where that state is in this snapshot's `analysis.states`: within
+    /// one poll it is found again by its index, not by comparing its
+    /// identity with each state of a list of up to a million.
+    selected_at: Option<u32>,
 }
 
 impl Default for StatesPane {
@@ -201,6 +210,7 @@ impl Default for StatesPane {
             source: None,
             stale: true,
             selected: None,
+            selected_at: None,
         }
     }
 }
@@ -930,6 +940,8 @@ impl App {
         self.error = None;
         self.snapshot = Some(snapshot);
         self.states.stale = true;
+        // An index into the previous poll's states.
+        self.states.selected_at = None;
         self.compute_net_matches();
         self.refresh_rules();
     }
@@ -949,23 +961,26 @@ impl App {
         }
     }
 
-    /// One pass over the states: how many states of each row the address
-    /// filter matches (done when the data or the filter changes, not per key).
+    /// One pass over the states' address columns: which states the address
+    /// filter matches, and how many of each row (done when the data or the
+    /// filter changes, not per key).
     fn compute_net_matches(&mut self) {
         self.rules.net_matches.clear();
+        self.rules.net_hits = Flags::default();
         let (Some(snap), Some(probe)) = (&self.snapshot, self.filter.parsed.net_probe()) else {
             return;
         };
-        self.rules.net_matches = vec![0; snap.analysis.rows.len()];
         let states = &snap.analysis.states;
+        let mut counts = vec![0; snap.analysis.rows.len()];
+        let mut hits = Flags::new(states.len());
         for i in states.touching(&probe) {
-            if let Some(n) = states
-                .row(i)
-                .and_then(|r| self.rules.net_matches.get_mut(r))
-            {
+            hits.set(i);
+            if let Some(n) = states.row(i).and_then(|r| counts.get_mut(r)) {
                 *n += 1;
             }
         }
+        self.rules.net_matches = counts;
+        self.rules.net_hits = hits;
     }
 
     /// Rebuilds the visible rules (filter + sort) and puts the cursor back on
@@ -1054,30 +1069,37 @@ impl App {
         // A poll that kept every state also serves the server-only view.
         let servers = &snap.analysis.servers;
         let server_only = !self.states.show_all && snap.all_kept && !servers.nets.is_empty();
-        let probe = self.filter.parsed.net_probe();
-        // Both tests read the columns and the snapshot's flags: a list of a
-        // million states is filtered without building one.
-        self.states.rows = if server_only || probe.is_some() {
-            let states = &snap.analysis.states;
+        // Both tests read bits (the filter's matches, the snapshot's
+        // flags): a list of a million states is filtered without building
+        // one, and a list the filter keeps whole or drops whole is not
+        // walked at all.
+        let hits = matches!(self.filter.parsed, Filter::Net(_)).then_some(&self.rules.net_hits);
+        let matched = self.rules.net_matches.get(row).copied().unwrap_or(0);
+        let all_match = hits.is_none() || usize::try_from(matched).is_ok_and(|m| m == list.len());
+        self.states.rows = if hits.is_some() && matched == 0 {
+            Arc::from([])
+        } else if all_match && !server_only {
+            Arc::clone(list)
+        } else {
             list.iter()
                 .copied()
                 .filter(|i| {
-                    probe
-                        .as_ref()
-                        .is_none_or(|p| states.touches(*i as usize, p))
+                    (all_match || hits.is_none_or(|h| h.get(*i as usize)))
                         && (!server_only || snap.is_server(*i))
                 })
                 .collect()
-        } else {
-            Arc::clone(list)
         };
         let found = if keep {
-            self.states.selected.as_ref().and_then(|want| {
-                self.states
-                    .rows
-                    .iter()
-                    .position(|i| snap.state_is(*i, want))
-            })
+            match self.states.selected_at {
+                // The same poll: the same index (a scan of `u32`s).
+                Some(at) => self.states.rows.iter().position(|i| *i == at),
+                None => self.states.selected.as_ref().and_then(|want| {
+                    self.states
+                        .rows
+                        .iter()
+                        .position(|i| snap.state_is(*i, want))
+                }),
+            }
         } else {
             None
         };
@@ -1101,6 +1123,9 @@ impl App {
 
     fn remember_state(&mut self) {
         self.states.selected = self.current_state().as_ref().map(StateIdent::of);
+        self.states.selected_at = self.states.selected.as_ref().and_then(|_| {
+            self.states.rows.get(self.states.cursor).copied()
+        });
     }
 
     /// The index (into `analysis.rows`) of the selected row.
@@ -1876,5 +1901,140 @@ mod tests {
         cmd(&mut app, Command::End);
         assert_eq!(app.states.cursor, app.states.rows.len() - 1);
         assert_eq!(app.states.offset, app.states.rows.len() - h);
+    }
+
+    /// An analysis of every state kept, IPv4 and IPv6, some translated,
+    /// some not the server's, over two rules.
+    fn mixed_snapshot() -> Snapshot {
+        use crate::model::{Endpoint, HostAddr, Port};
+        use std::net::{IpAddr, Ipv4Addr};
+        let mut a = fake::big_analysis(240);
+        let row5 = a.rows.iter().position(|r| r.key.number == Some(5)).unwrap();
+        let v4 = |i: usize| IpAddr::V4(Ipv4Addr::new(10, (i % 3) as u8, (i % 7) as u8, i as u8));
+        let states: Vec<(State, usize)> = a
+            .states
+            .iter()
+            .enumerate()
+            .map(|(i, (mut s, row))| {
+                if i % 3 == 0 {
+                    s.src = Endpoint::new(HostAddr::Ip(v4(i)), Some(Port::Num(1024)));
+                }
+                if i % 4 == 0 {
+                    // Not the server's: listed only with every state shown.
+                    s.dst = Endpoint::new(HostAddr::Ip(v4(i + 1)), Some(Port::Num(80)));
+                }
+                if i % 5 == 0 {
+                    s.dst_nat = Some(Box::new(Endpoint::new(HostAddr::Ip(v4(i + 2)), None)));
+                }
+                s.age = Some((i * 37 % 101) as u64);
+                (s, if i % 9 == 0 { row5 } else { row })
+            })
+            .collect();
+        a.states = states.into_iter().collect();
+        a.older_than_ruleset = vec![false; a.states.len()];
+        let mut snap = Snapshot::build(
+            Arc::new(a),
+            None,
+            Duration::ZERO,
+            &mut NewStateTracker::default(),
+        );
+        snap.all_kept = true;
+        snap
+    }
+
+    /// What the states pane must list: the selected rule's states that the
+    /// filter matches, state by state from the columns (no shortcut).
+    fn filtered_by_hand(app: &App) -> (Vec<u32>, Vec<u64>) {
+        let snap = app.snapshot.as_ref().unwrap();
+        let states = &snap.analysis.states;
+        let probe = app.filter.parsed.net_probe();
+        let touches = |i: u32| probe.as_ref().is_none_or(|p| states.touches(i as usize, p));
+        let mut counts = vec![0; snap.analysis.rows.len()];
+        if probe.is_some() {
+            for i in (0..states.len() as u32).filter(|i| touches(*i)) {
+                counts[states.row(i as usize).unwrap()] += 1;
+            }
+        }
+        let Some(&row) = app.rules.rows.get(app.rules.cursor) else {
+            return (Vec::new(), counts);
+        };
+        let server_only = !app.states.show_all && !snap.analysis.servers.nets.is_empty();
+        let rows = snap.by_row[row]
+            .iter()
+            .copied()
+            .filter(|i| touches(*i) && (!server_only || snap.is_server(*i)))
+            .collect();
+        (rows, counts)
+    }
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Key(char),
+        Backspace,
+        ToggleAll,
+        NextRule,
+        NextState,
+    }
+
+    fn edit() -> impl proptest::strategy::Strategy<Value = Edit> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => proptest::sample::select(&b"0123456789abdf:./ "[..]).prop_map(|c| Edit::Key(c as char)),
+            3 => Just(Edit::Backspace),
+            1 => Just(Edit::ToggleAll),
+            1 => Just(Edit::NextRule),
+            1 => Just(Edit::NextState),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// The filter's shortcuts (its bit set of matches, lists kept or
+        /// dropped whole, the selected state found by its index) list
+        /// exactly the states a full filter lists, key after key.
+        #[test]
+        fn the_filtered_list_is_the_full_filters_after_every_key(
+            start in proptest::sample::select(vec![
+                "10.0.0.0/8", "10.1.0.0/16", "10.0.1.1", "0.0.0.0/0", "::/0",
+                "2001:db8::/32", "2001:db8:0:1::/64", "2001:db8::10", "em0", "",
+            ]),
+            edits in proptest::collection::vec(edit(), 0..24),
+        ) {
+            let mut app = App::new(settings(), Theme::new(false), &view::MEASURE);
+            app.update(Action::Polled(Box::new(mixed_snapshot())));
+            cmd(&mut app, Command::ToggleAllRules);
+            cmd(&mut app, Command::StartFilter);
+            let keys = start.chars().map(Edit::Key).chain(edits);
+            for e in keys {
+                match e {
+                    Edit::Key(c) => app.update(Action::FilterChar(c)),
+                    Edit::Backspace => app.update(Action::FilterBackspace),
+                    Edit::ToggleAll => cmd(&mut app, Command::ToggleAllStates),
+                    Edit::NextRule => {
+                        app.focus = Focus::Rules;
+                        cmd(&mut app, Command::Down)
+                    }
+                    Edit::NextState => {
+                        app.focus = Focus::States;
+                        cmd(&mut app, Command::Down)
+                    }
+                };
+                let (rows, counts) = filtered_by_hand(&app);
+                proptest::prop_assert_eq!(&app.states.rows[..], &rows[..], "after {:?}", app.filter.text);
+                if app.filter.parsed.net_probe().is_some() {
+                    proptest::prop_assert_eq!(&app.rules.net_matches, &counts);
+                }
+                // The state remembered (kept while no rule is listed) and
+                // its index name the same state.
+                if let Some(state) = app.current_state() {
+                    proptest::prop_assert_eq!(app.states.selected.clone(), Some(StateIdent::of(&state)));
+                }
+                if let (Some(want), Some(at)) = (&app.states.selected, app.states.selected_at) {
+                    let snap = app.snapshot.as_ref().unwrap();
+                    proptest::prop_assert!(snap.state_is(at, want));
+                }
+            }
+        }
     }
 }

@@ -12,6 +12,10 @@ use crate::analyze::Servers;
 use crate::model::{Direction, Endpoint, RuleKey, State};
 use crate::source::PollMeta;
 
+mod flags;
+
+pub use flags::Flags;
+
 /// Identifies a state across polls: its pf id (with the creator id, since ids
 /// are unique per creator), or its 5-tuple when pfctl printed no id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -89,14 +93,15 @@ pub struct Snapshot {
     /// `analysis.states`, in listing order.
     /// Shared, so selecting a rule with a million states copies nothing.
     pub by_row: Vec<Arc<[u32]>>,
-    /// For each state of `analysis.states`: new since the previous poll.
-    pub is_new: Vec<bool>,
+    /// For each state of `analysis.states`: new since the previous poll
+    /// (one bit a state: see [`Flags`]).
+    pub is_new: Flags,
     /// Number of `true` in `is_new`.
     pub new_count: usize,
     /// For each state of `analysis.states`: a server state (so the
     /// server-only view of a poll that kept every state filters a
     /// million states without building one).
-    pub is_server: Vec<bool>,
+    pub is_server: Flags,
     /// Every state is kept, not just the server states (the states pane's
     /// "all states" view can be shown from this poll without another).
     pub all_kept: bool,
@@ -197,10 +202,10 @@ impl Snapshot {
         elapsed: Duration,
         tracker: &mut NewStateTracker,
     ) -> Self {
-        let mut is_server = Vec::with_capacity(analysis.states.len());
+        let mut is_server = Flags::with_capacity(analysis.states.len());
         let is_new = tracker.mark_analysis_and_servers(&analysis, &mut is_server);
         let by_row = index_by_row(&analysis, &is_new);
-        let new_count = is_new.iter().filter(|n| **n).count();
+        let new_count = is_new.count();
         Snapshot {
             analysis,
             meta,
@@ -241,12 +246,12 @@ impl Snapshot {
     }
 
     pub(crate) fn is_new(&self, index: u32) -> bool {
-        self.is_new.get(index as usize).copied().unwrap_or(false)
+        self.is_new.get(index as usize)
     }
 
     /// True for a server state (see [`Snapshot::is_server`]).
     pub(crate) fn is_server(&self, index: u32) -> bool {
-        self.is_server.get(index as usize).copied().unwrap_or(false)
+        self.is_server.get(index as usize)
     }
 
     /// The state is older than the last ruleset change: its rule number may
@@ -264,7 +269,7 @@ impl Snapshot {
 /// age), so a pane too short for all of them still shows what just
 /// appeared. A row index out of range (which `analyze` never produces) is
 /// ignored rather than trusted.
-fn index_by_row(analysis: &Analysis, is_new: &[bool]) -> Vec<Arc<[u32]>> {
+fn index_by_row(analysis: &Analysis, is_new: &Flags) -> Vec<Arc<[u32]>> {
     // Counted first: each list is allocated once, at its size.
     let mut sizes = vec![0usize; analysis.rows.len()];
     for row in analysis.states.rows() {
@@ -280,7 +285,7 @@ fn index_by_row(analysis: &Analysis, is_new: &[bool]) -> Vec<Arc<[u32]>> {
     }
     let key = |i: &u32| {
         let at = *i as usize;
-        let new = is_new.get(at).copied().unwrap_or(false);
+        let new = is_new.get(at);
         let age = analysis.states.age(at);
         (!new, age.unwrap_or(u64::MAX))
     };
@@ -339,7 +344,7 @@ impl NewStateTracker {
 
     /// Marks the states absent from the previous poll, and remembers these.
     /// The first poll marks nothing: there is nothing to compare with.
-    pub fn mark<'a>(&mut self, states: impl Iterator<Item = &'a State> + Clone) -> Vec<bool> {
+    pub fn mark<'a>(&mut self, states: impl Iterator<Item = &'a State> + Clone) -> Flags {
         let ids = states.clone().any(|s| s.id.is_some());
         self.mark_with(states, ids, None)
     }
@@ -347,8 +352,8 @@ impl NewStateTracker {
     /// [`mark`](Self::mark) for an analysis, whose servers say which states
     /// a poll that kept only server states would have seen.
     #[cfg(test)]
-    pub(crate) fn mark_analysis(&mut self, analysis: &Analysis) -> Vec<bool> {
-        self.mark_analysis_and_servers(analysis, &mut Vec::new())
+    pub(crate) fn mark_analysis(&mut self, analysis: &Analysis) -> Flags {
+        self.mark_analysis_and_servers(analysis, &mut Flags::default())
     }
 
     /// [`mark_analysis`](Self::mark_analysis), also pushing to `is_server`
@@ -357,8 +362,8 @@ impl NewStateTracker {
     pub(crate) fn mark_analysis_and_servers(
         &mut self,
         analysis: &Analysis,
-        is_server: &mut Vec<bool>,
-    ) -> Vec<bool> {
+        is_server: &mut Flags,
+    ) -> Flags {
         let servers = &analysis.servers;
         let states = analysis.states.iter().map(|(s, _)| {
             is_server.push(servers.matches(&s));
@@ -381,7 +386,7 @@ impl NewStateTracker {
         states: impl Iterator<Item = S>,
         ids: bool,
         servers: Option<&Servers>,
-    ) -> Vec<bool> {
+    ) -> Flags {
         let repeat = std::mem::take(&mut self.repeat);
         let against = if repeat {
             self.before.as_ref()
@@ -391,10 +396,10 @@ impl NewStateTracker {
         .filter(|prev| prev.ids == ids);
         let mut seen = std::mem::take(&mut self.spare);
         seen.clear();
-        let mut marks = Vec::new();
+        let mut marks = Flags::default();
         if let (_, Some(n)) = states.size_hint() {
             seen.reserve(n);
-            marks.reserve_exact(n);
+            marks = Flags::with_capacity(n);
         }
         for state in states {
             let state = state.borrow();
@@ -471,9 +476,9 @@ mod tests {
         let a = fake::analysis();
         let mut t = NewStateTracker::default();
         // Server states only, twice: nothing new the second time.
-        let servers_only: Vec<bool> = t.mark_analysis(&a);
-        assert!(servers_only.iter().all(|n| !n));
-        assert!(t.mark_analysis(&a).iter().all(|n| !n));
+        let servers_only = t.mark_analysis(&a);
+        assert_eq!(servers_only.count(), 0);
+        assert_eq!(t.mark_analysis(&a).count(), 0);
         // Now every state is kept: one that is not the server's appears.
         t.keep_all(true);
         let mut all = a.clone();
@@ -482,12 +487,12 @@ mod tests {
         assert!(!all.servers.matches(&other), "not a server state");
         all.states.push((other, 0));
         let marks = t.mark_analysis(&all);
-        assert!(!marks[marks.len() - 1], "not known before: not called new");
+        assert!(!marks.get(marks.len() - 1), "not known before: not called new");
         // A new server state is still found.
         let mut next = all.clone();
         next.states.push((fake::server_state(5, 9, 1, 99), 0));
         let marks = t.mark_analysis(&next);
-        assert!(marks[marks.len() - 1]);
+        assert!(marks.get(marks.len() - 1));
         // The same poll played again is compared with the one before.
         t.repeat_next();
         let again = t.mark_analysis(&next);
