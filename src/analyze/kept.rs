@@ -116,6 +116,26 @@ impl KeptStates {
         self.store.touching(net)
     }
 
+    /// The states whose addresses touch `net`, one bit a state (see
+    /// [`StateStore::touching_bits`]), and how many of each of the first
+    /// `rows` rows (the `/` filter's rules table).
+    pub fn touching_per_row(&self, net: &NetProbe, rows: usize) -> (Vec<u64>, Vec<u64>) {
+        let words = self.store.touching_bits(net);
+        let mut counts = vec![0; rows];
+        let tags = self.store.tags();
+        for (at, w) in words.iter().enumerate() {
+            let mut w = *w;
+            while w != 0 {
+                let i = at * 64 + w.trailing_zeros() as usize;
+                w &= w - 1;
+                if let Some(n) = tags.get(i).and_then(|r| counts.get_mut(*r as usize)) {
+                    *n += 1;
+                }
+            }
+        }
+        (words, counts)
+    }
+
     /// True when the state has no id and is this connection (see
     /// [`StateStore::has_tuple`]).
     pub fn has_tuple(

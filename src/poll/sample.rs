@@ -102,7 +102,7 @@ impl RuleCounts {
 /// block comes back as parsed `State`s, ~1.7 MB of them for 1 MiB of
 /// text, and up to [`Chunking`]'s blocks in flight plus what each worker
 /// thread's malloc arena keeps of them were ~23 MB of the peak at a
-/// million states: those blocks are a quarter of the size.
+/// million states: those blocks are an eighth of the size.
 fn default_chunking(keep_all: bool) -> Chunking {
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let threads = *THREADS.get_or_init(|| {
@@ -115,7 +115,7 @@ fn default_chunking(keep_all: bool) -> Chunking {
         }
     });
     let block = if keep_all {
-        Chunking::DEFAULT_BLOCK / 4
+        Chunking::DEFAULT_BLOCK / 8
     } else {
         Chunking::DEFAULT_BLOCK
     };

@@ -971,16 +971,9 @@ impl App {
             return;
         };
         let states = &snap.analysis.states;
-        let mut counts = vec![0; snap.analysis.rows.len()];
-        let mut hits = Flags::new(states.len());
-        for i in states.touching(&probe) {
-            hits.set(i);
-            if let Some(n) = states.row(i).and_then(|r| counts.get_mut(r)) {
-                *n += 1;
-            }
-        }
+        let (words, counts) = states.touching_per_row(&probe, snap.analysis.rows.len());
         self.rules.net_matches = counts;
-        self.rules.net_hits = hits;
+        self.rules.net_hits = Flags::from_words(words, states.len());
     }
 
     /// Rebuilds the visible rules (filter + sort) and puts the cursor back on

@@ -292,7 +292,9 @@ fn index_by_row(analysis: &Analysis, is_new: &Flags) -> Vec<Arc<[u32]>> {
     by_row
         .into_iter()
         .map(|mut list| {
-            list.sort_by_key(key);
+            // Ties in index order, as a stable sort leaves them (the list
+            // is built in index order), without its buffer of half the list.
+            list.sort_unstable_by_key(|i| (key(i), *i));
             Arc::from(list)
         })
         .collect()

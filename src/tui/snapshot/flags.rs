@@ -27,6 +27,18 @@ impl Flags {
         }
     }
 
+    /// `len` bits given as words (bit `i % 64` of word `i / 64`); bits
+    /// past `len` are cleared, missing words are `false`.
+    pub fn from_words(mut words: Vec<u64>, len: usize) -> Self {
+        words.resize(len.div_ceil(64), 0);
+        if let Some(last) = words.last_mut()
+            && len % 64 != 0
+        {
+            *last &= (1u64 << (len % 64)) - 1;
+        }
+        Flags { words, len }
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }
@@ -107,6 +119,9 @@ mod tests {
             assert_eq!(f.count(), (0..200).filter(|i| pattern(*i)).count());
         }
         assert_eq!(pushed, set);
+        let words = Flags::from_words(vec![u64::MAX; 5], 70);
+        assert_eq!((words.len(), words.count()), (70, 70));
+        assert!(words.get(69) && !words.get(70));
         assert!(Flags::default().is_empty());
         assert_eq!(Flags::new(65).heap_bytes(), 16);
     }
