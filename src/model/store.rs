@@ -1,12 +1,13 @@
 //! A compact, lossless store of many [`State`]s: a struct of arrays.
 //!
 //! A `State` is 400 bytes plus its boxes; a million of them (the TUI with
-//! every state kept) are ~450 MB. Here the common state is 72 bytes of
+//! every state kept) are ~450 MB. Here the common state is 68 bytes of
 //! fixed-size columns, all in one block ([`dense`]; see
 //! docs/performance.md, "Memory layout"), plus what only some states have:
 //!
-//! * interface, protocol and the two peer states are `u16` indexes into
-//!   one table of names (a router has a few dozen distinct ones);
+//! * interface, protocol and the two peer states are indexes into a
+//!   table of names each, packed in one word (a router has a few dozen
+//!   distinct ones; see [`NAME_BITS`]);
 //! * an address is one `u32`: the IPv4 address itself, or the index of the
 //!   IPv6 address in a side table of `u128` (a bit says which);
 //! * ages, expiries, packet and byte counters are `u32`, the rule number a
@@ -92,6 +93,13 @@ struct Windows {
     wscale: [u8; 2],
 }
 
+/// How many bits of the `NAMES` word the index of each name takes:
+/// interface, protocol, source and destination peer state. A table full
+/// (2,048 interfaces, 128 protocols or peer states) keeps the next new
+/// name's states whole. pf's peer states are a dozen TCP names and a few
+/// numbers or words for the others.
+const NAME_BITS: [u32; 4] = [11, 7, 7, 7];
+
 /// Interns strings as `u16` indexes.
 #[derive(Debug, Clone, Default)]
 struct Names {
@@ -100,10 +108,13 @@ struct Names {
 }
 
 impl Names {
-    /// The index of `name`, or `None` when the table is full.
-    fn id(&mut self, name: &Arc<str>) -> Option<u16> {
+    /// The index of `name`, or `None` when the table holds `cap` names.
+    fn id(&mut self, name: &Arc<str>, cap: usize) -> Option<u16> {
         if let Some(i) = self.index.get(name) {
             return Some(*i);
+        }
+        if self.list.len() >= cap {
+            return None;
         }
         let i = u16::try_from(self.list.len()).ok()?;
         self.list.push(Arc::clone(name));
@@ -133,7 +144,8 @@ pub struct StateStore {
     /// Each distinct route once (a ruleset names a few gateways).
     routes: Vec<StateRoute>,
     route_index: HashMap<StateRoute, u32>,
-    text: Names,
+    /// Interface, protocol, source and destination peer state names.
+    text: [Names; 4],
     creators: Vec<u32>,
 }
 
@@ -261,6 +273,7 @@ trait Room {
     fn bytes(&self) -> usize;
     fn clear(&mut self);
     fn reserve_exact(&mut self, n: usize);
+    fn shrink_to(&mut self, n: usize);
     fn shrink_to_fit(&mut self);
 }
 
@@ -279,6 +292,9 @@ impl<T> Room for Vec<T> {
     }
     fn reserve_exact(&mut self, n: usize) {
         Vec::reserve_exact(self, n);
+    }
+    fn shrink_to(&mut self, n: usize) {
+        Vec::shrink_to(self, n);
     }
     fn shrink_to_fit(&mut self) {
         Vec::shrink_to_fit(self);
@@ -552,11 +568,13 @@ impl StateStore {
                 Some(self.route_id(r)?)
             }
         };
+        let [iface, proto, src_state, dst_state] = &mut self.text;
+        let cap = |k: usize| 1 << NAME_BITS[k];
         let names = [
-            self.text.id(&s.iface)?,
-            self.text.id(&s.proto)?,
-            self.text.id(&s.src_state)?,
-            self.text.id(&s.dst_state)?,
+            iface.id(&s.iface, cap(0))?,
+            proto.id(&s.proto, cap(1))?,
+            src_state.id(&s.src_state, cap(2))?,
+            dst_state.id(&s.dst_state, cap(3))?,
         ];
         Some(Row {
             line: u32::try_from(s.line).ok()?,
@@ -644,13 +662,7 @@ impl StateStore {
         };
         let pair16 = |a: u16, b: u16| u32::from(a) | u32::from(b) << 16;
         put(LINE, &[r.line]);
-        put(
-            NAMES,
-            &[
-                pair16(r.names[0], r.names[1]),
-                pair16(r.names[2], r.names[3]),
-            ],
-        );
+        put(NAMES, &[pack_names(r.names)]);
         put(BITS, &[r.bits]);
         put(ADDR, &r.addr);
         put(PORT, &[pair16(r.port[0], r.port[1])]);
@@ -674,9 +686,7 @@ impl StateStore {
     }
 
     fn names(&self, i: usize) -> [u16; 4] {
-        let [a, b] = self.halves(NAMES, i, 0);
-        let [c, d] = self.halves(NAMES, i, 1);
-        [a, b, c, d]
+        unpack_names(self.word(NAMES, i))
     }
 
     fn anchor(&self, i: usize) -> u16 {
@@ -767,7 +777,9 @@ impl StateStore {
             return Some(s.clone());
         }
         let b = self.bits(i);
-        let [iface, proto, src_state, dst_state] = self.names(i).map(|n| self.text.get(n));
+        let [n0, n1, n2, n3] = self.names(i);
+        let [t0, t1, t2, t3] = &self.text;
+        let [iface, proto, src_state, dst_state] = [t0.get(n0), t1.get(n1), t2.get(n2), t3.get(n3)];
         let [age, expires] = [0, 1].map(|k| self.dense.get(TIMES, i, k));
         let [p0, p1, b0, b1] = [0, 1, 2, 3].map(|k| u64::from(self.dense.get(COUNTERS, i, k)));
         let pair = |bit, a, b| (self.bits(i) & bit != 0).then_some((a, b));
@@ -897,7 +909,13 @@ impl StateStore {
         self.dense.heap_bytes()
             + self.sparse.heap_bytes()
             + whole_boxes
-            + self.text.list.iter().map(|n| n.len() + 32).sum::<usize>() * 2
+            + self
+                .text
+                .iter()
+                .flat_map(|t| &t.list)
+                .map(|n| n.len() + 32)
+                .sum::<usize>()
+                * 2
     }
 
     /// How many states are kept whole (for the figures and tests).
@@ -939,20 +957,31 @@ impl StateStore {
     pub(crate) fn reserve_like(&mut self, shape: StoreShape) {
         let more = |n: usize| n.saturating_add(n / 16);
         self.dense.reserve(more(shape.states));
-        self.sparse
-            .each_column(|col, c| c.reserve_exact(more(shape.count(col))));
+        self.sparse.each_column(|col, c| {
+            let n = shape.count(col);
+            // A recycled column with half that margin left is kept:
+            // allocating it again (it is empty) left its old room as a
+            // hole in the heap, ~30 MB of columns at a million states.
+            if c.capacity() < n.saturating_add(n / 32) {
+                c.reserve_exact(more(n));
+            }
+        });
     }
 
     /// After the last push of a poll: gives back the room of a column
     /// only where more than an eighth of it is unused (a column that grew
-    /// by doubling). The room [`reserve_like`](Self::reserve_like) left is
-    /// kept: it was never written, so it is not resident, and giving it
-    /// back would move the block.
+    /// by doubling), down to a sixteenth more than it holds: the margin
+    /// [`reserve_like`](Self::reserve_like) gives, so the poll that
+    /// builds in these columns again (see [`Sparse`]) need not allocate
+    /// them again. The room `reserve_like` left is kept: it was never
+    /// written, so it is not resident, and giving it back would move the
+    /// block.
     pub(crate) fn finish(&mut self) {
         self.dense.shrink();
         self.sparse.each_column(|_, c| {
-            if c.capacity() - c.len() > c.len() / 8 {
-                c.shrink_to_fit();
+            let len = c.len();
+            if c.capacity() - len > len / 8 {
+                c.shrink_to(len.saturating_add(len / 16));
             }
         });
     }
@@ -1102,8 +1131,7 @@ impl StateStore {
             && out == (direction == Direction::Out)
             && self.endpoint(i, 0) == *src
             && self.endpoint(i, 1) == *dst
-            && self
-                .text
+            && self.text[1]
                 .list
                 .get(usize::from(self.names(i)[1]))
                 .is_some_and(|p| &**p == proto)
@@ -1143,6 +1171,28 @@ where
     table.push(owned.clone());
     index.insert(owned, i);
     Some(i)
+}
+
+/// The four name indexes in one word, [`NAME_BITS`] each (the indexes
+/// fit: [`Names::id`] was given the cap).
+fn pack_names(names: [u16; 4]) -> u32 {
+    let mut word = 0;
+    let mut shift = 0;
+    for (n, width) in names.iter().zip(NAME_BITS) {
+        word |= (u32::from(*n) & ((1 << width) - 1)) << shift;
+        shift += width;
+    }
+    word
+}
+
+/// The four name indexes of a `NAMES` word.
+fn unpack_names(word: u32) -> [u16; 4] {
+    let mut shift = 0;
+    NAME_BITS.map(|width| {
+        let n = (word >> shift) & ((1 << width) - 1);
+        shift += width;
+        n as u16
+    })
 }
 
 /// Sets, in each word of `words`, the bits of the 64 states it stands
@@ -1444,5 +1494,24 @@ em0 tcp 10.0.0.1:22 <- 192.0.2.8:40001       ESTABLISHED:ESTABLISHED
         let b = store.get(2).unwrap();
         assert!(Arc::ptr_eq(&a.iface, &b.iface), "one `em0` for both");
         assert!(Arc::ptr_eq(&a.src_state, &b.src_state) || a.src_state != b.src_state);
+    }
+
+    #[test]
+    fn names_pack_in_one_word_and_a_full_table_keeps_states_whole() {
+        let max = NAME_BITS.map(|w| ((1u32 << w) - 1) as u16);
+        for names in [[0, 0, 0, 0], max, [2047, 0, 127, 1], [1, 127, 0, 127]] {
+            assert_eq!(unpack_names(pack_names(names)), names);
+        }
+        let base = parsed(TCP6).remove(1);
+        let states: Vec<State> = (0..200)
+            .map(|i| {
+                let mut s = base.clone();
+                s.proto = Arc::from(format!("proto{i}"));
+                s
+            })
+            .collect();
+        let store: StateStore = states.iter().cloned().collect();
+        assert_eq!(store.whole_count(), 200 - 128, "128 protocols fit");
+        assert!(store.iter().eq(states.iter().cloned()));
     }
 }

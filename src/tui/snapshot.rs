@@ -400,7 +400,9 @@ impl NewStateTracker {
         seen.clear();
         let mut marks = Flags::default();
         if let (_, Some(n)) = states.size_hint() {
-            seen.reserve(n);
+            // Exact: `reserve` would double the reused buffer when this
+            // poll has a few more states than the one it held.
+            seen.reserve_exact(n);
             marks = Flags::with_capacity(n);
         }
         for state in states {

@@ -5,13 +5,13 @@
 //! of 2 to 16 MB each poll. glibc's malloc raises its mmap threshold (up
 //! to 32 MB) after the first large free, so from the third poll on those
 //! blocks came from the heap, which fragmented poll after poll (peak RSS
-//! 241 MB after two polls, 287 MB after six). One block of 72 bytes a
-//! state (72 MB at a million) is above any threshold: it is mapped on its
+//! 241 MB after two polls, 287 MB after six). One block of 68 bytes a
+//! state (68 MB at a million) is above any threshold: it is mapped on its
 //! own and given back to the system whole when the poll is dropped.
 //!
 //! Why column after column and not an array of rows: a scan of one field
 //! (the addresses, for the `/` filter) reads that column only, 8 bytes a
-//! state instead of every row's 72. Capacity that is never written costs
+//! state instead of every row's 68. Capacity that is never written costs
 //! no memory either: the block is zeroed by the allocator (`calloc`, which
 //! takes fresh pages from the system for a block this size), so only the
 //! pages written are resident.
@@ -33,28 +33,29 @@ impl Col {
 
 /// Line of the main line.
 pub(super) const LINE: Col = Col { at: 0, width: 1 };
-/// Interface, protocol, both peer states: four `u16` name indexes.
-pub(super) const NAMES: Col = Col { at: 1, width: 2 };
+/// Interface, protocol, both peer states: four name indexes packed in
+/// one word (see `store::NAME_BITS`).
+pub(super) const NAMES: Col = Col { at: 1, width: 1 };
 /// Direction, address families, presence bits (`store::bit`).
-pub(super) const BITS: Col = Col { at: 3, width: 1 };
+pub(super) const BITS: Col = Col { at: 2, width: 1 };
 /// Source and destination address: IPv4 itself, or an index into `v6`.
-pub(super) const ADDR: Col = Col { at: 4, width: 2 };
+pub(super) const ADDR: Col = Col { at: 3, width: 2 };
 /// Both ports, `u16` each.
-pub(super) const PORT: Col = Col { at: 6, width: 1 };
+pub(super) const PORT: Col = Col { at: 5, width: 1 };
 /// Age and expiry, in seconds.
-pub(super) const TIMES: Col = Col { at: 7, width: 2 };
+pub(super) const TIMES: Col = Col { at: 6, width: 2 };
 /// Packets and bytes, each direction.
-pub(super) const COUNTERS: Col = Col { at: 9, width: 4 };
+pub(super) const COUNTERS: Col = Col { at: 8, width: 4 };
 /// The anchor (low `u16`) and the creator id's index (high `u16`).
-pub(super) const ANCHOR_CREATOR: Col = Col { at: 13, width: 1 };
-pub(super) const RULE: Col = Col { at: 14, width: 1 };
+pub(super) const ANCHOR_CREATOR: Col = Col { at: 12, width: 1 };
+pub(super) const RULE: Col = Col { at: 13, width: 1 };
 /// The state id, low word first.
-pub(super) const ID: Col = Col { at: 15, width: 2 };
+pub(super) const ID: Col = Col { at: 14, width: 2 };
 /// A word the store's owner sets after the push (the analysis: the row).
-pub(super) const TAG: Col = Col { at: 17, width: 1 };
+pub(super) const TAG: Col = Col { at: 16, width: 1 };
 
 /// Words a state takes in all columns together.
-pub(super) const WORDS: usize = 18;
+pub(super) const WORDS: usize = 17;
 
 /// One state's words, in column order: word `k` of column `c` is
 /// `row[c.at + k]`.
