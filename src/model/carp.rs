@@ -14,6 +14,7 @@ pub enum CarpState {
     Backup,
     Master,
     /// ifconfig's `<UNKNOWN>`: a state number its table does not name.
+    #[serde(rename = "<UNKNOWN>")]
     Unknown,
 }
 
@@ -93,6 +94,25 @@ impl Carp {
     }
 }
 
+impl Carp {
+    /// The header's short form: `MASTER` when every vhid is, else each
+    /// vhid as `carp0/1 MASTER`; `none` without a carp interface.
+    pub fn short(&self) -> String {
+        match self.overall() {
+            Some(state) => state.word().to_string(),
+            None if self.vhids.is_empty() => "none".to_string(),
+            None => {
+                let each: Vec<String> = self
+                    .vhids
+                    .iter()
+                    .map(|v| format!("{}/{} {}", v.iface, v.vhid, v.state.word()))
+                    .collect();
+                each.join(", ")
+            }
+        }
+    }
+}
+
 /// `CARP MASTER (carp0 vhid 1)`, or `CARP unknown` when no ifconfig
 /// output was read (not asked for, failed, or not ifconfig's).
 pub fn carp_line(carp: Option<&Carp>) -> String {
@@ -134,6 +154,9 @@ mod tests {
         assert_eq!(split.overall_word(), "mixed");
         assert_eq!(split.summary(), "carp0 vhid 1 MASTER, carp1 vhid 2 BACKUP");
         assert_eq!(Carp::default().overall_word(), "none");
+        assert_eq!(one.short(), "MASTER");
+        assert_eq!(split.short(), "carp0/1 MASTER, carp1/2 BACKUP");
+        assert_eq!(Carp::default().short(), "none");
         assert_eq!(carp_line(None), "CARP unknown");
     }
 }

@@ -476,7 +476,7 @@ lo0: flags=1008049<UP,LOOPBACK,RUNNING,MULTICAST,LOWER_UP> metric 0 mtu 16384
                     \tcarp: BACKUP vhid 4 advskew 100\n";
         let (carp, diags) = parse_carp(text);
         let at: Vec<(usize, usize)> = diags.iter().map(|d| (d.line, d.column)).collect();
-        assert_eq!(at, [(2, 33), (4, 8), (6, 21)], "{diags:?}");
+        assert_eq!(at, [(2, 32), (4, 8), (6, 22)], "{diags:?}");
         assert!(diags[0].message.contains("number after `vhid`"));
         assert!(diags[2].message.contains("`frobs`"));
         let carp = carp.unwrap();

@@ -55,28 +55,27 @@ impl Poller for FleetPipeline {
         let mut snapshot = Snapshot::build(analysis, None, started.elapsed(), &mut self.tracker);
         snapshot.all_kept = self.config.keep_all_states;
         snapshot.history = Arc::clone(&self.history);
-        snapshot.hosts =
-            polls
-                .iter()
-                .map(|p| {
-                    let a = p.outcome.as_deref().ok();
-                    HostLine {
-                        name: p.name.clone(),
-                        taken_at: a.and_then(|a| a.taken_at),
-                        elapsed: p.duration,
-                        states: a.map_or(0, |a| a.total_states),
-                        server_states: a.map_or(0, |a| a.server_states),
-                        hostid: a.and_then(|a| a.hostid),
-                        // Always said for a fleet: "unknown" when no ifconfig
-                        // output was read (no --carp, or it failed).
-                        carp: Some(a.and_then(|a| a.carp.as_ref()).map_or_else(
-                            || "unknown".to_string(),
-                            crate::model::carp::Carp::summary,
-                        )),
-                        error: p.outcome.as_deref().err().map(ToString::to_string),
-                    }
-                })
-                .collect();
+        snapshot.hosts = polls
+            .iter()
+            .map(|p| {
+                let a = p.outcome.as_deref().ok();
+                HostLine {
+                    name: p.name.clone(),
+                    taken_at: a.and_then(|a| a.taken_at),
+                    elapsed: p.duration,
+                    states: a.map_or(0, |a| a.total_states),
+                    server_states: a.map_or(0, |a| a.server_states),
+                    hostid: a.and_then(|a| a.hostid),
+                    // Always said for a fleet: "unknown" when no ifconfig
+                    // output was read (no --carp, or it failed).
+                    carp: Some(
+                        a.and_then(|a| a.carp.as_ref())
+                            .map_or_else(|| "unknown".to_string(), crate::model::carp::Carp::short),
+                    ),
+                    error: p.outcome.as_deref().err().map(ToString::to_string),
+                }
+            })
+            .collect();
         Ok(snapshot)
     }
 

@@ -77,9 +77,9 @@ pub fn lines(app: &App, width: u16, height: u16) -> Vec<Line<'static>> {
     out
 }
 
-/// A fleet: one line per host, `fw-a · CARP MASTER (carp0 vhid 1) ·
-/// 12:00:00 · 40 ms · 3 states, 3 srv · Hostid 0a0a0001`, or why its poll
-/// failed (shown, never hidden).
+/// A fleet: one line per host, `fw-a · CARP MASTER · 12:00:00 · 40 ms ·
+/// 3 states, 3 srv · Hostid 0a0a0001`, or why its poll failed (shown,
+/// never hidden).
 fn host_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let Some(snap) = &app.snapshot else {
         return Vec::new();
