@@ -728,6 +728,64 @@ fn carp_status_is_read_beside_pfctl_and_never_fails_a_poll() {
     let shown = text(&text_out);
     assert_contains(&shown, "host fw-a: CARP MASTER (carp0 vhid 1), Hostid");
     assert_contains(&shown, "host fw-c: CARP unknown, Hostid");
+    // One host: its report gets the line; without --carp it has none.
+    let one = |extra: &[&str]| {
+        let out = fleet
+            .with_fake_pfctl("report")
+            .args(["--ssh", "fw-b", "-s", SERVER])
+            .args(extra)
+            .output()
+            .unwrap();
+        text(&out)
+    };
+    assert_contains(&one(&["--carp"]), "\ncarp:    BACKUP (carp0 vhid 1)\n");
+    assert!(!one(&[]).contains("carp:"));
+}
+
+#[test]
+fn hostile_carp_text_is_neutralised_everywhere_it_is_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let pair = scenario("carp-pair");
+    for host in ["fw-a", "fw-b"] {
+        let home = dir.path().join(host);
+        fs::create_dir_all(&home).unwrap();
+        for f in ["rules.txt", "states.txt", "info.txt", "meta.toml"] {
+            fs::copy(pair.join(host).join(f), home.join(f)).unwrap();
+        }
+        fs::write(
+            home.join("carp.txt"),
+            "carp0: flags=8843<UP> mtu 1500\n\
+             \tcarp: MASTER carpdev em0\x1b]52;c;AAAA\x07 vhid 1 advbase 1 advskew 0\n\
+             carp1: flags=8843<UP> mtu 1500\n\
+             \tcarp: BACKUP vhid 2 \x1b[2Jfrob 1\n",
+        )
+        .unwrap();
+    }
+    for format in ["text", "markdown", "json", "openmetrics"] {
+        let out = replay(dir.path(), format);
+        let all = format!("{}{}", text(&out), stderr(&out));
+        assert!(
+            !all.contains('\x1b') && !all.contains('\x07'),
+            "{format}: {all:?}"
+        );
+    }
+    // The bad line is a warning with its place, and the good one counts.
+    let r = json(&replay_json(dir.path()));
+    let d = &polled(&r, "fw-a")["report"]["diagnostics"][0];
+    assert_eq!(
+        (&d["line"], &d["column"]),
+        (&Value::from(4), &Value::from(22))
+    );
+    assert_eq!(d["severity"], "warning");
+    assert_contains(
+        d["message"].as_str().unwrap(),
+        "ifconfig: unknown CARP field",
+    );
+    assert_eq!(carp_of(&r, "fw-a")["state"], "MASTER");
+    assert_eq!(
+        carp_of(&r, "fw-a")["vhids"][0]["carpdev"],
+        "em0\x1b]52;c;AAAA\x07"
+    );
 }
 
 #[test]
