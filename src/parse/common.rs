@@ -734,18 +734,19 @@ pub(crate) fn for_each_text_line<R: BufRead>(
 /// Where [`for_each_line_fast`] hands the lines of a listing.
 pub(crate) trait FastLines {
     /// At the start of a line that ends in the reader's buffer: `rest` holds
-    /// the line, its `\n` and what follows (at most [`MAX_LINE`] + 1 bytes
-    /// in all, so a longer line has no `\n` in it). Returns the length of
-    /// the line with its `\n` when it took the line itself; `None` leaves
-    /// the line to [`Self::line`] (and must then have changed nothing).
-    fn fast(&mut self, rest: &[u8]) -> Option<usize>;
+    /// that line and the ones after it, up to the buffer's last `\n`. Takes
+    /// as many whole lines as it can itself (each at most [`MAX_LINE`]
+    /// bytes), straight from the buffer, and returns their length with
+    /// their `\n`s: 0 when it took none. The line after them goes to
+    /// [`Self::line`], so `fast` must leave it untouched.
+    fn fast(&mut self, rest: &[u8]) -> usize;
     /// Every line `fast` did not take, as [`for_each_text_line`] gives it.
     fn line(&mut self, line: TextLine<'_>);
 }
 
-/// [`for_each_text_line`] with a fast path: `h.fast` sees each line that
-/// ends in the reader's buffer first, straight from the buffer, and finds
-/// its end itself; only the lines it leaves are searched for their `\n`
+/// [`for_each_text_line`] with a fast path: `h.fast` sees the lines that
+/// end in the reader's buffer first, straight from the buffer, and finds
+/// their ends itself; only the lines it leaves are searched for their `\n`
 /// and checked for UTF-8 (one by one). No buffer-wide pass is made, so a
 /// listing whose lines the fast path takes is read once.
 pub(crate) fn for_each_line_fast<R: BufRead>(mut r: R, h: &mut impl FastLines) -> io::Result<()> {
@@ -763,13 +764,12 @@ pub(crate) fn for_each_line_fast<R: BufRead>(mut r: R, h: &mut impl FastLines) -
             start = nl + 1;
         }
         while start < lines_end {
-            let rest = buf.get(start..lines_end).unwrap_or_default();
-            let window = rest.get(..MAX_LINE + 1).unwrap_or(rest);
-            if let Some(n) = h.fast(window) {
-                debug_assert!(n > 0 && window.get(n - 1) == Some(&b'\n'));
-                start += n.max(1);
-                continue;
-            }
+            let taken = h.fast(buf.get(start..lines_end).unwrap_or_default());
+            debug_assert!(taken == 0 || buf.get(start + taken - 1) == Some(&b'\n'));
+            start += taken;
+            let Some(rest) = buf.get(start..lines_end).filter(|r| !r.is_empty()) else {
+                break;
+            };
             // `rest` ends with the buffer's last `\n`.
             let nl = memchr::memchr(b'\n', rest).map_or(lines_end - 1, |i| start + i);
             let piece = buf.get(start..nl).unwrap_or_default();
@@ -1045,15 +1045,25 @@ mod tests {
     /// Takes the lines that start with `f` itself (as a fast path would).
     struct TakeF(Vec<String>);
 
-    impl FastLines for TakeF {
-        fn fast(&mut self, rest: &[u8]) -> Option<usize> {
+    impl TakeF {
+        fn one(&mut self, rest: &[u8]) -> Option<usize> {
             if rest.first() != Some(&b'f') {
                 return None;
             }
-            let nl = memchr::memchr(b'\n', rest)?;
+            let nl = memchr::memchr(b'\n', rest).filter(|&nl| nl <= MAX_LINE)?;
             let line = std::str::from_utf8(&rest[..nl]).ok()?;
             self.0.push(format!("fast {line:?}"));
             Some(nl + 1)
+        }
+    }
+
+    impl FastLines for TakeF {
+        fn fast(&mut self, rest: &[u8]) -> usize {
+            let mut taken = 0;
+            while let Some(n) = rest.get(taken..).and_then(|r| self.one(r)) {
+                taken += n;
+            }
+            taken
         }
         fn line(&mut self, l: TextLine<'_>) {
             self.0.push(describe(l));

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use super::{MainLine, StatesParser, continuation_of, fast, main_direction, main_line};
 use crate::model::{Diagnostic, Direction, Endpoint, HostAddr, Port, RuleKey, Severity, State};
 use crate::parse::common::{
-    DiagCap, FastLines, TextLine, blank0, clip, for_each_line_fast, nul_column, too_long,
+    DiagCap, FastLines, MAX_LINE, TextLine, blank0, clip, for_each_line_fast, nul_column, too_long,
 };
 
 mod scan;
@@ -194,13 +194,27 @@ impl Skimmer {
     }
 
     /// The skim's fast path, straight from the reader's buffer: takes the
-    /// line at the start of `rest` (which holds its `\n`) when it is the
-    /// main line of a state the sink does not want, or a continuation line
-    /// of a counted state, in the form the one-pass readers of [`scan`]
-    /// accept; returns its length with the `\n`. Such a line is ASCII, so
-    /// it is the text [`Self::push`] would get, and the effect is what
-    /// `push` does with it. Anything else is `None`, with nothing changed,
-    /// and goes to `push`.
+    /// lines at the start of `rest` while each is the main line of a state
+    /// the sink does not want, or a continuation line of a counted state, in
+    /// the form the one-pass readers of [`scan`] accept. Returns their length
+    /// (see [`FastLines::fast`]); `line_no` counts them.
+    fn skim_run(&mut self, line_no: &mut usize, rest: &[u8], sink: &mut impl SkimSink) -> usize {
+        let mut taken = 0;
+        while let Some(n) = rest
+            .get(taken..)
+            .and_then(|line| self.skim_line(*line_no + 1, line, sink))
+        {
+            taken += n;
+            *line_no += 1;
+        }
+        taken
+    }
+
+    /// One line for [`Self::skim_run`], at the start of `rest` (which holds
+    /// its `\n`): its length with the `\n`. Such a line is ASCII and at most
+    /// [`MAX_LINE`] bytes, so it is the text [`Self::push`] would get, and
+    /// the effect is what `push` does with it. Anything else is `None`, with
+    /// nothing changed, and goes to `push`.
     #[inline(always)]
     fn skim_line(
         &mut self,
@@ -216,7 +230,10 @@ impl Skimmer {
             b'\n' => None,
             _ => {
                 let m = scan::main_line(rest)?;
-                if rest.get(m.end) != Some(&b'\n') || sink.wants_addresses(m.addrs()) {
+                if rest.get(m.end) != Some(&b'\n')
+                    || m.end > MAX_LINE
+                    || sink.wants_addresses(m.addrs())
+                {
                     return None;
                 }
                 if let Some((done, _)) = self.current.take() {
@@ -368,7 +385,7 @@ fn continuation_in_buffer(counted: &mut Counted, rest: &[u8]) -> Option<usize> {
         b'i' => (scan::id_line(body)?, None),
         _ => return None,
     };
-    if body.get(end) != Some(&b'\n') {
+    if body.get(end) != Some(&b'\n') || lead + end > MAX_LINE {
         return None;
     }
     if let Some((anchor, rule)) = age {
@@ -445,12 +462,9 @@ impl<S> SkimLines<'_, S> {
 }
 
 impl<S: SkimSink> FastLines for SkimLines<'_, S> {
-    #[inline(always)]
-    fn fast(&mut self, rest: &[u8]) -> Option<usize> {
+    fn fast(&mut self, rest: &[u8]) -> usize {
         // Takes no wanted state and makes no diagnostic: nothing to hand out.
-        let n = self.skimmer.skim_line(self.line_no + 1, rest, self.sink)?;
-        self.line_no += 1;
-        Some(n)
+        self.skimmer.skim_run(&mut self.line_no, rest, self.sink)
     }
 
     fn line(&mut self, line: TextLine<'_>) {

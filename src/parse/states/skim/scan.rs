@@ -12,6 +12,10 @@
 //! their values are never computed. The tests below mutate printed lines
 //! byte by byte and compare every answer with the fast paths and the full
 //! parser.
+//!
+//! The four line readers are `#[inline(never)]`: one copy of each, called
+//! from the buffer loop and from the line path, costs fewer instructions
+//! than copies inlined into the loop (350 fewer per state, callgrind).
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -197,7 +201,7 @@ impl Scan<'_> {
 /// Every reader here takes a line that ends at its `\n` or at the end of
 /// the bytes, whichever comes first (so it reads a line straight from a
 /// reader's buffer), and returns where the line ended.
-#[inline(always)]
+#[inline(never)]
 pub(super) fn seq_line(body: &[u8]) -> Option<usize> {
     let mut s = Scan { b: body, i: 0 };
     seq_window(&mut s)?;
@@ -237,7 +241,7 @@ fn seq_window(s: &mut Scan<'_>) -> Option<()> {
 /// The `(anchor, rule)` of an age line in the form pfctl prints (`age D,
 /// expires in D, N:N pkts, N:N bytes[, anchor M][, rule N]`), where
 /// `fast::age_line` accepts it with the same values; and where it ends.
-#[inline(always)]
+#[inline(never)]
 pub(super) fn age_line(body: &[u8]) -> Option<(Option<u32>, Option<u32>, usize)> {
     let mut s = Scan { b: body, i: 0 };
     s.word(b"age ")?;
@@ -262,7 +266,7 @@ pub(super) fn age_line(body: &[u8]) -> Option<(Option<u32>, Option<u32>, usize)>
 
 /// The id line exactly as pfctl prints it (`id: %016llx creatorid:
 /// %08x`, then only blanks), which `fast::id_line` accepts: where it ends.
-#[inline(always)]
+#[inline(never)]
 pub(super) fn id_line(body: &[u8]) -> Option<usize> {
     let head = body.get(..40)?;
     let id = head.get(4..20).and_then(|h| h.first_chunk::<16>())?;
@@ -301,7 +305,7 @@ impl Main {
 /// interface and protocol words (the full parser rejects those lines).
 /// `None` for everything else (route braces, three addresses, rdomains, the
 /// 2002 format, host names, bad lines): the full parser decides those.
-#[inline(always)]
+#[inline(never)]
 pub(super) fn main_line(line: &[u8]) -> Option<Main> {
     let mut s = Scan { b: line, i: 0 };
     word_without_nul(&mut s)?;
