@@ -459,7 +459,7 @@ fn the_configuration_file_lists_the_hosts() {
     fs::write(
         &conf,
         format!(
-            "ssh = [\"fw-a\"]\nhost = [\"backup=ssh fw-b\"]\npfctl = \"{FAKE_PFCTL}\"\ntimeout = 20\n"
+            "ssh = [\"fw-a\"]\nhost = [\"backup=ssh fw-b\"]\npfctl = \"{FAKE_PFCTL}\"\ntimeout = 20\ncarp = true\n"
         ),
     )
     .unwrap();
@@ -478,6 +478,9 @@ fn the_configuration_file_lists_the_hosts() {
         polled(&r, "backup")
     );
     assert_eq!(host_of(rule(&r, "port = 22"), "backup")["without_rule"], 1);
+    // `carp = true` is --carp: ifconfig ran beside pfctl on each host.
+    assert_eq!(carp_of(&r, "fw-a")["state"], "MASTER");
+    assert_eq!(carp_of(&r, "backup")["state"], "BACKUP");
 }
 
 #[test]
