@@ -223,6 +223,10 @@ impl PollSink for Watch<'_> {
     fn translation_rules(&mut self, text: &str) {
         self.inner.translation_rules(text);
     }
+
+    fn carp(&mut self, text: &str) {
+        self.inner.carp(text);
+    }
 }
 
 /// A [`BufRead`] that classifies the lines its reader consumes, and stops
