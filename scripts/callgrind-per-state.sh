@@ -32,6 +32,10 @@ if [ ! -f "$out/states.txt" ]; then
 fi
 
 # count NAME CMD...: total instructions and instructions per state.
+# The instruction targets are single-threaded (PFBLAME_THREADS=1): the
+# two-core path adds its own small overhead, measured apart.
+export PFBLAME_THREADS=1
+
 count() {
     name=$1
     shift

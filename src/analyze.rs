@@ -69,6 +69,9 @@ pub struct Sample {
     /// `pfctl -vsi`, when the source had it (live polls ask for it, a
     /// recording may hold `info.txt`): its `Hostid` tells pfsync imports.
     pub info: Option<Info>,
+    /// The CARP status from `ifconfig` (`--carp`, a recording's
+    /// `carp.txt`); `None` when unknown.
+    pub carp: Option<crate::model::carp::Carp>,
 }
 
 /// How a state's `(anchor, rule)` was matched to the rules listing.
@@ -212,6 +215,11 @@ pub struct Analysis {
     /// `Checksum` of `pfctl -si` (the ruleset's), from this sample or an
     /// earlier one: a fleet compares it between hosts.
     pub checksum: Option<String>,
+    /// CARP status of this poll (`ifconfig`), when read: informative, no
+    /// verdict uses it (states on a BACKUP are pfsync's copies, which the
+    /// creatorid already tells).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carp: Option<crate::model::carp::Carp>,
 }
 
 impl Analysis {
@@ -541,6 +549,7 @@ fn analyze_states(
             .as_ref()
             .and_then(|i| i.checksum.as_deref().map(str::to_string))
             .or_else(|| prev.and_then(|p| p.checksum.clone())),
+        carp: sample.carp.clone(),
     }
 }
 

@@ -200,6 +200,12 @@ pub struct PfctlArgs {
     /// NAME is a --ssh HOST or a --host NAME (e.g. --host-timeout fw-c=30).
     #[arg(long = "host-timeout", value_name = "NAME=SECS", value_parser = host_timeout)]
     pub host_timeouts: Vec<HostTimeout>,
+
+    /// Also read the CARP status each poll: `ifconfig` (no arguments, no
+    /// doas) on the same host and through the same transport as pfctl,
+    /// with the same timeout. A failure only leaves "CARP unknown".
+    #[arg(long)]
+    pub carp: bool,
 }
 
 /// `--host-timeout NAME=SECS`: SECS checked like `--timeout`; NAME is
@@ -223,6 +229,7 @@ impl PfctlArgs {
             hosts: self.hosts.clone(),
             timeout: self.timeout,
             host_timeouts: self.host_timeouts.clone(),
+            carp: self.carp,
         }
     }
 }

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::exit::{Exit, Failure};
 
 /// The keys of the file, which are also the long option names.
-pub(crate) const KEYS: [&str; 12] = [
+pub(crate) const KEYS: [&str; 13] = [
     "server",
     "port",
     "allow",
@@ -44,6 +44,7 @@ pub(crate) const KEYS: [&str; 12] = [
     "host-timeout",
     "strategy",
     "color",
+    "carp",
 ];
 
 /// One value or a list (`server = "2001:db8::10"` or `server = ["…", "…"]`).
@@ -114,6 +115,9 @@ pub struct Settings {
     pub strategy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<String>,
+    /// `carp = true`: `--carp`, the CARP status from ifconfig (issue #17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carp: Option<bool>,
     /// `[profiles.NAME]` (top level only).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub profiles: BTreeMap<String, Settings>,
@@ -140,6 +144,7 @@ impl Settings {
             strings(&self.host_timeout),
             one(&self.strategy),
             one(&self.color),
+            self.carp.map(|on| vec![on.to_string()]),
         ];
         KEYS.iter()
             .zip(values)
@@ -163,6 +168,7 @@ impl Settings {
             host_timeout: p.host_timeout.clone().or_else(|| self.host_timeout.clone()),
             strategy: p.strategy.clone().or_else(|| self.strategy.clone()),
             color: p.color.clone().or_else(|| self.color.clone()),
+            carp: p.carp.or(self.carp),
             profiles: BTreeMap::new(),
         }
     }
@@ -262,6 +268,13 @@ pub(crate) fn merge_args(
                     .any(|c| c.get_id() == arg.get_id())
             });
         if given(id) || conflicting {
+            continue;
+        }
+        // A flag (`carp = true`) is its bare option; `false` adds nothing.
+        if !arg.get_action().takes_values() {
+            if values.iter().any(|v| v == "true") {
+                added.push(OsString::from(format!("--{key}")));
+            }
             continue;
         }
         added.extend(
@@ -428,6 +441,7 @@ mod tests {
             )
             .arg(Arg::new("from").long("from").conflicts_with("ssh"))
             .arg(Arg::new("ssh").long("ssh").action(ArgAction::Append))
+            .arg(Arg::new("carp").long("carp").action(ArgAction::SetTrue))
             .arg(
                 Arg::new("interval")
                     .short('i')
@@ -502,6 +516,19 @@ mod tests {
     }
 
     #[test]
+    fn carp_true_is_the_bare_flag_and_false_or_the_command_line_adds_nothing() {
+        let on = parse("carp = true\n", "c.toml").expect("a flag");
+        let out = merge_args(&args(&["pfblame", "report", "-s", "a"]), &cmd(), &on);
+        assert_eq!(strings(&out), ["pfblame", "report", "-s", "a", "--carp"]);
+        let given = merge_args(&args(&["pfblame", "report", "--carp"]), &cmd(), &on);
+        assert_eq!(strings(&given), ["pfblame", "report", "--carp"]);
+        let off = parse("carp = false\n", "c.toml").expect("a flag");
+        let out = merge_args(&args(&["pfblame", "report"]), &cmd(), &off);
+        assert_eq!(strings(&out), ["pfblame", "report"]);
+        assert!(parse("carp = \"yes\"\n", "c.toml").is_err());
+    }
+
+    #[test]
     fn the_default_command_gets_them_too_and_commands_without_the_option_do_not() {
         let s = effective(&web(), None, "c.toml").expect("ok");
         let watch = merge_args(&args(&["pfblame", "-p", "22"]), &cmd(), &s);
@@ -543,7 +570,7 @@ mod tests {
     #[test]
     fn every_key_is_an_option_name_and_pairs_keep_key_order() {
         let all = parse(
-            "server=\"a\"\nport=1\nallow=\"3:1\"\nssh=\"fw\"\nhost=[\"fw2=ssh -J jump fw2\"]\nssh-opt=[\"-p2222\"]\npfctl=\"doas pfctl\"\ninterval=1.5\ntimeout=30\nhost-timeout=[\"fw2=60\"]\nstrategy=\"auto\"\ncolor=\"never\"\n",
+            "server=\"a\"\nport=1\nallow=\"3:1\"\nssh=\"fw\"\nhost=[\"fw2=ssh -J jump fw2\"]\nssh-opt=[\"-p2222\"]\npfctl=\"doas pfctl\"\ninterval=1.5\ntimeout=30\nhost-timeout=[\"fw2=60\"]\nstrategy=\"auto\"\ncolor=\"never\"\ncarp=true\n",
             "c.toml",
         )
         .expect("every key");

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 
+pub mod carp;
 pub mod store;
 
 /// Direction of a state or of a rule (`in` / `out`).

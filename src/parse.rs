@@ -2,6 +2,7 @@
 //! streaming. Bad lines become [`Diagnostic`]s with line and column; they are
 //! never silently dropped and never panic.
 
+pub mod carp;
 pub(crate) mod common;
 pub mod info;
 pub mod rules;

@@ -21,12 +21,14 @@ mod recorded;
 pub mod tables;
 
 pub use check::{BINARY_SNIFF, Checked};
-pub use live::{HostTimeout, LiveOptions, LiveSource, NAT_ARGS, Pfctl, PfctlOptions, Translation};
+pub use live::{
+    HostTimeout, IFCONFIG_ARGV, LiveOptions, LiveSource, NAT_ARGS, Pfctl, PfctlOptions, Translation,
+};
 pub use process::{display_argv, end_running as end_running_pfctl};
 pub use recorded::{
-    INFO_FILE, META_FILE, NAT_FILE, RULES_FILE, ReplaySource, SERVICES_FILE, SINGLE_POLL_TMP,
-    STATES_FILE, is_poll_tmp_name, load_dir, per_rule_file, poll_tmp_name, recorded_dialect,
-    recorded_services,
+    CARP_FILE, INFO_FILE, META_FILE, NAT_FILE, RULES_FILE, ReplaySource, SERVICES_FILE,
+    SINGLE_POLL_TMP, STATES_FILE, is_poll_tmp_name, load_dir, per_rule_file, poll_tmp_name,
+    recorded_dialect, recorded_services,
 };
 
 /// How states are fetched (`--strategy`).
@@ -67,6 +69,8 @@ pub struct RecordedPoll {
     /// recording's `nat.txt` holds them.
     pub translation_rules: Option<String>,
     pub per_rule: BTreeMap<u32, String>,
+    /// `ifconfig` output (a recording's `carp.txt`): the CARP status.
+    pub carp: Option<String>,
 }
 
 /// Receives one poll's output, in this order: rules, then states (once for
@@ -83,6 +87,9 @@ pub trait PollSink {
     /// FreeBSD/macOS translation rules (`pfctl -a '*' -vvsn`, a recording's
     /// `nat.txt`), when the source has them; comes right after the rules.
     fn translation_rules(&mut self, _text: &str) {}
+    /// `ifconfig` output, when the source has it (`--carp`, a recording's
+    /// `carp.txt`); comes last. Informative: it never fails a poll.
+    fn carp(&mut self, _text: &str) {}
 }
 
 /// One pfctl run (or one recorded file read) of a poll.

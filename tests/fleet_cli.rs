@@ -160,6 +160,21 @@ impl Fleet {
         fs::create_dir_all(&bin).unwrap();
         std::os::unix::fs::symlink(Path::new(MANIFEST).join("tests/fake-ssh"), bin.join("ssh"))
             .unwrap();
+        // The remote side's ifconfig (fake-ssh runs the line with this
+        // PATH): the host's carp.txt, a hang, or a failure without one.
+        let ifconfig = bin.join("ifconfig");
+        fs::write(
+            &ifconfig,
+            "#!/bin/sh\n\
+             [ -e \"$FAKE_PFCTL_DIR/ifconfig-hang\" ] && exec sleep 600\n\
+             exec cat \"$FAKE_PFCTL_DIR/carp.txt\"\n",
+        )
+        .unwrap();
+        fs::set_permissions(
+            &ifconfig,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
         Fleet {
             _dir: dir,
             bin,
@@ -172,6 +187,9 @@ impl Fleet {
         fs::create_dir_all(&home).unwrap();
         for f in ["rules.txt", "states.txt", "info.txt"] {
             fs::copy(from.join(f), home.join(f)).unwrap();
+        }
+        if from.join("carp.txt").is_file() {
+            fs::copy(from.join("carp.txt"), home.join("carp.txt")).unwrap();
         }
         if let Some(mode) = mode {
             fs::write(home.join("mode"), mode).unwrap();
@@ -441,7 +459,7 @@ fn the_configuration_file_lists_the_hosts() {
     fs::write(
         &conf,
         format!(
-            "ssh = [\"fw-a\"]\nhost = [\"backup=ssh fw-b\"]\npfctl = \"{FAKE_PFCTL}\"\ntimeout = 20\n"
+            "ssh = [\"fw-a\"]\nhost = [\"backup=ssh fw-b\"]\npfctl = \"{FAKE_PFCTL}\"\ntimeout = 20\ncarp = true\n"
         ),
     )
     .unwrap();
@@ -460,6 +478,9 @@ fn the_configuration_file_lists_the_hosts() {
         polled(&r, "backup")
     );
     assert_eq!(host_of(rule(&r, "port = 22"), "backup")["without_rule"], 1);
+    // `carp = true` is --carp: ifconfig ran beside pfctl on each host.
+    assert_eq!(carp_of(&r, "fw-a")["state"], "MASTER");
+    assert_eq!(carp_of(&r, "backup")["state"], "BACKUP");
 }
 
 #[test]
@@ -597,4 +618,272 @@ fn markdown_over_a_fleet_is_markdown() {
             && l.contains("`fw-b` not listed")),
         "{md}"
     );
+}
+
+/// The CARP part of host `name`'s entry.
+fn carp_of<'a>(report: &'a Value, name: &str) -> &'a Value {
+    &polled(report, name)["carp"]
+}
+
+/// What OpenBSD's ifconfig prints for a master (more than `carp.txt`
+/// keeps: addresses, media, other interfaces).
+const OPENBSD_IFCONFIG: &str = "\
+lo0: flags=2008049<UP,LOOPBACK,RUNNING,MULTICAST,LRO> mtu 32768
+\tinet 127.0.0.1 netmask 0xff000000
+em0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> mtu 1500
+\tlladdr 52:54:00:12:34:56
+\tinet 192.0.2.2 netmask 0xffffff00 broadcast 192.0.2.255
+carp0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> mtu 1500
+\tlladdr 00:00:5e:00:01:01
+\tcarp: MASTER carpdev em0 vhid 1 advbase 1 advskew 0
+\tgroups: carp
+\tinet 192.0.2.1 netmask 0xffffff00 broadcast 192.0.2.255
+";
+
+#[test]
+fn carp_status_is_read_beside_pfctl_and_never_fails_a_poll() {
+    let fleet = Fleet::new();
+    let pair = scenario("carp-pair");
+    fleet.host("fw-a", &pair.join("fw-a"), None);
+    fs::write(fleet.hosts.join("fw-a/carp.txt"), OPENBSD_IFCONFIG).unwrap();
+    fleet.host("fw-b", &pair.join("fw-b"), None);
+    // fw-c has no carp.txt: its ifconfig fails. fw-d's hangs.
+    fleet.host("fw-c", &pair.join("fw-b"), None);
+    fs::remove_file(fleet.hosts.join("fw-c/carp.txt")).unwrap();
+    fleet.host("fw-d", &pair.join("fw-b"), None);
+    fs::write(fleet.hosts.join("fw-d/ifconfig-hang"), "").unwrap();
+    let hosts = [
+        "--ssh",
+        "fw-a",
+        "--ssh",
+        "fw-b",
+        "--ssh",
+        "fw-c",
+        "--ssh",
+        "fw-d",
+        "--timeout",
+        "3",
+    ];
+    let (without, _) = fleet.report(&hosts);
+    let plain = json(&without);
+    for h in ["fw-a", "fw-b", "fw-c", "fw-d"] {
+        assert_eq!(carp_of(&plain, h), &Value::Null, "no --carp: {h}");
+    }
+    let log = fleet.hosts.join("ssh.log");
+    let mut with_carp: Vec<&str> = hosts.to_vec();
+    with_carp.push("--carp");
+    let out = fleet
+        .with_fake_pfctl("report")
+        .env("FAKE_SSH_LOG", &log)
+        .args(&with_carp)
+        .args(["-s", SERVER, "--format", "json"])
+        .output()
+        .unwrap();
+    let r = json(&out);
+    assert_eq!(
+        carp_of(&r, "fw-a")["state"],
+        "MASTER",
+        "{:#}",
+        polled(&r, "fw-a")
+    );
+    let vhid = &carp_of(&r, "fw-a")["vhids"][0];
+    assert_eq!(
+        (&vhid["iface"], &vhid["vhid"], &vhid["carpdev"]),
+        (&Value::from("carp0"), &Value::from(1), &Value::from("em0"))
+    );
+    assert_eq!(carp_of(&r, "fw-b")["state"], "BACKUP");
+    // A failed or hanging ifconfig: CARP unknown, the poll still good.
+    for h in ["fw-c", "fw-d"] {
+        assert_eq!(polled(&r, h)["ok"], true, "{h}: {:#}", polled(&r, h));
+        assert_eq!(carp_of(&r, h), &Value::Null, "{h}");
+        assert_eq!(
+            polled(&r, h)["server_states"],
+            polled(&plain, h)["server_states"]
+        );
+    }
+    let warned = r["warnings"].to_string();
+    assert_contains(&warned, "fw-c: `ifconfig` failed");
+    assert_contains(&warned, "fw-d: `ifconfig` failed");
+    assert_contains(&warned, "did not finish within 3.0 s");
+    assert_eq!(
+        out.status.code(),
+        without.status.code(),
+        "CARP changes no verdict"
+    );
+    // Run the way pfctl is: through the same ssh, one quoted word.
+    let runs = fs::read_to_string(&log).unwrap();
+    for host in ["fw-a", "fw-b", "fw-c", "fw-d"] {
+        assert!(
+            runs.lines()
+                .any(|l| l == format!("[\"{host}\", \"--\", \"ifconfig\"]")),
+            "{host}: {runs}"
+        );
+    }
+    // The text report says it on each host's line.
+    let (text_out, _) = (
+        fleet
+            .with_fake_pfctl("report")
+            .args(["--ssh", "fw-a", "--ssh", "fw-c", "--carp", "-s", SERVER])
+            .output()
+            .unwrap(),
+        (),
+    );
+    let shown = text(&text_out);
+    assert_contains(&shown, "host fw-a: CARP MASTER (carp0 vhid 1), Hostid");
+    assert_contains(&shown, "host fw-c: CARP unknown, Hostid");
+    // One host: its report gets the line; without --carp it has none.
+    let one = |extra: &[&str]| {
+        let out = fleet
+            .with_fake_pfctl("report")
+            .args(["--ssh", "fw-b", "-s", SERVER])
+            .args(extra)
+            .output()
+            .unwrap();
+        text(&out)
+    };
+    assert_contains(&one(&["--carp"]), "\ncarp:    BACKUP (carp0 vhid 1)\n");
+    assert!(!one(&[]).contains("carp:"));
+}
+
+#[test]
+fn hostile_carp_text_is_neutralised_everywhere_it_is_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let pair = scenario("carp-pair");
+    for host in ["fw-a", "fw-b"] {
+        let home = dir.path().join(host);
+        fs::create_dir_all(&home).unwrap();
+        for f in ["rules.txt", "states.txt", "info.txt", "meta.toml"] {
+            fs::copy(pair.join(host).join(f), home.join(f)).unwrap();
+        }
+        fs::write(
+            home.join("carp.txt"),
+            "carp0: flags=8843<UP> mtu 1500\n\
+             \tcarp: MASTER carpdev em0\x1b]52;c;AAAA\x07 vhid 1 advbase 1 advskew 0\n\
+             carp1: flags=8843<UP> mtu 1500\n\
+             \tcarp: BACKUP vhid 2 \x1b[2Jfrob 1\n",
+        )
+        .unwrap();
+    }
+    for format in ["text", "markdown", "json", "openmetrics"] {
+        let out = replay(dir.path(), format);
+        let all = format!("{}{}", text(&out), stderr(&out));
+        assert!(
+            !all.contains('\x1b') && !all.contains('\x07'),
+            "{format}: {all:?}"
+        );
+    }
+    // The bad line is a warning with its place, and the good one counts.
+    let r = json(&replay_json(dir.path()));
+    let d = &polled(&r, "fw-a")["report"]["diagnostics"][0];
+    assert_eq!(
+        (&d["line"], &d["column"]),
+        (&Value::from(4), &Value::from(22))
+    );
+    assert_eq!(d["severity"], "warning");
+    assert_contains(
+        d["message"].as_str().unwrap(),
+        "ifconfig: unknown CARP field",
+    );
+    assert_eq!(carp_of(&r, "fw-a")["state"], "MASTER");
+    assert_eq!(
+        carp_of(&r, "fw-a")["vhids"][0]["carpdev"],
+        "em0\x1b]52;c;AAAA\x07"
+    );
+}
+
+#[test]
+fn record_carp_keeps_the_carp_lines_and_replays_them() {
+    let fleet = Fleet::new();
+    let pair = scenario("carp-pair");
+    fleet.host("fw-a", &pair.join("fw-a"), None);
+    fs::write(fleet.hosts.join("fw-a/carp.txt"), OPENBSD_IFCONFIG).unwrap();
+    fleet.host("fw-b", &pair.join("fw-b"), None);
+    let out_dir = tempfile::tempdir().unwrap();
+    let rec = out_dir.path().join("rec");
+    let out = fleet.record(&rec, &["--ssh", "fw-a", "--ssh", "fw-b", "--carp"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let kept = fs::read_to_string(rec.join("fw-a/carp.txt")).unwrap();
+    assert_contains(
+        &kept,
+        "\tcarp: MASTER carpdev em0 vhid 1 advbase 1 advskew 0\n",
+    );
+    assert!(!kept.contains("inet"), "addresses are not kept: {kept}");
+    let replay = json(&replay_json(&rec));
+    assert_eq!(carp_of(&replay, "fw-a")["state"], "MASTER");
+    assert_eq!(carp_of(&replay, "fw-b")["state"], "BACKUP");
+    // Without --carp nothing is run nor written.
+    let plain = out_dir.path().join("plain");
+    let out = fleet.record(&plain, &["--ssh", "fw-a", "--ssh", "fw-b"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!plain.join("fw-a/carp.txt").exists());
+}
+
+#[test]
+fn the_bundled_pair_shows_its_master_and_its_backup() {
+    let dir = scenario("carp-pair");
+    let shown = text(&replay(&dir, "text"));
+    assert_contains(&shown, "host fw-a: CARP MASTER (carp0 vhid 1), ");
+    assert_contains(&shown, "host fw-b: CARP BACKUP (carp0 vhid 1), ");
+    let md = text(&replay(&dir, "markdown"));
+    assert_contains(&md, "| `fw-b` | BACKUP (carp0 vhid 1) | ");
+    assert_contains(&md, "- CARP: MASTER (carp0 vhid 1)\n");
+    assert_tables_are_even(&md);
+    // The backup's states are pfsync's copies: not blamed on fw-b.
+    let r = json(&replay_json(&dir));
+    assert_eq!(polled(&r, "fw-b")["imported_states"], 3);
+}
+
+#[test]
+fn lint_over_a_fleet_reports_each_host_and_exits_for_the_fleet() {
+    // The recording: both hosts' rulesets carry the @2 bypass.
+    let dir = scenario("carp-pair-mismatch");
+    let out = run(
+        &mut pfblame(),
+        &["lint", "--from", dir.to_str().unwrap(), "-s", SERVER],
+    );
+    let shown = text(&out);
+    assert!(shown.starts_with("host fw-a:\n"), "{shown}");
+    assert_contains(&shown, "\nhost fw-b:\n");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // Live, through the stand-in ssh, with a host down: each host is
+    // linted alone; a finding on one host wins over the host down.
+    let fleet = Fleet::new();
+    let pair = scenario("carp-pair");
+    fleet.host("fw-a", &pair.join("fw-a"), None);
+    let lint = |extra: &[&str], format: &str| {
+        fleet
+            .with_fake_pfctl("lint")
+            .args(extra)
+            .args(["-s", SERVER, "--format", format])
+            .output()
+            .unwrap()
+    };
+    let out = lint(&["--ssh", "fw-a", "--ssh", "fw-nowhere"], "json");
+    let r = json(&out);
+    assert_eq!(polled(&r, "fw-a")["ok"], true);
+    assert_eq!(polled(&r, "fw-a")["exit"], 1);
+    assert!(
+        polled(&r, "fw-a")["report"]["findings"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty())
+    );
+    assert_eq!(polled(&r, "fw-nowhere")["ok"], false);
+    assert_eq!(polled(&r, "fw-nowhere")["exit"], 69);
+    assert_eq!(out.status.code(), Some(1));
+    // Allowed away, the host down is the fleet's status.
+    let out = lint(
+        &["--ssh", "fw-a", "--ssh", "fw-nowhere", "--allow", "2"],
+        "text",
+    );
+    assert_contains(&text(&out), "host fw-nowhere: LINT FAILED: ");
+    assert_eq!(out.status.code(), Some(69), "{}", stderr(&out));
+    let md = text(&lint(&["--ssh", "fw-a", "--ssh", "fw-nowhere"], "markdown"));
+    assert_contains(&md, "\n#### host `fw-a`\n");
+    assert_contains(&md, "\n#### host `fw-nowhere`\n\n**lint failed:** ");
+    // One candidate ruleset is for one host.
+    let out = lint(
+        &["--ssh", "fw-a", "--ssh", "fw-b", "--conf", "/etc/pf.conf"],
+        "text",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }

@@ -196,6 +196,10 @@ fn fleet_reports_carry_their_hosts_and_match_the_schema() {
         "-s",
         "2001:db8::10",
     ]);
+    assert_eq!(doc["hosts"][0]["carp"]["state"], "MASTER");
+    let mut bad_carp = doc.clone();
+    bad_carp["hosts"][1]["carp"]["vhids"][0]["state"] = Value::from("SPLIT");
+    assert!(!v.is_valid(&bad_carp), "a CARP state pf does not have");
     doc["hosts"][0]["hostid"] = Value::from("not hex");
     assert!(!v.is_valid(&doc));
 }
@@ -205,13 +209,9 @@ fn lint_json_of_every_recording_matches_the_schema() {
     let v = validator("lint");
     let (mut findings, mut docs) = (0, 0);
     for rec in recordings() {
-        // lint reads one ruleset: a fleet recording is refused (exit 2).
-        if pfblame::source::fleet::fleet_recording(&root().join(&rec))
+        let fleet = pfblame::source::fleet::fleet_recording(&root().join(&rec))
             .expect("readable")
-            .is_some()
-        {
-            continue;
-        }
+            .is_some();
         for extra in [
             &["-s", "2001:db8:bbbb:1::10"][..],
             &["-s", "2001:db8::10", "-p", "443"],
@@ -221,9 +221,19 @@ fn lint_json_of_every_recording_matches_the_schema() {
             let Some(doc) = try_json_of(&args) else {
                 continue;
             };
-            docs += 1;
-            findings += doc["findings"].as_array().map_or(0, Vec::len);
-            assert_valid(&v, &doc, &format!("{args:?}"));
+            // A fleet: one host's document of this schema per host.
+            let each: Vec<Value> = if fleet {
+                let hosts = doc["hosts"].as_array().expect("a fleet's hosts");
+                assert!(hosts.len() >= 2, "{args:?}");
+                hosts.iter().map(|h| h["report"].clone()).collect()
+            } else {
+                vec![doc]
+            };
+            for doc in each {
+                docs += 1;
+                findings += doc["findings"].as_array().map_or(0, Vec::len);
+                assert_valid(&v, &doc, &format!("{args:?}"));
+            }
         }
     }
     assert!(docs >= 8, "lint printed JSON for most recordings: {docs}");

@@ -430,4 +430,29 @@ fn a_fleet_is_one_document_with_a_host_label_per_host() {
     )));
     let polls = samples(family(&families, "pfblame_poll_duration_seconds"));
     assert_eq!(polls.len(), 2);
+    // The pair's carp.txt: fw-a is MASTER of carp0's vhid 1, fw-b BACKUP.
+    let carp = samples(family(&families, "pfblame_carp_master"));
+    assert_eq!(
+        carp,
+        [
+            (
+                labels(&[("host", "fw-a"), ("iface", "carp0"), ("vhid", "1")]),
+                1.0
+            ),
+            (
+                labels(&[("host", "fw-b"), ("iface", "carp0"), ("vhid", "1")]),
+                0.0
+            )
+        ]
+    );
+}
+
+#[test]
+fn without_carp_status_there_is_no_carp_family() {
+    let (_, text) = report(MISSION);
+    let families = parse(&text).expect("parses");
+    assert!(
+        families.iter().all(|f| f["name"] != "pfblame_carp_master"),
+        "no ifconfig output was read: no sample, not a 0"
+    );
 }

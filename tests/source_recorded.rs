@@ -225,6 +225,7 @@ fn in_memory_replays_step_through_and_stay_on_the_last() {
             info: None,
             translation_rules: None,
             per_rule: BTreeMap::new(),
+            carp: None,
         },
         RecordedPoll {
             taken_at: None,
@@ -233,6 +234,7 @@ fn in_memory_replays_step_through_and_stay_on_the_last() {
             info: Some("Status: Enabled\n".into()),
             translation_rules: None,
             per_rule: BTreeMap::from([(9, "".to_string())]),
+            carp: None,
         },
     ];
     let mut src = ReplaySource::from_memory(polls).with_description("demo: test");

@@ -1,6 +1,7 @@
 //! `watch` over a fleet (issue #17): the bundled CARP pair
 //! (`fixtures/scenarios/carp-pair`) drawn at 120×32 and 80×24, with a Host
-//! column, one header line per host, and `/NAME` keeping one host's rows.
+//! column, one header line per host (its CARP status first), and `/NAME`
+//! keeping one host's rows.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -54,10 +55,13 @@ fn both_hosts_are_shown_at_both_sizes() {
         let screen = text(&mut app, w, h);
         assert!(screen.contains("Host"), "{w}x{h}:\n{screen}");
         assert!(
-            screen.contains("fw-a · 12:00:00Z") && screen.contains("Hostid 0a0a0001"),
+            screen.contains("fw-a · CARP MASTER · 12:00:00Z") && screen.contains("Hostid 0a0a0001"),
             "{w}x{h}:\n{screen}"
         );
-        assert!(screen.contains("fw-b · 12:00:00Z"), "{w}x{h}:\n{screen}");
+        assert!(
+            screen.contains("fw-b · CARP BACKUP · 12:00:00Z"),
+            "{w}x{h}:\n{screen}"
+        );
         let rows = rule_lines(&screen);
         assert_eq!(rows.len(), 4, "{w}x{h}:\n{screen}");
         assert!(
@@ -89,4 +93,17 @@ fn a_host_filter_keeps_its_rows_and_the_backup_row_names_the_master() {
         "{}",
         default.reason
     );
+}
+
+#[test]
+fn the_carp_status_leads_each_host_line_even_on_a_small_screen() {
+    let mut app = pair_app();
+    let screen = text(&mut app, 40, 12);
+    assert!(screen.contains("fw-a · CARP MASTER"), "40x12:\n{screen}");
+    assert!(screen.contains("fw-b · CARP BACKUP"), "40x12:\n{screen}");
+    // A host whose ifconfig was not read says so, rather than nothing.
+    let snap = app.snapshot.as_mut().unwrap();
+    snap.hosts[1].carp = Some("unknown".into());
+    let screen = text(&mut app, 120, 32);
+    assert!(screen.contains("fw-b · CARP unknown · "), "{screen}");
 }

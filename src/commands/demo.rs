@@ -40,6 +40,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
             pair_config(),
             interval,
             args.color.color,
+            // Recordings: `K` says kill is not possible on recorded data.
+            KillAccess::new(false, false, None),
         );
     }
     // The strategy says how live pfctl is asked; a replay has none to show.

@@ -30,7 +30,9 @@ pub fn report(args: &ReportArgs, cfg: &Config, fleet: Fleet) -> anyhow::Result<E
     if args.kill {
         return Err(Failure::new(
             Exit::Usage,
-            "report --kill refused: not with several hosts yet; run it for one host (nothing was run)",
+            "report --kill refused with several hosts: run it for one host (--ssh HOST once), or \
+             use the TUI's K with --allow-kill, which removes a row's states on that row's host \
+             (nothing was run)",
         )
         .into());
     }

@@ -25,6 +25,8 @@ use crate::pf::matcher::Tables;
 use crate::pf::{Allow, Servers};
 use crate::source::{Options as SourceArgs, PollSink, SourceError};
 
+mod fleet;
+
 /// Runs the command.
 pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     if args.format == Format::OpenMetrics {
@@ -34,58 +36,38 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     let allow =
         crate::pf::parse_allow(&args.servers.allow).map_err(|e| Failure::new(Exit::Usage, e))?;
     let source = args.source.options();
+    if let Some(hosts) = fleet::hosts_to_lint(args, &source)? {
+        return fleet::run(args, &source, &hosts, &servers, &allow);
+    }
     let (text, table_dirs) = match &args.conf {
         Some(conf) => (candidate_text(&source, conf)?, Vec::new()),
         None => rules_text(&source)?,
     };
-    // `pfctl -nv` prints no `@N`: the rules parser numbers such rules by
-    // position, per ruleset, the way pf will (`Rule::number_inferred`).
-    let (rules, diags) = crate::parse::rules::parse_rules(&text);
-    report_diagnostics(&diags);
-    let errors = diags
-        .iter()
-        .filter(|d| d.severity == crate::model::Severity::Error)
-        .count();
-    if rules.is_empty() && errors > 0 {
-        // Nothing to lint, and not because the ruleset is empty.
-        return Err(Failure::new(
-            Exit::DataErr,
-            format!(
-                "the rules listing could not be parsed ({errors} errors): is --pfctl really pfctl?"
-            ),
-        )
-        .into());
-    }
-    let loaded = load_tables(&source, &table_dirs, &rules);
-    for (what, d) in &loaded.diagnostics {
-        eprintln!("pfblame: {what} {d}");
-    }
     let recorded = match (&args.conf, &source.from) {
         (None, Some(from)) => crate::cli::recorded_dialect(from),
         _ => None,
     };
-    let opts = lint::predict::PredictOptions {
-        dialect: args.servers.pf.pf,
+    let listing = Listing {
+        text: &text,
         recorded_dialect: recorded,
-        reply_via: args.servers.pf.reply_via.clone(),
+        who: "",
     };
-    let (mut report, exit) = lint_rules_in(
-        &rules,
-        &servers,
-        &allow,
-        &loaded.tables,
-        &opts,
-        args.servers.pf.strict,
-    );
-    report.notes.extend(loaded.notes);
+    let (report, exit, tables) = lint_listing(&listing, args, &servers, &allow, |rules| {
+        load_tables(&source, &table_dirs, rules)
+    })?;
     if args.compare {
         let (now_text, _) = rules_text(&source)?;
         let (now_rules, _) = crate::parse::rules::parse_rules(&now_text);
+        let opts = lint::predict::PredictOptions {
+            dialect: args.servers.pf.pf,
+            recorded_dialect: recorded,
+            reply_via: args.servers.pf.reply_via.clone(),
+        };
         let (now, _) = lint_rules_in(
             &now_rules,
             &servers,
             &allow,
-            &loaded.tables,
+            &tables,
             &opts,
             args.servers.pf.strict,
         );
@@ -101,6 +83,64 @@ pub fn run(args: &LintArgs) -> anyhow::Result<Exit> {
     };
     io::stdout().lock().write_all(out.as_bytes())?;
     Ok(exit)
+}
+
+/// One rules listing to lint, and where it came from.
+pub(crate) struct Listing<'a> {
+    pub text: &'a str,
+    /// The dialect a recording's `meta.toml` names.
+    pub recorded_dialect: Option<crate::pf::Dialect>,
+    /// `fw-a: ` before its diagnostics on stderr (a fleet's host), or "".
+    pub who: &'a str,
+}
+
+/// Parses `listing`, loads the tables its rules name with `load`, and
+/// lints it as the options say: the report, its exit status (1 when
+/// something is found), and the tables (for `--compare`). A listing with
+/// no rule and parse errors is a failure (exit 65): nothing to lint.
+pub(crate) fn lint_listing(
+    listing: &Listing<'_>,
+    args: &LintArgs,
+    servers: &Servers,
+    allow: &Allow,
+    load: impl FnOnce(&[Rule]) -> Loaded,
+) -> Result<(LintReport, Exit, Tables), Failure> {
+    // `pfctl -nv` prints no `@N`: the rules parser numbers such rules by
+    // position, per ruleset, the way pf will (`Rule::number_inferred`).
+    let (rules, diags) = crate::parse::rules::parse_rules(listing.text);
+    report_diagnostics(listing.who, &diags);
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == crate::model::Severity::Error)
+        .count();
+    if rules.is_empty() && errors > 0 {
+        // Nothing to lint, and not because the ruleset is empty.
+        return Err(Failure::new(
+            Exit::DataErr,
+            format!(
+                "the rules listing could not be parsed ({errors} errors): is --pfctl really pfctl?"
+            ),
+        ));
+    }
+    let loaded = load(&rules);
+    for (what, d) in &loaded.diagnostics {
+        eprintln!("pfblame: {}{what} {d}", listing.who);
+    }
+    let opts = lint::predict::PredictOptions {
+        dialect: args.servers.pf.pf,
+        recorded_dialect: listing.recorded_dialect,
+        reply_via: args.servers.pf.reply_via.clone(),
+    };
+    let (mut report, exit) = lint_rules_in(
+        &rules,
+        servers,
+        allow,
+        &loaded.tables,
+        &opts,
+        args.servers.pf.strict,
+    );
+    report.notes.extend(loaded.notes);
+    Ok((report, exit, loaded.tables))
 }
 
 /// `lint --format openmetrics` is a usage error: the metrics describe
@@ -257,7 +297,7 @@ pub(crate) fn compare_text(changes: &[Change]) -> String {
 
 /// The contents of the tables the rules name: from the recording's
 /// `tables/` directories, or from live `pfctl -t NAME -T show`.
-fn load_tables(args: &SourceArgs, table_dirs: &[PathBuf], rules: &[Rule]) -> Loaded {
+pub(crate) fn load_tables(args: &SourceArgs, table_dirs: &[PathBuf], rules: &[Rule]) -> Loaded {
     let refs = tables::referenced(rules);
     if refs.is_empty() {
         return Loaded::default();
@@ -280,14 +320,17 @@ fn load_tables(args: &SourceArgs, table_dirs: &[PathBuf], rules: &[Rule]) -> Loa
 /// would otherwise print one line per line of garbage).
 const STDERR_DIAGNOSTICS: usize = 10;
 
-fn report_diagnostics(diags: &[Diagnostic]) {
+fn report_diagnostics(who: &str, diags: &[Diagnostic]) {
     let mut err = io::stderr().lock();
     for d in diags.iter().take(STDERR_DIAGNOSTICS) {
-        let _ = writeln!(err, "pfblame: rules {d}");
+        let _ = writeln!(err, "pfblame: {who}rules {d}");
     }
     if diags.len() > STDERR_DIAGNOSTICS {
         let more = diags.len() - STDERR_DIAGNOSTICS;
-        let _ = writeln!(err, "pfblame: rules: {more} more diagnostics not shown");
+        let _ = writeln!(
+            err,
+            "pfblame: {who}rules: {more} more diagnostics not shown"
+        );
     }
 }
 
@@ -402,8 +445,14 @@ fn recorded_rules_file(dir: &Path) -> Option<PathBuf> {
 
 /// Collects the rules of one poll; states are not needed and not kept.
 #[derive(Default)]
-struct RulesOnly {
+pub(crate) struct RulesOnly {
     text: String,
+}
+
+impl RulesOnly {
+    pub(crate) fn into_text(self) -> String {
+        self.text
+    }
 }
 
 impl PollSink for RulesOnly {

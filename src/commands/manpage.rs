@@ -190,7 +190,8 @@ also
 or
 .BR unexplained );
 .BR lint :
-the same, predicted from the rules alone.
+the same, predicted from the rules alone (over several hosts: for any
+host; else the status of the first host that could not be read).
 .TP
 .B 2
 Usage error.
@@ -284,6 +285,15 @@ verbosity).
 Optional:
 .B "pfctl \-vsi"
 output.
+.TP
+.I DIR/carp.txt
+Optional: the interface and
+.B carp:
+lines of
+.BR ifconfig (8),
+written by
+.BR "record \-\-carp" ;
+the CARP status shown in the TUI and in reports.
 .TP
 .I DIR/states\-R<n>.txt
 Optional:

@@ -37,8 +37,8 @@ use crate::exit::{Exit, Failure};
 use crate::pf::Dialect;
 use crate::pf::dialect::{self, Detected};
 use crate::source::{
-    Checked, INFO_FILE, LiveOptions, LiveSource, META_FILE, NAT_FILE, Pfctl, PollMeta, PollSink,
-    RULES_FILE, Run, SERVICES_FILE, SINGLE_POLL_TMP, STATES_FILE, Source, Translation,
+    CARP_FILE, Checked, INFO_FILE, LiveOptions, LiveSource, META_FILE, NAT_FILE, Pfctl, PollMeta,
+    PollSink, RULES_FILE, Run, SERVICES_FILE, SINGLE_POLL_TMP, STATES_FILE, Source, Translation,
     display_argv, per_rule_file, poll_tmp_name,
 };
 
@@ -66,6 +66,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<Exit> {
             info: true,
             also_per_rule: per_rule,
             translation: translation_for(args.pf),
+            carp: args.source.pfctl.carp,
         },
     ));
     let root = prepare_dir(&args.dir)?;
@@ -281,6 +282,7 @@ fn is_layout_name(name: &str) -> bool {
         META_FILE,
         SERVICES_FILE,
         NAT_FILE,
+        CARP_FILE,
         SINGLE_POLL_TMP,
     ]
     .contains(&name)
@@ -509,6 +511,13 @@ impl PollSink for FileSink {
     fn translation_rules(&mut self, text: &str) {
         let _ = self.write_file(NAT_FILE, text.as_bytes());
     }
+
+    /// Only the interface and CARP lines of `ifconfig`: not every
+    /// interface's addresses and media (`crate::parse::carp::carp_lines`).
+    fn carp(&mut self, text: &str) {
+        let kept = crate::parse::carp::carp_lines(text);
+        let _ = self.write_file(CARP_FILE, kept.as_bytes());
+    }
 }
 
 /// Bytes of the states listing kept to tell the dialect by: enough for the
@@ -626,6 +635,7 @@ fn file_for(argv: &[String]) -> Option<String> {
         [.., "-vvss"] => Some(STATES_FILE.into()),
         [.., "-vsi"] => Some(INFO_FILE.into()),
         [.., "-vvsn"] => Some(NAT_FILE.into()),
+        [.., "ifconfig"] => Some(CARP_FILE.into()),
         _ => None,
     }
 }

@@ -20,7 +20,8 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<Exit> {
         .map_err(|m| Failure::new(Exit::Usage, m))?;
     let interval = args.source.interval();
     if let Some(fleet) = crate::fleet::Fleet::open(&args.source.options())? {
-        return start_fleet(fleet, config, interval, args.color.color);
+        let kill = KillAccess::for_fleet(args.allow_kill, fleet.is_live(), &args.source.options())?;
+        return start_fleet(fleet, config, interval, args.color.color, kill);
     }
     let source = crate::source::open(&args.source.options())?;
     // A recording is read one way unless per-rule files are asked for.
@@ -79,16 +80,19 @@ pub fn start(
 }
 
 /// `watch` over several hosts: the rows of every host, a Host column, a
-/// header line per host; `/NAME` filters one host. Kills stay off (`K`
-/// says so): they would need the host of each state.
+/// header line per host; `/NAME` filters one host. With `--allow-kill`,
+/// `K` removes a row's states on the row's host (fleet polls always list
+/// the ids `pfctl -k id` needs).
 pub(crate) fn start_fleet(
     fleet: crate::fleet::Fleet,
     config: Config,
     interval: Duration,
     color: ColorChoice,
+    kill: KillAccess,
 ) -> anyhow::Result<Exit> {
     needs_terminal()?;
-    let (app, pipeline) = start::prepare_fleet(fleet, config, interval, color.enabled(true))?;
+    let (mut app, pipeline) = start::prepare_fleet(fleet, config, interval, color.enabled(true))?;
+    app.kill = kill;
     crate::tui::run_terminal(app, Box::new(pipeline), FirstPoll::AfterInterval)
 }
 

@@ -622,6 +622,77 @@ pub(crate) enum TextLine<'a> {
     TooLong(u64),
 }
 
+/// A line whose bytes began in an earlier buffer fill: held (at most
+/// [`MAX_LINE`] bytes) or, once too long, only measured.
+#[derive(Default)]
+struct Straddle {
+    carry: Vec<u8>,
+    /// Bytes of an over-long line seen so far.
+    skipping: Option<u64>,
+}
+
+impl Straddle {
+    fn is_empty(&self) -> bool {
+        self.carry.is_empty() && self.skipping.is_none()
+    }
+
+    /// The line that ends with `piece` (its last bytes, up to its `\n`).
+    #[inline(always)]
+    fn end_line(&mut self, piece: &[u8], f: &mut impl FnMut(TextLine<'_>)) {
+        let len = self.carry.len() + piece.len();
+        if let Some(seen) = self.skipping.take() {
+            f(TextLine::TooLong(seen + piece.len() as u64));
+        } else if len > MAX_LINE {
+            f(TextLine::TooLong(len as u64));
+            self.carry.clear();
+        } else {
+            self.carry.extend_from_slice(piece);
+            f(checked(&self.carry));
+            self.carry.clear();
+        }
+    }
+
+    /// The bytes after a buffer's last `\n`: the start of the next line.
+    fn keep(&mut self, rest: &[u8]) {
+        match self.skipping.as_mut() {
+            Some(seen) => *seen += rest.len() as u64,
+            None if self.carry.len() + rest.len() > MAX_LINE => {
+                self.skipping = Some((self.carry.len() + rest.len()) as u64);
+                self.carry.clear();
+            }
+            None => self.carry.extend_from_slice(rest),
+        }
+    }
+
+    /// The end of the input: a last line without `\n`.
+    fn finish(self, f: &mut impl FnMut(TextLine<'_>)) {
+        match self.skipping {
+            Some(seen) => f(TextLine::TooLong(seen)),
+            None if !self.carry.is_empty() => f(checked(&self.carry)),
+            None => {}
+        }
+    }
+}
+
+fn checked(bytes: &[u8]) -> TextLine<'_> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => TextLine::Text(text),
+        Err(_) => TextLine::Bytes(bytes),
+    }
+}
+
+/// The next buffer fill of `r`, retried when interrupted.
+fn fill(r: &mut impl BufRead) -> io::Result<&[u8]> {
+    loop {
+        match r.fill_buf() {
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    r.fill_buf()
+}
+
 /// Calls `f` with every line of `r`. Lines longer than
 /// [`MAX_LINE`] are skipped, never held. Lines are found in the reader's
 /// buffer (only a line that straddles two buffer fills is copied); the part of a buffer up to its last newline is checked for
@@ -631,21 +702,9 @@ pub(crate) fn for_each_text_line<R: BufRead>(
     mut r: R,
     mut f: impl FnMut(TextLine<'_>),
 ) -> io::Result<()> {
-    fn checked(bytes: &[u8]) -> TextLine<'_> {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => TextLine::Text(text),
-            Err(_) => TextLine::Bytes(bytes),
-        }
-    }
-    let mut carry: Vec<u8> = Vec::new();
-    // Bytes of an over-long line seen so far.
-    let mut skipping: Option<u64> = None;
+    let mut straddle = Straddle::default();
     loop {
-        let buf = match r.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let buf = fill(&mut r)?;
         if buf.is_empty() {
             break;
         }
@@ -654,16 +713,8 @@ pub(crate) fn for_each_text_line<R: BufRead>(
         let mut start = 0;
         for_each_newline(buf, |nl| {
             let piece = buf.get(start..nl).unwrap_or_default();
-            let len = carry.len() + piece.len();
-            if let Some(seen) = skipping.take() {
-                f(TextLine::TooLong(seen + piece.len() as u64));
-            } else if len > MAX_LINE {
-                f(TextLine::TooLong(len as u64));
-                carry.clear();
-            } else if !carry.is_empty() {
-                carry.extend_from_slice(piece);
-                f(checked(&carry));
-                carry.clear();
+            if !straddle.is_empty() || piece.len() > MAX_LINE {
+                straddle.end_line(piece, &mut f);
             } else {
                 match text.and_then(|t| t.get(start..nl)) {
                     Some(line) => f(TextLine::Text(line)),
@@ -672,23 +723,68 @@ pub(crate) fn for_each_text_line<R: BufRead>(
             }
             start = nl + 1;
         });
-        let rest = buf.get(start..).unwrap_or_default();
-        match skipping.as_mut() {
-            Some(seen) => *seen += rest.len() as u64,
-            None if carry.len() + rest.len() > MAX_LINE => {
-                skipping = Some((carry.len() + rest.len()) as u64);
-                carry.clear();
-            }
-            None => carry.extend_from_slice(rest),
-        }
+        straddle.keep(buf.get(start..).unwrap_or_default());
         let used = buf.len();
         r.consume(used);
     }
-    match skipping {
-        Some(seen) => f(TextLine::TooLong(seen)),
-        None if !carry.is_empty() => f(checked(&carry)),
-        None => {}
+    straddle.finish(&mut f);
+    Ok(())
+}
+
+/// Where [`for_each_line_fast`] hands the lines of a listing.
+pub(crate) trait FastLines {
+    /// At the start of a line that ends in the reader's buffer: `rest` holds
+    /// that line and the ones after it, up to the buffer's last `\n`. Takes
+    /// as many whole lines as it can itself (each at most [`MAX_LINE`]
+    /// bytes), straight from the buffer, and returns their length with
+    /// their `\n`s: 0 when it took none. The line after them goes to
+    /// [`Self::line`], so `fast` must leave it untouched.
+    fn fast(&mut self, rest: &[u8]) -> usize;
+    /// Every line `fast` did not take, as [`for_each_text_line`] gives it.
+    fn line(&mut self, line: TextLine<'_>);
+}
+
+/// [`for_each_text_line`] with a fast path: `h.fast` sees the lines that
+/// end in the reader's buffer first, straight from the buffer, and finds
+/// their ends itself; only the lines it leaves are searched for their `\n`
+/// and checked for UTF-8 (one by one). No buffer-wide pass is made, so a
+/// listing whose lines the fast path takes is read once.
+pub(crate) fn for_each_line_fast<R: BufRead>(mut r: R, h: &mut impl FastLines) -> io::Result<()> {
+    let mut straddle = Straddle::default();
+    loop {
+        let buf = fill(&mut r)?;
+        if buf.is_empty() {
+            break;
+        }
+        let lines_end = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
+        let mut start = 0;
+        if lines_end > 0 && !straddle.is_empty() {
+            let nl = memchr::memchr(b'\n', buf).unwrap_or(0);
+            straddle.end_line(buf.get(..nl).unwrap_or_default(), &mut |l| h.line(l));
+            start = nl + 1;
+        }
+        while start < lines_end {
+            let taken = h.fast(buf.get(start..lines_end).unwrap_or_default());
+            debug_assert!(taken == 0 || buf.get(start + taken - 1) == Some(&b'\n'));
+            start += taken;
+            let Some(rest) = buf.get(start..lines_end).filter(|r| !r.is_empty()) else {
+                break;
+            };
+            // `rest` ends with the buffer's last `\n`.
+            let nl = memchr::memchr(b'\n', rest).map_or(lines_end - 1, |i| start + i);
+            let piece = buf.get(start..nl).unwrap_or_default();
+            if piece.len() > MAX_LINE {
+                h.line(TextLine::TooLong(piece.len() as u64));
+            } else {
+                h.line(checked(piece));
+            }
+            start = nl + 1;
+        }
+        straddle.keep(buf.get(start.max(lines_end)..).unwrap_or_default());
+        let used = buf.len();
+        r.consume(used);
     }
+    straddle.finish(&mut |l| h.line(l));
     Ok(())
 }
 
@@ -934,6 +1030,94 @@ mod tests {
                 ["short", long.as_str(), "after", last.as_str()],
                 "capacity {cap}"
             );
+        }
+    }
+
+    /// Every line as text, for comparing the two line readers.
+    fn describe(l: TextLine<'_>) -> String {
+        match l {
+            TextLine::Text(t) => format!("text {t:?}"),
+            TextLine::Bytes(b) => format!("bytes {b:?}"),
+            TextLine::TooLong(n) => format!("too long: {n}"),
+        }
+    }
+
+    /// Takes the lines that start with `f` itself (as a fast path would).
+    struct TakeF(Vec<String>);
+
+    impl TakeF {
+        fn one(&mut self, rest: &[u8]) -> Option<usize> {
+            if rest.first() != Some(&b'f') {
+                return None;
+            }
+            let nl = memchr::memchr(b'\n', rest).filter(|&nl| nl <= MAX_LINE)?;
+            let line = std::str::from_utf8(&rest[..nl]).ok()?;
+            self.0.push(format!("fast {line:?}"));
+            Some(nl + 1)
+        }
+    }
+
+    impl FastLines for TakeF {
+        fn fast(&mut self, rest: &[u8]) -> usize {
+            let mut taken = 0;
+            while let Some(n) = rest.get(taken..).and_then(|r| self.one(r)) {
+                taken += n;
+            }
+            taken
+        }
+        fn line(&mut self, l: TextLine<'_>) {
+            self.0.push(describe(l));
+        }
+    }
+
+    /// The lines and events of the fast reader, with the fast path's lines
+    /// written as the plain reader's.
+    fn fast_reader_lines(text: &[u8], cap: usize) -> Vec<String> {
+        let mut h = TakeF(Vec::new());
+        for_each_line_fast(io::BufReader::with_capacity(cap, text), &mut h).unwrap();
+        h.0.into_iter()
+            .map(|l| l.replacen("fast ", "text ", 1))
+            .collect()
+    }
+
+    fn plain_reader_lines(text: &[u8], cap: usize) -> Vec<String> {
+        let mut seen = Vec::new();
+        for_each_text_line(io::BufReader::with_capacity(cap, text), |l| {
+            seen.push(describe(l))
+        })
+        .unwrap();
+        seen
+    }
+
+    #[test]
+    fn the_fast_reader_gives_the_plain_readers_lines() {
+        let mut long = b"f".to_vec();
+        long.extend(std::iter::repeat_n(b'x', MAX_LINE));
+        long.extend_from_slice(b"\nfine\n");
+        long.extend(std::iter::repeat_n(b'y', MAX_LINE * 2));
+        long.extend_from_slice(b"\nf\xff\nlast");
+        for cap in [1, 2, 3, 7, 64, 1000, 8192, 1 << 20] {
+            assert_eq!(
+                fast_reader_lines(&long, cap),
+                plain_reader_lines(&long, cap),
+                "capacity {cap}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_reader_splits_any_bytes_as_the_plain_one(
+            text in proptest::collection::vec(
+                proptest::prop_oneof![
+                    4 => proptest::sample::select(b"f\n\rab ".to_vec()),
+                    1 => proptest::num::u8::ANY,
+                ],
+                0..200,
+            ),
+            cap in 1usize..40,
+        ) {
+            proptest::prop_assert_eq!(fast_reader_lines(&text, cap), plain_reader_lines(&text, cap));
         }
     }
 

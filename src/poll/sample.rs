@@ -318,6 +318,14 @@ impl PollSink for SampleBuilder {
         self.add_diagnostics("info", diags);
     }
 
+    /// Informative: the parser's diagnostics are warnings only, and an
+    /// output it cannot read leaves the status unknown.
+    fn carp(&mut self, text: &str) {
+        let (carp, diags) = crate::parse::carp::parse_carp(text);
+        self.sample.carp = carp;
+        self.add_diagnostics("ifconfig", diags);
+    }
+
     /// The translation rules join the rules: each keeps its own ruleset
     /// (`Rule::ruleset`), so state attribution still names filter rules
     /// only, and the verdicts see what keeps state under `no state`.

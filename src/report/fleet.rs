@@ -13,6 +13,7 @@ use crate::analyze::fleet::{FleetAnalysis, FleetFinding, FleetRow};
 use crate::analyze::{Analysis, Verdict, net_text};
 use crate::lint::Finding;
 use crate::model::Diagnostic;
+use crate::model::carp::carp_line;
 use crate::sanitize::neutralize;
 
 /// One host as the report shows it.
@@ -78,8 +79,9 @@ fn host_line(h: &HostReport<'_>, fleet: &FleetAnalysis) -> String {
         Ok(a) => {
             let summary = fleet.hosts.iter().find(|s| s.name == h.name);
             format!(
-                "host {}: Hostid {}, Checksum {}, {} states, {} server states ({} imported by pfsync){}",
+                "host {}: {}, Hostid {}, Checksum {}, {} states, {} server states ({} imported by pfsync){}",
                 neutralize(h.name),
+                neutralize(&carp_line(a.carp.as_ref())),
                 summary
                     .and_then(|s| s.hostid.as_deref())
                     .unwrap_or("unknown"),
@@ -229,14 +231,15 @@ fn write_markdown(
     writeln!(out)?;
     writeln!(
         out,
-        "| host | Hostid | Checksum | states | server states | imported by pfsync | poll |"
+        "| host | CARP | Hostid | Checksum | states | server states | imported by pfsync | poll |"
     )?;
-    writeln!(out, "|---|---|---|---|---|---|---|")?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
     for h in hosts {
         let summary = fleet.hosts.iter().find(|s| s.name == h.name);
         let cells = match h.analysis {
             Err(why) => [
                 code(h.name),
+                String::new(),
                 String::new(),
                 String::new(),
                 String::new(),
@@ -249,6 +252,11 @@ fn write_markdown(
             ],
             Ok(a) => [
                 code(h.name),
+                inline(
+                    &a.carp
+                        .as_ref()
+                        .map_or_else(|| "unknown".to_string(), |c| c.summary()),
+                ),
                 code(
                     summary
                         .and_then(|s| s.hostid.as_deref())
@@ -370,6 +378,9 @@ struct HostDto<'a> {
     total_states: u64,
     server_states: u64,
     imported_states: u64,
+    /// The CARP status from ifconfig; null when unknown (no `--carp`, or
+    /// ifconfig failed or printed something else).
+    carp: Option<json::CarpDto<'a>>,
     /// The host's own report (the one-host JSON), null when the poll failed.
     report: Option<json::Report<'a>>,
 }
@@ -444,6 +455,11 @@ fn build<'a>(
                 total_states: h.analysis.map_or(0, |a| a.total_states),
                 server_states: h.analysis.map_or(0, |a| a.server_states),
                 imported_states: summary.map_or(0, |s| s.imported_states),
+                carp: h
+                    .analysis
+                    .ok()
+                    .and_then(|a| a.carp.as_ref())
+                    .map(json::carp_dto),
                 report: h.analysis.ok().map(|a| json::build(a, opts)),
             }
         })

@@ -52,6 +52,25 @@ pub struct Report<'a> {
     /// error), or states that skip no routing rule (`server-states`,
     /// warning). The fields of `pfblame lint --format json`'s findings.
     pub findings: &'a [Finding],
+    /// The CARP status, when ifconfig was read (`--carp`, `carp.txt`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carp: Option<CarpDto<'a>>,
+}
+
+/// The CARP status of one host (`ifconfig`): `state` is the one state of
+/// every vhid (`MASTER`, `BACKUP`, `INIT`, `<UNKNOWN>`), `mixed` when they
+/// differ, `none` without a carp interface.
+#[derive(Debug, Serialize)]
+pub struct CarpDto<'a> {
+    pub state: &'static str,
+    pub vhids: &'a [crate::model::carp::CarpVhid],
+}
+
+pub(crate) fn carp_dto(c: &crate::model::carp::Carp) -> CarpDto<'_> {
+    CarpDto {
+        state: c.overall_word(),
+        vhids: &c.vhids,
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -148,6 +167,7 @@ pub fn build<'a>(a: &'a Analysis, opts: &Options) -> Report<'a> {
         warnings: &a.warnings,
         diagnostics: &a.diagnostics,
         findings: &a.findings,
+        carp: a.carp.as_ref().map(carp_dto),
     }
 }
 

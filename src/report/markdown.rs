@@ -37,6 +37,9 @@ pub(super) fn write_titled(
         writeln!(out)?;
     }
     writeln!(out, "- states: {}", super::states_summary(a))?;
+    if let Some(c) = &a.carp {
+        writeln!(out, "- CARP: {}", inline(&c.summary()))?;
+    }
     if a.generation.number > 1 {
         writeln!(
             out,

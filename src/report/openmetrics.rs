@@ -145,6 +145,7 @@ pub(crate) fn write_hosts(
             writeln!(out, "{name}{{{}}} {}", label(s), value(a))?;
         }
     }
+    write_carp(hosts, &label, out)?;
     if hosts.iter().any(|(_, s)| s.poll_seconds.is_some()) {
         family(
             out,
@@ -201,6 +202,43 @@ pub(crate) fn write_hosts(
         }
     }
     writeln!(out, "# EOF")
+}
+
+/// `pfblame_carp_master{host,iface,vhid}`: 1 for a vhid the host is MASTER
+/// of, 0 for BACKUP, INIT or unknown; only for hosts whose ifconfig was
+/// read (`--carp`, `carp.txt`), so that "unknown" is no sample at all.
+fn write_carp(
+    hosts: &[(&Analysis, &Scrape)],
+    label: &dyn Fn(&Scrape) -> String,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let with_carp: Vec<(&crate::model::carp::Carp, &Scrape)> = hosts
+        .iter()
+        .filter_map(|(a, s)| Some((a.carp.as_ref()?, *s)))
+        .collect();
+    if with_carp.iter().all(|(c, _)| c.vhids.is_empty()) {
+        return Ok(());
+    }
+    family(
+        out,
+        "pfblame_carp_master",
+        "gauge",
+        "1 when the host is CARP MASTER of the vhid on the interface, 0 otherwise (BACKUP, INIT), from ifconfig.",
+        None,
+    )?;
+    for (carp, s) in with_carp {
+        for v in &carp.vhids {
+            writeln!(
+                out,
+                "pfblame_carp_master{{{},iface=\"{}\",vhid=\"{}\"}} {}",
+                label(s),
+                label_value(&v.iface),
+                v.vhid,
+                u8::from(v.state == crate::model::carp::CarpState::Master)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// `# TYPE`, `# UNIT` (when given; the name must then end in `_UNIT`) and

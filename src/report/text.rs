@@ -95,6 +95,11 @@ fn header(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     if let Some(d) = &a.dialect {
         writeln!(out, "pf:      {}", neutralize(&d.describe()))?;
     }
+    // Only when ifconfig was read (--carp, a recording's carp.txt): one
+    // firewall's report stays as it was otherwise.
+    if let Some(c) = &a.carp {
+        writeln!(out, "carp:    {}", neutralize(&c.summary()))?;
+    }
     if a.generation.number > 1 {
         writeln!(
             out,

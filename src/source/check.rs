@@ -91,7 +91,15 @@ struct Seen {
 
 impl Seen {
     fn line(&mut self, head: &[u8], states: bool) {
-        let text = String::from_utf8_lossy(head);
+        // Continuation lines are not classified: skipped before any decoding
+        // (three lines in four of a `-vv` listing).
+        if states && matches!(head.first(), Some(b' ' | b'\t')) {
+            return;
+        }
+        let text = match std::str::from_utf8(head) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(head),
+        };
         // A CR inside a line: CR-only line ends, one line for the whole listing.
         let text = text.strip_suffix('\r').unwrap_or(&text);
         if text.trim().is_empty() || (states && text.starts_with([' ', '\t'])) {
@@ -214,6 +222,10 @@ impl PollSink for Watch<'_> {
 
     fn translation_rules(&mut self, text: &str) {
         self.inner.translation_rules(text);
+    }
+
+    fn carp(&mut self, text: &str) {
+        self.inner.carp(text);
     }
 }
 

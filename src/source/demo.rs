@@ -37,7 +37,8 @@ macro_rules! poll {
 }
 
 /// One host of the embedded CARP pair (`fixtures/scenarios/carp-pair/`,
-/// `demo --pair`): (host, rules.txt, states.txt, info.txt, meta.toml).
+/// `demo --pair`): (host, rules.txt, states.txt, info.txt, meta.toml,
+/// carp.txt).
 macro_rules! pair_host {
     ($host:literal) => {
         (
@@ -62,21 +63,26 @@ macro_rules! pair_host {
                 $host,
                 "/meta.toml"
             )),
+            include_str!(concat!(
+                "../../fixtures/scenarios/carp-pair/",
+                $host,
+                "/carp.txt"
+            )),
         )
     };
 }
 
 /// The CARP pair: the master fw-a and the backup fw-b.
-const PAIR: &[(&str, &str, &str, &str, &str)] = &[pair_host!("fw-a"), pair_host!("fw-b")];
+const PAIR: &[(&str, &str, &str, &str, &str, &str)] = &[pair_host!("fw-a"), pair_host!("fw-b")];
 
 /// The server of the pair scenario.
 pub(crate) const PAIR_SERVER: &str = "2001:db8::10";
 
 /// The pair's hosts, each a one-poll replay (with `info.txt`: Hostid and
-/// Checksum), in host order.
+/// Checksum; `carp.txt`: MASTER on fw-a, BACKUP on fw-b), in host order.
 pub(crate) fn pair_sources() -> Vec<(String, Box<dyn Source>)> {
     PAIR.iter()
-        .map(|(host, rules, states, info, meta)| {
+        .map(|(host, rules, states, info, meta, carp)| {
             let poll = RecordedPoll {
                 taken_at: taken_at(meta),
                 rules: (*rules).to_string(),
@@ -84,6 +90,7 @@ pub(crate) fn pair_sources() -> Vec<(String, Box<dyn Source>)> {
                 info: Some((*info).to_string()),
                 translation_rules: None,
                 per_rule: BTreeMap::new(),
+                carp: Some((*carp).to_string()),
             };
             let source: Box<dyn Source> = Box::new(
                 ReplaySource::from_memory(vec![poll])
@@ -121,6 +128,7 @@ pub(crate) fn recorded_polls() -> Vec<RecordedPoll> {
             info: None,
             translation_rules: None,
             per_rule: BTreeMap::new(),
+            carp: None,
         })
         .collect()
 }

@@ -204,6 +204,7 @@ pub(crate) fn open_host(spec: &HostSpec, o: &Options) -> Result<Box<dyn Source>,
                     translation: o
                         .translation
                         .map_or(super::Translation::Off, super::Translation::Decide),
+                    carp: o.pfctl.carp,
                     ..super::LiveOptions::default()
                 },
             )

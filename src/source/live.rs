@@ -51,6 +51,14 @@ pub(crate) const INFO_ARGS: [&str; 1] = ["-vsi"];
 /// Arguments of the translation rules run (FreeBSD, macOS: nat, rdr and
 /// binat rules are a ruleset of their own, `pfctl_show_nat()`).
 pub const NAT_ARGS: [&str; 3] = ["-a", "*", "-vvsn"];
+/// The CARP status command (`--carp`), run where pfctl runs and the way
+/// it runs (argv, or one quoted word through ssh). Plain `ifconfig`, for
+/// every BSD: OpenBSD's `ifconfig -g carp` prints only the group's demote
+/// counter (`printgroupattribs()` in sbin/ifconfig/ifconfig.c), and
+/// `ifconfig carp` (the group's members) has no FreeBSD equivalent, where
+/// the `carp:` lines sit under the parent interface. Not run under the
+/// `--pfctl` wrapper (doas): reading the status needs no privilege.
+pub const IFCONFIG_ARGV: [&str; 1] = ["ifconfig"];
 /// Per-rule runs started ahead of the one being read.
 pub(crate) const PER_RULE_CONCURRENCY: usize = 4;
 
@@ -77,6 +85,8 @@ pub struct PfctlOptions {
     pub timeout: Duration,
     /// `--host-timeout NAME=SECS`: a fleet host's own timeout.
     pub host_timeouts: Vec<HostTimeout>,
+    /// `--carp`: also run [`IFCONFIG_ARGV`] each poll.
+    pub carp: bool,
 }
 
 /// `--host-timeout NAME=SECS`: the pfctl runs of fleet host NAME may take
@@ -97,6 +107,7 @@ impl PfctlOptions {
             hosts: Vec::new(),
             timeout,
             host_timeouts: Vec::new(),
+            carp: false,
         }
     }
 }
@@ -274,6 +285,18 @@ impl Pfctl {
         }
     }
 
+    /// Another command run the same way as this pfctl: on the same host
+    /// through the same transport, remote words quoted alike, with the
+    /// same timeout (`ifconfig` for `--carp`).
+    pub(crate) fn sibling(&self, command: &[&str]) -> Pfctl {
+        Pfctl {
+            words: command.iter().map(|w| w.to_string()).collect(),
+            text: format!("{} (beside {})", command.join(" "), self.text),
+            timeout: self.timeout,
+            via: self.via.clone(),
+        }
+    }
+
     /// Starts one run; read it with [`Spawned::consume`].
     pub(crate) fn start(&self, args: &[&str]) -> Result<Spawned, SourceError> {
         Spawned::start(&self.argv(args), self.timeout)
@@ -298,6 +321,8 @@ pub struct LiveOptions {
     pub also_per_rule: bool,
     /// Whether to read the translation rules (`pfctl -a '*' -vvsn`).
     pub translation: Translation,
+    /// Also run `ifconfig` each poll and hand it to [`PollSink::carp`].
+    pub carp: bool,
 }
 
 /// Whether a live source reads translation rules. OpenBSD has no `-sn`
@@ -319,6 +344,7 @@ impl Default for LiveOptions {
             info: false,
             also_per_rule: false,
             translation: Translation::Off,
+            carp: false,
         }
     }
 }
@@ -360,6 +386,7 @@ impl LiveSource {
                 translation: args
                     .translation
                     .map_or(Translation::Off, Translation::Decide),
+                carp: args.pfctl.carp,
                 ..LiveOptions::default()
             },
         )
@@ -453,6 +480,21 @@ impl LiveSource {
                 ));
                 self.options.translation = Translation::Off;
             }
+        }
+    }
+
+    /// `ifconfig`, for the CARP status. Informative: a failure (no
+    /// ifconfig, a timeout, an error status) is a warning and leaves the
+    /// status unknown; the next poll tries again.
+    fn fetch_carp(&self, sink: &mut dyn PollSink, meta: &mut PollMeta) {
+        match self.pfctl.sibling(&IFCONFIG_ARGV).run(&[]) {
+            Ok((text, run)) => {
+                note_run(meta, run);
+                sink.carp(&text);
+            }
+            Err(e) => meta
+                .warnings
+                .push(format!("`ifconfig` failed ({e}): CARP status unknown")),
         }
     }
 
@@ -666,6 +708,9 @@ impl Source for LiveSource {
                 }
             }
             Strategy::PerRule => self.poll_per_rule(&rules, sink, &mut meta)?,
+        }
+        if self.options.carp {
+            self.fetch_carp(sink, &mut meta);
         }
         if self.options.info {
             self.fetch_info(sink, &mut meta)?;

@@ -557,13 +557,10 @@ impl App {
     /// states, or a notice saying why there is none.
     fn ask_kill(&mut self) {
         let refused = |text: String| Some(Notice { text, error: false });
-        let pfctl = match &self.kill {
-            KillAccess::Refused(why) => {
-                self.notice = refused(kill::refusal_text(*why).to_string());
-                return;
-            }
-            KillAccess::Allowed(pfctl) => pfctl,
-        };
+        if let KillAccess::Refused(why) = &self.kill {
+            self.notice = refused(kill::refusal_text(*why).to_string());
+            return;
+        }
         if self.killing {
             self.notice = refused("K: the previous kill is still running".into());
             return;
@@ -573,7 +570,14 @@ impl App {
             self.notice = refused("K: no rule selected".into());
             return;
         };
-        match kill::prompt(&snap.analysis, row, pfctl) {
+        // In a fleet, the row's host is where its states live: its own
+        // pfctl, through its own transport, removes them.
+        let host = snap.analysis.rows.get(row).and_then(|r| r.host.as_deref());
+        let planned = self
+            .kill
+            .pfctl_for(host)
+            .and_then(|pfctl| kill::prompt(&snap.analysis, row, pfctl));
+        match planned {
             Ok(prompt) => self.modal = Modal::KillPrompt(prompt),
             Err(text) => self.notice = refused(text),
         }

@@ -66,7 +66,12 @@ impl Poller for FleetPipeline {
                     states: a.map_or(0, |a| a.total_states),
                     server_states: a.map_or(0, |a| a.server_states),
                     hostid: a.and_then(|a| a.hostid),
-                    carp: None,
+                    // Always said for a fleet: "unknown" when no ifconfig
+                    // output was read (no --carp, or it failed).
+                    carp: Some(
+                        a.and_then(|a| a.carp.as_ref())
+                            .map_or_else(|| "unknown".to_string(), crate::model::carp::Carp::short),
+                    ),
                     error: p.outcome.as_deref().err().map(ToString::to_string),
                 }
             })

@@ -19,6 +19,9 @@ use crate::source::{Pfctl, PfctlOptions, Source, SourceError};
 pub enum KillAccess {
     /// `--allow-kill` on a live source: the pfctl to run.
     Allowed(Pfctl),
+    /// `--allow-kill` on a live fleet: each host's pfctl, run through its
+    /// own transport, for the rows of that host (a row names its host).
+    Hosts(Vec<(String, Pfctl)>),
     /// Refused, and why (shown when `K` is pressed).
     Refused(KillRefused),
 }
@@ -50,8 +53,49 @@ impl KillAccess {
         Ok(Self::new(allow_kill, live, pfctl))
     }
 
+    /// What `K` may do on a fleet: with `allow_kill` and every host live,
+    /// each host's own pfctl command (argv through its transport, its
+    /// timeout), the one its polls run. A fleet with a recorded host is
+    /// refused as a recording.
+    pub fn for_fleet(
+        allow_kill: bool,
+        fleet_is_live: bool,
+        options: &crate::source::Options,
+    ) -> Result<Self, SourceError> {
+        let specs = crate::source::fleet::hosts(options)?.unwrap_or_default();
+        let mut hosts = Vec::new();
+        for spec in &specs {
+            if let Some(pfctl) = crate::source::fleet::host_pfctl(spec, options)? {
+                hosts.push((spec.name.clone(), pfctl));
+            }
+        }
+        let all_live = fleet_is_live && !specs.is_empty() && hosts.len() == specs.len();
+        Ok(match KillGuard::new(allow_kill, all_live) {
+            Ok(_) => KillAccess::Hosts(hosts),
+            Err(_) if !all_live => KillAccess::Refused(KillRefused::Recorded),
+            Err(_) => KillAccess::Refused(KillRefused::NotAllowed),
+        })
+    }
+
+    /// The pfctl that removes the states of a row of `host` (`None` for
+    /// one firewall's rows).
+    pub(crate) fn pfctl_for(&self, host: Option<&str>) -> Result<&Pfctl, String> {
+        match (self, host) {
+            (KillAccess::Refused(why), _) => Err(refusal_text(*why).to_string()),
+            (KillAccess::Allowed(pfctl), _) => Ok(pfctl),
+            (KillAccess::Hosts(hosts), Some(name)) => hosts
+                .iter()
+                .find(|(h, _)| h == name)
+                .map(|(_, p)| p)
+                .ok_or_else(|| format!("K: no pfctl command for host {name}")),
+            (KillAccess::Hosts(_), None) => {
+                Err("K: this row names no host: nothing was run".to_string())
+            }
+        }
+    }
+
     pub fn is_allowed(&self) -> bool {
-        matches!(self, KillAccess::Allowed(_))
+        matches!(self, KillAccess::Allowed(_) | KillAccess::Hosts(_))
     }
 }
 

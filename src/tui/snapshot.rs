@@ -126,7 +126,7 @@ pub struct HostLine {
     pub server_states: u64,
     /// `Hostid` of `pfctl -si`.
     pub hostid: Option<u32>,
-    /// CARP status, when some output gave it (not read yet: `None`).
+    /// CARP status (`MASTER (carp0 vhid 1)`, `unknown`); `None` shows none.
     pub carp: Option<String>,
     /// Why the last poll failed.
     pub error: Option<String>,

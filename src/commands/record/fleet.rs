@@ -36,6 +36,7 @@ pub(super) fn run(args: &RecordArgs, o: &Options, hosts: &[HostSpec]) -> anyhow:
                 info: true,
                 also_per_rule: per_rule,
                 translation: translation_for(args.pf),
+                carp: args.source.pfctl.carp,
             },
         ));
         recorders.push(Recorder {

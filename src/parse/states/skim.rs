@@ -20,7 +20,7 @@ use std::sync::Arc;
 use super::{MainLine, StatesParser, continuation_of, fast, main_direction, main_line};
 use crate::model::{Diagnostic, Direction, Endpoint, HostAddr, Port, RuleKey, Severity, State};
 use crate::parse::common::{
-    DiagCap, TextLine, blank0, clip, for_each_text_line, nul_column, too_long,
+    DiagCap, FastLines, MAX_LINE, TextLine, blank0, clip, for_each_line_fast, nul_column, too_long,
 };
 
 mod scan;
@@ -37,6 +37,18 @@ pub struct Counted {
 }
 
 impl Counted {
+    /// What an age line says: the state is verbose, and the items it has
+    /// replace the earlier ones (as the full parser's age line does).
+    fn read_age(&mut self, anchor: Option<u32>, rule: Option<u32>) {
+        self.verbose = true;
+        if anchor.is_some() {
+            self.anchor = anchor;
+        }
+        if rule.is_some() {
+            self.rule = rule;
+        }
+    }
+
     /// The `(anchor, rule)` pair, as [`State::rule_key`].
     pub fn rule_key(&self) -> RuleKey {
         RuleKey {
@@ -181,6 +193,58 @@ impl Skimmer {
         self.current = Some((counted, direction));
     }
 
+    /// The skim's fast path, straight from the reader's buffer: takes the
+    /// lines at the start of `rest` while each is the main line of a state
+    /// the sink does not want, or a continuation line of a counted state, in
+    /// the form the one-pass readers of [`scan`] accept. Returns their length
+    /// (see [`FastLines::fast`]); `line_no` counts them.
+    fn skim_run(&mut self, line_no: &mut usize, rest: &[u8], sink: &mut impl SkimSink) -> usize {
+        let mut taken = 0;
+        while let Some(n) = rest
+            .get(taken..)
+            .and_then(|line| self.skim_line(*line_no + 1, line, sink))
+        {
+            taken += n;
+            *line_no += 1;
+        }
+        taken
+    }
+
+    /// One line for [`Self::skim_run`], at the start of `rest` (which holds
+    /// its `\n`): its length with the `\n`. Such a line is ASCII and at most
+    /// [`MAX_LINE`] bytes, so it is the text [`Self::push`] would get, and
+    /// the effect is what `push` does with it. Anything else is `None`, with
+    /// nothing changed, and goes to `push`.
+    #[inline(always)]
+    fn skim_line(
+        &mut self,
+        line_no: usize,
+        rest: &[u8],
+        sink: &mut impl SkimSink,
+    ) -> Option<usize> {
+        match *rest.first()? {
+            b' ' | b'\t' => {
+                let (counted, _) = self.current.as_mut()?;
+                continuation_in_buffer(counted, rest)
+            }
+            b'\n' => None,
+            _ => {
+                let m = scan::main_line(rest)?;
+                if rest.get(m.end) != Some(&b'\n')
+                    || m.end > MAX_LINE
+                    || sink.wants_addresses(m.addrs())
+                {
+                    return None;
+                }
+                if let Some((done, _)) = self.current.take() {
+                    sink.counted(done);
+                }
+                self.count(line_no, m.direction);
+                Some(m.end + 1)
+            }
+        }
+    }
+
     /// Ends the input: hands out the last counted state. Continuation lines
     /// after this belong to no state.
     pub fn close(&mut self, sink: &mut impl SkimSink) {
@@ -286,27 +350,48 @@ fn skim_continuation(counted: &mut Counted, line: &str) -> bool {
         None => true,
         // The one-pass checks first, then the fast paths (which take more
         // forms), then (false) the full parser.
-        Some(b'[') => scan::seq_line(body) || fast::seq_line(body).is_some(),
+        Some(b'[') => scan::seq_line(body).is_some() || fast::seq_line(body).is_some(),
         Some(b'a') if body.starts_with(b"age ") => {
-            let read =
-                scan::age_line(body).or_else(|| fast::age_line(body).map(|v| (v.anchor, v.rule)));
+            let read = scan::age_line(body)
+                .map(|(anchor, rule, _)| (anchor, rule))
+                .or_else(|| fast::age_line(body).map(|v| (v.anchor, v.rule)));
             match read {
                 Some((anchor, rule)) => {
-                    counted.verbose = true;
-                    if anchor.is_some() {
-                        counted.anchor = anchor;
-                    }
-                    if rule.is_some() {
-                        counted.rule = rule;
-                    }
+                    counted.read_age(anchor, rule);
                     true
                 }
                 None => false,
             }
         }
-        Some(b'i') => scan::id_line(body) || fast::id_line(body).is_some(),
+        Some(b'i') => scan::id_line(body).is_some() || fast::id_line(body).is_some(),
         _ => false,
     }
+}
+
+/// [`skim_continuation`] for a continuation line at the start of `rest`
+/// that ends with a `\n` there, read by the one-pass readers only: the
+/// line's length with its `\n`, or `None` (and `counted` unchanged).
+#[inline(always)]
+fn continuation_in_buffer(counted: &mut Counted, rest: &[u8]) -> Option<usize> {
+    let lead = scan::blanks_at_start(rest);
+    let body = rest.get(lead..)?;
+    let (end, age) = match body.first()? {
+        b'\n' => (0, None),
+        b'[' => (scan::seq_line(body)?, None),
+        b'a' => {
+            let (anchor, rule, end) = scan::age_line(body)?;
+            (end, Some((anchor, rule)))
+        }
+        b'i' => (scan::id_line(body)?, None),
+        _ => return None,
+    };
+    if body.get(end) != Some(&b'\n') || lead + end > MAX_LINE {
+        return None;
+    }
+    if let Some((anchor, rule)) = age {
+        counted.read_age(anchor, rule);
+    }
+    Some(lead + end + 1)
 }
 
 /// Streams a state listing into `sink`, skimming the states it does not
@@ -329,45 +414,88 @@ pub fn skim_states<R: BufRead>(
 /// listing or of a line the skimmer takes as a main line, see
 /// [`super::chunks`]). The diagnostics are capped by `cap`, which the
 /// caller finishes.
-pub(crate) fn skim_lines<R: BufRead>(
+pub(crate) fn skim_lines<R: BufRead, S: SkimSink>(
     input: R,
     lines_before: usize,
-    sink: &mut impl SkimSink,
+    sink: &mut S,
     diags: &mut Vec<Diagnostic>,
     cap: &mut DiagCap,
 ) -> io::Result<()> {
+    let mut lines = SkimLines {
+        skimmer: Skimmer::new(),
+        batch: Vec::with_capacity(SkimLines::<S>::BATCH + 1),
+        line_no: lines_before,
+        sink,
+        diags,
+        cap,
+    };
+    for_each_line_fast(input, &mut lines)?;
+    let SkimLines {
+        mut skimmer,
+        batch,
+        sink,
+        diags,
+        cap,
+        ..
+    } = lines;
+    skimmer.close(sink);
+    cap.trim(diags);
+    batch.into_iter().for_each(|s| sink.state(s));
+    Ok(())
+}
+
+/// The lines of a listing on their way through a [`Skimmer`].
+struct SkimLines<'a, S> {
+    skimmer: Skimmer,
+    /// Wanted states not yet handed out.
+    batch: Vec<State>,
+    line_no: usize,
+    sink: &'a mut S,
+    diags: &'a mut Vec<Diagnostic>,
+    cap: &'a mut DiagCap,
+}
+
+impl<S> SkimLines<'_, S> {
     /// Wanted states handed out together (the last one may still get
     /// continuation lines, so it stays behind).
     const BATCH: usize = 64;
-    let mut skimmer = Skimmer::new();
-    let mut batch: Vec<State> = Vec::with_capacity(BATCH + 1);
-    let mut line_no = lines_before;
-    for_each_text_line(input, |line| {
-        line_no += 1;
+}
+
+impl<S: SkimSink> FastLines for SkimLines<'_, S> {
+    fn fast(&mut self, rest: &[u8]) -> usize {
+        // Takes no wanted state and makes no diagnostic: nothing to hand out.
+        self.skimmer.skim_run(&mut self.line_no, rest, self.sink)
+    }
+
+    fn line(&mut self, line: TextLine<'_>) {
+        self.line_no += 1;
+        let line_no = self.line_no;
+        let (skimmer, diags, batch, sink) = (
+            &mut self.skimmer,
+            &mut *self.diags,
+            &mut self.batch,
+            &mut *self.sink,
+        );
         match line {
             TextLine::Text(text) => {
                 let text = text.strip_suffix('\r').unwrap_or(text);
-                skimmer.push(line_no, text, diags, &mut batch, sink);
+                skimmer.push(line_no, text, diags, batch, sink);
             }
             TextLine::Bytes(mut bytes) => {
                 if let Some(b) = bytes.strip_suffix(b"\r") {
                     bytes = b;
                 }
                 let text = lossy_line(line_no, bytes, diags);
-                skimmer.push(line_no, &text, diags, &mut batch, sink);
+                skimmer.push(line_no, &text, diags, batch, sink);
             }
             TextLine::TooLong(len) => diags.push(too_long(line_no, len)),
         }
-        if batch.len() > BATCH {
+        if batch.len() > Self::BATCH {
             let done = batch.len() - 1;
             batch.drain(..done).for_each(|s| sink.state(s));
         }
-        cap.trim(diags);
-    })?;
-    skimmer.close(sink);
-    cap.trim(diags);
-    batch.into_iter().for_each(|s| sink.state(s));
-    Ok(())
+        self.cap.trim(diags);
+    }
 }
 
 /// A line that is not UTF-8, as [`super::read_states`] reports and reads it.

@@ -77,8 +77,9 @@ pub fn lines(app: &App, width: u16, height: u16) -> Vec<Line<'static>> {
     out
 }
 
-/// A fleet: one line per host, `fw-a · 12:00:00 · 40 ms · 3 states, 3 srv ·
-/// Hostid 0a0a0001`, or why its poll failed (shown, never hidden).
+/// A fleet: one line per host, `fw-a · CARP MASTER · 12:00:00 · 40 ms ·
+/// 3 states, 3 srv · Hostid 0a0a0001`, or why its poll failed (shown,
+/// never hidden).
 fn host_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let Some(snap) = &app.snapshot else {
         return Vec::new();
@@ -94,18 +95,21 @@ fn host_lines(app: &App, width: usize) -> Vec<Line<'static>> {
                     t.spurious(),
                 )),
                 None => {
-                    let mut text = format!(
-                        "{name} · {} · {} · {} states, {} srv",
+                    // CARP comes right after the name: on a narrow screen
+                    // which box is MASTER matters more than the poll's cost.
+                    let mut text = name.to_string();
+                    if let Some(carp) = &h.carp {
+                        text.push_str(&format!(" · CARP {}", clean(carp)));
+                    }
+                    text.push_str(&format!(
+                        " · {} · {} · {} states, {} srv",
                         clock(h.taken_at),
                         elapsed(h.elapsed),
                         h.states,
                         h.server_states
-                    );
+                    ));
                     if let Some(id) = h.hostid {
                         text.push_str(&format!(" · Hostid {id:08x}"));
-                    }
-                    if let Some(carp) = &h.carp {
-                        text.push_str(&format!(" · CARP {}", clean(carp)));
                     }
                     Line::from(cut(&text, width))
                 }
