@@ -603,7 +603,11 @@ impl StateStore {
         if self.bits(i) & bit::ROUTE == 0 {
             return None;
         }
-        let at = self.sparse.route_of.binary_search(&u32::try_from(i).ok()?).ok()?;
+        let at = self
+            .sparse
+            .route_of
+            .binary_search(&u32::try_from(i).ok()?)
+            .ok()?;
         let route = self.routes.get(*self.sparse.route.get(at)? as usize)?;
         Some(Box::new(route.clone()))
     }
@@ -711,7 +715,11 @@ impl StateStore {
         if self.bits(i) & bit::WHOLE == 0 {
             return None;
         }
-        let at = self.sparse.whole_of.binary_search(&u32::try_from(i).ok()?).ok()?;
+        let at = self
+            .sparse
+            .whole_of
+            .binary_search(&u32::try_from(i).ok()?)
+            .ok()?;
         self.sparse.whole.get(at)
     }
 
@@ -821,7 +829,11 @@ impl StateStore {
         if self.bits(i) & bit::SEQ == 0 {
             return None;
         }
-        let at = self.sparse.seq_of.binary_search(&u32::try_from(i).ok()?).ok()?;
+        let at = self
+            .sparse
+            .seq_of
+            .binary_search(&u32::try_from(i).ok()?)
+            .ok()?;
         let w = self.sparse.seq.get(at)?;
         let side = |k: usize| SeqWindow {
             seqlo: w.seqlo[k],
@@ -1035,10 +1047,11 @@ impl StateStore {
         let at = u32::try_from(i)
             .ok()
             .and_then(|i| self.sparse.nat_of.binary_search(&i).ok());
-        at.and_then(|at| self.sparse.nat.get(at)).is_some_and(|ends| {
-            ends.iter()
-                .any(|n| n.bits & NAT_SOME != 0 && hit(n.addr, n.bits & NAT_V6 != 0))
-        })
+        at.and_then(|at| self.sparse.nat.get(at))
+            .is_some_and(|ends| {
+                ends.iter()
+                    .any(|n| n.bits & NAT_SOME != 0 && hit(n.addr, n.bits & NAT_V6 != 0))
+            })
     }
 
     /// The states [`touches`](Self::touches) is true for, in order (see

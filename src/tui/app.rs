@@ -1120,9 +1120,11 @@ impl App {
 
     fn remember_state(&mut self) {
         self.states.selected = self.current_state().as_ref().map(StateIdent::of);
-        self.states.selected_at = self.states.selected.as_ref().and_then(|_| {
-            self.states.rows.get(self.states.cursor).copied()
-        });
+        self.states.selected_at = self
+            .states
+            .selected
+            .as_ref()
+            .and_then(|_| self.states.rows.get(self.states.cursor).copied());
     }
 
     /// The index (into `analysis.rows`) of the selected row.

@@ -491,7 +491,10 @@ mod tests {
         assert!(!all.servers.matches(&other), "not a server state");
         all.states.push((other, 0));
         let marks = t.mark_analysis(&all);
-        assert!(!marks.get(marks.len() - 1), "not known before: not called new");
+        assert!(
+            !marks.get(marks.len() - 1),
+            "not known before: not called new"
+        );
         // A new server state is still found.
         let mut next = all.clone();
         next.states.push((fake::server_state(5, 9, 1, 99), 0));
