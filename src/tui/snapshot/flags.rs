@@ -32,7 +32,7 @@ impl Flags {
     pub fn from_words(mut words: Vec<u64>, len: usize) -> Self {
         words.resize(len.div_ceil(64), 0);
         if let Some(last) = words.last_mut()
-            && len % 64 != 0
+            && !len.is_multiple_of(64)
         {
             *last &= (1u64 << (len % 64)) - 1;
         }
@@ -49,7 +49,7 @@ impl Flags {
 
     /// Appends one bit.
     pub fn push(&mut self, bit: bool) {
-        if self.len % 64 == 0 {
+        if self.len.is_multiple_of(64) {
             self.words.push(0);
         }
         if bit && let Some(w) = self.words.last_mut() {
@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn bits_read_back_as_pushed_or_set_and_nothing_past_the_end() {
-        let pattern = |i: usize| i % 3 == 0 || i % 64 == 63;
+        let pattern = |i: usize| i.is_multiple_of(3) || i % 64 == 63;
         let pushed: Flags = (0..200).map(pattern).collect();
         let mut set = Flags::new(200);
         for i in (0..200).filter(|i| pattern(*i)) {
