@@ -180,6 +180,41 @@ pub struct Sparse {
     whole: Vec<State>,
 }
 
+/// Calls `f` on each column of the [`Sparse`] `sparse` (a `&Sparse` or a
+/// `&mut Sparse`), with the count of a [`StoreShape`] it is sized by. The
+/// one list of the columns: destructured without `..`, so a column added
+/// to the struct must be named here (inside a macro rustc words it as
+/// "pattern requires `..` due to inaccessible fields": name the column,
+/// do not add the `..`).
+macro_rules! sparse_columns {
+    ($sparse:expr, $f:ident) => {{
+        let Sparse {
+            v6,
+            seq_of,
+            seq,
+            nat_of,
+            nat,
+            flags_of,
+            flags,
+            route_of,
+            route,
+            whole_of,
+            whole,
+        } = $sparse;
+        $f(Column::V6, v6);
+        $f(Column::Seq, seq_of);
+        $f(Column::Seq, seq);
+        $f(Column::Nat, nat_of);
+        $f(Column::Nat, nat);
+        $f(Column::Flags, flags_of);
+        $f(Column::Flags, flags);
+        $f(Column::Route, route_of);
+        $f(Column::Route, route);
+        $f(Column::Whole, whole_of);
+        $f(Column::Whole, whole);
+    }};
+}
+
 impl Sparse {
     /// Every column emptied, its room kept.
     fn emptied(mut self) -> Self {
@@ -190,53 +225,20 @@ impl Sparse {
     /// Bytes the columns hold (their capacity), without what the whole
     /// states point to.
     fn heap_bytes(&self) -> usize {
-        let Sparse {
-            v6,
-            seq_of,
-            seq,
-            nat_of,
-            nat,
-            flags_of,
-            flags,
-            route_of,
-            route,
-            whole_of,
-            whole,
-        } = self;
-        let columns: [&dyn Room; 11] = [
-            v6, seq_of, seq, nat_of, nat, flags_of, flags, route_of, route, whole_of, whole,
-        ];
-        columns.iter().map(|c| c.bytes()).sum()
+        let mut bytes = 0;
+        self.each_column_ref(|_, c| bytes += c.bytes());
+        bytes
     }
 
     /// Applies `f` to each column, with the count of a [`StoreShape`] it
-    /// is sized by. The one list of the columns: destructured without
-    /// `..`, so a column added to the struct must be named here.
+    /// is sized by (see [`sparse_columns!`]).
     fn each_column(&mut self, mut f: impl FnMut(Column, &mut dyn Room)) {
-        let Sparse {
-            v6,
-            seq_of,
-            seq,
-            nat_of,
-            nat,
-            flags_of,
-            flags,
-            route_of,
-            route,
-            whole_of,
-            whole,
-        } = self;
-        f(Column::V6, v6);
-        f(Column::Seq, seq_of);
-        f(Column::Seq, seq);
-        f(Column::Nat, nat_of);
-        f(Column::Nat, nat);
-        f(Column::Flags, flags_of);
-        f(Column::Flags, flags);
-        f(Column::Route, route_of);
-        f(Column::Route, route);
-        f(Column::Whole, whole_of);
-        f(Column::Whole, whole);
+        sparse_columns!(self, f);
+    }
+
+    /// [`each_column`](Self::each_column), reading.
+    fn each_column_ref(&self, mut f: impl FnMut(Column, &dyn Room)) {
+        sparse_columns!(self, f);
     }
 }
 
