@@ -1229,8 +1229,9 @@ fn word_of(bits: impl Iterator<Item = bool>) -> u64 {
         .fold(0, |w, (k, on)| w | (u64::from(on) << k))
 }
 
-/// The indexes of the set bits of `words`, in order.
-fn set_bits(words: Vec<u64>) -> impl Iterator<Item = usize> {
+/// The indexes of the set bits of `words` (bit `i % 64` of word `i / 64`),
+/// in order: the one walk over a bit set of states.
+pub(crate) fn set_bits(words: impl IntoIterator<Item = u64>) -> impl Iterator<Item = usize> {
     words.into_iter().enumerate().flat_map(|(at, mut w)| {
         std::iter::from_fn(move || {
             let k = w.trailing_zeros() as usize;
@@ -1247,6 +1248,14 @@ fn set_bits(words: Vec<u64>) -> impl Iterator<Item = usize> {
 mod tests {
     use super::*;
     use crate::model::{RouteKind, StateRoute};
+
+    #[test]
+    fn set_bits_walks_each_set_bit_in_order() {
+        let words = [0b1011, 0, 1 << 63, u64::MAX];
+        let want: Vec<usize> = [0, 1, 3, 191].into_iter().chain(192..256).collect();
+        assert_eq!(set_bits(words).collect::<Vec<_>>(), want);
+        assert_eq!(set_bits(Vec::new()).count(), 0);
+    }
 
     #[test]
     fn interning_gives_one_index_per_value_and_stops_at_65536_values() {
