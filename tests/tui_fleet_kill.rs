@@ -6,30 +6,23 @@
 //! with the same confirmation and quoting as one host's `K`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::time::Duration;
+mod cli_support;
 
-use clap::Parser;
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
-use pfblame::cli::{Cli, Command, WatchArgs};
+use std::fs;
+use std::path::PathBuf;
+
+use cli_support::{Collector, feed, json_lines, key, root};
+use pfblame::cli::WatchArgs;
 use pfblame::fleet::Fleet;
 use pfblame::kill::KillRefused;
 use pfblame::tui::action::Action;
 use pfblame::tui::app::App;
-use pfblame::tui::event::{self, Control, Event, FirstPoll};
 use pfblame::tui::kill::KillAccess;
 use pfblame::tui::start::prepare_fleet;
-use pfblame::tui::{run, svg};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 const SERVER: &str = "2001:db8::10";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Two hosts behind the stand-in ssh, each with its own ssh log.
 struct Pair {
@@ -87,44 +80,17 @@ impl Pair {
             "600",
         ];
         argv.extend_from_slice(extra);
-        match Cli::try_parse_from(argv).unwrap().command {
-            Some(Command::Watch(args)) => args,
-            other => panic!("not a watch command: {other:?}"),
-        }
+        cli_support::watch_args(&argv)
     }
 
     /// The `-k` runs that reached `host`, each the remote line's words.
     fn kills_on(&self, host: &str) -> Vec<String> {
-        let text = fs::read_to_string(self.ssh_log(host)).unwrap_or_default();
-        text.lines()
-            .map(|l| serde_json::from_str::<Vec<String>>(l).unwrap())
+        json_lines(&self.ssh_log(host))
+            .into_iter()
             .filter_map(|argv| argv.last().cloned())
             .filter(|line| line.contains(" -k "))
             .collect()
     }
-}
-
-fn key(c: char) -> Event {
-    Event::Input(TermEvent::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::NONE,
-    )))
-}
-
-fn feed(
-    terminal: &mut Terminal<TestBackend>,
-    app: &mut App,
-    events: Vec<Event>,
-) -> (String, Vec<Control>) {
-    let (tx, rx) = mpsc::channel();
-    let (ctl_tx, ctl_rx) = mpsc::channel();
-    for e in events {
-        tx.send(e).unwrap();
-    }
-    drop(tx);
-    run(terminal, app, &rx, &ctl_tx).unwrap();
-    let controls = ctl_rx.try_iter().filter(|c| *c != Control::Quit).collect();
-    (svg::to_text(terminal.backend().buffer()), controls)
 }
 
 /// Keeps only `host`'s rows (`/NAME`, Enter): the cursor is on its first.
@@ -184,27 +150,14 @@ fn k_on_the_backups_row_kills_on_the_backup_only() {
     let (_, mut controls) = feed(&mut terminal, &mut app, vec![key('y')]);
     assert_eq!(controls.len(), 1, "{controls:?}");
     let job = controls.pop().unwrap();
-    let (ev_tx, ev_rx) = mpsc::channel();
-    let (ctl_tx, ctl_rx) = mpsc::channel();
-    let collector = event::spawn_collector(
-        Box::new(pipeline) as Box<dyn event::Poller>,
-        interval,
-        FirstPoll::AfterInterval,
-        ev_tx,
-        ctl_rx,
-    )
-    .unwrap();
-    ctl_tx.send(job).unwrap();
-    let result = match ev_rx.recv_timeout(Duration::from_secs(30)).unwrap() {
-        Event::Killed(r) => r,
-        other => panic!("expected the kill's result, got {other:?}"),
-    };
+    let collector = Collector::spawn(pipeline, interval);
+    collector.send(job);
+    let result = collector.kill_result();
     assert_eq!(
         result.as_deref(),
         Ok("@2: 2 of 2 commands succeeded; pfctl reported 2 states killed")
     );
-    ctl_tx.send(Control::Quit).unwrap();
-    collector.join().unwrap();
+    collector.quit();
     let mut on_b = pair.kills_on("fw-b");
     on_b.sort();
     assert_eq!(on_b.len(), 2, "{on_b:?}");

@@ -6,28 +6,21 @@
 //! stray server state of @14, as the fixture lists them, and poll again.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver};
-use std::time::Duration;
+mod cli_support;
 
-use clap::Parser;
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
-use pfblame::cli::{Cli, Command, WatchArgs};
+use std::fs;
+use std::path::PathBuf;
+
+use cli_support::{Collector, feed, json_lines, key, root};
+use pfblame::cli::WatchArgs;
 use pfblame::kill::KillRefused;
-use pfblame::tui::app::App;
-use pfblame::tui::event::{self, Control, Event, FirstPoll};
+use pfblame::tui::event::{Control, Event};
 use pfblame::tui::kill::KillAccess;
 use pfblame::tui::start;
-use pfblame::tui::{run, svg};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 const WWW_HE: &str = "2001:db8:bbbb:1::10";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn poll_dir() -> PathBuf {
     root().join("fixtures/scenarios/dual-prefix/0001")
@@ -36,10 +29,7 @@ fn poll_dir() -> PathBuf {
 fn watch_args(extra: &[&str]) -> WatchArgs {
     let mut argv = vec!["pfblame", "watch", "-s", WWW_HE, "-p", "443"];
     argv.extend_from_slice(extra);
-    match Cli::try_parse_from(argv).unwrap().command {
-        Some(Command::Watch(args)) => args,
-        other => panic!("not a watch command: {other:?}"),
-    }
+    cli_support::watch_args(&argv)
 }
 
 /// The fake pfctl, its variables passed through `env` (no shared process
@@ -75,16 +65,6 @@ impl Fake {
     }
 }
 
-fn read_json_lines(path: &Path) -> Vec<Vec<String>> {
-    match fs::read_to_string(path) {
-        Ok(text) => text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
 /// `<id>/<creatorid>` of the states in the poll's `states.txt` created by
 /// `rule` whose server side is `WWW_HE` port `port`, read from the text
 /// directly (not through pfblame's parser).
@@ -116,36 +96,6 @@ fn ids_in_fixture(rule: u32, port: u16) -> Vec<String> {
     out
 }
 
-fn key(c: char) -> Event {
-    Event::Input(TermEvent::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::NONE,
-    )))
-}
-
-/// Runs the UI loop over `events` (it ends when they run out); returns the
-/// screen and what was sent to the collector.
-fn feed(
-    terminal: &mut Terminal<TestBackend>,
-    app: &mut App,
-    events: Vec<Event>,
-) -> (String, Vec<Control>) {
-    let (tx, rx) = mpsc::channel();
-    let (ctl_tx, ctl_rx) = mpsc::channel();
-    for e in events {
-        tx.send(e).unwrap();
-    }
-    drop(tx);
-    run(terminal, app, &rx, &ctl_tx).unwrap();
-    let controls = ctl_rx.try_iter().filter(|c| *c != Control::Quit).collect();
-    (svg::to_text(terminal.backend().buffer()), controls)
-}
-
-fn next_event(rx: &Receiver<Event>) -> Event {
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("the collector answers")
-}
-
 #[test]
 fn the_fixture_has_four_stray_states_of_rule_14() {
     // Guards the expectations below against a changed scenario.
@@ -169,7 +119,7 @@ fn k_then_y_kills_exactly_the_stray_states_and_polls_again() {
     let (mut app, pipeline) = start::prepare(source, config, None, interval, false).unwrap();
     app.kill = access;
     assert_eq!(app.current_row().unwrap().key.to_string(), "@14");
-    let polls_before = read_json_lines(&fake.log()).len();
+    let polls_before = json_lines(&fake.log()).len();
 
     let mut terminal = Terminal::new(TestBackend::new(120, 32)).unwrap();
     let want = ids_in_fixture(14, 443);
@@ -185,7 +135,7 @@ fn k_then_y_kills_exactly_the_stray_states_and_polls_again() {
             "{id}:\n{screen}"
         );
     }
-    assert!(read_json_lines(&fake.kill_log()).is_empty());
+    assert!(json_lines(&fake.kill_log()).is_empty());
 
     let (screen, mut controls) = feed(&mut terminal, &mut app, vec![key('y')]);
     assert!(screen.contains("removing 4 states of @14…"), "{screen}");
@@ -194,33 +144,20 @@ fn k_then_y_kills_exactly_the_stray_states_and_polls_again() {
     assert!(matches!(job, Control::Kill(_)));
 
     // The collector runs the commands, reports, and polls at once.
-    let (ev_tx, ev_rx) = mpsc::channel();
-    let (ctl_tx, ctl_rx) = mpsc::channel();
-    let collector = event::spawn_collector(
-        Box::new(pipeline) as Box<dyn event::Poller>,
-        interval,
-        FirstPoll::AfterInterval,
-        ev_tx,
-        ctl_rx,
-    )
-    .unwrap();
-    ctl_tx.send(job).unwrap();
-    let result = match next_event(&ev_rx) {
-        Event::Killed(r) => r,
-        other => panic!("expected the kill's result, got {other:?}"),
-    };
+    let collector = Collector::spawn(pipeline, interval);
+    collector.send(job);
+    let result = collector.kill_result();
     assert_eq!(
         result.as_deref(),
         Ok("@14: 4 of 4 commands succeeded; pfctl reported 4 states killed")
     );
-    assert!(matches!(next_event(&ev_rx), Event::PollStarted));
-    let polled = next_event(&ev_rx);
+    assert!(matches!(collector.next_event(), Event::PollStarted));
+    let polled = collector.next_event();
     assert!(matches!(polled, Event::Polled(_)), "{polled:?}");
-    ctl_tx.send(Control::Quit).unwrap();
-    collector.join().unwrap();
+    collector.quit();
 
     // Exactly those commands reached pfctl, one per state, by id.
-    let kills = read_json_lines(&fake.kill_log());
+    let kills = json_lines(&fake.kill_log());
     let mut got: Vec<String> = kills
         .iter()
         .map(|k| {
@@ -233,7 +170,7 @@ fn k_then_y_kills_exactly_the_stray_states_and_polls_again() {
     got.sort();
     expected.sort();
     assert_eq!(got, expected);
-    let runs = read_json_lines(&fake.log());
+    let runs = json_lines(&fake.log());
     let kill_runs: Vec<&Vec<String>> = runs.iter().filter(|r| r.contains(&"-k".into())).collect();
     assert_eq!(kill_runs.len(), 4);
     for run in &kill_runs {
@@ -296,5 +233,5 @@ fn k_is_refused_without_allow_kill_and_on_a_recording() {
     assert!(controls.is_empty(), "{controls:?}");
     assert!(app.kill_prompt().is_none());
     assert!(screen.contains("y: pfctl -k id -k "), "{screen}");
-    assert!(read_json_lines(&fake.kill_log()).is_empty());
+    assert!(json_lines(&fake.kill_log()).is_empty());
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use crate::model::store::{NetProbe, Sparse, StateStore, StoreShape};
+use crate::model::store::{NetProbe, Sparse, StateStore, StoreShape, set_bits};
 use crate::model::{Direction, Endpoint, RuleKey, State};
 
 /// Where dropped states leave their sparse columns for the next poll's
@@ -123,14 +123,9 @@ impl KeptStates {
         let words = self.store.touching_bits(net);
         let mut counts = vec![0; rows];
         let tags = self.store.tags();
-        for (at, w) in words.iter().enumerate() {
-            let mut w = *w;
-            while w != 0 {
-                let i = at * 64 + w.trailing_zeros() as usize;
-                w &= w - 1;
-                if let Some(n) = tags.get(i).and_then(|r| counts.get_mut(*r as usize)) {
-                    *n += 1;
-                }
+        for i in set_bits(words.iter().copied()) {
+            if let Some(n) = tags.get(i).and_then(|r| counts.get_mut(*r as usize)) {
+                *n += 1;
             }
         }
         (words, counts)

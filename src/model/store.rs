@@ -180,6 +180,41 @@ pub struct Sparse {
     whole: Vec<State>,
 }
 
+/// Calls `f` on each column of the [`Sparse`] `sparse` (a `&Sparse` or a
+/// `&mut Sparse`), with the count of a [`StoreShape`] it is sized by. The
+/// one list of the columns: destructured without `..`, so a column added
+/// to the struct must be named here (inside a macro rustc words it as
+/// "pattern requires `..` due to inaccessible fields": name the column,
+/// do not add the `..`).
+macro_rules! sparse_columns {
+    ($sparse:expr, $f:ident) => {{
+        let Sparse {
+            v6,
+            seq_of,
+            seq,
+            nat_of,
+            nat,
+            flags_of,
+            flags,
+            route_of,
+            route,
+            whole_of,
+            whole,
+        } = $sparse;
+        $f(Column::V6, v6);
+        $f(Column::Seq, seq_of);
+        $f(Column::Seq, seq);
+        $f(Column::Nat, nat_of);
+        $f(Column::Nat, nat);
+        $f(Column::Flags, flags_of);
+        $f(Column::Flags, flags);
+        $f(Column::Route, route_of);
+        $f(Column::Route, route);
+        $f(Column::Whole, whole_of);
+        $f(Column::Whole, whole);
+    }};
+}
+
 impl Sparse {
     /// Every column emptied, its room kept.
     fn emptied(mut self) -> Self {
@@ -190,53 +225,20 @@ impl Sparse {
     /// Bytes the columns hold (their capacity), without what the whole
     /// states point to.
     fn heap_bytes(&self) -> usize {
-        let Sparse {
-            v6,
-            seq_of,
-            seq,
-            nat_of,
-            nat,
-            flags_of,
-            flags,
-            route_of,
-            route,
-            whole_of,
-            whole,
-        } = self;
-        let columns: [&dyn Room; 11] = [
-            v6, seq_of, seq, nat_of, nat, flags_of, flags, route_of, route, whole_of, whole,
-        ];
-        columns.iter().map(|c| c.bytes()).sum()
+        let mut bytes = 0;
+        self.each_column_ref(|_, c| bytes += c.bytes());
+        bytes
     }
 
     /// Applies `f` to each column, with the count of a [`StoreShape`] it
-    /// is sized by. The one list of the columns: destructured without
-    /// `..`, so a column added to the struct must be named here.
+    /// is sized by (see [`sparse_columns!`]).
     fn each_column(&mut self, mut f: impl FnMut(Column, &mut dyn Room)) {
-        let Sparse {
-            v6,
-            seq_of,
-            seq,
-            nat_of,
-            nat,
-            flags_of,
-            flags,
-            route_of,
-            route,
-            whole_of,
-            whole,
-        } = self;
-        f(Column::V6, v6);
-        f(Column::Seq, seq_of);
-        f(Column::Seq, seq);
-        f(Column::Nat, nat_of);
-        f(Column::Nat, nat);
-        f(Column::Flags, flags_of);
-        f(Column::Flags, flags);
-        f(Column::Route, route_of);
-        f(Column::Route, route);
-        f(Column::Whole, whole_of);
-        f(Column::Whole, whole);
+        sparse_columns!(self, f);
+    }
+
+    /// [`each_column`](Self::each_column), reading.
+    fn each_column_ref(&self, mut f: impl FnMut(Column, &dyn Room)) {
+        sparse_columns!(self, f);
     }
 }
 
@@ -1227,8 +1229,9 @@ fn word_of(bits: impl Iterator<Item = bool>) -> u64 {
         .fold(0, |w, (k, on)| w | (u64::from(on) << k))
 }
 
-/// The indexes of the set bits of `words`, in order.
-fn set_bits(words: Vec<u64>) -> impl Iterator<Item = usize> {
+/// The indexes of the set bits of `words` (bit `i % 64` of word `i / 64`),
+/// in order: the one walk over a bit set of states.
+pub(crate) fn set_bits(words: impl IntoIterator<Item = u64>) -> impl Iterator<Item = usize> {
     words.into_iter().enumerate().flat_map(|(at, mut w)| {
         std::iter::from_fn(move || {
             let k = w.trailing_zeros() as usize;
@@ -1245,6 +1248,14 @@ fn set_bits(words: Vec<u64>) -> impl Iterator<Item = usize> {
 mod tests {
     use super::*;
     use crate::model::{RouteKind, StateRoute};
+
+    #[test]
+    fn set_bits_walks_each_set_bit_in_order() {
+        let words = [0b1011, 0, 1 << 63, u64::MAX];
+        let want: Vec<usize> = [0, 1, 3, 191].into_iter().chain(192..256).collect();
+        assert_eq!(set_bits(words).collect::<Vec<_>>(), want);
+        assert_eq!(set_bits(Vec::new()).count(), 0);
+    }
 
     #[test]
     fn interning_gives_one_index_per_value_and_stops_at_65536_values() {
