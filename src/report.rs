@@ -85,9 +85,40 @@ fn row_index(a: &Analysis, row: &RuleRow) -> Option<usize> {
 
 /// Up to `n` server states of row `row`, newest first (the ones a user can
 /// still catch in the act).
+///
+/// The row's states are ordered by the store's age column, and built in
+/// that order until `n` match and an older one comes: a row of thousands
+/// of states builds a few, not all (the order by age, then line, is the
+/// same).
 pub(crate) fn examples(a: &Analysis, row: usize, n: usize) -> Vec<State> {
-    let mut states: Vec<State> = a.states_of(row).filter(|s| a.servers.matches(s)).collect();
-    states.sort_by_key(|s| (s.age.unwrap_or(u64::MAX), s.line));
+    if n == 0 {
+        return Vec::new();
+    }
+    let age_key = |age: Option<u64>| age.unwrap_or(u64::MAX);
+    let mut order: Vec<(u64, usize)> = a
+        .states
+        .rows()
+        .enumerate()
+        .filter(|(_, r)| *r == row)
+        .map(|(i, _)| (age_key(a.states.age(i)), i))
+        .collect();
+    order.sort_unstable();
+    let mut states = Vec::new();
+    // The age of the n-th matching state: every state as young is built too.
+    let mut cutoff = None;
+    for (age, i) in order {
+        if cutoff.is_some_and(|c| age > c) {
+            break;
+        }
+        let Some(s) = a.states.state(i).filter(|s| a.servers.matches(s)) else {
+            continue;
+        };
+        states.push(s);
+        if states.len() == n {
+            cutoff = Some(age);
+        }
+    }
+    states.sort_by_key(|s| (age_key(s.age), s.line));
     states.truncate(n);
     states
 }

@@ -195,9 +195,10 @@ pub fn findings_in(
     };
     let ifaces = rs.interfaces();
     let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
+    let mut fixes = Fixes::new();
     for (first, count) in flows.into_values() {
         let s = server_states[first];
-        let verdict = flow_verdict(&rs, &ifaces, s, servers, &mut stats.evaluations);
+        let verdict = flow_verdict(&rs, &ifaces, s, servers, &mut stats.evaluations, &mut fixes);
         add_verdict(&mut groups, verdict, count);
     }
     let mut out: Vec<Finding> = groups.into_values().map(Group::finish).collect();
@@ -383,12 +384,27 @@ struct Bypass {
 }
 
 /// Evaluates the packets one state (standing for its flow) catches.
+/// The fix a verdict proposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum FixKind {
+    /// An if-bound reply-to rule whose states must float.
+    Floating,
+    /// A stateful rule whose states bypass routing.
+    Bypass,
+    /// States that bypass nothing.
+    Warning,
+}
+
+/// Fix texts already written, by rule and kind.
+type Fixes = HashMap<(RuleKey, FixKind), String>;
+
 fn flow_verdict(
     rs: &Ruleset<'_>,
     ifaces: &[String],
     s: &State,
     servers: &Servers,
     evaluations: &mut usize,
+    fixes: &mut Fixes,
 ) -> Verdict {
     let key = s.rule_key();
     let creator_rule = rs.find(key).map(|c| c.rule);
@@ -457,16 +473,26 @@ fn flow_verdict(
         (true, true) => Outcome::Routed,
         (true, false) => Outcome::ServerStates,
     };
-    let fix = match &outcome {
+    let kind = match &outcome {
         Outcome::Bypasses(b)
             if b.iter()
                 .any(|b| b.route == "reply-to" && b.rule.key() == key) =>
         {
-            floating_fix(key, creator_rule, rs.dialect())
+            FixKind::Floating
         }
-        Outcome::Bypasses(_) => bypass_fix(key, creator_rule, rs.dialect()),
-        _ => warning_fix(key, creator_rule, rs.dialect()),
+        Outcome::Bypasses(_) => FixKind::Bypass,
+        _ => FixKind::Warning,
     };
+    // The text depends on the rule and the kind only: written once per
+    // pair, not once per flow (thousands of flows at a million states).
+    let fix = fixes
+        .entry((key, kind))
+        .or_insert_with(|| match kind {
+            FixKind::Floating => floating_fix(key, creator_rule, rs.dialect()),
+            FixKind::Bypass => bypass_fix(key, creator_rule, rs.dialect()),
+            FixKind::Warning => warning_fix(key, creator_rule, rs.dialect()),
+        })
+        .clone();
     Verdict {
         key,
         creator: FindingRule::from_rule(key, creator_rule),
@@ -665,7 +691,7 @@ fn bypass_fix(key: RuleKey, rule: Option<&Rule>, dialect: Dialect) -> String {
 fn floating_fix(key: RuleKey, rule: Option<&Rule>, dialect: Dialect) -> String {
     match rule {
         Some(r) => format!(
-            "make the states of rule {key} float: `{}`; then remove the existing states              (pfblame report --kill --allow-kill)",
+            "make the states of rule {key} float: `{}`; then remove the existing states (pfblame report --kill --allow-kill)",
             super::flow::floating_text(&r.text, dialect)
         ),
         None => format!("rule {key} is not in the current listing"),
