@@ -12,18 +12,19 @@ use crate::tui::theme::{
     SPURIOUS_SYMBOL,
 };
 
+/// Columns of the label column (a space, then 15 for the keys or marks).
+const LABEL: usize = 16;
+
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.theme;
-    let mut lines: Vec<Line> = help_entries()
+    let width = 78.min(area.width);
+    // Inside the borders.
+    let text_width = usize::from(width.saturating_sub(2));
+    let mut entries: Vec<(String, String)> = help_entries()
         .into_iter()
-        .map(|(keys, help)| {
-            Line::from(vec![
-                Span::styled(format!(" {keys:<15}"), t.key()),
-                Span::raw(help),
-            ])
-        })
+        .map(|(keys, help)| (keys, help.to_string()))
         .collect();
-    lines.push(Line::from(""));
+    entries.push((String::new(), String::new()));
     let bypass = format!("{SPURIOUS_SYMBOL} {BYPASS_SYMBOL} bypass @17");
     let possible = format!("{POSSIBLE_SYMBOL} maybe @17");
     let states = format!("{NEW_SYMBOL} {OLDER_SYMBOL}");
@@ -54,23 +55,33 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             "rule missing now / rule of an earlier ruleset generation",
         ),
     ] {
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {mark:<15}"), t.key()),
-            Span::raw(what),
-        ]));
+        entries.push((mark.to_string(), what.to_string()));
+    }
+    let mut lines: Vec<Line> = Vec::new();
+    for (label, text) in &entries {
+        for (k, chunk) in hanging(text, text_width).into_iter().enumerate() {
+            let head = if k == 0 { label.as_str() } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {head:<15}"), t.key()),
+                Span::raw(chunk),
+            ]));
+        }
     }
     // A screen too short for it all: the last row says so (no silent cut).
     let room = usize::from(area.height.saturating_sub(2));
     if lines.len() > room && room > 0 {
         let left = lines.len() - (room - 1);
         lines.truncate(room - 1);
-        lines.push(Line::from(Span::styled(
-            format!(" … {left} more lines: a taller terminal shows them"),
-            t.label(),
-        )));
+        let more = format!(" … {left} more lines");
+        let why = ": a taller terminal shows them";
+        let note = if more.chars().count() + why.chars().count() <= text_width {
+            more + why
+        } else {
+            more
+        };
+        lines.push(Line::from(Span::styled(note, t.label())));
     }
     let height = (lines.len() as u16 + 2).min(area.height);
-    let width = 78.min(area.width);
     let popup = super::centered(area, width, height);
     let block = Block::new()
         .borders(Borders::ALL)
@@ -84,6 +95,29 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             .wrap(Wrap { trim: false }),
         popup,
     );
+}
+
+/// `text` cut on spaces into pieces that fit beside the label column of a
+/// popup `width` columns wide inside, so a wrapped help text stays in its
+/// own column (a hanging indent) and every row is counted before the popup
+/// is sized (a word longer than the room gets a row of its own, which the
+/// popup then wraps).
+fn hanging(text: &str, width: usize) -> Vec<String> {
+    let room = width.saturating_sub(LABEL).max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > room {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push(line);
+    out
 }
 
 /// The key table as help lines: neighbours with the same help text share a
@@ -100,4 +134,22 @@ pub(crate) fn help_entries() -> Vec<(String, &'static str)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hanging;
+
+    #[test]
+    fn help_text_wraps_under_its_own_column() {
+        // 40 columns inside: 24 for the text beside the 16 of the label.
+        let text = "filter as you type: rule text, or an address/prefix (F3)";
+        let lines = hanging(text, 40);
+        assert_eq!(lines.join(" "), text);
+        assert!(lines.iter().all(|l| l.chars().count() <= 24), "{lines:?}");
+        assert_eq!(hanging("short", 40), ["short"]);
+        assert_eq!(hanging("", 40), [""]);
+        // Wide enough: one line, as before.
+        assert_eq!(hanging(text, 76), [text]);
+    }
 }
