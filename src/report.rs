@@ -295,6 +295,62 @@ pub(crate) fn states_summary(a: &Analysis) -> String {
 mod tests {
     use super::*;
 
+    /// The examples of a row: the youngest matching states, ties by line,
+    /// as sorting every matching state of the row gives them.
+    #[test]
+    fn examples_are_the_youngest_matching_states_of_the_row() {
+        use crate::analyze::Config;
+        use crate::analyze::tests::state;
+        use crate::pf::servers::Servers;
+        let cfg = Config {
+            servers: Servers::parse(&["2001:db8::10".into()], &[443]).expect("servers"),
+            ..Config::default()
+        };
+        let mut b = crate::poll::SampleBuilder::new(&cfg);
+        // Ages with ties and a missing one; port 22 states are kept (the
+        // server's address) but do not match `--port 443`.
+        let ages = [
+            Some(5),
+            Some(1),
+            Some(1),
+            None,
+            Some(7),
+            Some(1),
+            Some(0),
+            Some(5),
+        ];
+        for (k, age) in ages.into_iter().enumerate() {
+            let port = if k % 3 == 2 { 22 } else { 443 };
+            let mut s = state(
+                "2001:db8:1::5",
+                5000 + k as u16,
+                "2001:db8::10",
+                port,
+                Some(3),
+            );
+            s.age = age;
+            s.line = 100 - k;
+            b.add_state(s);
+        }
+        let sample = b.finish(None);
+        let a = crate::analyze::analyze(None, &sample, &cfg);
+        let row = a
+            .rows
+            .iter()
+            .position(|r| r.key.number == Some(3))
+            .expect("the row of rule 3");
+        let lines = |v: Vec<State>| v.iter().map(|s| s.line).collect::<Vec<_>>();
+        for n in 0..=ages.len() + 1 {
+            let mut all: Vec<State> = a.states_of(row).filter(|s| a.servers.matches(s)).collect();
+            all.sort_by_key(|s| (s.age.unwrap_or(u64::MAX), s.line));
+            all.truncate(n);
+            assert_eq!(lines(examples(&a, row, n)), lines(all), "n = {n}");
+        }
+        // Age 0 (line 94), age 1 (line 99; 98 and 95 are port 22), then the
+        // lower line of the two of age 5.
+        assert_eq!(lines(examples(&a, row, 3)), [94, 99, 93]);
+    }
+
     #[test]
     fn hms_has_unbounded_hours() {
         assert_eq!(hms(0), "00:00:00");
