@@ -273,3 +273,40 @@ fn rules_of_an_earlier_ruleset_and_older_states_are_marked() {
     let t = text(&mut a, 120, 32);
     assert!(t.contains("this rule is from generation 1 (now 2)"), "{t}");
 }
+
+/// One host watched with `--carp`: its CARP status is on the poll line
+/// (a fleet shows it on each host's line).
+#[test]
+fn single_host_shows_its_carp_status() {
+    use pfblame::model::carp::{Carp, CarpState, CarpVhid};
+    let vhid = |state| CarpVhid {
+        iface: "carp0".into(),
+        vhid: 1,
+        state,
+        carpdev: Some("em0".into()),
+        advbase: Some(1),
+        advskew: Some(0),
+    };
+    for (state, word) in [
+        (CarpState::Master, "CARP MASTER"),
+        (CarpState::Backup, "CARP BACKUP"),
+    ] {
+        let mut snap = fake::snapshot();
+        let mut analysis = (*snap.analysis).clone();
+        analysis.carp = Some(Carp {
+            vhids: vec![vhid(state)],
+        });
+        snap.analysis = std::sync::Arc::new(analysis);
+        let mut a = App::new(settings(), Theme::new(false), &view::MEASURE);
+        a.update(Action::Polled(Box::new(snap)));
+        let screen = text(&mut a, 120, 32);
+        let header: Vec<&str> = screen.lines().take(3).collect();
+        assert!(
+            header.iter().any(|l| l.contains(word)),
+            "{word}: {header:#?}"
+        );
+    }
+    // Without a status, nothing is claimed.
+    let mut a = app(false);
+    assert!(!text(&mut a, 120, 32).contains("CARP"));
+}

@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -74,7 +75,39 @@ pub fn lines(app: &App, width: u16, height: u16) -> Vec<Line<'static>> {
         out.push(findings);
     }
     out.extend(host_lines(app, width));
-    out
+    out.into_iter().map(|l| fit(l, width)).collect()
+}
+
+/// A header line cut to `width` columns with `…` (a long source name, or
+/// the poll's figures on 80 columns, must not run off the screen unmarked).
+fn fit(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut room = width.saturating_sub(1);
+    let mut spans = Vec::new();
+    for span in line.spans {
+        let n = span.width();
+        if n <= room {
+            room -= n;
+            spans.push(span);
+            continue;
+        }
+        // Display columns, not chars: a wide character takes two.
+        let mut kept = String::new();
+        for c in span.content.chars() {
+            let w = Span::raw(c.to_string()).width();
+            if w > room {
+                break;
+            }
+            room -= w;
+            kept.push(c);
+        }
+        spans.push(Span::styled(kept, span.style));
+        break;
+    }
+    spans.push(Span::raw("…"));
+    Line::from(spans)
 }
 
 /// A fleet: one line per host, `fw-a · CARP MASTER · 12:00:00 · 40 ms ·
@@ -294,12 +327,29 @@ fn poll_spans(app: &App) -> Vec<Span<'static>> {
         };
         return vec![Span::styled(what, t.label())];
     };
-    let mut spans = vec![
+    // One host watched with --carp (or a recording's carp.txt): which box
+    // this is matters more than the poll's cost (a BACKUP's states are
+    // pfsync copies), so it comes first and is the last to be cut. A fleet
+    // shows it on each host's line instead.
+    let mut spans = Vec::new();
+    if snap.hosts.is_empty()
+        && let Some(carp) = &snap.analysis.carp
+    {
+        let style = if carp.overall() == Some(crate::model::carp::CarpState::Master) {
+            Style::new()
+        } else {
+            t.warning()
+        };
+        spans.push(Span::styled("CARP ", t.label()));
+        spans.push(Span::styled(clean(&carp.short()).to_string(), style));
+        spans.push(Span::styled(" · ", t.label()));
+    }
+    spans.extend([
         Span::styled("poll ", t.label()),
         Span::raw(clock(snap.analysis.taken_at)),
         Span::styled(", ", t.label()),
         Span::raw(elapsed(snap.elapsed)),
-    ];
+    ]);
     if let Some(meta) = &snap.meta {
         let bytes: u64 = meta.runs.iter().map(|r| r.bytes).sum();
         let runs = meta.runs.len();
@@ -516,12 +566,31 @@ fn wrap_words(text: &str, width: usize, max_lines: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::wrap_words;
+    use super::{fit, wrap_words};
+    use ratatui::text::{Line, Span};
 
     #[test]
     fn wraps_at_spaces_and_marks_the_cut() {
         assert_eq!(wrap_words("aa bb cc", 5, 2), ["aa bb", "cc"]);
         assert_eq!(wrap_words("aa bb cc dd ee", 5, 2), ["aa bb", "cc d…"]);
         assert_eq!(wrap_words("short", 80, 2), ["short"]);
+    }
+
+    #[test]
+    fn header_lines_are_cut_to_the_width_with_a_mark() {
+        let line = || {
+            Line::from(vec![
+                Span::raw("poll 12:00:00Z"),
+                Span::raw(", 1 ms, 4 runs"),
+            ])
+        };
+        assert_eq!(fit(line(), 80).to_string(), "poll 12:00:00Z, 1 ms, 4 runs");
+        let cut = fit(line(), 20);
+        assert_eq!(cut.to_string(), "poll 12:00:00Z, 1 m…");
+        assert_eq!(cut.width(), 20);
+        // Wide characters count two columns.
+        let wide = fit(Line::from("源源源源源源"), 7);
+        assert_eq!(wide.to_string(), "源源源…");
+        assert!(wide.width() <= 7);
     }
 }
