@@ -116,6 +116,8 @@ pub struct Skimmer {
     current: Option<(Counted, Direction)>,
     /// Reused by [`Self::fallback`] (created on first use).
     scratch: Option<State>,
+    /// The main line being skimmed (refilled line after line).
+    main: scan::Main,
 }
 
 impl Skimmer {
@@ -153,10 +155,10 @@ impl Skimmer {
             sink.counted(done);
         }
         // A wanted state is parsed again below, in full.
-        if let Some(m) = scan::main_line(line.as_bytes())
-            && !sink.wants_addresses(m.addrs())
+        if scan::main_line_into(line.as_bytes(), &mut self.main).is_some()
+            && !sink.wants_addresses(self.main.addrs())
         {
-            self.count(line_no, m.direction);
+            self.count(line_no, self.main.direction);
             return;
         }
         match main_line(line) {
@@ -229,18 +231,20 @@ impl Skimmer {
             }
             b'\n' => None,
             _ => {
-                let m = scan::main_line(rest)?;
+                let m = &mut self.main;
+                scan::main_line_into(rest, m)?;
                 if rest.get(m.end) != Some(&b'\n')
                     || m.end > MAX_LINE
                     || sink.wants_addresses(m.addrs())
                 {
                     return None;
                 }
+                let (end, direction) = (m.end, m.direction);
                 if let Some((done, _)) = self.current.take() {
                     sink.counted(done);
                 }
-                self.count(line_no, m.direction);
-                Some(m.end + 1)
+                self.count(line_no, direction);
+                Some(end + 1)
             }
         }
     }

@@ -354,6 +354,9 @@ pub(super) fn id_line(body: &[u8]) -> Option<usize> {
 }
 
 /// What the skim needs of a main line: its direction and its addresses.
+/// The skim keeps one and [`main_line_into`] refills it line after line
+/// (no 100-byte value built and returned per line).
+#[derive(Debug, Clone)]
 pub(super) struct Main {
     pub direction: Direction,
     /// Left host, its `( … )` key, right host, its key (those present).
@@ -361,6 +364,17 @@ pub(super) struct Main {
     pub n: usize,
     /// Where the line ends (its `\n`, or the end of the bytes).
     pub end: usize,
+}
+
+impl Default for Main {
+    fn default() -> Self {
+        Main {
+            direction: Direction::Out,
+            addrs: [NOWHERE; 4],
+            n: 0,
+            end: 0,
+        }
+    }
 }
 
 impl Main {
@@ -374,27 +388,31 @@ impl Main {
 /// interface and protocol words (the full parser rejects those lines).
 /// `None` for everything else (route braces, three addresses, rdomains, the
 /// 2002 format, host names, bad lines): the full parser decides those.
-#[inline(never)]
+#[cfg(test)]
 pub(super) fn main_line(line: &[u8]) -> Option<Main> {
+    let mut m = Main::default();
+    main_line_into(line, &mut m).map(|()| m)
+}
+
+/// [`main_line`] into `m` (its addresses and direction are replaced; on
+/// `None`, what it holds means nothing).
+#[inline(never)]
+pub(super) fn main_line_into(line: &[u8], m: &mut Main) -> Option<()> {
     let mut s = Scan { b: line, i: 0 };
     word_without_nul(&mut s)?;
     s.blanks1()?;
     word_without_nul(&mut s)?;
     s.blanks1()?;
-    let mut m = Main {
-        direction: Direction::Out,
-        addrs: [NOWHERE; 4],
-        n: 0,
-        end: 0,
-    };
-    let (left_afto, gap) = side(&mut s, &mut m)?;
+    m.n = 0;
+    m.direction = Direction::Out;
+    let (left_afto, gap) = side(&mut s, m)?;
     (gap > 0).then_some(())?;
     let arrow = s.peek()?;
     if s.word(b"->").is_none() && s.word(b"<-").is_none() {
         return None;
     }
     s.blanks1()?;
-    let (right_afto, gap) = side(&mut s, &mut m)?;
+    let (right_afto, gap) = side(&mut s, m)?;
     // Blanks, then the pair: no third address (`-> x` / `<- x`).
     (gap > 0).then_some(())?;
     // (`->`, `<-` and `{`, a third address or a route, are not pair bytes.)
@@ -404,7 +422,7 @@ pub(super) fn main_line(line: &[u8]) -> Option<Main> {
     if arrow == b'<' || left_afto || right_afto {
         m.direction = Direction::In;
     }
-    Some(m)
+    Some(())
 }
 
 /// A word up to the next blank, at least one byte: ASCII (the bytes of a
