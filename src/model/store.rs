@@ -100,6 +100,9 @@ struct Windows {
 /// numbers or words for the others.
 const NAME_BITS: [u32; 4] = [11, 7, 7, 7];
 
+/// How many of a table's first names [`Names::id`] compares by pointer.
+const NAMES_BY_POINTER: usize = 8;
+
 /// Interns strings as `u16` indexes.
 #[derive(Debug, Clone, Default)]
 struct Names {
@@ -110,6 +113,17 @@ struct Names {
 impl Names {
     /// The index of `name`, or `None` when the table holds `cap` names.
     fn id(&mut self, name: &Arc<str>, cap: usize) -> Option<u16> {
+        // The parser interns its names, so the same `Arc` comes back state
+        // after state: comparing pointers with the first few names answers
+        // most lookups without hashing (a name's id is its place in `list`).
+        if let Some(i) = self
+            .list
+            .iter()
+            .take(NAMES_BY_POINTER)
+            .position(|known| Arc::ptr_eq(known, name))
+        {
+            return u16::try_from(i).ok();
+        }
         if let Some(i) = self.index.get(name) {
             return Some(*i);
         }
