@@ -1263,6 +1263,25 @@ mod tests {
     use super::*;
     use crate::model::{RouteKind, StateRoute};
 
+    /// The same name gets the same id whether it comes as the same `Arc`
+    /// (the pointer test) or as another one with the same text (the hash),
+    /// past the first names compared by pointer too.
+    #[test]
+    fn names_have_one_id_by_pointer_or_by_text() {
+        let mut names = Names::default();
+        let made: Vec<Arc<str>> = (0..12).map(|k| Arc::from(format!("n{k}"))).collect();
+        for (k, name) in made.iter().enumerate() {
+            assert_eq!(names.id(name, 100), Some(k as u16));
+        }
+        for (k, name) in made.iter().enumerate() {
+            assert_eq!(names.id(name, 100), Some(k as u16), "same Arc");
+            let copy: Arc<str> = Arc::from(&**name);
+            assert_eq!(names.id(&copy, 100), Some(k as u16), "same text");
+            assert_eq!(&*names.get(k as u16), &**name);
+        }
+        assert_eq!(names.id(&Arc::from("new"), 12), None, "full");
+    }
+
     #[test]
     fn set_bits_walks_each_set_bit_in_order() {
         let words = [0b1011, 0, 1 << 63, u64::MAX];
