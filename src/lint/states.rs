@@ -383,7 +383,6 @@ struct Bypass {
     route: String,
 }
 
-/// Evaluates the packets one state (standing for its flow) catches.
 /// The fix a verdict proposes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum FixKind {
@@ -398,6 +397,7 @@ enum FixKind {
 /// Fix texts already written, by rule and kind.
 type Fixes = HashMap<(RuleKey, FixKind), String>;
 
+/// Evaluates the packets one state (standing for its flow) catches.
 fn flow_verdict(
     rs: &Ruleset<'_>,
     ifaces: &[String],

@@ -809,6 +809,50 @@ mod tests {
     }
 
     #[test]
+    fn blank_runs_and_ten_digit_checks_agree_with_plain_ones() {
+        for text in [
+            "",
+            " ",
+            "\t",
+            "  x",
+            " \t \t \t \t \t x",
+            "         ",
+            "\t\t\t\t\t\t\t\t\t\n",
+        ] {
+            for start in 0..=text.len() {
+                let b = text.as_bytes();
+                let plain = b[start..]
+                    .iter()
+                    .take_while(|c| matches!(c, b' ' | b'\t'))
+                    .count();
+                assert_eq!(blank_run(b, start), plain, "{text:?} at {start}");
+                let mut s = Scan { b, i: start };
+                assert_eq!(s.blanks(), plain, "{text:?} at {start}");
+                assert_eq!(s.i, start + plain);
+            }
+        }
+        for n in [
+            0u64,
+            999_999_999,
+            1_000_000_000,
+            4_294_967_289,
+            4_294_967_295,
+        ] {
+            let text = format!("{n:010}");
+            assert!(ten_digits_fit_u32(text.as_bytes()), "{text}");
+        }
+        for text in [
+            "4294967296",
+            "4294967300",
+            "4295000000",
+            "9999999999",
+            "42949672",
+        ] {
+            assert!(!ten_digits_fit_u32(text.as_bytes()), "{text}");
+        }
+    }
+
+    #[test]
     fn digit_and_hex_words_classify_every_byte() {
         for c in 0..=255u8 {
             for at in 0..8 {
