@@ -314,9 +314,13 @@ pub(super) fn age_line(body: &[u8]) -> Option<(Option<u32>, Option<u32>, usize)>
     if s.word(b", rule ").is_some() {
         rule = Some(s.read_u32()?);
     }
-    // Flags (`, sloppy`, `, source-track`, FreeBSD's `, log`): words of
-    // lowercase letters and dashes, which `fast::age_line` keeps as flags
-    // without a value (a counted state needs none of them).
+    // Flags: words of lowercase letters and dashes, which `fast::age_line`
+    // keeps as flags without a value (a counted state needs none of them).
+    // pfctl's print_state() (pf_print_state.c) ends the line with them:
+    // `, sloppy`, `, pflow`, `, source-track`, `, sticky-address` on
+    // OpenBSD, and also `, allow-opts`, `, no-sync`, `, psync-ack`,
+    // `, no-df`, `, random-id` on FreeBSD; its `, set-tos 0x..` has a
+    // value and takes the slower readers.
     while s.word(b", ").is_some() {
         flag_word(&mut s)?;
     }
