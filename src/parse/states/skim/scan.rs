@@ -689,13 +689,14 @@ mod tests {
         }
     }
 
-    const PRINTED: [&str; 8] = [
+    const PRINTED: [&str; 9] = [
         "[1952540566 + 53059] wscale 2  [3475871366 + 48412] wscale 7",
         "[4294967294 + 4294967295] wscale 255  [4294967289 + 3999999999]",
         "[4294967295 + 65535](+4000123)  [0 + 16384]",
         "age 20:38:57, expires in 11:26:20, 1326:664 pkts, 119340:928200 bytes, anchor 2, rule 4",
         "age 123:05:59, expires in 00:00:00, 7 pkts, 900 bytes",
         "age 00:00:01, expires in 00:00:02, 1:1 pkts, 1:1 bytes, rule 1, sloppy, source-track",
+        "age 01:02:03, expires in 00:00:09, 4:2 pkts, 240:120 bytes, anchor 1, rule 3, allow-opts, no-sync, psync-ack",
         "id: 64f1a2b300000000 creatorid: 4e1f00c2",
         "id: 64F1A2B300000000 creatorid: 4E1F00C2  ",
     ];
@@ -717,6 +718,7 @@ mod tests {
             "age 00:00:01, expires in 00:00:02, 1:1 pkts, 1:1 bytes, rule 4294967296",
             "age 00:00:01, expires in 00:00:02, 1:1 pkts, 1:1 bytes, rule 1, log (all)",
             "age 00:00:01, expires in 00:00:02, 1:1 pkts, 1:1 bytes, rule 1, Sloppy",
+            "age 00:00:01, expires in 00:00:02, 1:1 pkts, 1:1 bytes, rule 1, set-tos 0x10",
             "age 00:00:01, expires in 00:00:02, 1:1 pkts, 1:1 bytes, rule 1, ",
             "[4294967296 + 2]  [1 + 1]",
             "[1 + 4294967300]  [1 + 1]",
