@@ -267,6 +267,8 @@ pub trait Measure: std::fmt::Debug {
     fn footer_height(&self, app: &App, width: u16) -> u16;
     /// How many lines the details pane has at this inner width.
     fn details_lines(&self, app: &App, width: u16) -> usize;
+    /// How many rows the help overlay has on a screen this wide.
+    fn help_rows(&self, app: &App, screen_width: u16) -> usize;
     /// The sortable column of the rules table's header at `x` (inside the border).
     fn sort_column_at(&self, app: &App, x: u16) -> Option<SortColumn>;
 }
@@ -290,6 +292,10 @@ pub struct App {
     pub rules: RulesPane,
     pub states: StatesPane,
     pub details: DetailsPane,
+    /// The help overlay's first row shown, and how far it can scroll (its
+    /// rows less the screen's room: a small terminal scrolls through it).
+    pub help_scroll: usize,
+    help_max_scroll: usize,
     pub filter: FilterInput,
     pub modal: Modal,
     /// What `y` showed in the footer (the selected state's kill command),
@@ -325,6 +331,8 @@ impl App {
             rules: RulesPane::default(),
             states: StatesPane::default(),
             details: DetailsPane::default(),
+            help_scroll: 0,
+            help_max_scroll: 0,
             filter: FilterInput::default(),
             modal: Modal::None,
             copied: None,
@@ -488,9 +496,20 @@ impl App {
                 return None;
             }
             Modal::Help => {
+                let page = usize::from(self.screen.height.saturating_sub(3)).max(1);
+                let scroll =
+                    |at: usize, by: isize| at.saturating_add_signed(by).min(self.help_max_scroll);
                 match cmd {
                     Command::ToggleHelp | Command::Back => self.modal = Modal::None,
                     Command::Quit => self.should_quit = true,
+                    Command::Up => self.help_scroll = scroll(self.help_scroll, -1),
+                    Command::Down => self.help_scroll = scroll(self.help_scroll, 1),
+                    Command::PageUp => {
+                        self.help_scroll = scroll(self.help_scroll, -(page as isize))
+                    }
+                    Command::PageDown => self.help_scroll = scroll(self.help_scroll, page as isize),
+                    Command::Home => self.help_scroll = 0,
+                    Command::End => self.help_scroll = self.help_max_scroll,
                     _ => {}
                 }
                 return self.should_quit.then_some(Control::Quit);
@@ -539,7 +558,10 @@ impl App {
                 return Some(Control::RefreshNow);
             }
             Command::Kill => self.ask_kill(),
-            Command::ToggleHelp => self.modal = Modal::Help,
+            Command::ToggleHelp => {
+                self.help_scroll = 0;
+                self.modal = Modal::Help;
+            }
             Command::StartJump => self.modal = Modal::Jump(String::new()),
             Command::NextHarmful => self.next_harmful(true),
             Command::PrevHarmful => self.next_harmful(false),
@@ -1196,6 +1218,16 @@ impl App {
                 .saturating_sub(inner)
         });
         self.details.scroll = self.details.scroll.min(self.details.max_scroll);
+        // The help shows its rows less one (the row saying more follow)
+        // inside its border when they do not all fit.
+        let room = usize::from(self.screen.height.saturating_sub(2));
+        let rows = m.help_rows(self, self.screen.width);
+        self.help_max_scroll = if rows > room {
+            rows - room.saturating_sub(1).max(1)
+        } else {
+            0
+        };
+        self.help_scroll = self.help_scroll.min(self.help_max_scroll);
     }
 }
 
@@ -1441,6 +1473,41 @@ mod tests {
             cmd(&mut app, Command::ToggleDetails),
             Some(Control::WantIds(false))
         );
+    }
+
+    /// On a small screen the help scrolls, within its rows, and opens at
+    /// the top again.
+    #[test]
+    fn the_help_scrolls_on_a_small_screen() {
+        let mut app = app();
+        app.set_screen(Rect::new(0, 0, 40, 12));
+        cmd(&mut app, Command::ToggleHelp);
+        assert_eq!(app.help_scroll, 0);
+        cmd(&mut app, Command::Up);
+        assert_eq!(app.help_scroll, 0, "stops at the top");
+        cmd(&mut app, Command::Down);
+        cmd(&mut app, Command::Down);
+        assert_eq!(app.help_scroll, 2);
+        assert!(matches!(app.modal, Modal::Help), "scrolling keeps it open");
+        cmd(&mut app, Command::End);
+        let end = app.help_scroll;
+        // 12 rows: 10 inside the border, 9 of them help rows.
+        let rows = view::MEASURE.help_rows(&app, 40);
+        assert_eq!(end, rows - 9);
+        cmd(&mut app, Command::PageDown);
+        assert_eq!(app.help_scroll, end, "stops at the end");
+        cmd(&mut app, Command::PageUp);
+        assert_eq!(app.help_scroll, end - 9);
+        cmd(&mut app, Command::Home);
+        assert_eq!(app.help_scroll, 0);
+        cmd(&mut app, Command::End);
+        cmd(&mut app, Command::ToggleHelp);
+        cmd(&mut app, Command::ToggleHelp);
+        assert_eq!(app.help_scroll, 0, "opens at the top");
+        // A screen that holds it all does not scroll.
+        app.set_screen(Rect::new(0, 0, 120, 80));
+        cmd(&mut app, Command::Down);
+        assert_eq!(app.help_scroll, 0);
     }
 
     #[test]

@@ -57,6 +57,10 @@ impl Measure for ViewMeasure {
         details::lines(app, width).len()
     }
 
+    fn help_rows(&self, app: &App, screen_width: u16) -> usize {
+        help::rows(app, screen_width).len()
+    }
+
     fn sort_column_at(&self, app: &App, x: u16) -> Option<SortColumn> {
         rules::columns_of(app)
             .into_iter()

@@ -15,11 +15,17 @@ use crate::tui::theme::{
 /// Columns of the label column (a space, then 15 for the keys or marks).
 const LABEL: usize = 16;
 
-pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+/// The popup's width on a screen `screen_width` columns wide.
+fn popup_width(screen_width: u16) -> u16 {
+    78.min(screen_width)
+}
+
+/// Every row of the help on a screen this wide: the keys, then the marks,
+/// each text wrapped under its own column.
+pub(crate) fn rows(app: &App, screen_width: u16) -> Vec<Line<'static>> {
     let t = app.theme;
-    let width = 78.min(area.width);
     // Inside the borders.
-    let text_width = usize::from(width.saturating_sub(2));
+    let text_width = usize::from(popup_width(screen_width).saturating_sub(2));
     let mut entries: Vec<(String, String)> = help_entries()
         .into_iter()
         .map(|(keys, help)| (keys, help.to_string()))
@@ -57,7 +63,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     ] {
         entries.push((mark.to_string(), what.to_string()));
     }
-    let mut lines: Vec<Line> = Vec::new();
+    let mut lines: Vec<Line<'static>> = Vec::new();
     for (label, text) in &entries {
         for (k, chunk) in hanging(text, text_width).into_iter().enumerate() {
             let head = if k == 0 { label.as_str() } else { "" };
@@ -67,19 +73,41 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             ]));
         }
     }
-    // A screen too short for it all: the last row says so (no silent cut).
+    lines
+}
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let width = popup_width(area.width);
+    let text_width = usize::from(width.saturating_sub(2));
+    let mut lines = rows(app, area.width);
+    // A screen too short for it all scrolls (↑/↓, PgUp/PgDn, Home/End):
+    // the last row says what is below, or that the end is reached.
     let room = usize::from(area.height.saturating_sub(2));
     if lines.len() > room && room > 0 {
-        let left = lines.len() - (room - 1);
-        lines.truncate(room - 1);
-        let more = format!(" … {left} more lines");
-        let why = ": a taller terminal shows them";
-        let note = if more.chars().count() + why.chars().count() <= text_width {
-            more + why
-        } else {
-            more
-        };
-        lines.push(Line::from(Span::styled(note, t.label())));
+        let shown = room.saturating_sub(1).max(1);
+        let offset = app.help_scroll.min(lines.len() - shown);
+        let left = lines.len() - offset - shown;
+        lines = lines.drain(offset..offset + shown).collect();
+        if room >= 2 {
+            let (long, short) = if left > 0 {
+                (
+                    format!(" … {left} more lines: ↓ or PgDn scrolls"),
+                    format!(" … {left} more ↓"),
+                )
+            } else {
+                (
+                    format!(" end; ↑ or Home scrolls back ({offset} above)"),
+                    format!(" end, {offset} above ↑"),
+                )
+            };
+            let note = if long.chars().count() <= text_width {
+                long
+            } else {
+                short
+            };
+            lines.push(Line::from(Span::styled(note, t.label())));
+        }
     }
     let height = (lines.len() as u16 + 2).min(area.height);
     let popup = super::centered(area, width, height);
