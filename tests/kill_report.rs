@@ -5,16 +5,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-const WWW_HE: &str = "2001:db8:bbbb:1::10";
+mod cli_support;
+use cli_support::{json_lines, root};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+const WWW_HE: &str = "2001:db8:bbbb:1::10";
 
 fn poll_dir() -> PathBuf {
     root().join("fixtures/scenarios/dual-prefix/0001")
@@ -59,22 +58,12 @@ impl Live {
 
     /// Every invocation of the fake, as JSON lists.
     fn runs(&self) -> Vec<Vec<String>> {
-        read_json_lines(&self.log())
+        json_lines(&self.log())
     }
 
     /// The `-k` arguments of every kill the fake received.
     fn kills(&self) -> Vec<Vec<String>> {
-        read_json_lines(&self.kill_log())
-    }
-}
-
-fn read_json_lines(path: &Path) -> Vec<Vec<String>> {
-    match fs::read_to_string(path) {
-        Ok(text) => text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect(),
-        Err(_) => Vec::new(),
+        json_lines(&self.kill_log())
     }
 }
 
