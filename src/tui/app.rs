@@ -296,6 +296,8 @@ pub struct App {
     /// rows less the screen's room: a small terminal scrolls through it).
     pub help_scroll: usize,
     help_max_scroll: usize,
+    /// The help's rows shown at once (PgUp / PgDn move by this).
+    help_page: usize,
     pub filter: FilterInput,
     pub modal: Modal,
     /// What `y` showed in the footer (the selected state's kill command),
@@ -333,6 +335,7 @@ impl App {
             details: DetailsPane::default(),
             help_scroll: 0,
             help_max_scroll: 0,
+            help_page: 1,
             filter: FilterInput::default(),
             modal: Modal::None,
             copied: None,
@@ -496,7 +499,7 @@ impl App {
                 return None;
             }
             Modal::Help => {
-                let page = usize::from(self.screen.height.saturating_sub(3)).max(1);
+                let page = self.help_page;
                 let scroll =
                     |at: usize, by: isize| at.saturating_add_signed(by).min(self.help_max_scroll);
                 match cmd {
@@ -1218,14 +1221,16 @@ impl App {
                 .saturating_sub(inner)
         });
         self.details.scroll = self.details.scroll.min(self.details.max_scroll);
-        // The help shows its rows less one (the row saying more follow)
-        // inside its border when they do not all fit.
-        let room = usize::from(self.screen.height.saturating_sub(2));
-        let rows = m.help_rows(self, self.screen.width);
-        self.help_max_scroll = if rows > room {
-            rows - room.saturating_sub(1).max(1)
+        // The help's rows are only counted while it is open (this runs
+        // after every poll and key): when they do not all fit inside its
+        // border, it shows a page of them and a row saying more follow.
+        (self.help_page, self.help_max_scroll) = if matches!(self.modal, Modal::Help) {
+            let room = usize::from(self.screen.height.saturating_sub(2));
+            let page = room.saturating_sub(1).max(1);
+            let rows = m.help_rows(self, self.screen.width);
+            (page, if rows > room { rows - page } else { 0 })
         } else {
-            0
+            (1, 0)
         };
         self.help_scroll = self.help_scroll.min(self.help_max_scroll);
     }
