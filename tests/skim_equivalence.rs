@@ -110,6 +110,12 @@ impl SkimSink for Collect {
 }
 
 fn skimmed(input: &[u8], want: Want) -> Answer {
+    skimmed_from(input, want)
+}
+
+/// [`skimmed`] from any reader (its buffer size decides which lines reach
+/// the skim whole, and which at the end of a buffer).
+fn skimmed_from(input: impl std::io::BufRead, want: Want) -> Answer {
     let mut sink = Collect {
         want,
         answer: Answer {
@@ -237,6 +243,17 @@ fn skim_equals_full_on_generated_tables() {
     for flavor in [Flavor::OpenBsd, Flavor::FreeBsd] {
         let (_, states, _) = gen_table::generate(&gen_table::Options::new(3000, flavor, 11));
         check(&format!("generated {flavor:?}"), states.as_bytes());
+        // Buffers around the skim's window (576 bytes): lines near a
+        // buffer's end are read from a copy, the others in place.
+        let whole = full(states.as_bytes(), Want::EvenPort);
+        for cap in [577, 700, 1500, 8192] {
+            let reader = std::io::BufReader::with_capacity(cap, states.as_bytes());
+            assert_eq!(
+                skimmed_from(reader, Want::EvenPort),
+                whole,
+                "{flavor:?}, buffer of {cap}"
+            );
+        }
     }
 }
 

@@ -327,7 +327,7 @@ fn hex_digits(digits: &[u8]) -> Option<u64> {
 }
 
 /// The value of each hex digit; 255 for other bytes.
-const HEX: [u8; 256] = {
+pub(super) const HEX: [u8; 256] = {
     let mut t = [255u8; 256];
     let mut c = 0;
     while c < 256 {

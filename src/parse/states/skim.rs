@@ -20,7 +20,7 @@ use std::sync::Arc;
 use super::{MainLine, StatesParser, continuation_of, fast, main_direction, main_line};
 use crate::model::{Diagnostic, Direction, Endpoint, HostAddr, Port, RuleKey, Severity, State};
 use crate::parse::common::{
-    DiagCap, FastLines, MAX_LINE, TextLine, blank0, clip, for_each_line_fast, nul_column, too_long,
+    DiagCap, FastLines, TextLine, blank0, clip, for_each_line_fast, nul_column, too_long,
 };
 
 mod scan;
@@ -155,7 +155,8 @@ impl Skimmer {
             sink.counted(done);
         }
         // A wanted state is parsed again below, in full.
-        if scan::main_line_into(line.as_bytes(), &mut self.main).is_some()
+        if scan::window_of(line.as_bytes())
+            .is_some_and(|w| scan::main_line_into(&w, &mut self.main).is_some())
             && !sink.wants_addresses(self.main.addrs())
         {
             self.count(line_no, self.main.direction);
@@ -202,41 +203,43 @@ impl Skimmer {
     /// (see [`FastLines::fast`]); `line_no` counts them.
     fn skim_run(&mut self, line_no: &mut usize, rest: &[u8], sink: &mut impl SkimSink) -> usize {
         let mut taken = 0;
-        while let Some(n) = rest
-            .get(taken..)
-            .and_then(|line| self.skim_line(*line_no + 1, line, sink))
-        {
+        while let Some(line) = rest.get(taken..).filter(|r| !r.is_empty()) {
+            // The last lines of a buffer are copied into a window of their own.
+            let n = match scan::window_in(line) {
+                Some(w) => self.skim_line(*line_no + 1, w, sink),
+                None => self.skim_line(*line_no + 1, &scan::padded(line), sink),
+            };
+            let Some(n) = n else {
+                break;
+            };
             taken += n;
             *line_no += 1;
         }
         taken
     }
 
-    /// One line for [`Self::skim_run`], at the start of `rest` (which holds
-    /// its `\n`): its length with the `\n`. Such a line is ASCII and at most
-    /// [`MAX_LINE`] bytes, so it is the text [`Self::push`] would get, and
-    /// the effect is what `push` does with it. Anything else is `None`, with
-    /// nothing changed, and goes to `push`.
+    /// One line for [`Self::skim_run`], at the start of the window `w` (the
+    /// line has its `\n` in the buffer): its length with the `\n`. Such a
+    /// line is ASCII and shorter than a window, so it is the text
+    /// [`Self::push`] would get, and the effect is what `push` does with
+    /// it. Anything else is `None`, with nothing changed, and goes to `push`.
     #[inline(always)]
     fn skim_line(
         &mut self,
         line_no: usize,
-        rest: &[u8],
+        w: &scan::Window,
         sink: &mut impl SkimSink,
     ) -> Option<usize> {
-        match *rest.first()? {
+        match w[0] {
             b' ' | b'\t' => {
                 let (counted, _) = self.current.as_mut()?;
-                continuation_in_buffer(counted, rest)
+                continuation_in_window(counted, w)
             }
             b'\n' => None,
             _ => {
                 let m = &mut self.main;
-                scan::main_line_into(rest, m)?;
-                if rest.get(m.end) != Some(&b'\n')
-                    || m.end > MAX_LINE
-                    || sink.wants_addresses(m.addrs())
-                {
+                scan::main_line_into(w, m)?;
+                if sink.wants_addresses(m.addrs()) {
                     return None;
                 }
                 let (end, direction) = (m.end, m.direction);
@@ -348,54 +351,40 @@ fn endpoints<'m>(m: &'m MainLine<'_>) -> impl Iterator<Item = &'m Endpoint> {
 /// for it; false sends the line to [`Skimmer::fallback`]. The sequence and
 /// id lines are only checked; flags of the age line do not matter here.
 fn skim_continuation(counted: &mut Counted, line: &str) -> bool {
+    // The one-pass readers first, then the fast paths (which take more
+    // forms), then (false) the full parser.
+    if let Some(w) = scan::window_of(line.as_bytes())
+        && continuation_in_window(counted, &w).is_some()
+    {
+        return true;
+    }
     let body = blank0(line).as_bytes();
     match body.first() {
         // Only blanks: the full parser ignores it too.
         None => true,
-        // The one-pass checks first, then the fast paths (which take more
-        // forms), then (false) the full parser.
-        Some(b'[') => scan::seq_line(body).is_some() || fast::seq_line(body).is_some(),
-        Some(b'a') if body.starts_with(b"age ") => {
-            let read = scan::age_line(body)
-                .map(|(anchor, rule, _)| (anchor, rule))
-                .or_else(|| fast::age_line(body).map(|v| (v.anchor, v.rule)));
-            match read {
-                Some((anchor, rule)) => {
-                    counted.read_age(anchor, rule);
-                    true
-                }
-                None => false,
+        Some(b'[') => fast::seq_line(body).is_some(),
+        Some(b'a') if body.starts_with(b"age ") => match fast::age_line(body) {
+            Some(v) => {
+                counted.read_age(v.anchor, v.rule);
+                true
             }
-        }
-        Some(b'i') => scan::id_line(body).is_some() || fast::id_line(body).is_some(),
+            None => false,
+        },
+        Some(b'i') => fast::id_line(body).is_some(),
         _ => false,
     }
 }
 
-/// [`skim_continuation`] for a continuation line at the start of `rest`
-/// that ends with a `\n` there, read by the one-pass readers only: the
-/// line's length with its `\n`, or `None` (and `counted` unchanged).
+/// [`skim_continuation`] for the continuation line at the start of the
+/// window `w`, read by the one-pass readers only: the line's length with
+/// its `\n`, or `None` (and `counted` unchanged).
 #[inline(always)]
-fn continuation_in_buffer(counted: &mut Counted, rest: &[u8]) -> Option<usize> {
-    let lead = scan::blanks_at_start(rest);
-    let body = rest.get(lead..)?;
-    let (end, age) = match body.first()? {
-        b'\n' => (0, None),
-        b'[' => (scan::seq_line(body)?, None),
-        b'a' => {
-            let (anchor, rule, end) = scan::age_line(body)?;
-            (end, Some((anchor, rule)))
-        }
-        b'i' => (scan::id_line(body)?, None),
-        _ => return None,
-    };
-    if body.get(end) != Some(&b'\n') || lead + end > MAX_LINE {
-        return None;
-    }
-    if let Some((anchor, rule)) = age {
+fn continuation_in_window(counted: &mut Counted, w: &scan::Window) -> Option<usize> {
+    let (line, end) = scan::continuation(w)?;
+    if let scan::Continuation::Age(anchor, rule) = line {
         counted.read_age(anchor, rule);
     }
-    Some(lead + end + 1)
+    Some(end + 1)
 }
 
 /// Streams a state listing into `sink`, skimming the states it does not
