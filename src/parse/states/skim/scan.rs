@@ -369,9 +369,16 @@ fn seq_line(w: &Window, at: usize) -> Option<usize> {
 fn seq_window(s: &mut Scan<'_>) -> Option<()> {
     s.byte(b'[')?;
     s.dec_u32()?;
-    s.blanks1()?;
-    s.byte(b'+')?;
-    s.blanks1()?;
+    // pfctl prints `[%u + %u]` and ` wscale %u` (print_seq() and
+    // print_state() in pf_print_state.c): those single blanks are compared
+    // as words first, other blanks read as runs (the same lines are taken).
+    if s.word(b" + ").is_some() {
+        s.blanks();
+    } else {
+        s.blanks1()?;
+        s.byte(b'+')?;
+        s.blanks1()?;
+    }
     s.dec_u32()?;
     s.byte(b']')?;
     if s.word(b"(+").is_some() {
@@ -379,16 +386,18 @@ fn seq_window(s: &mut Scan<'_>) -> Option<()> {
         s.byte(b')')?;
     }
     let before = s.i;
-    s.blanks();
-    if s.word(b"wscale").is_some() {
+    if s.word(b" wscale ").is_none() {
+        s.blanks();
+        if s.word(b"wscale").is_none() {
+            s.i = before;
+            return Some(());
+        }
         s.blanks1()?;
-        let n = s.digits(3)?;
-        // At most 255.
-        (n < 3 || (s.before(3), s.before(2), s.before(1)) <= (b'2', b'5', b'5')).then_some(())?;
-    } else {
-        s.i = before;
     }
-    Some(())
+    s.blanks();
+    let n = s.digits(3)?;
+    // At most 255.
+    (n < 3 || (s.before(3), s.before(2), s.before(1)) <= (b'2', b'5', b'5')).then_some(())
 }
 
 /// The `(anchor, rule)` of an age line at position `at` in the form pfctl
