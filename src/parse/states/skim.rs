@@ -155,10 +155,9 @@ impl Skimmer {
             sink.counted(done);
         }
         // A wanted state is parsed again below, in full.
-        if scan::window_of(line.as_bytes())
-            .is_some_and(|w| scan::main_line_into(&w, &mut self.main).is_some())
-            && !sink.wants_addresses(self.main.addrs())
-        {
+        let scanned = scan::window_of(line.as_bytes())
+            .is_some_and(|w| scan::main_line_into(&w, &mut self.main).is_some());
+        if scanned && !sink.wants_addresses(self.main.addrs()) {
             self.count(line_no, self.main.direction);
             return;
         }
@@ -166,13 +165,9 @@ impl Skimmer {
             // A NUL can only hide in the interface or protocol word (the
             // other tokens accept no NUL): the full parser rejects the line.
             Ok((_, m)) if !has_nul(m.iface) && !has_nul(m.proto) => {
-                let mut all: [&Endpoint; 6] = [&m.left.host; 6];
-                let mut n = 0;
-                for (slot, ep) in all.iter_mut().zip(endpoints(&m)) {
-                    *slot = ep;
-                    n += 1;
-                }
-                if sink.wants(&all[..n]) {
+                // A line the scan read is wanted: its addresses are the full
+                // parser's, and `wants_addresses` answers as `wants`.
+                if scanned || wants_endpoints(sink, &m) {
                     self.full.push_parsed(line_no, m, out);
                 } else {
                     self.count(line_no, main_direction(&m));
@@ -290,6 +285,17 @@ impl Skimmer {
         counted.rule = scratch.rule;
         counted.verbose = scratch.verbose;
     }
+}
+
+/// [`SkimSink::wants`] for the endpoints of a main line.
+fn wants_endpoints(sink: &mut impl SkimSink, m: &MainLine<'_>) -> bool {
+    let mut all: [&Endpoint; 6] = [&m.left.host; 6];
+    let mut n = 0;
+    for (slot, ep) in all.iter_mut().zip(endpoints(m)) {
+        *slot = ep;
+        n += 1;
+    }
+    sink.wants(all.get(..n).unwrap_or_default())
 }
 
 /// Fills the unused slots of an endpoint array.
