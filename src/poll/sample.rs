@@ -234,10 +234,18 @@ impl SampleBuilder {
     /// Counts one parsed state and keeps it if it is a server state (or if
     /// every state is kept).
     pub fn add_state(&mut self, state: State) {
-        self.count(state.rule_key());
         if self.keep_all || self.servers.matches(&state) {
-            self.sample.states.push(&state);
+            self.add_kept_state(state);
+        } else {
+            self.count(state.rule_key());
         }
+    }
+
+    /// Adds a state already known to be kept (the skim asked
+    /// [`SkimSink::wants`] before parsing it): no second address test.
+    fn add_kept_state(&mut self, state: State) {
+        self.count(state.rule_key());
+        self.sample.states.push(&state);
     }
 
     /// Counts one state of rule `key`, kept or not.
@@ -380,7 +388,7 @@ impl SkimSink for Skim<'_> {
 
     fn state(&mut self, mut state: State) {
         state.rule = rule_of(self.rule, state.verbose, state.rule);
-        self.builder.add_state(state);
+        self.builder.add_kept_state(state);
     }
 
     fn counted(&mut self, c: Counted) {
