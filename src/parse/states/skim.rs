@@ -157,9 +157,17 @@ impl Skimmer {
         // A wanted state is parsed again below, in full.
         let scanned = scan::window_of(line.as_bytes())
             .is_some_and(|w| scan::main_line_into(&w, &mut self.main).is_some());
-        if scanned && !sink.wants_addresses(self.main.addrs()) {
-            self.count(line_no, self.main.direction);
-            return;
+        if scanned {
+            if !sink.wants_addresses(self.main.addrs()) {
+                self.count(line_no, self.main.direction);
+                return;
+            }
+            // Wanted: the scan's record is the full parser's reading of the
+            // line (no second parse).
+            if let Some(m) = self.main.main_line(line) {
+                self.full.push_parsed(line_no, m, out);
+                return;
+            }
         }
         match main_line(line) {
             // A NUL can only hide in the interface or protocol word (the

@@ -29,6 +29,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::super::fast::HEX;
+use super::super::{Arrow, MainLine, Side};
 use super::HostPort;
 use crate::model::Direction;
 
@@ -480,6 +481,13 @@ pub(super) struct Main {
     pub n: usize,
     /// Where the line ends (the position of its `\n`).
     pub end: usize,
+    /// How many of `addrs` are the left side's (1, or 2 with a key).
+    left: usize,
+    /// The arrow's first byte (`-` or `<`).
+    arrow: u8,
+    /// Where the words are: the interface ends, the protocol starts and
+    /// ends, the pair starts, has its colon and ends.
+    spans: [usize; 6],
 }
 
 impl Default for Main {
@@ -489,6 +497,9 @@ impl Default for Main {
             addrs: [NOWHERE; 4],
             n: 0,
             end: 0,
+            left: 0,
+            arrow: b'-',
+            spans: [0; 6],
         }
     }
 }
@@ -496,6 +507,47 @@ impl Default for Main {
 impl Main {
     pub fn addrs(&self) -> &[HostPort] {
         self.addrs.get(..self.n).unwrap_or_default()
+    }
+
+    /// The line as the full parser's `main_line` reads it, from the record
+    /// [`main_line_into`] filled for `line` (the same text): no second
+    /// parse of a wanted state's main line. The tests compare every field
+    /// with the full parser's.
+    pub fn main_line<'a>(&self, line: &'a str) -> Option<MainLine<'a>> {
+        let [
+            iface_end,
+            proto_start,
+            proto_end,
+            pair_start,
+            colon,
+            pair_end,
+        ] = self.spans;
+        let endpoint = |k: usize| self.addrs.get(k).map(HostPort::endpoint);
+        let side = |host: usize, with_key: bool| -> Option<Side> {
+            Some(Side {
+                host: endpoint(host)?,
+                nat: if with_key {
+                    Some(endpoint(host + 1)?)
+                } else {
+                    None
+                },
+                route: None,
+            })
+        };
+        let right_has_key = self.n - self.left == 2;
+        Some(MainLine {
+            iface: line.get(..iface_end)?,
+            proto: line.get(proto_start..proto_end)?,
+            arrow: if self.arrow == b'<' {
+                Arrow::Left
+            } else {
+                Arrow::Right
+            },
+            left: side(0, self.left == 2)?,
+            right: side(self.left, right_has_key)?,
+            third: None,
+            pair: (line.get(pair_start..colon)?, line.get(colon + 1..pair_end)?),
+        })
     }
 }
 
@@ -510,23 +562,30 @@ impl Main {
 pub(super) fn main_line_into(w: &Window, m: &mut Main) -> Option<()> {
     let mut s = Scan { b: w, i: 0 };
     word_without_nul(&mut s)?;
+    m.spans[0] = s.i;
     s.blanks1()?;
+    m.spans[1] = s.i;
     word_without_nul(&mut s)?;
+    m.spans[2] = s.i;
     s.blanks1()?;
     m.n = 0;
     m.direction = Direction::Out;
     let (left_afto, gap) = side(&mut s, m)?;
+    m.left = m.n;
     (gap > 0).then_some(())?;
     let arrow = s.peek();
     if s.word(b"->").is_none() && s.word(b"<-").is_none() {
         return None;
     }
+    m.arrow = arrow;
     s.blanks1()?;
     let (right_afto, gap) = side(&mut s, m)?;
     // Blanks, then the pair: no third address (`-> x` / `<- x`).
     (gap > 0).then_some(())?;
     // (`->`, `<-` and `{`, a third address or a route, are not pair bytes.)
-    plain_pair(&mut s)?;
+    m.spans[3] = s.i;
+    m.spans[4] = m.spans[3] + plain_pair(&mut s)?;
+    m.spans[5] = s.i;
     s.blanks();
     m.end = s.end()?;
     if arrow == b'<' || left_afto || right_afto {
@@ -769,8 +828,9 @@ const PAIR_CLASS: [u8; 256] = {
 /// `NAME:NAME` as `plain_pair` accepts it (peer-state bytes on both sides
 /// of the first colon, neither side empty): the run of pair bytes at the
 /// cursor, which must then be followed by blanks or the end of the line.
+/// Where its colon is, from the pair's start.
 #[inline(always)]
-fn plain_pair(s: &mut Scan<'_>) -> Option<()> {
+fn plain_pair(s: &mut Scan<'_>) -> Option<usize> {
     // Most TCP states of a table are established: that pair is compared as
     // three words (it is a run of pair bytes with one colon) and must end
     // there, as the loop below would find. (Reading 8 bytes at a time in
@@ -780,7 +840,7 @@ fn plain_pair(s: &mut Scan<'_>) -> Option<()> {
     if s.b.get(j..j + 23) == Some(ESTABLISHED.as_slice()) && PAIR_CLASS[usize::from(s.at(23))] == 0
     {
         s.i += 23;
-        return Some(());
+        return Some(11);
     }
     let mut colons = 0;
     let mut colon = 0;
@@ -800,7 +860,7 @@ fn plain_pair(s: &mut Scan<'_>) -> Option<()> {
         }
     }
     s.i += len;
-    (colons == 1 && colon > 0 && colon + 1 < len).then_some(())
+    (colons == 1 && colon > 0 && colon + 1 < len).then_some(colon)
 }
 
 #[cfg(test)]
@@ -1006,7 +1066,7 @@ mod tests {
                         b.extend_from_slice(end);
                         let w = padded(&b);
                         let mut s = Scan { b: &w, i: 0 };
-                        let got = plain_pair(&mut s).map(|()| s.i);
+                        let got = plain_pair(&mut s).map(|_| s.i);
                         assert_eq!(got, by_table(&b), "{:?}", String::from_utf8_lossy(&b));
                     }
                 }
@@ -1017,7 +1077,7 @@ mod tests {
             let b = [&b"ESTABLISHED:ESTABLISHED"[..], &[c, b' ']].concat();
             let w = padded(&b);
             let mut s = Scan { b: &w, i: 0 };
-            let got = plain_pair(&mut s).map(|()| s.i);
+            let got = plain_pair(&mut s).map(|_| s.i);
             assert_eq!(got, by_table(&b), "{c:#x}");
         }
     }
@@ -1209,6 +1269,10 @@ mod tests {
             "{line:?}"
         );
         assert!(!f.iface.contains('\0') && !f.proto.contains('\0'));
+        // The record gives back the whole line as the full parser reads it
+        // (every field, through their `Debug` text).
+        let rebuilt = m.main_line(line).expect("the record fits the line");
+        assert_eq!(format!("{rebuilt:?}"), format!("{f:?}"), "{line:?}");
         true
     }
 
