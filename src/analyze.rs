@@ -730,7 +730,8 @@ struct Rows<'a> {
     index: &'a RuleIndex,
     generation: u32,
     rows: Vec<RuleRow>,
-    by_key: HashMap<RuleKey, usize>,
+    /// Looked up once per kept state: foldhash, not SipHash.
+    by_key: HashMap<RuleKey, usize, foldhash::fast::RandomState>,
     carried: HashMap<(u32, RuleKey), usize>,
 }
 
@@ -762,7 +763,7 @@ impl<'a> Rows<'a> {
             index,
             generation,
             rows,
-            by_key: HashMap::new(),
+            by_key: HashMap::default(),
             carried: HashMap::new(),
         }
     }

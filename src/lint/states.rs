@@ -23,7 +23,7 @@ use crate::model::{
     AddrSpec, Direction, Family, HostAddr, PortSpec, RouteKind, Rule, RuleKey, State,
 };
 use crate::pf::evaluate::{Decider, Ruleset};
-use crate::pf::matcher::{Packet, TableEntry, match_port, tcp_flags};
+use crate::pf::matcher::{Packet, PortTest, TableEntry, tcp_flags};
 use crate::pf::{Dialect, Servers, allow_text};
 
 /// What a state's printed routing says.
@@ -181,7 +181,9 @@ pub fn findings_in(
 ) -> (Vec<Finding>, FindingsStats) {
     let rs = Ruleset::new(sample_rules).with_dialect(dialect);
     let classes = ClientClasses::new(&rs);
-    let mut flows: HashMap<FlowKey, (usize, u64)> = HashMap::new();
+    // One entry per flow, hashed per state: foldhash, not SipHash (the
+    // keys come from the poll, and the cost follows the server states).
+    let mut flows: HashMap<FlowKey, (usize, u64), foldhash::fast::RandomState> = HashMap::default();
     for (i, s) in server_states.iter().enumerate() {
         flows
             .entry(FlowKey::of(s, servers, &classes))
@@ -229,7 +231,7 @@ struct FlowKey {
     /// The port connected to (the service).
     service_port: Option<u16>,
     /// The class of the other end's address and of the opener's port.
-    others: Vec<u64>,
+    others: Bits,
 }
 
 impl FlowKey {
@@ -266,6 +268,8 @@ struct ClientClasses<'a> {
     ranges: Vec<(IpAddr, IpAddr)>,
     tables: Vec<&'a [TableEntry]>,
     ports: Vec<&'a PortSpec>,
+    /// `ports`, compiled: each state's port is tested against them all.
+    port_tests: Vec<PortTest>,
 }
 
 impl<'a> ClientClasses<'a> {
@@ -283,6 +287,7 @@ impl<'a> ClientClasses<'a> {
                 }
             }
         }
+        c.port_tests = c.ports.iter().map(|p| PortTest::of(p)).collect();
         c
     }
 
@@ -312,7 +317,7 @@ impl<'a> ClientClasses<'a> {
 
     /// The class of a client: one bit per criterion (address known, IPv4,
     /// port known, then each prefix, range, table and port criterion).
-    fn class(&self, addr: Option<IpAddr>, port: Option<u16>) -> Vec<u64> {
+    fn class(&self, addr: Option<IpAddr>, port: Option<u16>) -> Bits {
         let mut bits = Bits::default();
         bits.push(addr.is_some());
         bits.push(addr.is_some_and(|a| a.is_ipv4()));
@@ -328,28 +333,36 @@ impl<'a> ClientClasses<'a> {
                 bits.push(crate::pf::matcher::Tables::contains(t, a));
             }
         }
-        if port.is_some() {
-            for p in &self.ports {
-                bits.push(match_port(p, port).is_yes());
+        if let Some(port) = port {
+            for t in &self.port_tests {
+                bits.push(t.holds(port));
             }
         }
-        bits.words
+        bits
     }
 }
 
-#[derive(Debug, Default)]
+/// A client's class, one bit per criterion: the first 64 in a word of
+/// their own, so the usual class (a ruleset with fewer criteria) needs no
+/// allocation per state.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 struct Bits {
-    words: Vec<u64>,
+    first: u64,
+    rest: Vec<u64>,
     len: usize,
 }
 
 impl Bits {
     fn push(&mut self, bit: bool) {
-        if self.len.is_multiple_of(64) {
-            self.words.push(0);
+        let at = self.len % 64;
+        if self.len >= 64 && at == 0 {
+            self.rest.push(0);
         }
-        if bit && let Some(w) = self.words.last_mut() {
-            *w |= 1 << (self.len % 64);
+        if bit {
+            match self.rest.last_mut() {
+                Some(w) => *w |= 1 << at,
+                None => self.first |= 1 << at,
+            }
         }
         self.len += 1;
     }
