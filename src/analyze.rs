@@ -398,7 +398,8 @@ fn analyze_states(
     // built for the findings, the reply paths and the deltas.
     let mut built: Vec<Built> = Vec::new();
     for i in 0..kept.len() {
-        let Some(state) = kept.get(i) else {
+        // Nothing here reads the sequence windows: not built.
+        let Some(state) = kept.get_without_windows(i) else {
             continue;
         };
         let s = &state;

@@ -794,6 +794,17 @@ impl StateStore {
 
     /// The state at `i`, as it was pushed.
     pub fn get(&self, i: usize) -> Option<State> {
+        self.build(i, true)
+    }
+
+    /// [`Self::get`] without the sequence windows (`seq` is `None` unless
+    /// the state was kept whole): the analysis reads no window, and each
+    /// would cost a box.
+    pub fn get_without_windows(&self, i: usize) -> Option<State> {
+        self.build(i, false)
+    }
+
+    fn build(&self, i: usize, windows: bool) -> Option<State> {
         if i >= self.len() {
             return None;
         }
@@ -836,7 +847,11 @@ impl StateStore {
             route: self.route_at(i),
             rtable: None,
             origif: None,
-            seq: self.windows(i).map(Box::new),
+            seq: if windows {
+                self.windows(i).map(Box::new)
+            } else {
+                None
+            },
             verbose: b & bit::VERBOSE != 0,
         })
     }
