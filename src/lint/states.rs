@@ -265,6 +265,8 @@ impl FlowKey {
 #[derive(Debug, Default)]
 struct ClientClasses<'a> {
     nets: Vec<IpNet>,
+    /// `nets`, compiled: each state's address is tested against them all.
+    net_tests: Vec<NetTest>,
     ranges: Vec<(IpAddr, IpAddr)>,
     tables: Vec<&'a [TableEntry]>,
     ports: Vec<&'a PortSpec>,
@@ -288,6 +290,7 @@ impl<'a> ClientClasses<'a> {
             }
         }
         c.port_tests = c.ports.iter().map(|p| PortTest::of(p)).collect();
+        c.net_tests = c.nets.iter().map(NetTest::of).collect();
         c
     }
 
@@ -323,8 +326,8 @@ impl<'a> ClientClasses<'a> {
         bits.push(addr.is_some_and(|a| a.is_ipv4()));
         bits.push(port.is_some());
         if let Some(a) = addr {
-            for n in &self.nets {
-                bits.push(n.contains(&a));
+            for n in &self.net_tests {
+                bits.push(n.holds(a));
             }
             for (from, to) in &self.ranges {
                 bits.push(from.is_ipv4() == a.is_ipv4() && *from <= a && a <= *to);
@@ -339,6 +342,41 @@ impl<'a> ClientClasses<'a> {
             }
         }
         bits
+    }
+}
+
+/// A prefix compiled to a mask: `holds(a)` is `net.contains(&a)` (an
+/// address of the other family is never inside), without working out the
+/// network and broadcast addresses on every call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NetTest {
+    v6: bool,
+    /// The network address, masked, and the mask (IPv4 in the low bits).
+    net: u128,
+    mask: u128,
+}
+
+impl NetTest {
+    fn of(net: &IpNet) -> NetTest {
+        match net {
+            IpNet::V4(n) => NetTest {
+                v6: false,
+                net: u128::from(u32::from(n.network())),
+                mask: u128::from(u32::from(n.netmask())),
+            },
+            IpNet::V6(n) => NetTest {
+                v6: true,
+                net: u128::from(n.network()),
+                mask: u128::from(n.netmask()),
+            },
+        }
+    }
+
+    fn holds(self, a: IpAddr) -> bool {
+        match a {
+            IpAddr::V4(a) => !self.v6 && u128::from(u32::from(a)) & self.mask == self.net,
+            IpAddr::V6(a) => self.v6 && u128::from(a) & self.mask == self.net,
+        }
     }
 }
 
@@ -731,6 +769,46 @@ fn warning_fix(key: RuleKey, rule: Option<&Rule>, dialect: Dialect) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn net_tests_answer_as_ipnet() {
+        let nets = [
+            "0.0.0.0/0",
+            "10.0.0.0/8",
+            "192.0.2.128/25",
+            "192.0.2.7/32",
+            "::/0",
+            "2001:db8::/32",
+            "2001:db8::10/128",
+            "2001:db8:0:1::/64",
+            "::ffff:0:0/96",
+        ];
+        let addrs = [
+            "0.0.0.0",
+            "10.1.2.3",
+            "11.0.0.0",
+            "192.0.2.127",
+            "192.0.2.128",
+            "192.0.2.255",
+            "192.0.2.7",
+            "255.255.255.255",
+            "::",
+            "2001:db8::10",
+            "2001:db8::11",
+            "2001:db9::",
+            "2001:db8:0:1::5",
+            "::ffff:10.1.2.3",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        ];
+        for n in nets {
+            let net: IpNet = n.parse().expect("a prefix");
+            let test = NetTest::of(&net);
+            for a in addrs {
+                let a: IpAddr = a.parse().expect("an address");
+                assert_eq!(test.holds(a), net.contains(&a), "{net} {a}");
+            }
+        }
+    }
 
     #[test]
     fn counts_and_rules_read_as_english() {
