@@ -389,15 +389,27 @@ fn analyze_states(
         .unwrap_or_default();
 
     let mut older_than_ruleset = Vec::with_capacity(kept.len());
-    let mut addrs: HashMap<usize, BTreeSet<IpAddr>> = HashMap::new();
-    let mut row_facts: HashMap<usize, RowFacts> = HashMap::new();
+    // By row number (rows are few): no hashing per state.
+    let mut addrs: Vec<BTreeSet<IpAddr>> = Vec::new();
+    let mut row_facts: Vec<RowFacts> = Vec::new();
     let mut server_states = 0;
+    let mut clues = dialect::StateClues::default();
+    // Each kept state is built once, here; the server states are kept
+    // built for the findings, the reply paths and the deltas.
+    let mut built: Vec<Built> = Vec::new();
     for i in 0..kept.len() {
-        let Some(s) = kept.get(i) else {
+        // Nothing here reads the sequence windows: not built.
+        let Some(state) = kept.get_without_windows(i) else {
             continue;
         };
-        let s = &s;
-        let (row, older) = match before.get(&ident(s, by_id)) {
+        let s = &state;
+        clues.add(s);
+        // No earlier ruleset (the first poll): no ident to build.
+        let carried = match before.is_empty() {
+            true => None,
+            false => before.get(&ident(s, by_id)),
+        };
+        let (row, older) = match carried {
             Some(old) => (rows.carry(old, s.rule_key()), true),
             None => {
                 let older = match (since_change, s.age) {
@@ -412,13 +424,14 @@ fn analyze_states(
             let r = &mut rows.rows[row];
             r.server_states += 1;
             r.older_states += u64::from(older);
-            if r.rule.as_ref().is_some_and(|rule| !fits(rule, s)) {
+            let fits_rule = r.rule.as_ref().is_none_or(|rule| fits(rule, s));
+            if !fits_rule {
                 r.mismatched_states += 1;
             }
             if let Some(ip) = ep.addr.ip() {
-                addrs.entry(row).or_default().insert(ip);
+                at_row(&mut addrs, row).insert(ip);
             }
-            let facts = row_facts.entry(row).or_default();
+            let facts = at_row(&mut row_facts, row);
             facts.routed |= s.route.as_ref().is_some_and(|r| {
                 r.kind != RouteKind::Gateway
                     || r.addr
@@ -429,14 +442,23 @@ fn analyze_states(
             if let Some(c) = s.creator_id {
                 facts.creators.insert(c);
             }
+            let end = ServerEnd::of(s, ep);
+            built.push(Built {
+                row,
+                fits_rule,
+                end,
+                state,
+            });
         }
         // Each state's row is its tag in the store (no `Vec` beside it).
         kept.set_tag(i, u32::try_from(row).unwrap_or(u32::MAX));
         older_than_ruleset.push(older);
     }
     let states = KeptStates::from_tagged(kept);
-    for (row, set) in addrs {
-        rows.rows[row].server_addrs = set.into_iter().collect();
+    for (row, set) in addrs.into_iter().enumerate() {
+        if !set.is_empty() {
+            rows.rows[row].server_addrs = set.into_iter().collect();
+        }
     }
 
     let mut warnings: Vec<String> = sample
@@ -454,7 +476,7 @@ fn analyze_states(
     }
     let (mut new_server_states, mut gone_server_states) = (None, None);
     if let Some(prev) = prev {
-        let (new, gone) = apply_deltas(prev, &states, cfg, &mut rows, interval, &before, by_id);
+        let (new, gone) = apply_deltas(prev, &built, cfg, &mut rows, interval, &before, by_id);
         new_server_states = Some(new);
         gone_server_states = Some(gone);
         if prev.generation.fingerprint == generation.fingerprint {
@@ -473,17 +495,11 @@ fn analyze_states(
         .iter()
         .map(|r| is_allowed(r, cfg, generation.number, &current))
         .collect();
-    let first: Vec<State> = states
-        .iter()
-        .take(dialect::STATE_CLUES)
-        .map(|(s, _)| s)
-        .collect();
-    let detected = dialect::choose(cfg.dialect, cfg.recorded_dialect, &sample.rules, &first);
-    drop(first);
+    let detected = dialect::choose_with(cfg.dialect, cfg.recorded_dialect, &sample.rules, &clues);
     let findings = server_findings(
         sample,
         &rows.rows,
-        &states,
+        &built,
         cfg,
         generation.number,
         detected.dialect,
@@ -491,11 +507,12 @@ fn analyze_states(
     attach_reply_paths(
         sample,
         &mut rows.rows,
-        &states,
+        &built,
         cfg,
         generation.number,
         detected.dialect,
     );
+    drop(built);
     let ctx = JudgeCtx {
         no_listing: sample.rules.is_empty(),
         generation: generation.number,
@@ -510,7 +527,7 @@ fn analyze_states(
         translation: translation_rule(&sample.rules, detected.dialect),
     };
     for (i, (row, allowed)) in rows.rows.iter_mut().zip(allowed).enumerate() {
-        let facts = row_facts.remove(&i).unwrap_or_default();
+        let facts = row_facts.get_mut(i).map(std::mem::take).unwrap_or_default();
         let mine: Vec<&crate::lint::Finding> = findings
             .iter()
             .filter(|f| {
@@ -562,7 +579,7 @@ fn analyze_states(
 fn server_findings(
     sample: &Sample,
     rows: &[RuleRow],
-    states: &KeptStates,
+    built: &[Built],
     cfg: &Config,
     generation: u32,
     dialect: Dialect,
@@ -570,16 +587,11 @@ fn server_findings(
     if cfg.servers.is_empty() || sample.rules.is_empty() {
         return Vec::new();
     }
-    let current: Vec<State> = server_states_of(states, rows)
-        .filter(|(s, r)| {
-            rows.get(*r).is_some_and(|row| {
-                row.generation == generation && row.rule.as_ref().is_none_or(|rule| fits(rule, s))
-            })
-        })
-        .filter(|(s, _)| cfg.servers.matches(s))
-        .map(|(s, _)| s)
+    let current: Vec<&State> = built
+        .iter()
+        .filter(|b| b.fits_rule && rows.get(b.row).is_some_and(|r| r.generation == generation))
+        .map(|b| &b.state)
         .collect();
-    let current: Vec<&State> = current.iter().collect();
     crate::lint::findings_in(&sample.rules, &current, &cfg.servers, dialect).0
 }
 
@@ -589,7 +601,7 @@ fn server_findings(
 fn attach_reply_paths(
     sample: &Sample,
     rows: &mut [RuleRow],
-    states: &KeptStates,
+    built: &[Built],
     cfg: &Config,
     generation: u32,
     dialect: Dialect,
@@ -613,24 +625,22 @@ fn attach_reply_paths(
         return;
     }
     let rs = crate::pf::evaluate::Ruleset::new(&sample.rules).with_dialect(dialect);
-    let mut done: HashSet<usize> = HashSet::new();
-    for (i, r) in states.rows().enumerate() {
+    // By row number: the rows that have their path.
+    let mut done = vec![false; rows.len()];
+    for b in built {
+        let (r, s) = (b.row, &b.state);
         let Some(row) = rows.get_mut(r) else {
             continue;
         };
-        if row.server_states == 0 || row.generation != generation || done.contains(&r) {
+        if row.server_states == 0 || row.generation != generation || done[r] {
             continue;
         }
-        let Some(s) = states.state(i) else {
-            continue;
-        };
-        let s = &s;
-        let Some(ep) = cfg.servers.server_endpoint(s) else {
-            continue;
-        };
-        let server_is_dst =
-            std::ptr::eq(ep, &s.dst) || s.dst_nat.as_deref().is_some_and(|d| std::ptr::eq(ep, d));
-        let (Some(server), port) = (ep.addr.ip(), ep.port.as_ref().and_then(|p| p.number())) else {
+        let ServerEnd {
+            server_is_dst,
+            server: Some(server),
+            port,
+        } = b.end
+        else {
             continue;
         };
         let leg = if server_is_dst {
@@ -669,8 +679,49 @@ fn attach_reply_paths(
             existing: true,
         };
         row.reply_path = Some(walk(&rs, conn, &[existing], cfg.reply_via.as_deref()));
-        done.insert(r);
+        done[r] = true;
     }
+}
+
+/// A server state, built once by the analysis, with what the later steps
+/// ask of it.
+struct Built {
+    /// Its row in the rows table.
+    row: usize,
+    /// Could its row's rule (if listed) have created it (see [`fits`])?
+    fits_rule: bool,
+    end: ServerEnd,
+    state: State,
+}
+
+/// The server end of a server state (see [`Servers::server_endpoint`]).
+#[derive(Debug, Clone, Copy)]
+struct ServerEnd {
+    /// The server end is the destination (or its translation): the
+    /// client opened the connection.
+    server_is_dst: bool,
+    server: Option<IpAddr>,
+    port: Option<u16>,
+}
+
+impl ServerEnd {
+    fn of(s: &State, ep: &Endpoint) -> ServerEnd {
+        ServerEnd {
+            server_is_dst: std::ptr::eq(ep, &s.dst)
+                || s.dst_nat.as_deref().is_some_and(|d| std::ptr::eq(ep, d)),
+            server: ep.addr.ip(),
+            port: ep.port.as_ref().and_then(|p| p.number()),
+        }
+    }
+}
+
+/// The entry of row `row` in a table by row number, grown as rows are
+/// added.
+fn at_row<T: Default>(table: &mut Vec<T>, row: usize) -> &mut T {
+    if table.len() <= row {
+        table.resize_with(row + 1, T::default);
+    }
+    &mut table[row]
 }
 
 /// The rows of an analysis under construction: one per listed rule (same
@@ -680,7 +731,8 @@ struct Rows<'a> {
     index: &'a RuleIndex,
     generation: u32,
     rows: Vec<RuleRow>,
-    by_key: HashMap<RuleKey, usize>,
+    /// Looked up once per kept state: foldhash, not SipHash.
+    by_key: HashMap<RuleKey, usize, foldhash::fast::RandomState>,
     carried: HashMap<(u32, RuleKey), usize>,
 }
 
@@ -712,7 +764,7 @@ impl<'a> Rows<'a> {
             index,
             generation,
             rows,
-            by_key: HashMap::new(),
+            by_key: HashMap::default(),
             carried: HashMap::new(),
         }
     }
@@ -900,14 +952,6 @@ fn server_indexes<'a>(
         .filter(|(_, r)| rows.get(*r).is_some_and(|row| row.server_states > 0))
 }
 
-/// [`server_indexes`], the states built.
-fn server_states_of<'a>(
-    states: &'a KeptStates,
-    rows: &'a [RuleRow],
-) -> impl Iterator<Item = (State, usize)> + 'a {
-    server_indexes(states, rows).filter_map(|(i, r)| Some((states.state(i)?, r)))
-}
-
 /// A 64-bit hash of an ident: two server states of one poll share one
 /// with a chance of about one in 2^64 a pair (a state then counted as
 /// neither new nor gone).
@@ -922,7 +966,7 @@ fn ident_hash(ident: &Ident) -> u64 {
 /// Returns the totals (new, gone).
 fn apply_deltas(
     prev: &Analysis,
-    states: &KeptStates,
+    built: &[Built],
     cfg: &Config,
     rows: &mut Rows<'_>,
     interval: Option<f64>,
@@ -942,7 +986,11 @@ fn apply_deltas(
             .collect()
     };
     let before = server_hashes(&prev.states, &prev.rows);
-    let now = server_hashes(states, &rows.rows);
+    // This poll's server states are built already (the index is unused).
+    let now: Vec<(u64, usize, usize)> = built
+        .iter()
+        .map(|b| (ident_hash(&ident(&b.state, by_id)), 0, b.row))
+        .collect();
     let before_ids: HashSet<u64> = before.iter().map(|(h, _, _)| *h).collect();
     let now_ids: HashSet<u64> = now.iter().map(|(h, _, _)| *h).collect();
 

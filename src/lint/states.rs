@@ -23,7 +23,7 @@ use crate::model::{
     AddrSpec, Direction, Family, HostAddr, PortSpec, RouteKind, Rule, RuleKey, State,
 };
 use crate::pf::evaluate::{Decider, Ruleset};
-use crate::pf::matcher::{Packet, TableEntry, match_port, tcp_flags};
+use crate::pf::matcher::{Packet, PortTest, TableEntry, tcp_flags};
 use crate::pf::{Dialect, Servers, allow_text};
 
 /// What a state's printed routing says.
@@ -181,7 +181,9 @@ pub fn findings_in(
 ) -> (Vec<Finding>, FindingsStats) {
     let rs = Ruleset::new(sample_rules).with_dialect(dialect);
     let classes = ClientClasses::new(&rs);
-    let mut flows: HashMap<FlowKey, (usize, u64)> = HashMap::new();
+    // One entry per flow, hashed per state: foldhash, not SipHash (the
+    // keys come from the poll, and the cost follows the server states).
+    let mut flows: HashMap<FlowKey, (usize, u64), foldhash::fast::RandomState> = HashMap::default();
     for (i, s) in server_states.iter().enumerate() {
         flows
             .entry(FlowKey::of(s, servers, &classes))
@@ -229,7 +231,7 @@ struct FlowKey {
     /// The port connected to (the service).
     service_port: Option<u16>,
     /// The class of the other end's address and of the opener's port.
-    others: Vec<u64>,
+    others: Bits,
 }
 
 impl FlowKey {
@@ -263,9 +265,13 @@ impl FlowKey {
 #[derive(Debug, Default)]
 struct ClientClasses<'a> {
     nets: Vec<IpNet>,
+    /// `nets`, compiled: each state's address is tested against them all.
+    net_tests: Vec<NetTest>,
     ranges: Vec<(IpAddr, IpAddr)>,
     tables: Vec<&'a [TableEntry]>,
     ports: Vec<&'a PortSpec>,
+    /// `ports`, compiled: each state's port is tested against them all.
+    port_tests: Vec<PortTest>,
 }
 
 impl<'a> ClientClasses<'a> {
@@ -283,6 +289,8 @@ impl<'a> ClientClasses<'a> {
                 }
             }
         }
+        c.port_tests = c.ports.iter().map(|p| PortTest::of(p)).collect();
+        c.net_tests = c.nets.iter().map(NetTest::of).collect();
         c
     }
 
@@ -312,14 +320,14 @@ impl<'a> ClientClasses<'a> {
 
     /// The class of a client: one bit per criterion (address known, IPv4,
     /// port known, then each prefix, range, table and port criterion).
-    fn class(&self, addr: Option<IpAddr>, port: Option<u16>) -> Vec<u64> {
+    fn class(&self, addr: Option<IpAddr>, port: Option<u16>) -> Bits {
         let mut bits = Bits::default();
         bits.push(addr.is_some());
         bits.push(addr.is_some_and(|a| a.is_ipv4()));
         bits.push(port.is_some());
         if let Some(a) = addr {
-            for n in &self.nets {
-                bits.push(n.contains(&a));
+            for n in &self.net_tests {
+                bits.push(n.holds(a));
             }
             for (from, to) in &self.ranges {
                 bits.push(from.is_ipv4() == a.is_ipv4() && *from <= a && a <= *to);
@@ -328,28 +336,71 @@ impl<'a> ClientClasses<'a> {
                 bits.push(crate::pf::matcher::Tables::contains(t, a));
             }
         }
-        if port.is_some() {
-            for p in &self.ports {
-                bits.push(match_port(p, port).is_yes());
+        if let Some(port) = port {
+            for t in &self.port_tests {
+                bits.push(t.holds(port));
             }
         }
-        bits.words
+        bits
     }
 }
 
-#[derive(Debug, Default)]
+/// A prefix compiled to a mask: `holds(a)` is `net.contains(&a)` (an
+/// address of the other family is never inside), without working out the
+/// network and broadcast addresses on every call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NetTest {
+    v6: bool,
+    /// The network address, masked, and the mask (IPv4 in the low bits).
+    net: u128,
+    mask: u128,
+}
+
+impl NetTest {
+    fn of(net: &IpNet) -> NetTest {
+        match net {
+            IpNet::V4(n) => NetTest {
+                v6: false,
+                net: u128::from(u32::from(n.network())),
+                mask: u128::from(u32::from(n.netmask())),
+            },
+            IpNet::V6(n) => NetTest {
+                v6: true,
+                net: u128::from(n.network()),
+                mask: u128::from(n.netmask()),
+            },
+        }
+    }
+
+    fn holds(self, a: IpAddr) -> bool {
+        match a {
+            IpAddr::V4(a) => !self.v6 && u128::from(u32::from(a)) & self.mask == self.net,
+            IpAddr::V6(a) => self.v6 && u128::from(a) & self.mask == self.net,
+        }
+    }
+}
+
+/// A client's class, one bit per criterion: the first 64 in a word of
+/// their own, so the usual class (a ruleset with fewer criteria) needs no
+/// allocation per state.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Hash)]
 struct Bits {
-    words: Vec<u64>,
+    first: u64,
+    rest: Vec<u64>,
     len: usize,
 }
 
 impl Bits {
     fn push(&mut self, bit: bool) {
-        if self.len.is_multiple_of(64) {
-            self.words.push(0);
+        let at = self.len % 64;
+        if self.len >= 64 && at == 0 {
+            self.rest.push(0);
         }
-        if bit && let Some(w) = self.words.last_mut() {
-            *w |= 1 << (self.len % 64);
+        if bit {
+            match self.rest.last_mut() {
+                Some(w) => *w |= 1 << at,
+                None => self.first |= 1 << at,
+            }
         }
         self.len += 1;
     }
@@ -718,6 +769,46 @@ fn warning_fix(key: RuleKey, rule: Option<&Rule>, dialect: Dialect) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn net_tests_answer_as_ipnet() {
+        let nets = [
+            "0.0.0.0/0",
+            "10.0.0.0/8",
+            "192.0.2.128/25",
+            "192.0.2.7/32",
+            "::/0",
+            "2001:db8::/32",
+            "2001:db8::10/128",
+            "2001:db8:0:1::/64",
+            "::ffff:0:0/96",
+        ];
+        let addrs = [
+            "0.0.0.0",
+            "10.1.2.3",
+            "11.0.0.0",
+            "192.0.2.127",
+            "192.0.2.128",
+            "192.0.2.255",
+            "192.0.2.7",
+            "255.255.255.255",
+            "::",
+            "2001:db8::10",
+            "2001:db8::11",
+            "2001:db9::",
+            "2001:db8:0:1::5",
+            "::ffff:10.1.2.3",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        ];
+        for n in nets {
+            let net: IpNet = n.parse().expect("a prefix");
+            let test = NetTest::of(&net);
+            for a in addrs {
+                let a: IpAddr = a.parse().expect("an address");
+                assert_eq!(test.holds(a), net.contains(&a), "{net} {a}");
+            }
+        }
+    }
 
     #[test]
     fn counts_and_rules_read_as_english() {

@@ -154,10 +154,11 @@ pub struct StateStore {
     sparse: Sparse,
     /// Each distinct list of flags once (a router has a handful).
     flag_lists: Vec<Vec<Box<str>>>,
-    flag_index: HashMap<Vec<Box<str>>, u32>,
+    flag_index: HashMap<Vec<Box<str>>, u32, foldhash::fast::RandomState>,
     /// Each distinct route once (a ruleset names a few gateways).
     routes: Vec<StateRoute>,
-    route_index: HashMap<StateRoute, u32>,
+    /// Looked up for every state with a route: foldhash, not SipHash.
+    route_index: HashMap<StateRoute, u32, foldhash::fast::RandomState>,
     /// Interface, protocol, source and destination peer state names.
     text: [Names; 4],
     creators: Vec<u32>,
@@ -794,6 +795,17 @@ impl StateStore {
 
     /// The state at `i`, as it was pushed.
     pub fn get(&self, i: usize) -> Option<State> {
+        self.build(i, true)
+    }
+
+    /// [`Self::get`] without the sequence windows (`seq` is `None` unless
+    /// the state was kept whole): the analysis reads no window, and each
+    /// would cost a box.
+    pub fn get_without_windows(&self, i: usize) -> Option<State> {
+        self.build(i, false)
+    }
+
+    fn build(&self, i: usize, windows: bool) -> Option<State> {
         if i >= self.len() {
             return None;
         }
@@ -836,7 +848,11 @@ impl StateStore {
             route: self.route_at(i),
             rtable: None,
             origif: None,
-            seq: self.windows(i).map(Box::new),
+            seq: if windows {
+                self.windows(i).map(Box::new)
+            } else {
+                None
+            },
             verbose: b & bit::VERBOSE != 0,
         })
     }
@@ -1187,10 +1203,15 @@ impl FromIterator<State> for StateStore {
 /// lists, routes) are few; input that makes each one new (garbage) gets
 /// `None` past 65,536 of them, so those states are kept whole instead of
 /// growing the table for ever.
-fn intern_capped<T, K>(table: &mut Vec<K>, index: &mut HashMap<K, u32>, value: &T) -> Option<u32>
+fn intern_capped<T, K, S>(
+    table: &mut Vec<K>,
+    index: &mut HashMap<K, u32, S>,
+    value: &T,
+) -> Option<u32>
 where
     T: ?Sized + ToOwned<Owned = K> + Eq + std::hash::Hash,
     K: std::borrow::Borrow<T> + Eq + std::hash::Hash + Clone,
+    S: std::hash::BuildHasher,
 {
     if let Some(i) = index.get(value) {
         return Some(*i);

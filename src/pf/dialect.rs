@@ -185,6 +185,25 @@ struct Votes {
     old_openbsd: Vec<String>,
 }
 
+impl Votes {
+    /// Adds `other`'s votes after these, each clue once (as [`note`] does).
+    fn merge(&mut self, other: &Votes) {
+        let pairs = [
+            (&mut self.openbsd, &other.openbsd),
+            (&mut self.freebsd, &other.freebsd),
+            (&mut self.pfsense, &other.pfsense),
+            (&mut self.opnsense, &other.opnsense),
+            (&mut self.macos, &other.macos),
+            (&mut self.old_openbsd, &other.old_openbsd),
+        ];
+        for (mine, theirs) in pairs {
+            for what in theirs {
+                note(mine, what);
+            }
+        }
+    }
+}
+
 fn note(list: &mut Vec<String>, what: &str) {
     if !list.iter().any(|w| w == what) {
         list.push(what.to_string());
@@ -203,13 +222,57 @@ pub(crate) const STATE_CLUES: usize = 10_000;
 /// pfSense numbers rules `@N(id)` and prints `gateway:`; OPNsense prints
 /// `rlabel`; macOS names floating states `ALL`.
 pub(crate) fn detect(forced: Option<Dialect>, rules: &[Rule], states: &[State]) -> Detected {
+    let mut clues = StateClues::default();
+    for s in states {
+        clues.add(s);
+    }
+    detect_with(forced, rules, &clues)
+}
+
+/// The clues of the first [`STATE_CLUES`] states, gathered one state at a
+/// time: the analysis builds each kept state once and reads these from it,
+/// instead of building the first states again for [`choose`].
+#[derive(Debug, Default)]
+pub(crate) struct StateClues {
+    votes: Votes,
+    seen: usize,
+}
+
+impl StateClues {
+    /// Reads the clues of `s`, the next state of the listing (states past
+    /// the first [`STATE_CLUES`] are not looked at).
+    pub(crate) fn add(&mut self, s: &State) {
+        if self.seen < STATE_CLUES {
+            self.seen += 1;
+            state_clues(s, &mut self.votes);
+        }
+    }
+}
+
+/// [`choose`], from states' clues already gathered.
+pub(crate) fn choose_with(
+    forced: Option<Dialect>,
+    recorded: Option<Dialect>,
+    rules: &[Rule],
+    clues: &StateClues,
+) -> Detected {
+    match (forced, recorded) {
+        (None, Some(d)) => Detected {
+            how: "recorded",
+            ..detect_with(Some(d), rules, clues)
+        },
+        _ => detect_with(forced, rules, clues),
+    }
+}
+
+/// [`detect`], from states' clues already gathered. The rules' clues come
+/// first in each list, as when the states are read after the rules.
+fn detect_with(forced: Option<Dialect>, rules: &[Rule], clues: &StateClues) -> Detected {
     let mut v = Votes::default();
     for r in rules {
         rule_clues(r, &mut v);
     }
-    for s in states.iter().take(STATE_CLUES) {
-        state_clues(s, &mut v);
-    }
+    v.merge(&clues.votes);
     if let Some(d) = forced {
         let mut evidence = Vec::new();
         if d == Dialect::OpenBsd && !v.old_openbsd.is_empty() {

@@ -387,6 +387,80 @@ pub(crate) fn match_port(spec: &PortSpec, port: Option<u16>) -> Match {
     }
 }
 
+/// One `port …` criterion compiled for many known ports: `holds(p)` is
+/// `match_port(spec, Some(p)).is_yes()`, without the lookups and the
+/// [`Match`] of each call (the states' flows test every criterion of the
+/// ruleset against each state's port). An unknown answer holds for no port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PortTest {
+    lo: u16,
+    hi: u16,
+    /// True: holds inside `lo..=hi`; false: outside it.
+    inside: bool,
+}
+
+impl PortTest {
+    /// Holds for no port.
+    const NEVER: PortTest = PortTest {
+        lo: 1,
+        hi: 0,
+        inside: true,
+    };
+
+    pub(crate) fn of(spec: &PortSpec) -> PortTest {
+        let Ok(a) = port_value(&spec.a) else {
+            return Self::NEVER;
+        };
+        let b = match spec.b.as_ref().map(port_value).transpose() {
+            Ok(b) => b,
+            Err(_) => return Self::NEVER,
+        };
+        let within = |lo: u16, hi: u16| PortTest {
+            lo,
+            hi,
+            inside: true,
+        };
+        let between = |f: fn(u16, u16) -> PortTest| b.map_or(Self::NEVER, |b| f(a, b));
+        match spec.op {
+            PortOp::Eq => within(a, a),
+            PortOp::Ne => PortTest {
+                inside: false,
+                ..within(a, a)
+            },
+            PortOp::Lt => a.checked_sub(1).map_or(Self::NEVER, |hi| within(0, hi)),
+            PortOp::Le => within(0, a),
+            PortOp::Gt => a
+                .checked_add(1)
+                .map_or(Self::NEVER, |lo| within(lo, u16::MAX)),
+            PortOp::Ge => within(a, u16::MAX),
+            PortOp::Range => between(|a, b| PortTest {
+                lo: a,
+                hi: b,
+                inside: true,
+            }),
+            // `a < p < b`: an empty range when nothing lies between.
+            PortOp::Inside => between(|a, b| match (a.checked_add(1), b.checked_sub(1)) {
+                (Some(lo), Some(hi)) => PortTest {
+                    lo,
+                    hi,
+                    inside: true,
+                },
+                _ => Self::NEVER,
+            }),
+            // `p < a || p > b`: outside `a..=b` (every port when a > b).
+            PortOp::Outside => between(|a, b| PortTest {
+                lo: a,
+                hi: b,
+                inside: false,
+            }),
+        }
+    }
+
+    pub(crate) fn holds(self, p: u16) -> bool {
+        (self.lo <= p && p <= self.hi) == self.inside
+    }
+}
+
 /// Does one address element hold for `addr` (`None` = not known)?
 pub fn match_addr(spec: &AddrSpec, addr: Option<IpAddr>) -> Match {
     match_addr_in(spec, addr, &Scope::default())
@@ -638,6 +712,47 @@ pub(crate) fn matches_compiled(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn port_tests_answer_as_match_port() {
+        let ops = [
+            PortOp::Eq,
+            PortOp::Ne,
+            PortOp::Lt,
+            PortOp::Le,
+            PortOp::Gt,
+            PortOp::Ge,
+            PortOp::Range,
+            PortOp::Inside,
+            PortOp::Outside,
+        ];
+        let values = [0, 1, 2, 53, 443, 1024, 1025, 65534, 65535];
+        let mut ports: Vec<Port> = values.iter().map(|v| Port::Num(*v)).collect();
+        ports.push(Port::Name("https".into()));
+        ports.push(Port::Name("no-such-service".into()));
+        let mut probes: Vec<u16> = (0..=2048).collect();
+        probes.extend([65533, 65534, 65535]);
+        for op in ops {
+            for a in &ports {
+                let bs = ports.iter().map(|b| Some(b.clone())).chain([None]);
+                for b in bs {
+                    let spec = PortSpec {
+                        op,
+                        a: a.clone(),
+                        b,
+                    };
+                    let test = PortTest::of(&spec);
+                    for p in &probes {
+                        assert_eq!(
+                            test.holds(*p),
+                            match_port(&spec, Some(*p)).is_yes(),
+                            "{spec:?} port {p}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn words_keep_quoted_labels_whole() {
