@@ -142,13 +142,7 @@ pub(crate) fn choose(
     rules: &[Rule],
     states: &[State],
 ) -> Detected {
-    match (forced, recorded) {
-        (None, Some(d)) => Detected {
-            how: "recorded",
-            ..detect(Some(d), rules, states)
-        },
-        _ => detect(forced, rules, states),
-    }
+    choose_with(forced, recorded, rules, &StateClues::of(states))
 }
 
 /// How the dialect of an analysis was chosen.
@@ -222,11 +216,7 @@ pub(crate) const STATE_CLUES: usize = 10_000;
 /// pfSense numbers rules `@N(id)` and prints `gateway:`; OPNsense prints
 /// `rlabel`; macOS names floating states `ALL`.
 pub(crate) fn detect(forced: Option<Dialect>, rules: &[Rule], states: &[State]) -> Detected {
-    let mut clues = StateClues::default();
-    for s in states {
-        clues.add(s);
-    }
-    detect_with(forced, rules, &clues)
+    detect_with(forced, rules, &StateClues::of(states))
 }
 
 /// The clues of the first [`STATE_CLUES`] states, gathered one state at a
@@ -239,6 +229,15 @@ pub(crate) struct StateClues {
 }
 
 impl StateClues {
+    /// The clues of a listing's states.
+    fn of(states: &[State]) -> Self {
+        let mut clues = StateClues::default();
+        for s in states {
+            clues.add(s);
+        }
+        clues
+    }
+
     /// Reads the clues of `s`, the next state of the listing (states past
     /// the first [`STATE_CLUES`] are not looked at).
     pub(crate) fn add(&mut self, s: &State) {
